@@ -1,0 +1,69 @@
+"""Configuration from environment variables (documented in the README)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    temporal_address: str
+    temporal_namespace: str
+    task_queue: str
+    api_host: str
+    api_port: int
+    temporal_port: int
+    temporal_ui_port: int
+    admin_key: str
+    agency_name: str
+    agency_email: str
+    agency_phone: str
+    sendgrid_api_key: str
+    sendgrid_from: str
+    sendgrid_host: str
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_from: str
+    twilio_base_url: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sync_database_url(self) -> str:
+        """The same database through a synchronous driver (Alembic migrations)."""
+        return self.database_url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
+
+
+def load_settings() -> Settings:
+    data_dir = Path(_env("RECUPERO_DATA_DIR", "./data")).resolve()
+    temporal_port = int(_env("RECUPERO_TEMPORAL_PORT", "7233"))
+    return Settings(
+        data_dir=data_dir,
+        database_url=_env("RECUPERO_DATABASE_URL")
+        or f"sqlite+aiosqlite:///{data_dir / 'recupero.db'}",
+        temporal_address=_env("RECUPERO_TEMPORAL_ADDRESS") or f"localhost:{temporal_port}",
+        temporal_namespace=_env("RECUPERO_TEMPORAL_NAMESPACE", "default"),
+        task_queue=_env("RECUPERO_TASK_QUEUE", "recupero-practices"),
+        api_host=_env("RECUPERO_API_HOST", "127.0.0.1"),
+        api_port=int(_env("RECUPERO_API_PORT", "8000")),
+        temporal_port=temporal_port,
+        temporal_ui_port=int(_env("RECUPERO_TEMPORAL_UI_PORT", "8233")),
+        admin_key=_env("RECUPERO_ADMIN_KEY"),
+        agency_name=_env("RECUPERO_AGENCY_NAME", "Studio Servizi Creditizi"),
+        agency_email=_env("RECUPERO_AGENCY_EMAIL", "pratiche@example.it"),
+        agency_phone=_env("RECUPERO_AGENCY_PHONE", "+39 02 0000000"),
+        sendgrid_api_key=_env("SENDGRID_API_KEY"),
+        sendgrid_from=_env("RECUPERO_EMAIL_FROM", "pratiche@example.it"),
+        sendgrid_host=_env("SENDGRID_HOST", "https://api.sendgrid.com"),
+        twilio_account_sid=_env("TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
+        twilio_from=_env("TWILIO_FROM_NUMBER"),
+        twilio_base_url=_env("TWILIO_BASE_URL"),
+    )

@@ -1,0 +1,202 @@
+"""SQLAlchemy 2.x models of the read model. Portable SQL only (SQLite and PostgreSQL).
+
+The database holds the debtor's personal data; Temporal histories do not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class Creditor(Base):
+    __tablename__ = "creditors"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    vat_number: Mapped[str] = mapped_column(String(16))
+    iban: Mapped[str] = mapped_column(String(34))
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    strategy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """A person with an API key: admin, creditor, operator, field_agent or lawyer."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    creditor_id: Mapped[str | None] = mapped_column(
+        ForeignKey("creditors.id"), default=None, index=True
+    )
+    # a field agent's territory: province codes
+    provinces: Mapped[list[str]] = mapped_column(JSON, default=list)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Practice(Base):
+    __tablename__ = "practices"
+    __table_args__ = (UniqueConstraint("creditor_id", "reference", name="uq_practice_reference"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    creditor_id: Mapped[str] = mapped_column(ForeignKey("creditors.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(100))
+    workflow_id: Mapped[str] = mapped_column(String(100), unique=True)
+
+    debtor_kind: Mapped[str] = mapped_column(String(10))
+    debtor_name: Mapped[str] = mapped_column(String(200))
+    debtor_tax_code: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
+    debtor_vat_number: Mapped[str | None] = mapped_column(String(11), default=None, index=True)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    pec: Mapped[str | None] = mapped_column(String(320), default=None)
+    street: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    postal_code: Mapped[str] = mapped_column(String(10))
+    province: Mapped[str] = mapped_column(String(2), index=True)
+    country: Mapped[str] = mapped_column(String(2), default="IT")
+    # contacts found wrong (bounced, wrong number, letter returned), by channel
+    invalid_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    claim_cents: Mapped[int] = mapped_column(BigInteger)
+    balance_cents: Mapped[int] = mapped_column(BigInteger)
+    paid_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    phase: Mapped[str] = mapped_column(String(20), default="pre_due", index=True)
+    outcome: Mapped[str | None] = mapped_column(String(20), default=None, index=True)
+    current_step: Mapped[str | None] = mapped_column(String(40), default=None)
+    next_step: Mapped[str | None] = mapped_column(String(40), default=None)
+    next_action_at: Mapped[datetime | None] = mapped_column(default=None)
+    waiting_for: Mapped[str | None] = mapped_column(String(200), default=None)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    snapshot_version: Mapped[int] = mapped_column(Integer, default=0)
+    field_agent_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    lawyer_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    strategy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    invoices: Mapped[list[InvoiceRow]] = relationship(
+        back_populates="practice", order_by="InvoiceRow.due_date", cascade="all, delete-orphan"
+    )
+
+
+class InvoiceRow(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("practice_id", "number", name="uq_invoice_number"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    number: Mapped[str] = mapped_column(String(50))
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+
+    practice: Mapped[Practice] = relationship(back_populates="invoices")
+
+
+class Event(Base):
+    """The practice's timeline; seq comes from the workflow, so a retried write is a no-op."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("practice_id", "seq", name="uq_event_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column()
+    kind: Mapped[str] = mapped_column(String(50))
+    summary: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Document(Base):
+    """A rendered letter (PDF), kept with the practice."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100), default="application/pdf")
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Delivery(Base):
+    """One message on one channel. status 'outbox' means written for a person to read and send
+    (no provider configured); 'sent' means a provider accepted it. Never both, never twice."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    practice_id: Mapped[str | None] = mapped_column(
+        ForeignKey("practices.id"), default=None, index=True
+    )
+    channel: Mapped[str] = mapped_column(String(20))  # email, sms, post, pec
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), default=None)
+    status: Mapped[str] = mapped_column(String(20))  # pending, outbox, sent, failed
+    provider: Mapped[str] = mapped_column(String(20))  # outbox, sendgrid, twilio
+    provider_message_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Task(Base):
+    """A work-list item: calls for operators, visits for field agents, traces, opinion requests
+    for lawyers, authorisation requests for creditors."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    assignee_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,1 @@
+"""Pure domain code: no I/O, importable by workflows (deterministic) and by the API."""

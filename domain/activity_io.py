@@ -1,0 +1,128 @@
+"""Inputs and results of the activities, one dataclass each, shared by workflows and workers.
+
+Every activity that sends or creates something gets an idempotency_key the workflow derives from
+the practice, the step and which occurrence of that step it is (never the retry attempt), so a
+retried activity or a restarted worker finds its earlier work and does not repeat it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from domain.practice import Channels, Outcome, PracticeSnapshot, TimelineEvent
+
+
+class ActivityName:
+    RECORD = "record_practice"
+    CHECK_CONTACTS = "check_contacts"
+    SEND_REMINDER = "send_pre_due_reminder"
+    SEND_LETTER = "send_letter"
+    OPEN_TASK = "open_task"
+    CLOSE_TASKS = "close_tasks"
+    ASSIGN_FIELD_AGENT = "assign_field_agent"
+    ASSIGN_LAWYER = "assign_lawyer"
+    NOTIFY = "notify"
+
+
+@dataclass
+class RecordInput:
+    practice_id: str
+    events: list[TimelineEvent]
+    snapshot: PracticeSnapshot
+
+
+@dataclass
+class CheckContactsInput:
+    practice_id: str
+
+
+@dataclass
+class CheckContactsResult:
+    channels: Channels
+    findings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReminderInput:
+    """A pre-due reminder by e-mail and/or SMS: 'before' the due date or 'due_today'."""
+
+    practice_id: str
+    idempotency_key: str
+    moment: str
+    due_date: date
+    amount_cents: int
+    email: bool = True
+    sms: bool = True
+
+
+@dataclass
+class LetterInput:
+    practice_id: str
+    idempotency_key: str
+    kind: str  # reminder_letter, second_letter, legal_notice, formal_demand
+    balance_cents: int
+    email_copy: bool = True
+    pec_copy: bool = False
+    text_override: str | None = None
+    pay_by: date | None = None  # the formal demand's term
+    lawyer_id: str | None = None
+
+
+@dataclass
+class SentResult:
+    document_id: str | None = None
+    deliveries: list[str] = field(default_factory=list)  # e.g. ["post:outbox", "email:outbox"]
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OpenTaskInput:
+    """A work-list item: a call for the operators, a visit, a trace, an opinion request, an
+    authorisation request to the creditor."""
+
+    practice_id: str
+    idempotency_key: str
+    kind: str  # call, trace, visit, opinion, authorization
+    assignee_id: str | None = None
+    due_at: datetime | None = None
+    attempt: int = 1
+    detail: str = ""
+
+
+@dataclass
+class OpenTaskResult:
+    task_id: str
+
+
+@dataclass
+class CloseTasksInput:
+    practice_id: str
+    kind: str | None = None  # None: every open task of the practice
+    status: str = "done"  # done or cancelled
+    outcome: str = ""
+
+
+@dataclass
+class AssignInput:
+    practice_id: str
+    idempotency_key: str
+    province: str = ""
+
+
+@dataclass
+class AssignResult:
+    user_id: str | None
+    reason: str = ""
+
+
+@dataclass
+class NotifyInput:
+    """A message to the agency's side (creditor, field agent, lawyer), never to the debtor."""
+
+    practice_id: str
+    idempotency_key: str
+    to: str  # "creditor" or a user id
+    subject: str
+    body: str
+    outcome: Outcome | None = None

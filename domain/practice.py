@@ -1,0 +1,224 @@
+"""The practice as the workflow sees it: its input, the commands people send it, what it reports.
+
+These dataclasses cross the Temporal boundary, so every field added later needs a default
+(practices in flight were started without it). They carry no personal data: the debtor's name,
+tax code, address and contacts stay in the database and only activities read them; the workflow
+knows only which channels exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from domain.strategy import Strategy
+
+TASK_QUEUE = "recupero-practices"
+
+
+def workflow_id_for(practice_id: str) -> str:
+    return f"practice-{practice_id}"
+
+
+class DebtorKind(StrEnum):
+    CONSUMER = "consumer"
+    BUSINESS = "business"
+
+
+class Phase(StrEnum):
+    PRE_DUE = "pre_due"
+    OUT_OF_COURT = "out_of_court"
+    JUDICIAL = "judicial"
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    PAUSED_PROMISE = "paused_promise"
+    PAUSED_DISPUTE = "paused_dispute"
+    CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    PAID = "paid"
+    WITHDRAWN = "withdrawn"
+    RETURNED = "returned"  # the creditor declined legal action or never answered
+    DISPUTE_UPHELD = "dispute_upheld"
+
+
+class CallOutcome(StrEnum):
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    REFUSED = "refused"  # reached, will not pay
+    REACHED = "reached"  # reached, no agreement yet
+    PROMISE = "promise"
+    DISPUTE = "dispute"
+
+
+class VisitOutcome(StrEnum):
+    NOT_FOUND = "not_found"  # nobody at the address / moved
+    REFUSED = "refused"
+    PROMISE = "promise"
+    DISPUTE = "dispute"
+
+
+@dataclass
+class Channels:
+    """Which ways of reaching the debtor are known and not known to be wrong."""
+
+    email: bool = False
+    phone: bool = False
+    pec: bool = False
+    address: bool = True
+
+
+@dataclass
+class Invoice:
+    number: str
+    issue_date: date
+    due_date: date
+    amount_cents: int
+
+
+@dataclass
+class PracticeInput:
+    practice_id: str
+    creditor_id: str
+    reference: str
+    debtor_kind: DebtorKind
+    province: str
+    invoices: list[Invoice]
+    strategy: Strategy
+    channels: Channels = field(default_factory=Channels)
+
+
+# --- commands (workflow updates) -------------------------------------------------------------
+
+
+@dataclass
+class PaymentCmd:
+    amount_cents: int
+    paid_on: date
+    reference: str
+
+
+@dataclass
+class PromiseCmd:
+    promised_date: date
+    amount_cents: int
+    source: str = "operator"
+    note: str = ""
+
+
+@dataclass
+class CallOutcomeCmd:
+    outcome: CallOutcome
+    promised_date: date | None = None
+    promised_amount_cents: int | None = None
+    note: str = ""
+
+
+@dataclass
+class VisitOutcomeCmd:
+    outcome: VisitOutcome
+    promised_date: date | None = None
+    promised_amount_cents: int | None = None
+    note: str = ""
+
+
+@dataclass
+class TraceResultCmd:
+    found: bool
+    channels: Channels | None = None
+    note: str = ""
+
+
+@dataclass
+class DisputeCmd:
+    dispute_id: str
+    reason: str
+
+
+@dataclass
+class DisputeResolutionCmd:
+    dispute_id: str
+    upheld: bool
+    # upheld in part: the claim is reduced by this much and collection goes on; None closes it
+    reduce_by_cents: int | None = None
+    note: str = ""
+
+
+@dataclass
+class LegalOpinionCmd:
+    recommend_action: bool
+    action: str = "decreto_ingiuntivo"
+    note: str = ""
+
+
+@dataclass
+class AuthorizationCmd:
+    authorized: bool
+    note: str = ""
+
+
+@dataclass
+class WithdrawalCmd:
+    reason: str = ""
+
+
+@dataclass
+class ContactsCmd:
+    channels: Channels
+    changed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LetterReturnedCmd:
+    note: str = ""
+
+
+@dataclass
+class CommandResult:
+    accepted: bool = True
+    message: str = ""
+    balance_cents: int = 0
+    status: str = ""
+
+
+# --- what the workflow reports to the read model -------------------------------------------
+
+
+@dataclass
+class TimelineEvent:
+    seq: int
+    at: datetime
+    kind: str
+    summary: str
+    data: dict[str, str | int | bool | None] = field(default_factory=dict)
+
+
+@dataclass
+class PromiseView:
+    promised_date: date
+    amount_cents: int
+    source: str
+
+
+@dataclass
+class PracticeSnapshot:
+    version: int
+    status: Status
+    phase: Phase
+    balance_cents: int
+    paid_cents: int
+    claim_cents: int
+    outcome: Outcome | None = None
+    current_step: str | None = None
+    next_step: str | None = None
+    next_action_at: datetime | None = None
+    waiting_for: str | None = None
+    promise: PromiseView | None = None
+    open_dispute_id: str | None = None
+    field_agent_id: str | None = None
+    lawyer_id: str | None = None
+    channels: Channels = field(default_factory=Channels)

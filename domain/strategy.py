@@ -1,0 +1,170 @@
+"""A creditor's collection strategy (seed 003): which steps run, the wait after each, the call
+attempts, the formal demand's term, the letter texts. A practice copies the strategy at hand-over
+and keeps it for its whole life, so changing a creditor's strategy never alters practices in flight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from enum import StrEnum
+
+from domain.durations import parse_duration
+
+
+class Step(StrEnum):
+    """The out-of-court path of DOMAIN.md, steps 1 to 11, in their default order."""
+
+    PRE_DUE_REMINDERS = "pre_due_reminders"
+    CONTACT_CHECK = "contact_check"
+    REMINDER_LETTER = "reminder_letter"
+    PHONE_PHASE = "phone_phase"
+    SECOND_LETTER = "second_letter"
+    SKIP_TRACING = "skip_tracing"
+    HOME_VISIT = "home_visit"
+    LEGAL_NOTICE = "legal_notice"
+    FORMAL_DEMAND = "formal_demand"
+    LEGAL_OPINION = "legal_opinion"
+    AUTHORIZATION = "authorization"
+
+
+STEP_ORDER: tuple[Step, ...] = tuple(Step)
+
+# Letters a creditor may reword (the body paragraph; the amounts, invoices, payment instructions
+# and contacts are always printed by the template around it).
+LETTER_KINDS = ("reminder_letter", "second_letter", "legal_notice", "formal_demand")
+
+# Steps nobody may switch off: nothing judicial starts without the creditor's authorisation.
+MANDATORY_STEPS = frozenset({Step.AUTHORIZATION})
+
+DEFAULT_WAITS: dict[Step, str] = {
+    Step.PRE_DUE_REMINDERS: "P3D",  # grace after the due date before collection starts
+    Step.CONTACT_CHECK: "PT0S",
+    Step.REMINDER_LETTER: "P15D",
+    Step.PHONE_PHASE: "P7D",
+    Step.SECOND_LETTER: "P15D",
+    Step.SKIP_TRACING: "PT0S",
+    Step.HOME_VISIT: "P7D",
+    Step.LEGAL_NOTICE: "P10D",
+    Step.FORMAL_DEMAND: "PT0S",  # the demand's own term is the wait; see demand_term_days
+    Step.LEGAL_OPINION: "PT0S",
+    Step.AUTHORIZATION: "PT0S",
+}
+
+
+@dataclass
+class StepSetting:
+    step: Step
+    enabled: bool = True
+    wait_after: str = "PT0S"
+
+
+def _default_steps() -> list[StepSetting]:
+    return [StepSetting(step=s, enabled=True, wait_after=DEFAULT_WAITS[s]) for s in STEP_ORDER]
+
+
+@dataclass
+class Strategy:
+    steps: list[StepSetting] = field(default_factory=_default_steps)
+    # pre-due reminders: how long before the due date the first one goes out (then one on the day)
+    pre_due_reminder_lead: str = "P3D"
+    call_attempts: int = 3
+    call_retry_interval: str = "P1D"
+    # how long an operator has to record the outcome of a queued call before it counts as unanswered
+    call_outcome_timeout: str = "P2D"
+    trace_timeout: str = "P14D"
+    visit_outcome_timeout: str = "P21D"
+    opinion_timeout: str = "P30D"
+    # art. 1454 c.c.: not shorter than 15 days unless agreed otherwise
+    demand_term_days: int = 15
+    authorization_reminder_interval: str = "P7D"
+    authorization_timeout: str = "P60D"
+    # a promise counts as broken this long after its date when the promised amount has not arrived
+    promise_grace: str = "P2D"
+    letter_texts: dict[str, str] = field(default_factory=dict)
+
+    def setting(self, step: Step) -> StepSetting:
+        for s in self.steps:
+            if s.step == step:
+                return s
+        return StepSetting(step=step, enabled=False)
+
+    def enabled(self, step: Step) -> bool:
+        return self.setting(step).enabled
+
+    def wait_after(self, step: Step) -> timedelta:
+        return parse_duration(self.setting(step).wait_after)
+
+    def duration(self, name: str) -> timedelta:
+        value = getattr(self, name)
+        assert isinstance(value, str)
+        return parse_duration(value)
+
+
+DURATION_FIELDS = (
+    "pre_due_reminder_lead",
+    "call_retry_interval",
+    "call_outcome_timeout",
+    "trace_timeout",
+    "visit_outcome_timeout",
+    "opinion_timeout",
+    "authorization_reminder_interval",
+    "authorization_timeout",
+    "promise_grace",
+)
+
+
+class StrategyError(ValueError):
+    def __init__(self, field_path: str, message: str) -> None:
+        super().__init__(f"{field_path}: {message}")
+        self.field_path = field_path
+        self.message = message
+
+
+def validate_strategy(strategy: Strategy) -> Strategy:
+    """Checks a strategy and returns it with its step list complete and in the canonical order.
+
+    Steps left out of the list keep their defaults; a step named twice is an error.
+    """
+    seen: dict[Step, StepSetting] = {}
+    for i, s in enumerate(strategy.steps):
+        try:
+            step = Step(s.step)
+        except ValueError as exc:
+            raise StrategyError(
+                f"steps.{i}.step", f"unknown step {s.step!r}; known: {', '.join(STEP_ORDER)}"
+            ) from exc
+        if step in seen:
+            raise StrategyError(f"steps.{i}.step", f"step {step.value!r} appears twice")
+        if step in MANDATORY_STEPS and not s.enabled:
+            raise StrategyError(
+                f"steps.{i}.enabled", f"{step.value} cannot be disabled: nothing judicial starts "
+                "without the creditor's authorisation"
+            )
+        try:
+            parse_duration(s.wait_after)
+        except ValueError as exc:
+            raise StrategyError(f"steps.{i}.wait_after", str(exc)) from exc
+        seen[step] = replace(s, step=step)
+    for name in DURATION_FIELDS:
+        try:
+            parse_duration(getattr(strategy, name))
+        except ValueError as exc:
+            raise StrategyError(name, str(exc)) from exc
+    for name in ("call_retry_interval", "call_outcome_timeout", "authorization_reminder_interval"):
+        if parse_duration(getattr(strategy, name)).total_seconds() <= 0:
+            raise StrategyError(name, "must be longer than zero")
+    if not 1 <= strategy.call_attempts <= 20:
+        raise StrategyError("call_attempts", "must be between 1 and 20")
+    if not 1 <= strategy.demand_term_days <= 365:
+        raise StrategyError("demand_term_days", "must be between 1 and 365 days")
+    for kind in strategy.letter_texts:
+        if kind not in LETTER_KINDS:
+            raise StrategyError(
+                f"letter_texts.{kind}", f"unknown letter; known: {', '.join(LETTER_KINDS)}"
+            )
+    steps = [
+        seen.get(step, StepSetting(step=step, enabled=True, wait_after=DEFAULT_WAITS[step]))
+        for step in STEP_ORDER
+    ]
+    return replace(strategy, steps=steps, letter_texts=dict(strategy.letter_texts))
