@@ -222,3 +222,32 @@ class PracticeSnapshot:
     field_agent_id: str | None = None
     lawyer_id: str | None = None
     channels: Channels = field(default_factory=Channels)
+
+
+# --- the workflow's surface, by name (the API calls it without importing workflow code) ----
+
+WORKFLOW_NAME = "PracticeWorkflow"
+STATE_QUERY = "state"
+
+
+class UpdateName:
+    PAYMENT = "payment"  # PaymentCmd
+    PROMISE = "promise"  # PromiseCmd
+    CALL_OUTCOME = "call_outcome"  # CallOutcomeCmd
+    VISIT_OUTCOME = "visit_outcome"  # VisitOutcomeCmd
+    TRACE_RESULT = "trace_result"  # TraceResultCmd
+    DISPUTE = "dispute"  # DisputeCmd
+    DISPUTE_RESOLUTION = "dispute_resolution"  # DisputeResolutionCmd
+    LEGAL_OPINION = "legal_opinion"  # LegalOpinionCmd
+    AUTHORIZATION = "authorization"  # AuthorizationCmd
+    WITHDRAWAL = "withdrawal"  # WithdrawalCmd
+    CONTACTS = "contacts"  # ContactsCmd
+    LETTER_RETURNED = "letter_returned"  # LetterReturnedCmd
+
+
+class RejectionType:
+    """ApplicationError types an update validator raises; the API maps them to HTTP codes."""
+
+    CLOSED = "PracticeClosed"  # 409: the practice is closed
+    CONFLICT = "NotExpected"  # 409: nothing is waiting for this (no call queued, no dispute open)
+    INVALID = "InvalidCommand"  # 422: the command itself is wrong (amount above the balance...)
