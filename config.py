@@ -35,11 +35,6 @@ class Settings:
     twilio_base_url: str
     extra: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def sync_database_url(self) -> str:
-        """The same database through a synchronous driver (Alembic migrations)."""
-        return self.database_url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
-
 
 def load_settings() -> Settings:
     data_dir = Path(_env("RECUPERO_DATA_DIR", "./data")).resolve()
