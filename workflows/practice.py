@@ -1,0 +1,1152 @@
+"""The practice workflow: one debtor's unpaid invoices for one creditor, from hand-over to closure.
+
+It walks the out-of-court path of DOMAIN.md (steps 1 to 11) with durable timers between steps,
+and takes what people decide as Temporal updates: payments, promises, call and visit outcomes,
+trace results, disputes, the lawyer's opinion, the creditor's authorisation, withdrawal, contacts.
+
+Pauses (a promise to pay, an open dispute) and closures interrupt the escalation only at its
+waits, never in the middle of a send: a letter that started going out is finished and recorded.
+When a pause ends, the escalation resumes at the step where it paused; if that step's action
+had already been carried out, at the step after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.activity_io import (
+        ActivityName,
+        AssignInput,
+        AssignResult,
+        CheckContactsInput,
+        CheckContactsResult,
+        CloseTasksInput,
+        LetterInput,
+        NotifyInput,
+        OpenTaskInput,
+        OpenTaskResult,
+        RecordInput,
+        ReminderInput,
+        SentResult,
+    )
+    from domain.calendar import at_rome, end_of_rome_day, rome_date
+    from domain.money import format_euros
+    from domain.practice import (
+        STATE_QUERY,
+        WORKFLOW_NAME,
+        AuthorizationCmd,
+        CallOutcome,
+        CallOutcomeCmd,
+        CommandResult,
+        ContactsCmd,
+        DebtorKind,
+        DisputeCmd,
+        DisputeResolutionCmd,
+        LegalOpinionCmd,
+        LetterReturnedCmd,
+        Outcome,
+        PaymentCmd,
+        Phase,
+        PracticeInput,
+        PracticeSnapshot,
+        PromiseCmd,
+        PromiseView,
+        RejectionType,
+        Status,
+        TimelineEvent,
+        TraceResultCmd,
+        UpdateName,
+        VisitOutcome,
+        VisitOutcomeCmd,
+        WithdrawalCmd,
+    )
+    from domain.strategy import STEP_ORDER, Step
+
+# Activities that only touch the database are quick; rendering a PDF and handing it to a
+# provider takes longer. Both retry until they succeed: the idempotency keys make that safe.
+DB_TIMEOUT = timedelta(seconds=30)
+SEND_TIMEOUT = timedelta(minutes=2)
+RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
+
+REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
+
+STEP_LABELS = {
+    Step.PRE_DUE_REMINDERS: "pre-due reminders",
+    Step.CONTACT_CHECK: "debtor analysis and contact check",
+    Step.REMINDER_LETTER: "reminder letter",
+    Step.PHONE_PHASE: "phone phase",
+    Step.SECOND_LETTER: "second letter",
+    Step.SKIP_TRACING: "skip tracing",
+    Step.HOME_VISIT: "home visit",
+    Step.LEGAL_NOTICE: "notice of legal action",
+    Step.FORMAL_DEMAND: "formal demand",
+    Step.LEGAL_OPINION: "lawyer's opinion",
+    Step.AUTHORIZATION: "creditor's authorisation",
+}
+
+
+class Interrupted(Exception):
+    """Raised at a wait when the practice was paused or closed meanwhile."""
+
+
+def _reject(kind: str, message: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class PracticeWorkflow:
+    @workflow.init
+    def __init__(self, inp: PracticeInput) -> None:
+        self.inp = inp
+        self.strategy = inp.strategy
+        self.claim = sum(i.amount_cents for i in inp.invoices)
+        self.balance = self.claim
+        self.paid = 0
+        self.payment_refs: set[str] = set()
+        self.channels = replace(inp.channels)
+        self.status = Status.ACTIVE
+        self.phase = Phase.OUT_OF_COURT
+        self.outcome: Outcome | None = None
+
+        self.seq = 0
+        self.version = 0
+        self.pending_events: list[TimelineEvent] = []
+        self.flush_lock = asyncio.Lock()
+
+        self.promise: PromiseView | None = None
+        self.promise_version = 0
+        self.paid_toward_promise = 0
+        self.dispute_id: str | None = None
+        self.disputes_opened = 0
+
+        self.steps: list[Step] = []
+        self.step_index = 0
+        self.action_done = False
+        self.occurrences: dict[str, int] = {}
+        self.current_step: Step | None = None
+        self.next_step: str | None = None
+        self.next_action_at: datetime | None = None
+        self.waiting_for: str | None = None
+
+        # what the escalation is waiting for from a person, and what they answered
+        self.awaiting: str | None = None
+        self.call_outcome: CallOutcomeCmd | None = None
+        self.visit_outcome: VisitOutcomeCmd | None = None
+        self.trace_result: TraceResultCmd | None = None
+        self.opinion: LegalOpinionCmd | None = None
+        self.authorization: AuthorizationCmd | None = None
+
+        self.reminders_sent: set[str] = set()
+        self.letters_sent = 0
+        self.first_letter_failed = False
+        self.phone_failed = False
+        self.field_agent_id: str | None = None
+        self.lawyer_id: str | None = None
+
+    # --- the escalation ----------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: PracticeInput) -> str:
+        self.steps = [s for s in STEP_ORDER if self.strategy.enabled(s)]
+        today = rome_date(workflow.now())
+        due_ahead = any(i.due_date >= today for i in inp.invoices)
+        if due_ahead:
+            # collection never starts before the invoices fall due, reminders or not
+            self.phase = Phase.PRE_DUE
+            if Step.PRE_DUE_REMINDERS not in self.steps:
+                self.steps.insert(0, Step.PRE_DUE_REMINDERS)
+        elif Step.PRE_DUE_REMINDERS in self.steps:
+            self.steps.remove(Step.PRE_DUE_REMINDERS)
+        self._event(
+            "handed_over",
+            f"Practice {inp.reference} handed over: {len(inp.invoices)} invoice(s), "
+            f"claim {format_euros(self.claim)}",
+            invoices=len(inp.invoices),
+            claim_cents=self.claim,
+        )
+        await self._flush()
+
+        while self.status != Status.CLOSED and self.step_index < len(self.steps):
+            step = self.steps[self.step_index]
+            try:
+                await self._run_step(step)
+                self.step_index += 1
+                self.action_done = False
+            except Interrupted:
+                await self._handle_interruption()
+                if self.action_done:
+                    self.step_index += 1
+                    self.action_done = False
+                if self.status != Status.CLOSED and self.step_index < len(self.steps):
+                    nxt = self.steps[self.step_index]
+                    self._event(
+                        "resumed", f"Escalation resumed at the {STEP_LABELS[nxt]}", step=nxt
+                    )
+
+        # Authorised practices wait in the judicial phase for the court steps (a later stage);
+        # payments, promises, disputes and withdrawal still apply.
+        while self.status != Status.CLOSED:
+            self.current_step = None
+            self.next_step = None
+            self.next_action_at = None
+            self.waiting_for = "judicial steps by the lawyer"
+            await self._flush()
+            try:
+                await self._wait(None)
+            except Interrupted:
+                await self._handle_interruption()
+
+        await self._finalize()
+        assert self.outcome is not None
+        return self.outcome.value
+
+    async def _run_step(self, step: Step) -> None:
+        self.current_step = step
+        occurrence = self.occurrences.get(step, 0) + 1
+        self.occurrences[step] = occurrence
+        key = f"{self.inp.practice_id}:{step.value}:{occurrence}"
+        self.next_step = None
+        self.next_action_at = None
+        self.waiting_for = None
+        self._event("step_started", f"Step: {STEP_LABELS[step]}", step=step)
+        await self._flush()
+
+        handler = {
+            Step.PRE_DUE_REMINDERS: self._pre_due,
+            Step.CONTACT_CHECK: self._contact_check,
+            Step.REMINDER_LETTER: self._reminder_letter,
+            Step.PHONE_PHASE: self._phone_phase,
+            Step.SECOND_LETTER: self._second_letter,
+            Step.SKIP_TRACING: self._skip_tracing,
+            Step.HOME_VISIT: self._home_visit,
+            Step.LEGAL_NOTICE: self._legal_notice,
+            Step.FORMAL_DEMAND: self._formal_demand,
+            Step.LEGAL_OPINION: self._legal_opinion,
+            Step.AUTHORIZATION: self._authorization,
+        }[step]
+        await handler(key)
+        self.action_done = True
+        if self.status == Status.CLOSED:
+            return
+        await self._wait_after(step)
+
+    async def _wait_after(self, step: Step) -> None:
+        wait = self.strategy.wait_after(step)
+        nxt = self.steps[self.step_index + 1] if self.step_index + 1 < len(self.steps) else None
+        self.next_step = nxt.value if nxt else None
+        self.waiting_for = None
+        if wait > timedelta(0):
+            self.next_action_at = workflow.now() + wait
+            await self._flush()
+        await self._wait(wait)
+
+    # step 1: reminders before the due date, and on the day
+    async def _pre_due(self, key: str) -> None:
+        self.phase = Phase.PRE_DUE
+        remind = self.strategy.setting(Step.PRE_DUE_REMINDERS).enabled
+        lead = self.strategy.duration("pre_due_reminder_lead")
+        due_dates = sorted({i.due_date for i in self.inp.invoices})
+        for n, due in enumerate(d for d in due_dates if d >= rome_date(workflow.now())):
+            amount = sum(i.amount_cents for i in self.inp.invoices if i.due_date == due)
+            for moment, at in (
+                ("before", at_rome(due, REMINDER_CLOCK) - lead),
+                ("due_today", at_rome(due, REMINDER_CLOCK)),
+            ):
+                if not remind or rome_date(workflow.now()) > due:
+                    continue
+                if moment == "before" and rome_date(workflow.now()) >= due:
+                    continue  # handed over too late for the early reminder: the day's one is enough
+                if f"{due}:{moment}" in self.reminders_sent:
+                    continue  # resumed after a pause: never remind twice for the same moment
+                await self._sleep_until(at, "pre_due_reminder")
+                if not (self.channels.email or self.channels.phone):
+                    self._event("reminder_skipped", "No e-mail or phone: reminder not sent")
+                    continue
+                result: SentResult = await self._activity(
+                    ActivityName.SEND_REMINDER,
+                    ReminderInput(
+                        practice_id=self.inp.practice_id,
+                        idempotency_key=f"{key}:{n}:{moment}",
+                        moment=moment,
+                        due_date=due,
+                        amount_cents=min(amount, self.balance),
+                        email=self.channels.email,
+                        sms=self.channels.phone,
+                    ),
+                    result_type=SentResult,
+                    timeout=SEND_TIMEOUT,
+                )
+                self.reminders_sent.add(f"{due}:{moment}")
+                self._event(
+                    "reminder_sent",
+                    f"Reminder {'before the due date' if moment == 'before' else 'on the due date'}"
+                    f" {due.isoformat()} sent ({', '.join(result.deliveries) or 'no channel'})",
+                    moment=moment,
+                    due_date=due.isoformat(),
+                )
+        # collection starts the day after the last due date (the wait after this step is the grace)
+        await self._sleep_until(end_of_rome_day(due_dates[-1]), "out_of_court")
+        self.phase = Phase.OUT_OF_COURT
+        self._event(
+            "phase_changed",
+            "Due date passed unpaid: out-of-court collection begins",
+            phase=Phase.OUT_OF_COURT,
+        )
+
+    async def _sleep_until(self, at: datetime, next_step: str) -> None:
+        delay = at - workflow.now()
+        if delay <= timedelta(0):
+            return
+        self.next_step = next_step
+        self.next_action_at = at
+        await self._flush()
+        await self._wait(delay)
+
+    # step 2
+    async def _contact_check(self, key: str) -> None:
+        result: CheckContactsResult = await self._activity(
+            ActivityName.CHECK_CONTACTS,
+            CheckContactsInput(practice_id=self.inp.practice_id),
+            result_type=CheckContactsResult,
+        )
+        self.channels = result.channels
+        self._event(
+            "contacts_checked",
+            "Debtor analysis: " + ("; ".join(result.findings) or "nothing to note"),
+            **self._channel_data(),
+        )
+
+    # steps 3, 5, 8: letters
+    async def _reminder_letter(self, key: str) -> None:
+        await self._send_letter(key, "reminder_letter", "Reminder letter")
+
+    async def _second_letter(self, key: str) -> None:
+        await self._send_letter(key, "second_letter", "Second reminder letter")
+
+    async def _legal_notice(self, key: str) -> None:
+        await self._send_letter(key, "legal_notice", "Notice of legal action")
+
+    async def _send_letter(
+        self,
+        key: str,
+        kind: str,
+        label: str,
+        pay_by: date | None = None,
+        pec_copy: bool = False,
+    ) -> SentResult:
+        result: SentResult = await self._activity(
+            ActivityName.SEND_LETTER,
+            LetterInput(
+                practice_id=self.inp.practice_id,
+                idempotency_key=f"{key}:{kind}",
+                kind=kind,
+                balance_cents=self.balance,
+                email_copy=self.channels.email,
+                pec_copy=pec_copy,
+                text_override=self.strategy.letter_texts.get(kind),
+                pay_by=pay_by,
+                lawyer_id=self.lawyer_id,
+            ),
+            result_type=SentResult,
+            timeout=SEND_TIMEOUT,
+        )
+        self.letters_sent += 1
+        self._event(
+            "letter_sent",
+            f"{label} sent for {format_euros(self.balance)} "
+            f"({', '.join(result.deliveries) or 'no channel'})",
+            letter=kind,
+            document_id=result.document_id,
+            balance_cents=self.balance,
+        )
+        return result
+
+    # step 4
+    async def _phone_phase(self, key: str) -> None:
+        attempts = self.strategy.call_attempts
+        if not self.channels.phone:
+            self.phone_failed = True
+            self._event("step_skipped", "No valid phone number: phone phase skipped")
+            return
+        reached = False
+        for attempt in range(1, attempts + 1):
+            self.call_outcome = None
+            timeout = self.strategy.duration("call_outcome_timeout")
+            await self._open_task(
+                f"{key}:call:{attempt}", "call", attempt=attempt, detail=f"{attempt}/{attempts}"
+            )
+            self._event("call_queued", f"Call queued for operators (attempt {attempt}/{attempts})")
+            outcome = await self._await_answer(
+                "call",
+                f"call outcome (attempt {attempt}/{attempts})",
+                timeout,
+                lambda: self.call_outcome,
+            )
+            await self._close_tasks(
+                "call",
+                "done" if outcome else "cancelled",
+                outcome.outcome.value if outcome else "timed out",
+            )
+            if outcome is None:
+                self._event("call_outcome", "No outcome recorded in time: counted as unanswered")
+                result = CallOutcome.NO_ANSWER
+            else:
+                result = outcome.outcome
+            if result == CallOutcome.WRONG_NUMBER:
+                break
+            if result != CallOutcome.NO_ANSWER:
+                reached = True
+                break
+            if attempt < attempts:
+                retry = self.strategy.duration("call_retry_interval")
+                self.next_step = "phone_phase"
+                self.next_action_at = workflow.now() + retry
+                self.waiting_for = None
+                await self._flush()
+                await self._wait(retry)
+        self.phone_failed = not reached
+
+    # step 6
+    async def _skip_tracing(self, key: str) -> None:
+        if not (self.first_letter_failed and self.phone_failed):
+            self._event(
+                "step_skipped",
+                "Skip tracing not needed: the first letter or the phone phase got through",
+            )
+            return
+        self.trace_result = None
+        await self._open_task(f"{key}:trace", "trace", detail="letter and calls got nothing")
+        self._event("trace_requested", "Skip tracing requested: looking for new contacts")
+        result = await self._await_answer(
+            "trace",
+            "skip tracing result",
+            self.strategy.duration("trace_timeout"),
+            lambda: self.trace_result,
+        )
+        await self._close_tasks(
+            "trace",
+            "done" if result else "cancelled",
+            "found" if result and result.found else "not found",
+        )
+        if result is None:
+            self._event("trace_result", "Skip tracing not completed in time")
+
+    # step 7
+    async def _home_visit(self, key: str) -> None:
+        assigned: AssignResult = await self._activity(
+            ActivityName.ASSIGN_FIELD_AGENT,
+            AssignInput(
+                practice_id=self.inp.practice_id,
+                idempotency_key=f"{key}:agent",
+                province=self.inp.province,
+            ),
+            result_type=AssignResult,
+        )
+        if assigned.user_id is None:
+            self._event("step_skipped", f"Home visit skipped: {assigned.reason}")
+            return
+        self.field_agent_id = assigned.user_id
+        self.visit_outcome = None
+        await self._open_task(f"{key}:visit", "visit", assignee=assigned.user_id)
+        await self._notify(
+            f"{key}:notify-agent",
+            assigned.user_id,
+            f"Nuova visita assegnata: pratica {self.inp.reference}",
+            f"Le è stata assegnata una visita per la pratica {self.inp.reference} "
+            f"(provincia {self.inp.province}). I dettagli sono nella sua lista visite.",
+        )
+        self._event(
+            "visit_assigned",
+            f"Home visit assigned to a field agent for province {self.inp.province}",
+            field_agent_id=assigned.user_id,
+        )
+        outcome = await self._await_answer(
+            "visit",
+            "home visit outcome",
+            self.strategy.duration("visit_outcome_timeout"),
+            lambda: self.visit_outcome,
+        )
+        await self._close_tasks(
+            "visit",
+            "done" if outcome else "cancelled",
+            outcome.outcome.value if outcome else "timed out",
+        )
+        if outcome is None:
+            self._event("visit_outcome", "No visit outcome recorded in time")
+
+    # step 9
+    async def _formal_demand(self, key: str) -> None:
+        await self._ensure_lawyer(key)
+        term = self.strategy.demand_term_days
+        pay_by = rome_date(workflow.now()) + timedelta(days=term)
+        await self._send_letter(
+            key,
+            "formal_demand",
+            f"Formal demand (term {term} days, by {pay_by.isoformat()})",
+            pay_by=pay_by,
+            pec_copy=self.inp.debtor_kind == DebtorKind.BUSINESS and self.channels.pec,
+        )
+        # the demand's term is a wait of its own, before the step's configured wait
+        self.action_done = True
+        await self._sleep_until(end_of_rome_day(pay_by), "formal_demand_term")
+        self._event("demand_term_expired", f"Formal demand term expired on {pay_by.isoformat()}")
+
+    async def _ensure_lawyer(self, key: str) -> None:
+        attempt = 0
+        while self.lawyer_id is None:
+            attempt += 1
+            assigned: AssignResult = await self._activity(
+                ActivityName.ASSIGN_LAWYER,
+                AssignInput(practice_id=self.inp.practice_id, idempotency_key=f"{key}:lawyer"),
+                result_type=AssignResult,
+            )
+            if assigned.user_id is not None:
+                self.lawyer_id = assigned.user_id
+                self._event("lawyer_assigned", "Lawyer assigned", lawyer_id=assigned.user_id)
+                return
+            if attempt == 1:
+                self._event("waiting", f"Formal demand waits: {assigned.reason}")
+            # an agency without a lawyer yet: look again daily rather than skip the demand
+            self.waiting_for = "a lawyer to be registered"
+            self.next_action_at = workflow.now() + timedelta(days=1)
+            await self._flush()
+            await self._wait(timedelta(days=1))
+
+    # step 10
+    async def _legal_opinion(self, key: str) -> None:
+        await self._ensure_lawyer(key)
+        assert self.lawyer_id is not None
+        self.opinion = None
+        await self._open_task(f"{key}:opinion", "opinion", assignee=self.lawyer_id)
+        self._event("opinion_requested", "Lawyer's opinion requested")
+        reminders = 0
+        while True:
+            await self._notify(
+                f"{key}:opinion-request:{reminders}",
+                self.lawyer_id,
+                f"Richiesta di parere: pratica {self.inp.reference}"
+                + (" (sollecito)" if reminders else ""),
+                f"Si richiede il suo parere sull'azione giudiziale per la pratica "
+                f"{self.inp.reference}, saldo {format_euros(self.balance)}.",
+            )
+            opinion = await self._await_answer(
+                "opinion",
+                "the lawyer's opinion",
+                self.strategy.duration("opinion_timeout"),
+                lambda: self.opinion,
+            )
+            if opinion is not None:
+                break
+            reminders += 1
+            self._event("opinion_reminder", f"Lawyer reminded of the opinion ({reminders})")
+        await self._close_tasks("opinion", "done", "given")
+
+    # step 11
+    async def _authorization(self, key: str) -> None:
+        self.authorization = None
+        await self._open_task(f"{key}:authorization", "authorization")
+        self._event("authorization_requested", "Creditor asked to authorise legal action")
+        interval = self.strategy.duration("authorization_reminder_interval")
+        deadline = workflow.now() + self.strategy.duration("authorization_timeout")
+        opinion = self.opinion
+        advice = (
+            f"Il legale raccomanda: {opinion.action}."
+            if opinion and opinion.recommend_action
+            else "Il legale sconsiglia l'azione giudiziale."
+            if opinion
+            else "Nessun parere legale in pratica."
+        )
+        reminders = 0
+        answer: AuthorizationCmd | None = None
+        while True:
+            await self._notify(
+                f"{key}:authorization-request:{reminders}",
+                "creditor",
+                f"Autorizzazione richiesta: pratica {self.inp.reference}"
+                + (f" (sollecito {reminders})" if reminders else ""),
+                f"La pratica {self.inp.reference} (saldo {format_euros(self.balance)}) attende "
+                f"la sua autorizzazione all'azione legale. {advice}",
+            )
+            remaining = deadline - workflow.now()
+            if remaining <= timedelta(0):
+                break
+            answer = await self._await_answer(
+                "authorization",
+                "the creditor's authorisation",
+                min(interval, remaining),
+                lambda: self.authorization,
+            )
+            if answer is not None or workflow.now() >= deadline:
+                break
+            reminders += 1
+            self._event("authorization_reminder", f"Creditor reminded ({reminders})")
+        await self._close_tasks(
+            "authorization",
+            "done" if answer else "cancelled",
+            ("authorized" if answer.authorized else "declined") if answer else "no answer",
+        )
+        if answer is None:
+            self._close(Outcome.RETURNED, "Creditor did not answer in time: practice returned")
+        elif not answer.authorized:
+            self._close(Outcome.RETURNED, "Creditor declined legal action: practice returned")
+        else:
+            self.phase = Phase.JUDICIAL
+            self._event(
+                "phase_changed", "Legal action authorised: judicial phase", phase=Phase.JUDICIAL
+            )
+            if self.lawyer_id:
+                await self._notify(
+                    f"{key}:authorized",
+                    self.lawyer_id,
+                    f"Azione legale autorizzata: pratica {self.inp.reference}",
+                    f"Il mandante ha autorizzato l'azione legale per la pratica "
+                    f"{self.inp.reference}.",
+                )
+
+    # --- waiting -------------------------------------------------------------------------------
+
+    def _interrupted(self) -> bool:
+        return self.status != Status.ACTIVE
+
+    async def _wait(
+        self, timeout: timedelta | None, until: Callable[[], bool] | None = None
+    ) -> bool:
+        """Waits `timeout` (None: forever) or until `until()`; True when `until()` came true.
+
+        A person's answer wins over a pause that arrived with it (a call outcome that is a
+        promise is first recorded as the call's outcome, then pauses at the next wait).
+        """
+
+        def done() -> bool:
+            return (until is not None and until()) or self._interrupted()
+
+        if timeout is not None and timeout <= timedelta(0):
+            if self._interrupted():
+                raise Interrupted
+            return False
+        try:
+            await workflow.wait_condition(done, timeout=timeout)
+        except TimeoutError:
+            if self._interrupted():
+                raise Interrupted from None
+            return False
+        if until is not None and until():
+            return True
+        raise Interrupted
+
+    async def _await_answer(
+        self,
+        what: str,
+        label: str,
+        timeout: timedelta,
+        answer: Callable[[], Any],
+    ) -> Any:
+        self.awaiting = what
+        self.waiting_for = label
+        self.next_step = None
+        self.next_action_at = workflow.now() + timeout
+        await self._flush()
+        try:
+            got = await self._wait(timeout, lambda: answer() is not None)
+        finally:
+            self.awaiting = None
+            self.waiting_for = None
+        return answer() if got else None
+
+    async def _handle_interruption(self) -> None:
+        """A pause or a closure reached a wait: stop all contact, then sit out the pause."""
+        if self.status != Status.CLOSED:
+            await self._close_tasks(None, "cancelled", self.status.value)
+        while self.status in (Status.PAUSED_PROMISE, Status.PAUSED_DISPUTE):
+            if self.status == Status.PAUSED_DISPUTE:
+                self.next_step = None
+                self.next_action_at = None
+                self.waiting_for = "the creditor's decision on the dispute"
+                await self._flush()
+                await workflow.wait_condition(lambda: self.status != Status.PAUSED_DISPUTE)
+                continue
+            promise = self.promise
+            assert promise is not None
+            version = self.promise_version
+            deadline = end_of_rome_day(promise.promised_date) + self.strategy.duration(
+                "promise_grace"
+            )
+            self.next_step = None
+            self.next_action_at = deadline
+            self.waiting_for = f"payment promised by {promise.promised_date.isoformat()}"
+            await self._flush()
+
+            def settled(p: PromiseView = promise, v: int = version) -> bool:
+                return (
+                    self.status != Status.PAUSED_PROMISE
+                    or self.promise_version != v
+                    or self.paid_toward_promise >= p.amount_cents
+                )
+
+            try:
+                await workflow.wait_condition(
+                    settled, timeout=max(deadline - workflow.now(), timedelta(seconds=1))
+                )
+            except TimeoutError:
+                pass
+            if self.status != Status.PAUSED_PROMISE or self.promise_version != version:
+                continue  # closed, disputed, or replaced by a newer promise
+            kept = self.paid_toward_promise >= promise.amount_cents
+            self.promise = None
+            self.status = Status.ACTIVE
+            if kept:
+                self._event(
+                    "promise_kept",
+                    "Promise kept: collection goes on for the rest",
+                    balance_cents=self.balance,
+                )
+            else:
+                self._event(
+                    "promise_broken",
+                    f"Promise broken: {format_euros(self.paid_toward_promise)} of "
+                    f"{format_euros(promise.amount_cents)} paid by "
+                    f"{promise.promised_date.isoformat()}",
+                )
+        self.waiting_for = None
+        self.next_action_at = None
+        await self._flush()
+
+    # --- commands ----------------------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if self.status == Status.CLOSED:
+            raise _reject(RejectionType.CLOSED, f"the practice is closed ({self.outcome})")
+
+    def _require_awaiting(self, what: str, label: str) -> None:
+        self._require_open()
+        if self.awaiting != what:
+            raise _reject(RejectionType.CONFLICT, f"no {label} is expected now")
+
+    def _result(self, message: str) -> CommandResult:
+        return CommandResult(
+            accepted=True, message=message, balance_cents=self.balance, status=self.status.value
+        )
+
+    @workflow.update(name=UpdateName.PAYMENT)
+    async def payment(self, cmd: PaymentCmd) -> CommandResult:
+        self.payment_refs.add(cmd.reference)
+        self.balance -= cmd.amount_cents
+        self.paid += cmd.amount_cents
+        if self.promise is not None:
+            self.paid_toward_promise += cmd.amount_cents
+        self._event(
+            "payment",
+            f"Payment of {format_euros(cmd.amount_cents)} received on {cmd.paid_on.isoformat()}; "
+            f"balance {format_euros(self.balance)}",
+            amount_cents=cmd.amount_cents,
+            paid_on=cmd.paid_on.isoformat(),
+            reference=cmd.reference,
+            balance_cents=self.balance,
+        )
+        if self.balance == 0:
+            self._close(Outcome.PAID, "Paid in full")
+        await self._flush()
+        return self._result("paid in full" if self.balance == 0 else "partial payment recorded")
+
+    @payment.validator
+    def _validate_payment(self, cmd: PaymentCmd) -> None:
+        self._require_open()
+        if cmd.amount_cents <= 0:
+            raise _reject(RejectionType.INVALID, "amount must be positive")
+        if cmd.amount_cents > self.balance:
+            raise _reject(
+                RejectionType.INVALID,
+                f"amount exceeds the balance of {format_euros(self.balance)}",
+            )
+        if cmd.reference in self.payment_refs:
+            raise _reject(RejectionType.CONFLICT, "a payment with this reference is recorded")
+
+    @workflow.update(name=UpdateName.PROMISE)
+    async def promise_to_pay(self, cmd: PromiseCmd) -> CommandResult:
+        self._set_promise(cmd.promised_date, cmd.amount_cents, cmd.source)
+        await self._flush()
+        return self._result("escalation paused until the promised date")
+
+    @promise_to_pay.validator
+    def _validate_promise(self, cmd: PromiseCmd) -> None:
+        self._require_open()
+        self._check_promise(cmd.promised_date, cmd.amount_cents)
+
+    def _check_promise(self, promised_date: date | None, amount: int | None) -> None:
+        if promised_date is None or amount is None:
+            raise _reject(RejectionType.INVALID, "a promise needs a date and an amount")
+        if self.dispute_id is not None:
+            raise _reject(RejectionType.CONFLICT, "a dispute is open: no promise until resolved")
+        if promised_date < rome_date(workflow.now()):
+            raise _reject(RejectionType.INVALID, "the promised date is in the past")
+        if not 0 < amount <= self.balance:
+            raise _reject(
+                RejectionType.INVALID,
+                f"the promised amount must be between 0.01 and the balance "
+                f"{format_euros(self.balance)}",
+            )
+
+    def _set_promise(self, promised_date: date, amount: int, source: str) -> None:
+        self.promise = PromiseView(promised_date=promised_date, amount_cents=amount, source=source)
+        self.promise_version += 1
+        self.paid_toward_promise = 0
+        self.status = Status.PAUSED_PROMISE
+        self._event(
+            "promise",
+            f"Promise to pay {format_euros(amount)} by {promised_date.isoformat()} ({source}): "
+            "escalation paused",
+            amount_cents=amount,
+            promised_date=promised_date.isoformat(),
+            source=source,
+        )
+
+    @workflow.update(name=UpdateName.CALL_OUTCOME)
+    async def record_call_outcome(self, cmd: CallOutcomeCmd) -> CommandResult:
+        self._event(
+            "call_outcome",
+            f"Call outcome: {cmd.outcome.value.replace('_', ' ')}",
+            outcome=cmd.outcome,
+        )
+        if cmd.outcome == CallOutcome.WRONG_NUMBER:
+            self.channels.phone = False
+        elif cmd.outcome == CallOutcome.PROMISE:
+            assert cmd.promised_date is not None and cmd.promised_amount_cents is not None
+            self._set_promise(cmd.promised_date, cmd.promised_amount_cents, "call")
+        elif cmd.outcome == CallOutcome.DISPUTE:
+            self._open_dispute(f"call-{self.disputes_opened + 1}", "raised on the phone")
+        self.call_outcome = cmd
+        await self._flush()
+        return self._result("call outcome recorded")
+
+    @record_call_outcome.validator
+    def _validate_call_outcome(self, cmd: CallOutcomeCmd) -> None:
+        self._require_awaiting("call", "call outcome")
+        if cmd.outcome == CallOutcome.PROMISE:
+            self._check_promise(cmd.promised_date, cmd.promised_amount_cents)
+
+    @workflow.update(name=UpdateName.VISIT_OUTCOME)
+    async def record_visit_outcome(self, cmd: VisitOutcomeCmd) -> CommandResult:
+        self._event(
+            "visit_outcome",
+            f"Visit outcome: {cmd.outcome.value.replace('_', ' ')}",
+            outcome=cmd.outcome,
+        )
+        if cmd.outcome == VisitOutcome.NOT_FOUND:
+            self.channels.address = False
+        elif cmd.outcome == VisitOutcome.PROMISE:
+            assert cmd.promised_date is not None and cmd.promised_amount_cents is not None
+            self._set_promise(cmd.promised_date, cmd.promised_amount_cents, "visit")
+        elif cmd.outcome == VisitOutcome.DISPUTE:
+            self._open_dispute(f"visit-{self.disputes_opened + 1}", "raised at the visit")
+        self.visit_outcome = cmd
+        await self._flush()
+        return self._result("visit outcome recorded")
+
+    @record_visit_outcome.validator
+    def _validate_visit_outcome(self, cmd: VisitOutcomeCmd) -> None:
+        self._require_awaiting("visit", "visit outcome")
+        if cmd.outcome == VisitOutcome.PROMISE:
+            self._check_promise(cmd.promised_date, cmd.promised_amount_cents)
+
+    @workflow.update(name=UpdateName.TRACE_RESULT)
+    async def record_trace_result(self, cmd: TraceResultCmd) -> CommandResult:
+        if cmd.found and cmd.channels is not None:
+            self.channels = cmd.channels
+        self._event(
+            "trace_result",
+            "Skip tracing found new contacts" if cmd.found else "Skip tracing found nothing new",
+            found=cmd.found,
+            **self._channel_data(),
+        )
+        self.trace_result = cmd
+        await self._flush()
+        return self._result("trace result recorded")
+
+    @record_trace_result.validator
+    def _validate_trace_result(self, cmd: TraceResultCmd) -> None:
+        self._require_awaiting("trace", "skip tracing result")
+
+    @workflow.update(name=UpdateName.DISPUTE)
+    async def open_dispute(self, cmd: DisputeCmd) -> CommandResult:
+        self._open_dispute(cmd.dispute_id, "recorded")
+        await self._flush()
+        return self._result("dispute opened: all contact stops until the creditor resolves it")
+
+    @open_dispute.validator
+    def _validate_dispute(self, cmd: DisputeCmd) -> None:
+        self._require_open()
+        if self.dispute_id is not None:
+            raise _reject(RejectionType.CONFLICT, "a dispute is already open")
+
+    def _open_dispute(self, dispute_id: str, how: str) -> None:
+        self.dispute_id = dispute_id
+        self.disputes_opened += 1
+        self.promise = None  # a disputed debt is not being paid on a promise
+        self.status = Status.PAUSED_DISPUTE
+        self._event("dispute_opened", f"Dispute {how}: all contact stopped", dispute_id=dispute_id)
+
+    @workflow.update(name=UpdateName.DISPUTE_RESOLUTION)
+    async def resolve_dispute(self, cmd: DisputeResolutionCmd) -> CommandResult:
+        self.dispute_id = None
+        if not cmd.upheld:
+            self.status = Status.ACTIVE
+            self._event(
+                "dispute_resolved",
+                "Dispute rejected by the creditor: collection resumes",
+                dispute_id=cmd.dispute_id,
+                upheld=False,
+            )
+        elif cmd.reduce_by_cents is None or cmd.reduce_by_cents >= self.balance:
+            self._event(
+                "dispute_resolved",
+                "Dispute upheld by the creditor",
+                dispute_id=cmd.dispute_id,
+                upheld=True,
+            )
+            self._close(Outcome.DISPUTE_UPHELD, "Closed: dispute upheld")
+        else:
+            self.claim -= cmd.reduce_by_cents
+            self.balance -= cmd.reduce_by_cents
+            self.status = Status.ACTIVE
+            self._event(
+                "dispute_resolved",
+                f"Dispute upheld in part: claim reduced by {format_euros(cmd.reduce_by_cents)}, "
+                f"balance {format_euros(self.balance)}; collection resumes",
+                dispute_id=cmd.dispute_id,
+                upheld=True,
+                reduce_by_cents=cmd.reduce_by_cents,
+            )
+        await self._flush()
+        return self._result("dispute resolved")
+
+    @resolve_dispute.validator
+    def _validate_resolution(self, cmd: DisputeResolutionCmd) -> None:
+        self._require_open()
+        if self.dispute_id is None:
+            raise _reject(RejectionType.CONFLICT, "no dispute is open")
+        if cmd.dispute_id != self.dispute_id:
+            raise _reject(RejectionType.CONFLICT, f"the open dispute is {self.dispute_id}")
+        if cmd.reduce_by_cents is not None and cmd.reduce_by_cents <= 0:
+            raise _reject(RejectionType.INVALID, "reduce_by must be positive")
+
+    @workflow.update(name=UpdateName.LEGAL_OPINION)
+    async def record_legal_opinion(self, cmd: LegalOpinionCmd) -> CommandResult:
+        self._event(
+            "legal_opinion",
+            f"Lawyer's opinion: {cmd.action}"
+            if cmd.recommend_action
+            else "Lawyer's opinion: legal action not advised",
+            recommend_action=cmd.recommend_action,
+            action=cmd.action,
+        )
+        self.opinion = cmd
+        await self._flush()
+        return self._result("opinion recorded")
+
+    @record_legal_opinion.validator
+    def _validate_opinion(self, cmd: LegalOpinionCmd) -> None:
+        self._require_awaiting("opinion", "lawyer's opinion")
+
+    @workflow.update(name=UpdateName.AUTHORIZATION)
+    async def record_authorization(self, cmd: AuthorizationCmd) -> CommandResult:
+        self._event(
+            "authorization",
+            "Creditor authorised legal action"
+            if cmd.authorized
+            else "Creditor declined legal action",
+            authorized=cmd.authorized,
+        )
+        self.authorization = cmd
+        await self._flush()
+        return self._result("authorised" if cmd.authorized else "declined")
+
+    @record_authorization.validator
+    def _validate_authorization(self, cmd: AuthorizationCmd) -> None:
+        self._require_awaiting("authorization", "authorisation")
+
+    @workflow.update(name=UpdateName.WITHDRAWAL)
+    async def withdraw(self, cmd: WithdrawalCmd) -> CommandResult:
+        self._close(Outcome.WITHDRAWN, "Withdrawn by the creditor")
+        await self._flush()
+        return self._result("withdrawn")
+
+    @withdraw.validator
+    def _validate_withdrawal(self, cmd: WithdrawalCmd) -> None:
+        self._require_open()
+
+    @workflow.update(name=UpdateName.CONTACTS)
+    async def update_contacts(self, cmd: ContactsCmd) -> CommandResult:
+        self.channels = cmd.channels
+        self._event(
+            "contacts_updated",
+            "Contact details updated: " + (", ".join(cmd.changed) or "none"),
+            **self._channel_data(),
+        )
+        await self._flush()
+        return self._result("contacts updated")
+
+    @update_contacts.validator
+    def _validate_contacts(self, cmd: ContactsCmd) -> None:
+        self._require_open()
+
+    @workflow.update(name=UpdateName.LETTER_RETURNED)
+    async def letter_returned(self, cmd: LetterReturnedCmd) -> CommandResult:
+        if self.letters_sent == 1:
+            self.first_letter_failed = True
+        self.channels.address = False
+        self._event("letter_returned", "Letter returned undelivered: postal address marked wrong")
+        await self._flush()
+        return self._result("letter return recorded")
+
+    @letter_returned.validator
+    def _validate_letter_returned(self, cmd: LetterReturnedCmd) -> None:
+        self._require_open()
+        if self.letters_sent == 0:
+            raise _reject(RejectionType.CONFLICT, "no letter has been sent yet")
+
+    @workflow.query(name=STATE_QUERY)
+    def state(self) -> PracticeSnapshot:
+        return self._snapshot()
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def _close(self, outcome: Outcome, summary: str) -> None:
+        self.status = Status.CLOSED
+        self.outcome = outcome
+        self.promise = None
+        self.next_step = None
+        self.next_action_at = None
+        self.waiting_for = None
+        self._event("closed", summary, outcome=outcome)
+
+    async def _finalize(self) -> None:
+        await self._close_tasks(None, "cancelled", f"practice closed ({self.outcome})")
+        await self._notify(
+            f"{self.inp.practice_id}:closed",
+            "creditor",
+            f"Pratica {self.inp.reference} chiusa",
+            f"La pratica {self.inp.reference} è stata chiusa (esito: {self.outcome}). "
+            f"Incassato {format_euros(self.paid)}, residuo {format_euros(self.balance)}.",
+            outcome=self.outcome,
+        )
+        await self._flush()
+        # updates accepted just before closing finish their own flush before the run returns
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    def _event(self, kind: str, summary: str, **data: Any) -> None:
+        self.seq += 1
+        self.pending_events.append(
+            TimelineEvent(
+                seq=self.seq,
+                at=workflow.now(),
+                kind=kind,
+                summary=summary,
+                data={k: (v.value if hasattr(v, "value") else v) for k, v in data.items()},
+            )
+        )
+
+    def _channel_data(self) -> dict[str, Any]:
+        return {
+            "email": self.channels.email,
+            "phone": self.channels.phone,
+            "pec": self.channels.pec,
+            "address": self.channels.address,
+        }
+
+    def _snapshot(self) -> PracticeSnapshot:
+        return PracticeSnapshot(
+            version=self.version,
+            status=self.status,
+            phase=self.phase,
+            balance_cents=self.balance,
+            paid_cents=self.paid,
+            claim_cents=self.claim,
+            outcome=self.outcome,
+            current_step=self.current_step.value if self.current_step else None,
+            next_step=self.next_step,
+            next_action_at=self.next_action_at,
+            waiting_for=self.waiting_for,
+            promise=self.promise,
+            open_dispute_id=self.dispute_id,
+            field_agent_id=self.field_agent_id,
+            lawyer_id=self.lawyer_id,
+            channels=replace(self.channels),
+        )
+
+    async def _flush(self) -> None:
+        """Writes the new timeline events and the current state to the read model."""
+        async with self.flush_lock:
+            events, self.pending_events = self.pending_events, []
+            self.version += 1
+            await self._activity(
+                ActivityName.RECORD,
+                RecordInput(
+                    practice_id=self.inp.practice_id, events=events, snapshot=self._snapshot()
+                ),
+            )
+
+    async def _activity(
+        self,
+        name: str,
+        arg: Any,
+        result_type: type | None = None,
+        timeout: timedelta = DB_TIMEOUT,
+    ) -> Any:
+        return await workflow.execute_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=timeout,
+            retry_policy=RETRY,
+        )
+
+    async def _open_task(
+        self, key: str, kind: str, assignee: str | None = None, attempt: int = 1, detail: str = ""
+    ) -> str:
+        result: OpenTaskResult = await self._activity(
+            ActivityName.OPEN_TASK,
+            OpenTaskInput(
+                practice_id=self.inp.practice_id,
+                idempotency_key=key,
+                kind=kind,
+                assignee_id=assignee,
+                due_at=workflow.now(),
+                attempt=attempt,
+                detail=detail,
+            ),
+            result_type=OpenTaskResult,
+        )
+        return result.task_id
+
+    async def _close_tasks(self, kind: str | None, status: str, outcome: str) -> None:
+        await self._activity(
+            ActivityName.CLOSE_TASKS,
+            CloseTasksInput(
+                practice_id=self.inp.practice_id, kind=kind, status=status, outcome=outcome
+            ),
+        )
+
+    async def _notify(
+        self, key: str, to: str, subject: str, body: str, outcome: Outcome | None = None
+    ) -> None:
+        await self._activity(
+            ActivityName.NOTIFY,
+            NotifyInput(
+                practice_id=self.inp.practice_id,
+                idempotency_key=key,
+                to=to,
+                subject=subject,
+                body=body,
+                outcome=outcome,
+            ),
+            timeout=SEND_TIMEOUT,
+        )
