@@ -1,0 +1,225 @@
+"""send_letter: the four letters of the out-of-court path, rendered to PDF and put on their ways.
+
+The PDF is stored once per idempotency key; the post delivery always follows; an e-mail copy and
+a PEC copy follow when asked for and possible. Each piece has its own key, so a retry after a
+partial run completes what is missing and repeats nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.contacts import skip_reason, usable_contact
+from activities.context import ActivityContext, PracticeFile, load_practice_file, today_in_rome
+from activities.deliveries import Attachment, Message, add_to_result, write_outbox
+from activities.rendering import InvoiceLine, LetterView, italian_date
+from db.models import Document, User
+from domain.activity_io import ActivityName, LetterInput, SentResult
+from domain.money import format_euros
+from domain.strategy import LETTER_KINDS
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    "reminder_letter": "Sollecito di pagamento",
+    "second_letter": "Secondo sollecito di pagamento",
+    "legal_notice": "Preavviso di azione giudiziale",
+    "formal_demand": "Diffida ad adempiere e costituzione in mora",
+}
+
+# art. 1454 c.c.: a formal demand's term is not shorter than 15 days unless agreed otherwise;
+# used only when the workflow did not pass the strategy's own term.
+DEFAULT_DEMAND_TERM = timedelta(days=15)
+
+POSTAL_RECIPIENT = "debtor:postal"
+
+
+def _safe_filename_part(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "pratica"
+
+
+def address_lines(file: PracticeFile) -> list[str]:
+    p = file.practice
+    lines = ["Spett.le", p.debtor_name] if p.debtor_kind == "business" else [p.debtor_name]
+    lines.append(p.street)
+    lines.append(f"{p.postal_code} {p.city} ({p.province})")
+    if p.country and p.country.upper() != "IT":
+        lines.append(p.country.upper())
+    return lines
+
+
+class LetterActivities(ActivityContext):
+    async def _lawyer(self, lawyer_id: str | None) -> User | None:
+        if not lawyer_id:
+            return None
+        async with self.db.session() as session:
+            user = await session.get(User, lawyer_id)
+        if user is None or user.role != "lawyer" or not user.active:
+            return None
+        return user
+
+    def _view(self, file: PracticeFile, input: LetterInput, lawyer: User | None) -> LetterView:
+        practice, creditor, settings = file.practice, file.creditor, self.settings
+        pay_by = input.pay_by
+        if input.kind == "formal_demand" and pay_by is None:
+            pay_by = today_in_rome() + DEFAULT_DEMAND_TERM
+        if input.kind == "formal_demand" and lawyer is not None:
+            sender_name = lawyer.name
+            sender_subtitle = f"Studio legale – {lawyer.email}" if lawyer.email else "Studio legale"
+        else:
+            sender_name = settings.agency_name
+            sender_subtitle = f"tel. {settings.agency_phone} – {settings.agency_email}"
+        return LetterView(
+            kind=input.kind,
+            title=TITLES[input.kind],
+            letter_date=today_in_rome(),
+            reference=practice.reference,
+            sender_name=sender_name,
+            sender_subtitle=sender_subtitle,
+            creditor_name=creditor.name,
+            creditor_iban=creditor.iban,
+            debtor_name=practice.debtor_name,
+            debtor_business=practice.debtor_kind == "business",
+            address_lines=address_lines(file),
+            invoices=[
+                InvoiceLine(i.number, i.issue_date, i.due_date, i.amount_cents)
+                for i in practice.invoices
+            ],
+            balance_cents=input.balance_cents,
+            agency_name=settings.agency_name,
+            agency_email=settings.agency_email,
+            agency_phone=settings.agency_phone,
+            pay_by=pay_by,
+            lawyer_name=lawyer.name if lawyer is not None else None,
+        )
+
+    async def _document(
+        self, file: PracticeFile, input: LetterInput, skipped: list[str]
+    ) -> Document:
+        key = f"{input.idempotency_key}:pdf"
+        async with self.db.session() as session:
+            existing = (
+                await session.execute(select(Document).where(Document.idempotency_key == key))
+            ).scalar_one_or_none()
+        if existing is not None:
+            return existing
+
+        lawyer = None
+        if input.kind == "formal_demand":
+            lawyer = await self._lawyer(input.lawyer_id)
+            if lawyer is None:
+                skipped.append("lawyer: none assigned or not active, agency letterhead used")
+        view = self._view(file, input, lawyer)
+        if input.text_override:
+            view.body_override = self.renderer.override(
+                input.text_override,
+                {
+                    "debtor_name": view.debtor_name,
+                    "reference": view.reference,
+                    "amount": format_euros(view.balance_cents),
+                    "creditor_name": view.creditor_name,
+                    "pay_by": italian_date(view.pay_by),
+                },
+            )
+            if view.body_override is None:
+                skipped.append("text_override: not usable, standard text used")
+        content = await self.renderer.pdf(self.renderer.letter_html(view))
+
+        document = Document(
+            practice_id=file.practice.id,
+            idempotency_key=key,
+            kind=input.kind,
+            filename=f"{input.kind}-{_safe_filename_part(file.practice.reference)}.pdf",
+            media_type="application/pdf",
+            content=content,
+        )
+        try:
+            async with self.db.session() as session, session.begin():
+                session.add(document)
+        except IntegrityError:
+            async with self.db.session() as session:
+                winner = (
+                    await session.execute(select(Document).where(Document.idempotency_key == key))
+                ).scalar_one_or_none()
+            if winner is None:
+                raise
+            return winner
+        log.info("letter %s rendered for practice %s", input.kind, file.practice.id)
+        return document
+
+    @activity.defn(name=ActivityName.SEND_LETTER)
+    async def send_letter(self, input: LetterInput) -> SentResult:
+        if input.kind not in LETTER_KINDS:
+            raise ApplicationError(
+                f"unknown letter kind {input.kind!r}; known: {', '.join(LETTER_KINDS)}",
+                type="InvalidInput",
+                non_retryable=True,
+            )
+        async with self.db.session() as session:
+            file = await load_practice_file(session, input.practice_id, with_invoices=True)
+
+        result = SentResult()
+        document = await self._document(file, input, result.skipped)
+        result.document_id = document.id
+        title = TITLES[input.kind]
+
+        post = await write_outbox(
+            self.db,
+            Message(
+                idempotency_key=f"{input.idempotency_key}:post",
+                channel="post",
+                recipient=POSTAL_RECIPIENT,
+                subject=f"{title} – rif. {file.practice.reference}",
+                practice_id=file.practice.id,
+                document_id=document.id,
+            ),
+        )
+        result.deliveries.append(post.label)
+
+        copies = (("email", input.email_copy, self.email), ("pec", input.pec_copy, self.pec))
+        for channel, wanted, sender in copies:
+            if not wanted:
+                continue
+            address, reason = usable_contact(file, channel)
+            if address is None:
+                result.skipped.append(f"{channel}: {skip_reason(channel, reason)}")
+                continue
+            outcome = await sender.send(self._copy_message(file, input, document, channel, address))
+            add_to_result(result, outcome)
+        return result
+
+    def _copy_message(
+        self,
+        file: PracticeFile,
+        input: LetterInput,
+        document: Document,
+        channel: str,
+        address: str,
+    ) -> Message:
+        reference = file.practice.reference
+        body = self.renderer.message(
+            "letter_copy",
+            debtor_name=file.practice.debtor_name,
+            reference=reference,
+            agency_phone=self.settings.agency_phone,
+            sender_name=self.settings.agency_name,
+        )
+        return Message(
+            idempotency_key=f"{input.idempotency_key}:{channel}",
+            channel=channel,
+            recipient=address,
+            subject=self.renderer.message(
+                "email_subject", agency_name=self.settings.agency_name, reference=reference
+            ),
+            body=body,
+            practice_id=file.practice.id,
+            document_id=document.id,
+            attachments=[Attachment(document.filename, document.content, document.media_type)],
+        )

@@ -1,0 +1,125 @@
+"""record_practice: the workflow's timeline and state written to the read model.
+
+Events are keyed by the workflow's own sequence numbers and the snapshot carries a version, so
+retries, a replayed workflow and out-of-order attempts all converge on the newest state.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from pydantic import TypeAdapter
+from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from temporalio import activity
+
+from activities.context import CONTACT_COLUMNS, ActivityContext, load_practice
+from db.models import Event, Practice
+from domain.activity_io import ActivityName, RecordInput
+from domain.practice import Channels, PracticeSnapshot
+
+log = logging.getLogger(__name__)
+
+_SNAPSHOT = TypeAdapter(PracticeSnapshot)
+
+# Two attempts of the same record can race on the events' unique key; the loser starts over
+# and finds the winner's rows.
+_ATTEMPTS = 3
+
+
+def snapshot_json(snapshot: PracticeSnapshot) -> dict[str, Any]:
+    """The whole snapshot as JSON data: dates and datetimes as ISO strings, enums as values."""
+    data: dict[str, Any] = _SNAPSHOT.dump_python(snapshot, mode="json")
+    return data
+
+
+def invalid_channels(practice: Practice, channels: Channels) -> list[str]:
+    """The channels the practice has a value for that the workflow no longer trusts."""
+    return [
+        channel
+        for channel, column in CONTACT_COLUMNS.items()
+        if (getattr(practice, column) or "").strip() and not getattr(channels, channel)
+    ]
+
+
+def _value(enum_or_none: Any) -> Any:
+    return getattr(enum_or_none, "value", enum_or_none)
+
+
+class RecordActivities(ActivityContext):
+    @activity.defn(name=ActivityName.RECORD)
+    async def record_practice(self, input: RecordInput) -> None:
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                inserted, updated = await self._record(input)
+            except IntegrityError:
+                if attempt == _ATTEMPTS:
+                    raise
+                continue
+            log.info(
+                "practice %s recorded: %d new events, snapshot v%d %s",
+                input.practice_id,
+                inserted,
+                input.snapshot.version,
+                "applied" if updated else "already superseded",
+            )
+            return
+
+    async def _record(self, input: RecordInput) -> tuple[int, bool]:
+        snapshot = input.snapshot
+        async with self.db.session() as session, session.begin():
+            practice = await load_practice(session, input.practice_id)
+            seqs = [e.seq for e in input.events]
+            known: set[int] = set()
+            if seqs:
+                known = set(
+                    (
+                        await session.execute(
+                            select(Event.seq).where(
+                                Event.practice_id == input.practice_id, Event.seq.in_(seqs)
+                            )
+                        )
+                    ).scalars()
+                )
+            fresh = {e.seq: e for e in input.events if e.seq not in known}
+            session.add_all(
+                Event(
+                    practice_id=input.practice_id,
+                    seq=e.seq,
+                    at=e.at,
+                    kind=e.kind,
+                    summary=e.summary,
+                    data=dict(e.data),
+                )
+                for e in fresh.values()
+            )
+            # The version check is in the WHERE clause, so two attempts racing with different
+            # snapshots cannot let the older one win even if both read the same row first.
+            result = await session.execute(
+                update(Practice)
+                .where(
+                    Practice.id == input.practice_id,
+                    Practice.snapshot_version < snapshot.version,
+                )
+                .values(
+                    status=_value(snapshot.status),
+                    phase=_value(snapshot.phase),
+                    outcome=_value(snapshot.outcome),
+                    balance_cents=snapshot.balance_cents,
+                    paid_cents=snapshot.paid_cents,
+                    claim_cents=snapshot.claim_cents,
+                    current_step=snapshot.current_step,
+                    next_step=snapshot.next_step,
+                    next_action_at=snapshot.next_action_at,
+                    waiting_for=snapshot.waiting_for,
+                    field_agent_id=snapshot.field_agent_id,
+                    lawyer_id=snapshot.lawyer_id,
+                    snapshot=snapshot_json(snapshot),
+                    snapshot_version=snapshot.version,
+                    invalid_channels=invalid_channels(practice, snapshot.channels),
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return len(fresh), cast(CursorResult[Any], result).rowcount == 1

@@ -1,0 +1,101 @@
+"""send_pre_due_reminder: the courteous reminder before an invoice falls due, and on the day.
+
+The e-mail, read by the debtor alone, states the amount, the due date and how to pay; its subject
+does not. The SMS, which anyone holding the phone may read, only asks the debtor to call.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.contacts import skip_reason, usable_contact
+from activities.context import ActivityContext, PracticeFile, load_practice_file
+from activities.deliveries import Message, add_to_result
+from domain.activity_io import ActivityName, ReminderInput, SentResult
+
+log = logging.getLogger(__name__)
+
+MOMENTS = {"before": "reminder_before", "due_today": "reminder_due_today"}
+
+
+class ReminderActivities(ActivityContext):
+    @activity.defn(name=ActivityName.SEND_REMINDER)
+    async def send_pre_due_reminder(self, input: ReminderInput) -> SentResult:
+        template = MOMENTS.get(input.moment)
+        if template is None:
+            raise ApplicationError(
+                f"unknown reminder moment {input.moment!r}; known: {', '.join(MOMENTS)}",
+                type="InvalidInput",
+                non_retryable=True,
+            )
+        async with self.db.session() as session:
+            file = await load_practice_file(session, input.practice_id, with_invoices=True)
+
+        result = SentResult()
+        if input.email:
+            address, reason = usable_contact(file, "email")
+            if address is None:
+                result.skipped.append(f"email: {skip_reason('email', reason)}")
+            else:
+                add_to_result(
+                    result, await self.email.send(self._email(file, input, template, address))
+                )
+        if input.sms:
+            number, reason = usable_contact(file, "phone")
+            if number is None:
+                result.skipped.append(f"sms: {skip_reason('phone', reason)}")
+            else:
+                add_to_result(result, await self.sms.send(self._sms(file, input, number)))
+        log.info(
+            "pre-due reminder (%s) for practice %s: %s",
+            input.moment,
+            input.practice_id,
+            ", ".join(result.deliveries) or "nothing sent",
+        )
+        return result
+
+    def _email(
+        self, file: PracticeFile, input: ReminderInput, template: str, address: str
+    ) -> Message:
+        practice, creditor = file.practice, file.creditor
+        body = self.renderer.message(
+            template,
+            debtor_name=practice.debtor_name,
+            due_date=input.due_date,
+            amount_cents=input.amount_cents,
+            creditor_name=creditor.name,
+            invoice_numbers=[i.number for i in practice.invoices if i.due_date == input.due_date],
+            iban=creditor.iban,
+            reference=practice.reference,
+            agency_name=self.settings.agency_name,
+            agency_phone=self.settings.agency_phone,
+        )
+        subject = self.renderer.message(
+            "email_subject", agency_name=self.settings.agency_name, reference=practice.reference
+        )
+        return Message(
+            idempotency_key=f"{input.idempotency_key}:email",
+            channel="email",
+            recipient=address,
+            subject=subject,
+            body=body,
+            practice_id=practice.id,
+        )
+
+    def _sms(self, file: PracticeFile, input: ReminderInput, number: str) -> Message:
+        body = self.renderer.message(
+            "sms_contact",
+            agency_phone=self.settings.agency_phone,
+            agency_name=self.settings.agency_name,
+            reference=file.practice.reference,
+        )
+        return Message(
+            idempotency_key=f"{input.idempotency_key}:sms",
+            channel="sms",
+            recipient=number,
+            body=body,
+            practice_id=file.practice.id,
+        )

@@ -1,0 +1,218 @@
+"""Work lists and assignments: tasks for operators, field agents, lawyers and creditors, and the
+choice of the field agent and the lawyer who take a practice on."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.context import ActivityContext, load_practice
+from db.models import Practice, Task, User, utcnow
+from domain.activity_io import (
+    ActivityName,
+    AssignInput,
+    AssignResult,
+    CloseTasksInput,
+    OpenTaskInput,
+    OpenTaskResult,
+)
+from domain.practice import Status
+
+log = logging.getLogger(__name__)
+
+OPEN = "open"
+CLOSED_STATUSES = ("done", "cancelled")
+
+
+async def _counts(session: AsyncSession, stmt: Select[str | None, int]) -> dict[str, int]:
+    """{user id: count} from a (user id, count) GROUP BY query."""
+    return {user_id: n for user_id, n in (await session.execute(stmt)) if user_id is not None}
+
+
+class WorklistActivities(ActivityContext):
+    async def _task_id(self, idempotency_key: str) -> str | None:
+        async with self.db.session() as session:
+            found: str | None = (
+                await session.execute(
+                    select(Task.id).where(Task.idempotency_key == idempotency_key)
+                )
+            ).scalar_one_or_none()
+            return found
+
+    @activity.defn(name=ActivityName.OPEN_TASK)
+    async def open_task(self, input: OpenTaskInput) -> OpenTaskResult:
+        existing = await self._task_id(input.idempotency_key)
+        if existing is not None:
+            return OpenTaskResult(task_id=existing)
+        task = Task(
+            idempotency_key=input.idempotency_key,
+            practice_id=input.practice_id,
+            kind=input.kind,
+            status=OPEN,
+            assignee_id=input.assignee_id,
+            attempt=input.attempt,
+            detail=input.detail,
+            due_at=input.due_at,
+        )
+        try:
+            async with self.db.session() as session, session.begin():
+                session.add(task)
+        except IntegrityError:
+            winner = await self._task_id(input.idempotency_key)
+            if winner is None:  # not the key: the practice itself is missing
+                raise
+            return OpenTaskResult(task_id=winner)
+        log.info("task %s (%s) opened for practice %s", task.id, input.kind, input.practice_id)
+        return OpenTaskResult(task_id=task.id)
+
+    @activity.defn(name=ActivityName.CLOSE_TASKS)
+    async def close_tasks(self, input: CloseTasksInput) -> None:
+        if input.status not in CLOSED_STATUSES:
+            raise ApplicationError(
+                f"a task closes as {' or '.join(CLOSED_STATUSES)}, not {input.status!r}",
+                type="InvalidInput",
+                non_retryable=True,
+            )
+        stmt = update(Task).where(Task.practice_id == input.practice_id, Task.status == OPEN)
+        if input.kind is not None:
+            stmt = stmt.where(Task.kind == input.kind)
+        # only open tasks are touched, so a retry leaves the first closing time and outcome alone
+        async with self.db.session() as session, session.begin():
+            result = await session.execute(
+                stmt.values(status=input.status, closed_at=utcnow(), outcome=input.outcome)
+            )
+        log.info(
+            "practice %s: %d %s task(s) closed as %s",
+            input.practice_id,
+            cast(CursorResult[Any], result).rowcount,
+            input.kind or "open",
+            input.status,
+        )
+
+    async def _current(
+        self, practice_id: str, column: str, role: str
+    ) -> tuple[Practice, str | None]:
+        """The practice and its assignee in `column` when that user is still an active `role`."""
+        async with self.db.session() as session:
+            practice = await load_practice(session, practice_id)
+            user_id = getattr(practice, column)
+            if user_id is None:
+                return practice, None
+            user = await session.get(User, user_id)
+        if user is not None and user.active and user.role == role:
+            return practice, user_id
+        return practice, None
+
+    async def _claim(
+        self, practice_id: str, column: str, previous: str | None, user_id: str
+    ) -> str:
+        """Records the choice unless a concurrent attempt recorded another first; returns the
+        assignee the practice ends up with."""
+        current = getattr(Practice, column)
+        async with self.db.session() as session, session.begin():
+            claimed = await session.execute(
+                update(Practice)
+                .where(
+                    Practice.id == practice_id,
+                    current.is_(None) if previous is None else current == previous,
+                )
+                .values({column: user_id})
+                .execution_options(synchronize_session=False)
+            )
+            if cast(CursorResult[Any], claimed).rowcount == 1:
+                return user_id
+            winner: str = (
+                await session.execute(select(current).where(Practice.id == practice_id))
+            ).scalar_one()
+            return winner
+
+    @activity.defn(name=ActivityName.ASSIGN_FIELD_AGENT)
+    async def assign_field_agent(self, input: AssignInput) -> AssignResult:
+        practice, current = await self._current(input.practice_id, "field_agent_id", "field_agent")
+        if current is not None:
+            return AssignResult(user_id=current, reason="already assigned")
+        province = (input.province or practice.province or "").strip().upper()
+
+        async with self.db.session() as session:
+            agents = (
+                (
+                    await session.execute(
+                        select(User)
+                        .where(User.role == "field_agent", User.active.is_(True))
+                        .order_by(User.created_at, User.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            # provinces is a JSON list: filtered here, the same on SQLite and PostgreSQL
+            covering = [
+                a for a in agents if province in {p.strip().upper() for p in a.provinces or []}
+            ]
+            if not covering:
+                log.info("practice %s: no field agent covers %s", input.practice_id, province)
+                return AssignResult(
+                    user_id=None, reason=f"no field agent covers province {province}"
+                )
+            load = await _counts(
+                session,
+                select(Task.assignee_id, func.count())
+                .where(
+                    Task.kind == "visit",
+                    Task.status == OPEN,
+                    Task.assignee_id.in_([a.id for a in covering]),
+                )
+                .group_by(Task.assignee_id),
+            )
+        # min() keeps the first of equals, and `covering` is oldest first
+        chosen = min(covering, key=lambda a: load.get(a.id, 0))
+        assigned = await self._claim(
+            input.practice_id, "field_agent_id", practice.field_agent_id, chosen.id
+        )
+        log.info("practice %s: field agent %s assigned", input.practice_id, assigned)
+        return AssignResult(
+            user_id=assigned,
+            reason=f"covers province {province}, {load.get(chosen.id, 0)} open visits",
+        )
+
+    @activity.defn(name=ActivityName.ASSIGN_LAWYER)
+    async def assign_lawyer(self, input: AssignInput) -> AssignResult:
+        practice, current = await self._current(input.practice_id, "lawyer_id", "lawyer")
+        if current is not None:
+            return AssignResult(user_id=current, reason="already assigned")
+
+        async with self.db.session() as session:
+            lawyers = (
+                (
+                    await session.execute(
+                        select(User)
+                        .where(User.role == "lawyer", User.active.is_(True))
+                        .order_by(User.created_at, User.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not lawyers:
+                log.info("practice %s: no lawyer registered", input.practice_id)
+                return AssignResult(user_id=None, reason="no lawyer registered")
+            load = await _counts(
+                session,
+                select(Practice.lawyer_id, func.count())
+                .where(
+                    Practice.lawyer_id.in_([lw.id for lw in lawyers]),
+                    Practice.status != Status.CLOSED.value,
+                )
+                .group_by(Practice.lawyer_id),
+            )
+        chosen = min(lawyers, key=lambda lw: load.get(lw.id, 0))
+        assigned = await self._claim(input.practice_id, "lawyer_id", practice.lawyer_id, chosen.id)
+        log.info("practice %s: lawyer %s assigned", input.practice_id, assigned)
+        return AssignResult(user_id=assigned, reason=f"{load.get(chosen.id, 0)} open practices")

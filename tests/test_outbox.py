@@ -1,0 +1,686 @@
+"""Exactly-once: outbox rows, providers behind local HTTP servers, the read-model writes, work
+lists, assignments and notifications."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from sqlalchemy import func, select
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities import (
+    OutboxEmail,
+    OutboxSms,
+    PracticeActivities,
+    SendGridEmail,
+    TwilioSms,
+    build_activities,
+    email_channel_for,
+    sms_channel_for,
+)
+from activities.channels import ProviderUnavailable
+from activities.deliveries import Message
+from db.models import Delivery, Document, Event, Practice, Task
+from db.session import Database
+from domain.activity_io import (
+    ActivityName,
+    AssignInput,
+    CloseTasksInput,
+    LetterInput,
+    NotifyInput,
+    OpenTaskInput,
+    RecordInput,
+    ReminderInput,
+)
+from domain.practice import (
+    Channels,
+    Outcome,
+    Phase,
+    PracticeSnapshot,
+    Status,
+    TimelineEvent,
+)
+from tests.factories import create_creditor, create_practice, create_user, make_settings
+
+# twilio 9's async client still uses aiohttp's BasicAuth, which aiohttp 3.13+ deprecates
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio.*")
+
+# --- a local stand-in for SendGrid and Twilio --------------------------------------------------
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def form(self) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
+
+
+@dataclass
+class FakeProvider:
+    url: str
+    requests: list[Recorded] = field(default_factory=list)
+    # statuses to answer with, in order; when empty, success
+    failures: list[int] = field(default_factory=list)
+
+
+@pytest.fixture
+def provider() -> Iterator[FakeProvider]:
+    state = FakeProvider(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the name http.server dispatches to
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            state.requests.append(Recorded("POST", self.path, dict(self.headers), body))
+            if state.failures:
+                status = state.failures.pop(0)
+                payload = json.dumps({"errors": [{"message": "refused"}], "status": status})
+                self._answer(status, payload.encode(), {})
+            elif self.path == "/v3/mail/send":
+                self._answer(202, b"", {"X-Message-Id": f"sg-{len(state.requests)}"})
+            elif self.path.endswith("/Messages.json"):
+                sid = f"SM{len(state.requests):032d}"
+                payload = json.dumps({"sid": sid, "status": "queued", "to": "x", "body": ""})
+                self._answer(201, payload.encode(), {})
+            else:
+                self._answer(404, b"{}", {})
+
+        def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def provider_settings(url: str) -> Any:
+    return make_settings(
+        sendgrid_api_key="SG.test-key",
+        sendgrid_host=url,
+        twilio_account_sid="AC" + "0" * 32,
+        twilio_auth_token="token",
+        twilio_from="+390200000000",
+        twilio_base_url=url,
+    )
+
+
+@pytest.fixture
+def acts(database: Database) -> PracticeActivities:
+    return PracticeActivities(database, make_settings())
+
+
+async def count(db: Database, model: Any, *where: Any) -> int:
+    async with db.session() as session:
+        return int(
+            (
+                await session.execute(select(func.count()).select_from(model).where(*where))
+            ).scalar_one()
+        )
+
+
+async def delivery(db: Database, key: str) -> Delivery:
+    async with db.session() as session:
+        row = (
+            await session.execute(select(Delivery).where(Delivery.idempotency_key == key))
+        ).scalar_one()
+        return row
+
+
+# --- the outbox --------------------------------------------------------------------------------
+
+
+async def test_send_letter_twice_with_one_key_writes_once(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor, pec="rossi@pec.example.it")
+    letter = LetterInput(
+        practice.id, f"{practice.id}:reminder_letter:1", "reminder_letter", 125_050, True, True
+    )
+    first = await acts.send_letter(letter)
+    again = await acts.send_letter(letter)
+
+    assert again == first
+    assert first.deliveries == ["post:outbox", "email:outbox", "pec:outbox"]
+    assert await count(database, Document, Document.practice_id == practice.id) == 1
+    assert await count(database, Delivery, Delivery.practice_id == practice.id) == 3
+    for channel in ("post", "email", "pec"):
+        row = await delivery(database, f"{letter.idempotency_key}:{channel}")
+        assert (row.status, row.provider, row.channel) == ("outbox", "outbox", channel)
+        assert row.document_id == first.document_id
+
+    second = await acts.send_letter(
+        LetterInput(practice.id, f"{practice.id}:second_letter:1", "second_letter", 125_050)
+    )
+    assert second.document_id != first.document_id
+    assert await count(database, Document, Document.practice_id == practice.id) == 2
+    assert await count(database, Delivery, Delivery.practice_id == practice.id) == 5
+
+
+async def test_a_retry_after_a_partial_run_completes_what_is_missing(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    letter = LetterInput(practice.id, "partial:1", "reminder_letter", 125_050)
+    first = await acts.send_letter(letter)
+    async with database.session() as session, session.begin():
+        row = (
+            await session.execute(
+                select(Delivery).where(Delivery.idempotency_key == "partial:1:email")
+            )
+        ).scalar_one()
+        await session.delete(row)  # as if the worker died before the e-mail copy
+
+    again = await acts.send_letter(letter)
+    assert again.document_id == first.document_id
+    assert again.deliveries == ["post:outbox", "email:outbox"]
+    assert await count(database, Delivery, Delivery.practice_id == practice.id) == 2
+
+
+async def test_channels_follow_the_settings(database: Database) -> None:
+    assert isinstance(email_channel_for(database, make_settings()), OutboxEmail)
+    assert isinstance(sms_channel_for(database, make_settings()), OutboxSms)
+    configured = provider_settings("http://127.0.0.1:9")
+    assert isinstance(email_channel_for(database, configured), SendGridEmail)
+    assert isinstance(sms_channel_for(database, configured), TwilioSms)
+    # a Twilio account without a sender number cannot send
+    assert isinstance(
+        sms_channel_for(database, make_settings(twilio_account_sid="AC1", twilio_auth_token="t")),
+        OutboxSms,
+    )
+
+
+async def test_concurrent_outbox_writes_of_one_key_make_one_row(database: Database) -> None:
+    outbox = OutboxEmail(database)
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    message = Message("race:1", "email", "a@example.com", "s", "b", practice.id)
+    results = await asyncio.gather(*(outbox.send(message) for _ in range(5)))
+    assert len({r.delivery_id for r in results}) == 1
+    assert await count(database, Delivery, Delivery.idempotency_key == "race:1") == 1
+
+
+# --- SendGrid ------------------------------------------------------------------------------------
+
+
+async def test_sendgrid_sends_once_with_the_pdf_attached(
+    database: Database, provider: FakeProvider
+) -> None:
+    acts = PracticeActivities(database, provider_settings(provider.url))
+    assert isinstance(acts.email, SendGridEmail)
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    letter = LetterInput(practice.id, f"{practice.id}:legal_notice:1", "legal_notice", 125_050)
+
+    result = await acts.send_letter(letter)
+    assert result.deliveries == ["post:outbox", "email:sent"]
+    assert len(provider.requests) == 1
+    request = provider.requests[0]
+    assert request.path == "/v3/mail/send"
+    assert request.headers["Authorization"] == "Bearer SG.test-key"
+    mail = request.json()
+    personalization = mail["personalizations"][0]
+    assert personalization["to"] == [{"email": "mario.rossi@example.com"}]
+    assert (
+        mail["subject"] == f"Comunicazione da Studio Servizi Creditizi – rif. {practice.reference}"
+    )
+    assert mail["from"]["email"] == "noreply@studio-servizi.example.it"
+    assert mail["custom_args"] == {"idempotency_key": f"{letter.idempotency_key}:email"}
+    [attachment] = mail["attachments"]
+    assert attachment["filename"] == f"legal_notice-{practice.reference}.pdf"
+    assert attachment["type"] == "application/pdf"
+    assert base64.b64decode(attachment["content"]).startswith(b"%PDF")
+
+    row = await delivery(database, f"{letter.idempotency_key}:email")
+    assert (row.status, row.provider, row.provider_message_id) == ("sent", "sendgrid", "sg-1")
+    assert row.sent_at is not None
+
+    again = await acts.send_letter(letter)
+    assert again == result
+    assert len(provider.requests) == 1
+
+
+async def test_sendgrid_outage_is_retried_and_sends_once(
+    database: Database, provider: FakeProvider
+) -> None:
+    email = SendGridEmail(database, provider_settings(provider.url))
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    message = Message("outage:1", "email", "a@example.com", "Oggetto", "Testo", practice.id)
+
+    provider.failures = [503, 401]
+    for _ in range(2):
+        with pytest.raises(ProviderUnavailable):
+            await email.send(message)
+        assert (await delivery(database, "outage:1")).status == "failed"
+
+    outcome = await email.send(message)  # what the activity's retry does
+    assert outcome.status == "sent"
+    assert await email.send(message) == outcome
+    assert len(provider.requests) == 3
+    assert await count(database, Delivery, Delivery.idempotency_key == "outage:1") == 1
+
+
+async def test_sendgrid_refusal_is_reported_not_retried_forever(
+    database: Database, provider: FakeProvider
+) -> None:
+    acts = PracticeActivities(database, provider_settings(provider.url))
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    provider.failures = [400]
+    result = await acts.send_pre_due_reminder(
+        ReminderInput(practice.id, "refused:1", "before", date(2026, 6, 3), 41_000, sms=False)
+    )
+    assert result.deliveries == []
+    assert result.skipped == ["email: refused by sendgrid"]
+    assert (await delivery(database, "refused:1:email")).status == "failed"
+
+
+async def test_a_pending_delivery_is_never_sent_again(
+    database: Database, provider: FakeProvider
+) -> None:
+    """A worker that died after the provider call but before recording it left a pending row:
+    the retry must not send a second copy."""
+    email = SendGridEmail(database, provider_settings(provider.url))
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    async with database.session() as session, session.begin():
+        session.add(
+            Delivery(
+                idempotency_key="crashed:1",
+                practice_id=practice.id,
+                channel="email",
+                recipient="a@example.com",
+                status="pending",
+                provider="sendgrid",
+            )
+        )
+    outcome = await email.send(Message("crashed:1", "email", "a@example.com", "s", "b"))
+    assert outcome.label == "email:pending"
+    assert provider.requests == []
+
+
+async def test_unreachable_sendgrid_marks_the_delivery_failed(database: Database) -> None:
+    email = SendGridEmail(database, provider_settings("http://127.0.0.1:9"))
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    with pytest.raises(ProviderUnavailable):
+        await email.send(Message("down:1", "email", "a@example.com", "s", "b", practice.id))
+    assert (await delivery(database, "down:1")).status == "failed"
+
+
+# --- Twilio --------------------------------------------------------------------------------------
+
+
+async def test_twilio_sends_the_reminder_sms_once(
+    database: Database, provider: FakeProvider
+) -> None:
+    settings = provider_settings(provider.url)
+    acts = PracticeActivities(database, settings, email=OutboxEmail(database))
+    assert isinstance(acts.sms, TwilioSms)
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    reminder = ReminderInput(
+        practice.id, f"{practice.id}:pre_due:before", "before", date(2026, 6, 3), 41_000
+    )
+
+    result = await acts.send_pre_due_reminder(reminder)
+    assert result.deliveries == ["email:outbox", "sms:sent"]
+    [request] = provider.requests
+    assert request.path == f"/2010-04-01/Accounts/{settings.twilio_account_sid}/Messages.json"
+    form = request.form()
+    assert form["To"] == "+393331234567"
+    assert form["From"] == "+390200000000"
+    assert form["Body"].startswith("Gentile cliente, la preghiamo di contattarci")
+    assert practice.reference in form["Body"]
+    expected_auth = base64.b64encode(f"{settings.twilio_account_sid}:token".encode()).decode()
+    assert request.headers["Authorization"] == f"Basic {expected_auth}"
+
+    row = await delivery(database, f"{reminder.idempotency_key}:sms")
+    assert (row.status, row.provider) == ("sent", "twilio")
+    assert row.provider_message_id == f"SM{1:032d}"
+
+    assert await acts.send_pre_due_reminder(reminder) == result
+    assert len(provider.requests) == 1
+
+
+async def test_twilio_refusal_and_outage(database: Database, provider: FakeProvider) -> None:
+    sms = TwilioSms(database, provider_settings(provider.url))
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+
+    provider.failures = [400]
+    refused = await sms.send(
+        Message("tw-bad:1", "sms", "+393331234567", body="x", practice_id=practice.id)
+    )
+    assert refused.status == "failed"
+
+    provider.failures = [500]
+    message = Message("tw-down:1", "sms", "+393331234567", body="x", practice_id=practice.id)
+    with pytest.raises(ProviderUnavailable):
+        await sms.send(message)
+    assert (await sms.send(message)).status == "sent"
+    assert len(provider.requests) == 3
+
+
+# --- record_practice -----------------------------------------------------------------------------
+
+
+def snapshot(version: int, **overrides: Any) -> PracticeSnapshot:
+    values: dict[str, Any] = {
+        "version": version,
+        "status": Status.ACTIVE,
+        "phase": Phase.OUT_OF_COURT,
+        "balance_cents": 125_050,
+        "paid_cents": 0,
+        "claim_cents": 125_050,
+        "current_step": "reminder_letter",
+        "next_step": "phone_phase",
+        "next_action_at": datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+        "channels": Channels(email=True, phone=True, pec=False, address=True),
+    }
+    values.update(overrides)
+    return PracticeSnapshot(**values)
+
+
+def event(seq: int, kind: str = "letter_sent") -> TimelineEvent:
+    at = datetime(2026, 11, 24, 10, 0, tzinfo=UTC) + timedelta(minutes=seq)
+    return TimelineEvent(seq=seq, at=at, kind=kind, summary=f"event {seq}", data={"n": seq})
+
+
+async def load(db: Database, practice_id: str) -> Practice:
+    async with db.session() as session:
+        practice = await session.get(Practice, practice_id)
+        assert practice is not None
+        return practice
+
+
+async def test_record_practice_retries_do_not_duplicate_events(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    record = RecordInput(practice.id, [event(1), event(2)], snapshot(2))
+    await acts.record_practice(record)
+    await acts.record_practice(record)
+    await acts.record_practice(RecordInput(practice.id, [event(2), event(3)], snapshot(3)))
+
+    async with database.session() as session:
+        rows = (
+            (
+                await session.execute(
+                    select(Event).where(Event.practice_id == practice.id).order_by(Event.seq)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [r.seq for r in rows] == [1, 2, 3]
+    assert rows[0].data == {"n": 1} and rows[0].summary == "event 1"
+
+    stored = await load(database, practice.id)
+    assert stored.snapshot_version == 3
+    assert stored.current_step == "reminder_letter" and stored.phase == "out_of_court"
+    assert stored.snapshot["next_action_at"] == "2026-12-01T09:00:00Z"
+    assert stored.snapshot["channels"] == {
+        "email": True,
+        "phone": True,
+        "pec": False,
+        "address": True,
+    }
+
+
+async def test_an_older_snapshot_does_not_overwrite_a_newer_one(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    newer = snapshot(
+        5,
+        status=Status.CLOSED,
+        outcome=Outcome.PAID,
+        balance_cents=0,
+        paid_cents=125_050,
+        current_step=None,
+        next_step=None,
+        next_action_at=None,
+    )
+    await acts.record_practice(RecordInput(practice.id, [event(7, "closed")], newer))
+    await acts.record_practice(RecordInput(practice.id, [event(6)], snapshot(4)))
+
+    stored = await load(database, practice.id)
+    assert (stored.snapshot_version, stored.status, stored.outcome) == (5, "closed", "paid")
+    assert (stored.balance_cents, stored.paid_cents) == (0, 125_050)
+    assert stored.snapshot["status"] == "closed"
+    assert await count(database, Event, Event.practice_id == practice.id) == 2  # the events land
+
+
+async def test_record_practice_keeps_invalid_channels(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)  # e-mail, phone, address; no PEC
+    wrong_number = Channels(email=True, phone=False, pec=False, address=True)
+    await acts.record_practice(RecordInput(practice.id, [], snapshot(1, channels=wrong_number)))
+    assert (await load(database, practice.id)).invalid_channels == ["phone"]
+
+    returned = Channels(email=False, phone=True, pec=False, address=False)
+    await acts.record_practice(RecordInput(practice.id, [], snapshot(2, channels=returned)))
+    assert (await load(database, practice.id)).invalid_channels == ["email", "address"]
+
+
+async def test_activities_run_in_the_temporal_activity_environment(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    env = ActivityEnvironment()
+    await env.run(acts.record_practice, RecordInput(practice.id, [event(1)], snapshot(1)))
+    assert await count(database, Event, Event.practice_id == practice.id) == 1
+
+
+def test_build_activities_registers_every_activity_name(database: Database) -> None:
+    from temporalio.activity import _Definition
+
+    names = {
+        _Definition.must_from_callable(fn).name
+        for fn in build_activities(database, make_settings())
+    }
+    expected = {v for k, v in vars(ActivityName).items() if not k.startswith("_")}
+    assert names == expected
+
+
+# --- work lists ------------------------------------------------------------------------------
+
+
+async def test_open_task_is_idempotent_and_close_tasks_closes_open_ones(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    call = OpenTaskInput(practice.id, f"{practice.id}:call:1", "call", detail="attempt 1")
+    first = await acts.open_task(call)
+    assert (await acts.open_task(call)).task_id == first.task_id
+    visit = await acts.open_task(OpenTaskInput(practice.id, f"{practice.id}:visit:1", "visit"))
+    assert visit.task_id != first.task_id
+    assert await count(database, Task, Task.practice_id == practice.id) == 2
+
+    await acts.close_tasks(CloseTasksInput(practice.id, kind="call", outcome="no_answer"))
+    await acts.close_tasks(CloseTasksInput(practice.id, kind="call", outcome="again"))
+    async with database.session() as session:
+        tasks = {t.kind: t for t in (await session.execute(select(Task))).scalars()}
+    assert tasks["call"].status == "done" and tasks["call"].outcome == "no_answer"
+    assert tasks["call"].closed_at is not None
+    assert tasks["visit"].status == "open"
+
+    await acts.close_tasks(CloseTasksInput(practice.id, status="cancelled"))
+    async with database.session() as session:
+        visit_row = await session.get(Task, visit.task_id)
+    assert visit_row is not None and visit_row.status == "cancelled"
+
+    with pytest.raises(ApplicationError):
+        await acts.close_tasks(CloseTasksInput(practice.id, status="open"))
+
+
+async def test_assign_field_agent_by_province_and_load(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    rome_only = await create_user(database, "field_agent", provinces=["RM"], created_at=base)
+    busy = await create_user(
+        database, "field_agent", provinces=["MI", "MB"], created_at=base + timedelta(days=1)
+    )
+    free = await create_user(
+        database, "field_agent", provinces=["mi"], created_at=base + timedelta(days=2)
+    )
+    await create_user(database, "field_agent", provinces=["MI"], active=False, created_at=base)
+    other = await create_practice(database, creditor)
+    await acts.open_task(OpenTaskInput(other.id, "busy-visit", "visit", assignee_id=busy.id))
+
+    milan = await create_practice(database, creditor)
+    result = await acts.assign_field_agent(AssignInput(milan.id, f"{milan.id}:visit"))
+    assert result.user_id == free.id
+    assert (await load(database, milan.id)).field_agent_id == free.id
+    again = await acts.assign_field_agent(AssignInput(milan.id, f"{milan.id}:visit"))
+    assert again.user_id == free.id
+
+    # equal load: the oldest agent
+    monza = await create_practice(database, creditor, province="MB")
+    assert (await acts.assign_field_agent(AssignInput(monza.id, "k"))).user_id == busy.id
+
+    # the province given by the workflow wins over the stored one
+    roman = await create_practice(database, creditor)
+    assert (
+        await acts.assign_field_agent(AssignInput(roman.id, "k2", "RM"))
+    ).user_id == rome_only.id
+
+    naples = await create_practice(database, creditor, province="NA")
+    nobody = await acts.assign_field_agent(AssignInput(naples.id, "k3"))
+    assert nobody.user_id is None
+    assert nobody.reason == "no field agent covers province NA"
+
+
+async def test_assign_field_agent_replaces_an_agent_who_left(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    gone = await create_user(database, "field_agent", provinces=["MI"], active=False)
+    present = await create_user(database, "field_agent", provinces=["MI"])
+    practice = await create_practice(database, creditor, field_agent_id=gone.id)
+    result = await acts.assign_field_agent(AssignInput(practice.id, "k"))
+    assert result.user_id == present.id
+
+
+async def test_assign_lawyer_by_open_practices(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    none = await acts.assign_lawyer(AssignInput(practice.id, "k"))
+    assert none == none.__class__(user_id=None, reason="no lawyer registered")
+
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    loaded = await create_user(database, "lawyer", created_at=base)
+    light = await create_user(database, "lawyer", created_at=base + timedelta(days=1))
+    await create_practice(database, creditor, lawyer_id=loaded.id)
+    await create_practice(database, creditor, lawyer_id=light.id, status="closed")
+
+    result = await acts.assign_lawyer(AssignInput(practice.id, "k"))
+    assert result.user_id == light.id
+    assert (await load(database, practice.id)).lawyer_id == light.id
+    assert (await acts.assign_lawyer(AssignInput(practice.id, "k"))).user_id == light.id
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+async def test_notify_a_creditor_without_email_leaves_a_readable_notification(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database, email=None)
+    await create_user(database, "creditor", creditor_id=creditor.id, email=None)
+    practice = await create_practice(database, creditor)
+    notice = NotifyInput(
+        practice.id,
+        f"{practice.id}:authorization:1",
+        "creditor",
+        "Autorizzazione richiesta",
+        "Il legale consiglia il ricorso per decreto ingiuntivo: serve la vostra autorizzazione.",
+    )
+    result = await acts.notify(notice)
+    assert result.deliveries == ["notification:outbox"]
+    assert await acts.notify(notice) == result
+
+    row = await delivery(database, f"{notice.idempotency_key}:creditor:{creditor.id}")
+    assert (row.channel, row.recipient, row.status) == (
+        "notification",
+        f"creditor:{creditor.id}",
+        "outbox",
+    )
+    assert row.subject == f"Autorizzazione richiesta – rif. {practice.reference}"
+    assert "serve la vostra autorizzazione" in row.body
+    assert practice.reference in row.body
+
+
+async def test_notify_reaches_the_creditor_and_users_by_email(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    result = await acts.notify(
+        NotifyInput(
+            practice.id, "n:1", "creditor", "Pratica chiusa", "Saldo ricevuto.", Outcome.PAID
+        )
+    )
+    assert result.deliveries == ["email:outbox"]
+    row = await delivery(database, f"n:1:creditor:{creditor.id}")
+    assert row.recipient == creditor.email
+    assert "Esito: pratica chiusa: pagata" in row.body
+
+    # a creditor without its own address: its users with one
+    bare = await create_creditor(database, email=None)
+    u1 = await create_user(database, "creditor", creditor_id=bare.id)
+    u2 = await create_user(database, "creditor", creditor_id=bare.id)
+    bare_practice = await create_practice(database, bare)
+    result = await acts.notify(NotifyInput(bare_practice.id, "n:2", "creditor", "Oggetto", "Testo"))
+    assert result.deliveries == ["email:outbox", "email:outbox"]
+    assert (await delivery(database, f"n:2:user:{u1.id}")).recipient == u1.email
+    assert (await delivery(database, f"n:2:user:{u2.id}")).recipient == u2.email
+
+    agent = await create_user(database, "field_agent", email=None)
+    result = await acts.notify(NotifyInput(practice.id, "n:3", agent.id, "Visita", "Nuova visita."))
+    assert result.deliveries == ["notification:outbox"]
+    assert (await delivery(database, f"n:3:user:{agent.id}")).recipient == f"user:{agent.id}"
