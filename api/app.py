@@ -1,0 +1,109 @@
+"""The FastAPI application: `create_app()`; `uvicorn --factory api.app:create_app` serves it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from api.auth import ensure_admin_key
+from api.deps import get_database, get_temporal
+from api.routers import creditors, outbox, practice_commands, practices, users, worklists
+from api.schemas import HealthOut
+from config import Settings, load_settings
+from db.session import Database
+
+log = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT = timedelta(seconds=3)
+
+DESCRIPTION = """
+Debt collection (recupero crediti) for Italian collection agencies. One practice (pratica) is
+one debtor's unpaid invoices for one creditor, run by a durable workflow.
+
+**Authentication**: every request except `/health` carries `Authorization: Bearer rk_...`.
+Roles: admin, creditor (its own practices only), operator, field_agent (its territory),
+lawyer. A missing or unknown key is a 401, a role that may not do something a 403.
+
+**Amounts** are decimal strings in euros (`"1250.40"`), never JSON numbers.
+
+**Errors**: 404 unknown resource, 403 another creditor's practice, 409 duplicate reference or a
+practice that is closed or not waiting for this command, 422 bad input with `loc` naming the
+field, 503 when the workflow service is unreachable.
+"""
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def create_app(settings: Settings | None = None, temporal_client: Client | None = None) -> FastAPI:
+    """The API. Its lifespan opens the database and (unless one is given) the Temporal client
+    once, keeps both on `app.state`, and makes sure the admin key works."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        try:
+            client = temporal_client or await connect_temporal(settings)
+            await ensure_admin_key(db, settings)
+            app.state.settings = settings
+            app.state.db = db
+            app.state.temporal = client
+            yield
+        finally:
+            await db.dispose()
+
+    app = FastAPI(
+        title="Recupero API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    for module in (creditors, users, practices, practice_commands, worklists, outbox):
+        app.include_router(module.router)
+
+    @app.get("/health", tags=["health"], response_model=HealthOut)
+    async def health(request: Request) -> JSONResponse:
+        """No authentication. 200 when the database and Temporal answer, 503 otherwise."""
+        database_ok, temporal_ok = await asyncio.gather(
+            _database_answers(get_database(request)), _temporal_answers(get_temporal(request))
+        )
+        ok = database_ok and temporal_ok
+        body = HealthOut(
+            status="ok" if ok else "degraded", database=database_ok, temporal=temporal_ok
+        )
+        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+    return app
+
+
+async def _database_answers(db: Database) -> bool:
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT.total_seconds()), db.session() as session:
+            await session.execute(text("SELECT 1"))
+        return True
+    except Exception as exc:
+        log.warning("health: database not answering (%s)", type(exc).__name__)
+        return False
+
+
+async def _temporal_answers(client: Client) -> bool:
+    try:
+        return await client.service_client.check_health(timeout=HEALTH_TIMEOUT)
+    except Exception as exc:
+        log.warning("health: Temporal not answering (%s)", type(exc).__name__)
+        return False

@@ -1,0 +1,62 @@
+"""The outbox: every message the product sent or wrote down for a person to send."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, select
+
+from api.auth import Principal, Role, require
+from api.deps import SessionDep
+from api.schemas import DeliveryOut, Page
+from api.views import as_utc, as_utc_required
+from db.models import Delivery
+
+router = APIRouter(prefix="/outbox", tags=["outbox"])
+
+
+@router.get("", response_model=Page[DeliveryOut])
+async def list_deliveries(
+    session: SessionDep,
+    _principal: Annotated[Principal, require(Role.ADMIN)],
+    practice_id: str | None = None,
+    channel: Annotated[
+        str | None, Query(description="email, sms, post or pec.", examples=["email"])
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[DeliveryOut]:
+    """Deliveries, newest first. Status `outbox` means no provider is configured for the
+    channel: the message is here for a person to send, and was not sent."""
+    conditions = []
+    if practice_id is not None:
+        conditions.append(Delivery.practice_id == practice_id)
+    if channel is not None:
+        conditions.append(Delivery.channel == channel)
+    total = await session.scalar(select(func.count(Delivery.id)).where(*conditions)) or 0
+    rows = await session.scalars(
+        select(Delivery)
+        .where(*conditions)
+        .order_by(Delivery.created_at.desc(), Delivery.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    items = [
+        DeliveryOut(
+            id=d.id,
+            practice_id=d.practice_id,
+            channel=d.channel,
+            recipient=d.recipient,
+            subject=d.subject,
+            body=d.body,
+            document_id=d.document_id,
+            status=d.status,
+            provider=d.provider,
+            provider_message_id=d.provider_message_id,
+            created_at=as_utc_required(d.created_at),
+            sent_at=as_utc(d.sent_at),
+        )
+        for d in rows
+    ]
+    return Page[DeliveryOut](items=items, total=total, limit=limit, offset=offset)

@@ -1,0 +1,167 @@
+"""Work lists: the open tasks the workflows queued for people, each with what its role needs to
+act (an operator the number to call, a field agent the address to visit)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import ColumnElement, func, or_, select
+
+from api.auth import Principal, Role, require
+from api.deps import SessionDep
+from api.schemas import (
+    AuthorizationTask,
+    CallTask,
+    OpinionTask,
+    Page,
+    TraceTask,
+    VisitTask,
+    euros_out,
+)
+from api.views import address_out, as_utc, as_utc_required
+from db.models import Practice, Task
+from domain.practice import DebtorKind
+
+router = APIRouter(prefix="/worklists", tags=["work lists"])
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+async def _open_tasks(
+    session: SessionDep,
+    kind: str,
+    limit: int,
+    offset: int,
+    *conditions: ColumnElement[bool],
+) -> tuple[list[tuple[Task, Practice]], int]:
+    where = [Task.kind == kind, Task.status == "open", *conditions]
+    total = await session.scalar(
+        select(func.count(Task.id)).join(Practice, Practice.id == Task.practice_id).where(*where)
+    )
+    rows = await session.execute(
+        select(Task, Practice)
+        .join(Practice, Practice.id == Task.practice_id)
+        .where(*where)
+        # the most urgent first; tasks without a deadline after those with one
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(t, p) for t, p in rows], total or 0
+
+
+def _common(task: Task, practice: Practice) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "kind": task.kind,
+        "practice_id": practice.id,
+        "reference": practice.reference,
+        "attempt": task.attempt,
+        "due_at": as_utc(task.due_at),
+        "detail": task.detail,
+        "assignee_id": task.assignee_id,
+        "created_at": as_utc_required(task.created_at),
+        "balance": euros_out(practice.balance_cents),
+    }
+
+
+@router.get("/calls", response_model=Page[CallTask])
+async def calls(
+    session: SessionDep,
+    _principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[CallTask]:
+    """Calls waiting for an operator, the most urgent first; record each outcome with
+    POST /practices/{id}/call-outcomes."""
+    rows, total = await _open_tasks(session, "call", limit, offset)
+    items = [CallTask(**_common(t, p), debtor_name=p.debtor_name, phone=p.phone) for t, p in rows]
+    return Page[CallTask](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/visits", response_model=Page[VisitTask])
+async def visits(
+    session: SessionDep,
+    principal: Annotated[Principal, require(Role.ADMIN, Role.FIELD_AGENT)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[VisitTask]:
+    """Home visits: a field agent sees those assigned to it, the admin all."""
+    conditions = [] if principal.role == Role.ADMIN else [Task.assignee_id == principal.id]
+    rows, total = await _open_tasks(session, "visit", limit, offset, *conditions)
+    items = [
+        VisitTask(**_common(t, p), debtor_name=p.debtor_name, phone=p.phone, address=address_out(p))
+        for t, p in rows
+    ]
+    return Page[VisitTask](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/opinions", response_model=Page[OpinionTask])
+async def opinions(
+    session: SessionDep,
+    principal: Annotated[Principal, require(Role.ADMIN, Role.LAWYER)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[OpinionTask]:
+    """Requests for a legal opinion: a lawyer sees those assigned to it and those no lawyer
+    was assigned to (any lawyer may answer those), the admin all."""
+    conditions = (
+        []
+        if principal.role == Role.ADMIN
+        else [or_(Task.assignee_id == principal.id, Task.assignee_id.is_(None))]
+    )
+    rows, total = await _open_tasks(session, "opinion", limit, offset, *conditions)
+    items = [
+        OpinionTask(
+            **_common(t, p),
+            debtor_kind=DebtorKind(p.debtor_kind),
+            debtor_name=p.debtor_name,
+            claim=euros_out(p.claim_cents),
+        )
+        for t, p in rows
+    ]
+    return Page[OpinionTask](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/traces", response_model=Page[TraceTask])
+async def traces(
+    session: SessionDep,
+    _principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[TraceTask]:
+    """Skip tracing to do: the debtor's identifiers and last known contacts; report with
+    POST /practices/{id}/trace-results."""
+    rows, total = await _open_tasks(session, "trace", limit, offset)
+    items = [
+        TraceTask(
+            **_common(t, p),
+            debtor_kind=DebtorKind(p.debtor_kind),
+            debtor_name=p.debtor_name,
+            tax_code=p.debtor_tax_code,
+            vat_number=p.debtor_vat_number,
+            last_address=address_out(p),
+            invalid_channels=list(p.invalid_channels or []),
+        )
+        for t, p in rows
+    ]
+    return Page[TraceTask](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/authorizations", response_model=Page[AuthorizationTask])
+async def authorizations(
+    session: SessionDep,
+    principal: Annotated[Principal, require(Role.ADMIN, Role.CREDITOR)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[AuthorizationTask]:
+    """Practices waiting for the creditor's authorisation of judicial action; answer with
+    POST /practices/{id}/legal-authorization."""
+    conditions = (
+        [] if principal.role == Role.ADMIN else [Practice.creditor_id == principal.creditor_id]
+    )
+    rows, total = await _open_tasks(session, "authorization", limit, offset, *conditions)
+    items = [AuthorizationTask(**_common(t, p), claim=euros_out(p.claim_cents)) for t, p in rows]
+    return Page[AuthorizationTask](items=items, total=total, limit=limit, offset=offset)

@@ -1,0 +1,816 @@
+"""Request and response models: the API reference that /docs shows.
+
+Amounts on the wire are decimal strings in euros ("1250.40"), never JSON numbers: a float cannot
+hold every amount of cents exactly. Inside, amounts are integer cents (domain.money).
+
+Checks that belong to one field live here as validators, so a bad value comes back as a 422
+whose `loc` names that field (`["body", "debtor", "tax_code"]`). Requests refuse unknown fields:
+a misspelt "ammount" must not silently become a missing amount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
+
+from api.auth import Role
+from domain.identifiers import (
+    normalize_email,
+    normalize_iban,
+    normalize_phone,
+    normalize_province,
+    normalize_tax_code,
+    normalize_vat_number,
+)
+from domain.money import AmountError, cents_to_decimal_string, parse_euros
+from domain.practice import CallOutcome, DebtorKind, Phase, Status, VisitOutcome
+from domain.strategy import DEFAULT_WAITS, LETTER_KINDS, STEP_ORDER, Step, StepSetting, Strategy
+
+ROME = ZoneInfo("Europe/Rome")
+MAX_AHEAD = timedelta(days=3653)
+MAX_PROMISE_AHEAD = timedelta(days=366)
+
+
+def rome_today() -> date:
+    """Today where the debtors and the agency are; 'in the future' is judged against this."""
+    return datetime.now(ROME).date()
+
+
+# --- reusable field types ----------------------------------------------------------------------
+
+
+def _euros(value: str) -> str:
+    try:
+        return cents_to_decimal_string(parse_euros(value))
+    except AmountError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _optional(check: Callable[[str], object]) -> Callable[[str | None], str | None]:
+    """Wraps a normaliser so an empty or missing optional value stays None."""
+
+    def run(value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if len(value) > 320:
+            raise ValueError("too long")
+        return str(check(value))
+
+    return run
+
+
+Euros = Annotated[
+    str,
+    AfterValidator(_euros),
+    Field(
+        description="Amount in euros as a decimal string with at most two decimals; "
+        "greater than zero.",
+        examples=["1250.40"],
+    ),
+]
+Province = Annotated[
+    str,
+    AfterValidator(normalize_province),
+    Field(description="Italian province code (sigla), e.g. MI, RM, NA.", examples=["MI"]),
+]
+OptionalEmail = Annotated[
+    str | None,
+    AfterValidator(_optional(normalize_email)),
+    Field(default=None, examples=["mario.rossi@example.it"]),
+]
+OptionalPhone = Annotated[
+    str | None,
+    AfterValidator(_optional(normalize_phone)),
+    Field(
+        default=None,
+        description="Phone number; Italian numbers may omit +39. Stored in E.164.",
+        examples=["+393331234567"],
+    ),
+]
+Note = Annotated[str, Field(default="", max_length=2000, description="Free text for the file.")]
+
+
+def euros_out(cents: int) -> str:
+    return cents_to_decimal_string(cents)
+
+
+class RequestModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="How many items match the filters, over all pages.")
+    limit: int
+    offset: int
+
+
+# --- creditors ---------------------------------------------------------------------------------
+
+
+class CreditorCreate(RequestModel):
+    name: str = Field(min_length=1, max_length=200, examples=["Forniture Lombarde S.r.l."])
+    vat_number: Annotated[str, AfterValidator(normalize_vat_number)] = Field(
+        description="Partita IVA (11 digits, check digit verified; an IT prefix is accepted).",
+        examples=["00743110157"],
+    )
+    iban: Annotated[str, AfterValidator(normalize_iban)] = Field(
+        description="The account debtors pay into; printed on letters.",
+        examples=["IT60X0542811101000000123456"],
+    )
+    email: OptionalEmail = Field(
+        default=None, description="Where notifications to the creditor go."
+    )
+
+
+class CreditorOut(BaseModel):
+    id: str
+    name: str
+    vat_number: str
+    iban: str
+    email: str | None
+    created_at: datetime
+
+
+class StepSettingModel(RequestModel):
+    step: Step = Field(description="One of the out-of-court steps, in DOMAIN.md's order.")
+    enabled: bool = Field(
+        default=True, description="False skips the step (authorization cannot be skipped)."
+    )
+    wait_after: str | None = Field(
+        default=None,
+        description="ISO 8601 duration to wait after the step before the next one "
+        "(weeks, days, hours, minutes, seconds: P15D, PT12H). Omitted: the step's default.",
+        examples=["P15D"],
+    )
+
+
+_DEFAULT = Strategy()
+
+
+def _default_steps() -> list[StepSettingModel]:
+    return [StepSettingModel(step=s, enabled=True, wait_after=DEFAULT_WAITS[s]) for s in STEP_ORDER]
+
+
+def _duration(default: str, description: str) -> Any:
+    return Field(default=default, description=f"ISO 8601 duration. {description}")
+
+
+class StrategyModel(RequestModel):
+    """A creditor's collection strategy. Practices copy it at hand-over: changing it later
+    affects only practices handed over afterwards."""
+
+    steps: list[StepSettingModel] = Field(
+        default_factory=_default_steps,
+        description="Step settings; steps left out keep their defaults. Returned complete and "
+        "in the canonical order.",
+    )
+    pre_due_reminder_lead: str = _duration(
+        _DEFAULT.pre_due_reminder_lead, "How long before the due date the first reminder goes."
+    )
+    call_attempts: int = Field(
+        default=_DEFAULT.call_attempts, description="Phone attempts before moving on (1-20)."
+    )
+    call_retry_interval: str = _duration(_DEFAULT.call_retry_interval, "Between call attempts.")
+    call_outcome_timeout: str = _duration(
+        _DEFAULT.call_outcome_timeout,
+        "How long an operator has to record a queued call's outcome before it counts as "
+        "unanswered.",
+    )
+    trace_timeout: str = _duration(_DEFAULT.trace_timeout, "How long skip tracing may take.")
+    visit_outcome_timeout: str = _duration(
+        _DEFAULT.visit_outcome_timeout, "How long a field agent has to report a visit."
+    )
+    opinion_timeout: str = _duration(
+        _DEFAULT.opinion_timeout, "How long a lawyer has to give an opinion."
+    )
+    demand_term_days: int = Field(
+        default=_DEFAULT.demand_term_days,
+        description="Term of the formal demand in days (art. 1454 c.c.: normally at least 15).",
+    )
+    authorization_reminder_interval: str = _duration(
+        _DEFAULT.authorization_reminder_interval,
+        "How often the creditor is reminded of a pending authorisation.",
+    )
+    authorization_timeout: str = _duration(
+        _DEFAULT.authorization_timeout,
+        "After this long without an answer the practice is returned to the creditor.",
+    )
+    promise_grace: str = _duration(
+        _DEFAULT.promise_grace, "A promise counts as broken this long after its date."
+    )
+    letter_texts: dict[str, str] = Field(
+        default_factory=dict,
+        description="Body paragraph of a letter, by kind (" + ", ".join(LETTER_KINDS) + "): a "
+        "Jinja2 template. Amounts, invoices and payment instructions are printed around it.",
+        examples=[{"reminder_letter": "Gentile cliente, risulta ancora aperto il saldo..."}],
+    )
+
+    def to_domain(self) -> Strategy:
+        data = self.model_dump(exclude={"steps"})
+        steps = [
+            StepSetting(
+                step=s.step,
+                enabled=s.enabled,
+                wait_after=s.wait_after if s.wait_after is not None else DEFAULT_WAITS[s.step],
+            )
+            for s in self.steps
+        ]
+        return Strategy(steps=steps, **data)
+
+    @classmethod
+    def from_domain(cls, strategy: Strategy) -> StrategyModel:
+        return cls.model_validate(
+            {
+                "steps": [
+                    {"step": s.step, "enabled": s.enabled, "wait_after": s.wait_after}
+                    for s in strategy.steps
+                ],
+                **{name: getattr(strategy, name) for name in cls.model_fields if name != "steps"},
+            }
+        )
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+class UserCreate(RequestModel):
+    role: Role
+    name: str = Field(min_length=1, max_length=200, examples=["Giulia Bianchi"])
+    email: OptionalEmail = None
+    creditor_id: str | None = Field(
+        default=None,
+        validate_default=True,
+        description="Required for role creditor (the creditor this user acts for); "
+        "not allowed for the other roles.",
+    )
+    provinces: list[Province] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="A field agent's territory (required, non-empty); not allowed for the "
+        "other roles.",
+        examples=[["MI", "MB"]],
+    )
+
+    @field_validator("creditor_id")
+    @classmethod
+    def _creditor_only_for_creditors(cls, value: str | None, info: ValidationInfo) -> str | None:
+        role = info.data.get("role")
+        if role == Role.CREDITOR and not value:
+            raise ValueError("required for a user with role creditor")
+        if role is not None and role != Role.CREDITOR and value:
+            raise ValueError("only users with role creditor belong to a creditor")
+        return value or None
+
+    @field_validator("provinces")
+    @classmethod
+    def _territory_only_for_agents(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        role = info.data.get("role")
+        if role == Role.FIELD_AGENT and not value:
+            raise ValueError("a field agent needs at least one province")
+        if role is not None and role != Role.FIELD_AGENT and value:
+            raise ValueError("only field agents have a territory")
+        return sorted(set(value))
+
+
+class UserOut(BaseModel):
+    id: str
+    role: Role
+    name: str
+    email: str | None
+    creditor_id: str | None
+    provinces: list[str]
+    active: bool
+    created_at: datetime
+
+
+class UserCreated(UserOut):
+    key: str = Field(
+        description="The API key (Authorization: Bearer ...). Shown only in this response: "
+        "only its hash is stored."
+    )
+
+
+# --- practices: hand-over ----------------------------------------------------------------------
+
+
+class AddressIn(RequestModel):
+    street: str = Field(min_length=1, max_length=200, examples=["Via Roma 1"])
+    city: str = Field(min_length=1, max_length=100, examples=["Milano"])
+    postal_code: str = Field(min_length=1, max_length=10, examples=["20121"])
+    province: Province
+    country: str = Field(default="IT", pattern=r"^[A-Za-z]{2}$", examples=["IT"])
+
+    @field_validator("country")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("postal_code")
+    @classmethod
+    def _cap(cls, value: str) -> str:
+        # the CAP is five digits; the country is checked after this field, so check the format
+        # only, which every Italian address must meet
+        if not (len(value) == 5 and value.isdigit()):
+            raise ValueError("an Italian postal code (CAP) is five digits")
+        return value
+
+
+class DebtorIn(RequestModel):
+    kind: DebtorKind = Field(description="consumer (privato) or business (azienda).")
+    name: str = Field(min_length=1, max_length=200, examples=["Mario Rossi"])
+    tax_code: str | None = Field(
+        default=None,
+        validate_default=True,
+        description="Codice fiscale: required for a consumer (16 characters); optional for a "
+        "business (16 characters, or 11 digits for a company).",
+        examples=["RSSMRA85T10A562S"],
+    )
+    vat_number: str | None = Field(
+        default=None,
+        validate_default=True,
+        description="Partita IVA: required for a business, not allowed for a consumer.",
+        examples=[None],
+    )
+    email: OptionalEmail = None
+    phone: OptionalPhone = None
+    pec: OptionalEmail = Field(
+        default=None, description="Certified e-mail (PEC); every Italian company has one."
+    )
+    address: AddressIn
+
+    @field_validator("tax_code")
+    @classmethod
+    def _tax_code(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if not value:
+            if kind == DebtorKind.CONSUMER:
+                raise ValueError("required for a consumer debtor")
+            return None
+        code = normalize_tax_code(value)
+        if kind == DebtorKind.CONSUMER and len(code) != 16:
+            raise ValueError("a consumer's codice fiscale has 16 characters")
+        return code
+
+    @field_validator("vat_number")
+    @classmethod
+    def _vat_number(cls, value: str | None, info: ValidationInfo) -> str | None:
+        kind = info.data.get("kind")
+        if not value:
+            if kind == DebtorKind.BUSINESS:
+                raise ValueError("required for a business debtor")
+            return None
+        if kind == DebtorKind.CONSUMER:
+            raise ValueError("a consumer has no partita IVA; hand it over as a business")
+        return normalize_vat_number(value)
+
+
+class InvoiceIn(RequestModel):
+    number: str = Field(min_length=1, max_length=50, examples=["FT-2026-101"])
+    issue_date: date = Field(examples=["2026-08-01"])
+    due_date: date = Field(description="Not before the issue date.", examples=["2026-09-01"])
+    amount: Euros
+
+    @field_validator("issue_date")
+    @classmethod
+    def _issued(cls, value: date) -> date:
+        if value > rome_today():
+            raise ValueError("an invoice cannot be issued in the future")
+        return value
+
+    @field_validator("due_date")
+    @classmethod
+    def _after_issue(cls, value: date, info: ValidationInfo) -> date:
+        issued = info.data.get("issue_date")
+        if issued is not None and value < issued:
+            raise ValueError(f"the due date is before the issue date {issued.isoformat()}")
+        # the practice's workflow sleeps until the due date: years ahead is a typo, not a plan
+        if value > rome_today() + MAX_AHEAD:
+            raise ValueError("the due date is more than ten years ahead")
+        return value
+
+
+HAND_OVER_EXAMPLE: dict[str, Any] = {
+    "creditor_id": "3f1c0e5b9a7d4c2e8b6a1d0f9e8c7b6a",
+    "reference": "FT-ROSSI-2026",
+    "debtor": {
+        "kind": "consumer",
+        "name": "Mario Rossi",
+        "tax_code": "RSSMRA85T10A562S",
+        "email": "mario.rossi@example.it",
+        "phone": "+393331234567",
+        "pec": None,
+        "address": {
+            "street": "Via Roma 1",
+            "city": "Milano",
+            "postal_code": "20121",
+            "province": "MI",
+            "country": "IT",
+        },
+    },
+    "invoices": [
+        {
+            "number": "FT-2026-101",
+            "issue_date": "2026-08-01",
+            "due_date": "2026-09-01",
+            "amount": "1250.40",
+        }
+    ],
+}
+
+
+class PracticeCreate(RequestModel):
+    """The hand-over (affido) of one debtor's unpaid invoices."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [HAND_OVER_EXAMPLE]},
+    )
+
+    creditor_id: str = Field(min_length=1, max_length=32)
+    reference: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The creditor's own reference; unique per creditor.",
+        examples=["FT-ROSSI-2026"],
+    )
+    debtor: DebtorIn
+    invoices: list[InvoiceIn] = Field(
+        min_length=1, max_length=500, description="At least one; invoice numbers unique."
+    )
+
+
+# --- practices: views --------------------------------------------------------------------------
+
+
+class AddressOut(BaseModel):
+    street: str
+    city: str
+    postal_code: str
+    province: str
+    country: str
+
+
+class DebtorOut(BaseModel):
+    kind: DebtorKind
+    name: str
+    tax_code: str | None
+    vat_number: str | None
+    email: str | None
+    phone: str | None
+    pec: str | None
+    address: AddressOut
+    invalid_channels: list[str] = Field(
+        description="Contacts found wrong (bounced e-mail, wrong number, returned letter)."
+    )
+
+
+class InvoiceOut(BaseModel):
+    number: str
+    issue_date: date
+    due_date: date
+    amount: str = Field(examples=["1250.40"])
+
+
+class PromiseOut(BaseModel):
+    promised_date: date
+    amount: str = Field(examples=["300.00"])
+    source: str = Field(description="Who recorded it: operator, call, visit...")
+
+
+class StepSummary(BaseModel):
+    step: Step
+    wait_after: str
+
+
+class StrategySummary(BaseModel):
+    """The strategy this practice runs on (copied at hand-over)."""
+
+    steps: list[StepSummary] = Field(description="Enabled steps in order.")
+    call_attempts: int
+    demand_term_days: int
+    custom_letters: list[str] = Field(description="Letter kinds with the creditor's own text.")
+
+
+class PracticeSummary(BaseModel):
+    id: str
+    creditor_id: str
+    reference: str
+    status: Status
+    phase: Phase
+    outcome: str | None
+    claim: str
+    balance: str
+    paid: str
+    current_step: str | None
+    next_step: str | None
+    next_action_at: datetime | None
+    debtor_kind: DebtorKind
+    province: str
+    debtor_name: str | None = Field(
+        description="Shown to the roles that may see the debtor's personal data."
+    )
+    created_at: datetime
+
+
+class PracticeOut(BaseModel):
+    id: str
+    creditor_id: str
+    reference: str
+    workflow_id: str
+    status: Status
+    phase: Phase
+    outcome: str | None
+    claim: str = Field(description="What is owed in total, in euros.", examples=["1250.40"])
+    balance: str = Field(description="What is still owed, in euros.", examples=["950.40"])
+    paid: str = Field(description="Paid so far, in euros.", examples=["300.00"])
+    current_step: str | None
+    next_step: str | None
+    next_action_at: datetime | None
+    waiting_for: str | None = Field(description="What the practice is waiting for, if anything.")
+    promise: PromiseOut | None
+    open_dispute_id: str | None
+    field_agent_id: str | None
+    lawyer_id: str | None
+    debtor: DebtorOut | None = Field(
+        description="Personal data; null for roles that may see the practice but not the debtor "
+        "(a field agent not assigned to it)."
+    )
+    invoices: list[InvoiceOut]
+    strategy: StrategySummary
+    created_at: datetime
+    updated_at: datetime
+
+
+class EventOut(BaseModel):
+    seq: int
+    at: datetime
+    kind: str
+    summary: str
+    data: dict[str, str | int | bool | float | None]
+
+
+class DocumentOut(BaseModel):
+    id: str
+    kind: str
+    filename: str
+    media_type: str
+    size: int = Field(description="Bytes.")
+    created_at: datetime
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+class PaymentIn(RequestModel):
+    amount: Euros
+    paid_on: date = Field(description="Value date; not in the future.", examples=["2026-09-20"])
+    reference: str = Field(
+        min_length=1,
+        max_length=100,
+        description="Bank reference (CRO/TRN) or receipt number; the same reference twice on "
+        "one practice is refused.",
+        examples=["CRO 0123456789"],
+    )
+
+    @field_validator("paid_on")
+    @classmethod
+    def _not_future(cls, value: date) -> date:
+        if value > rome_today():
+            raise ValueError("a payment cannot be recorded before it is made")
+        return value
+
+
+def _not_past(value: date | None) -> date | None:
+    if value is not None and value < rome_today():
+        raise ValueError("the promised date is in the past")
+    # a single promise further out than this is a repayment plan, not a promise
+    if value is not None and value > rome_today() + MAX_PROMISE_AHEAD:
+        raise ValueError("the promised date is more than a year ahead")
+    return value
+
+
+class PromiseIn(RequestModel):
+    promised_date: Annotated[date, AfterValidator(_not_past)] = Field(
+        description="Not in the past, at most a year ahead.", examples=["2026-10-15"]
+    )
+    amount: Euros
+    note: Note = ""
+
+
+PromisedDate = Annotated[
+    date | None,
+    AfterValidator(_not_past),
+    Field(
+        default=None,
+        validate_default=True,
+        description="Required when the outcome is promise; not in the past.",
+    ),
+]
+PromisedAmount = Annotated[
+    str | None,
+    AfterValidator(_optional(_euros)),
+    Field(
+        default=None,
+        validate_default=True,
+        description="Required when the outcome is promise; euros.",
+        examples=["300.00"],
+    ),
+]
+
+
+def _promise_only_with_promise(value: object, info: ValidationInfo) -> object:
+    # `outcome` is declared first, so it is already in info.data (absent only if invalid)
+    outcome = info.data.get("outcome")
+    if outcome == "promise" and value is None:
+        raise ValueError("required when the outcome is promise")
+    if outcome is not None and outcome != "promise" and value is not None:
+        raise ValueError("only a promise has a promised date and amount")
+    return value
+
+
+class CallOutcomeIn(RequestModel):
+    outcome: CallOutcome = Field(
+        description="dispute opens a dispute on the practice (all contact stops)."
+    )
+    promised_date: PromisedDate = None
+    promised_amount: PromisedAmount = None
+    note: Note = ""
+
+    @field_validator("promised_date", "promised_amount")
+    @classmethod
+    def _promise_fields(cls, value: object, info: ValidationInfo) -> object:
+        return _promise_only_with_promise(value, info)
+
+
+class VisitOutcomeIn(RequestModel):
+    outcome: VisitOutcome = Field(
+        description="dispute opens a dispute on the practice (all contact stops)."
+    )
+    promised_date: PromisedDate = None
+    promised_amount: PromisedAmount = None
+    note: Note = ""
+
+    @field_validator("promised_date", "promised_amount")
+    @classmethod
+    def _promise_fields(cls, value: object, info: ValidationInfo) -> object:
+        return _promise_only_with_promise(value, info)
+
+
+class TraceResultIn(RequestModel):
+    found: bool = Field(description="Whether skip tracing found new contact details.")
+    email: OptionalEmail = None
+    phone: OptionalPhone = None
+    pec: OptionalEmail = None
+    address: AddressIn | None = None
+    note: Note = ""
+
+
+class DisputeIn(RequestModel):
+    reason: str = Field(min_length=1, max_length=2000, examples=["Merce mai consegnata"])
+
+
+class DisputeResolutionIn(RequestModel):
+    upheld: bool = Field(description="True: the debtor is right (in full, or in part).")
+    reduce_by: Annotated[str | None, AfterValidator(_optional(_euros))] = Field(
+        default=None,
+        validate_default=True,
+        description="Upheld in part: reduce the claim by this much and go on collecting. "
+        "Omitted on an upheld dispute: the practice closes.",
+        examples=["200.00"],
+    )
+    note: Note = ""
+
+    @field_validator("reduce_by")
+    @classmethod
+    def _only_when_upheld(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("upheld") is False:
+            raise ValueError("a rejected dispute reduces nothing")
+        return value
+
+
+class LegalOpinionIn(RequestModel):
+    recommend_action: bool
+    action: str = Field(
+        default="decreto_ingiuntivo",
+        min_length=1,
+        max_length=50,
+        description="The judicial action recommended.",
+    )
+    note: Note = ""
+
+
+class AuthorizationIn(RequestModel):
+    authorized: bool = Field(description="False returns the practice to the creditor.")
+    note: Note = ""
+
+
+class WithdrawalIn(RequestModel):
+    reason: str = Field(default="", max_length=2000)
+
+
+class ContactsIn(RequestModel):
+    """New contact details; at least one. Each replaces the stored one and clears that
+    channel's 'found wrong' mark."""
+
+    email: OptionalEmail = None
+    phone: OptionalPhone = None
+    pec: OptionalEmail = None
+    address: AddressIn | None = None
+
+
+class LetterReturnedIn(RequestModel):
+    note: Note = ""
+
+
+class CommandResultOut(BaseModel):
+    accepted: bool
+    message: str
+    balance: str = Field(examples=["950.40"])
+    status: str
+
+
+class DisputeOpened(CommandResultOut):
+    dispute_id: str = Field(description="Needed to resolve the dispute.")
+
+
+# --- work lists, outbox, health ----------------------------------------------------------------
+
+
+class TaskItem(BaseModel):
+    id: str
+    kind: str
+    practice_id: str
+    reference: str
+    attempt: int
+    due_at: datetime | None
+    detail: str
+    assignee_id: str | None
+    created_at: datetime
+    balance: str
+
+
+class CallTask(TaskItem):
+    debtor_name: str
+    phone: str | None
+
+
+class VisitTask(TaskItem):
+    debtor_name: str
+    phone: str | None
+    address: AddressOut
+
+
+class TraceTask(TaskItem):
+    debtor_kind: DebtorKind
+    debtor_name: str
+    tax_code: str | None
+    vat_number: str | None
+    last_address: AddressOut
+    invalid_channels: list[str]
+
+
+class OpinionTask(TaskItem):
+    debtor_kind: DebtorKind
+    debtor_name: str
+    claim: str
+
+
+class AuthorizationTask(TaskItem):
+    claim: str
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    practice_id: str | None
+    channel: str
+    recipient: str
+    subject: str
+    body: str
+    document_id: str | None
+    status: str
+    provider: str
+    provider_message_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class HealthOut(BaseModel):
+    status: str = Field(description="ok when the database and Temporal answer, else degraded.")
+    database: bool
+    temporal: bool

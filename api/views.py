@@ -1,0 +1,172 @@
+"""Rows of the read model -> response models."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from api.access import can_see_personal_data
+from api.auth import Principal
+from api.schemas import (
+    AddressOut,
+    CreditorOut,
+    DebtorOut,
+    InvoiceOut,
+    PracticeOut,
+    PracticeSummary,
+    PromiseOut,
+    StepSummary,
+    StrategySummary,
+    UserOut,
+    euros_out,
+)
+from api.strategies import strategy_from_json
+from db.models import Creditor, Practice, User
+from domain.practice import DebtorKind, Phase, Status
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    # SQLite keeps no offset: every writer stores UTC, so a naive value read back is UTC
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def as_utc_required(value: datetime) -> datetime:
+    result = as_utc(value)
+    assert result is not None
+    return result
+
+
+def address_out(practice: Practice) -> AddressOut:
+    return AddressOut(
+        street=practice.street,
+        city=practice.city,
+        postal_code=practice.postal_code,
+        province=practice.province,
+        country=practice.country,
+    )
+
+
+def debtor_out(practice: Practice) -> DebtorOut:
+    return DebtorOut(
+        kind=DebtorKind(practice.debtor_kind),
+        name=practice.debtor_name,
+        tax_code=practice.debtor_tax_code,
+        vat_number=practice.debtor_vat_number,
+        email=practice.email,
+        phone=practice.phone,
+        pec=practice.pec,
+        address=address_out(practice),
+        invalid_channels=list(practice.invalid_channels or []),
+    )
+
+
+def _promise(snapshot: dict[str, Any]) -> PromiseOut | None:
+    # the snapshot is PracticeSnapshot as the workflow last recorded it
+    promise = snapshot.get("promise")
+    if not isinstance(promise, dict):
+        return None
+    try:
+        return PromiseOut(
+            promised_date=date.fromisoformat(str(promise["promised_date"])),
+            amount=euros_out(int(promise["amount_cents"])),
+            source=str(promise.get("source", "")),
+        )
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def strategy_summary(data: dict[str, Any]) -> StrategySummary:
+    strategy = strategy_from_json(data)
+    return StrategySummary(
+        steps=[
+            StepSummary(step=s.step, wait_after=s.wait_after) for s in strategy.steps if s.enabled
+        ],
+        call_attempts=strategy.call_attempts,
+        demand_term_days=strategy.demand_term_days,
+        custom_letters=sorted(strategy.letter_texts),
+    )
+
+
+def practice_out(practice: Practice, principal: Principal) -> PracticeOut:
+    snapshot = practice.snapshot or {}
+    open_dispute = snapshot.get("open_dispute_id")
+    return PracticeOut(
+        id=practice.id,
+        creditor_id=practice.creditor_id,
+        reference=practice.reference,
+        workflow_id=practice.workflow_id,
+        status=Status(practice.status),
+        phase=Phase(practice.phase),
+        outcome=practice.outcome,
+        claim=euros_out(practice.claim_cents),
+        balance=euros_out(practice.balance_cents),
+        paid=euros_out(practice.paid_cents),
+        current_step=practice.current_step,
+        next_step=practice.next_step,
+        next_action_at=as_utc(practice.next_action_at),
+        waiting_for=practice.waiting_for,
+        promise=_promise(snapshot),
+        open_dispute_id=str(open_dispute) if open_dispute else None,
+        field_agent_id=practice.field_agent_id,
+        lawyer_id=practice.lawyer_id,
+        debtor=debtor_out(practice) if can_see_personal_data(principal, practice) else None,
+        invoices=[
+            InvoiceOut(
+                number=i.number,
+                issue_date=i.issue_date,
+                due_date=i.due_date,
+                amount=euros_out(i.amount_cents),
+            )
+            for i in practice.invoices
+        ],
+        strategy=strategy_summary(practice.strategy),
+        created_at=as_utc_required(practice.created_at),
+        updated_at=as_utc_required(practice.updated_at),
+    )
+
+
+def practice_summary(practice: Practice, principal: Principal) -> PracticeSummary:
+    return PracticeSummary(
+        id=practice.id,
+        creditor_id=practice.creditor_id,
+        reference=practice.reference,
+        status=Status(practice.status),
+        phase=Phase(practice.phase),
+        outcome=practice.outcome,
+        claim=euros_out(practice.claim_cents),
+        balance=euros_out(practice.balance_cents),
+        paid=euros_out(practice.paid_cents),
+        current_step=practice.current_step,
+        next_step=practice.next_step,
+        next_action_at=as_utc(practice.next_action_at),
+        debtor_kind=DebtorKind(practice.debtor_kind),
+        province=practice.province,
+        debtor_name=practice.debtor_name if can_see_personal_data(principal, practice) else None,
+        created_at=as_utc_required(practice.created_at),
+    )
+
+
+def creditor_out(creditor: Creditor) -> CreditorOut:
+    return CreditorOut(
+        id=creditor.id,
+        name=creditor.name,
+        vat_number=creditor.vat_number,
+        iban=creditor.iban,
+        email=creditor.email,
+        created_at=as_utc_required(creditor.created_at),
+    )
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        role=user.role,  # type: ignore[arg-type]
+        name=user.name,
+        email=user.email,
+        creditor_id=user.creditor_id,
+        provinces=list(user.provinces or []),
+        active=user.active,
+        created_at=as_utc_required(user.created_at),
+    )

@@ -1,0 +1,109 @@
+"""The API against the real thing: a Temporal dev server, a migrated SQLite database, the real
+worker (PracticeWorkflow and its activities) and the app with its lifespan, over ASGI.
+
+Everything is session-scoped (starting the dev server takes seconds); tests stay independent by
+creating their own creditors, users and references.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.auth import new_key
+from config import Settings, load_settings
+from db.migrate import upgrade
+from db.session import Database
+from tests.api.helpers import Api, StartRecorder
+from tests.conftest import venv_binary
+from worker import build_worker
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=venv_binary("temporal"),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    base = load_settings()
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "database_url": f"sqlite+aiosqlite:///{data_dir / 'recupero.db'}",
+        "task_queue": f"api-tests-{uuid.uuid4().hex[:8]}",
+        "admin_key": new_key(),
+        # no provider credentials: every message goes to the outbox
+        "sendgrid_api_key": "",
+        "twilio_account_sid": "",
+        "twilio_auth_token": "",
+    }
+    values.update(overrides)
+    return dataclasses.replace(base, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def api_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("api"))
+
+
+@pytest.fixture(scope="session")
+async def api_db(api_settings: Settings) -> AsyncIterator[Database]:
+    upgrade(api_settings.database_url)
+    db = Database(api_settings.database_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def recorder() -> StartRecorder:
+    return StartRecorder()
+
+
+@pytest.fixture(scope="session")
+async def app_client(temporal_env: WorkflowEnvironment, recorder: StartRecorder) -> Client:
+    """The client the app uses: the dev server's, with a recorder of workflow starts, so a test
+    can assert that a refused hand-over never even tried to start one."""
+    config = temporal_env.client.config()
+    config["interceptors"] = [*config.get("interceptors", []), recorder]
+    return Client(**config)
+
+
+@pytest.fixture(scope="session")
+async def api(
+    temporal_env: WorkflowEnvironment,
+    app_client: Client,
+    api_settings: Settings,
+    api_db: Database,
+    recorder: StartRecorder,
+) -> AsyncIterator[Api]:
+    worker = build_worker(temporal_env.client, api_db, api_settings)
+    app = create_app(api_settings, temporal_client=app_client)
+    async with (
+        worker,
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://recupero.test"
+        ) as http,
+    ):
+        yield Api(
+            http=http,
+            settings=api_settings,
+            db=api_db,
+            temporal=temporal_env.client,
+            recorder=recorder,
+            admin={"Authorization": f"Bearer {api_settings.admin_key}"},
+        )

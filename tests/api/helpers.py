@@ -1,0 +1,236 @@
+"""Builders and waits shared by the API tests."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from sqlalchemy import func, select
+from stdnum import luhn
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    WorkflowHandle,
+)
+
+from config import Settings
+from db.models import Practice
+from db.session import Database
+from domain.strategy import STEP_ORDER
+
+ROME = ZoneInfo("Europe/Rome")
+Headers = dict[str, str]
+
+
+class StartRecorder(Interceptor):
+    """Records every workflow start the app attempts; can make the next one fail."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.fail_next: Exception | None = None
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _RecordingOutbound(next, self)
+
+
+class _RecordingOutbound(OutboundInterceptor):
+    def __init__(self, next: OutboundInterceptor, recorder: StartRecorder) -> None:
+        super().__init__(next)
+        self.recorder = recorder
+
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+        self.recorder.started.append(input.id)
+        if self.recorder.fail_next is not None:
+            failure, self.recorder.fail_next = self.recorder.fail_next, None
+            raise failure
+        return await super().start_workflow(input)
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    settings: Settings
+    db: Database
+    temporal: Client
+    recorder: StartRecorder
+    admin: Headers = field(default_factory=dict)
+
+
+@dataclass
+class Tenant:
+    """A creditor and a user acting for it."""
+
+    id: str
+    headers: Headers
+    user_id: str
+
+
+def rome_today() -> date:
+    return datetime.now(ROME).date()
+
+
+def bearer(key: str) -> Headers:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def vat_number() -> str:
+    """A fresh valid partita IVA (7 digits, office 015, Luhn check digit)."""
+    base = f"{secrets.randbelow(9_999_998) + 1:07d}015"
+    return base + luhn.calc_check_digit(base)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4).upper()}"
+
+
+def fast_strategy(**overrides: Any) -> dict[str, Any]:
+    """Seconds-long waits so practices move on the real server while a test watches."""
+    strategy: dict[str, Any] = {
+        "steps": [{"step": s.value, "enabled": True, "wait_after": "PT1S"} for s in STEP_ORDER],
+        "pre_due_reminder_lead": "PT1S",
+        "call_attempts": 1,
+        "call_retry_interval": "PT1S",
+        "call_outcome_timeout": "PT5S",
+        "trace_timeout": "PT5S",
+        "visit_outcome_timeout": "PT5S",
+        "opinion_timeout": "PT5S",
+        "demand_term_days": 1,
+        "authorization_reminder_interval": "PT5S",
+        "authorization_timeout": "PT5S",
+        "promise_grace": "PT5S",
+        "letter_texts": {},
+    }
+    strategy.update(overrides)
+    return strategy
+
+
+def practice_payload(
+    creditor_id: str,
+    reference: str | None = None,
+    *,
+    due_in_days: int = 60,
+    amounts: tuple[str, ...] = ("1250.40",),
+    province: str = "MI",
+) -> dict[str, Any]:
+    """The hand-over of the API contract; due dates ahead by default, so the practice waits
+    quietly in the pre-due phase unless a test wants it to move."""
+    due = rome_today() + timedelta(days=due_in_days)
+    return {
+        "creditor_id": creditor_id,
+        "reference": reference or unique("FT-ROSSI"),
+        "debtor": {
+            "kind": "consumer",
+            "name": "Mario Rossi",
+            "tax_code": "RSSMRA85T10A562S",
+            "email": "mario.rossi@example.it",
+            "phone": "+393331234567",
+            "pec": None,
+            "address": {
+                "street": "Via Roma 1",
+                "city": "Milano",
+                "postal_code": "20121",
+                "province": province,
+                "country": "IT",
+            },
+        },
+        "invoices": [
+            {
+                "number": f"FT-2026-{100 + n}",
+                "issue_date": min(due - timedelta(days=30), rome_today()).isoformat(),
+                "due_date": due.isoformat(),
+                "amount": amount,
+            }
+            for n, amount in enumerate(amounts, start=1)
+        ],
+    }
+
+
+DELETE = object()
+
+
+def with_change(payload: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
+    """A deep copy of payload with one value replaced (or removed, for value=DELETE)."""
+    changed = copy.deepcopy(payload)
+    target: Any = changed
+    for key in path[:-1]:
+        target = target[key]
+    if value is DELETE:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return changed
+
+
+async def new_creditor(api: Api, strategy: dict[str, Any] | None = None) -> Tenant:
+    created = await api.http.post(
+        "/creditors",
+        headers=api.admin,
+        json={
+            "name": unique("Forniture Lombarde S.r.l."),
+            "vat_number": vat_number(),
+            "iban": "IT60X0542811101000000123456",
+            "email": "amministrazione@example.it",
+        },
+    )
+    assert created.status_code == 201, created.text
+    creditor_id = created.json()["id"]
+    saved = await api.http.put(
+        f"/creditors/{creditor_id}/strategy", headers=api.admin, json=strategy or fast_strategy()
+    )
+    assert saved.status_code == 200, saved.text
+    user_id, headers = await new_user(api, "creditor", creditor_id=creditor_id)
+    return Tenant(id=creditor_id, headers=headers, user_id=user_id)
+
+
+async def new_user(api: Api, role: str, **fields: Any) -> tuple[str, Headers]:
+    response = await api.http.post(
+        "/users", headers=api.admin, json={"role": role, "name": unique(role), **fields}
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return body["id"], bearer(body["key"])
+
+
+async def hand_over(api: Api, headers: Headers, payload: dict[str, Any]) -> dict[str, Any]:
+    response = await api.http.post("/practices", headers=headers, json=payload)
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def practice_rows(api: Api, creditor_id: str, reference: str) -> int:
+    async with api.db.session() as session:
+        count = await session.scalar(
+            select(func.count(Practice.id)).where(
+                Practice.creditor_id == creditor_id, Practice.reference == reference
+            )
+        )
+    return int(count or 0)
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, seconds: float = 30.0) -> Any:
+    """Polls check() until it returns something truthy, or fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out after {seconds}s waiting for {what}; last: {last!r}")
+
+
+def error_locs(response: httpx.Response) -> list[list[str | int]]:
+    detail = response.json()["detail"]
+    assert isinstance(detail, list), detail
+    return [list(item["loc"]) for item in detail]

@@ -1,0 +1,451 @@
+"""Commands to a practice's workflow, on the real server and worker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+
+from db.models import Practice
+from tests.api.helpers import (
+    Api,
+    Tenant,
+    error_locs,
+    eventually,
+    hand_over,
+    new_creditor,
+    new_user,
+    practice_payload,
+    rome_today,
+)
+
+SOON = (rome_today() + timedelta(days=30)).isoformat()
+
+
+@pytest.fixture(scope="module")
+async def tenant(api: Api) -> Tenant:
+    return await new_creditor(api)
+
+
+@pytest.fixture(scope="module")
+async def operator(api: Api) -> dict[str, str]:
+    return (await new_user(api, "operator"))[1]
+
+
+def payment(amount: str, reference: str = "CRO-1", paid_on: str | None = None) -> dict[str, Any]:
+    return {
+        "amount": amount,
+        "paid_on": paid_on or rome_today().isoformat(),
+        "reference": reference,
+    }
+
+
+async def get(api: Api, practice_id: str) -> dict[str, Any]:
+    response = await api.http.get(f"/practices/{practice_id}", headers=api.admin)
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def settled(api: Api, practice_id: str) -> dict[str, Any]:
+    """The practice once its workflow sleeps (pre-due: until the first reminder), so nothing
+    changes on its own while a test compares before and after."""
+
+    async def sleeping() -> dict[str, Any] | None:
+        view = await get(api, practice_id)
+        return view if view["next_action_at"] is not None else None
+
+    result: dict[str, Any] = await eventually(sleeping, "the workflow to sleep")
+    return result
+
+
+async def event_kinds(api: Api, practice_id: str) -> list[str]:
+    response = await api.http.get(f"/practices/{practice_id}/events", headers=api.admin)
+    return [e["kind"] for e in response.json()]
+
+
+async def test_partial_payment_lowers_the_balance(api: Api, tenant: Tenant) -> None:
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    pid = practice["id"]
+    response = await api.http.post(
+        f"/practices/{pid}/payments", headers=tenant.headers, json=payment("250.40")
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "accepted": True,
+        "message": "partial payment recorded",
+        "balance": "1000.00",
+        "status": "active",
+    }
+    # the workflow's record activity has written the read model before the update returned
+    view = await get(api, pid)
+    assert (view["balance"], view["paid"], view["claim"]) == ("1000.00", "250.40", "1250.40")
+    assert "payment" in await event_kinds(api, pid)
+
+
+async def test_full_payment_closes_the_practice_as_paid(
+    api: Api, tenant: Tenant, operator: dict[str, str]
+) -> None:
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    pid = practice["id"]
+    first = await api.http.post(
+        f"/practices/{pid}/payments", headers=operator, json=payment("1000.00", "CRO-A")
+    )
+    assert first.status_code == 200, first.text
+    rest = await api.http.post(
+        f"/practices/{pid}/payments", headers=operator, json=payment("250.40", "CRO-B")
+    )
+    assert rest.status_code == 200, rest.text
+    assert rest.json()["balance"] == "0.00" and rest.json()["status"] == "closed"
+
+    async def closed() -> dict[str, Any] | None:
+        view = await get(api, pid)
+        return view if view["status"] == "closed" else None
+
+    view = await eventually(closed, "the practice to close")
+    assert view["outcome"] == "paid" and view["balance"] == "0.00" and view["paid"] == "1250.40"
+    listed = await api.http.get(
+        "/practices", headers=tenant.headers, params={"outcome": "paid", "status": "closed"}
+    )
+    assert pid in {p["id"] for p in listed.json()["items"]}
+
+    # closed in the read model: refused before anything reaches Temporal
+    again = await api.http.post(
+        f"/practices/{pid}/payments", headers=operator, json=payment("1.00", "CRO-C")
+    )
+    assert again.status_code == 409, again.text
+    withdraw = await api.http.post(
+        f"/practices/{pid}/withdrawal", headers=tenant.headers, json={"reason": "late"}
+    )
+    assert withdraw.status_code == 409
+
+
+async def test_closed_workflow_is_409_even_if_the_read_model_lags(api: Api, tenant: Tenant) -> None:
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    pid, workflow_id = practice["id"], practice["workflow_id"]
+    done = await api.http.post(
+        f"/practices/{pid}/withdrawal",
+        headers=tenant.headers,
+        json={"reason": "paid the creditor directly"},
+    )
+    assert done.status_code == 200 and done.json()["status"] == "closed"
+    handle = api.temporal.get_workflow_handle(workflow_id)
+
+    async def completed() -> bool:
+        status = (await handle.describe()).status
+        return status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+
+    await eventually(completed, "the workflow to complete")
+    assert (await get(api, pid))["outcome"] == "withdrawn"
+    # pretend the read model missed the closure: Temporal's answer must still be a 409
+    async with api.db.session() as session:
+        await session.execute(update(Practice).where(Practice.id == pid).values(status="active"))
+        await session.commit()
+    for path, body in (
+        ("payments", payment("1.00")),
+        ("contacts", {"email": "nuovo@example.it"}),
+        ("disputes", {"reason": "x"}),
+    ):
+        response = await api.http.post(f"/practices/{pid}/{path}", headers=api.admin, json=body)
+        assert response.status_code == 409, (path, response.text)
+    # and the refused contact change was not written
+    async with api.db.session() as session:
+        row = await session.get(Practice, pid)
+        assert row is not None and row.email == "mario.rossi@example.it"
+
+
+async def test_workflow_refusals_map_to_409_and_422(
+    api: Api, tenant: Tenant, operator: dict[str, str]
+) -> None:
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    pid = practice["id"]
+
+    too_much = await api.http.post(
+        f"/practices/{pid}/payments", headers=operator, json=payment("2000.00")
+    )
+    assert too_much.status_code == 422, too_much.text
+    assert ["body", "amount"] in error_locs(too_much)
+
+    ok = await api.http.post(
+        f"/practices/{pid}/payments", headers=operator, json=payment("10.00", "CRO-X")
+    )
+    assert ok.status_code == 200
+    same_reference = await api.http.post(
+        f"/practices/{pid}/payments", headers=operator, json=payment("10.00", "CRO-X")
+    )
+    assert same_reference.status_code == 409
+
+    # nothing is waiting for these in the pre-due phase
+    for path, body in (
+        ("call-outcomes", {"outcome": "no_answer"}),
+        ("trace-results", {"found": False}),
+        ("legal-opinion", {"recommend_action": True}),
+        ("legal-authorization", {"authorized": True}),
+        ("letter-returned", {}),
+    ):
+        response = await api.http.post(f"/practices/{pid}/{path}", headers=api.admin, json=body)
+        assert response.status_code == 409, (path, response.text)
+
+    assert (await get(api, pid))["balance"] == "1240.40"
+
+
+async def test_trace_result_refused_writes_no_contacts(api: Api, tenant: Tenant) -> None:
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    response = await api.http.post(
+        f"/practices/{practice['id']}/trace-results",
+        headers=api.admin,
+        json={"found": True, "phone": "+393470000000", "email": "trovato@example.it"},
+    )
+    assert response.status_code == 409, response.text
+    view = await get(api, practice["id"])
+    assert view["debtor"]["phone"] == "+393331234567"
+    assert view["debtor"]["email"] == "mario.rossi@example.it"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "loc"),
+    [
+        (
+            "payments",
+            {"amount": "0", "paid_on": "2026-01-01", "reference": "r"},
+            ["body", "amount"],
+        ),
+        (
+            "payments",
+            {"amount": "-5", "paid_on": "2026-01-01", "reference": "r"},
+            ["body", "amount"],
+        ),
+        (
+            "payments",
+            {"amount": "5.00", "paid_on": "2999-01-01", "reference": "r"},
+            ["body", "paid_on"],
+        ),
+        ("payments", {"amount": "5.00", "paid_on": "2026-01-01"}, ["body", "reference"]),
+        ("promises", {"promised_date": "2020-01-01", "amount": "5.00"}, ["body", "promised_date"]),
+        ("promises", {"promised_date": SOON, "amount": "5,00"}, ["body", "amount"]),
+        ("promises", {"promised_date": "2999-01-01", "amount": "5.00"}, ["body", "promised_date"]),
+        (
+            "call-outcomes",
+            {"outcome": "promise", "promised_amount": "5.00"},
+            ["body", "promised_date"],
+        ),
+        (
+            "call-outcomes",
+            {"outcome": "promise", "promised_date": SOON},
+            ["body", "promised_amount"],
+        ),
+        (
+            "call-outcomes",
+            {"outcome": "refused", "promised_date": SOON},
+            ["body", "promised_date"],
+        ),
+        ("call-outcomes", {"outcome": "hung_up"}, ["body", "outcome"]),
+        ("visit-outcomes", {"outcome": "no_answer"}, ["body", "outcome"]),
+        ("trace-results", {"found": True}, ["body", "found"]),
+        ("trace-results", {"found": False, "phone": "+393470000000"}, ["body", "phone"]),
+        ("trace-results", {"found": True, "phone": "123"}, ["body", "phone"]),
+        ("disputes", {"reason": ""}, ["body", "reason"]),
+        ("disputes/abc/resolution", {"upheld": False, "reduce_by": "10.00"}, ["body", "reduce_by"]),
+        ("disputes/abc/resolution", {"upheld": True, "reduce_by": "0"}, ["body", "reduce_by"]),
+        ("legal-opinion", {}, ["body", "recommend_action"]),
+        ("legal-authorization", {"authorized": "maybe"}, ["body", "authorized"]),
+        ("contacts", {}, ["body"]),
+        ("contacts", {"email": "not-an-email"}, ["body", "email"]),
+        (
+            "contacts",
+            {
+                "address": {
+                    "street": "Via Po 2",
+                    "city": "Torino",
+                    "postal_code": "10100",
+                    "province": "TT",
+                }
+            },
+            ["body", "address", "province"],
+        ),
+    ],
+)
+async def test_bad_command_input_is_422_and_changes_nothing(
+    api: Api, tenant: Tenant, path: str, body: dict[str, Any], loc: list[str | int]
+) -> None:
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    before = await settled(api, practice["id"])
+    events = await event_kinds(api, practice["id"])
+    response = await api.http.post(
+        f"/practices/{practice['id']}/{path}", headers=api.admin, json=body
+    )
+    assert response.status_code == 422, response.text
+    assert loc in error_locs(response), response.json()
+    after = await get(api, practice["id"])
+    assert {k: v for k, v in after.items() if k != "updated_at"} == {
+        k: v for k, v in before.items() if k != "updated_at"
+    }
+    assert await event_kinds(api, practice["id"]) == events
+
+
+async def test_command_roles(api: Api, tenant: Tenant, operator: dict[str, str]) -> None:
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    pid = practice["id"]
+    await settled(api, pid)
+    _, agent = await new_user(api, "field_agent", provinces=["MI"])
+    _, lawyer = await new_user(api, "lawyer")
+    refused = [
+        (agent, "payments", payment("1.00")),
+        (lawyer, "payments", payment("1.00")),
+        (tenant.headers, "call-outcomes", {"outcome": "no_answer"}),
+        (operator, "withdrawal", {"reason": "x"}),
+        (operator, "legal-authorization", {"authorized": True}),
+        (tenant.headers, "letter-returned", {}),
+        (operator, "legal-opinion", {"recommend_action": True}),
+        # in the territory, but not the agent assigned to the visit
+        (agent, "visit-outcomes", {"outcome": "not_found"}),
+    ]
+    for headers, path, body in refused:
+        response = await api.http.post(f"/practices/{pid}/{path}", headers=headers, json=body)
+        assert response.status_code == 403, (path, response.text)
+    assert (await get(api, pid))["balance"] == "1250.40"
+
+
+async def test_promise_dispute_and_resolution(
+    api: Api, tenant: Tenant, operator: dict[str, str]
+) -> None:
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    pid = practice["id"]
+    promised = (rome_today() + timedelta(days=10)).isoformat()
+    promise = await api.http.post(
+        f"/practices/{pid}/promises",
+        headers=operator,
+        json={"promised_date": promised, "amount": "500.00"},
+    )
+    assert promise.status_code == 200, promise.text
+    assert promise.json()["status"] == "paused_promise"
+    view = await get(api, pid)
+    assert view["promise"] == {"promised_date": promised, "amount": "500.00", "source": "operator"}
+
+    opened = await api.http.post(
+        f"/practices/{pid}/disputes",
+        headers=tenant.headers,
+        json={"reason": "merce mai consegnata"},
+    )
+    assert opened.status_code == 201, opened.text
+    dispute_id = opened.json()["dispute_id"]
+    assert len(dispute_id) == 32 and opened.json()["status"] == "paused_dispute"
+    assert (await get(api, pid))["open_dispute_id"] == dispute_id
+
+    second = await api.http.post(
+        f"/practices/{pid}/disputes", headers=operator, json={"reason": "again"}
+    )
+    assert second.status_code == 409
+    wrong = await api.http.post(
+        f"/practices/{pid}/disputes/{'0' * 32}/resolution",
+        headers=tenant.headers,
+        json={"upheld": False},
+    )
+    assert wrong.status_code == 409
+    partial = await api.http.post(
+        f"/practices/{pid}/disputes/{dispute_id}/resolution",
+        headers=tenant.headers,
+        json={"upheld": True, "reduce_by": "250.40", "note": "one item was damaged"},
+    )
+    assert partial.status_code == 200, partial.text
+    assert partial.json()["balance"] == "1000.00" and partial.json()["status"] == "active"
+    view = await get(api, pid)
+    assert view["claim"] == "1000.00" and view["open_dispute_id"] is None
+
+
+async def test_contacts_update_the_row_after_the_workflow_accepts(api: Api, tenant: Tenant) -> None:
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    pid = practice["id"]
+    _, agent = await new_user(api, "field_agent", provinces=["MI"])
+    response = await api.http.post(
+        f"/practices/{pid}/contacts",
+        headers=agent,
+        json={
+            "phone": "347 123 4567",
+            "pec": "mario.rossi@pec.example.it",
+            "address": {
+                "street": "Via Torino 5",
+                "city": "Monza",
+                "postal_code": "20900",
+                "province": "mb",
+            },
+        },
+    )
+    assert response.status_code == 200, response.text
+    debtor = (await get(api, pid))["debtor"]
+    assert debtor["phone"] == "+393471234567"
+    assert debtor["pec"] == "mario.rossi@pec.example.it"
+    assert debtor["address"] == {
+        "street": "Via Torino 5",
+        "city": "Monza",
+        "postal_code": "20900",
+        "province": "MB",
+        "country": "IT",
+    }
+    assert debtor["invalid_channels"] == []
+    events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
+    update_event = next(e for e in events if e["kind"] == "contacts_updated")
+    # the timeline names the channels, never the values
+    assert "347" not in update_event["summary"] and "Torino" not in update_event["summary"]
+    assert update_event["data"]["pec"] is True and update_event["data"]["phone"] is True
+
+
+async def test_overdue_practice_reaches_the_call_queue_with_a_letter(
+    api: Api, operator: dict[str, str]
+) -> None:
+    """The out-of-court path on the real worker: contact check, reminder letter (a PDF in the
+    outbox), then a call in the operators' work list, answered with a promise, then paid."""
+    tenant = await new_creditor(api)
+    strategy = await api.http.get(f"/creditors/{tenant.id}/strategy", headers=tenant.headers)
+    slow_calls = {**strategy.json(), "call_outcome_timeout": "PT120S"}
+    saved = await api.http.put(
+        f"/creditors/{tenant.id}/strategy", headers=tenant.headers, json=slow_calls
+    )
+    assert saved.status_code == 200
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id, due_in_days=-45))
+    pid = practice["id"]
+
+    async def queued_call() -> dict[str, Any] | None:
+        calls = (
+            await api.http.get("/worklists/calls", headers=operator, params={"limit": 200})
+        ).json()
+        return next((c for c in calls["items"] if c["practice_id"] == pid), None)
+
+    call = await eventually(queued_call, "a call in the operators' queue", seconds=60)
+    assert call["debtor_name"] == "Mario Rossi" and call["phone"] == "+393331234567"
+    assert call["reference"] == practice["reference"] and call["attempt"] == 1
+
+    documents = (await api.http.get(f"/practices/{pid}/documents", headers=tenant.headers)).json()
+    letter = next(d for d in documents if d["kind"] == "reminder_letter")
+    pdf = await api.http.get(f"/practices/{pid}/documents/{letter['id']}", headers=tenant.headers)
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF") and len(pdf.content) == letter["size"]
+
+    outbox = (await api.http.get("/outbox", headers=api.admin, params={"practice_id": pid})).json()
+    assert outbox["total"] >= 1
+    assert {d["channel"] for d in outbox["items"]} >= {"post"}
+    assert all(d["status"] == "outbox" for d in outbox["items"])
+    by_channel = (
+        await api.http.get(
+            "/outbox", headers=api.admin, params={"practice_id": pid, "channel": "post"}
+        )
+    ).json()
+    assert {d["channel"] for d in by_channel["items"]} == {"post"}
+
+    promised = (rome_today() + timedelta(days=5)).isoformat()
+    outcome = await api.http.post(
+        f"/practices/{pid}/call-outcomes",
+        headers=operator,
+        json={"outcome": "promise", "promised_date": promised, "promised_amount": "1250.40"},
+    )
+    assert outcome.status_code == 200, outcome.text
+    assert await queued_call() is None  # the answered call left the queue
+
+    paid = await api.http.post(
+        f"/practices/{pid}/payments", headers=tenant.headers, json=payment("1250.40", "CRO-FULL")
+    )
+    assert paid.status_code == 200 and paid.json()["status"] == "closed"
