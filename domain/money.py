@@ -15,7 +15,7 @@ class AmountError(ValueError):
 def parse_euros(text: str, *, allow_zero: bool = False) -> int:
     """'1250.40' -> 125040. Rejects negatives, more than two decimals, exponents and junk."""
     if not isinstance(text, str):
-        raise AmountError("amount must be a decimal string in euros, e.g. \"1250.40\"")
+        raise AmountError('amount must be a decimal string in euros, e.g. "1250.40"')
     cleaned = text.strip()
     if not _AMOUNT.match(cleaned):
         raise AmountError(

@@ -138,8 +138,9 @@ def validate_strategy(strategy: Strategy) -> Strategy:
             raise StrategyError(f"steps.{i}.step", f"step {step.value!r} appears twice")
         if step in MANDATORY_STEPS and not s.enabled:
             raise StrategyError(
-                f"steps.{i}.enabled", f"{step.value} cannot be disabled: nothing judicial starts "
-                "without the creditor's authorisation"
+                f"steps.{i}.enabled",
+                f"{step.value} cannot be disabled: nothing judicial starts "
+                "without the creditor's authorisation",
             )
         try:
             parse_duration(s.wait_after)

@@ -98,8 +98,10 @@ class Interrupted(Exception):
     """Raised at a wait when the practice was paused or closed meanwhile."""
 
 
-def _reject(kind: str, message: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
+def _reject(kind: str, message: str, field: str | None = None) -> ApplicationError:
+    """A refused command; `field` (the API's name for it) lets the API point its 422 at it."""
+    details = (field,) if field else ()
+    return ApplicationError(message, *details, type=kind, non_retryable=True)
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -131,6 +133,7 @@ class PracticeWorkflow:
         self.steps: list[Step] = []
         self.step_index = 0
         self.action_done = False
+        self.step_skipped = False
         self.occurrences: dict[str, int] = {}
         self.current_step: Step | None = None
         self.next_step: str | None = None
@@ -233,11 +236,16 @@ class PracticeWorkflow:
             Step.LEGAL_OPINION: self._legal_opinion,
             Step.AUTHORIZATION: self._authorization,
         }[step]
+        self.step_skipped = False
         await handler(key)
         self.action_done = True
-        if self.status == Status.CLOSED:
-            return
+        if self.status == Status.CLOSED or self.step_skipped:
+            return  # a step that did nothing imposes no wait on the debtor's file
         await self._wait_after(step)
+
+    def _skip(self, reason: str) -> None:
+        self.step_skipped = True
+        self._event("step_skipped", reason)
 
     async def _wait_after(self, step: Step) -> None:
         wait = self.strategy.wait_after(step)
@@ -375,7 +383,7 @@ class PracticeWorkflow:
         attempts = self.strategy.call_attempts
         if not self.channels.phone:
             self.phone_failed = True
-            self._event("step_skipped", "No valid phone number: phone phase skipped")
+            self._skip("No valid phone number: phone phase skipped")
             return
         reached = False
         for attempt in range(1, attempts + 1):
@@ -418,10 +426,7 @@ class PracticeWorkflow:
     # step 6
     async def _skip_tracing(self, key: str) -> None:
         if not (self.first_letter_failed and self.phone_failed):
-            self._event(
-                "step_skipped",
-                "Skip tracing not needed: the first letter or the phone phase got through",
-            )
+            self._skip("Skip tracing not needed: the first letter or the phone phase got through")
             return
         self.trace_result = None
         await self._open_task(f"{key}:trace", "trace", detail="letter and calls got nothing")
@@ -452,7 +457,7 @@ class PracticeWorkflow:
             result_type=AssignResult,
         )
         if assigned.user_id is None:
-            self._event("step_skipped", f"Home visit skipped: {assigned.reason}")
+            self._skip(f"Home visit skipped: {assigned.reason}")
             return
         self.field_agent_id = assigned.user_id
         self.visit_outcome = None
@@ -761,11 +766,12 @@ class PracticeWorkflow:
     def _validate_payment(self, cmd: PaymentCmd) -> None:
         self._require_open()
         if cmd.amount_cents <= 0:
-            raise _reject(RejectionType.INVALID, "amount must be positive")
+            raise _reject(RejectionType.INVALID, "amount must be positive", "amount")
         if cmd.amount_cents > self.balance:
             raise _reject(
                 RejectionType.INVALID,
                 f"amount exceeds the balance of {format_euros(self.balance)}",
+                "amount",
             )
         if cmd.reference in self.payment_refs:
             raise _reject(RejectionType.CONFLICT, "a payment with this reference is recorded")
@@ -779,20 +785,27 @@ class PracticeWorkflow:
     @promise_to_pay.validator
     def _validate_promise(self, cmd: PromiseCmd) -> None:
         self._require_open()
-        self._check_promise(cmd.promised_date, cmd.amount_cents)
+        self._check_promise(cmd.promised_date, cmd.amount_cents, "amount")
 
-    def _check_promise(self, promised_date: date | None, amount: int | None) -> None:
-        if promised_date is None or amount is None:
-            raise _reject(RejectionType.INVALID, "a promise needs a date and an amount")
+    def _check_promise(
+        self, promised_date: date | None, amount: int | None, amount_field: str
+    ) -> None:
+        if promised_date is None:
+            raise _reject(RejectionType.INVALID, "a promise needs a date", "promised_date")
+        if amount is None:
+            raise _reject(RejectionType.INVALID, "a promise needs an amount", amount_field)
         if self.dispute_id is not None:
             raise _reject(RejectionType.CONFLICT, "a dispute is open: no promise until resolved")
         if promised_date < rome_date(workflow.now()):
-            raise _reject(RejectionType.INVALID, "the promised date is in the past")
+            raise _reject(
+                RejectionType.INVALID, "the promised date is in the past", "promised_date"
+            )
         if not 0 < amount <= self.balance:
             raise _reject(
                 RejectionType.INVALID,
                 f"the promised amount must be between 0.01 and the balance "
                 f"{format_euros(self.balance)}",
+                amount_field,
             )
 
     def _set_promise(self, promised_date: date, amount: int, source: str) -> None:
@@ -831,7 +844,7 @@ class PracticeWorkflow:
     def _validate_call_outcome(self, cmd: CallOutcomeCmd) -> None:
         self._require_awaiting("call", "call outcome")
         if cmd.outcome == CallOutcome.PROMISE:
-            self._check_promise(cmd.promised_date, cmd.promised_amount_cents)
+            self._check_promise(cmd.promised_date, cmd.promised_amount_cents, "promised_amount")
 
     @workflow.update(name=UpdateName.VISIT_OUTCOME)
     async def record_visit_outcome(self, cmd: VisitOutcomeCmd) -> CommandResult:
@@ -855,7 +868,7 @@ class PracticeWorkflow:
     def _validate_visit_outcome(self, cmd: VisitOutcomeCmd) -> None:
         self._require_awaiting("visit", "visit outcome")
         if cmd.outcome == VisitOutcome.PROMISE:
-            self._check_promise(cmd.promised_date, cmd.promised_amount_cents)
+            self._check_promise(cmd.promised_date, cmd.promised_amount_cents, "promised_amount")
 
     @workflow.update(name=UpdateName.TRACE_RESULT)
     async def record_trace_result(self, cmd: TraceResultCmd) -> CommandResult:
@@ -936,7 +949,7 @@ class PracticeWorkflow:
         if cmd.dispute_id != self.dispute_id:
             raise _reject(RejectionType.CONFLICT, f"the open dispute is {self.dispute_id}")
         if cmd.reduce_by_cents is not None and cmd.reduce_by_cents <= 0:
-            raise _reject(RejectionType.INVALID, "reduce_by must be positive")
+            raise _reject(RejectionType.INVALID, "reduce_by must be positive", "reduce_by")
 
     @workflow.update(name=UpdateName.LEGAL_OPINION)
     async def record_legal_opinion(self, cmd: LegalOpinionCmd) -> CommandResult:

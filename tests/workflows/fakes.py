@@ -1,0 +1,115 @@
+"""In-memory stand-ins for the activities, registered under the real names (samples-python
+style), so workflow tests check the escalation logic without a database or a mail server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+
+from domain.activity_io import (
+    ActivityName,
+    AssignInput,
+    AssignResult,
+    CheckContactsInput,
+    CheckContactsResult,
+    CloseTasksInput,
+    LetterInput,
+    NotifyInput,
+    OpenTaskInput,
+    OpenTaskResult,
+    RecordInput,
+    ReminderInput,
+    SentResult,
+)
+from domain.practice import Channels, PracticeSnapshot, TimelineEvent
+
+
+@dataclass
+class FakeWorld:
+    channels: Channels = field(default_factory=lambda: Channels(email=True, phone=True))
+    field_agent: str | None = "agent-1"
+    lawyer: str | None = "lawyer-1"
+    events: dict[int, TimelineEvent] = field(default_factory=dict)
+    snapshot: PracticeSnapshot | None = None
+    letters: list[LetterInput] = field(default_factory=list)
+    reminders: list[ReminderInput] = field(default_factory=list)
+    tasks: dict[str, OpenTaskInput] = field(default_factory=dict)
+    open_tasks: set[str] = field(default_factory=set)
+    notifications: list[NotifyInput] = field(default_factory=list)
+    sent_keys: list[str] = field(default_factory=list)
+
+    # --- what tests read ---
+    def kinds(self) -> list[str]:
+        return [self.events[s].kind for s in sorted(self.events)]
+
+    def letter_kinds(self) -> list[str]:
+        return [letter.kind for letter in self.letters]
+
+    def open_of(self, kind: str) -> list[OpenTaskInput]:
+        return [t for k, t in self.tasks.items() if k in self.open_tasks and t.kind == kind]
+
+    # --- the activities ---
+    @activity.defn(name=ActivityName.RECORD)
+    async def record(self, inp: RecordInput) -> None:
+        for e in inp.events:
+            self.events.setdefault(e.seq, e)
+        if self.snapshot is None or inp.snapshot.version > self.snapshot.version:
+            self.snapshot = inp.snapshot
+
+    @activity.defn(name=ActivityName.CHECK_CONTACTS)
+    async def check_contacts(self, inp: CheckContactsInput) -> CheckContactsResult:
+        return CheckContactsResult(channels=self.channels, findings=["checked"])
+
+    @activity.defn(name=ActivityName.SEND_REMINDER)
+    async def send_reminder(self, inp: ReminderInput) -> SentResult:
+        if inp.idempotency_key not in self.sent_keys:
+            self.sent_keys.append(inp.idempotency_key)
+            self.reminders.append(inp)
+        return SentResult(deliveries=["email:outbox"])
+
+    @activity.defn(name=ActivityName.SEND_LETTER)
+    async def send_letter(self, inp: LetterInput) -> SentResult:
+        if inp.idempotency_key not in self.sent_keys:
+            self.sent_keys.append(inp.idempotency_key)
+            self.letters.append(inp)
+        return SentResult(document_id=f"doc-{len(self.letters)}", deliveries=["post:outbox"])
+
+    @activity.defn(name=ActivityName.OPEN_TASK)
+    async def open_task(self, inp: OpenTaskInput) -> OpenTaskResult:
+        if inp.idempotency_key not in self.tasks:
+            self.tasks[inp.idempotency_key] = inp
+            self.open_tasks.add(inp.idempotency_key)
+        return OpenTaskResult(task_id=inp.idempotency_key)
+
+    @activity.defn(name=ActivityName.CLOSE_TASKS)
+    async def close_tasks(self, inp: CloseTasksInput) -> None:
+        for key in list(self.open_tasks):
+            if inp.kind is None or self.tasks[key].kind == inp.kind:
+                self.open_tasks.discard(key)
+
+    @activity.defn(name=ActivityName.ASSIGN_FIELD_AGENT)
+    async def assign_field_agent(self, inp: AssignInput) -> AssignResult:
+        return AssignResult(self.field_agent, "" if self.field_agent else "no field agent")
+
+    @activity.defn(name=ActivityName.ASSIGN_LAWYER)
+    async def assign_lawyer(self, inp: AssignInput) -> AssignResult:
+        return AssignResult(self.lawyer, "" if self.lawyer else "no lawyer registered")
+
+    @activity.defn(name=ActivityName.NOTIFY)
+    async def notify(self, inp: NotifyInput) -> None:
+        self.notifications.append(inp)
+
+    def activities(self) -> list[Any]:
+        return [
+            self.record,
+            self.check_contacts,
+            self.send_reminder,
+            self.send_letter,
+            self.open_task,
+            self.close_tasks,
+            self.assign_field_agent,
+            self.assign_lawyer,
+            self.notify,
+        ]

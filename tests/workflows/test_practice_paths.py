@@ -1,0 +1,386 @@
+"""Every path of the out-of-court escalation, on the time-skipping test server."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from domain.practice import (
+    AuthorizationCmd,
+    CallOutcome,
+    CallOutcomeCmd,
+    Channels,
+    DisputeCmd,
+    DisputeResolutionCmd,
+    Invoice,
+    LegalOpinionCmd,
+    LetterReturnedCmd,
+    PaymentCmd,
+    PromiseCmd,
+    RejectionType,
+    TraceResultCmd,
+    UpdateName,
+    VisitOutcome,
+    VisitOutcomeCmd,
+    WithdrawalCmd,
+)
+from domain.strategy import Step
+from tests.workflows.conftest import only_steps
+from tests.workflows.fakes import FakeWorld
+from workflows.practice import PracticeWorkflow
+
+TODAY = date.today()
+CLAIM = 125040
+
+
+def pay(cents: int, ref: str) -> PaymentCmd:
+    return PaymentCmd(amount_cents=cents, paid_on=TODAY, reference=ref)
+
+
+async def test_paid_after_the_first_letter(start) -> None:
+    async with start() as p:
+        await p.next_step_is(Step.PHONE_PHASE)
+        assert p.world.letter_kinds() == ["reminder_letter"]
+        assert p.world.letters[0].balance_cents == CLAIM
+        assert p.world.letters[0].email_copy is True
+
+        result = await p.send(UpdateName.PAYMENT, pay(CLAIM, "BON-1"))
+
+        assert result.balance_cents == 0 and result.status == "closed"
+        assert await p.handle.result() == "paid"
+        assert p.world.letter_kinds() == ["reminder_letter"]
+        assert not p.world.open_of("call") and not p.world.tasks
+        assert p.world.snapshot and p.world.snapshot.outcome == "paid"
+        assert p.world.notifications[-1].to == "creditor"
+        assert p.world.notifications[-1].outcome == "paid"
+
+
+async def test_partial_payments_lower_the_balance_and_collection_goes_on(start, env) -> None:
+    async with start() as p:
+        await p.next_step_is(Step.PHONE_PHASE)
+        first = await p.send(UpdateName.PAYMENT, pay(50000, "BON-1"))
+        assert first.balance_cents == CLAIM - 50000 and first.status == "active"
+
+        await env.sleep(timedelta(days=16))
+        await p.until(lambda: p.world.open_of("call"), "the first call")
+        assert (await p.state()).balance_cents == CLAIM - 50000
+
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await p.send(UpdateName.PAYMENT, pay(50000, "BON-1"))  # same bank reference twice
+        assert isinstance(err.value.cause, ApplicationError)
+        assert err.value.cause.type == RejectionType.CONFLICT
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await p.send(UpdateName.PAYMENT, pay(CLAIM, "BON-2"))  # more than is owed
+        assert err.value.cause.type == RejectionType.INVALID  # type: ignore[union-attr]
+
+        await p.send(UpdateName.PAYMENT, pay(CLAIM - 50000, "BON-2"))
+        assert await p.handle.result() == "paid"
+        assert not p.world.open_tasks  # the queued call was taken off the operators' list
+        assert [
+            e.data.get("amount_cents") for e in p.world.events.values() if e.kind == "payment"
+        ] == [50000, CLAIM - 50000]
+
+
+async def test_promise_kept_in_full_closes_the_practice(start) -> None:
+    async with start() as p:
+        await p.first_call()
+        promise = CallOutcomeCmd(
+            outcome=CallOutcome.PROMISE,
+            promised_date=await p.today() + timedelta(days=5),
+            promised_amount_cents=CLAIM,
+        )
+        result = await p.send(UpdateName.CALL_OUTCOME, promise)
+        assert result.status == "paused_promise"
+        await p.until(lambda: p.world.snapshot.status == "paused_promise", "the pause")
+        await p.send(UpdateName.PAYMENT, pay(CLAIM, "BON-1"))
+        assert await p.handle.result() == "paid"
+        assert "second_letter" not in p.world.letter_kinds()
+
+
+async def test_promise_kept_in_part_goes_on_with_the_rest(start) -> None:
+    async with start() as p:
+        await p.first_call()
+        await p.send(
+            UpdateName.PROMISE,
+            PromiseCmd(promised_date=await p.today() + timedelta(days=3), amount_cents=30000),
+        )
+        await p.send(UpdateName.PAYMENT, pay(30000, "BON-1"))
+        # kept at once: the phone phase was interrupted before any outcome, so it runs again
+        await p.until(lambda: "promise_kept" in p.world.kinds(), "promise kept")
+        await p.waiting_for("call outcome")
+        state = await p.state()
+        assert state.status == "active" and state.balance_cents == CLAIM - 30000
+        assert state.current_step == "phone_phase"
+
+
+async def test_promise_broken_resumes_at_the_step_where_it_paused(start, env) -> None:
+    async with start() as p:
+        await p.first_call()
+        await p.send(
+            UpdateName.CALL_OUTCOME,
+            CallOutcomeCmd(
+                outcome=CallOutcome.PROMISE,
+                promised_date=await p.today() + timedelta(days=3),
+                promised_amount_cents=CLAIM,
+            ),
+        )
+        await p.until(lambda: p.world.snapshot.status == "paused_promise", "the pause")
+        await env.sleep(timedelta(days=2))
+        assert p.world.letter_kinds() == ["reminder_letter"]  # nothing moves while paused
+
+        await env.sleep(timedelta(days=5))  # past the promised date and the grace
+        await p.until(lambda: "second_letter" in p.world.letter_kinds(), "the second letter")
+        kinds = p.world.kinds()
+        assert kinds.index("promise_broken") < kinds.index("resumed")
+        # the phone phase had its outcome: escalation resumes after it, not from the start
+        assert p.world.letter_kinds() == ["reminder_letter", "second_letter"]
+        assert len([t for t in p.world.tasks.values() if t.kind == "call"]) == 1
+
+
+async def test_dispute_upheld_closes_the_practice(start) -> None:
+    async with start() as p:
+        await p.next_step_is(Step.PHONE_PHASE)
+        await p.send(UpdateName.DISPUTE, DisputeCmd(dispute_id="d1", reason="goods faulty"))
+        await p.until(lambda: p.world.snapshot.status == "paused_dispute", "the dispute pause")
+        with pytest.raises(WorkflowUpdateFailedError):
+            await p.send(
+                UpdateName.DISPUTE_RESOLUTION, DisputeResolutionCmd(dispute_id="other", upheld=True)
+            )
+        await p.send(
+            UpdateName.DISPUTE_RESOLUTION, DisputeResolutionCmd(dispute_id="d1", upheld=True)
+        )
+        assert await p.handle.result() == "dispute_upheld"
+
+
+async def test_dispute_stops_all_contact_and_rejection_resumes(start, env) -> None:
+    async with start() as p:
+        await p.first_call()
+        await p.send(UpdateName.DISPUTE, DisputeCmd(dispute_id="d1", reason="never ordered"))
+        await p.until(lambda: not p.world.open_of("call"), "the call withdrawn")
+        await env.sleep(timedelta(days=60))
+        assert p.world.letter_kinds() == ["reminder_letter"]
+        assert len(p.world.tasks) == 1
+        with pytest.raises(WorkflowUpdateFailedError):  # no promises on a disputed debt
+            await p.send(
+                UpdateName.PROMISE,
+                PromiseCmd(promised_date=await p.today() + timedelta(days=70), amount_cents=100),
+            )
+
+        await p.send(
+            UpdateName.DISPUTE_RESOLUTION, DisputeResolutionCmd(dispute_id="d1", upheld=False)
+        )
+        await p.until(lambda: len(p.world.open_of("call")) == 1, "the call queued again")
+        assert (await p.state()).status == "active"
+
+
+async def test_dispute_upheld_in_part_reduces_the_claim(start) -> None:
+    async with start() as p:
+        await p.next_step_is(Step.PHONE_PHASE)
+        await p.send(UpdateName.DISPUTE, DisputeCmd(dispute_id="d1", reason="one item missing"))
+        result = await p.send(
+            UpdateName.DISPUTE_RESOLUTION,
+            DisputeResolutionCmd(dispute_id="d1", upheld=True, reduce_by_cents=25040),
+        )
+        assert result.balance_cents == 100000 and result.status == "active"
+        state = await p.state()
+        assert state.claim_cents == 100000
+
+
+async def test_skip_tracing_when_first_letter_and_calls_failed(start, env) -> None:
+    world = FakeWorld()
+    strategy = only_steps(
+        Step.CONTACT_CHECK,
+        Step.REMINDER_LETTER,
+        Step.PHONE_PHASE,
+        Step.SKIP_TRACING,
+        Step.HOME_VISIT,
+        call_attempts=2,
+    )
+    async with start(world=world, strategy=strategy) as p:
+        await p.next_step_is(Step.PHONE_PHASE)
+        await p.send(UpdateName.LETTER_RETURNED, LetterReturnedCmd(note="sconosciuto"))
+        await p.first_call()
+        await p.send(UpdateName.CALL_OUTCOME, CallOutcomeCmd(outcome=CallOutcome.NO_ANSWER))
+        await env.sleep(timedelta(days=1))
+        await p.waiting_for("call outcome (attempt 2/2)")
+        await p.send(UpdateName.CALL_OUTCOME, CallOutcomeCmd(outcome=CallOutcome.NO_ANSWER))
+        await env.sleep(timedelta(days=7))
+
+        await p.waiting_for("skip tracing result")
+        assert len(world.open_of("trace")) == 1
+        found = Channels(email=True, phone=True, address=True)
+        await p.send(UpdateName.TRACE_RESULT, TraceResultCmd(found=True, channels=found))
+        await p.waiting_for("home visit outcome")
+        assert p.world.snapshot.channels.address is True
+
+
+async def test_no_skip_tracing_when_the_debtor_answered(start, env) -> None:
+    strategy = only_steps(
+        Step.REMINDER_LETTER, Step.PHONE_PHASE, Step.SKIP_TRACING, Step.LEGAL_NOTICE
+    )
+    async with start(strategy=strategy) as p:
+        await p.first_call()
+        await p.send(UpdateName.CALL_OUTCOME, CallOutcomeCmd(outcome=CallOutcome.REFUSED))
+        await env.sleep(timedelta(days=8))
+        await p.until(lambda: "legal_notice" in p.world.letter_kinds(), "the legal notice")
+        assert not [t for t in p.world.tasks.values() if t.kind == "trace"]
+        assert "step_skipped" in p.world.kinds()
+
+
+async def test_visit_ending_in_a_promise(start) -> None:
+    strategy = only_steps(Step.CONTACT_CHECK, Step.HOME_VISIT)
+    async with start(strategy=strategy) as p:
+        await p.waiting_for("home visit outcome")
+        visit = p.world.open_of("visit")
+        assert len(visit) == 1 and visit[0].assignee_id == "agent-1"
+        assert any(n.to == "agent-1" for n in p.world.notifications)
+        with pytest.raises(WorkflowUpdateFailedError):  # a visit promise needs a date
+            await p.send(UpdateName.VISIT_OUTCOME, VisitOutcomeCmd(outcome=VisitOutcome.PROMISE))
+        await p.send(
+            UpdateName.VISIT_OUTCOME,
+            VisitOutcomeCmd(
+                outcome=VisitOutcome.PROMISE,
+                promised_date=await p.today() + timedelta(days=10),
+                promised_amount_cents=CLAIM,
+            ),
+        )
+        await p.until(lambda: p.world.snapshot.promise is not None, "the promise")
+        assert p.world.snapshot.promise.source == "visit"
+        await p.send(UpdateName.PAYMENT, pay(CLAIM, "BON-1"))
+        assert await p.handle.result() == "paid"
+
+
+async def test_no_field_agent_for_the_province_skips_the_visit(start) -> None:
+    world = FakeWorld(field_agent=None)
+    strategy = only_steps(Step.HOME_VISIT, Step.LEGAL_NOTICE)
+    async with start(world=world, strategy=strategy) as p:
+        await p.until(lambda: "legal_notice" in world.letter_kinds(), "the legal notice")
+        assert not world.tasks
+
+
+async def test_lawyer_opinion_then_authorization_moves_to_judicial(start, env) -> None:
+    strategy = only_steps(Step.FORMAL_DEMAND, Step.LEGAL_OPINION, demand_term_days=15)
+    async with start(strategy=strategy) as p:
+        await p.until(lambda: "formal_demand" in p.world.letter_kinds(), "the formal demand")
+        demand = p.world.letters[0]
+        assert demand.lawyer_id == "lawyer-1"
+        assert demand.pay_by == TODAY + timedelta(days=15)
+        with pytest.raises(WorkflowUpdateFailedError):  # the opinion comes after the term
+            await p.send(UpdateName.LEGAL_OPINION, LegalOpinionCmd(recommend_action=True))
+
+        await env.sleep(timedelta(days=17))
+        await p.waiting_for("the lawyer's opinion")
+        assert p.world.open_of("opinion")[0].assignee_id == "lawyer-1"
+        await p.send(UpdateName.LEGAL_OPINION, LegalOpinionCmd(recommend_action=True))
+        await p.waiting_for("the creditor's authorisation")
+        assert "Il legale raccomanda" in p.world.notifications[-1].body
+        await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
+
+        await p.until(lambda: p.world.snapshot.phase == "judicial", "the judicial phase")
+        assert p.world.snapshot.status == "active"
+        assert not p.world.open_tasks
+        await p.send(UpdateName.PAYMENT, pay(CLAIM, "BON-1"))
+        assert await p.handle.result() == "paid"
+
+
+async def test_creditor_declines(start) -> None:
+    async with start(strategy=only_steps()) as p:
+        await p.waiting_for("the creditor's authorisation")
+        await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=False))
+        assert await p.handle.result() == "returned"
+        assert "declined" in p.world.events[max(p.world.events)].summary
+
+
+async def test_creditor_never_answers(start) -> None:
+    strategy = only_steps(authorization_reminder_interval="P7D", authorization_timeout="P30D")
+    async with start(strategy=strategy) as p:
+        await p.waiting_for("the creditor's authorisation")
+        assert await p.handle.result() == "returned"  # the test server skips the 30 days
+        to_creditor = [n for n in p.world.notifications if n.to == "creditor"]
+        # the request, four weekly reminders, then the closure notice
+        assert len(to_creditor) == 6
+        assert "sollecito 4" in to_creditor[4].subject
+        assert p.world.kinds().count("authorization_reminder") == 4
+
+
+async def test_withdrawal_by_the_creditor(start) -> None:
+    async with start() as p:
+        await p.first_call()
+        await p.send(UpdateName.WITHDRAWAL, WithdrawalCmd(reason="settled directly"))
+        assert await p.handle.result() == "withdrawn"
+        assert not p.world.open_tasks
+
+
+async def test_pre_due_reminders_then_collection(start, env) -> None:
+    due = TODAY + timedelta(days=10)
+    invoices = [Invoice(number="FT-1", issue_date=TODAY, due_date=due, amount_cents=CLAIM)]
+    async with start(invoices=invoices) as p:
+        await p.until(lambda: p.world.snapshot and p.world.snapshot.next_action_at, "a timer")
+        assert p.world.snapshot.phase == "pre_due"
+        await env.sleep(timedelta(days=8))
+        await p.until(lambda: len(p.world.reminders) == 1, "the early reminder")
+        assert p.world.reminders[0].moment == "before"
+        await env.sleep(timedelta(days=2, hours=12))
+        await p.until(lambda: len(p.world.reminders) == 2, "the reminder on the day")
+        assert p.world.reminders[1].moment == "due_today"
+        assert p.world.letter_kinds() == []
+        await env.sleep(timedelta(days=5))
+        await p.until(lambda: p.world.letter_kinds() == ["reminder_letter"], "the first letter")
+        assert p.world.snapshot.phase == "out_of_court"
+
+
+async def test_paid_before_the_due_date_means_no_collection(start) -> None:
+    due = TODAY + timedelta(days=10)
+    invoices = [Invoice(number="FT-1", issue_date=TODAY, due_date=due, amount_cents=CLAIM)]
+    async with start(invoices=invoices) as p:
+        await p.until(lambda: p.world.snapshot and p.world.snapshot.next_action_at, "a timer")
+        await p.send(UpdateName.PAYMENT, pay(CLAIM, "BON-1"))
+        assert await p.handle.result() == "paid"
+        assert p.world.letters == [] and p.world.reminders == []
+
+
+async def test_commands_nobody_waits_for_are_refused(start) -> None:
+    async with start() as p:
+        await p.next_step_is(Step.PHONE_PHASE)
+        for update, cmd in [
+            (UpdateName.CALL_OUTCOME, CallOutcomeCmd(outcome=CallOutcome.REFUSED)),
+            (UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True)),
+            (UpdateName.DISPUTE_RESOLUTION, DisputeResolutionCmd(dispute_id="x", upheld=False)),
+        ]:
+            with pytest.raises(WorkflowUpdateFailedError) as err:
+                await p.send(update, cmd)
+            assert err.value.cause.type == RejectionType.CONFLICT  # type: ignore[union-attr]
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await p.send(
+                UpdateName.PROMISE,
+                PromiseCmd(promised_date=await p.today() - timedelta(days=1), amount_cents=100),
+            )
+        assert err.value.cause.type == RejectionType.INVALID  # type: ignore[union-attr]
+        await p.send(UpdateName.WITHDRAWAL, WithdrawalCmd())
+        assert await p.handle.result() == "withdrawn"
+
+
+async def test_history_replays_deterministically(start, env: WorkflowEnvironment) -> None:
+    async with start() as p:
+        await p.first_call()
+        await p.send(
+            UpdateName.CALL_OUTCOME,
+            CallOutcomeCmd(
+                outcome=CallOutcome.PROMISE,
+                promised_date=await p.today() + timedelta(days=2),
+                promised_amount_cents=1000,
+            ),
+        )
+        await p.send(UpdateName.PAYMENT, pay(1000, "BON-1"))
+        await p.send(UpdateName.WITHDRAWAL, WithdrawalCmd())
+        await p.handle.result()
+        history = await p.handle.fetch_history()
+    await Replayer(
+        workflows=[PracticeWorkflow], data_converter=pydantic_data_converter
+    ).replay_workflow(history)
