@@ -198,9 +198,9 @@ class StrategyModel(RequestModel):
     opinion_timeout: str = _duration(
         _DEFAULT.opinion_timeout, "How long a lawyer has to give an opinion."
     )
-    demand_term_days: int = Field(
-        default=_DEFAULT.demand_term_days,
-        description="Term of the formal demand in days (art. 1454 c.c.: normally at least 15).",
+    demand_term: str = _duration(
+        _DEFAULT.demand_term,
+        "Term to pay given by the formal demand (art. 1454 c.c.: normally at least P15D).",
     )
     authorization_reminder_interval: str = _duration(
         _DEFAULT.authorization_reminder_interval,
@@ -503,7 +503,7 @@ class StrategySummary(BaseModel):
 
     steps: list[StepSummary] = Field(description="Enabled steps in order.")
     call_attempts: int
-    demand_term_days: int
+    demand_term: str
     custom_letters: list[str] = Field(description="Letter kinds with the creditor's own text.")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from api.access import can_see_personal_data
@@ -23,19 +23,6 @@ from api.schemas import (
 from api.strategies import strategy_from_json
 from db.models import Creditor, Practice, User
 from domain.practice import DebtorKind, Phase, Status
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    # SQLite keeps no offset: every writer stores UTC, so a naive value read back is UTC
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
-def as_utc_required(value: datetime) -> datetime:
-    result = as_utc(value)
-    assert result is not None
-    return result
 
 
 def address_out(practice: Practice) -> AddressOut:
@@ -84,7 +71,7 @@ def strategy_summary(data: dict[str, Any]) -> StrategySummary:
             StepSummary(step=s.step, wait_after=s.wait_after) for s in strategy.steps if s.enabled
         ],
         call_attempts=strategy.call_attempts,
-        demand_term_days=strategy.demand_term_days,
+        demand_term=strategy.demand_term,
         custom_letters=sorted(strategy.letter_texts),
     )
 
@@ -105,7 +92,7 @@ def practice_out(practice: Practice, principal: Principal) -> PracticeOut:
         paid=euros_out(practice.paid_cents),
         current_step=practice.current_step,
         next_step=practice.next_step,
-        next_action_at=as_utc(practice.next_action_at),
+        next_action_at=practice.next_action_at,
         waiting_for=practice.waiting_for,
         promise=_promise(snapshot),
         open_dispute_id=str(open_dispute) if open_dispute else None,
@@ -122,8 +109,8 @@ def practice_out(practice: Practice, principal: Principal) -> PracticeOut:
             for i in practice.invoices
         ],
         strategy=strategy_summary(practice.strategy),
-        created_at=as_utc_required(practice.created_at),
-        updated_at=as_utc_required(practice.updated_at),
+        created_at=practice.created_at,
+        updated_at=practice.updated_at,
     )
 
 
@@ -140,11 +127,11 @@ def practice_summary(practice: Practice, principal: Principal) -> PracticeSummar
         paid=euros_out(practice.paid_cents),
         current_step=practice.current_step,
         next_step=practice.next_step,
-        next_action_at=as_utc(practice.next_action_at),
+        next_action_at=practice.next_action_at,
         debtor_kind=DebtorKind(practice.debtor_kind),
         province=practice.province,
         debtor_name=practice.debtor_name if can_see_personal_data(principal, practice) else None,
-        created_at=as_utc_required(practice.created_at),
+        created_at=practice.created_at,
     )
 
 
@@ -155,7 +142,7 @@ def creditor_out(creditor: Creditor) -> CreditorOut:
         vat_number=creditor.vat_number,
         iban=creditor.iban,
         email=creditor.email,
-        created_at=as_utc_required(creditor.created_at),
+        created_at=creditor.created_at,
     )
 
 
@@ -168,5 +155,5 @@ def user_out(user: User) -> UserOut:
         creditor_id=user.creditor_id,
         provinces=list(user.provinces or []),
         active=user.active,
-        created_at=as_utc_required(user.created_at),
+        created_at=user.created_at,
     )

@@ -46,7 +46,7 @@ DEFAULT_WAITS: dict[Step, str] = {
     Step.SKIP_TRACING: "PT0S",
     Step.HOME_VISIT: "P7D",
     Step.LEGAL_NOTICE: "P10D",
-    Step.FORMAL_DEMAND: "PT0S",  # the demand's own term is the wait; see demand_term_days
+    Step.FORMAL_DEMAND: "PT0S",  # the demand's own term is the wait; see demand_term
     Step.LEGAL_OPINION: "PT0S",
     Step.AUTHORIZATION: "PT0S",
 }
@@ -75,8 +75,9 @@ class Strategy:
     trace_timeout: str = "P14D"
     visit_outcome_timeout: str = "P21D"
     opinion_timeout: str = "P30D"
-    # art. 1454 c.c.: not shorter than 15 days unless agreed otherwise
-    demand_term_days: int = 15
+    # the formal demand's term to pay; art. 1454 c.c.: not shorter than 15 days unless agreed
+    # otherwise. A duration like the other timings, so a demo can run it in seconds.
+    demand_term: str = "P15D"
     authorization_reminder_interval: str = "P7D"
     authorization_timeout: str = "P60D"
     # a promise counts as broken this long after its date when the promised amount has not arrived
@@ -103,6 +104,7 @@ class Strategy:
 
 DURATION_FIELDS = (
     "pre_due_reminder_lead",
+    "demand_term",
     "call_retry_interval",
     "call_outcome_timeout",
     "trace_timeout",
@@ -157,8 +159,8 @@ def validate_strategy(strategy: Strategy) -> Strategy:
             raise StrategyError(name, "must be longer than zero")
     if not 1 <= strategy.call_attempts <= 20:
         raise StrategyError("call_attempts", "must be between 1 and 20")
-    if not 1 <= strategy.demand_term_days <= 365:
-        raise StrategyError("demand_term_days", "must be between 1 and 365 days")
+    if not timedelta(0) < parse_duration(strategy.demand_term) <= timedelta(days=365):
+        raise StrategyError("demand_term", "must be longer than zero and at most 365 days")
     for kind in strategy.letter_texts:
         if kind not in LETTER_KINDS:
             raise StrategyError(

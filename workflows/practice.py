@@ -243,14 +243,17 @@ class PracticeWorkflow:
             return  # a step that did nothing imposes no wait on the debtor's file
         await self._wait_after(step)
 
+    def _following_step(self) -> str | None:
+        i = self.step_index + 1
+        return self.steps[i].value if i < len(self.steps) else None
+
     def _skip(self, reason: str) -> None:
         self.step_skipped = True
         self._event("step_skipped", reason)
 
     async def _wait_after(self, step: Step) -> None:
         wait = self.strategy.wait_after(step)
-        nxt = self.steps[self.step_index + 1] if self.step_index + 1 < len(self.steps) else None
-        self.next_step = nxt.value if nxt else None
+        self.next_step = self._following_step()
         self.waiting_for = None
         if wait > timedelta(0):
             self.next_action_at = workflow.now() + wait
@@ -491,18 +494,23 @@ class PracticeWorkflow:
     # step 9
     async def _formal_demand(self, key: str) -> None:
         await self._ensure_lawyer(key)
-        term = self.strategy.demand_term_days
-        pay_by = rome_date(workflow.now()) + timedelta(days=term)
+        term = self.strategy.duration("demand_term")
+        expires = workflow.now() + term
+        pay_by = rome_date(expires)
         await self._send_letter(
             key,
             "formal_demand",
-            f"Formal demand (term {term} days, by {pay_by.isoformat()})",
+            f"Formal demand (term {self.strategy.demand_term}, pay by {pay_by.isoformat()})",
             pay_by=pay_by,
             pec_copy=self.inp.debtor_kind == DebtorKind.BUSINESS and self.channels.pec,
         )
         # the demand's term is a wait of its own, before the step's configured wait
         self.action_done = True
-        await self._sleep_until(end_of_rome_day(pay_by), "formal_demand_term")
+        # a term in days runs to the end of its last day in Rome; a shorter one (a demo) exactly
+        await self._sleep_until(
+            end_of_rome_day(pay_by) if term >= timedelta(days=1) else expires,
+            self._following_step() or "judicial",
+        )
         self._event("demand_term_expired", f"Formal demand term expired on {pay_by.isoformat()}")
 
     async def _ensure_lawyer(self, key: str) -> None:

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from api.auth import Principal, Role, require
 from api.deps import SessionDep
 from api.schemas import DeliveryOut, Page
-from api.views import as_utc, as_utc_required
 from db.models import Delivery
 
 router = APIRouter(prefix="/outbox", tags=["outbox"])
@@ -54,8 +53,8 @@ async def list_deliveries(
             status=d.status,
             provider=d.provider,
             provider_message_id=d.provider_message_id,
-            created_at=as_utc_required(d.created_at),
-            sent_at=as_utc(d.sent_at),
+            created_at=d.created_at,
+            sent_at=d.sent_at,
         )
         for d in rows
     ]

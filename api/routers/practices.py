@@ -27,7 +27,7 @@ from api.schemas import (
     rome_today,
 )
 from api.strategies import strategy_from_json, strategy_to_json
-from api.views import as_utc_required, practice_out, practice_summary
+from api.views import practice_out, practice_summary
 from db.models import Creditor, Document, Event, InvoiceRow, Practice, new_id
 from domain.money import parse_euros
 from domain.practice import (
@@ -280,7 +280,7 @@ async def list_events(practice_id: str, session: SessionDep, principal: AnyUser)
     return [
         EventOut(
             seq=e.seq,
-            at=as_utc_required(e.at),
+            at=e.at,
             kind=e.kind,
             summary=e.summary,
             data=dict(e.data or {}),
@@ -324,7 +324,7 @@ async def list_documents(
             filename=r[2],
             media_type=r[3],
             size=r[4] or 0,
-            created_at=as_utc_required(r[5]),
+            created_at=r[5],
         )
         for r in rows
     ]

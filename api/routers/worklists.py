@@ -19,7 +19,7 @@ from api.schemas import (
     VisitTask,
     euros_out,
 )
-from api.views import address_out, as_utc, as_utc_required
+from api.views import address_out
 from db.models import Practice, Task
 from domain.practice import DebtorKind
 
@@ -59,10 +59,10 @@ def _common(task: Task, practice: Practice) -> dict[str, Any]:
         "practice_id": practice.id,
         "reference": practice.reference,
         "attempt": task.attempt,
-        "due_at": as_utc(task.due_at),
+        "due_at": task.due_at,
         "detail": task.detail,
         "assignee_id": task.assignee_id,
-        "created_at": as_utc_required(task.created_at),
+        "created_at": task.created_at,
         "balance": euros_out(practice.balance_cents),
     }
 

@@ -104,7 +104,7 @@ def fast_strategy(**overrides: Any) -> dict[str, Any]:
         "trace_timeout": "PT5S",
         "visit_outcome_timeout": "PT5S",
         "opinion_timeout": "PT5S",
-        "demand_term_days": 1,
+        "demand_term": "PT1S",
         "authorization_reminder_interval": "PT5S",
         "authorization_timeout": "PT5S",
         "promise_grace": "PT5S",

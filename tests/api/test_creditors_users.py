@@ -51,7 +51,7 @@ async def test_strategy_defaults_then_saved(api: Api) -> None:
     created = await api.http.post("/creditors", headers=api.admin, json=creditor_body())
     creditor_id = created.json()["id"]
     default = (await api.http.get(f"/creditors/{creditor_id}/strategy", headers=api.admin)).json()
-    assert default["demand_term_days"] == 15
+    assert default["demand_term"] == "P15D"
     assert [s["step"] for s in default["steps"]][0] == "pre_due_reminders"
     assert default["steps"][2] == {"step": "reminder_letter", "enabled": True, "wait_after": "P15D"}
 
@@ -94,7 +94,7 @@ async def test_strategy_defaults_then_saved(api: Api) -> None:
         (fast_strategy(call_attempts=0), ["body", "call_attempts"]),
         (fast_strategy(trace_timeout="soon"), ["body", "trace_timeout"]),
         (fast_strategy(call_retry_interval="PT0S"), ["body", "call_retry_interval"]),
-        (fast_strategy(demand_term_days=400), ["body", "demand_term_days"]),
+        (fast_strategy(demand_term="P400D"), ["body", "demand_term"]),
         (fast_strategy(letter_texts={"postcard": "Ciao"}), ["body", "letter_texts", "postcard"]),
         (
             fast_strategy(letter_texts={"second_letter": "Gentile {{ nome "}),

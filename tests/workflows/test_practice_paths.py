@@ -265,7 +265,7 @@ async def test_no_field_agent_for_the_province_skips_the_visit(start) -> None:
 
 
 async def test_lawyer_opinion_then_authorization_moves_to_judicial(start, env) -> None:
-    strategy = only_steps(Step.FORMAL_DEMAND, Step.LEGAL_OPINION, demand_term_days=15)
+    strategy = only_steps(Step.FORMAL_DEMAND, Step.LEGAL_OPINION, demand_term="P15D")
     async with start(strategy=strategy) as p:
         await p.until(lambda: "formal_demand" in p.world.letter_kinds(), "the formal demand")
         demand = p.world.letters[0]
