@@ -282,6 +282,7 @@ class PracticeWorkflow:
                 if not (self.channels.email or self.channels.phone):
                     self._event("reminder_skipped", "No e-mail or phone: reminder not sent")
                     continue
+                self._before_contact()
                 result: SentResult = await self._activity(
                     ActivityName.SEND_REMINDER,
                     ReminderInput(
@@ -354,6 +355,7 @@ class PracticeWorkflow:
         pay_by: date | None = None,
         pec_copy: bool = False,
     ) -> SentResult:
+        self._before_contact()
         result: SentResult = await self._activity(
             ActivityName.SEND_LETTER,
             LetterInput(
@@ -629,6 +631,12 @@ class PracticeWorkflow:
 
     def _interrupted(self) -> bool:
         return self.status != Status.ACTIVE
+
+    def _before_contact(self) -> None:
+        """A pause or closure may have arrived while an activity ran: never contact the debtor
+        or queue work after it."""
+        if self._interrupted():
+            raise Interrupted
 
     async def _wait(
         self, timeout: timedelta | None, until: Callable[[], bool] | None = None
@@ -1133,6 +1141,7 @@ class PracticeWorkflow:
     async def _open_task(
         self, key: str, kind: str, assignee: str | None = None, attempt: int = 1, detail: str = ""
     ) -> str:
+        self._before_contact()
         result: OpenTaskResult = await self._activity(
             ActivityName.OPEN_TASK,
             OpenTaskInput(

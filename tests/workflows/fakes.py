@@ -3,6 +3,7 @@ style), so workflow tests check the escalation logic without a database or a mai
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,10 @@ class FakeWorld:
     open_tasks: set[str] = field(default_factory=set)
     notifications: list[NotifyInput] = field(default_factory=list)
     sent_keys: list[str] = field(default_factory=list)
+    # holds the timeline write of this step's start until the test releases it
+    hold_record_at_step: str | None = None
+    record_held: asyncio.Event = field(default_factory=asyncio.Event)
+    release_record: asyncio.Event = field(default_factory=asyncio.Event)
 
     # --- what tests read ---
     def kinds(self) -> list[str]:
@@ -53,6 +58,12 @@ class FakeWorld:
     # --- the activities ---
     @activity.defn(name=ActivityName.RECORD)
     async def record(self, inp: RecordInput) -> None:
+        if self.hold_record_at_step and any(
+            e.kind == "step_started" and e.data.get("step") == self.hold_record_at_step
+            for e in inp.events
+        ):
+            self.record_held.set()
+            await self.release_record.wait()
         for e in inp.events:
             self.events.setdefault(e.seq, e)
         if self.snapshot is None or inp.snapshot.version > self.snapshot.version:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -16,6 +16,7 @@ from domain.practice import (
     CallOutcome,
     CallOutcomeCmd,
     Channels,
+    CommandResult,
     DisputeCmd,
     DisputeResolutionCmd,
     Invoice,
@@ -384,3 +385,24 @@ async def test_history_replays_deterministically(start, env: WorkflowEnvironment
     await Replayer(
         workflows=[PracticeWorkflow], data_converter=pydantic_data_converter
     ).replay_workflow(history)
+
+
+async def test_nothing_is_queued_after_a_closure_that_arrives_mid_step(start) -> None:
+    """A payment in full that lands while the workflow is busy between two waits (here: writing
+    the timeline as the phone phase starts) must not be followed by a call to the debtor."""
+    world = FakeWorld(hold_record_at_step=Step.PHONE_PHASE)
+    strategy = only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE)
+    strategy.setting(Step.REMINDER_LETTER).wait_after = "PT0S"
+    async with start(world=world, strategy=strategy) as p:
+        await p.until(lambda: world.record_held.is_set(), "the phone phase to start")
+        update = await p.handle.start_update(
+            UpdateName.PAYMENT,
+            pay(CLAIM, "BON-1"),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            result_type=CommandResult,
+        )
+        world.release_record.set()
+        assert (await update.result()).status == "closed"
+        assert await p.handle.result() == "paid"
+        assert "call_queued" not in p.world.kinds()
+        assert not [t for t in p.world.tasks.values() if t.kind == "call"]
