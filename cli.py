@@ -120,13 +120,14 @@ def _uvicorn_server(settings: Settings, client: object | None = None) -> uvicorn
 
 
 async def _run_stack(settings: Settings) -> None:
+    from config import connect_temporal
     from db.session import Database
-    from worker import build_worker, connect
+    from worker import build_worker
 
     client = None
     for _ in range(60):  # the port is open a moment before the frontend answers
         try:
-            client = await connect(settings)
+            client = await connect_temporal(settings)
             break
         except RuntimeError:
             await asyncio.sleep(0.5)

@@ -6,6 +6,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
 
 def _env(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
@@ -61,4 +64,14 @@ def load_settings() -> Settings:
         twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
         twilio_from=_env("TWILIO_FROM_NUMBER"),
         twilio_base_url=_env("TWILIO_BASE_URL"),
+    )
+
+
+async def connect_temporal(settings: Settings) -> Client:
+    """The Temporal client every process uses: the pydantic converter carries the domain
+    dataclasses (dates included) across the workflow boundary."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
     )

@@ -9,11 +9,10 @@ import asyncio
 import logging
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities import build_activities
-from config import Settings, load_settings
+from config import Settings, connect_temporal, load_settings
 from db.session import Database
 from workflows.practice import PracticeWorkflow
 
@@ -27,17 +26,9 @@ def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
     )
 
 
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-    )
-
-
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or load_settings()
-    client = await connect(settings)
+    client = await connect_temporal(settings)
     db = Database(settings.database_url)
     try:
         worker = build_worker(client, db, settings)

@@ -12,13 +12,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
 from api.routers import creditors, outbox, practice_commands, practices, users, worklists
 from api.schemas import HealthOut
-from config import Settings, load_settings
+from config import Settings, connect_temporal, load_settings
 from db.session import Database
 
 log = logging.getLogger(__name__)
@@ -39,14 +38,6 @@ lawyer. A missing or unknown key is a 401, a role that may not do something a 40
 practice that is closed or not waiting for this command, 422 bad input with `loc` naming the
 field, 503 when the workflow service is unreachable.
 """
-
-
-async def connect_temporal(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-    )
 
 
 def create_app(settings: Settings | None = None, temporal_client: Client | None = None) -> FastAPI:
