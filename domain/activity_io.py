@@ -67,6 +67,8 @@ class LetterInput:
     text_override: str | None = None
     pay_by: date | None = None  # the formal demand's term
     lawyer_id: str | None = None
+    # False when the postal address is known to be wrong: no letter to a stranger's door
+    post: bool = True
 
 
 @dataclass
@@ -118,11 +120,15 @@ class AssignResult:
 
 @dataclass
 class NotifyInput:
-    """A message to the agency's side (creditor, field agent, lawyer), never to the debtor."""
+    """A message to the agency's side (creditor, field agent, lawyer), never to the debtor.
+
+    The activity writes the text from templates/notifications/<template>.*.j2 with the
+    practice's reference and names read from the database, so none of them enters the history.
+    """
 
     practice_id: str
     idempotency_key: str
     to: str  # "creditor" or a user id
-    subject: str
-    body: str
+    template: str  # visit_assigned, opinion_request, authorization_request, authorized, closed
+    params: dict[str, str | int | bool | None] = field(default_factory=dict)
     outcome: Outcome | None = None

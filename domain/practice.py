@@ -3,7 +3,8 @@
 These dataclasses cross the Temporal boundary, so every field added later needs a default
 (practices in flight were started without it). They carry no personal data: the debtor's name,
 tax code, address and contacts stay in the database and only activities read them; the workflow
-knows only which channels exist.
+knows only which channels exist. Free text people write (notes, reasons) is stored by the API in
+the database (`practice_notes`) and never sent to the workflow, so it never lands in a history.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class VisitOutcome(StrEnum):
     DISPUTE = "dispute"
 
 
+CHANNEL_NAMES = ("email", "phone", "pec", "address")
+
+
 @dataclass
 class Channels:
     """Which ways of reaching the debtor are known and not known to be wrong."""
@@ -107,7 +111,6 @@ class PromiseCmd:
     promised_date: date
     amount_cents: int
     source: str = "operator"
-    note: str = ""
 
 
 @dataclass
@@ -115,7 +118,6 @@ class CallOutcomeCmd:
     outcome: CallOutcome
     promised_date: date | None = None
     promised_amount_cents: int | None = None
-    note: str = ""
 
 
 @dataclass
@@ -123,20 +125,18 @@ class VisitOutcomeCmd:
     outcome: VisitOutcome
     promised_date: date | None = None
     promised_amount_cents: int | None = None
-    note: str = ""
 
 
 @dataclass
 class TraceResultCmd:
     found: bool
-    channels: Channels | None = None
-    note: str = ""
+    # the channels for which tracing found new details: "email", "phone", "pec", "address"
+    found_channels: list[str] = field(default_factory=list)
 
 
 @dataclass
 class DisputeCmd:
     dispute_id: str
-    reason: str
 
 
 @dataclass
@@ -145,36 +145,35 @@ class DisputeResolutionCmd:
     upheld: bool
     # upheld in part: the claim is reduced by this much and collection goes on; None closes it
     reduce_by_cents: int | None = None
-    note: str = ""
 
 
 @dataclass
 class LegalOpinionCmd:
     recommend_action: bool
     action: str = "decreto_ingiuntivo"
-    note: str = ""
 
 
 @dataclass
 class AuthorizationCmd:
     authorized: bool
-    note: str = ""
 
 
 @dataclass
 class WithdrawalCmd:
-    reason: str = ""
+    pass
 
 
 @dataclass
 class ContactsCmd:
-    channels: Channels
+    """New contact details were stored for these channels ("email", "phone", "pec",
+    "address"): the workflow may use them again. Only names: the values stay in the database."""
+
     changed: list[str] = field(default_factory=list)
 
 
 @dataclass
 class LetterReturnedCmd:
-    note: str = ""
+    pass
 
 
 @dataclass
