@@ -116,6 +116,11 @@ DURATION_FIELDS = (
 )
 
 
+MUST_BE_POSITIVE = tuple(
+    f for f in DURATION_FIELDS if f not in ("pre_due_reminder_lead", "promise_grace")
+)
+
+
 class StrategyError(ValueError):
     def __init__(self, field_path: str, message: str) -> None:
         super().__init__(f"{field_path}: {message}")
@@ -154,8 +159,9 @@ def validate_strategy(strategy: Strategy) -> Strategy:
             parse_duration(getattr(strategy, name))
         except ValueError as exc:
             raise StrategyError(name, str(exc)) from exc
-    for name in ("call_retry_interval", "call_outcome_timeout", "authorization_reminder_interval"):
-        if parse_duration(getattr(strategy, name)).total_seconds() <= 0:
+    # a zero wait for a person's answer would expire at once, or remind them in a busy loop
+    for name in MUST_BE_POSITIVE:
+        if parse_duration(getattr(strategy, name)) <= timedelta(0):
             raise StrategyError(name, "must be longer than zero")
     if not 1 <= strategy.call_attempts <= 20:
         raise StrategyError("call_attempts", "must be between 1 and 20")

@@ -20,7 +20,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.activity_io import (
@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import at_rome, end_of_rome_day, rome_date
     from domain.money import format_euros
     from domain.practice import (
+        CHANNEL_NAMES,
         STATE_QUERY,
         WORKFLOW_NAME,
         AuthorizationCmd,
@@ -78,6 +79,8 @@ SEND_TIMEOUT = timedelta(minutes=2)
 RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
 
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
+LATE_REMINDER = timedelta(hours=12)
+LAWYER_RETRY_MAX = timedelta(days=7)
 
 STEP_LABELS = {
     Step.PRE_DUE_REMINDERS: "pre-due reminders",
@@ -150,8 +153,11 @@ class PracticeWorkflow:
 
         self.reminders_sent: set[str] = set()
         self.letters_sent = 0
-        self.first_letter_failed = False
+        self.letter_returned = False
         self.phone_failed = False
+        self.calls_made = 0
+        self.demand_expires_at: datetime | None = None
+        self.demand_term_recorded = False
         self.field_agent_id: str | None = None
         self.lawyer_id: str | None = None
 
@@ -171,7 +177,7 @@ class PracticeWorkflow:
             self.steps.remove(Step.PRE_DUE_REMINDERS)
         self._event(
             "handed_over",
-            f"Practice {inp.reference} handed over: {len(inp.invoices)} invoice(s), "
+            f"Practice handed over: {len(inp.invoices)} invoice(s), "
             f"claim {format_euros(self.claim)}",
             invoices=len(inp.invoices),
             claim_cents=self.claim,
@@ -237,6 +243,8 @@ class PracticeWorkflow:
             Step.AUTHORIZATION: self._authorization,
         }[step]
         self.step_skipped = False
+        if step in (Step.LEGAL_OPINION, Step.AUTHORIZATION):
+            await self._demand_term(step.value)
         await handler(key)
         self.action_done = True
         if self.status == Status.CLOSED or self.step_skipped:
@@ -279,11 +287,17 @@ class PracticeWorkflow:
                 if f"{due}:{moment}" in self.reminders_sent:
                     continue  # resumed after a pause: never remind twice for the same moment
                 await self._sleep_until(at, "pre_due_reminder")
+                if workflow.now() - at > LATE_REMINDER:
+                    # its moment passed (handed over late, or during a pause): a reminder at an
+                    # odd hour helps nobody, the next one or the letter will follow
+                    self._event("reminder_skipped", f"Reminder '{moment}' skipped: its time passed")
+                    continue
                 if not (self.channels.email or self.channels.phone):
                     self._event("reminder_skipped", "No e-mail or phone: reminder not sent")
                     continue
                 self._before_contact()
-                result: SentResult = await self._activity(
+                result = await self._send(
+                    "reminder",
                     ActivityName.SEND_REMINDER,
                     ReminderInput(
                         practice_id=self.inp.practice_id,
@@ -294,10 +308,10 @@ class PracticeWorkflow:
                         email=self.channels.email,
                         sms=self.channels.phone,
                     ),
-                    result_type=SentResult,
-                    timeout=SEND_TIMEOUT,
                 )
                 self.reminders_sent.add(f"{due}:{moment}")
+                if result is None:
+                    continue
                 self._event(
                     "reminder_sent",
                     f"Reminder {'before the due date' if moment == 'before' else 'on the due date'}"
@@ -330,7 +344,10 @@ class PracticeWorkflow:
             CheckContactsInput(practice_id=self.inp.practice_id),
             result_type=CheckContactsResult,
         )
-        self.channels = result.channels
+        # the check only narrows: a channel found wrong while it ran stays wrong
+        for name in CHANNEL_NAMES:
+            if not getattr(result.channels, name):
+                setattr(self.channels, name, False)
         self._event(
             "contacts_checked",
             "Debtor analysis: " + ("; ".join(result.findings) or "nothing to note"),
@@ -354,34 +371,51 @@ class PracticeWorkflow:
         label: str,
         pay_by: date | None = None,
         pec_copy: bool = False,
-    ) -> SentResult:
+    ) -> SentResult | None:
         self._before_contact()
-        result: SentResult = await self._activity(
+        balance = self.balance  # the amount printed, whatever a payment does meanwhile
+        result = await self._send(
+            label,
             ActivityName.SEND_LETTER,
             LetterInput(
                 practice_id=self.inp.practice_id,
                 idempotency_key=f"{key}:{kind}",
                 kind=kind,
-                balance_cents=self.balance,
+                balance_cents=balance,
                 email_copy=self.channels.email,
                 pec_copy=pec_copy,
                 text_override=self.strategy.letter_texts.get(kind),
                 pay_by=pay_by,
                 lawyer_id=self.lawyer_id,
+                post=self.channels.address,
             ),
-            result_type=SentResult,
-            timeout=SEND_TIMEOUT,
         )
+        if result is None:
+            return None
         self.letters_sent += 1
         self._event(
             "letter_sent",
-            f"{label} sent for {format_euros(self.balance)} "
+            f"{label} sent for {format_euros(balance)} "
             f"({', '.join(result.deliveries) or 'no channel'})",
             letter=kind,
             document_id=result.document_id,
-            balance_cents=self.balance,
+            balance_cents=balance,
         )
         return result
+
+    async def _send(self, label: str, name: str, arg: Any) -> SentResult | None:
+        """A send the activity refused for good (not a retryable outage: those are retried) is
+        recorded on the timeline and the escalation goes on, rather than failing the practice."""
+        try:
+            result: SentResult = await self._activity(
+                name, arg, result_type=SentResult, timeout=SEND_TIMEOUT
+            )
+            return result
+        except ActivityError as err:
+            cause = err.cause
+            reason = cause.message if isinstance(cause, ApplicationError) else str(err)
+            self._event("send_failed", f"{label} not sent: {reason}")
+            return None
 
     # step 4
     async def _phone_phase(self, key: str) -> None:
@@ -391,7 +425,9 @@ class PracticeWorkflow:
             self._skip("No valid phone number: phone phase skipped")
             return
         reached = False
-        for attempt in range(1, attempts + 1):
+        # attempts made before a pause count: resuming never calls more than call_attempts times
+        for attempt in range(self.calls_made + 1, attempts + 1):
+            self.calls_made = attempt
             self.call_outcome = None
             timeout = self.strategy.duration("call_outcome_timeout")
             await self._open_task(
@@ -427,11 +463,16 @@ class PracticeWorkflow:
                 await self._flush()
                 await self._wait(retry)
         self.phone_failed = not reached
+        self.calls_made = 0
 
     # step 6
     async def _skip_tracing(self, key: str) -> None:
-        if not (self.first_letter_failed and self.phone_failed):
-            self._skip("Skip tracing not needed: the first letter or the phone phase got through")
+        # the letters got nowhere (one came back, or there is no usable address) and neither did
+        # the phone (never reached, a wrong number, or no number at all)
+        letter_failed = self.letter_returned or not self.channels.address
+        phone_failed = self.phone_failed or not self.channels.phone
+        if not (letter_failed and phone_failed):
+            self._skip("Skip tracing not needed: the letters or the phone got through")
             return
         self.trace_result = None
         await self._open_task(f"{key}:trace", "trace", detail="letter and calls got nothing")
@@ -452,6 +493,9 @@ class PracticeWorkflow:
 
     # step 7
     async def _home_visit(self, key: str) -> None:
+        if not self.channels.address:
+            self._skip("Home visit skipped: the address is known to be wrong")
+            return
         assigned: AssignResult = await self._activity(
             ActivityName.ASSIGN_FIELD_AGENT,
             AssignInput(
@@ -470,9 +514,8 @@ class PracticeWorkflow:
         await self._notify(
             f"{key}:notify-agent",
             assigned.user_id,
-            f"Nuova visita assegnata: pratica {self.inp.reference}",
-            f"Le è stata assegnata una visita per la pratica {self.inp.reference} "
-            f"(provincia {self.inp.province}). I dettagli sono nella sua lista visite.",
+            "visit_assigned",
+            province=self.inp.province,
         )
         self._event(
             "visit_assigned",
@@ -499,6 +542,9 @@ class PracticeWorkflow:
         term = self.strategy.duration("demand_term")
         expires = workflow.now() + term
         pay_by = rome_date(expires)
+        # a term in days runs to the end of its last day in Rome; a shorter one (a demo) exactly
+        self.demand_expires_at = end_of_rome_day(pay_by) if term >= timedelta(days=1) else expires
+        self.demand_term_recorded = False
         await self._send_letter(
             key,
             "formal_demand",
@@ -506,19 +552,24 @@ class PracticeWorkflow:
             pay_by=pay_by,
             pec_copy=self.inp.debtor_kind == DebtorKind.BUSINESS and self.channels.pec,
         )
-        # the demand's term is a wait of its own, before the step's configured wait
         self.action_done = True
-        # a term in days runs to the end of its last day in Rome; a shorter one (a demo) exactly
-        await self._sleep_until(
-            end_of_rome_day(pay_by) if term >= timedelta(days=1) else expires,
-            self._following_step() or "judicial",
+        await self._demand_term(self._following_step() or "judicial")
+
+    async def _demand_term(self, next_step: str) -> None:
+        """The formal demand's term runs out before anything after it happens, even when a pause
+        interrupted it (art. 1454 c.c.: the debtor has the whole term)."""
+        if self.demand_expires_at is None or self.demand_term_recorded:
+            return
+        await self._sleep_until(self.demand_expires_at, next_step)
+        self.demand_term_recorded = True
+        self._event(
+            "demand_term_expired",
+            f"Formal demand term expired on {rome_date(self.demand_expires_at).isoformat()}",
         )
-        self._event("demand_term_expired", f"Formal demand term expired on {pay_by.isoformat()}")
 
     async def _ensure_lawyer(self, key: str) -> None:
-        attempt = 0
+        retry = timedelta(days=1)
         while self.lawyer_id is None:
-            attempt += 1
             assigned: AssignResult = await self._activity(
                 ActivityName.ASSIGN_LAWYER,
                 AssignInput(practice_id=self.inp.practice_id, idempotency_key=f"{key}:lawyer"),
@@ -528,13 +579,15 @@ class PracticeWorkflow:
                 self.lawyer_id = assigned.user_id
                 self._event("lawyer_assigned", "Lawyer assigned", lawyer_id=assigned.user_id)
                 return
-            if attempt == 1:
+            if retry == timedelta(days=1):
                 self._event("waiting", f"Formal demand waits: {assigned.reason}")
-            # an agency without a lawyer yet: look again daily rather than skip the demand
+            # an agency without a lawyer yet: look again, daily at first then weekly, rather
+            # than skip the demand (and without growing the history every day for years)
             self.waiting_for = "a lawyer to be registered"
-            self.next_action_at = workflow.now() + timedelta(days=1)
+            self.next_action_at = workflow.now() + retry
             await self._flush()
-            await self._wait(timedelta(days=1))
+            await self._wait(retry)
+            retry = min(retry * 2, LAWYER_RETRY_MAX)
 
     # step 10
     async def _legal_opinion(self, key: str) -> None:
@@ -544,25 +597,30 @@ class PracticeWorkflow:
         await self._open_task(f"{key}:opinion", "opinion", assignee=self.lawyer_id)
         self._event("opinion_requested", "Lawyer's opinion requested")
         reminders = 0
-        while True:
-            await self._notify(
-                f"{key}:opinion-request:{reminders}",
-                self.lawyer_id,
-                f"Richiesta di parere: pratica {self.inp.reference}"
-                + (" (sollecito)" if reminders else ""),
-                f"Si richiede il suo parere sull'azione giudiziale per la pratica "
-                f"{self.inp.reference}, saldo {format_euros(self.balance)}.",
-            )
-            opinion = await self._await_answer(
-                "opinion",
-                "the lawyer's opinion",
-                self.strategy.duration("opinion_timeout"),
-                lambda: self.opinion,
-            )
-            if opinion is not None:
-                break
-            reminders += 1
-            self._event("opinion_reminder", f"Lawyer reminded of the opinion ({reminders})")
+        # the lawyer may answer while a reminder is going out: the answer stays welcome
+        self.awaiting = "opinion"
+        try:
+            while True:
+                await self._notify(
+                    f"{key}:opinion-request:{reminders}",
+                    self.lawyer_id,
+                    "opinion_request",
+                    reminder=reminders,
+                    balance_cents=self.balance,
+                )
+                opinion = await self._await_answer(
+                    "opinion",
+                    "the lawyer's opinion",
+                    self.strategy.duration("opinion_timeout"),
+                    lambda: self.opinion,
+                    release=False,
+                )
+                if opinion is not None:
+                    break
+                reminders += 1
+                self._event("opinion_reminder", f"Lawyer reminded of the opinion ({reminders})")
+        finally:
+            self._release_answer()
         await self._close_tasks("opinion", "done", "given")
 
     # step 11
@@ -573,42 +631,44 @@ class PracticeWorkflow:
         interval = self.strategy.duration("authorization_reminder_interval")
         deadline = workflow.now() + self.strategy.duration("authorization_timeout")
         opinion = self.opinion
-        advice = (
-            f"Il legale raccomanda: {opinion.action}."
-            if opinion and opinion.recommend_action
-            else "Il legale sconsiglia l'azione giudiziale."
-            if opinion
-            else "Nessun parere legale in pratica."
-        )
         reminders = 0
         answer: AuthorizationCmd | None = None
-        while True:
-            await self._notify(
-                f"{key}:authorization-request:{reminders}",
-                "creditor",
-                f"Autorizzazione richiesta: pratica {self.inp.reference}"
-                + (f" (sollecito {reminders})" if reminders else ""),
-                f"La pratica {self.inp.reference} (saldo {format_euros(self.balance)}) attende "
-                f"la sua autorizzazione all'azione legale. {advice}",
-            )
-            remaining = deadline - workflow.now()
-            if remaining <= timedelta(0):
-                break
-            answer = await self._await_answer(
-                "authorization",
-                "the creditor's authorisation",
-                min(interval, remaining),
-                lambda: self.authorization,
-            )
-            if answer is not None or workflow.now() >= deadline:
-                break
-            reminders += 1
-            self._event("authorization_reminder", f"Creditor reminded ({reminders})")
+        self.awaiting = "authorization"
+        try:
+            while True:
+                await self._notify(
+                    f"{key}:authorization-request:{reminders}",
+                    "creditor",
+                    "authorization_request",
+                    reminder=reminders,
+                    balance_cents=self.balance,
+                    recommend_action=opinion.recommend_action if opinion else None,
+                    action=opinion.action if opinion else None,
+                )
+                remaining = deadline - workflow.now()
+                if self.authorization is not None or remaining <= timedelta(0):
+                    answer = self.authorization
+                    break
+                answer = await self._await_answer(
+                    "authorization",
+                    "the creditor's authorisation",
+                    min(interval, remaining),
+                    lambda: self.authorization,
+                    release=False,
+                )
+                if answer is not None or workflow.now() >= deadline:
+                    break
+                reminders += 1
+                self._event("authorization_reminder", f"Creditor reminded ({reminders})")
+        finally:
+            self._release_answer()
         await self._close_tasks(
             "authorization",
             "done" if answer else "cancelled",
             ("authorized" if answer.authorized else "declined") if answer else "no answer",
         )
+        if self.status == Status.CLOSED:
+            return  # paid or withdrawn while the answer was being filed
         if answer is None:
             self._close(Outcome.RETURNED, "Creditor did not answer in time: practice returned")
         elif not answer.authorized:
@@ -619,13 +679,7 @@ class PracticeWorkflow:
                 "phase_changed", "Legal action authorised: judicial phase", phase=Phase.JUDICIAL
             )
             if self.lawyer_id:
-                await self._notify(
-                    f"{key}:authorized",
-                    self.lawyer_id,
-                    f"Azione legale autorizzata: pratica {self.inp.reference}",
-                    f"Il mandante ha autorizzato l'azione legale per la pratica "
-                    f"{self.inp.reference}.",
-                )
+                await self._notify(f"{key}:authorized", self.lawyer_id, "authorized")
 
     # --- waiting -------------------------------------------------------------------------------
 
@@ -670,7 +724,10 @@ class PracticeWorkflow:
         label: str,
         timeout: timedelta,
         answer: Callable[[], Any],
+        release: bool = True,
     ) -> Any:
+        """Waits for a person's answer; `release=False` keeps accepting it afterwards (the caller
+        sends a reminder and asks again, and releases when done)."""
         self.awaiting = what
         self.waiting_for = label
         self.next_step = None
@@ -679,9 +736,13 @@ class PracticeWorkflow:
         try:
             got = await self._wait(timeout, lambda: answer() is not None)
         finally:
-            self.awaiting = None
-            self.waiting_for = None
+            if release:
+                self._release_answer()
         return answer() if got else None
+
+    def _release_answer(self) -> None:
+        self.awaiting = None
+        self.waiting_for = None
 
     async def _handle_interruption(self) -> None:
         """A pause or a closure reached a wait: stop all contact, then sit out the pause."""
@@ -888,8 +949,11 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.TRACE_RESULT)
     async def record_trace_result(self, cmd: TraceResultCmd) -> CommandResult:
-        if cmd.found and cmd.channels is not None:
-            self.channels = cmd.channels
+        for name in cmd.found_channels if cmd.found else ():
+            if name in CHANNEL_NAMES:
+                setattr(self.channels, name, True)
+        if "address" in cmd.found_channels:
+            self.letter_returned = False  # a new address: letters can go again
         self._event(
             "trace_result",
             "Skip tracing found new contacts" if cmd.found else "Skip tracing found nothing new",
@@ -964,6 +1028,10 @@ class PracticeWorkflow:
             raise _reject(RejectionType.CONFLICT, "no dispute is open")
         if cmd.dispute_id != self.dispute_id:
             raise _reject(RejectionType.CONFLICT, f"the open dispute is {self.dispute_id}")
+        if cmd.reduce_by_cents is not None and not cmd.upheld:
+            raise _reject(
+                RejectionType.INVALID, "reduce_by only applies to an upheld dispute", "reduce_by"
+            )
         if cmd.reduce_by_cents is not None and cmd.reduce_by_cents <= 0:
             raise _reject(RejectionType.INVALID, "reduce_by must be positive", "reduce_by")
 
@@ -1014,7 +1082,11 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.CONTACTS)
     async def update_contacts(self, cmd: ContactsCmd) -> CommandResult:
-        self.channels = cmd.channels
+        for name in cmd.changed:
+            if name in CHANNEL_NAMES:
+                setattr(self.channels, name, True)
+        if "address" in cmd.changed:
+            self.letter_returned = False
         self._event(
             "contacts_updated",
             "Contact details updated: " + (", ".join(cmd.changed) or "none"),
@@ -1029,8 +1101,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.LETTER_RETURNED)
     async def letter_returned(self, cmd: LetterReturnedCmd) -> CommandResult:
-        if self.letters_sent == 1:
-            self.first_letter_failed = True
+        self.letter_returned = True
         self.channels.address = False
         self._event("letter_returned", "Letter returned undelivered: postal address marked wrong")
         await self._flush()
@@ -1049,6 +1120,8 @@ class PracticeWorkflow:
     # --- bookkeeping -------------------------------------------------------------------------
 
     def _close(self, outcome: Outcome, summary: str) -> None:
+        if self.status == Status.CLOSED:
+            return  # the first closure stands (a payment racing a decline stays "paid")
         self.status = Status.CLOSED
         self.outcome = outcome
         self.promise = None
@@ -1062,10 +1135,10 @@ class PracticeWorkflow:
         await self._notify(
             f"{self.inp.practice_id}:closed",
             "creditor",
-            f"Pratica {self.inp.reference} chiusa",
-            f"La pratica {self.inp.reference} è stata chiusa (esito: {self.outcome}). "
-            f"Incassato {format_euros(self.paid)}, residuo {format_euros(self.balance)}.",
+            "closed",
             outcome=self.outcome,
+            paid_cents=self.paid,
+            balance_cents=self.balance,
         )
         await self._flush()
         # updates accepted just before closing finish their own flush before the run returns
@@ -1166,16 +1239,23 @@ class PracticeWorkflow:
         )
 
     async def _notify(
-        self, key: str, to: str, subject: str, body: str, outcome: Outcome | None = None
+        self,
+        key: str,
+        to: str,
+        template: str,
+        outcome: Outcome | None = None,
+        **params: str | int | bool | None,
     ) -> None:
+        """A message to the agency's side; its wording (with the practice's reference) is
+        written by the activity from the database, so none of it enters the history."""
         await self._activity(
             ActivityName.NOTIFY,
             NotifyInput(
                 practice_id=self.inp.practice_id,
                 idempotency_key=key,
                 to=to,
-                subject=subject,
-                body=body,
+                template=template,
+                params=params,
                 outcome=outcome,
             ),
             timeout=SEND_TIMEOUT,

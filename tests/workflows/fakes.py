@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from domain.activity_io import (
     ActivityName,
@@ -44,6 +45,12 @@ class FakeWorld:
     hold_record_at_step: str | None = None
     record_held: asyncio.Event = field(default_factory=asyncio.Event)
     release_record: asyncio.Event = field(default_factory=asyncio.Event)
+    # holds the closing of this kind of task until the test releases it
+    hold_close_of: str | None = None
+    close_held: asyncio.Event = field(default_factory=asyncio.Event)
+    release_close: asyncio.Event = field(default_factory=asyncio.Event)
+    # letters of this kind are refused for good by the "provider"
+    refuse_letter: str | None = None
 
     # --- what tests read ---
     def kinds(self) -> list[str]:
@@ -82,6 +89,8 @@ class FakeWorld:
 
     @activity.defn(name=ActivityName.SEND_LETTER)
     async def send_letter(self, inp: LetterInput) -> SentResult:
+        if inp.kind == self.refuse_letter:
+            raise ApplicationError("the wording was refused", non_retryable=True)
         if inp.idempotency_key not in self.sent_keys:
             self.sent_keys.append(inp.idempotency_key)
             self.letters.append(inp)
@@ -96,6 +105,9 @@ class FakeWorld:
 
     @activity.defn(name=ActivityName.CLOSE_TASKS)
     async def close_tasks(self, inp: CloseTasksInput) -> None:
+        if inp.kind is not None and inp.kind == self.hold_close_of:
+            self.close_held.set()
+            await self.release_close.wait()
         for key in list(self.open_tasks):
             if inp.kind is None or self.tasks[key].kind == inp.kind:
                 self.open_tasks.discard(key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from domain.calendar import rome_date
 from domain.practice import (
     AuthorizationCmd,
     CallOutcome,
@@ -36,7 +37,7 @@ from tests.workflows.conftest import only_steps
 from tests.workflows.fakes import FakeWorld
 from workflows.practice import PracticeWorkflow
 
-TODAY = date.today()
+TODAY = rome_date(datetime.now(UTC))  # the test server starts at the real time
 CLAIM = 125040
 
 
@@ -147,7 +148,7 @@ async def test_promise_broken_resumes_at_the_step_where_it_paused(start, env) ->
 async def test_dispute_upheld_closes_the_practice(start) -> None:
     async with start() as p:
         await p.next_step_is(Step.PHONE_PHASE)
-        await p.send(UpdateName.DISPUTE, DisputeCmd(dispute_id="d1", reason="goods faulty"))
+        await p.send(UpdateName.DISPUTE, DisputeCmd(dispute_id="d1"))
         await p.until(lambda: p.world.snapshot.status == "paused_dispute", "the dispute pause")
         with pytest.raises(WorkflowUpdateFailedError):
             await p.send(
@@ -162,7 +163,7 @@ async def test_dispute_upheld_closes_the_practice(start) -> None:
 async def test_dispute_stops_all_contact_and_rejection_resumes(start, env) -> None:
     async with start() as p:
         await p.first_call()
-        await p.send(UpdateName.DISPUTE, DisputeCmd(dispute_id="d1", reason="never ordered"))
+        await p.send(UpdateName.DISPUTE, DisputeCmd(dispute_id="d1"))
         await p.until(lambda: not p.world.open_of("call"), "the call withdrawn")
         await env.sleep(timedelta(days=60))
         assert p.world.letter_kinds() == ["reminder_letter"]
@@ -183,7 +184,7 @@ async def test_dispute_stops_all_contact_and_rejection_resumes(start, env) -> No
 async def test_dispute_upheld_in_part_reduces_the_claim(start) -> None:
     async with start() as p:
         await p.next_step_is(Step.PHONE_PHASE)
-        await p.send(UpdateName.DISPUTE, DisputeCmd(dispute_id="d1", reason="one item missing"))
+        await p.send(UpdateName.DISPUTE, DisputeCmd(dispute_id="d1"))
         result = await p.send(
             UpdateName.DISPUTE_RESOLUTION,
             DisputeResolutionCmd(dispute_id="d1", upheld=True, reduce_by_cents=25040),
@@ -205,7 +206,7 @@ async def test_skip_tracing_when_first_letter_and_calls_failed(start, env) -> No
     )
     async with start(world=world, strategy=strategy) as p:
         await p.next_step_is(Step.PHONE_PHASE)
-        await p.send(UpdateName.LETTER_RETURNED, LetterReturnedCmd(note="sconosciuto"))
+        await p.send(UpdateName.LETTER_RETURNED, LetterReturnedCmd())
         await p.first_call()
         await p.send(UpdateName.CALL_OUTCOME, CallOutcomeCmd(outcome=CallOutcome.NO_ANSWER))
         await env.sleep(timedelta(days=1))
@@ -215,8 +216,8 @@ async def test_skip_tracing_when_first_letter_and_calls_failed(start, env) -> No
 
         await p.waiting_for("skip tracing result")
         assert len(world.open_of("trace")) == 1
-        found = Channels(email=True, phone=True, address=True)
-        await p.send(UpdateName.TRACE_RESULT, TraceResultCmd(found=True, channels=found))
+        found = TraceResultCmd(found=True, found_channels=["address", "phone"])
+        await p.send(UpdateName.TRACE_RESULT, found)
         await p.waiting_for("home visit outcome")
         assert p.world.snapshot.channels.address is True
 
@@ -280,7 +281,9 @@ async def test_lawyer_opinion_then_authorization_moves_to_judicial(start, env) -
         assert p.world.open_of("opinion")[0].assignee_id == "lawyer-1"
         await p.send(UpdateName.LEGAL_OPINION, LegalOpinionCmd(recommend_action=True))
         await p.waiting_for("the creditor's authorisation")
-        assert "Il legale raccomanda" in p.world.notifications[-1].body
+        request = p.world.notifications[-1]
+        assert request.template == "authorization_request" and request.to == "creditor"
+        assert request.params["recommend_action"] is True
         await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
 
         await p.until(lambda: p.world.snapshot.phase == "judicial", "the judicial phase")
@@ -306,14 +309,15 @@ async def test_creditor_never_answers(start) -> None:
         to_creditor = [n for n in p.world.notifications if n.to == "creditor"]
         # the request, four weekly reminders, then the closure notice
         assert len(to_creditor) == 6
-        assert "sollecito 4" in to_creditor[4].subject
+        assert [n.params.get("reminder") for n in to_creditor[:5]] == [0, 1, 2, 3, 4]
+        assert to_creditor[5].template == "closed"
         assert p.world.kinds().count("authorization_reminder") == 4
 
 
 async def test_withdrawal_by_the_creditor(start) -> None:
     async with start() as p:
         await p.first_call()
-        await p.send(UpdateName.WITHDRAWAL, WithdrawalCmd(reason="settled directly"))
+        await p.send(UpdateName.WITHDRAWAL, WithdrawalCmd())
         assert await p.handle.result() == "withdrawn"
         assert not p.world.open_tasks
 
@@ -406,3 +410,109 @@ async def test_nothing_is_queued_after_a_closure_that_arrives_mid_step(start) ->
         assert await p.handle.result() == "paid"
         assert "call_queued" not in p.world.kinds()
         assert not [t for t in p.world.tasks.values() if t.kind == "call"]
+
+
+async def test_a_payment_racing_the_creditors_decline_stays_paid(start) -> None:
+    world = FakeWorld(hold_close_of="authorization")
+    async with start(world=world, strategy=only_steps()) as p:
+        await p.waiting_for("the creditor's authorisation")
+        await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=False))
+        await p.until(lambda: world.close_held.is_set(), "the request being filed")
+        payment = await p.handle.start_update(
+            UpdateName.PAYMENT,
+            pay(CLAIM, "BON-1"),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            result_type=CommandResult,
+        )
+        world.release_close.set()
+        await payment.result()
+        assert await p.handle.result() == "paid"
+        assert p.world.kinds().count("closed") == 1
+        assert [n.outcome for n in world.notifications if n.template == "closed"] == ["paid"]
+
+
+async def test_a_returned_letter_stops_the_post_and_the_visit(start, env) -> None:
+    strategy = only_steps(
+        Step.REMINDER_LETTER, Step.SECOND_LETTER, Step.HOME_VISIT, Step.LEGAL_NOTICE
+    )
+    async with start(strategy=strategy) as p:
+        await p.next_step_is(Step.SECOND_LETTER)
+        assert p.world.letters[0].post is True
+        await p.send(UpdateName.LETTER_RETURNED, LetterReturnedCmd())
+        await env.sleep(timedelta(days=16))
+        await p.until(lambda: len(p.world.letters) == 2, "the second letter")
+        await env.sleep(timedelta(days=16))
+        await p.until(lambda: "legal_notice" in p.world.letter_kinds(), "the legal notice")
+        # no letter to a stranger's door, no agent sent to an address known to be wrong
+        assert [letter.post for letter in p.world.letters] == [True, False, False]
+        assert not [t for t in p.world.tasks.values() if t.kind == "visit"]
+        assert any("address is known to be wrong" in e.summary for e in p.world.events.values())
+
+
+async def test_skip_tracing_when_there_is_no_phone_and_the_letter_came_back(start, env) -> None:
+    world = FakeWorld(channels=Channels(email=False, phone=False, address=True))
+    strategy = only_steps(Step.REMINDER_LETTER, Step.SKIP_TRACING, Step.LEGAL_NOTICE)
+    async with start(world=world, strategy=strategy) as p:
+        await p.next_step_is(Step.SKIP_TRACING)
+        await p.send(UpdateName.LETTER_RETURNED, LetterReturnedCmd())
+        await env.sleep(timedelta(days=16))
+        await p.waiting_for("skip tracing result")
+        await p.send(
+            UpdateName.TRACE_RESULT, TraceResultCmd(found=True, found_channels=["address"])
+        )
+        await p.until(lambda: "legal_notice" in world.letter_kinds(), "the legal notice")
+        assert world.letters[-1].post is True  # the traced address gets the letters again
+
+
+async def test_a_pause_does_not_cut_the_formal_demands_term_short(start, env) -> None:
+    strategy = only_steps(Step.FORMAL_DEMAND, Step.LEGAL_OPINION, demand_term="P15D")
+    async with start(strategy=strategy) as p:
+        await p.until(lambda: "formal_demand" in p.world.letter_kinds(), "the formal demand")
+        await env.sleep(timedelta(days=2))
+        await p.send(UpdateName.DISPUTE, DisputeCmd(dispute_id="d1"))
+        await env.sleep(timedelta(days=1))
+        await p.send(
+            UpdateName.DISPUTE_RESOLUTION, DisputeResolutionCmd(dispute_id="d1", upheld=False)
+        )
+        await p.until(lambda: "resumed" in p.world.kinds(), "the resumption")
+        await env.sleep(timedelta(days=5))
+        assert not p.world.open_of("opinion")  # day 8 of 15: the debtor still has time
+        await env.sleep(timedelta(days=9))
+        await p.waiting_for("the lawyer's opinion")
+        assert p.world.kinds().count("demand_term_expired") == 1
+
+
+async def test_a_refused_letter_is_recorded_and_the_escalation_goes_on(start, env) -> None:
+    world = FakeWorld(refuse_letter="reminder_letter")
+    strategy = only_steps(Step.REMINDER_LETTER, Step.LEGAL_NOTICE)
+    async with start(world=world, strategy=strategy) as p:
+        await p.next_step_is(Step.LEGAL_NOTICE)
+        await env.sleep(timedelta(days=16))
+        await p.until(lambda: world.letter_kinds() == ["legal_notice"], "the legal notice")
+        failed = [e for e in world.events.values() if e.kind == "send_failed"]
+        assert len(failed) == 1 and "wording was refused" in failed[0].summary
+
+
+async def test_call_attempts_made_before_a_pause_still_count(start, env) -> None:
+    async with start(strategy=only_steps(Step.PHONE_PHASE, call_attempts=2)) as p:
+        await p.waiting_for("call outcome (attempt 1/2)")
+        await p.send(UpdateName.CALL_OUTCOME, CallOutcomeCmd(outcome=CallOutcome.NO_ANSWER))
+        await p.until(lambda: p.world.snapshot.next_step == "phone_phase", "the retry wait")
+        await p.send(
+            UpdateName.PROMISE, PromiseCmd(promised_date=await p.today(), amount_cents=100)
+        )
+        await p.send(UpdateName.PAYMENT, pay(100, "BON-1"))  # kept: resumes the phone phase
+        await p.waiting_for("call outcome (attempt 2/2)")
+        assert len([t for t in p.world.tasks.values() if t.kind == "call"]) == 2
+
+
+async def test_a_rejected_dispute_cannot_reduce_the_claim(start) -> None:
+    async with start() as p:
+        await p.next_step_is(Step.PHONE_PHASE)
+        await p.send(UpdateName.DISPUTE, DisputeCmd(dispute_id="d1"))
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await p.send(
+                UpdateName.DISPUTE_RESOLUTION,
+                DisputeResolutionCmd(dispute_id="d1", upheld=False, reduce_by_cents=100),
+            )
+        assert err.value.cause.details == ("reduce_by",)  # type: ignore[union-attr]
