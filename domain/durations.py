@@ -10,8 +10,8 @@ import re
 from datetime import timedelta
 
 _DURATION = re.compile(
-    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+    r"^P(?:(?P<weeks>[0-9]+)W)?(?:(?P<days>[0-9]+)D)?"
+    r"(?:T(?:(?P<hours>[0-9]+)H)?(?:(?P<minutes>[0-9]+)M)?(?:(?P<seconds>[0-9]+)S)?)?$"
 )
 
 
@@ -29,13 +29,16 @@ def parse_duration(text: str) -> timedelta:
             "(for example P7D, P1W, PT12H, PT30S)"
         )
     parts = {k: int(v) for k, v in match.groupdict().items() if v is not None}
-    return timedelta(
-        weeks=parts.get("weeks", 0),
-        days=parts.get("days", 0),
-        hours=parts.get("hours", 0),
-        minutes=parts.get("minutes", 0),
-        seconds=parts.get("seconds", 0),
-    )
+    try:
+        return timedelta(
+            weeks=parts.get("weeks", 0),
+            days=parts.get("days", 0),
+            hours=parts.get("hours", 0),
+            minutes=parts.get("minutes", 0),
+            seconds=parts.get("seconds", 0),
+        )
+    except OverflowError as exc:
+        raise DurationError(f"{text!r} is longer than any wait this product can hold") from exc
 
 
 def format_duration(delta: timedelta) -> str:

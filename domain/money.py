@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-_AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+_AMOUNT = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
 
 
 class AmountError(ValueError):

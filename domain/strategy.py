@@ -128,6 +128,16 @@ class StrategyError(ValueError):
         self.message = message
 
 
+# Practices live for years, but no single wait in a strategy should outlast a limitation period.
+LONGEST_WAIT = timedelta(days=3650)
+
+
+def _bounded(wait: timedelta) -> timedelta:
+    if wait > LONGEST_WAIT:
+        raise ValueError("must be at most ten years (P3650D)")
+    return wait
+
+
 def validate_strategy(strategy: Strategy) -> Strategy:
     """Checks a strategy and returns it with its step list complete and in the canonical order.
 
@@ -150,13 +160,13 @@ def validate_strategy(strategy: Strategy) -> Strategy:
                 "without the creditor's authorisation",
             )
         try:
-            parse_duration(s.wait_after)
+            _bounded(parse_duration(s.wait_after))
         except ValueError as exc:
             raise StrategyError(f"steps.{i}.wait_after", str(exc)) from exc
         seen[step] = replace(s, step=step)
     for name in DURATION_FIELDS:
         try:
-            parse_duration(getattr(strategy, name))
+            _bounded(parse_duration(getattr(strategy, name)))
         except ValueError as exc:
             raise StrategyError(name, str(exc)) from exc
     # a zero wait for a person's answer would expire at once, or remind them in a busy loop
