@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -98,7 +99,15 @@ OptionalPhone = Annotated[
         examples=["+393331234567"],
     ),
 ]
-Note = Annotated[str, Field(default="", max_length=2000, description="Free text for the file.")]
+Note = Annotated[
+    str,
+    Field(
+        default="",
+        max_length=2000,
+        description="Free text for the file. Kept with the practice (GET /practices/{id}/notes), "
+        "never sent to its workflow.",
+    ),
+]
 
 
 def euros_out(cents: int) -> str:
@@ -563,6 +572,32 @@ class EventOut(BaseModel):
     kind: str
     summary: str
     data: dict[str, str | int | bool | float | None]
+
+
+class NoteKind(StrEnum):
+    """The command a note came with."""
+
+    CALL_OUTCOME = "call_outcome"
+    VISIT_OUTCOME = "visit_outcome"
+    TRACE_RESULT = "trace_result"
+    PROMISE = "promise"
+    DISPUTE = "dispute"
+    DISPUTE_RESOLUTION = "dispute_resolution"
+    LEGAL_OPINION = "legal_opinion"
+    LEGAL_AUTHORIZATION = "legal_authorization"
+    WITHDRAWAL = "withdrawal"
+    LETTER_RETURNED = "letter_returned"
+
+
+class NoteOut(BaseModel):
+    """A note or reason someone gave with a command. Kept in the database only: the practice's
+    workflow never sees it."""
+
+    id: str
+    kind: NoteKind = Field(description="The command it came with.")
+    text: str
+    author_id: str = Field(description="The user who sent the command.")
+    created_at: datetime
 
 
 class DocumentOut(BaseModel):

@@ -169,6 +169,22 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class PracticeNote(Base):
+    """Free text a person wrote with a command (a call note, a dispute's reason...). Kept here,
+    never in the workflow's history, so it is personal data the agency can delete. `kind` is the
+    command it came with: call_outcome, visit_outcome, trace_result, promise, dispute,
+    dispute_resolution, legal_opinion, legal_authorization, withdrawal, letter_returned."""
+
+    __tablename__ = "practice_notes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Document(Base):
     """A rendered letter (PDF), kept with the practice."""
 

@@ -3,8 +3,13 @@
 The workflow decides; the API checks who may send what, validates the input, refuses early
 what the read model already shows is pointless (a closed practice), and maps the workflow's
 refusals to 409/422 (api.errors.send_update). Timeline events, balances and statuses are
-written by the workflow's activities, never here; the only rows the API writes are new contact
-details, and those are committed only after the workflow has accepted them.
+written by the workflow's activities, never here.
+
+The only rows the API writes are new contact details and the notes and reasons people give
+(`practice_notes`). Both are personal data, so the workflow never receives them (its history
+is kept outside the agency's deletion): it hears only the channel names and the decision. They
+are written in one transaction committed only after the workflow has accepted the command, so
+a refused command leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, status
@@ -32,6 +38,7 @@ from api.schemas import (
     DisputeResolutionIn,
     LegalOpinionIn,
     LetterReturnedIn,
+    NoteKind,
     PaymentIn,
     PromiseIn,
     TraceResultIn,
@@ -39,12 +46,12 @@ from api.schemas import (
     WithdrawalIn,
     euros_out,
 )
-from db.models import Practice
+from db.models import Practice, PracticeNote
 from domain.money import parse_euros
 from domain.practice import (
+    CHANNEL_NAMES,
     AuthorizationCmd,
     CallOutcomeCmd,
-    Channels,
     CommandResult,
     ContactsCmd,
     DisputeCmd,
@@ -90,66 +97,102 @@ async def _open_practice(session: SessionDep, principal: Principal, practice_id:
     return practice
 
 
+@dataclass
+class _Contacts:
+    """New contact details from a request; None means not given."""
+
+    email: str | None = None
+    phone: str | None = None
+    pec: str | None = None
+    address: AddressIn | None = None
+
+    def given(self) -> list[str]:
+        """The names of the channels given, in CHANNEL_NAMES order: all the workflow hears."""
+        return [name for name in CHANNEL_NAMES if getattr(self, name) is not None]
+
+
+def _note(
+    principal: Principal, practice: Practice, kind: NoteKind, text: str
+) -> PracticeNote | None:
+    """The note to keep if the command is accepted; nothing for an empty one."""
+    if not text:
+        return None
+    return PracticeNote(practice_id=practice.id, author_id=principal.id, kind=kind.value, text=text)
+
+
 async def _send(
+    session: SessionDep,
     temporal: Client,
     practice: Practice,
     update: str,
     command: Any,
     invalid_loc: Sequence[str | int] = ("body",),
+    *,
+    note: PracticeNote | None = None,
+    contacts: _Contacts | None = None,
 ) -> CommandResultOut:
-    return _result(
-        await send_update(temporal, practice.workflow_id, update, command, invalid_loc=invalid_loc)
+    """Sends the command; once the workflow has accepted it, saves the note and the contacts.
+
+    Nothing is added to the session or flushed before the update: with SQLite a pending write
+    lock would block the workflow's own activities, which write the read model while the update
+    runs, and a refused command must leave no row behind.
+    """
+    result = await send_update(
+        temporal, practice.workflow_id, update, command, invalid_loc=invalid_loc
     )
+    if note is not None or contacts is not None:
+        await _save(session, practice, note, contacts)
+    return _result(result)
 
 
-def _channels_after(
-    practice: Practice,
-    email: str | None,
-    phone: str | None,
-    pec: str | None,
-    address: AddressIn | None,
-) -> Channels:
-    """The channel flags once the given contacts replace the stored ones: a channel works if
-    it has a value that is not known to be wrong (a new value is presumed right)."""
-    given = {"email": email, "phone": phone, "pec": pec, "address": address}
-    wrong = {c for c in practice.invalid_channels or () if given.get(c) is None}
-    return Channels(
-        email=bool(email or practice.email) and "email" not in wrong,
-        phone=bool(phone or practice.phone) and "phone" not in wrong,
-        pec=bool(pec or practice.pec) and "pec" not in wrong,
-        address="address" not in wrong,
-    )
-
-
-def _apply_contacts(
-    practice: Practice,
-    email: str | None,
-    phone: str | None,
-    pec: str | None,
-    address: AddressIn | None,
-) -> list[str]:
-    """Writes the given contacts into the row (not yet flushed) and clears their 'wrong' marks;
-    returns the names of the channels changed."""
-    changed: list[str] = []
-    if email is not None:
-        practice.email = email
-        changed.append("email")
-    if phone is not None:
-        practice.phone = phone
-        changed.append("phone")
-    if pec is not None:
-        practice.pec = pec
-        changed.append("pec")
-    if address is not None:
+def _apply_contacts(practice: Practice, contacts: _Contacts) -> None:
+    """Writes the given contacts into the row (not yet flushed) and clears their 'wrong' marks."""
+    if contacts.email is not None:
+        practice.email = contacts.email
+    if contacts.phone is not None:
+        practice.phone = contacts.phone
+    if contacts.pec is not None:
+        practice.pec = contacts.pec
+    if contacts.address is not None:
+        address = contacts.address
         practice.street = address.street
         practice.city = address.city
         practice.postal_code = address.postal_code
         practice.province = address.province
         practice.country = address.country
-        changed.append("address")
+    changed = contacts.given()
     # a new list, not an in-place edit, so the JSON column is seen as changed
     practice.invalid_channels = [c for c in practice.invalid_channels or () if c not in changed]
-    return changed
+
+
+async def _save(
+    session: SessionDep,
+    practice: Practice,
+    note: PracticeNote | None,
+    contacts: _Contacts | None,
+) -> None:
+    if contacts is not None:
+        # The workflow's activities wrote the row while the update ran; start from what they
+        # wrote so only the contact columns change.
+        await session.refresh(practice)
+        _apply_contacts(practice, contacts)
+    if note is not None:
+        session.add(note)
+    try:
+        await session.commit()
+    except Exception as exc:
+        await session.rollback()
+        what = " and ".join(
+            w
+            for w, given in (("the new contact details", contacts), ("the note", note))
+            if given is not None
+        )
+        # the log names what was lost, never its content
+        log.error("practice %s: %s accepted by the workflow but not saved", practice.id, what)
+        raise unavailable(
+            f"the practice accepted the command, but {what} could not be saved; "
+            "check the practice before sending it again"
+        ) from exc
 
 
 @router.post("/payments", response_model=CommandResultOut)
@@ -166,7 +209,7 @@ async def record_payment(
     command = PaymentCmd(
         amount_cents=parse_euros(body.amount), paid_on=body.paid_on, reference=body.reference
     )
-    return await _send(temporal, practice, UpdateName.PAYMENT, command, ["body", "amount"])
+    return await _send(session, temporal, practice, UpdateName.PAYMENT, command, ["body", "amount"])
 
 
 @router.post("/promises", response_model=CommandResultOut)
@@ -183,9 +226,16 @@ async def record_promise(
         promised_date=body.promised_date,
         amount_cents=parse_euros(body.amount),
         source=principal.role.value,
-        note=body.note,
     )
-    return await _send(temporal, practice, UpdateName.PROMISE, command, ["body", "amount"])
+    return await _send(
+        session,
+        temporal,
+        practice,
+        UpdateName.PROMISE,
+        command,
+        ["body", "amount"],
+        note=_note(principal, practice, NoteKind.PROMISE, body.note),
+    )
 
 
 @router.post("/call-outcomes", response_model=CommandResultOut)
@@ -203,10 +253,15 @@ async def record_call_outcome(
         outcome=body.outcome,
         promised_date=body.promised_date,
         promised_amount_cents=parse_euros(body.promised_amount) if body.promised_amount else None,
-        note=body.note,
     )
     return await _send(
-        temporal, practice, UpdateName.CALL_OUTCOME, command, ["body", "promised_amount"]
+        session,
+        temporal,
+        practice,
+        UpdateName.CALL_OUTCOME,
+        command,
+        ["body", "promised_amount"],
+        note=_note(principal, practice, NoteKind.CALL_OUTCOME, body.note),
     )
 
 
@@ -228,10 +283,15 @@ async def record_visit_outcome(
         outcome=body.outcome,
         promised_date=body.promised_date,
         promised_amount_cents=parse_euros(body.promised_amount) if body.promised_amount else None,
-        note=body.note,
     )
     return await _send(
-        temporal, practice, UpdateName.VISIT_OUTCOME, command, ["body", "promised_amount"]
+        session,
+        temporal,
+        practice,
+        UpdateName.VISIT_OUTCOME,
+        command,
+        ["body", "promised_amount"],
+        note=_note(principal, practice, NoteKind.VISIT_OUTCOME, body.note),
     )
 
 
@@ -244,52 +304,25 @@ async def record_trace_result(
     principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
 ) -> CommandResultOut:
     """The result of skip tracing (rintraccio). New contacts found are saved on the practice,
-    committed only once the workflow has accepted the result."""
-    given = {
-        "email": body.email,
-        "phone": body.phone,
-        "pec": body.pec,
-        "address": body.address,
-    }
-    if body.found and all(v is None for v in given.values()):
+    committed only once the workflow has accepted the result; the workflow hears only which
+    channels they are for."""
+    contacts = _Contacts(email=body.email, phone=body.phone, pec=body.pec, address=body.address)
+    found_channels = contacts.given()
+    if body.found and not found_channels:
         raise invalid(["body", "found"], "a successful trace needs at least one new contact")
-    if not body.found:
-        for name, value in given.items():
-            if value is not None:
-                raise invalid(["body", name], "a trace that found nothing carries no contacts")
+    if not body.found and found_channels:
+        raise invalid(["body", found_channels[0]], "a trace that found nothing carries no contacts")
     practice = await _open_practice(session, principal, practice_id)
-    channels = (
-        _channels_after(practice, body.email, body.phone, body.pec, body.address)
-        if body.found
-        else None
+    command = TraceResultCmd(found=body.found, found_channels=found_channels)
+    return await _send(
+        session,
+        temporal,
+        practice,
+        UpdateName.TRACE_RESULT,
+        command,
+        note=_note(principal, practice, NoteKind.TRACE_RESULT, body.note),
+        contacts=contacts if body.found else None,
     )
-    command = TraceResultCmd(found=body.found, channels=channels, note=body.note)
-    result = await _send(temporal, practice, UpdateName.TRACE_RESULT, command)
-    if body.found:
-        await _save_contacts(session, practice, body.email, body.phone, body.pec, body.address)
-    return result
-
-
-async def _save_contacts(
-    session: SessionDep,
-    practice: Practice,
-    email: str | None,
-    phone: str | None,
-    pec: str | None,
-    address: AddressIn | None,
-) -> None:
-    # The workflow's activities wrote the row while the update ran; start from what they wrote
-    # so only the contact columns change. Nothing was flushed before the update: with SQLite a
-    # pending write lock would block those very activities.
-    await session.refresh(practice)
-    _apply_contacts(practice, email, phone, pec, address)
-    try:
-        await session.commit()
-    except Exception as exc:
-        await session.rollback()
-        log.error("practice %s: contacts accepted by the workflow but not saved", practice.id)
-        # sending the same contacts again is harmless to the workflow, so a retry repairs this
-        raise unavailable("the new contact details could not be saved; send them again") from exc
 
 
 @router.post("/disputes", status_code=status.HTTP_201_CREATED, response_model=DisputeOpened)
@@ -305,10 +338,12 @@ async def open_dispute(
     practice = await _open_practice(session, principal, practice_id)
     dispute_id = uuid.uuid4().hex
     result = await _send(
+        session,
         temporal,
         practice,
         UpdateName.DISPUTE,
-        DisputeCmd(dispute_id=dispute_id, reason=body.reason),
+        DisputeCmd(dispute_id=dispute_id),
+        note=_note(principal, practice, NoteKind.DISPUTE, body.reason),
     )
     return DisputeOpened(**result.model_dump(), dispute_id=dispute_id)
 
@@ -323,16 +358,25 @@ async def resolve_dispute(
     principal: Annotated[Principal, require(Role.ADMIN, Role.CREDITOR)],
 ) -> CommandResultOut:
     """The creditor's decision: rejected (collection resumes), upheld in part (the claim is
-    reduced by reduce_by) or upheld (the practice closes)."""
+    reduced by reduce_by) or upheld (the practice closes). A reduce_by on a rejected dispute is
+    a 422."""
+    if not body.upheld and body.reduce_by is not None:
+        # the request model refuses it already; this keeps the workflow from ever seeing it
+        raise invalid(["body", "reduce_by"], "a rejected dispute reduces nothing")
     practice = await _open_practice(session, principal, practice_id)
     command = DisputeResolutionCmd(
         dispute_id=dispute_id,
         upheld=body.upheld,
         reduce_by_cents=parse_euros(body.reduce_by) if body.reduce_by else None,
-        note=body.note,
     )
     return await _send(
-        temporal, practice, UpdateName.DISPUTE_RESOLUTION, command, ["body", "reduce_by"]
+        session,
+        temporal,
+        practice,
+        UpdateName.DISPUTE_RESOLUTION,
+        command,
+        ["body", "reduce_by"],
+        note=_note(principal, practice, NoteKind.DISPUTE_RESOLUTION, body.note),
     )
 
 
@@ -355,10 +399,15 @@ async def record_legal_opinion(
         raise forbidden("another lawyer is assigned to this practice")
     if practice.status == Status.CLOSED:
         raise conflict(CLOSED_MESSAGE)
-    command = LegalOpinionCmd(
-        recommend_action=body.recommend_action, action=body.action, note=body.note
+    command = LegalOpinionCmd(recommend_action=body.recommend_action, action=body.action)
+    return await _send(
+        session,
+        temporal,
+        practice,
+        UpdateName.LEGAL_OPINION,
+        command,
+        note=_note(principal, practice, NoteKind.LEGAL_OPINION, body.note),
     )
-    return await _send(temporal, practice, UpdateName.LEGAL_OPINION, command)
 
 
 @router.post("/legal-authorization", response_model=CommandResultOut)
@@ -371,8 +420,14 @@ async def record_authorization(
 ) -> CommandResultOut:
     """The creditor authorises judicial action, or declines it (the practice is returned)."""
     practice = await _open_practice(session, principal, practice_id)
-    command = AuthorizationCmd(authorized=body.authorized, note=body.note)
-    return await _send(temporal, practice, UpdateName.AUTHORIZATION, command)
+    return await _send(
+        session,
+        temporal,
+        practice,
+        UpdateName.AUTHORIZATION,
+        AuthorizationCmd(authorized=body.authorized),
+        note=_note(principal, practice, NoteKind.LEGAL_AUTHORIZATION, body.note),
+    )
 
 
 @router.post("/withdrawal", response_model=CommandResultOut)
@@ -385,7 +440,14 @@ async def withdraw(
 ) -> CommandResultOut:
     """The creditor withdraws the mandate (revoca): the practice closes as withdrawn."""
     practice = await _open_practice(session, principal, practice_id)
-    return await _send(temporal, practice, UpdateName.WITHDRAWAL, WithdrawalCmd(reason=body.reason))
+    return await _send(
+        session,
+        temporal,
+        practice,
+        UpdateName.WITHDRAWAL,
+        WithdrawalCmd(),
+        note=_note(principal, practice, NoteKind.WITHDRAWAL, body.reason),
+    )
 
 
 @router.post("/contacts", response_model=CommandResultOut)
@@ -400,16 +462,19 @@ async def update_contacts(
 ) -> CommandResultOut:
     """New contact details for the debtor. The workflow hears only which channels changed,
     never the values; the row is committed once the workflow has accepted the change."""
-    if body.email is None and body.phone is None and body.pec is None and body.address is None:
+    contacts = _Contacts(email=body.email, phone=body.phone, pec=body.pec, address=body.address)
+    changed = contacts.given()
+    if not changed:
         raise invalid(["body"], "give at least one of email, phone, pec, address")
     practice = await _open_practice(session, principal, practice_id)
-    channels = _channels_after(practice, body.email, body.phone, body.pec, body.address)
-    changed = [name for name in ("email", "phone", "pec", "address") if getattr(body, name)]
-    result = await _send(
-        temporal, practice, UpdateName.CONTACTS, ContactsCmd(channels=channels, changed=changed)
+    return await _send(
+        session,
+        temporal,
+        practice,
+        UpdateName.CONTACTS,
+        ContactsCmd(changed=changed),
+        contacts=contacts,
     )
-    await _save_contacts(session, practice, body.email, body.phone, body.pec, body.address)
-    return result
 
 
 @router.post("/letter-returned", response_model=CommandResultOut)
@@ -423,5 +488,10 @@ async def letter_returned(
     """The postal letter came back undelivered: the address is marked wrong."""
     practice = await _open_practice(session, principal, practice_id)
     return await _send(
-        temporal, practice, UpdateName.LETTER_RETURNED, LetterReturnedCmd(note=body.note)
+        session,
+        temporal,
+        practice,
+        UpdateName.LETTER_RETURNED,
+        LetterReturnedCmd(),
+        note=_note(principal, practice, NoteKind.LETTER_RETURNED, body.note),
     )

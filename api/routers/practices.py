@@ -20,6 +20,8 @@ from api.errors import conflict, forbidden, invalid, not_found, unavailable
 from api.schemas import (
     DocumentOut,
     EventOut,
+    NoteKind,
+    NoteOut,
     Page,
     PracticeCreate,
     PracticeOut,
@@ -28,7 +30,7 @@ from api.schemas import (
 )
 from api.strategies import strategy_from_json, strategy_to_json
 from api.views import practice_out, practice_summary
-from db.models import Creditor, Document, Event, InvoiceRow, Practice, new_id
+from db.models import Creditor, Document, Event, InvoiceRow, Practice, PracticeNote, new_id
 from domain.money import parse_euros
 from domain.practice import (
     WORKFLOW_NAME,
@@ -286,6 +288,28 @@ async def list_events(practice_id: str, session: SessionDep, principal: AnyUser)
             data=dict(e.data or {}),
         )
         for e in rows
+    ]
+
+
+@router.get("/{practice_id}/notes", response_model=list[NoteOut])
+async def list_notes(practice_id: str, session: SessionDep, principal: AnyUser) -> list[NoteOut]:
+    """The notes and reasons people gave with their commands (a call's note, a dispute's
+    reason...), oldest first. Whoever may see the practice's timeline may read them."""
+    await load_practice(session, principal, practice_id)
+    rows = await session.scalars(
+        select(PracticeNote)
+        .where(PracticeNote.practice_id == practice_id)
+        .order_by(PracticeNote.created_at, PracticeNote.id)
+    )
+    return [
+        NoteOut(
+            id=n.id,
+            kind=NoteKind(n.kind),
+            text=n.text,
+            author_id=n.author_id,
+            created_at=n.created_at,
+        )
+        for n in rows
     ]
 
 

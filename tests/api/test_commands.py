@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import update
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 
+from api.errors import _rejection
 from db.models import Practice
+from domain.practice import RejectionType
 from tests.api.helpers import (
     Api,
     Tenant,
@@ -391,6 +397,38 @@ async def test_contacts_update_the_row_after_the_workflow_accepts(api: Api, tena
     # the timeline names the channels, never the values
     assert "347" not in update_event["summary"] and "Torino" not in update_event["summary"]
     assert update_event["data"]["pec"] is True and update_event["data"]["phone"] is True
+    # the workflow heard the channel names only, never the values
+    history = await api.temporal.get_workflow_handle(practice["workflow_id"]).fetch_history()
+    recorded = b"".join(event.SerializeToString() for event in history.events)
+    for value in (b"3471234567", b"pec.example.it", b"Via Torino", b"Monza", b"20900"):
+        assert value not in recorded, value
+    accepted = [
+        e.workflow_execution_update_accepted_event_attributes.accepted_request.input
+        for e in history.events
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    assert [(i.name, json.loads(i.args.payloads[0].data)) for i in accepted] == [
+        ("contacts", {"changed": ["phone", "pec", "address"]})
+    ]
+
+
+@pytest.mark.parametrize(
+    ("details", "fallback", "loc"),
+    [
+        (("promised_date",), ["body", "amount"], ("body", "promised_date")),
+        (("promised_date",), ["body", "promised_amount"], ("body", "promised_date")),
+        (("promised_amount",), ["body"], ("body", "promised_amount")),
+        (("reduce_by",), ["body"], ("body", "reduce_by")),
+        ((), ["body", "amount"], ("body", "amount")),
+    ],
+)
+def test_a_workflow_refusal_points_the_422_at_the_field_it_names(
+    details: tuple[str, ...], fallback: list[str], loc: tuple[str, ...]
+) -> None:
+    refusal = ApplicationError("refused", *details, type=RejectionType.INVALID)
+    error = _rejection(WorkflowUpdateFailedError(refusal), fallback)
+    assert isinstance(error, RequestValidationError)
+    assert [e["loc"] for e in error.errors()] == [loc]
 
 
 async def test_overdue_practice_reaches_the_call_queue_with_a_letter(
