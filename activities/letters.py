@@ -1,8 +1,9 @@
 """send_letter: the four letters of the out-of-court path, rendered to PDF and put on their ways.
 
-The PDF is stored once per idempotency key; the post delivery always follows; an e-mail copy and
-a PEC copy follow when asked for and possible. Each piece has its own key, so a retry after a
-partial run completes what is missing and repeats nothing.
+The PDF is stored once per idempotency key; the post delivery follows unless the workflow says the
+postal address is known to be wrong (LetterInput.post=False: the letter is still stored); an
+e-mail copy and a PEC copy follow when asked for and possible. Each piece has its own key, so a
+retry after a partial run completes what is missing and repeats nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ TITLES = {
 DEFAULT_DEMAND_TERM = timedelta(days=15)
 
 POSTAL_RECIPIENT = "debtor:postal"
+POST_SKIPPED = "post: address known to be wrong"
 
 
 def _safe_filename_part(text: str) -> str:
@@ -170,18 +172,23 @@ class LetterActivities(ActivityContext):
         result.document_id = document.id
         title = TITLES[input.kind]
 
-        post = await write_outbox(
-            self.db,
-            Message(
-                idempotency_key=f"{input.idempotency_key}:post",
-                channel="post",
-                recipient=POSTAL_RECIPIENT,
-                subject=f"{title} – rif. {file.practice.reference}",
-                practice_id=file.practice.id,
-                document_id=document.id,
-            ),
-        )
-        result.deliveries.append(post.label)
+        if input.post:
+            post = await write_outbox(
+                self.db,
+                Message(
+                    idempotency_key=f"{input.idempotency_key}:post",
+                    channel="post",
+                    recipient=POSTAL_RECIPIENT,
+                    subject=f"{title} – rif. {file.practice.reference}",
+                    practice_id=file.practice.id,
+                    document_id=document.id,
+                ),
+            )
+            result.deliveries.append(post.label)
+        else:
+            # the letter stays on file (and goes by e-mail / PEC when asked), not to a
+            # stranger's door
+            result.skipped.append(POST_SKIPPED)
 
         copies = (("email", input.email_copy, self.email), ("pec", input.pec_copy, self.pec))
         for channel, wanted, sender in copies:

@@ -1,14 +1,22 @@
 """notify: messages to the agency's side of a practice (the creditor, a field agent, a lawyer),
 never to the debtor. A recipient without an e-mail address still gets the message, as a
-notification row in the outbox that the API shows."""
+notification row in the outbox that the API shows.
+
+The workflow names a template and passes ids, amounts and flags; the wording is written here from
+templates/notifications/<template>.subject.txt.j2 and .body.txt.j2 with the practice's reference,
+the creditor's name and the balance read from the database, so none of them enters the history.
+Amounts the workflow passes (it knows them before the read model does) win over the database's.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.context import ActivityContext, PracticeFile, load_practice_file
 from activities.deliveries import Message, add_to_result, write_outbox
@@ -20,12 +28,81 @@ log = logging.getLogger(__name__)
 
 CREDITOR = "creditor"
 
-OUTCOME_WORDS = {
-    Outcome.PAID: "pratica chiusa: pagata",
-    Outcome.WITHDRAWN: "pratica chiusa: revocata dal mandante",
-    Outcome.RETURNED: "pratica chiusa: restituita al mandante",
-    Outcome.DISPUTE_UPHELD: "pratica chiusa: contestazione accolta",
+Param = str | int | bool | None
+
+# The parameters each template reads, with the type each must have. One left out (or None) takes
+# its default: the database's value for amounts and the province, 0 reminders, no opinion, and
+# NotifyInput.outcome for the outcome.
+TEMPLATES: dict[str, dict[str, type]] = {
+    "visit_assigned": {"province": str},
+    "opinion_request": {"reminder": int, "balance_cents": int},
+    "authorization_request": {
+        "reminder": int,
+        "balance_cents": int,
+        "recommend_action": bool,
+        "action": str,
+    },
+    "authorized": {},
+    "closed": {"outcome": str, "paid_cents": int, "balance_cents": int},
 }
+
+OUTCOME_WORDS = {
+    Outcome.PAID: "pagata",
+    Outcome.WITHDRAWN: "revocata dal mandante",
+    Outcome.RETURNED: "restituita al mandante",
+    Outcome.DISPUTE_UPHELD: "contestazione accolta",
+}
+
+ACTION_WORDS = {
+    "decreto_ingiuntivo": "il ricorso per decreto ingiuntivo",
+    "atto_di_citazione": "l'atto di citazione",
+    "precetto": "l'atto di precetto",
+}
+
+
+def _invalid(message: str) -> ApplicationError:
+    """A workflow sending what no template reads is a programming error: it fails visibly and is
+    not retried (a retry would send the same input again)."""
+    return ApplicationError(message, type="InvalidInput", non_retryable=True)
+
+
+def checked_params(template: str, params: dict[str, Param]) -> dict[str, Param]:
+    """The template's parameters that were given, type-checked; others are ignored (a newer
+    workflow may send more than this worker reads)."""
+    expected = TEMPLATES.get(template)
+    if expected is None:
+        raise _invalid(f"unknown notification template {template!r}; known: {', '.join(TEMPLATES)}")
+    checked: dict[str, Param] = {}
+    for name, kind in expected.items():
+        value = params.get(name)
+        if value is None:
+            continue
+        # bool is an int to Python, but a flag is not an amount or a count
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise _invalid(
+                f"notification {template}: parameter {name} must be {kind.__name__}, "
+                f"not {type(value).__name__}"
+            )
+        checked[name] = value
+    return checked
+
+
+def _action_words(action: str | None) -> str | None:
+    if not action:
+        return None
+    return ACTION_WORDS.get(action, action.replace("_", " "))
+
+
+def _outcome_words(template: str, outcome: str | None) -> str | None:
+    if outcome is None:
+        return None
+    try:
+        return OUTCOME_WORDS[Outcome(outcome)]
+    except ValueError:
+        raise _invalid(
+            f"notification {template}: unknown outcome {outcome!r}; "
+            f"known: {', '.join(o.value for o in Outcome)}"
+        ) from None
 
 
 @dataclass
@@ -65,23 +142,37 @@ class NotifyActivities(ActivityContext):
             log.warning("practice %s: notification for unknown user %s", file.practice.id, to)
         return [Recipient(f"user:{to}", user.email if user is not None else None)]
 
+    def _context(
+        self, file: PracticeFile, input: NotifyInput, params: dict[str, Param]
+    ) -> dict[str, Any]:
+        """What the templates read; every name is defined for every template."""
+        practice = file.practice
+        outcome = params.get("outcome", input.outcome)
+        action = params.get("action")
+        return {
+            "reference": practice.reference,
+            "creditor_name": file.creditor.name,
+            "province": params.get("province", practice.province),
+            "reminder": params.get("reminder", 0),
+            "balance_cents": params.get("balance_cents", practice.balance_cents),
+            "paid_cents": params.get("paid_cents", practice.paid_cents),
+            "recommend_action": params.get("recommend_action"),
+            "action": _action_words(action if isinstance(action, str) else None),
+            "outcome": _outcome_words(
+                input.template, outcome if isinstance(outcome, str) else None
+            ),
+            "agency_name": self.settings.agency_name,
+            "agency_email": self.settings.agency_email,
+            "agency_phone": self.settings.agency_phone,
+        }
+
     @activity.defn(name=ActivityName.NOTIFY)
     async def notify(self, input: NotifyInput) -> SentResult:
+        params = checked_params(input.template, input.params)  # before touching anything
         async with self.db.session() as session:
             file = await load_practice_file(session, input.practice_id)
-        reference = file.practice.reference
-        subject = (
-            input.subject if reference in input.subject else f"{input.subject} – rif. {reference}"
-        )
-        body = self.renderer.message(
-            "notification",
-            discreet=False,
-            body=input.body,
-            reference=reference,
-            outcome=OUTCOME_WORDS.get(input.outcome) if input.outcome else None,
-            agency_name=self.settings.agency_name,
-            agency_email=self.settings.agency_email,
-            agency_phone=self.settings.agency_phone,
+        subject, body = self.renderer.notification(
+            input.template, **self._context(file, input, params)
         )
 
         result = SentResult()
@@ -98,8 +189,9 @@ class NotifyActivities(ActivityContext):
                 )
                 add_to_result(result, await write_outbox(self.db, message))
         log.info(
-            "practice %s: notification to %s: %s",
+            "practice %s: notification %s to %s: %s",
             input.practice_id,
+            input.template,
             input.to,
             ", ".join(result.deliveries + result.skipped),
         )

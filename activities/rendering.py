@@ -1,4 +1,5 @@
-"""Jinja2 rendering of letters (HTML, then PDF with WeasyPrint) and of e-mail / SMS texts.
+"""Jinja2 rendering of letters (HTML, then PDF with WeasyPrint), of e-mail / SMS texts and of
+notifications to the agency's side.
 
 Letters and messages are in Italian. The agency's templates are trusted files; a creditor's
 letter text is not, so it is rendered in a sandbox, escaped, and placed by the template between
@@ -146,6 +147,15 @@ class Renderer:
         text = self.env.get_template(f"messages/{name}.txt.j2").render(**context).strip()
         return ensure_discreet(text, f"message {name}") if discreet else text
 
+    def notification(self, name: str, **context: Any) -> tuple[str, str]:
+        """The subject and body of a message to the agency's side, from
+        templates/notifications/<name>.subject.txt.j2 and <name>.body.txt.j2. Not checked for
+        discretion: the creditor, its lawyer and the field agents know what the practice is."""
+        subject = self.env.get_template(f"notifications/{name}.subject.txt.j2").render(**context)
+        body = self.env.get_template(f"notifications/{name}.body.txt.j2").render(**context)
+        # one line, whatever a name from the database holds: a subject is a mail header
+        return " ".join(subject.split()), body.strip()
+
     def override(self, text: str, variables: dict[str, str]) -> Markup | None:
         """A creditor's body paragraph: sandboxed, escaped (so it cannot hide or restyle what
         the template prints around it), blank lines become paragraphs. None when it cannot be
@@ -168,7 +178,8 @@ class Renderer:
         return await asyncio.to_thread(self._pdf, html)
 
     def _pdf(self, html: str) -> bytes:
-        from weasyprint import HTML  # imported lazily: loading Pango costs the worker's start-up
+        # imported lazily: loading Pango costs the worker's start-up
+        from weasyprint import HTML  # type: ignore[import-untyped]
 
         document: bytes = HTML(string=html, base_url=str(self.templates_dir)).write_pdf()
         return document

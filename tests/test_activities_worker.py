@@ -8,19 +8,21 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from temporalio import workflow
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import build_activities
-from db.models import Practice
+from db.models import Delivery, Practice
 from db.session import Database
 from domain.activity_io import (
     ActivityName,
     CheckContactsInput,
     CheckContactsResult,
     LetterInput,
+    NotifyInput,
     RecordInput,
     SentResult,
 )
@@ -72,7 +74,20 @@ class ActivityProbe:
             result_type=SentResult,
             start_to_close_timeout=timeout,
         )
-        return [checked, sent]
+        # params keep their types through the converter: a flag stays a bool, a count an int
+        notified = await workflow.execute_activity(
+            ActivityName.NOTIFY,
+            NotifyInput(
+                practice_id,
+                f"{practice_id}:authorization-request:1",
+                "creditor",
+                "authorization_request",
+                {"reminder": 1, "balance_cents": 125_050, "recommend_action": True, "action": None},
+            ),
+            result_type=SentResult,
+            start_to_close_timeout=timeout,
+        )
+        return [checked, sent, notified]
 
 
 @pytest.fixture
@@ -96,7 +111,7 @@ async def test_a_worker_runs_the_activities_by_name(
         workflows=[ActivityProbe],
         activities=build_activities(database, make_settings()),
     ):
-        checked, sent = await env.client.execute_workflow(
+        checked, sent, notified = await env.client.execute_workflow(
             ActivityProbe.run,
             practice.id,
             id=f"probe-{practice.id}",
@@ -109,6 +124,14 @@ async def test_a_worker_runs_the_activities_by_name(
     assert sent.document_id is not None
     assert sent.deliveries == ["post:outbox", "email:outbox"]
     assert sent.skipped == ["lawyer: none assigned or not active, agency letterhead used"]
+    assert isinstance(notified, SentResult)
+    assert notified.deliveries == ["email:outbox"]
+    async with database.session() as session:
+        notice = (
+            await session.execute(select(Delivery).where(Delivery.document_id.is_(None)))
+        ).scalar_one()
+    assert notice.subject == f"Autorizzazione richiesta – sollecito 1 – rif. {practice.reference}"
+    assert "consiglia di procedere" in notice.body and "€ 1.250,50" in notice.body
     async with database.session() as session:
         stored = await session.get(Practice, practice.id)
     assert stored is not None

@@ -318,6 +318,35 @@ async def test_copies_are_skipped_without_a_usable_address(
     assert result.skipped == ["email: marked invalid"]
 
 
+async def test_a_wrong_postal_address_keeps_the_letter_but_sends_no_post(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor, invalid_channels=["address"])
+    letter = LetterInput(
+        practice.id, f"{practice.id}:second_letter:1", "second_letter", 125_050, post=False
+    )
+    result = await acts.send_letter(letter)
+    assert result.deliveries == ["email:outbox"]
+    assert result.skipped == ["post: address known to be wrong"]
+    assert practice.reference in await letter_pdf(database, result.document_id)
+    rows = await deliveries_of(database, practice.id)
+    assert [(d.channel, d.document_id) for d in rows] == [("email", result.document_id)]
+
+    # a retry finds the same document and still writes no post delivery
+    assert await acts.send_letter(letter) == result
+    assert len(await deliveries_of(database, practice.id)) == 1
+
+    # nothing at all to send to: the letter is still on file
+    unreachable = await create_practice(database, creditor, email=None)
+    result = await acts.send_letter(
+        LetterInput(unreachable.id, "k-nowhere", "reminder_letter", 125_050, post=False)
+    )
+    assert result.document_id is not None and result.deliveries == []
+    assert result.skipped == ["post: address known to be wrong", "email: no address"]
+    assert await deliveries_of(database, unreachable.id) == []
+
+
 @pytest.mark.parametrize(
     ("moment", "phrase"), [("before", "scade il pagamento"), ("due_today", "oggi, 3 giugno 2026")]
 )

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +44,7 @@ from domain.activity_io import (
     RecordInput,
     ReminderInput,
 )
+from domain.money import format_euros
 from domain.practice import (
     Channels,
     Outcome,
@@ -625,6 +627,8 @@ async def test_assign_lawyer_by_open_practices(
 
 
 # --- notifications ---------------------------------------------------------------------------
+# Subjects and bodies are written by the activity from templates/notifications, with what the
+# database holds: the workflow sends a template name, ids, amounts and flags only.
 
 
 async def test_notify_a_creditor_without_email_leaves_a_readable_notification(
@@ -635,10 +639,10 @@ async def test_notify_a_creditor_without_email_leaves_a_readable_notification(
     practice = await create_practice(database, creditor)
     notice = NotifyInput(
         practice.id,
-        f"{practice.id}:authorization:1",
+        f"{practice.id}:authorization-request:0",
         "creditor",
-        "Autorizzazione richiesta",
-        "Il legale consiglia il ricorso per decreto ingiuntivo: serve la vostra autorizzazione.",
+        "authorization_request",
+        {"reminder": 0, "balance_cents": 125_050, "recommend_action": True},
     )
     result = await acts.notify(notice)
     assert result.deliveries == ["notification:outbox"]
@@ -651,8 +655,8 @@ async def test_notify_a_creditor_without_email_leaves_a_readable_notification(
         "outbox",
     )
     assert row.subject == f"Autorizzazione richiesta – rif. {practice.reference}"
-    assert "serve la vostra autorizzazione" in row.body
-    assert practice.reference in row.body
+    assert "autorizzare" in row.body
+    assert practice.reference in row.body and creditor.name in row.body
 
 
 async def test_notify_reaches_the_creditor_and_users_by_email(
@@ -660,27 +664,211 @@ async def test_notify_reaches_the_creditor_and_users_by_email(
 ) -> None:
     creditor = await create_creditor(database)
     practice = await create_practice(database, creditor)
-    result = await acts.notify(
-        NotifyInput(
-            practice.id, "n:1", "creditor", "Pratica chiusa", "Saldo ricevuto.", Outcome.PAID
-        )
-    )
+    result = await acts.notify(NotifyInput(practice.id, "n:1", "creditor", "closed"))
     assert result.deliveries == ["email:outbox"]
     row = await delivery(database, f"n:1:creditor:{creditor.id}")
     assert row.recipient == creditor.email
-    assert "Esito: pratica chiusa: pagata" in row.body
 
     # a creditor without its own address: its users with one
     bare = await create_creditor(database, email=None)
     u1 = await create_user(database, "creditor", creditor_id=bare.id)
     u2 = await create_user(database, "creditor", creditor_id=bare.id)
     bare_practice = await create_practice(database, bare)
-    result = await acts.notify(NotifyInput(bare_practice.id, "n:2", "creditor", "Oggetto", "Testo"))
+    result = await acts.notify(NotifyInput(bare_practice.id, "n:2", "creditor", "closed"))
     assert result.deliveries == ["email:outbox", "email:outbox"]
     assert (await delivery(database, f"n:2:user:{u1.id}")).recipient == u1.email
     assert (await delivery(database, f"n:2:user:{u2.id}")).recipient == u2.email
 
     agent = await create_user(database, "field_agent", email=None)
-    result = await acts.notify(NotifyInput(practice.id, "n:3", agent.id, "Visita", "Nuova visita."))
+    result = await acts.notify(
+        NotifyInput(practice.id, "n:3", agent.id, "visit_assigned", {"province": "MI"})
+    )
     assert result.deliveries == ["notification:outbox"]
     assert (await delivery(database, f"n:3:user:{agent.id}")).recipient == f"user:{agent.id}"
+
+
+async def notified(
+    db: Database,
+    acts: PracticeActivities,
+    practice: Practice,
+    to: str,
+    template: str,
+    params: dict[str, str | int | bool | None],
+    outcome: Outcome | None = None,
+) -> Delivery:
+    key = f"{practice.id}:{template}:{uuid.uuid4().hex}"
+    result = await acts.notify(NotifyInput(practice.id, key, to, template, params, outcome))
+    assert result.deliveries == ["email:outbox"]
+    row = (await rows_with_prefix(db, key))[0]
+    assert practice.reference in row.subject and practice.reference in row.body
+    assert "\n" not in row.subject and "{" not in row.subject + row.body
+    assert "Mario Rossi" not in row.subject + row.body  # the debtor stays in the work lists
+    return row
+
+
+async def rows_with_prefix(db: Database, key: str) -> list[Delivery]:
+    async with db.session() as session:
+        return list(
+            (
+                await session.execute(
+                    select(Delivery).where(Delivery.idempotency_key.startswith(f"{key}:"))
+                )
+            ).scalars()
+        )
+
+
+async def test_notify_visit_assigned_tells_the_agent_the_province_and_the_balance(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor, balance_cents=98_765)
+    agent = await create_user(database, "field_agent", provinces=["MI"])
+    row = await notified(database, acts, practice, agent.id, "visit_assigned", {"province": "MI"})
+    assert row.recipient == agent.email
+    assert row.subject == f"Nuova visita assegnata – rif. {practice.reference}"
+    assert "provincia MI" in row.body
+    assert creditor.name in row.body
+    assert "€ 987,65" in row.body  # the balance the database holds
+
+
+async def test_notify_opinion_request_counts_the_reminders(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    lawyer = await create_user(database, "lawyer")
+    first = await notified(
+        database,
+        acts,
+        practice,
+        lawyer.id,
+        "opinion_request",
+        {"reminder": 0, "balance_cents": 123_456_78},
+    )
+    assert first.recipient == lawyer.email
+    assert first.subject == f"Richiesta di parere – rif. {practice.reference}"
+    assert "sollecito" not in first.subject + first.body
+    # the workflow's amount wins over the read model's, which may not have caught up yet
+    assert "€ 123.456,78" in first.body
+    assert format_euros(practice.balance_cents) not in first.body
+
+    second = await notified(
+        database,
+        acts,
+        practice,
+        lawyer.id,
+        "opinion_request",
+        {"reminder": 2, "balance_cents": 100_000},
+    )
+    assert second.subject == f"Richiesta di parere – sollecito 2 – rif. {practice.reference}"
+    assert "sollecito 2" in second.body and "€ 1.000,00" in second.body
+
+
+@pytest.mark.parametrize(
+    ("recommend", "action", "phrase"),
+    [
+        (
+            True,
+            "decreto_ingiuntivo",
+            "consiglia di procedere con il ricorso per decreto ingiuntivo",
+        ),
+        (True, "pignoramento_presso_terzi", "consiglia di procedere con pignoramento presso terzi"),
+        (False, None, "sconsiglia l'azione giudiziale"),
+        (None, None, "non ha espresso un parere"),
+    ],
+)
+async def test_notify_authorization_request_states_the_lawyers_opinion(
+    database: Database,
+    acts: PracticeActivities,
+    recommend: bool | None,
+    action: str | None,
+    phrase: str,
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    params: dict[str, str | int | bool | None] = {
+        "reminder": 1,
+        "balance_cents": 125_050,
+        "recommend_action": recommend,
+        "action": action,
+    }
+    row = await notified(database, acts, practice, "creditor", "authorization_request", params)
+    assert row.recipient == creditor.email
+    assert row.subject == f"Autorizzazione richiesta – sollecito 1 – rif. {practice.reference}"
+    assert phrase in row.body
+    assert "€ 1.250,50" in row.body and creditor.name in row.body
+
+
+async def test_notify_authorized_reads_the_balance_from_the_database(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor, balance_cents=50_001)
+    lawyer = await create_user(database, "lawyer")
+    row = await notified(database, acts, practice, lawyer.id, "authorized", {})
+    assert row.subject == f"Azione legale autorizzata – rif. {practice.reference}"
+    assert f"{creditor.name} ha autorizzato" in row.body
+    assert "€ 500,01" in row.body
+
+
+@pytest.mark.parametrize(
+    ("outcome", "words"),
+    [
+        ("paid", "pagata"),
+        ("withdrawn", "revocata dal mandante"),
+        ("returned", "restituita al mandante"),
+        ("dispute_upheld", "contestazione accolta"),
+    ],
+)
+async def test_notify_closed_states_the_outcome_and_the_amounts(
+    database: Database, acts: PracticeActivities, outcome: str, words: str
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    params: dict[str, str | int | bool | None] = {
+        "outcome": outcome,
+        "paid_cents": 84_050,
+        "balance_cents": 41_000,
+    }
+    row = await notified(database, acts, practice, "creditor", "closed", params)
+    assert row.subject == f"Pratica {practice.reference} chiusa: {words}"
+    assert f"chiusa: {words}" in row.body
+    assert "Importo incassato: € 840,50" in row.body
+    assert "Importo rimasto da pagare: € 410,00" in row.body
+
+
+async def test_notify_closed_takes_the_outcome_field_when_params_have_none(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    row = await notified(
+        database, acts, practice, "creditor", "closed", {"paid_cents": 125_050}, Outcome.PAID
+    )
+    assert row.subject == f"Pratica {practice.reference} chiusa: pagata"
+    assert "€ 1.250,50" in row.body
+
+
+@pytest.mark.parametrize(
+    ("template", "params"),
+    [
+        ("letter_to_grandma", {}),
+        ("opinion_request", {"reminder": "1"}),
+        ("opinion_request", {"balance_cents": True}),
+        ("authorization_request", {"recommend_action": 1}),
+        ("closed", {"outcome": "forgotten"}),
+    ],
+)
+async def test_notify_refuses_what_no_template_reads_without_retrying(
+    database: Database,
+    acts: PracticeActivities,
+    template: str,
+    params: dict[str, str | int | bool | None],
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    with pytest.raises(ApplicationError) as caught:
+        await acts.notify(NotifyInput(practice.id, "bad", "creditor", template, params))
+    assert caught.value.non_retryable
+    assert caught.value.type == "InvalidInput"
+    assert await count(database, Delivery, Delivery.practice_id == practice.id) == 0
