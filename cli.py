@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import uvicorn
+from temporalio.client import Client
 
 from config import Settings, load_settings
 
@@ -109,10 +110,10 @@ async def _admin_key(settings: Settings) -> str | None:
     return key_file.read_text().strip() if not settings.admin_key and key_file.exists() else None
 
 
-def _uvicorn_server(settings: Settings, client: object | None = None) -> uvicorn.Server:
+def _uvicorn_server(settings: Settings, client: Client | None = None) -> uvicorn.Server:
     from api.app import create_app
 
-    app = create_app(settings, temporal_client=client)  # type: ignore[arg-type]
+    app = create_app(settings, temporal_client=client)
     config = uvicorn.Config(
         app, host=settings.api_host, port=settings.api_port, log_level="info", lifespan="on"
     )

@@ -17,9 +17,9 @@ from typing import Protocol
 from urllib.error import URLError
 
 import aiohttp
-from python_http_client.exceptions import HTTPError as SendGridHTTPError  # type: ignore[import-untyped]
-from sendgrid import SendGridAPIClient  # type: ignore[import-untyped]
-from sendgrid.helpers.mail import (  # type: ignore[import-untyped]
+from python_http_client.exceptions import HTTPError as SendGridHTTPError
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import (
     Attachment as SendGridAttachment,
 )
 from sendgrid.helpers.mail import (
@@ -33,9 +33,9 @@ from sendgrid.helpers.mail import (
     ReplyTo,
 )
 from temporalio.exceptions import ApplicationError
-from twilio.base.exceptions import TwilioRestException  # type: ignore[import-untyped]
-from twilio.http.async_http_client import AsyncTwilioHttpClient  # type: ignore[import-untyped]
-from twilio.rest import Client as TwilioClient  # type: ignore[import-untyped]
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client as TwilioClient
 
 from activities.deliveries import (
     DeliveryOutcome,

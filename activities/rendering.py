@@ -179,7 +179,7 @@ class Renderer:
 
     def _pdf(self, html: str) -> bytes:
         # imported lazily: loading Pango costs the worker's start-up
-        from weasyprint import HTML  # type: ignore[import-untyped]
+        from weasyprint import HTML
 
         document: bytes = HTML(string=html, base_url=str(self.templates_dir)).write_pdf()
         return document

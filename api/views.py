@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from api.access import can_see_personal_data
-from api.auth import Principal
+from api.auth import Principal, Role
 from api.schemas import (
     AddressOut,
     CreditorOut,
@@ -149,7 +149,7 @@ def creditor_out(creditor: Creditor) -> CreditorOut:
 def user_out(user: User) -> UserOut:
     return UserOut(
         id=user.id,
-        role=user.role,  # type: ignore[arg-type]
+        role=Role(user.role),
         name=user.name,
         email=user.email,
         creditor_id=user.creditor_id,

@@ -86,9 +86,11 @@ class Invoice:
 
 @dataclass
 class PracticeInput:
+    """What a practice starts with. The creditor's own reference stays in the database: it is
+    free text and often carries the debtor's name (FT-ROSSI-2026)."""
+
     practice_id: str
     creditor_id: str
-    reference: str
     debtor_kind: DebtorKind
     province: str
     invoices: list[Invoice]

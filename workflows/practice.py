@@ -153,7 +153,7 @@ class PracticeWorkflow:
 
         self.reminders_sent: set[str] = set()
         self.letters_sent = 0
-        self.letter_returned = False
+        self.letter_came_back = False
         self.phone_failed = False
         self.calls_made = 0
         self.demand_expires_at: datetime | None = None
@@ -195,7 +195,7 @@ class PracticeWorkflow:
                 if self.action_done:
                     self.step_index += 1
                     self.action_done = False
-                if self.status != Status.CLOSED and self.step_index < len(self.steps):
+                if not self._is_closed() and self.step_index < len(self.steps):
                     nxt = self.steps[self.step_index]
                     self._event(
                         "resumed", f"Escalation resumed at the {STEP_LABELS[nxt]}", step=nxt
@@ -469,7 +469,7 @@ class PracticeWorkflow:
     async def _skip_tracing(self, key: str) -> None:
         # the letters got nowhere (one came back, or there is no usable address) and neither did
         # the phone (never reached, a wrong number, or no number at all)
-        letter_failed = self.letter_returned or not self.channels.address
+        letter_failed = self.letter_came_back or not self.channels.address
         phone_failed = self.phone_failed or not self.channels.phone
         if not (letter_failed and phone_failed):
             self._skip("Skip tracing not needed: the letters or the phone got through")
@@ -682,6 +682,10 @@ class PracticeWorkflow:
                 await self._notify(f"{key}:authorized", self.lawyer_id, "authorized")
 
     # --- waiting -------------------------------------------------------------------------------
+
+    def _is_closed(self) -> bool:
+        # a method, not an inline comparison: handlers change the status across every await
+        return self.status == Status.CLOSED
 
     def _interrupted(self) -> bool:
         return self.status != Status.ACTIVE
@@ -953,7 +957,7 @@ class PracticeWorkflow:
             if name in CHANNEL_NAMES:
                 setattr(self.channels, name, True)
         if "address" in cmd.found_channels:
-            self.letter_returned = False  # a new address: letters can go again
+            self.letter_came_back = False  # a new address: letters can go again
         self._event(
             "trace_result",
             "Skip tracing found new contacts" if cmd.found else "Skip tracing found nothing new",
@@ -1086,7 +1090,7 @@ class PracticeWorkflow:
             if name in CHANNEL_NAMES:
                 setattr(self.channels, name, True)
         if "address" in cmd.changed:
-            self.letter_returned = False
+            self.letter_came_back = False
         self._event(
             "contacts_updated",
             "Contact details updated: " + (", ".join(cmd.changed) or "none"),
@@ -1101,7 +1105,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.LETTER_RETURNED)
     async def letter_returned(self, cmd: LetterReturnedCmd) -> CommandResult:
-        self.letter_returned = True
+        self.letter_came_back = True
         self.channels.address = False
         self._event("letter_returned", "Letter returned undelivered: postal address marked wrong")
         await self._flush()

@@ -168,7 +168,6 @@ async def hand_over(
     workflow_input = PracticeInput(
         practice_id=practice_id,
         creditor_id=creditor.id,
-        reference=body.reference,
         debtor_kind=DebtorKind(debtor.kind),
         province=address.province,
         invoices=invoices,
@@ -294,8 +293,11 @@ async def list_events(practice_id: str, session: SessionDep, principal: AnyUser)
 @router.get("/{practice_id}/notes", response_model=list[NoteOut])
 async def list_notes(practice_id: str, session: SessionDep, principal: AnyUser) -> list[NoteOut]:
     """The notes and reasons people gave with their commands (a call's note, a dispute's
-    reason...), oldest first. Whoever may see the practice's timeline may read them."""
-    await load_practice(session, principal, practice_id)
+    reason...), oldest first. Notes often speak of the debtor's life, so they are shown to those
+    who may see the debtor's personal data (a field agent: only on its assigned practices)."""
+    practice = await load_practice(session, principal, practice_id)
+    if not can_see_personal_data(principal, practice):
+        raise forbidden("the notes of this practice are not available to this user")
     rows = await session.scalars(
         select(PracticeNote)
         .where(PracticeNote.practice_id == practice_id)

@@ -123,7 +123,6 @@ def start(env: WorkflowEnvironment):
         inp = PracticeInput(
             practice_id=practice_id,
             creditor_id="creditor-1",
-            reference="FT-ROSSI-2026",
             debtor_kind=kind,
             province="MI",
             invoices=invoices or overdue_invoices(125040),

@@ -1,0 +1,316 @@
+"""What a debtor owes on a given day: principal, interest and costs, due / paid / outstanding.
+
+`statement_at` walks the payments in date order (same-day payments in the order given). Before
+each payment it accrues interest on every invoice up to and including the payment's date, on
+the principal then still unpaid; then it allocates the payment (`domain.allocation`) to what is
+owed that day. After the last payment it accrues up to `at`. Interest conventions (days, day
+count, rounding per segment) are in `domain.interest`; costs in `domain.costs`.
+
+Payments after `at` and recorded costs dated after `at` are left out. The EUR 40 compensation
+(business debtors only) is due for an invoice still unpaid at the end of its due date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from domain.allocation import (
+    AllocationOrder,
+    Bucket,
+    OpenItem,
+    Payment,
+    PaymentAllocation,
+    allocate,
+)
+from domain.costs import Cost, CostKind, flat_compensation_cents
+from domain.interest import DAY_COUNT, InterestSegment, accrue
+from domain.practice import DebtorKind, Invoice
+from domain.rates import RateTable
+
+
+class StatementError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    number: str
+    issue_date: date
+    due_date: date
+    principal_cents: int
+    principal_paid_cents: int
+    principal_outstanding_cents: int
+    interest_accrued_cents: int
+    interest_paid_cents: int
+    interest_outstanding_cents: int
+    compensation_due_cents: int  # the EUR 40 flat compensation (business debtors, late invoices)
+    compensation_paid_cents: int
+    compensation_outstanding_cents: int
+    total_outstanding_cents: int
+    segments: list[InterestSegment] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CostLine:
+    index: int  # position in the costs given to statement_at
+    date: date
+    kind: CostKind
+    description: str
+    amount_cents: int
+    paid_cents: int
+    outstanding_cents: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    principal_cents: int
+    principal_paid_cents: int
+    principal_outstanding_cents: int
+    interest_accrued_cents: int
+    interest_paid_cents: int
+    interest_outstanding_cents: int
+    costs_due_cents: int  # flat compensations + recorded costs
+    costs_paid_cents: int
+    costs_outstanding_cents: int
+    total_due_cents: int
+    total_paid_cents: int  # allocated; excludes any unallocated surplus
+    total_outstanding_cents: int
+    unallocated_cents: int  # paid beyond everything owed: a credit to the debtor
+
+
+@dataclass(frozen=True)
+class Statement:
+    at: date
+    debtor_kind: DebtorKind
+    claim_filed_on: date | None
+    allocation: AllocationOrder
+    day_count: str
+    invoices: list[InvoiceLine]
+    costs: list[CostLine]  # recorded costs dated up to `at`
+    payments: list[PaymentAllocation]  # payments up to `at`, in the order allocated
+    totals: Totals
+
+    @property
+    def segments(self) -> list[InterestSegment]:
+        """Every interest segment, invoice by invoice (oldest first), in date order."""
+        return [s for line in self.invoices for s in line.segments]
+
+
+@dataclass
+class _InvoiceState:
+    invoice: Invoice
+    principal_outstanding: int
+    accrued_through: date  # interest is accounted for up to and including this day
+    late: bool = False  # unpaid at the end of the due date: the flat compensation is due
+    interest_accrued: int = 0
+    interest_paid: int = 0
+    compensation_paid: int = 0
+    segments: list[InterestSegment] = field(default_factory=list)
+
+
+def _validate(invoices: Sequence[Invoice], at: date) -> None:
+    if not invoices:
+        raise StatementError("a statement needs at least one invoice")
+    numbers = [inv.number for inv in invoices]
+    if len(set(numbers)) != len(numbers):
+        raise StatementError("invoice numbers must be unique within a statement")
+    for inv in invoices:
+        if not isinstance(inv.amount_cents, int) or inv.amount_cents < 0:
+            raise StatementError(f"invoice {inv.number}: amount must be cents, not negative")
+    first = min(inv.issue_date for inv in invoices)
+    if at < first:
+        raise StatementError(
+            f"statement date {at.isoformat()} is before the first invoice ({first.isoformat()})"
+        )
+
+
+def statement_at(
+    invoices: Sequence[Invoice],
+    debtor_kind: DebtorKind,
+    payments: Sequence[Payment],
+    costs: Sequence[Cost],
+    claim_filed_on: date | None,
+    at: date,
+    rates: RateTable,
+    allocation: AllocationOrder = AllocationOrder.COSTS_INTEREST_PRINCIPAL,
+) -> Statement:
+    """The debtor's position at the end of day `at`.
+
+    Raises StatementError for bad input (no invoices, `at` before the first invoice, a payment
+    before the first invoice) and RateUnknown when principal is outstanding on a day with no
+    rate known."""
+    debtor_kind = DebtorKind(debtor_kind)
+    allocation = AllocationOrder(allocation)
+    _validate(invoices, at)
+    first_issue = min(inv.issue_date for inv in invoices)
+    compensation = flat_compensation_cents(debtor_kind)
+
+    states = [
+        _InvoiceState(inv, inv.amount_cents, accrued_through=inv.due_date)
+        for inv in sorted(invoices, key=lambda i: (i.due_date, i.number))
+    ]
+    by_number = {s.invoice.number: s for s in states}
+    cost_paid = [0] * len(costs)
+
+    def accrue_to(day: date) -> None:
+        for state in states:
+            if day <= state.accrued_through:
+                continue
+            if state.accrued_through <= state.invoice.due_date < day:
+                state.late = state.principal_outstanding > 0
+            segments = accrue(
+                state.principal_outstanding,
+                state.accrued_through + timedelta(days=1),
+                day,
+                debtor_kind=debtor_kind,
+                claim_filed_on=claim_filed_on,
+                rates=rates,
+                invoice_number=state.invoice.number,
+            )
+            state.segments.extend(segments)
+            state.interest_accrued += sum(s.amount_cents for s in segments)
+            state.accrued_through = day
+
+    def open_items(day: date) -> list[OpenItem]:
+        items: list[OpenItem] = []
+        for state in states:
+            number, due = state.invoice.number, state.invoice.due_date
+            if state.late and compensation:
+                items.append(
+                    OpenItem(
+                        Bucket.COSTS,
+                        compensation - state.compensation_paid,
+                        due,
+                        invoice_number=number,
+                        cost_kind=CostKind.FLAT_COMPENSATION,
+                    )
+                )
+            items.append(
+                OpenItem(
+                    Bucket.INTEREST,
+                    state.interest_accrued - state.interest_paid,
+                    due,
+                    invoice_number=number,
+                )
+            )
+            items.append(
+                OpenItem(Bucket.PRINCIPAL, state.principal_outstanding, due, invoice_number=number)
+            )
+        for index, cost in enumerate(costs):
+            if cost.date <= day:
+                items.append(
+                    OpenItem(
+                        Bucket.COSTS,
+                        cost.amount_cents - cost_paid[index],
+                        cost.date,
+                        cost_index=index,
+                        cost_kind=cost.kind,
+                    )
+                )
+        return items
+
+    allocations: list[PaymentAllocation] = []
+    for payment in sorted((p for p in payments if p.paid_on <= at), key=lambda p: p.paid_on):
+        if payment.paid_on < first_issue:
+            raise StatementError(
+                f"payment of {payment.paid_on.isoformat()} is before the first invoice "
+                f"({first_issue.isoformat()})"
+            )
+        accrue_to(payment.paid_on)
+        result = allocate(payment, open_items(payment.paid_on), allocation)
+        for line in result.lines:
+            if line.cost_index is not None:
+                cost_paid[line.cost_index] += line.amount_cents
+                continue
+            assert line.invoice_number is not None
+            state = by_number[line.invoice_number]
+            if line.bucket is Bucket.PRINCIPAL:
+                state.principal_outstanding -= line.amount_cents
+            elif line.bucket is Bucket.INTEREST:
+                state.interest_paid += line.amount_cents
+            else:
+                state.compensation_paid += line.amount_cents
+        allocations.append(result)
+    accrue_to(at)
+
+    lines = [_invoice_line(state, compensation) for state in states]
+    cost_lines = [
+        CostLine(
+            index=index,
+            date=cost.date,
+            kind=cost.kind,
+            description=cost.description,
+            amount_cents=cost.amount_cents,
+            paid_cents=cost_paid[index],
+            outstanding_cents=cost.amount_cents - cost_paid[index],
+        )
+        for index, cost in enumerate(costs)
+        if cost.date <= at
+    ]
+    return Statement(
+        at=at,
+        debtor_kind=debtor_kind,
+        claim_filed_on=claim_filed_on,
+        allocation=allocation,
+        day_count=DAY_COUNT,
+        invoices=lines,
+        costs=cost_lines,
+        payments=allocations,
+        totals=_totals(lines, cost_lines, allocations),
+    )
+
+
+def _invoice_line(state: _InvoiceState, compensation: int) -> InvoiceLine:
+    inv = state.invoice
+    compensation_due = compensation if state.late else 0
+    principal_outstanding = state.principal_outstanding
+    interest_outstanding = state.interest_accrued - state.interest_paid
+    compensation_outstanding = compensation_due - state.compensation_paid
+    return InvoiceLine(
+        number=inv.number,
+        issue_date=inv.issue_date,
+        due_date=inv.due_date,
+        principal_cents=inv.amount_cents,
+        principal_paid_cents=inv.amount_cents - principal_outstanding,
+        principal_outstanding_cents=principal_outstanding,
+        interest_accrued_cents=state.interest_accrued,
+        interest_paid_cents=state.interest_paid,
+        interest_outstanding_cents=interest_outstanding,
+        compensation_due_cents=compensation_due,
+        compensation_paid_cents=state.compensation_paid,
+        compensation_outstanding_cents=compensation_outstanding,
+        total_outstanding_cents=(
+            principal_outstanding + interest_outstanding + compensation_outstanding
+        ),
+        segments=list(state.segments),
+    )
+
+
+def _totals(
+    lines: list[InvoiceLine], costs: list[CostLine], allocations: list[PaymentAllocation]
+) -> Totals:
+    principal = sum(x.principal_cents for x in lines)
+    principal_paid = sum(x.principal_paid_cents for x in lines)
+    interest = sum(x.interest_accrued_cents for x in lines)
+    interest_paid = sum(x.interest_paid_cents for x in lines)
+    costs_due = sum(x.compensation_due_cents for x in lines) + sum(c.amount_cents for c in costs)
+    costs_paid = sum(x.compensation_paid_cents for x in lines) + sum(c.paid_cents for c in costs)
+    due = principal + interest + costs_due
+    paid = principal_paid + interest_paid + costs_paid
+    return Totals(
+        principal_cents=principal,
+        principal_paid_cents=principal_paid,
+        principal_outstanding_cents=principal - principal_paid,
+        interest_accrued_cents=interest,
+        interest_paid_cents=interest_paid,
+        interest_outstanding_cents=interest - interest_paid,
+        costs_due_cents=costs_due,
+        costs_paid_cents=costs_paid,
+        costs_outstanding_cents=costs_due - costs_paid,
+        total_due_cents=due,
+        total_paid_cents=paid,
+        total_outstanding_cents=due - paid,
+        unallocated_cents=sum(a.unallocated_cents for a in allocations),
+    )
