@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from domain.judicial import JudicialSnapshot
 from domain.practice import Channels, Outcome, PracticeSnapshot, TimelineEvent
 
 
@@ -23,6 +24,7 @@ class ActivityName:
     ASSIGN_FIELD_AGENT = "assign_field_agent"
     ASSIGN_LAWYER = "assign_lawyer"
     NOTIFY = "notify"
+    RECORD_JUDICIAL = "record_judicial"
 
 
 @dataclass
@@ -132,3 +134,13 @@ class NotifyInput:
     template: str  # visit_assigned, opinion_request, authorization_request, authorized, closed
     params: dict[str, str | int | bool | None] = field(default_factory=dict)
     outcome: Outcome | None = None
+
+
+@dataclass
+class RecordJudicialInput:
+    """The judicial workflow's timeline events (seq above JUDICIAL_SEQ_BASE) and state, with its
+    deadlines, for the practice page and the lawyer's work list."""
+
+    practice_id: str
+    events: list[TimelineEvent]
+    snapshot: JudicialSnapshot

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from domain.judicial import Residence
 from domain.strategy import Strategy
 
 TASK_QUEUE = "recupero-practices"
@@ -96,6 +97,8 @@ class PracticeInput:
     invoices: list[Invoice]
     strategy: Strategy
     channels: Channels = field(default_factory=Channels)
+    # the debtor's country, as the court terms need it (artt. 641, 644 c.p.c.)
+    residence: Residence = Residence.ITALY
 
 
 # --- commands (workflow updates) -------------------------------------------------------------
@@ -179,6 +182,20 @@ class LetterReturnedCmd:
 
 
 @dataclass
+class CostCmd:
+    """A collection or legal cost recorded on the practice (it is owed by the debtor)."""
+
+    amount_cents: int
+    incurred_on: date
+    kind: str = "legal"  # legal, collection
+
+
+@dataclass
+class StopJudicialCmd:
+    """The creditor stops the court steps; the practice stays open for payments."""
+
+
+@dataclass
 class CommandResult:
     accepted: bool = True
     message: str = ""
@@ -223,6 +240,10 @@ class PracticeSnapshot:
     field_agent_id: str | None = None
     lawyer_id: str | None = None
     channels: Channels = field(default_factory=Channels)
+    costs_cents: int = 0
+    claims_interest: bool = False
+    claim_filed_on: date | None = None
+    judicial_stage: str | None = None
 
 
 # --- the workflow's surface, by name (the API calls it without importing workflow code) ----
@@ -244,6 +265,8 @@ class UpdateName:
     WITHDRAWAL = "withdrawal"  # WithdrawalCmd
     CONTACTS = "contacts"  # ContactsCmd
     LETTER_RETURNED = "letter_returned"  # LetterReturnedCmd
+    COST = "cost"  # CostCmd
+    STOP_JUDICIAL = "stop_judicial"  # StopJudicialCmd
 
 
 class RejectionType:

@@ -83,6 +83,12 @@ class Strategy:
     # a promise counts as broken this long after its date when the promised amount has not arrived
     promise_grace: str = "P2D"
     letter_texts: dict[str, str] = field(default_factory=dict)
+    # Out of court the practice collects the principal and recorded costs unless the creditor
+    # claims late interest too; from the authorisation of legal action interest is always claimed.
+    claim_interest: bool = False
+    # how payments are allocated: "law" (art. 1194 c.c.: costs, interest, then principal) or
+    # "principal_first" when the creditor agrees to it
+    allocation: str = "law"
 
     def setting(self, step: Step) -> StepSetting:
         for s in self.steps:
@@ -177,6 +183,8 @@ def validate_strategy(strategy: Strategy) -> Strategy:
         raise StrategyError("call_attempts", "must be between 1 and 20")
     if not timedelta(0) < parse_duration(strategy.demand_term) <= timedelta(days=365):
         raise StrategyError("demand_term", "must be longer than zero and at most 365 days")
+    if strategy.allocation not in ("law", "principal_first"):
+        raise StrategyError("allocation", 'must be "law" or "principal_first"')
     for kind in strategy.letter_texts:
         if kind not in LETTER_KINDS:
             raise StrategyError(

@@ -1,0 +1,165 @@
+"""The court steps (DOMAIN.md steps 12 to 14) as the judicial workflow sees them: its input, the
+lawyer's commands, and what it reports. Like domain/practice.py: no personal data, defaults on
+every field added later."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+JUDICIAL_WORKFLOW_NAME = "JudicialWorkflow"
+# timeline events of the judicial workflow share the practice's timeline: their sequence numbers
+# live above this base so they never collide with the practice workflow's own
+JUDICIAL_SEQ_BASE = 1_000_000
+
+
+def judicial_workflow_id(practice_id: str) -> str:
+    return f"practice-{practice_id}-judicial"
+
+
+class Residence(StrEnum):
+    """Where the debtor lives: it sets the service and opposition terms (artt. 641, 644)."""
+
+    ITALY = "italy"
+    EU = "eu"
+    NON_EU = "non_eu"
+
+
+class Stage(StrEnum):
+    AWAITING_FILING = "awaiting_filing"  # the lawyer files the ricorso
+    AWAITING_DECREE = "awaiting_decree"  # the judge issues the decreto ingiuntivo
+    AWAITING_SERVICE = "awaiting_service"  # to be served within 60 (90) days or it lapses
+    OPPOSITION_TERM = "opposition_term"  # the debtor may oppose within the term
+    LAWSUIT = "lawsuit"  # opposed: ordinary proceedings the lawyer updates
+    DECREE_FINAL = "decree_final"  # enforceable: the precetto may be served
+    PRECETTO_TERM = "precetto_term"  # no enforcement before the term (art. 480)
+    AWAITING_PIGNORAMENTO = "awaiting_pignoramento"  # before the precetto lapses (art. 481)
+    PIGNORAMENTO = "pignoramento"  # seizure under way
+    DONE = "done"
+    STOPPED = "stopped"  # a payment, a settlement or the creditor stopped the court steps
+
+
+class DeadlineStatus(StrEnum):
+    OPEN = "open"
+    MET = "met"
+    LAPSED = "lapsed"
+    CANCELLED = "cancelled"
+
+
+class JudicialUpdate:
+    FILING = "judicial_filing"  # FilingCmd
+    DECREE = "judicial_decree"  # DecreeCmd
+    SERVICE = "judicial_service"  # ServiceCmd
+    OPPOSITION = "judicial_opposition"  # OppositionCmd
+    LAWSUIT = "judicial_lawsuit"  # LawsuitUpdateCmd
+    PRECETTO = "judicial_precetto"  # PrecettoCmd
+    PIGNORAMENTO = "judicial_pignoramento"  # PignoramentoCmd
+    PIGNORAMENTO_OUTCOME = "judicial_pignoramento_outcome"  # PignoramentoOutcomeCmd
+
+
+JUDICIAL_STATE_QUERY = "judicial_state"
+CLAIM_FILED_SIGNAL = "claim_filed"  # child -> practice: consumers' interest switches rate
+
+
+@dataclass
+class JudicialInput:
+    practice_id: str
+    parent_workflow_id: str
+    lawyer_id: str | None = None
+    residence: Residence = Residence.ITALY
+    # days before each deadline the lawyer is reminded
+    reminder_days: list[int] = field(default_factory=lambda: [10, 3, 1])
+
+
+@dataclass
+class FilingCmd:
+    filed_on: date
+
+
+@dataclass
+class DecreeCmd:
+    issued_on: date
+    # the term the judge set for opposition; None: the law's default for the debtor's residence
+    opposition_days: int | None = None
+    decree_number: str = ""
+
+
+@dataclass
+class ServiceCmd:
+    served_on: date
+
+
+@dataclass
+class OppositionCmd:
+    filed_on: date
+
+
+class LawsuitOutcome(StrEnum):
+    PENDING = "pending"
+    WON = "won"  # the decree is confirmed: enforcement may go on
+    LOST = "lost"
+
+
+@dataclass
+class LawsuitUpdateCmd:
+    outcome: LawsuitOutcome = LawsuitOutcome.PENDING
+    next_hearing: date | None = None
+
+
+@dataclass
+class PrecettoCmd:
+    served_on: date
+    term_days: int = 10  # art. 480: not less than ten days
+
+
+class SeizureKind(StrEnum):
+    MOVABLE = "movable"  # pignoramento mobiliare
+    REAL_ESTATE = "real_estate"  # immobiliare
+    THIRD_PARTY = "third_party"  # presso terzi: wages, accounts
+
+
+@dataclass
+class PignoramentoCmd:
+    started_on: date
+    kind: SeizureKind = SeizureKind.THIRD_PARTY
+
+
+class SeizureOutcome(StrEnum):
+    ASSIGNED = "assigned"  # the judge assigned an amount to the creditor
+    NEGATIVE = "negative"  # nothing found
+
+
+@dataclass
+class PignoramentoOutcomeCmd:
+    outcome: SeizureOutcome
+    amount_cents: int | None = None
+
+
+@dataclass
+class DeadlineView:
+    kind: str  # decree_service, opposition, precetto_term, precetto_lapse
+    last_day: date
+    ends_at: datetime
+    rule: str  # the law it comes from, e.g. "art. 641 c.p.c."
+    explanation: str
+    status: DeadlineStatus = DeadlineStatus.OPEN
+    start: date | None = None
+
+
+@dataclass
+class JudicialSnapshot:
+    version: int
+    stage: Stage
+    deadlines: list[DeadlineView] = field(default_factory=list)
+    filed_on: date | None = None
+    decree_issued_on: date | None = None
+    decree_served_on: date | None = None
+    opposition_filed_on: date | None = None
+    final_on: date | None = None
+    precetto_served_on: date | None = None
+    enforcement_from: date | None = None
+    pignoramento_started_on: date | None = None
+    outcome: str | None = None
+    assigned_cents: int | None = None
+    lawyer_id: str | None = None
