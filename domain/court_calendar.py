@@ -31,7 +31,10 @@ Legal choices (the rules and their sources are the `TermRule`s below; /work/shar
   start event falls inside the window starts running after it: the window's last day acts as the
   dies a quo and the next day (1 September; 16 September before 2015) is day 1 of the count
   (Cass. 6679/2005, 688/2006). For terms in months the suspended days inside the calendar
-  computation are added to it (Cass. 6748/2005). A term ending on a holiday just before the
+  computation are added to it (Cass. 6748/2005). Months being of unequal length, those two
+  methods can disagree at the window's edge: one month from 31 July 2026 ends on 1 October (31
+  August + 31 days), one month from 1 August on 30 September (31 August + 1 month); the product's
+  rules are all in days, where the count is monotonic. A term ending on a holiday just before the
   window (31 July a Sunday) would move into the suspension: its deadline is the first working day
   after the window (Cass. 2258/1985 a contrario); the explanation says so and names the last
   working day before it as the cautious date.
