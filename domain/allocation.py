@@ -34,7 +34,8 @@ class Bucket(StrEnum):
 
 
 class AllocationOrder(StrEnum):
-    COSTS_INTEREST_PRINCIPAL = "costs_interest_principal"  # art. 1194 c.c., the default
+    # the values are Strategy.allocation's: AllocationOrder(strategy.allocation)
+    COSTS_INTEREST_PRINCIPAL = "law"  # art. 1194 c.c., the default
     PRINCIPAL_FIRST = "principal_first"  # creditor's consent: principal, interest, then costs
 
 

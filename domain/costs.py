@@ -4,7 +4,8 @@
   231/2002; EU Court of Justice 20 October 2022, C-585/20: per invoice). It is due, without any
   demand, once the invoice is unpaid at the end of its due date; consumers never owe it. The
   statement adds it by itself: it is never recorded as a `Cost`.
-- Collection and legal costs the agency records (`Cost`), due from their date.
+- Collection and legal costs the agency records (`Cost`), due from their date. A recorded
+  `domain.practice.CostCmd` becomes `Cost(cmd.incurred_on, cmd.amount_cents, CostKind(cmd.kind))`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Cost:
     date: date
     amount_cents: int
     kind: CostKind
-    description: str
+    description: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", CostKind(self.kind))
