@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from activities import build_activities
 from config import Settings, connect_temporal, load_settings
 from db.session import Database
+from workflows.judicial import JudicialWorkflow
 from workflows.practice import PracticeWorkflow
 
 
@@ -21,7 +22,7 @@ def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[PracticeWorkflow],
+        workflows=[PracticeWorkflow, JudicialWorkflow],
         activities=build_activities(db, settings),
     )
 

@@ -44,6 +44,27 @@ TEMPLATES: dict[str, dict[str, type]] = {
     },
     "authorized": {},
     "closed": {"outcome": str, "paid_cents": int, "balance_cents": int},
+    # the court steps: a deadline coming up, and what happened (to the lawyer)
+    "judicial_deadline": {"deadline": str, "last_day": str, "rule": str},
+    "judicial_event": {"event": str, "last_day": str},
+}
+
+DEADLINE_WORDS = {
+    "decree_service": "notifica del decreto ingiuntivo (art. 644 c.p.c.)",
+    "opposition": "termine per l'opposizione al decreto ingiuntivo (art. 641 c.p.c.)",
+    "precetto_term": "termine del precetto: esecuzione possibile dal giorno successivo",
+    "precetto_lapse": "inizio dell'esecuzione prima che il precetto perda efficacia (art. 481)",
+}
+
+EVENT_WORDS = {
+    "decree_lapsed": "il decreto ingiuntivo non è stato notificato in tempo ed è divenuto "
+    "inefficace (art. 644 c.p.c.): occorre un nuovo ricorso",
+    "decree_final": "il termine per l'opposizione è scaduto senza opposizione: il decreto è "
+    "definitivo ed esecutivo",
+    "precetto_lapsed": "il precetto ha perso efficacia senza che l'esecuzione sia iniziata "
+    "(art. 481 c.p.c.): occorre un nuovo precetto",
+    "stopped": "le azioni giudiziali sono state interrotte (pagamento, accordo o decisione del "
+    "mandante): non procedere oltre",
 }
 
 OUTCOME_WORDS = {
@@ -161,6 +182,10 @@ class NotifyActivities(ActivityContext):
             "outcome": _outcome_words(
                 input.template, outcome if isinstance(outcome, str) else None
             ),
+            "deadline": DEADLINE_WORDS.get(str(params.get("deadline")), params.get("deadline")),
+            "last_day": params.get("last_day"),
+            "rule": params.get("rule"),
+            "event": EVENT_WORDS.get(str(params.get("event")), params.get("event")),
             "agency_name": self.settings.agency_name,
             "agency_email": self.settings.agency_email,
             "agency_phone": self.settings.agency_phone,

@@ -21,6 +21,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.activity_io import (
@@ -39,6 +40,12 @@ with workflow.unsafe.imports_passed_through():
         SentResult,
     )
     from domain.calendar import at_rome, end_of_rome_day, rome_date
+    from domain.judicial import (
+        CLAIM_FILED_SIGNAL,
+        JUDICIAL_WORKFLOW_NAME,
+        JudicialInput,
+        judicial_workflow_id,
+    )
     from domain.money import format_euros
     from domain.practice import (
         CHANNEL_NAMES,
@@ -49,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         CallOutcomeCmd,
         CommandResult,
         ContactsCmd,
+        CostCmd,
         DebtorKind,
         DisputeCmd,
         DisputeResolutionCmd,
@@ -63,6 +71,7 @@ with workflow.unsafe.imports_passed_through():
         PromiseView,
         RejectionType,
         Status,
+        StopJudicialCmd,
         TimelineEvent,
         TraceResultCmd,
         UpdateName,
@@ -161,6 +170,14 @@ class PracticeWorkflow:
         self.field_agent_id: str | None = None
         self.lawyer_id: str | None = None
 
+        # money beyond the invoices, and the court steps
+        self.costs: list[CostCmd] = []
+        self.claims_interest = inp.strategy.claim_interest
+        self.claim_filed_on: date | None = None
+        self.judicial: ChildWorkflowHandle[Any, str] | None = None
+        self.judicial_outcome: str | None = None
+        self.judicial_watch: asyncio.Task[None] | None = None
+
     # --- the escalation ----------------------------------------------------------------------
 
     @workflow.run
@@ -201,13 +218,17 @@ class PracticeWorkflow:
                         "resumed", f"Escalation resumed at the {STEP_LABELS[nxt]}", step=nxt
                     )
 
-        # Authorised practices wait in the judicial phase for the court steps (a later stage);
-        # payments, promises, disputes and withdrawal still apply.
+        # Authorised practices wait in the judicial phase while the court steps run as a child
+        # workflow; payments, promises, disputes and withdrawal still apply.
         while self.status != Status.CLOSED:
             self.current_step = None
             self.next_step = None
             self.next_action_at = None
-            self.waiting_for = "judicial steps by the lawyer"
+            self.waiting_for = (
+                "the court steps (see the judicial stage)"
+                if self.judicial_outcome is None
+                else "payment after the court steps"
+            )
             await self._flush()
             try:
                 await self._wait(None)
@@ -675,9 +696,15 @@ class PracticeWorkflow:
             self._close(Outcome.RETURNED, "Creditor declined legal action: practice returned")
         else:
             self.phase = Phase.JUDICIAL
+            # the decreto ingiuntivo claims interest and the compensation, whatever was waived
+            # out of court
+            self.claims_interest = True
             self._event(
                 "phase_changed", "Legal action authorised: judicial phase", phase=Phase.JUDICIAL
             )
+            # the court steps need a lawyer even when the strategy skipped the demand and opinion
+            await self._ensure_lawyer(key)
+            await self._start_judicial()
             if self.lawyer_id:
                 await self._notify(f"{key}:authorized", self.lawyer_id, "authorized")
 
@@ -1103,6 +1130,50 @@ class PracticeWorkflow:
     def _validate_contacts(self, cmd: ContactsCmd) -> None:
         self._require_open()
 
+    @workflow.signal(name=CLAIM_FILED_SIGNAL)
+    async def claim_filed(self, filed_on: date) -> None:
+        # from this day a consumer's interest runs at the late-payment rate (art. 1284 c. 4)
+        self.claim_filed_on = filed_on
+        await self._flush()
+
+    @workflow.update(name=UpdateName.COST)
+    async def record_cost(self, cmd: CostCmd) -> CommandResult:
+        self.costs.append(cmd)
+        self.balance += cmd.amount_cents
+        self._event(
+            "cost",
+            f"{cmd.kind.capitalize()} cost of {format_euros(cmd.amount_cents)} recorded "
+            f"({cmd.incurred_on.isoformat()}); balance {format_euros(self.balance)}",
+            amount_cents=cmd.amount_cents,
+            incurred_on=cmd.incurred_on.isoformat(),
+            cost_kind=cmd.kind,
+            balance_cents=self.balance,
+        )
+        await self._flush()
+        return self._result("cost recorded")
+
+    @record_cost.validator
+    def _validate_cost(self, cmd: CostCmd) -> None:
+        self._require_open()
+        if cmd.amount_cents <= 0:
+            raise _reject(RejectionType.INVALID, "amount must be positive", "amount")
+        if cmd.incurred_on > rome_date(workflow.now()):
+            raise _reject(RejectionType.INVALID, "the cost date is in the future", "incurred_on")
+        if cmd.kind not in ("legal", "collection"):
+            raise _reject(RejectionType.INVALID, 'kind is "legal" or "collection"', "kind")
+
+    @workflow.update(name=UpdateName.STOP_JUDICIAL)
+    async def stop_judicial(self, cmd: StopJudicialCmd) -> CommandResult:
+        self._event("judicial_stop_requested", "The creditor stopped the court steps")
+        await self._stop_judicial()
+        return self._result("court steps stopped")
+
+    @stop_judicial.validator
+    def _validate_stop_judicial(self, cmd: StopJudicialCmd) -> None:
+        self._require_open()
+        if self.judicial is None or self.judicial_outcome is not None:
+            raise _reject(RejectionType.CONFLICT, "no court steps are running")
+
     @workflow.update(name=UpdateName.LETTER_RETURNED)
     async def letter_returned(self, cmd: LetterReturnedCmd) -> CommandResult:
         self.letter_came_back = True
@@ -1134,7 +1205,38 @@ class PracticeWorkflow:
         self.waiting_for = None
         self._event("closed", summary, outcome=outcome)
 
+    async def _start_judicial(self) -> None:
+        self.judicial = await workflow.start_child_workflow(
+            JUDICIAL_WORKFLOW_NAME,
+            JudicialInput(
+                practice_id=self.inp.practice_id,
+                parent_workflow_id=workflow.info().workflow_id,
+                lawyer_id=self.lawyer_id,
+                residence=self.inp.residence,
+            ),
+            id=judicial_workflow_id(self.inp.practice_id),
+            result_type=str,
+            # a practice that ends takes its court steps with it (they are told and stop)
+            parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+        )
+        self.judicial_watch = asyncio.create_task(self._watch_judicial(self.judicial))
+
+    async def _watch_judicial(self, handle: ChildWorkflowHandle[Any, str]) -> None:
+        outcome = await handle
+        self.judicial_outcome = outcome
+        self._event(
+            "judicial_ended", f"Court steps ended: {outcome.replace('_', ' ')}", outcome=outcome
+        )
+        await self._flush()
+
+    async def _stop_judicial(self) -> None:
+        if self.judicial is not None and self.judicial_outcome is None:
+            self.judicial.cancel()
+            await workflow.wait_condition(lambda: self.judicial_outcome is not None)
+
     async def _finalize(self) -> None:
+        # the lawyer is told and the court steps stop before the practice says it is closed
+        await self._stop_judicial()
         await self._close_tasks(None, "cancelled", f"practice closed ({self.outcome})")
         await self._notify(
             f"{self.inp.practice_id}:closed",
@@ -1186,6 +1288,10 @@ class PracticeWorkflow:
             field_agent_id=self.field_agent_id,
             lawyer_id=self.lawyer_id,
             channels=replace(self.channels),
+            costs_cents=sum(c.amount_cents for c in self.costs),
+            claims_interest=self.claims_interest,
+            claim_filed_on=self.claim_filed_on,
+            judicial_stage=self.judicial_outcome,
         )
 
     async def _flush(self) -> None:

@@ -24,6 +24,7 @@ from domain.practice import (
 from domain.strategy import Step, StepSetting, Strategy, validate_strategy
 from tests.conftest import venv_binary
 from tests.workflows.fakes import FakeWorld
+from workflows.judicial import JudicialWorkflow
 from workflows.practice import PracticeWorkflow
 
 
@@ -132,7 +133,7 @@ def start(env: WorkflowEnvironment):
         async with Worker(
             env.client,
             task_queue=queue,
-            workflows=[PracticeWorkflow],
+            workflows=[PracticeWorkflow, JudicialWorkflow],
             activities=world.activities(),
         ):
             handle = await env.client.start_workflow(

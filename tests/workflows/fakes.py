@@ -22,9 +22,11 @@ from domain.activity_io import (
     OpenTaskInput,
     OpenTaskResult,
     RecordInput,
+    RecordJudicialInput,
     ReminderInput,
     SentResult,
 )
+from domain.judicial import JudicialSnapshot
 from domain.practice import Channels, PracticeSnapshot, TimelineEvent
 
 
@@ -35,6 +37,7 @@ class FakeWorld:
     lawyer: str | None = "lawyer-1"
     events: dict[int, TimelineEvent] = field(default_factory=dict)
     snapshot: PracticeSnapshot | None = None
+    judicial: JudicialSnapshot | None = None
     letters: list[LetterInput] = field(default_factory=list)
     reminders: list[ReminderInput] = field(default_factory=list)
     tasks: dict[str, OpenTaskInput] = field(default_factory=dict)
@@ -56,6 +59,9 @@ class FakeWorld:
     def kinds(self) -> list[str]:
         return [self.events[s].kind for s in sorted(self.events)]
 
+    def judicial_kinds(self) -> list[str]:
+        return [self.events[s].kind for s in sorted(self.events) if s > 1_000_000]
+
     def letter_kinds(self) -> list[str]:
         return [letter.kind for letter in self.letters]
 
@@ -75,6 +81,13 @@ class FakeWorld:
             self.events.setdefault(e.seq, e)
         if self.snapshot is None or inp.snapshot.version > self.snapshot.version:
             self.snapshot = inp.snapshot
+
+    @activity.defn(name=ActivityName.RECORD_JUDICIAL)
+    async def record_judicial(self, inp: RecordJudicialInput) -> None:
+        for e in inp.events:
+            self.events.setdefault(e.seq, e)
+        if self.judicial is None or inp.snapshot.version > self.judicial.version:
+            self.judicial = inp.snapshot
 
     @activity.defn(name=ActivityName.CHECK_CONTACTS)
     async def check_contacts(self, inp: CheckContactsInput) -> CheckContactsResult:
@@ -127,6 +140,7 @@ class FakeWorld:
     def activities(self) -> list[Any]:
         return [
             self.record,
+            self.record_judicial,
             self.check_contacts,
             self.send_reminder,
             self.send_letter,

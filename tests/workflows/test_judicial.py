@@ -1,0 +1,232 @@
+"""The court steps after the creditor's authorisation, on the time-skipping test server.
+
+Court dates the lawyer reports lie in the past (they happened); the deadlines that follow are
+computed on the court calendar and wait as durable timers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+
+from domain.judicial import (
+    DecreeCmd,
+    FilingCmd,
+    JudicialUpdate,
+    LawsuitOutcome,
+    LawsuitUpdateCmd,
+    OppositionCmd,
+    PignoramentoCmd,
+    PignoramentoOutcomeCmd,
+    PrecettoCmd,
+    SeizureOutcome,
+    ServiceCmd,
+    judicial_workflow_id,
+)
+from domain.practice import (
+    AuthorizationCmd,
+    CommandResult,
+    PaymentCmd,
+    RejectionType,
+    StopJudicialCmd,
+    UpdateName,
+)
+from tests.workflows.conftest import Practice, only_steps
+
+CLAIM = 125040
+
+
+async def authorised(p: Practice) -> WorkflowHandle:
+    await p.waiting_for("the creditor's authorisation")
+    await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
+    await p.until(lambda: p.world.judicial is not None, "the court steps")
+    return p.env.client.get_workflow_handle(judicial_workflow_id(p.inp.practice_id))
+
+
+async def court(handle: WorkflowHandle, update: str, cmd: object) -> CommandResult:
+    return await handle.execute_update(update, cmd, result_type=CommandResult)
+
+
+def deadline(p: Practice, kind: str):
+    assert p.world.judicial is not None
+    return next(d for d in p.world.judicial.deadlines if d.kind == kind)
+
+
+async def test_no_opposition_through_to_pignoramento(start) -> None:
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        today = await p.today()
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=today))
+        await p.until(lambda: p.world.snapshot.claim_filed_on == today, "the filing date")
+        assert p.world.snapshot.claims_interest is True
+        await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=today))
+        await p.until(lambda: p.world.judicial.stage == "awaiting_service", "the service term")
+        service = deadline(p, "decree_service")
+        assert service.rule == "art. 644 c.p.c." and service.last_day >= today + timedelta(60)
+        await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=today))
+        await p.until(lambda: p.world.judicial.stage == "opposition_term", "the opposition term")
+        opposition = deadline(p, "opposition")
+        assert opposition.rule == "art. 641 c.p.c."
+        assert (opposition.last_day - today).days >= 40
+
+        with pytest.raises(WorkflowUpdateFailedError) as err:  # not before the decree is final
+            await court(j, JudicialUpdate.PRECETTO, PrecettoCmd(served_on=today))
+        assert err.value.cause.type == RejectionType.CONFLICT  # type: ignore[union-attr]
+
+        await p.env.sleep(opposition.ends_at - await p.env.get_current_time())
+        await p.until(lambda: p.world.judicial.stage == "decree_final", "the final decree")
+        assert "decree_final" in p.world.judicial_kinds()
+        served = await p.today()
+        await court(j, JudicialUpdate.PRECETTO, PrecettoCmd(served_on=served))
+        await p.until(lambda: p.world.judicial.stage == "precetto_term", "the precetto's term")
+        with pytest.raises(WorkflowUpdateFailedError) as err:  # art. 482: not before the term
+            await court(j, JudicialUpdate.PIGNORAMENTO, PignoramentoCmd(started_on=served))
+        assert err.value.cause.details == ("started_on",)  # type: ignore[union-attr]
+        # ten clear days (art. 480), moved past a holiday: never enforceable before day 11
+        assert p.world.judicial.enforcement_from >= served + timedelta(days=11)
+
+        await p.env.sleep(timedelta(days=12))
+        await p.until(lambda: p.world.judicial.stage == "awaiting_pignoramento", "enforcement")
+        await court(j, JudicialUpdate.PIGNORAMENTO, PignoramentoCmd(started_on=await p.today()))
+        await court(
+            j,
+            JudicialUpdate.PIGNORAMENTO_OUTCOME,
+            PignoramentoOutcomeCmd(outcome=SeizureOutcome.ASSIGNED, amount_cents=80000),
+        )
+        await p.until(
+            lambda: p.world.snapshot.judicial_stage == "pignoramento_assigned",
+            "the court steps' end",
+        )
+        assert deadline(p, "precetto_lapse").status == "met"
+        # the practice stays open for what the debtor still owes
+        assert (await p.state()).status == "active"
+        await p.send(
+            UpdateName.PAYMENT,
+            PaymentCmd(amount_cents=CLAIM, paid_on=await p.today(), reference="ASSIGN-1"),
+        )
+        assert await p.handle.result() == "paid"
+
+
+async def test_opposition_turns_it_into_a_lawsuit(start) -> None:
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        today = await p.today()
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=today))
+        await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=today, opposition_days=30))
+        await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=today))
+        await p.until(lambda: p.world.judicial.stage == "opposition_term", "the opposition term")
+        assert "30 days" in deadline(p, "opposition").explanation
+        await p.env.sleep(timedelta(days=5))
+        await court(j, JudicialUpdate.OPPOSITION, OppositionCmd(filed_on=await p.today()))
+        await p.until(lambda: p.world.judicial.stage == "lawsuit", "the lawsuit")
+        assert deadline(p, "opposition").status == "met"
+        await court(
+            j,
+            JudicialUpdate.LAWSUIT,
+            LawsuitUpdateCmd(
+                outcome=LawsuitOutcome.PENDING, next_hearing=await p.today() + timedelta(days=90)
+            ),
+        )
+        await court(j, JudicialUpdate.LAWSUIT, LawsuitUpdateCmd(outcome=LawsuitOutcome.LOST))
+        await p.until(lambda: p.world.snapshot.judicial_stage == "opposition_upheld", "the end")
+        assert p.world.judicial.stage == "done"
+
+
+async def test_a_decree_never_served_lapses_with_warnings(start) -> None:
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        today = await p.today()
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=today))
+        await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=today))
+        await p.until(lambda: p.world.judicial.stage == "awaiting_service", "the service term")
+        service = deadline(p, "decree_service")
+        await p.env.sleep(service.ends_at - await p.env.get_current_time() + timedelta(hours=1))
+        await p.until(lambda: "decree_lapsed" in p.world.judicial_kinds(), "the lapse")
+        reminders = [n for n in p.world.notifications if n.template == "judicial_deadline"]
+        assert len(reminders) == 3  # 10, 3 and 1 days before
+        assert all(
+            n.to == "lawyer-1" and n.params["deadline"] == "decree_service" for n in reminders
+        )
+        assert any(n.params.get("event") == "decree_lapsed" for n in p.world.notifications)
+        await p.until(lambda: p.world.judicial.stage == "awaiting_filing", "a new ricorso")
+        assert deadline(p, "decree_service").status == "lapsed"
+        with pytest.raises(WorkflowUpdateFailedError):  # served after the lapse: refused
+            await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=await p.today()))
+
+
+async def test_a_precetto_without_enforcement_lapses(start) -> None:
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        long_ago = await p.today() - timedelta(days=200)
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=long_ago))
+        await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=long_ago))
+        await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=long_ago + timedelta(1)))
+        # the opposition term ran out months ago: final at once
+        await p.until(lambda: p.world.judicial.stage == "decree_final", "the final decree")
+        served = await p.today()
+        await court(j, JudicialUpdate.PRECETTO, PrecettoCmd(served_on=served))
+        await p.until(lambda: p.world.judicial.stage == "precetto_term", "the precetto's term")
+        lapse = deadline(p, "precetto_lapse")
+        assert lapse.rule == "art. 481 c.p.c."
+        await p.env.sleep(lapse.ends_at - await p.env.get_current_time() + timedelta(hours=1))
+        await p.until(lambda: "precetto_lapsed" in p.world.judicial_kinds(), "the lapse")
+        await p.until(lambda: p.world.judicial.stage == "decree_final", "a new precetto")
+        assert deadline(p, "precetto_lapse").status == "lapsed"
+
+
+async def test_a_payment_during_the_court_steps_stops_them_and_tells_the_lawyer(start) -> None:
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=await p.today()))
+        await p.send(
+            UpdateName.PAYMENT,
+            PaymentCmd(amount_cents=CLAIM, paid_on=await p.today(), reference="BON-1"),
+        )
+        assert await p.handle.result() == "paid"
+        assert await j.result() == "stopped"
+        assert p.world.judicial.stage == "stopped"
+        assert any(
+            n.params.get("event") == "stopped" and n.to == "lawyer-1" for n in p.world.notifications
+        )
+
+
+async def test_the_creditor_can_stop_the_court_steps(start) -> None:
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        await p.send(UpdateName.STOP_JUDICIAL, StopJudicialCmd())
+        assert await j.result() == "stopped"
+        assert (await p.state()).status == "active"  # still open for payments
+        with pytest.raises(WorkflowUpdateFailedError):
+            await p.send(UpdateName.STOP_JUDICIAL, StopJudicialCmd())
+
+
+async def test_a_decree_served_on_20_july_runs_its_opposition_term_across_august(start) -> None:
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=date(2026, 6, 1)))
+        await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=date(2026, 7, 1)))
+        await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=date(2026, 7, 20)))
+        await p.until(lambda: p.world.judicial.stage == "decree_final", "the final decree")
+        opposition = deadline(p, "opposition")
+        # 40 days from 20 July: 11 days in July, August suspended, 29 in September → 29 Sept
+        assert opposition.last_day == date(2026, 9, 29)
+        assert "August" in opposition.explanation
+        assert p.world.judicial.final_on == date(2026, 9, 30)
+
+
+async def test_bad_court_dates_are_refused(start) -> None:
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        today = await p.today()
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=today + timedelta(days=1)))
+        assert err.value.cause.details == ("filed_on",)  # type: ignore[union-attr]
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=today))
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=today - timedelta(1)))
+        assert err.value.cause.details == ("issued_on",)  # type: ignore[union-attr]
+        await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=today))
+        with pytest.raises(WorkflowUpdateFailedError) as err:  # a service before the decree
+            await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=today - timedelta(1)))
+        assert err.value.cause.details == ("served_on",)  # type: ignore[union-attr]

@@ -1,0 +1,565 @@
+"""The court steps of an authorised practice (DOMAIN.md steps 12 to 14), a child of the practice.
+
+The lawyer reports what happened in court (filing, the decree, its service, an opposition, the
+precetto, the pignoramento) and this workflow holds every legal deadline that follows as a durable
+timer on the court calendar, reminding the lawyer before each one, so that nothing lapses unseen.
+A lapse it cannot prevent (a decree never served, a precetto never followed by enforcement) is
+recorded and the lawyer is told, and the step can be done again.
+
+The practice cancels it when the debt is paid or settled, or the creditor stops the court steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, time, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.activity_io import ActivityName, NotifyInput, RecordJudicialInput
+    from domain.calendar import at_rome, rome_date
+    from domain.court_calendar import (
+        DECREE_SERVICE,
+        DECREE_SERVICE_ABROAD,
+        OPPOSITION,
+        OPPOSITION_EU,
+        OPPOSITION_NON_EU,
+        PRECETTO_LAPSE,
+        PRECETTO_TERM,
+        Deadline,
+        TermRule,
+        compute_deadline,
+        reminder_dates,
+    )
+    from domain.judicial import (
+        CLAIM_FILED_SIGNAL,
+        JUDICIAL_SEQ_BASE,
+        JUDICIAL_STATE_QUERY,
+        JUDICIAL_WORKFLOW_NAME,
+        DeadlineStatus,
+        DeadlineView,
+        DecreeCmd,
+        FilingCmd,
+        JudicialInput,
+        JudicialSnapshot,
+        JudicialUpdate,
+        LawsuitOutcome,
+        LawsuitUpdateCmd,
+        OppositionCmd,
+        PignoramentoCmd,
+        PignoramentoOutcomeCmd,
+        PrecettoCmd,
+        Residence,
+        SeizureOutcome,
+        ServiceCmd,
+        Stage,
+    )
+    from domain.money import format_euros
+    from domain.practice import CommandResult, RejectionType, TimelineEvent
+
+DB_TIMEOUT = timedelta(seconds=30)
+SEND_TIMEOUT = timedelta(minutes=2)
+RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
+REMINDER_CLOCK = time(9, 0)
+
+SERVICE_RULES = {
+    Residence.ITALY: DECREE_SERVICE,
+    Residence.EU: DECREE_SERVICE_ABROAD,
+    Residence.NON_EU: DECREE_SERVICE_ABROAD,
+}
+OPPOSITION_RULES = {
+    Residence.ITALY: OPPOSITION,
+    Residence.EU: OPPOSITION_EU,
+    Residence.NON_EU: OPPOSITION_NON_EU,
+}
+
+
+def _invalid(message: str, field: str) -> ApplicationError:
+    return ApplicationError(message, field, type=RejectionType.INVALID, non_retryable=True)
+
+
+def _conflict(message: str) -> ApplicationError:
+    return ApplicationError(message, type=RejectionType.CONFLICT, non_retryable=True)
+
+
+@workflow.defn(name=JUDICIAL_WORKFLOW_NAME)
+class JudicialWorkflow:
+    @workflow.init
+    def __init__(self, inp: JudicialInput) -> None:
+        self.inp = inp
+        self.stage = Stage.AWAITING_FILING
+        self.seq = JUDICIAL_SEQ_BASE
+        self.version = 0
+        self.pending_events: list[TimelineEvent] = []
+        self.flush_lock = asyncio.Lock()
+        self.deadlines: dict[str, DeadlineView] = {}
+        self.filed_on: date | None = None
+        self.decree: DecreeCmd | None = None
+        self.service_deadline: Deadline | None = None
+        self.served_on: date | None = None
+        self.opposition_filed_on: date | None = None
+        self.lawsuit: LawsuitUpdateCmd | None = None
+        self.final_on: date | None = None
+        self.precetto: PrecettoCmd | None = None
+        self.enforcement_from: date | None = None
+        self.precetto_lapse: Deadline | None = None
+        self.pignoramento: PignoramentoCmd | None = None
+        self.seizure: PignoramentoOutcomeCmd | None = None
+        self.outcome: str | None = None
+
+    @workflow.run
+    async def run(self, inp: JudicialInput) -> str:
+        self._event("judicial_started", "Court steps opened: the lawyer files the ricorso")
+        try:
+            await self._proceed()
+        except asyncio.CancelledError:
+            # paid, settled or stopped by the creditor: nothing further in court
+            self.stage = Stage.STOPPED
+            self.outcome = "stopped"
+            for kind, view in self.deadlines.items():
+                if view.status == DeadlineStatus.OPEN:
+                    self.deadlines[kind] = replace(view, status=DeadlineStatus.CANCELLED)
+            self._event("judicial_stopped", "Court steps stopped")
+            await self._tell_lawyer("stopped", "judicial_event", event="stopped")
+            await self._flush()
+        return self.outcome or "done"
+
+    async def _proceed(self) -> None:
+        while True:  # a decree that lapses unserved needs a new ricorso
+            self.stage = Stage.AWAITING_FILING
+            await self._flush()
+            await workflow.wait_condition(lambda: self.filed_on is not None)
+            assert self.filed_on is not None
+            await workflow.get_external_workflow_handle(self.inp.parent_workflow_id).signal(
+                CLAIM_FILED_SIGNAL, self.filed_on
+            )
+            self.stage = Stage.AWAITING_DECREE
+            await self._flush()
+            await workflow.wait_condition(lambda: self.decree is not None)
+            assert self.decree is not None
+            self.service_deadline = self._deadline(
+                "decree_service", SERVICE_RULES[self.inp.residence], self.decree.issued_on
+            )
+            self.stage = Stage.AWAITING_SERVICE
+            served = await self._until("decree_service", lambda: self.served_on is not None)
+            if served:
+                break
+            self._lapsed("decree_service")
+            self._event(
+                "decree_lapsed",
+                "Decree not served in time: it lapsed (art. 644 c.p.c.); a new ricorso is needed",
+            )
+            await self._tell_lawyer(
+                f"decree-lapsed-{self.decree.issued_on.isoformat()}",
+                "judicial_event",
+                event="decree_lapsed",
+                last_day=self.deadlines["decree_service"].last_day.isoformat(),
+            )
+            self.filed_on = None
+            self.decree = None
+
+        assert self.decree is not None and self.served_on is not None
+        term = self._deadline(
+            "opposition",
+            OPPOSITION_RULES[self.inp.residence],
+            self.served_on,
+            self.decree.opposition_days,
+        )
+        self.stage = Stage.OPPOSITION_TERM
+        opposed = await self._until(
+            "opposition", lambda: self.opposition_filed_on is not None, remind=False
+        )
+        if opposed:
+            self.stage = Stage.LAWSUIT
+            await self._flush()
+            await workflow.wait_condition(
+                lambda: self.lawsuit is not None and self.lawsuit.outcome != LawsuitOutcome.PENDING
+            )
+            assert self.lawsuit is not None
+            if self.lawsuit.outcome == LawsuitOutcome.LOST:
+                self.stage = Stage.DONE
+                self.outcome = "opposition_upheld"
+                self._event("lawsuit_lost", "Opposition upheld: the decree is revoked")
+                await self._flush()
+                return
+            self.final_on = rome_date(workflow.now())
+            self._event("decree_final", "Opposition rejected: the decree is confirmed")
+        else:
+            self.final_on = term.last_day + timedelta(days=1)
+            self._set_status("opposition", DeadlineStatus.MET)
+            self._event(
+                "decree_final",
+                f"No opposition by {term.last_day.isoformat()}: the decree is final",
+            )
+            await self._tell_lawyer(
+                "decree-final",
+                "judicial_event",
+                event="decree_final",
+                last_day=term.last_day.isoformat(),
+            )
+
+        while True:  # a precetto that lapses needs a new one
+            self.stage = Stage.DECREE_FINAL
+            self.precetto = None
+            await self._flush()
+            await workflow.wait_condition(lambda: self.precetto is not None)
+            assert self.precetto is not None
+            served = self.precetto.served_on
+            dilatory = self._deadline(
+                "precetto_term", PRECETTO_TERM, served, self.precetto.term_days
+            )
+            self.enforcement_from = dilatory.may_act_from
+            self.precetto_lapse = self._deadline("precetto_lapse", PRECETTO_LAPSE, served)
+            self.stage = Stage.PRECETTO_TERM
+            await self._until("precetto_term", lambda: False, remind=False)
+            self._set_status("precetto_term", DeadlineStatus.MET)
+            self.stage = Stage.AWAITING_PIGNORAMENTO
+            started = await self._until("precetto_lapse", lambda: self.pignoramento is not None)
+            if started:
+                break
+            self._lapsed("precetto_lapse")
+            self._event(
+                "precetto_lapsed",
+                "No enforcement within 90 days: the precetto lapsed (art. 481 c.p.c.)",
+            )
+            await self._tell_lawyer(
+                f"precetto-lapsed-{served.isoformat()}",
+                "judicial_event",
+                event="precetto_lapsed",
+                last_day=self.deadlines["precetto_lapse"].last_day.isoformat(),
+            )
+
+        self.stage = Stage.PIGNORAMENTO
+        await self._flush()
+        await workflow.wait_condition(lambda: self.seizure is not None)
+        assert self.seizure is not None
+        self.stage = Stage.DONE
+        self.outcome = f"pignoramento_{self.seizure.outcome.value}"
+        await self._flush()
+
+    # --- deadlines ---------------------------------------------------------------------------
+
+    def _deadline(
+        self, kind: str, rule: TermRule, start: date, days: int | None = None
+    ) -> Deadline:
+        deadline = compute_deadline(rule, start, days)
+        self.deadlines[kind] = DeadlineView(
+            kind=kind,
+            last_day=deadline.last_day,
+            ends_at=deadline.ends_at,
+            rule=rule.source,
+            explanation=deadline.explanation,
+            status=DeadlineStatus.OPEN,
+            start=start,
+        )
+        self._event(
+            "deadline",
+            f"Deadline: {rule.name}, last day {deadline.last_day.isoformat()} ({rule.source})",
+            deadline=kind,
+            last_day=deadline.last_day.isoformat(),
+        )
+        return deadline
+
+    def _set_status(self, kind: str, status: DeadlineStatus) -> None:
+        self.deadlines[kind] = replace(self.deadlines[kind], status=status)
+
+    def _lapsed(self, kind: str) -> None:
+        self._set_status(kind, DeadlineStatus.LAPSED)
+
+    async def _until(self, kind: str, done: Callable[[], bool], remind: bool = True) -> bool:
+        """Waits for `done()` until the deadline of `kind` runs out, reminding the lawyer on the
+        reminder days at 09:00; True when `done()` came first."""
+        view = self.deadlines[kind]
+        await self._flush()
+        days = (
+            reminder_dates(view.last_day, self.inp.reminder_days, saturday_counts=False)
+            if remind
+            else []
+        )
+        for day in days:
+            at = at_rome(day, REMINDER_CLOCK)
+            if at <= workflow.now():
+                continue
+            if await self._wait(done, at - workflow.now()):
+                break
+            await self._tell_lawyer(
+                f"{kind}-{view.start}-{day.isoformat()}",
+                "judicial_deadline",
+                deadline=kind,
+                last_day=view.last_day.isoformat(),
+                rule=view.rule,
+            )
+            self._event("deadline_reminder", f"Lawyer reminded: {kind} ends {view.last_day}")
+        if done():
+            self._set_status(kind, DeadlineStatus.MET)
+            return True
+        remaining = view.ends_at - workflow.now()
+        if remaining > timedelta(0) and await self._wait(done, remaining):
+            self._set_status(kind, DeadlineStatus.MET)
+            return True
+        return done()
+
+    async def _wait(self, done: Callable[[], bool], timeout: timedelta) -> bool:
+        try:
+            await workflow.wait_condition(done, timeout=timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    # --- the lawyer's commands ---------------------------------------------------------------
+
+    def _today(self) -> date:
+        return rome_date(workflow.now())
+
+    def _not_future(self, day: date, field: str) -> None:
+        if day > self._today():
+            raise _invalid(f"{field} {day.isoformat()} is in the future", field)
+
+    def _expect(self, *stages: Stage) -> None:
+        if self.stage not in stages:
+            raise _conflict(f"not expected now: the court steps are at '{self.stage.value}'")
+
+    def _ok(self, message: str) -> CommandResult:
+        return CommandResult(accepted=True, message=message, status=self.stage.value)
+
+    @workflow.update(name=JudicialUpdate.FILING)
+    async def filing(self, cmd: FilingCmd) -> CommandResult:
+        self.filed_on = cmd.filed_on
+        self._event(
+            "ricorso_filed",
+            f"Ricorso per decreto ingiuntivo filed on {cmd.filed_on}",
+            filed_on=cmd.filed_on.isoformat(),
+        )
+        await self._flush()
+        return self._ok("filing recorded")
+
+    @filing.validator
+    def _check_filing(self, cmd: FilingCmd) -> None:
+        self._expect(Stage.AWAITING_FILING)
+        self._not_future(cmd.filed_on, "filed_on")
+
+    @workflow.update(name=JudicialUpdate.DECREE)
+    async def decree_issued(self, cmd: DecreeCmd) -> CommandResult:
+        self.decree = cmd
+        self._event(
+            "decree_issued",
+            f"Decreto ingiuntivo issued on {cmd.issued_on}",
+            issued_on=cmd.issued_on.isoformat(),
+        )
+        await self._flush()
+        return self._ok("decree recorded")
+
+    @decree_issued.validator
+    def _check_decree(self, cmd: DecreeCmd) -> None:
+        self._expect(Stage.AWAITING_DECREE)
+        self._not_future(cmd.issued_on, "issued_on")
+        assert self.filed_on is not None
+        if cmd.issued_on < self.filed_on:
+            raise _invalid("the decree cannot be issued before the filing", "issued_on")
+        if cmd.opposition_days is not None:
+            rule = OPPOSITION_RULES[self.inp.residence]
+            low, high = rule.min_days or 1, rule.max_days or 365
+            if not low <= cmd.opposition_days <= high:
+                raise _invalid(
+                    f"the judge may set {low} to {high} days ({rule.source})", "opposition_days"
+                )
+
+    @workflow.update(name=JudicialUpdate.SERVICE)
+    async def decree_served(self, cmd: ServiceCmd) -> CommandResult:
+        self.served_on = cmd.served_on
+        self._event(
+            "decree_served",
+            f"Decree served on {cmd.served_on}",
+            served_on=cmd.served_on.isoformat(),
+        )
+        await self._flush()
+        return self._ok("service recorded")
+
+    @decree_served.validator
+    def _check_service(self, cmd: ServiceCmd) -> None:
+        self._expect(Stage.AWAITING_SERVICE)
+        self._not_future(cmd.served_on, "served_on")
+        assert self.decree is not None and self.service_deadline is not None
+        if cmd.served_on < self.decree.issued_on:
+            raise _invalid("a service before the decree was issued", "served_on")
+        if cmd.served_on > self.service_deadline.last_day:
+            raise _invalid(
+                f"the decree lapsed on {self.service_deadline.last_day} (art. 644 c.p.c.)",
+                "served_on",
+            )
+
+    @workflow.update(name=JudicialUpdate.OPPOSITION)
+    async def opposition(self, cmd: OppositionCmd) -> CommandResult:
+        self.opposition_filed_on = cmd.filed_on
+        self._event(
+            "opposition",
+            f"Opposition filed on {cmd.filed_on}: the case becomes a lawsuit",
+            filed_on=cmd.filed_on.isoformat(),
+        )
+        await self._flush()
+        return self._ok("opposition recorded")
+
+    @opposition.validator
+    def _check_opposition(self, cmd: OppositionCmd) -> None:
+        self._expect(Stage.OPPOSITION_TERM)
+        self._not_future(cmd.filed_on, "filed_on")
+        assert self.served_on is not None
+        if cmd.filed_on < self.served_on:
+            raise _invalid("an opposition before the decree was served", "filed_on")
+
+    @workflow.update(name=JudicialUpdate.LAWSUIT)
+    async def lawsuit_update(self, cmd: LawsuitUpdateCmd) -> CommandResult:
+        self.lawsuit = cmd
+        hearing = f"; next hearing {cmd.next_hearing}" if cmd.next_hearing else ""
+        self._event("lawsuit", f"Lawsuit: {cmd.outcome.value}{hearing}", outcome=cmd.outcome)
+        await self._flush()
+        return self._ok("lawsuit updated")
+
+    @lawsuit_update.validator
+    def _check_lawsuit(self, cmd: LawsuitUpdateCmd) -> None:
+        self._expect(Stage.LAWSUIT)
+
+    @workflow.update(name=JudicialUpdate.PRECETTO)
+    async def precetto_served(self, cmd: PrecettoCmd) -> CommandResult:
+        self.precetto = cmd
+        self._event(
+            "precetto_served",
+            f"Atto di precetto served on {cmd.served_on}",
+            served_on=cmd.served_on.isoformat(),
+        )
+        await self._flush()
+        return self._ok("precetto recorded")
+
+    @precetto_served.validator
+    def _check_precetto(self, cmd: PrecettoCmd) -> None:
+        if self.stage in (
+            Stage.AWAITING_FILING,
+            Stage.AWAITING_DECREE,
+            Stage.AWAITING_SERVICE,
+            Stage.OPPOSITION_TERM,
+            Stage.LAWSUIT,
+        ):
+            raise _conflict("a precetto needs a final (enforceable) decree")
+        self._expect(Stage.DECREE_FINAL)
+        self._not_future(cmd.served_on, "served_on")
+        assert self.final_on is not None
+        if cmd.served_on < self.final_on:
+            raise _invalid(f"the decree is final from {self.final_on}", "served_on")
+        if cmd.term_days < 10:
+            raise _invalid("the precetto's term is not less than 10 days (art. 480)", "term_days")
+
+    @workflow.update(name=JudicialUpdate.PIGNORAMENTO)
+    async def pignoramento_started(self, cmd: PignoramentoCmd) -> CommandResult:
+        self.pignoramento = cmd
+        self._event(
+            "pignoramento",
+            f"Pignoramento ({cmd.kind.value}) started on {cmd.started_on}",
+            started_on=cmd.started_on.isoformat(),
+            seizure=cmd.kind,
+        )
+        await self._flush()
+        return self._ok("pignoramento recorded")
+
+    @pignoramento_started.validator
+    def _check_pignoramento(self, cmd: PignoramentoCmd) -> None:
+        if self.stage == Stage.PRECETTO_TERM:
+            raise _invalid(
+                f"no enforcement before {self.enforcement_from} (art. 482 c.p.c.)", "started_on"
+            )
+        self._expect(Stage.AWAITING_PIGNORAMENTO)
+        self._not_future(cmd.started_on, "started_on")
+        assert self.enforcement_from is not None and self.precetto_lapse is not None
+        if cmd.started_on < self.enforcement_from:
+            raise _invalid(f"no enforcement before {self.enforcement_from}", "started_on")
+        if cmd.started_on > self.precetto_lapse.last_day:
+            raise _invalid(f"the precetto lapsed on {self.precetto_lapse.last_day}", "started_on")
+
+    @workflow.update(name=JudicialUpdate.PIGNORAMENTO_OUTCOME)
+    async def pignoramento_outcome(self, cmd: PignoramentoOutcomeCmd) -> CommandResult:
+        self.seizure = cmd
+        amount = f": {format_euros(cmd.amount_cents)} assigned" if cmd.amount_cents else ""
+        self._event(
+            "pignoramento_outcome",
+            f"Pignoramento {cmd.outcome.value}{amount}",
+            outcome=cmd.outcome,
+            amount_cents=cmd.amount_cents,
+        )
+        await self._flush()
+        return self._ok("outcome recorded")
+
+    @pignoramento_outcome.validator
+    def _check_outcome(self, cmd: PignoramentoOutcomeCmd) -> None:
+        self._expect(Stage.PIGNORAMENTO)
+        if cmd.outcome == SeizureOutcome.ASSIGNED and not cmd.amount_cents:
+            raise _invalid("an assignment needs the amount assigned", "amount")
+
+    @workflow.query(name=JUDICIAL_STATE_QUERY)
+    def state(self) -> JudicialSnapshot:
+        return self._snapshot()
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def _event(self, kind: str, summary: str, **data: Any) -> None:
+        self.seq += 1
+        self.pending_events.append(
+            TimelineEvent(
+                seq=self.seq,
+                at=workflow.now(),
+                kind=kind,
+                summary=summary,
+                data={k: (v.value if hasattr(v, "value") else v) for k, v in data.items()},
+            )
+        )
+
+    def _snapshot(self) -> JudicialSnapshot:
+        return JudicialSnapshot(
+            version=self.version,
+            stage=self.stage,
+            deadlines=list(self.deadlines.values()),
+            filed_on=self.filed_on,
+            decree_issued_on=self.decree.issued_on if self.decree else None,
+            decree_served_on=self.served_on,
+            opposition_filed_on=self.opposition_filed_on,
+            final_on=self.final_on,
+            precetto_served_on=self.precetto.served_on if self.precetto else None,
+            enforcement_from=self.enforcement_from,
+            pignoramento_started_on=self.pignoramento.started_on if self.pignoramento else None,
+            outcome=self.outcome,
+            assigned_cents=self.seizure.amount_cents if self.seizure else None,
+            lawyer_id=self.inp.lawyer_id,
+        )
+
+    async def _flush(self) -> None:
+        async with self.flush_lock:
+            events, self.pending_events = self.pending_events, []
+            self.version += 1
+            await workflow.execute_activity(
+                ActivityName.RECORD_JUDICIAL,
+                RecordJudicialInput(
+                    practice_id=self.inp.practice_id, events=events, snapshot=self._snapshot()
+                ),
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=RETRY,
+            )
+
+    async def _tell_lawyer(self, key: str, template: str, **params: str | int | None) -> None:
+        if self.inp.lawyer_id is None:
+            return
+        await workflow.execute_activity(
+            ActivityName.NOTIFY,
+            NotifyInput(
+                practice_id=self.inp.practice_id,
+                idempotency_key=f"{self.inp.practice_id}:judicial:{key}",
+                to=self.inp.lawyer_id,
+                template=template,
+                params=dict(params),
+            ),
+            start_to_close_timeout=SEND_TIMEOUT,
+            retry_policy=RETRY,
+        )
