@@ -55,11 +55,13 @@ with workflow.unsafe.imports_passed_through():
         CallOutcome,
         CallOutcomeCmd,
         CommandResult,
+        ContactInvalidCmd,
         ContactsCmd,
         CostCmd,
         DebtorKind,
         DisputeCmd,
         DisputeResolutionCmd,
+        InvalidReason,
         LegalOpinionCmd,
         LetterReturnedCmd,
         Outcome,
@@ -1173,6 +1175,33 @@ class PracticeWorkflow:
         self._require_open()
         if self.judicial is None or self.judicial_outcome is not None:
             raise _reject(RejectionType.CONFLICT, "no court steps are running")
+
+    @workflow.update(name=UpdateName.CONTACT_INVALID)
+    async def contact_invalid(self, cmd: ContactInvalidCmd) -> CommandResult:
+        # a bounced e-mail or a failed SMS: that channel is dropped, and the escalation falls
+        # back on the others (and to skip tracing when none is left)
+        setattr(self.channels, cmd.channel, False)
+        if cmd.channel == "phone" and self.awaiting == "call" and self.call_outcome is None:
+            # the queued call cannot succeed: count it as a wrong number now
+            self.call_outcome = CallOutcomeCmd(outcome=CallOutcome.WRONG_NUMBER)
+        self._event(
+            "contact_invalid",
+            f"{cmd.channel.upper() if cmd.channel == 'pec' else cmd.channel.capitalize()} "
+            f"reported unusable ({cmd.reason.replace('_', ' ')})",
+            channel=cmd.channel,
+            reason=cmd.reason,
+            **self._channel_data(),
+        )
+        await self._flush()
+        return self._result("contact marked unusable")
+
+    @contact_invalid.validator
+    def _validate_contact_invalid(self, cmd: ContactInvalidCmd) -> None:
+        self._require_open()
+        if cmd.channel not in ("email", "phone", "pec"):
+            raise _reject(RejectionType.INVALID, "channel is email, phone or pec", "channel")
+        if cmd.reason not in {r.value for r in InvalidReason}:
+            raise _reject(RejectionType.INVALID, "unknown reason", "reason")
 
     @workflow.update(name=UpdateName.LETTER_RETURNED)
     async def letter_returned(self, cmd: LetterReturnedCmd) -> CommandResult:

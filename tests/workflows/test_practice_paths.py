@@ -18,6 +18,7 @@ from domain.practice import (
     CallOutcomeCmd,
     Channels,
     CommandResult,
+    ContactInvalidCmd,
     DisputeCmd,
     DisputeResolutionCmd,
     Invoice,
@@ -516,3 +517,29 @@ async def test_a_rejected_dispute_cannot_reduce_the_claim(start) -> None:
                 DisputeResolutionCmd(dispute_id="d1", upheld=False, reduce_by_cents=100),
             )
         assert err.value.cause.details == ("reduce_by",)  # type: ignore[union-attr]
+
+
+async def test_a_bounced_email_drops_the_copy_and_a_failed_number_ends_the_call(start, env) -> None:
+    strategy = only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE, Step.SECOND_LETTER)
+    async with start(strategy=strategy) as p:
+        await p.next_step_is(Step.PHONE_PHASE)
+        assert p.world.letters[0].email_copy is True
+        await p.send(
+            UpdateName.CONTACT_INVALID, ContactInvalidCmd(channel="email", reason="hard_bounce")
+        )
+        await p.first_call()
+        await p.send(
+            UpdateName.CONTACT_INVALID, ContactInvalidCmd(channel="phone", reason="sms_failed")
+        )
+        await p.until(lambda: p.world.snapshot.next_step == "second_letter", "the phone phase end")
+        assert not p.world.open_of("call")
+        await env.sleep(timedelta(days=8))
+        await p.until(lambda: len(p.world.letters) == 2, "the second letter")
+        assert p.world.letters[1].email_copy is False
+        assert p.world.snapshot.channels.email is False
+        assert p.world.snapshot.channels.phone is False
+        with pytest.raises(WorkflowUpdateFailedError):
+            await p.send(
+                UpdateName.CONTACT_INVALID,
+                ContactInvalidCmd(channel="email", reason="mailbox full"),
+            )
