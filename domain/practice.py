@@ -265,6 +265,7 @@ class UpdateName:
     WITHDRAWAL = "withdrawal"  # WithdrawalCmd
     CONTACTS = "contacts"  # ContactsCmd
     LETTER_RETURNED = "letter_returned"  # LetterReturnedCmd
+    CONTACT_INVALID = "contact_invalid"  # ContactInvalidCmd (sent by the provider webhooks)
     COST = "cost"  # CostCmd
     STOP_JUDICIAL = "stop_judicial"  # StopJudicialCmd
 
@@ -275,3 +276,28 @@ class RejectionType:
     CLOSED = "PracticeClosed"  # 409: the practice is closed
     CONFLICT = "NotExpected"  # 409: nothing is waiting for this (no call queued, no dispute open)
     INVALID = "InvalidCommand"  # 422: the command itself is wrong (amount above the balance...)
+
+
+# --- what the providers report about a contact -----------------------------------------------
+
+
+class InvalidReason(StrEnum):
+    """Why a provider's report makes a contact unusable: the only words ContactInvalidCmd's
+    reason carries (never the address or number, nor the provider's free text)."""
+
+    HARD_BOUNCE = "hard_bounce"  # e-mail: the receiving server refused the address for good
+    SUPPRESSED = "suppressed"  # e-mail: dropped, the provider holds the address as bouncing
+    SMS_FAILED = "sms_failed"  # SMS: the provider could not send it (not a valid mobile...)
+    SMS_UNDELIVERED = "sms_undelivered"  # SMS: the carrier could not deliver it
+    PEC_NOT_DELIVERED = "pec_not_delivered"  # PEC: avviso di mancata consegna
+
+
+@dataclass
+class ContactInvalidCmd:
+    """A provider reported that a contact of the practice does not work: `channel` is "email",
+    "phone" or "pec" (as in CHANNEL_NAMES), `reason` one of InvalidReason's values. The API has
+    already marked the channel in the read model (practices.invalid_channels) when it sends this;
+    the workflow stops using the channel until new contacts arrive (ContactsCmd)."""
+
+    channel: str
+    reason: str
