@@ -22,6 +22,7 @@ from activities.channels import (
     email_channel_for,
     sms_channel_for,
 )
+from activities.contact_limits import ContactLimitActivities
 from activities.contacts import ContactActivities
 from activities.letters import LetterActivities
 from activities.notify import NotifyActivities
@@ -52,6 +53,7 @@ class PracticeActivities(
     LetterActivities,
     WorklistActivities,
     NotifyActivities,
+    ContactLimitActivities,
 ):
     """PracticeActivities(db, settings, email=None, sms=None): channels left out are chosen from
     the settings (SendGrid / Twilio with credentials, the outbox without)."""
@@ -68,6 +70,8 @@ class PracticeActivities(
             self.assign_field_agent,
             self.assign_lawyer,
             self.notify,
+            self.reserve_conversation,
+            self.release_conversation,
         ]
 
 

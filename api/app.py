@@ -15,7 +15,15 @@ from temporalio.client import Client
 
 from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
-from api.routers import creditors, outbox, practice_commands, practices, users, worklists
+from api.routers import (
+    creditors,
+    opt_outs,
+    outbox,
+    practice_commands,
+    practices,
+    users,
+    worklists,
+)
 from api.schemas import HealthOut
 from config import Settings, connect_temporal, load_settings
 from db.session import Database
@@ -64,7 +72,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    for module in (creditors, users, practices, practice_commands, worklists, outbox):
+    for module in (creditors, users, practices, practice_commands, opt_outs, worklists, outbox):
         app.include_router(module.router)
 
     @app.get("/health", tags=["health"], response_model=HealthOut)

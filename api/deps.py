@@ -1,4 +1,5 @@
-"""Request-scoped dependencies: the database session, the Temporal client, the settings.
+"""Request-scoped dependencies: the database session, the Temporal client, the settings, the
+clock.
 
 All three are created once by the app's lifespan and kept on `app.state`; handlers reach them
 only through these functions so tests and the CLI can hand in their own.
@@ -7,6 +8,7 @@ only through these functions so tests and the CLI can hand in their own.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -39,6 +41,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def get_now() -> datetime:
+    """The current moment, aware. A dependency so tests can put the API at a chosen time
+    (`app.dependency_overrides[get_now]`): what the operators may do depends on the hour."""
+    return datetime.now(UTC)
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+NowDep = Annotated[datetime, Depends(get_now)]

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from api.auth import Role
+from domain.contact_rules import OPT_OUT_CHANNELS
 from domain.identifiers import (
     normalize_email,
     normalize_iban,
@@ -803,6 +804,22 @@ class TaskItem(BaseModel):
 class CallTask(TaskItem):
     debtor_name: str
     phone: str | None
+    callable_now: bool = Field(
+        default=True,
+        description="False only in the supervisors' view (?all=true): the contact rules hold "
+        "this call back now.",
+    )
+    callable_from: datetime | None = Field(
+        default=None,
+        description="When a held call may be made (Europe/Rome); null when it may be made now "
+        "or never (the debtor opted out of calls).",
+    )
+    hold: str | None = Field(
+        default=None,
+        description="Why the call is held back: outside the contact hours, a conversation with "
+        "the debtor already today or three this week (across all of the debtor's practices), "
+        "or the debtor opted out of calls.",
+    )
 
 
 class VisitTask(TaskItem):
@@ -849,3 +866,33 @@ class HealthOut(BaseModel):
     status: str = Field(description="ok when the database and Temporal answer, else degraded.")
     database: bool
     temporal: bool
+
+
+# --- opt-outs ----------------------------------------------------------------------------------
+
+
+class OptOutIn(RequestModel):
+    channel: str = Field(
+        description="call, email or sms. Letters by post are the legal minimum and cannot be "
+        "refused.",
+        examples=["call"],
+    )
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        channel = value.lower()
+        if channel == "post":
+            raise ValueError(
+                "letters by post are the legal minimum (formal notice and demand): a debtor "
+                "cannot opt out of them"
+            )
+        if channel not in OPT_OUT_CHANNELS:
+            raise ValueError(f"a debtor may opt out of {', '.join(OPT_OUT_CHANNELS)}")
+        return channel
+
+
+class OptOutOut(BaseModel):
+    channel: str
+    created_at: datetime
+    practice_id: str | None = Field(description="The practice it was recorded on.")

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -241,3 +242,58 @@ class Task(Base):
     due_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ContactLog(Base):
+    """Every contact with a debtor the rules count or gate (domain/contact_rules.py): kind
+    "conversation" (a call or home visit granted against the daily and weekly limits), "message"
+    (an e-mail or SMS, window only) or "attempt" (a granted call the debtor did not answer, given
+    back: it no longer counts). `debtor_key` is the codice fiscale or partita IVA (or
+    "practice:<id>"), so the limits hold across every practice and creditor of the debtor."""
+
+    __tablename__ = "contact_log"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    debtor_key: Mapped[str] = mapped_column(String(64), index=True)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))  # call, visit, email, sms
+    kind: Mapped[str] = mapped_column(String(20))  # conversation, message, attempt
+    at: Mapped[datetime] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationDay(Base):
+    """The guard of the limits, by unique constraints that hold on every backend and under any
+    concurrency: one row per conversation of a debtor, at most one per (debtor, Rome day) and
+    one per (debtor, ISO week, slot) with slot 1..3, so a fourth conversation in a week or a
+    second in a day cannot be inserted whatever two transactions read."""
+
+    __tablename__ = "conversation_days"
+    __table_args__ = (
+        UniqueConstraint("debtor_key", "day", name="uq_conversation_day"),
+        UniqueConstraint("debtor_key", "week", "week_slot", name="uq_conversation_week_slot"),
+        CheckConstraint("week_slot >= 1 AND week_slot <= 3", name="ck_conversation_week_slot"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_id: Mapped[str] = mapped_column(ForeignKey("contact_log.id"), unique=True)
+    debtor_key: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    week: Mapped[date] = mapped_column(Date)  # the Monday of the ISO week, in Rome
+    week_slot: Mapped[int] = mapped_column(Integer)
+
+
+class DebtorOptOut(Base):
+    """A debtor's refusal of a channel (call, email, sms), for all of its practices."""
+
+    __tablename__ = "debtor_opt_outs"
+    __table_args__ = (UniqueConstraint("debtor_key", "channel", name="uq_debtor_opt_out"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    debtor_key: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    # where and by whom it was recorded
+    practice_id: Mapped[str | None] = mapped_column(ForeignKey("practices.id"), default=None)
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -24,6 +24,8 @@ class ActivityName:
     ASSIGN_FIELD_AGENT = "assign_field_agent"
     ASSIGN_LAWYER = "assign_lawyer"
     NOTIFY = "notify"
+    RESERVE_CONVERSATION = "reserve_conversation"
+    RELEASE_CONVERSATION = "release_conversation"
     RECORD_JUDICIAL = "record_judicial"
 
 
@@ -144,3 +146,40 @@ class RecordJudicialInput:
     practice_id: str
     events: list[TimelineEvent]
     snapshot: JudicialSnapshot
+
+
+@dataclass
+class ReserveConversationInput:
+    """Asks to contact the debtor at `at` (the workflow's now) on `channel`: call or visit (a
+    conversation: window, opt-out and the daily/weekly limits across all of the debtor's
+    practices) or email or sms (a message: window and opt-out only). Granted, it is recorded in
+    contact_log under `idempotency_key`; a retry with the same key returns the same grant."""
+
+    practice_id: str
+    idempotency_key: str
+    channel: str  # call, visit, email, sms
+    at: datetime
+
+
+@dataclass
+class ReserveConversationResult:
+    granted: bool
+    # refused: the earliest moment a new request may be granted (Europe/Rome); None when it
+    # never will on its own (the debtor opted out of the channel)
+    next_slot: datetime | None
+    reason: str  # "granted", or a fixed phrase naming no person (domain.contact_rules)
+
+
+@dataclass
+class ReleaseConversationInput:
+    """Gives back a granted call the debtor did not answer (no answer, wrong number): it stops
+    counting against the limits and stays in contact_log as an "attempt". `idempotency_key` is
+    the reservation's."""
+
+    practice_id: str
+    idempotency_key: str
+
+
+@dataclass
+class ReleaseConversationResult:
+    released: bool  # False: no such conversation (never granted, or already released)

@@ -3,13 +3,15 @@ act (an operator the number to call, a field agent the address to visit)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy import ColumnElement, func, or_, select
 
 from api.auth import Principal, Role, require
-from api.deps import SessionDep
+from api.deps import NowDep, SessionDep
+from api.errors import forbidden
 from api.schemas import (
     AuthorizationTask,
     CallTask,
@@ -20,7 +22,10 @@ from api.schemas import (
     euros_out,
 )
 from api.views import address_out
+from db.contact_log import conversations_since, opted_out_keys, practice_debtor_key
 from db.models import Practice, Task
+from domain.calendar import at_rome, rome_date
+from domain.contact_rules import ContactDecision, check_conversation, may_contact, week_start
 from domain.practice import DebtorKind
 
 router = APIRouter(prefix="/worklists", tags=["work lists"])
@@ -52,6 +57,39 @@ async def _open_tasks(
     return [(t, p) for t, p in rows], total or 0
 
 
+async def _call_decisions(
+    session: SessionDep, practices: list[Practice], now: datetime
+) -> dict[str, ContactDecision]:
+    """Whether each practice's debtor may be called at `now` (domain.contact_rules): the window,
+    the debtor's opt-out of calls, and the day's and week's conversations across all of the
+    debtor's practices. A conversation the practice itself holds today (the workflow reserved
+    it before queueing the call) is the one this call is for and does not hold it back."""
+    keys = {p.id: practice_debtor_key(p) for p in practices}
+    opted_out = await opted_out_keys(session, keys.values(), "call")
+    logged = await conversations_since(session, keys.values(), at_rome(week_start(now)))
+    today = rome_date(now)
+    decisions: dict[str, ContactDecision] = {}
+    for practice in practices:
+        key = keys[practice.id]
+        previous = [
+            c.at
+            for c in logged.get(key, [])
+            if not (c.practice_id == practice.id and rome_date(c.at) == today)
+        ]
+        decisions[practice.id] = check_conversation(previous, now, opted_out=key in opted_out)
+    return decisions
+
+
+async def _all_open_tasks(session: SessionDep, kind: str) -> list[tuple[Task, Practice]]:
+    rows = await session.execute(
+        select(Task, Practice)
+        .join(Practice, Practice.id == Task.practice_id)
+        .where(Task.kind == kind, Task.status == "open")
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+    )
+    return [(t, p) for t, p in rows]
+
+
 def _common(task: Task, practice: Practice) -> dict[str, Any]:
     return {
         "id": task.id,
@@ -70,15 +108,46 @@ def _common(task: Task, practice: Practice) -> dict[str, Any]:
 @router.get("/calls", response_model=Page[CallTask])
 async def calls(
     session: SessionDep,
-    _principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
+    principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
+    now: NowDep,
     limit: Limit = 50,
     offset: Offset = 0,
+    show_all: Annotated[
+        bool,
+        Query(
+            alias="all",
+            description="Admin only: also the calls the contact rules hold back now, with "
+            "`callable_from` and `hold`.",
+        ),
+    ] = False,
 ) -> Page[CallTask]:
     """Calls waiting for an operator, the most urgent first; record each outcome with
-    POST /practices/{id}/call-outcomes."""
-    rows, total = await _open_tasks(session, "call", limit, offset)
-    items = [CallTask(**_common(t, p), debtor_name=p.debtor_name, phone=p.phone) for t, p in rows]
-    return Page[CallTask](items=items, total=total, limit=limit, offset=offset)
+    POST /practices/{id}/call-outcomes.
+
+    Only the calls that may be made now (UNIREC code of conduct, Europe/Rome): Monday-Friday
+    08:30-21:00 and Saturday 08:30-15:00, never on Sundays or public holidays; not to a debtor
+    who opted out of calls; not to a debtor who already had a conversation today or three this
+    week (Monday-Sunday), across all of its practices and creditors."""
+    if show_all and principal.role != Role.ADMIN:
+        raise forbidden("only an admin sees the calls the contact rules hold back")
+    if not show_all and not may_contact(now):
+        return Page[CallTask](items=[], total=0, limit=limit, offset=offset)
+    # filtered here: the limits depend on each debtor's conversations across practices
+    rows = await _all_open_tasks(session, "call")
+    decisions = await _call_decisions(session, [p for _, p in rows], now)
+    listed = [(t, p, decisions[p.id]) for t, p in rows if show_all or decisions[p.id].allowed]
+    items = [
+        CallTask(
+            **_common(t, p),
+            debtor_name=p.debtor_name,
+            phone=p.phone,
+            callable_now=d.allowed,
+            callable_from=d.next_slot,
+            hold=None if d.allowed else d.reason,
+        )
+        for t, p, d in listed[offset : offset + limit]
+    ]
+    return Page[CallTask](items=items, total=len(listed), limit=limit, offset=offset)
 
 
 @router.get("/visits", response_model=Page[VisitTask])

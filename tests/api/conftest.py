@@ -20,10 +20,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.auth import new_key
+from api.deps import get_now
 from config import Settings, load_settings
 from db.migrate import upgrade
 from db.session import Database
-from tests.api.helpers import Api, StartRecorder
+from tests.api.helpers import Api, StartRecorder, in_contact_hours
 from tests.conftest import venv_binary
 from worker import build_worker
 
@@ -92,6 +93,7 @@ async def api(
 ) -> AsyncIterator[Api]:
     worker = build_worker(temporal_env.client, api_db, api_settings)
     app = create_app(api_settings, temporal_client=app_client)
+    app.dependency_overrides[get_now] = in_contact_hours
     async with (
         worker,
         app.router.lifespan_context(app),

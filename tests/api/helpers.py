@@ -26,6 +26,7 @@ from temporalio.client import (
 from config import Settings
 from db.models import Practice
 from db.session import Database
+from domain.contact_rules import next_window_start
 from domain.strategy import STEP_ORDER
 
 ROME = ZoneInfo("Europe/Rome")
@@ -73,6 +74,13 @@ class Tenant:
     id: str
     headers: Headers
     user_id: str
+
+
+def in_contact_hours() -> datetime:
+    """The API's clock in these tests (`app.dependency_overrides[api.deps.get_now]`): the next
+    moment inside the contact hours, so the call queue (domain.contact_rules) shows the calls
+    at night and on Sundays too."""
+    return next_window_start(datetime.now(ROME))
 
 
 def rome_today() -> date:

@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from api.deps import get_now
 from db.migrate import upgrade
 from db.session import Database
 from tests.api.conftest import make_settings
@@ -32,6 +33,7 @@ from tests.api.helpers import (
     eventually,
     fast_strategy,
     hand_over,
+    in_contact_hours,
     new_creditor,
     new_user,
     practice_payload,
@@ -61,6 +63,7 @@ async def api(
     try:
         worker = build_worker(temporal_env.client, db, settings)
         app = create_app(settings, temporal_client=app_client)
+        app.dependency_overrides[get_now] = in_contact_hours
         async with (
             worker,
             app.router.lifespan_context(app),

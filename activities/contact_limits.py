@@ -1,0 +1,213 @@
+"""The gate every contact with a debtor goes through: the UNIREC windows, the debtor's opt-outs
+and at most one conversation a day and three a week across all of the debtor's practices and
+creditors (domain/contact_rules.py has the rules, db/models.py the tables).
+
+Atomicity without locks, the same on SQLite and PostgreSQL: a granted conversation inserts a
+`conversation_days` row, unique per (debtor, Rome day) and per (debtor, ISO week, slot 1..3).
+Two practices of one debtor asking at the same moment both may read "nothing today", but only
+one insert commits; the other gets an IntegrityError, reads again and is refused with the next
+slot. On SQLite the transaction also starts with a write (the contact_log row), which takes the
+database's write lock first, so writers queue behind the busy timeout and read what the one
+before them committed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.context import ActivityContext, load_practice
+from db.contact_log import (
+    ATTEMPT,
+    CONVERSATION,
+    MESSAGE,
+    conversations_since,
+    opted_out_keys,
+    practice_debtor_key,
+)
+from db.models import ContactLog, ConversationDay
+from domain.activity_io import (
+    ActivityName,
+    ReleaseConversationInput,
+    ReleaseConversationResult,
+    ReserveConversationInput,
+    ReserveConversationResult,
+)
+from domain.calendar import at_rome, rome_date
+from domain.contact_rules import (
+    CONTACT_CHANNELS,
+    CONVERSATION_CHANNELS,
+    GRANTED,
+    MAX_CONVERSATIONS_PER_WEEK,
+    WEEK_FULL,
+    check_conversation,
+    check_message,
+    next_conversation_slot,
+    week_start,
+)
+
+log = logging.getLogger(__name__)
+
+# How often a reservation that lost a race reads again before giving up (retryably). Each loss
+# means another conversation of the debtor committed, so a handful of rounds always settles.
+MAX_ROUNDS = 8
+
+
+def _invalid(message: str) -> ApplicationError:
+    return ApplicationError(message, type="InvalidInput", non_retryable=True)
+
+
+class ContactLimitActivities(ActivityContext):
+    async def _granted(self, idempotency_key: str) -> bool:
+        async with self.db.session() as session:
+            found = await session.scalar(
+                select(ContactLog.id).where(ContactLog.idempotency_key == idempotency_key)
+            )
+        return found is not None
+
+    @activity.defn(name=ActivityName.RESERVE_CONVERSATION)
+    async def reserve_conversation(
+        self, input: ReserveConversationInput
+    ) -> ReserveConversationResult:
+        if input.channel not in CONTACT_CHANNELS:
+            raise _invalid(f"channel {input.channel!r} is not one of {', '.join(CONTACT_CHANNELS)}")
+        if input.at.tzinfo is None or input.at.utcoffset() is None:
+            raise _invalid("the moment of a contact must be timezone-aware")
+        if await self._granted(input.idempotency_key):
+            return ReserveConversationResult(granted=True, next_slot=None, reason=GRANTED)
+
+        async with self.db.session() as session:
+            practice = await load_practice(session, input.practice_id)
+            key = practice_debtor_key(practice)
+            opted_out = bool(await opted_out_keys(session, [key], input.channel))
+
+        if input.channel not in CONVERSATION_CHANNELS:
+            decision = check_message(input.at, opted_out=opted_out, channel=input.channel)
+            if not decision.allowed:
+                return ReserveConversationResult(False, decision.next_slot, decision.reason)
+            return await self._log_message(input, key)
+
+        for _ in range(MAX_ROUNDS):
+            result = await self._try_conversation(input, key, opted_out)
+            if result is not None:
+                return result
+        raise ApplicationError(
+            f"practice {input.practice_id}: the debtor's conversations kept changing while"
+            f" reserving; trying again",
+            type="ReservationContended",
+        )
+
+    async def _log_message(
+        self, input: ReserveConversationInput, key: str
+    ) -> ReserveConversationResult:
+        row = ContactLog(
+            idempotency_key=input.idempotency_key,
+            debtor_key=key,
+            practice_id=input.practice_id,
+            channel=input.channel,
+            kind=MESSAGE,
+            at=input.at,
+        )
+        try:
+            async with self.db.session() as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            if not await self._granted(input.idempotency_key):
+                raise
+        return ReserveConversationResult(granted=True, next_slot=None, reason=GRANTED)
+
+    async def _try_conversation(
+        self, input: ReserveConversationInput, key: str, opted_out: bool
+    ) -> ReserveConversationResult | None:
+        """One round: the grant or the refusal, or None when a concurrent reservation of the
+        same debtor committed first (the caller reads again)."""
+        day = rome_date(input.at)
+        monday = week_start(day)
+        async with self.db.session() as session:
+            try:
+                # the first statement writes: on SQLite it takes the write lock before any read
+                row = ContactLog(
+                    idempotency_key=input.idempotency_key,
+                    debtor_key=key,
+                    practice_id=input.practice_id,
+                    channel=input.channel,
+                    kind=CONVERSATION,
+                    at=input.at,
+                )
+                session.add(row)
+                await session.flush()
+                logged = await conversations_since(session, [key], at_rome(monday))
+                previous = [c.at for c in logged.get(key, []) if c.id != row.id]
+                decision = check_conversation(
+                    previous, input.at, opted_out=opted_out, channel=input.channel
+                )
+                if not decision.allowed:
+                    await session.rollback()
+                    log.info(
+                        "practice %s: %s refused (%s)",
+                        input.practice_id,
+                        input.channel,
+                        decision.reason,
+                    )
+                    return ReserveConversationResult(False, decision.next_slot, decision.reason)
+                taken = set(
+                    (
+                        await session.scalars(
+                            select(ConversationDay.week_slot).where(
+                                ConversationDay.debtor_key == key, ConversationDay.week == monday
+                            )
+                        )
+                    ).all()
+                )
+                free = [s for s in range(1, MAX_CONVERSATIONS_PER_WEEK + 1) if s not in taken]
+                if not free:  # the log and the guard disagree: never grant over the limit
+                    await session.rollback()
+                    next_week = at_rome(monday + timedelta(days=7))
+                    return ReserveConversationResult(
+                        False, next_conversation_slot(previous, next_week), WEEK_FULL
+                    )
+                session.add(
+                    ConversationDay(
+                        contact_id=row.id, debtor_key=key, day=day, week=monday, week_slot=free[0]
+                    )
+                )
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                if await self._granted(input.idempotency_key):
+                    # the same reservation, retried concurrently, committed first
+                    return ReserveConversationResult(True, None, GRANTED)
+                return None
+        log.info("practice %s: %s granted for %s", input.practice_id, input.channel, day)
+        return ReserveConversationResult(granted=True, next_slot=None, reason=GRANTED)
+
+    @activity.defn(name=ActivityName.RELEASE_CONVERSATION)
+    async def release_conversation(
+        self, input: ReleaseConversationInput
+    ) -> ReleaseConversationResult:
+        async with self.db.session() as session, session.begin():
+            contact_id = await session.scalar(
+                select(ContactLog.id).where(
+                    ContactLog.idempotency_key == input.idempotency_key,
+                    ContactLog.practice_id == input.practice_id,
+                    ContactLog.kind == CONVERSATION,
+                )
+            )
+            if contact_id is None:
+                return ReleaseConversationResult(released=False)
+            await session.execute(
+                delete(ConversationDay).where(ConversationDay.contact_id == contact_id)
+            )
+            await session.execute(
+                update(ContactLog)
+                .where(ContactLog.id == contact_id)
+                .values(kind=ATTEMPT)
+                .execution_options(synchronize_session=False)
+            )
+        log.info("practice %s: conversation %s given back", input.practice_id, contact_id)
+        return ReleaseConversationResult(released=True)

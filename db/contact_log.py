@@ -1,0 +1,65 @@
+"""Reads of the contact log and the opt-outs that the activities and the API share."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ContactLog, DebtorOptOut, Practice
+from domain.contact_rules import debtor_key
+
+CONVERSATION = "conversation"
+MESSAGE = "message"
+ATTEMPT = "attempt"  # a granted call given back: not a conversation
+
+
+def practice_debtor_key(practice: Practice) -> str:
+    return debtor_key(practice.debtor_tax_code, practice.debtor_vat_number, practice.id)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedConversation:
+    id: str
+    practice_id: str
+    at: datetime
+
+
+async def opted_out_keys(
+    session: AsyncSession, debtor_keys: Collection[str], channel: str
+) -> set[str]:
+    """Which of `debtor_keys` opted out of `channel`."""
+    if not debtor_keys:
+        return set()
+    rows = await session.execute(
+        select(DebtorOptOut.debtor_key).where(
+            DebtorOptOut.debtor_key.in_(sorted(set(debtor_keys))),
+            DebtorOptOut.channel == channel,
+        )
+    )
+    return set(rows.scalars())
+
+
+async def conversations_since(
+    session: AsyncSession, debtor_keys: Collection[str], since: datetime
+) -> dict[str, list[LoggedConversation]]:
+    """The conversations of each debtor at or after `since` (later ones included: the limits
+    count a day's and a week's conversations whatever their order)."""
+    found: dict[str, list[LoggedConversation]] = {}
+    if not debtor_keys:
+        return found
+    rows = await session.execute(
+        select(ContactLog.debtor_key, ContactLog.id, ContactLog.practice_id, ContactLog.at)
+        .where(
+            ContactLog.debtor_key.in_(sorted(set(debtor_keys))),
+            ContactLog.kind == CONVERSATION,
+            ContactLog.at >= since,
+        )
+        .order_by(ContactLog.at, ContactLog.id)
+    )
+    for key, contact_id, practice_id, at in rows:
+        found.setdefault(key, []).append(LoggedConversation(contact_id, practice_id, at))
+    return found

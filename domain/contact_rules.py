@@ -1,0 +1,279 @@
+"""When a debtor may be contacted: the hours of the UNIREC code of conduct and its limits on
+conversations, in Europe/Rome. Pure and deterministic (no clock, no I/O), importable by workflows.
+
+Rules (/work/shared/DOMAIN.md, "Contact rules"; code of conduct agreed by UNIREC and the consumer
+associations, 2015, revised 2017):
+
+- Windows: Monday-Friday 08:30-21:00, Saturday 08:30-15:00, never on Sundays or Italian national
+  public holidays (`domain.court_calendar`, the `holidays` package, country IT: 1 January,
+  6 January, Easter Monday, 25 April, 1 May, 2 June, 15 August, 1 November, 8 December, 25 and 26
+  December, 4 October from 2026). The opening minute is inside, the closing one is not: 08:30:00 is
+  inside, 21:00:00 (Saturday 15:00:00) outside. A town's patron saint's day is local and not
+  included. Calls, home visits, e-mails and SMS all follow the same windows.
+- Limits, per debtor across all of its practices and creditors: at most one conversation a day
+  and three a week. A conversation is a call the debtor answered or a home visit; e-mails and
+  SMS are messages and do not count. "A day" is the calendar day in Rome; "a week" is the ISO
+  calendar week in Rome, Monday to Sunday (the code says "a settimana", and a calendar week is
+  the common reading; three conversations on Thursday, Friday and Saturday are followed by a new
+  allowance on Monday). The limits hold whatever order the conversations come in: `previous` is
+  every other conversation of the debtor, before or after the moment asked about.
+- The debtor is identified by codice fiscale, or partita IVA for lack of one, or, lacking both,
+  by the practice alone (`debtor_key`). A company's 11-digit codice fiscale is its partita IVA,
+  so the two meet in one key; a sole trader known by its personal codice fiscale on one practice
+  and only by its partita IVA on another is two keys (nothing here can link them).
+
+Every datetime given must be aware (a naive one raises `ContactRulesError`); datetimes returned
+are in Europe/Rome. Dates outside the holiday table's years (`court_calendar.FIRST_YEAR` ..
+`LAST_YEAR`) raise `court_calendar.CourtCalendarError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from types import MappingProxyType
+
+from domain.calendar import ROME, at_rome, rome_date
+from domain.court_calendar import is_public_holiday
+
+__all__ = [
+    "CONTACT_CHANNELS",
+    "CONVERSATION_CHANNELS",
+    "DAY_TAKEN",
+    "MAX_CONVERSATIONS_PER_DAY",
+    "MAX_CONVERSATIONS_PER_WEEK",
+    "MESSAGE_CHANNELS",
+    "OPENING_HOURS",
+    "OPT_OUT_CHANNELS",
+    "OUTSIDE_HOURS",
+    "WEEK_FULL",
+    "ContactDecision",
+    "GRANTED",
+    "ContactRulesError",
+    "check_conversation",
+    "check_message",
+    "conversation_allowed",
+    "debtor_key",
+    "is_contact_day",
+    "may_contact",
+    "next_conversation_slot",
+    "next_window_start",
+    "opening_hours",
+    "opted_out_reason",
+    "week_start",
+    "window_end",
+    "within_limits",
+]
+
+# weekday (Monday 0) -> (opening, closing); the closing time is outside the window
+OPENING_HOURS: MappingProxyType[int, tuple[time, time]] = MappingProxyType(
+    {
+        0: (time(8, 30), time(21, 0)),
+        1: (time(8, 30), time(21, 0)),
+        2: (time(8, 30), time(21, 0)),
+        3: (time(8, 30), time(21, 0)),
+        4: (time(8, 30), time(21, 0)),
+        5: (time(8, 30), time(15, 0)),
+    }
+)
+MAX_CONVERSATIONS_PER_DAY = 1
+MAX_CONVERSATIONS_PER_WEEK = 3
+
+# Conversations count against the limits; messages only need the window.
+CONVERSATION_CHANNELS = ("call", "visit")
+MESSAGE_CHANNELS = ("email", "sms")
+CONTACT_CHANNELS = CONVERSATION_CHANNELS + MESSAGE_CHANNELS
+# What a debtor may refuse. Letters by post are the legal minimum (formal notice, formal demand)
+# and cannot be refused; home visits are not a channel the debtor opts out of here.
+OPT_OUT_CHANNELS = ("call", "email", "sms")
+
+OUTSIDE_HOURS = (
+    "outside the contact hours (Monday-Friday 08:30-21:00, Saturday 08:30-15:00,"
+    " never on Sundays or public holidays)"
+)
+DAY_TAKEN = "the debtor already had a conversation on that day"
+WEEK_FULL = f"the debtor already had {MAX_CONVERSATIONS_PER_WEEK} conversations that week"
+
+_ONE_DAY = timedelta(days=1)
+
+
+class ContactRulesError(ValueError):
+    """A naive datetime, or a channel the rules do not know."""
+
+
+def _aware(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ContactRulesError("contact times must be timezone-aware")
+    return at
+
+
+def _utc(at: datetime) -> datetime:
+    # compared in UTC: two datetimes sharing a tzinfo compare by wall clock, ignoring `fold`
+    return _aware(at).astimezone(UTC)
+
+
+# -- windows -----------------------------------------------------------------------------------
+
+
+def is_contact_day(day: date) -> bool:
+    """Monday to Saturday and not a national public holiday."""
+    return day.weekday() in OPENING_HOURS and not is_public_holiday(day)
+
+
+def opening_hours(day: date) -> tuple[datetime, datetime] | None:
+    """The window of `day` as aware instants in Rome (opening inside, closing outside), or None
+    on a Sunday or public holiday."""
+    if not is_contact_day(day):
+        return None
+    opening, closing = OPENING_HOURS[day.weekday()]
+    return at_rome(day, opening), at_rome(day, closing)
+
+
+def may_contact(at: datetime) -> bool:
+    """True when `at` is inside a contact window."""
+    instant = _utc(at)
+    hours = opening_hours(rome_date(instant))
+    return hours is not None and hours[0] <= instant < hours[1]
+
+
+def next_window_start(at: datetime) -> datetime:
+    """`at` itself (in Rome) when inside a window, otherwise the next opening: the earliest
+    moment >= `at` at which `may_contact` is true."""
+    instant = _utc(at)
+    day = rome_date(instant)
+    while True:
+        hours = opening_hours(day)
+        if hours is not None:
+            opening, closing = hours
+            if instant < closing:
+                return max(instant, opening.astimezone(UTC)).astimezone(ROME)
+        day += _ONE_DAY
+
+
+def window_end(at: datetime) -> datetime:
+    """The closing time (outside the window) of the window `at` is in; for an `at` outside
+    every window, the closing time of the next one, `window_end(next_window_start(at))`."""
+    start = next_window_start(at)
+    hours = opening_hours(start.date())
+    assert hours is not None  # next_window_start only returns moments inside a window
+    return hours[1]
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+
+def week_start(at: datetime | date) -> date:
+    """The Monday of the ISO week (in Rome) of a moment or a day."""
+    day = rome_date(_aware(at)) if isinstance(at, datetime) else at
+    return day - timedelta(days=day.weekday())
+
+
+def _days_and_weeks(previous: Iterable[datetime]) -> tuple[dict[date, int], dict[date, int]]:
+    per_day: dict[date, int] = {}
+    per_week: dict[date, int] = {}
+    for moment in previous:
+        day = rome_date(_aware(moment))
+        per_day[day] = per_day.get(day, 0) + 1
+        monday = week_start(day)
+        per_week[monday] = per_week.get(monday, 0) + 1
+    return per_day, per_week
+
+
+def _limit_reason(per_day: dict[date, int], per_week: dict[date, int], day: date) -> str | None:
+    if per_day.get(day, 0) >= MAX_CONVERSATIONS_PER_DAY:
+        return DAY_TAKEN
+    if per_week.get(week_start(day), 0) >= MAX_CONVERSATIONS_PER_WEEK:
+        return WEEK_FULL
+    return None
+
+
+def within_limits(previous: Iterable[datetime], at: datetime) -> bool:
+    """True when one more conversation at `at` keeps the debtor within the daily and weekly
+    limits, given its other conversations `previous`; the window is not looked at."""
+    per_day, per_week = _days_and_weeks(previous)
+    return _limit_reason(per_day, per_week, rome_date(_aware(at))) is None
+
+
+def conversation_allowed(previous: Iterable[datetime], at: datetime) -> bool:
+    """True when a conversation at `at` is inside a window and within the limits."""
+    return may_contact(at) and within_limits(previous, at)
+
+
+def next_conversation_slot(previous: Iterable[datetime], at: datetime) -> datetime:
+    """The earliest moment >= `at` at which `conversation_allowed(previous, moment)`: `at` itself
+    (in Rome) when allowed, otherwise the opening of the first window on a day that has no
+    conversation yet, in a week that has fewer than three."""
+    per_day, per_week = _days_and_weeks(previous)
+    moment = next_window_start(at)
+    while True:
+        day = moment.date()
+        reason = _limit_reason(per_day, per_week, day)
+        if reason is None:
+            return moment
+        skip_to = day + _ONE_DAY if reason == DAY_TAKEN else week_start(day) + timedelta(days=7)
+        moment = next_window_start(at_rome(skip_to))
+
+
+# -- decisions with reasons --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContactDecision:
+    """Whether a contact may happen now; if not, why (a fixed phrase naming no person) and from
+    when it may (`next_slot`; None when it never may, e.g. the debtor opted out)."""
+
+    allowed: bool
+    next_slot: datetime | None
+    reason: str
+
+
+GRANTED = "granted"
+
+
+def opted_out_reason(channel: str) -> str:
+    return f"the debtor opted out of {channel}"
+
+
+def check_conversation(
+    previous: Iterable[datetime], at: datetime, *, opted_out: bool = False, channel: str = "call"
+) -> ContactDecision:
+    """`conversation_allowed` with its reason and the next slot when refused."""
+    if opted_out:
+        return ContactDecision(False, None, opted_out_reason(channel))
+    moments = list(previous)
+    if not may_contact(at):
+        return ContactDecision(False, next_conversation_slot(moments, at), OUTSIDE_HOURS)
+    per_day, per_week = _days_and_weeks(moments)
+    reason = _limit_reason(per_day, per_week, rome_date(at))
+    if reason is not None:
+        return ContactDecision(False, next_conversation_slot(moments, at), reason)
+    return ContactDecision(True, None, GRANTED)
+
+
+def check_message(
+    at: datetime, *, opted_out: bool = False, channel: str = "email"
+) -> ContactDecision:
+    """An e-mail or SMS: the window and the opt-out only (messages are not conversations)."""
+    if opted_out:
+        return ContactDecision(False, None, opted_out_reason(channel))
+    if not may_contact(at):
+        return ContactDecision(False, next_window_start(at), OUTSIDE_HOURS)
+    return ContactDecision(True, None, GRANTED)
+
+
+# -- who the debtor is -------------------------------------------------------------------------
+
+
+def debtor_key(tax_code: str | None, vat_number: str | None, practice_id: str) -> str:
+    """The identity the limits and opt-outs are kept under: the codice fiscale, else the partita
+    IVA (without an IT prefix), else "practice:<id>" (a debtor known only by this practice)."""
+    code = "".join((tax_code or "").split()).upper()
+    if code:
+        return code
+    vat = "".join((vat_number or "").split()).upper()
+    if vat.startswith("IT"):
+        vat = vat[2:]
+    if vat:
+        return vat
+    return f"practice:{practice_id}"

@@ -1,0 +1,548 @@
+"""Contact limits on a real SQLite file: reserve_conversation across creditors and practices of
+one debtor, under concurrency, idempotent by key; opt-outs; and the API's call queue and
+opt-out endpoint at a chosen time (the `now` dependency)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+
+import activities.contact_limits as module
+from activities import PracticeActivities
+from api.app import create_app
+from api.auth import hash_key, new_key
+from api.deps import get_now
+from db import contact_log
+from db.migrate import upgrade
+from db.models import ContactLog, ConversationDay, DebtorOptOut, Practice, Task
+from db.session import Database
+from domain.activity_io import (
+    ReleaseConversationInput,
+    ReserveConversationInput,
+    ReserveConversationResult,
+)
+from domain.calendar import ROME
+from domain.contact_rules import DAY_TAKEN, OUTSIDE_HOURS, WEEK_FULL
+from tests.factories import (
+    TAX_CODE,
+    VAT_NUMBER,
+    create_creditor,
+    create_practice,
+    create_user,
+    make_settings,
+)
+
+
+def rome(day: str, clock: str) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time.fromisoformat(clock), tzinfo=ROME)
+
+
+# an ordinary week, Monday 2026-11-23 .. Sunday 2026-11-29, and the next Monday
+MON, TUE, WED, THU, FRI, SAT = (f"2026-11-{d}" for d in range(23, 29))
+NEXT_MON = "2026-11-30"
+
+
+@pytest.fixture
+def acts(database: Database) -> PracticeActivities:
+    return PracticeActivities(database, make_settings())
+
+
+async def reserve(
+    acts: PracticeActivities,
+    practice: Practice,
+    at: datetime,
+    channel: str = "call",
+    key: str | None = None,
+) -> ReserveConversationResult:
+    return await acts.reserve_conversation(
+        ReserveConversationInput(
+            practice_id=practice.id,
+            idempotency_key=key or f"{practice.id}:{channel}:{uuid.uuid4().hex}",
+            channel=channel,
+            at=at,
+        )
+    )
+
+
+async def count(db: Database, model: type[Any], *where: Any) -> int:
+    async with db.session() as session:
+        return (await session.scalar(select(func.count()).select_from(model).where(*where))) or 0
+
+
+async def two_creditors_one_debtor(db: Database) -> tuple[Practice, Practice]:
+    """The same person (same codice fiscale) owes two different creditors."""
+    first, second = await create_creditor(db), await create_creditor(db)
+    return await create_practice(db, first), await create_practice(db, second)
+
+
+# -- limits ------------------------------------------------------------------------------------
+
+
+async def test_three_conversations_a_week_across_creditors(
+    database: Database, acts: PracticeActivities
+) -> None:
+    a, b = await two_creditors_one_debtor(database)
+    assert (await reserve(acts, a, rome(MON, "10:00"))).granted
+    assert (await reserve(acts, b, rome(TUE, "10:00"))).granted
+    assert (await reserve(acts, a, rome(WED, "18:00"), channel="visit")).granted
+
+    refused = await reserve(acts, b, rome(THU, "10:00"))
+    assert (refused.granted, refused.next_slot, refused.reason) == (
+        False,
+        rome(NEXT_MON, "08:30"),
+        WEEK_FULL,
+    )
+    assert not (await reserve(acts, a, rome(SAT, "09:00"))).granted
+    assert await count(database, ContactLog) == 3
+    assert await count(database, ConversationDay) == 3
+
+    # the next calendar week starts afresh
+    assert (await reserve(acts, b, rome(NEXT_MON, "08:30"))).granted
+
+
+async def test_one_conversation_a_day(database: Database, acts: PracticeActivities) -> None:
+    a, b = await two_creditors_one_debtor(database)
+    assert (await reserve(acts, a, rome(FRI, "09:00"))).granted
+    for practice, at in ((b, rome(FRI, "18:00")), (a, rome(FRI, "20:59"))):
+        refused = await reserve(acts, practice, at)
+        assert (refused.granted, refused.next_slot, refused.reason) == (
+            False,
+            rome(SAT, "08:30"),
+            DAY_TAKEN,
+        )
+    assert (await reserve(acts, b, rome(SAT, "08:30"))).granted
+
+
+async def test_outside_the_window_is_refused_with_the_next_opening(
+    database: Database, acts: PracticeActivities
+) -> None:
+    practice = await create_practice(database, await create_creditor(database))
+    for channel in ("call", "visit", "email", "sms"):
+        refused = await reserve(acts, practice, rome(SAT, "15:00"), channel=channel)
+        assert (refused.granted, refused.next_slot, refused.reason) == (
+            False,
+            rome(NEXT_MON, "08:30"),
+            OUTSIDE_HOURS,
+        )
+    # Easter Monday 2027
+    refused = await reserve(acts, practice, rome("2027-03-29", "10:00"))
+    assert refused.next_slot == rome("2027-03-30", "08:30")
+    assert await count(database, ContactLog) == 0
+
+
+async def test_the_debtor_is_its_tax_code_or_vat_number_or_else_the_practice(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    company = await create_practice(
+        database,
+        creditor,
+        debtor_kind="business",
+        debtor_tax_code=None,
+        debtor_vat_number=VAT_NUMBER,
+    )
+    # the company's 11-digit codice fiscale is its partita IVA: the same debtor
+    same_company = await create_practice(
+        database, creditor, debtor_kind="business", debtor_tax_code=VAT_NUMBER
+    )
+    unknown = await create_practice(database, creditor, debtor_tax_code=None)
+    other_unknown = await create_practice(database, creditor, debtor_tax_code=None)
+    assert (await reserve(acts, company, rome(MON, "10:00"))).granted
+    assert not (await reserve(acts, same_company, rome(MON, "11:00"))).granted
+    # a person with no identifiers is only itself
+    assert (await reserve(acts, unknown, rome(MON, "10:00"))).granted
+    assert (await reserve(acts, other_unknown, rome(MON, "10:00"))).granted
+    # and the person with the default tax code is someone else again
+    person = await create_practice(database, creditor)
+    assert person.debtor_tax_code == TAX_CODE
+    assert (await reserve(acts, person, rome(MON, "10:00"))).granted
+
+
+async def test_messages_need_the_window_only_and_do_not_count(
+    database: Database, acts: PracticeActivities
+) -> None:
+    practice = await create_practice(database, await create_creditor(database))
+    assert (await reserve(acts, practice, rome(MON, "09:00"))).granted
+    for channel in ("email", "sms", "email"):
+        assert (await reserve(acts, practice, rome(MON, "10:00"), channel=channel)).granted
+    assert await count(database, ContactLog, ContactLog.kind == "message") == 3
+    assert await count(database, ConversationDay) == 1
+    assert (await reserve(acts, practice, rome(TUE, "09:00"))).granted
+
+
+# -- concurrency and idempotency ---------------------------------------------------------------
+
+
+async def test_concurrent_reservations_for_one_debtor_grant_exactly_one(
+    database: Database, acts: PracticeActivities
+) -> None:
+    """Many workers asking at the same moment for practices of the same debtor (two creditors,
+    six practices, two engines on one SQLite file): exactly one gets the day's conversation."""
+    practices = []
+    for _ in range(2):
+        creditor = await create_creditor(database)
+        practices += [await create_practice(database, creditor) for _ in range(3)]
+    other_worker = Database(database.url)
+    try:
+        workers = [acts, PracticeActivities(other_worker, make_settings())]
+        results = await asyncio.gather(
+            *(
+                reserve(workers[n % 2], practices[n % len(practices)], rome(WED, "10:00"))
+                for n in range(24)
+            )
+        )
+    finally:
+        await other_worker.dispose()
+    granted = [r for r in results if r.granted]
+    assert len(granted) == 1
+    assert all(
+        (r.next_slot, r.reason) == (rome(THU, "08:30"), DAY_TAKEN) for r in results if not r.granted
+    )
+    assert await count(database, ConversationDay) == 1
+    assert await count(database, ContactLog, ContactLog.kind == "conversation") == 1
+
+
+async def test_concurrent_reservations_on_different_days_keep_three_a_week(
+    database: Database, acts: PracticeActivities
+) -> None:
+    """The weekly guard: with two conversations already, requests for four different days of the
+    week racing each other leave exactly one more."""
+    a, b = await two_creditors_one_debtor(database)
+    assert (await reserve(acts, a, rome(MON, "10:00"))).granted
+    assert (await reserve(acts, b, rome(TUE, "10:00"))).granted
+    days = [WED, THU, FRI, SAT]
+    results = await asyncio.gather(
+        *(reserve(acts, (a, b)[n % 2], rome(days[n % 4], "10:00")) for n in range(16))
+    )
+    assert sum(r.granted for r in results) == 1
+    assert {r.reason for r in results if not r.granted} <= {WEEK_FULL, DAY_TAKEN}
+    assert await count(database, ConversationDay) == 3
+
+
+async def test_a_stale_read_is_caught_by_the_unique_constraints(
+    database: Database, acts: PracticeActivities, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What two concurrent transactions may both see on PostgreSQL (READ COMMITTED): no
+    conversation yet. The first read of each reservation here misses the committed ones; the
+    database still refuses the second conversation of the day and the fourth of the week."""
+    real = contact_log.conversations_since
+    stale_rounds = [0]
+
+    async def stale_once(*args: Any, **kwargs: Any) -> Any:
+        stale_rounds[0] += 1
+        if stale_rounds[0] % 2 == 1:
+            return {}
+        return await real(*args, **kwargs)
+
+    a, b = await two_creditors_one_debtor(database)
+    assert (await reserve(acts, a, rome(MON, "10:00"))).granted
+    monkeypatch.setattr(module, "conversations_since", stale_once)
+    refused = await reserve(acts, b, rome(MON, "11:00"))
+    assert (refused.granted, refused.next_slot, refused.reason) == (
+        False,
+        rome(TUE, "08:30"),
+        DAY_TAKEN,
+    )
+    assert stale_rounds[0] == 2  # the unique (debtor, day) refused the first round
+
+    monkeypatch.setattr(module, "conversations_since", real)
+    assert (await reserve(acts, b, rome(TUE, "10:00"))).granted
+    assert (await reserve(acts, a, rome(WED, "10:00"))).granted
+    stale_rounds[0] = 0
+    monkeypatch.setattr(module, "conversations_since", stale_once)
+    refused = await reserve(acts, b, rome(THU, "10:00"))
+    assert (refused.granted, refused.next_slot, refused.reason) == (
+        False,
+        rome(NEXT_MON, "08:30"),
+        WEEK_FULL,
+    )
+    assert await count(database, ConversationDay) == 3
+
+
+async def test_a_retry_with_the_same_key_returns_the_same_grant(
+    database: Database, acts: PracticeActivities
+) -> None:
+    a, b = await two_creditors_one_debtor(database)
+    key = f"{a.id}:phone:call:1"
+    first = await reserve(acts, a, rome(MON, "10:00"), key=key)
+    again = await reserve(acts, a, rome(MON, "10:00"), key=key)
+    # even a retry at a later moment (the worker restarted) finds its grant
+    later = await reserve(acts, a, rome(MON, "22:00"), key=key)
+    assert first == again == later
+    assert first.granted
+    concurrent = await asyncio.gather(
+        *(reserve(acts, b, rome(TUE, "10:00"), key=f"{b.id}:call:1") for _ in range(8))
+    )
+    assert all(r.granted for r in concurrent)
+    assert await count(database, ContactLog) == 2
+    assert await count(database, ConversationDay) == 2
+
+
+async def test_a_released_call_stops_counting(database: Database, acts: PracticeActivities) -> None:
+    a, b = await two_creditors_one_debtor(database)
+    key = f"{a.id}:call:1"
+    assert (await reserve(acts, a, rome(MON, "10:00"), key=key)).granted
+    assert not (await reserve(acts, b, rome(MON, "11:00"))).granted
+
+    released = await acts.release_conversation(ReleaseConversationInput(a.id, key))
+    assert released.released
+    assert not (await acts.release_conversation(ReleaseConversationInput(a.id, key))).released
+    assert await count(database, ContactLog, ContactLog.kind == "attempt") == 1
+    assert await count(database, ConversationDay) == 0
+
+    assert (await reserve(acts, b, rome(MON, "11:00"))).granted
+
+
+async def test_the_schema_itself_refuses_a_second_conversation_a_day_and_a_fourth_a_week(
+    database: Database, acts: PracticeActivities
+) -> None:
+    """The guard does not depend on the code reading first: the database refuses."""
+    practice = await create_practice(database, await create_creditor(database))
+    assert (await reserve(acts, practice, rome(MON, "10:00"))).granted
+
+    async def insert(day: date, slot: int) -> None:
+        async with database.session() as session, session.begin():
+            row = ContactLog(
+                idempotency_key=uuid.uuid4().hex,
+                debtor_key=TAX_CODE,
+                practice_id=practice.id,
+                channel="call",
+                kind="conversation",
+                at=rome(day.isoformat(), "12:00"),
+            )
+            session.add(row)
+            await session.flush()
+            session.add(
+                ConversationDay(
+                    contact_id=row.id,
+                    debtor_key=TAX_CODE,
+                    day=day,
+                    week=date(2026, 11, 23),
+                    week_slot=slot,
+                )
+            )
+
+    with pytest.raises(IntegrityError):  # the same day
+        await insert(date(2026, 11, 23), 2)
+    with pytest.raises(IntegrityError):  # the same weekly slot
+        await insert(date(2026, 11, 24), 1)
+    with pytest.raises(IntegrityError):  # a fourth slot
+        await insert(date(2026, 11, 24), 4)
+
+
+# -- opt-outs and bad input --------------------------------------------------------------------
+
+
+async def test_an_opt_out_refuses_that_channel_for_every_practice_of_the_debtor(
+    database: Database, acts: PracticeActivities
+) -> None:
+    a, b = await two_creditors_one_debtor(database)
+    async with database.session() as session, session.begin():
+        session.add(DebtorOptOut(debtor_key=TAX_CODE, channel="call", practice_id=a.id))
+        session.add(DebtorOptOut(debtor_key=TAX_CODE, channel="sms", practice_id=a.id))
+    for practice in (a, b):
+        refused = await reserve(acts, practice, rome(MON, "10:00"))
+        assert (refused.granted, refused.next_slot, refused.reason) == (
+            False,
+            None,
+            "the debtor opted out of call",
+        )
+        assert not (await reserve(acts, practice, rome(MON, "10:00"), channel="sms")).granted
+    assert (await reserve(acts, b, rome(MON, "10:00"), channel="email")).granted
+    assert (await reserve(acts, b, rome(MON, "10:00"), channel="visit")).granted
+
+
+@pytest.mark.parametrize(
+    ("channel", "at"),
+    [
+        ("post", rome(MON, "10:00")),
+        ("phone", rome(MON, "10:00")),
+        ("call", datetime(2026, 11, 23, 10, 0)),  # naive
+    ],
+)
+async def test_bad_input_fails_for_good(
+    database: Database, acts: PracticeActivities, channel: str, at: datetime
+) -> None:
+    practice = await create_practice(database, await create_creditor(database))
+    with pytest.raises(ApplicationError) as raised:
+        await reserve(acts, practice, at, channel=channel)
+    assert raised.value.non_retryable and raised.value.type == "InvalidInput"
+
+
+# -- the API: the call queue and opt-outs ------------------------------------------------------
+
+
+class Clock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+async def app_db(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Database, Clock]]:
+    """The app on its own migrated SQLite file, without Temporal (the call queue and the
+    opt-outs never reach it), at a time the test sets."""
+    settings = make_settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'api.db'}",
+        admin_key=new_key(),
+    )
+    upgrade(settings.database_url)
+    app = create_app(settings, temporal_client=cast(Client, object()))
+    clock = Clock(rome(MON, "10:00"))
+    app.dependency_overrides[get_now] = clock
+    db = Database(settings.database_url)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+    ):
+        http.headers["Authorization"] = f"Bearer {settings.admin_key}"
+        yield http, db, clock
+    await db.dispose()
+
+
+async def user_headers(db: Database, role: str, **fields: Any) -> dict[str, str]:
+    key = new_key()
+    await create_user(db, role, key_hash=hash_key(key), **fields)
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def queue_call(db: Database, practice: Practice) -> str:
+    task = Task(
+        idempotency_key=uuid.uuid4().hex, practice_id=practice.id, kind="call", detail="1/1"
+    )
+    async with db.session() as session, session.begin():
+        session.add(task)
+    return task.id
+
+
+async def listed(http: httpx.AsyncClient, headers: dict[str, str] | None = None) -> set[str]:
+    response = await http.get("/worklists/calls", headers=headers or {})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["total"] == len(body["items"])
+    return {item["practice_id"] for item in body["items"]}
+
+
+async def test_the_call_queue_follows_the_window_and_the_limits(
+    app_db: tuple[httpx.AsyncClient, Database, Clock],
+) -> None:
+    http, db, clock = app_db
+    operator = await user_headers(db, "operator")
+    a, b = await two_creditors_one_debtor(db)
+    loner = await create_practice(db, await create_creditor(db), debtor_tax_code=None)
+    for practice in (a, b, loner):
+        await queue_call(db, practice)
+    everyone = {a.id, b.id, loner.id}
+
+    assert await listed(http, operator) == everyone
+    for outside in (rome(SAT, "15:00"), rome(FRI, "21:00"), rome("2026-11-29", "11:00")):
+        clock.at = outside
+        assert await listed(http, operator) == set()
+    clock.at = rome("2026-12-08", "10:00")  # a Tuesday, a public holiday
+    assert await listed(http, operator) == set()
+
+    # practice a holds Wednesday's conversation: its call stays, b's call waits for Thursday
+    acts = PracticeActivities(db, make_settings())
+    assert (await reserve(acts, a, rome(WED, "09:00"))).granted
+    clock.at = rome(WED, "10:00")
+    assert await listed(http, operator) == {a.id, loner.id}
+
+    supervisors = await http.get("/worklists/calls", params={"all": "true"})
+    held = {i["practice_id"]: i for i in supervisors.json()["items"]}
+    assert set(held) == everyone
+    assert held[b.id]["callable_now"] is False
+    assert held[b.id]["hold"] == DAY_TAKEN
+    assert datetime.fromisoformat(held[b.id]["callable_from"]) == rome(THU, "08:30")
+    assert held[a.id]["callable_now"] and held[a.id]["callable_from"] is None
+    # only a supervisor sees what is held back
+    forbidden = await http.get("/worklists/calls", params={"all": "true"}, headers=operator)
+    assert forbidden.status_code == 403
+
+    # three this week (Wednesday, Thursday, Friday): nothing for this debtor until Monday
+    assert (await reserve(acts, b, rome(THU, "09:00"))).granted
+    assert (await reserve(acts, a, rome(FRI, "09:00"))).granted
+    clock.at = rome(SAT, "10:00")
+    assert await listed(http, operator) == {loner.id}
+    supervisors = await http.get("/worklists/calls", params={"all": "true"})
+    held = {i["practice_id"]: i for i in supervisors.json()["items"]}
+    assert held[a.id]["hold"] == WEEK_FULL
+    assert datetime.fromisoformat(held[a.id]["callable_from"]) == rome(NEXT_MON, "08:30")
+    clock.at = rome(NEXT_MON, "08:30")
+    assert await listed(http, operator) == everyone
+
+    # outside the window the supervisors' view says when
+    clock.at = rome(SAT, "16:00")
+    supervisors = await http.get("/worklists/calls", params={"all": "true"})
+    loner_item = next(i for i in supervisors.json()["items"] if i["practice_id"] == loner.id)
+    assert loner_item["hold"] == OUTSIDE_HOURS
+    assert datetime.fromisoformat(loner_item["callable_from"]) == rome(NEXT_MON, "08:30")
+
+
+async def test_opt_outs_through_the_api(
+    app_db: tuple[httpx.AsyncClient, Database, Clock],
+) -> None:
+    http, db, _clock = app_db
+    a, b = await two_creditors_one_debtor(db)
+    await queue_call(db, a)
+    await queue_call(db, b)
+    creditor_a = await user_headers(db, "creditor", creditor_id=a.creditor_id)
+    operator = await user_headers(db, "operator")
+    field_agent = await user_headers(db, "field_agent", provinces=["MI"])
+
+    posted = await http.post(
+        f"/practices/{a.id}/opt-outs", json={"channel": "call"}, headers=creditor_a
+    )
+    assert posted.status_code == 201, posted.text
+    assert posted.json()["channel"] == "call" and posted.json()["practice_id"] == a.id
+    again = await http.post(f"/practices/{b.id}/opt-outs", json={"channel": "call"})
+    assert again.status_code == 200
+    # the debtor's calls are gone from the queue, for both creditors' practices
+    assert await listed(http, operator) == set()
+    held = (await http.get("/worklists/calls", params={"all": "true"})).json()["items"]
+    assert {(i["hold"], i["callable_from"]) for i in held} == {
+        ("the debtor opted out of call", None)
+    }
+
+    sms = await http.post(f"/practices/{b.id}/opt-outs", json={"channel": "SMS"}, headers=operator)
+    assert sms.status_code == 201 and sms.json()["channel"] == "sms"
+    channels = await http.get(f"/practices/{b.id}/opt-outs")
+    assert [o["channel"] for o in channels.json()] == ["call", "sms"]
+
+    for channel in ("post", "visit", "pec", ""):
+        refused = await http.post(f"/practices/{a.id}/opt-outs", json={"channel": channel})
+        assert refused.status_code == 422, channel
+        assert refused.json()["detail"][0]["loc"] == ["body", "channel"]
+    assert (
+        "legal minimum"
+        in (await http.post(f"/practices/{a.id}/opt-outs", json={"channel": "post"})).json()[
+            "detail"
+        ][0]["msg"]
+    )
+
+    # another creditor's practice, a role that may not, an unknown practice
+    other = await http.post(
+        f"/practices/{b.id}/opt-outs", json={"channel": "email"}, headers=creditor_a
+    )
+    assert other.status_code == 403
+    agent = await http.post(
+        f"/practices/{a.id}/opt-outs", json={"channel": "email"}, headers=field_agent
+    )
+    assert agent.status_code == 403
+    missing = await http.post("/practices/nope/opt-outs", json={"channel": "email"})
+    assert missing.status_code == 404
+    async with db.session() as session:
+        assert (await session.scalar(select(func.count()).select_from(DebtorOptOut))) == 2
