@@ -24,10 +24,12 @@ from activities.channels import (
 )
 from activities.contact_limits import ContactLimitActivities
 from activities.contacts import ContactActivities
+from activities.judicial import JudicialActivities
 from activities.letters import LetterActivities
 from activities.notify import NotifyActivities
 from activities.record import RecordActivities
 from activities.reminders import ReminderActivities
+from activities.statement import StatementActivities
 from activities.worklists import WorklistActivities
 from config import Settings
 from db.session import Database
@@ -54,6 +56,8 @@ class PracticeActivities(
     WorklistActivities,
     NotifyActivities,
     ContactLimitActivities,
+    JudicialActivities,
+    StatementActivities,
 ):
     """PracticeActivities(db, settings, email=None, sms=None): channels left out are chosen from
     the settings (SendGrid / Twilio with credentials, the outbox without)."""
@@ -72,6 +76,8 @@ class PracticeActivities(
             self.notify,
             self.reserve_conversation,
             self.release_conversation,
+            self.record_judicial,
+            self.compute_statement,
         ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,10 +20,13 @@ from temporalio.exceptions import ApplicationError
 from activities.contacts import skip_reason, usable_contact
 from activities.context import ActivityContext, PracticeFile, load_practice_file, today_in_rome
 from activities.deliveries import Attachment, Message, add_to_result, write_outbox
-from activities.rendering import InvoiceLine, LetterView, italian_date
+from activities.rendering import Breakdown, InvoiceLine, LetterView, italian_date
+from db.ledger import LedgerError, claims_interest, practice_ledger, rate_table
 from db.models import Document, User
 from domain.activity_io import ActivityName, LetterInput, SentResult
 from domain.money import format_euros
+from domain.rates import RateError
+from domain.statement import StatementError
 from domain.strategy import LETTER_KINDS
 
 log = logging.getLogger(__name__)
@@ -102,6 +105,31 @@ class LetterActivities(ActivityContext):
             lawyer_name=lawyer.name if lawyer is not None else None,
         )
 
+    async def _breakdown(
+        self, file: PracticeFile, at: date, skipped: list[str]
+    ) -> Breakdown | None:
+        """Principal, interest and costs owed on the letter's date, when the practice claims
+        interest. The letter goes without it (the amount due is the workflow's, as always) when
+        the statement cannot be made, e.g. no rate is known yet for a recent day."""
+        if not claims_interest(file.practice):
+            return None
+        try:
+            async with self.db.session() as session:
+                ledger = await practice_ledger(session, file.practice)
+                rates = await rate_table(session)
+            totals = ledger.account(at, rates).statement.totals
+        except (RateError, StatementError, LedgerError) as exc:
+            log.warning("practice %s: letter without the statement's breakdown", file.practice.id)
+            skipped.append(f"breakdown: statement not available ({exc})")
+            return None
+        return Breakdown(
+            at=at,
+            principal_cents=totals.principal_outstanding_cents,
+            interest_cents=totals.interest_outstanding_cents,
+            costs_cents=totals.costs_outstanding_cents,
+            total_cents=totals.total_outstanding_cents,
+        )
+
     async def _document(
         self, file: PracticeFile, input: LetterInput, skipped: list[str]
     ) -> Document:
@@ -119,6 +147,7 @@ class LetterActivities(ActivityContext):
             if lawyer is None:
                 skipped.append("lawyer: none assigned or not active, agency letterhead used")
         view = self._view(file, input, lawyer)
+        view.breakdown = await self._breakdown(file, view.letter_date, skipped)
         if input.text_override:
             view.body_override = self.renderer.override(
                 input.text_override,

@@ -90,6 +90,18 @@ class InvoiceLine:
 
 
 @dataclass
+class Breakdown:
+    """What the debtor owes on the letter's date, from the statement of account: printed when
+    the practice claims interest."""
+
+    at: date
+    principal_cents: int
+    interest_cents: int
+    costs_cents: int
+    total_cents: int
+
+
+@dataclass
 class LetterView:
     """Everything a letter prints. Built from the database by activities.letters."""
 
@@ -113,6 +125,7 @@ class LetterView:
     lawyer_name: str | None = None
     body_override: Markup | None = None
     notes: list[str] = field(default_factory=list)
+    breakdown: Breakdown | None = None
 
     @property
     def invoices_total_cents(self) -> int:

@@ -17,10 +17,14 @@ from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
 from api.routers import (
     creditors,
+    deadlines,
+    judicial,
     opt_outs,
     outbox,
     practice_commands,
     practices,
+    rates,
+    statement,
     users,
     worklists,
 )
@@ -72,7 +76,19 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    for module in (creditors, users, practices, practice_commands, opt_outs, worklists, outbox):
+    for module in (
+        creditors,
+        users,
+        practices,
+        practice_commands,
+        opt_outs,
+        judicial,
+        statement,
+        worklists,
+        deadlines,
+        rates,
+        outbox,
+    ):
         app.include_router(module.router)
 
     @app.get("/health", tags=["health"], response_model=HealthOut)

@@ -538,6 +538,42 @@ class PracticeSummary(BaseModel):
     created_at: datetime
 
 
+class JudicialOut(BaseModel):
+    """Where the court steps stand (the judicial workflow's last report)."""
+
+    stage: str = Field(
+        description="awaiting_filing, awaiting_decree, awaiting_service, opposition_term, "
+        "lawsuit, decree_final, precetto_term, awaiting_pignoramento, pignoramento, done, "
+        "stopped."
+    )
+    filed_on: date | None = None
+    decree_issued_on: date | None = None
+    decree_served_on: date | None = None
+    opposition_filed_on: date | None = None
+    final_on: date | None = None
+    precetto_served_on: date | None = None
+    enforcement_from: date | None = None
+    pignoramento_started_on: date | None = None
+    outcome: str | None = None
+    assigned: str | None = Field(
+        default=None, description="Amount the judge assigned in the seizure, in euros."
+    )
+    lawyer_id: str | None = None
+
+
+class DeadlineOut(BaseModel):
+    """A court term: it runs out at the end of `last_day` (Europe/Rome), moved past holidays
+    and the August suspension as `explanation` says."""
+
+    kind: str = Field(examples=["opposition"])
+    start: date
+    last_day: date
+    ends_at: datetime
+    rule: str = Field(examples=["art. 641 c.p.c."])
+    explanation: str
+    status: str = Field(description="open, met, lapsed or cancelled.")
+
+
 class PracticeOut(BaseModel):
     id: str
     creditor_id: str
@@ -563,6 +599,12 @@ class PracticeOut(BaseModel):
     )
     invoices: list[InvoiceOut]
     strategy: StrategySummary
+    judicial: JudicialOut | None = Field(
+        default=None, description="The court steps; null until the judicial phase starts."
+    )
+    deadlines: list[DeadlineOut] = Field(
+        default_factory=list, description="Court terms, by last day (every status)."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -588,6 +630,8 @@ class NoteKind(StrEnum):
     LEGAL_AUTHORIZATION = "legal_authorization"
     WITHDRAWAL = "withdrawal"
     LETTER_RETURNED = "letter_returned"
+    COST = "cost"
+    JUDICIAL_STOP = "judicial_stop"
 
 
 class NoteOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -10,8 +11,10 @@ from api.auth import Principal, Role
 from api.schemas import (
     AddressOut,
     CreditorOut,
+    DeadlineOut,
     DebtorOut,
     InvoiceOut,
+    JudicialOut,
     PracticeOut,
     PracticeSummary,
     PromiseOut,
@@ -21,7 +24,7 @@ from api.schemas import (
     euros_out,
 )
 from api.strategies import strategy_from_json
-from db.models import Creditor, Practice, User
+from db.models import Creditor, Deadline, Practice, User
 from domain.practice import DebtorKind, Phase, Status
 
 
@@ -76,7 +79,31 @@ def strategy_summary(data: dict[str, Any]) -> StrategySummary:
     )
 
 
-def practice_out(practice: Practice, principal: Principal) -> PracticeOut:
+def judicial_out(data: dict[str, Any] | None) -> JudicialOut | None:
+    """The judicial workflow's last snapshot (domain.judicial.JudicialSnapshot as JSON)."""
+    if not data or "stage" not in data:
+        return None
+    assigned = data.get("assigned_cents")
+    fields = {name: data.get(name) for name in JudicialOut.model_fields if name in data}
+    fields["assigned"] = euros_out(assigned) if isinstance(assigned, int) else None
+    return JudicialOut.model_validate(fields)
+
+
+def deadline_out(row: Deadline) -> DeadlineOut:
+    return DeadlineOut(
+        kind=row.kind,
+        start=row.start,
+        last_day=row.last_day,
+        ends_at=row.ends_at,
+        rule=row.rule,
+        explanation=row.explanation,
+        status=row.status,
+    )
+
+
+def practice_out(
+    practice: Practice, principal: Principal, deadlines: Sequence[Deadline] = ()
+) -> PracticeOut:
     snapshot = practice.snapshot or {}
     open_dispute = snapshot.get("open_dispute_id")
     return PracticeOut(
@@ -109,6 +136,8 @@ def practice_out(practice: Practice, principal: Principal) -> PracticeOut:
             for i in practice.invoices
         ],
         strategy=strategy_summary(practice.strategy),
+        judicial=judicial_out(practice.judicial),
+        deadlines=[deadline_out(d) for d in deadlines],
         created_at=practice.created_at,
         updated_at=practice.updated_at,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -19,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     LargeBinary,
+    Numeric,
     String,
     Text,
     TypeDecorator,
@@ -133,6 +135,10 @@ class Practice(Base):
     field_agent_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     lawyer_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     strategy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the judicial workflow's last JudicialSnapshot (domain/judicial.py) as JSON, and its version:
+    # an older snapshot arriving late never replaces a newer one
+    judicial: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    judicial_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -168,6 +174,47 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(50))
     summary: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Deadline(Base):
+    """A court term of a practice in the judicial phase (domain.judicial.DeadlineView), written by
+    record_judicial from the judicial workflow's snapshot: the practice page and the lawyer's work
+    list read it. One row per (practice, kind, start): a term counted again from a new start (a
+    second service) is a new row."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "kind", "start", name="uq_deadline_practice_kind_start"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # decree_service, opposition, precetto_term...
+    start: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date, index=True)
+    ends_at: Mapped[datetime] = mapped_column()
+    rule: Mapped[str] = mapped_column(String(200))  # the law, e.g. "art. 641 c.p.c."
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), index=True)  # open, met, lapsed, cancelled
+    lawyer_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RatePeriodRow(Base):
+    """An interest rate the admin added (POST /rates) beyond the history shipped in
+    domain/rate_history.py: kind "legal" (art. 1284 c.c.) or "late_payment_231" (D.Lgs.
+    231/2002, the rate as applied: ECB reference + 8 points), percent per year, both ends
+    inclusive, `end` None for open-ended."""
+
+    __tablename__ = "rate_periods"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date | None] = mapped_column(Date, default=None)
+    rate: Mapped[Decimal] = mapped_column(Numeric(6, 3, asdecimal=True))
+    source: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PracticeNote(Base):

@@ -27,6 +27,7 @@ class ActivityName:
     RESERVE_CONVERSATION = "reserve_conversation"
     RELEASE_CONVERSATION = "release_conversation"
     RECORD_JUDICIAL = "record_judicial"
+    COMPUTE_STATEMENT = "compute_statement"
 
 
 @dataclass
@@ -183,3 +184,57 @@ class ReleaseConversationInput:
 @dataclass
 class ReleaseConversationResult:
     released: bool  # False: no such conversation (never granted, or already released)
+
+
+@dataclass
+class PaymentLine:
+    """A payment received, as the workflow knows it (PaymentCmd's fields)."""
+
+    paid_on: date
+    amount_cents: int
+    reference: str = ""
+
+
+@dataclass
+class CostLine:
+    """A recorded cost (CostCmd's fields): owed by the debtor from `incurred_on`."""
+
+    incurred_on: date
+    amount_cents: int
+    kind: str = "legal"  # legal, collection
+
+
+@dataclass
+class ReductionLine:
+    """The claim reduced from `on` (a dispute upheld in part): a credit note on principal,
+    oldest invoice first."""
+
+    on: date
+    amount_cents: int
+
+
+@dataclass
+class StatementInput:
+    """What the debtor owes at the end of `at`. The invoices and the debtor's kind come from
+    the database, the rates from the shipped history and the admin's rate_periods.
+    claim_interest False: no interest and no EUR 40 compensation (principal and recorded costs).
+    A day with no rate known fails non-retryably (ApplicationError type "RateUnknown", details
+    [rate kind, ISO day]): the admin must add the rate (POST /rates)."""
+
+    practice_id: str
+    at: date
+    payments: list[PaymentLine] = field(default_factory=list)
+    costs: list[CostLine] = field(default_factory=list)
+    reductions: list[ReductionLine] = field(default_factory=list)
+    claim_filed_on: date | None = None
+    claim_interest: bool = False
+    allocation: str = "law"  # law (art. 1194 c.c.) or principal_first
+
+
+@dataclass
+class StatementResult:
+    principal_outstanding_cents: int
+    interest_outstanding_cents: int
+    costs_outstanding_cents: int  # the EUR 40 compensations and the recorded costs
+    total_outstanding_cents: int
+    overpaid_cents: int = 0  # paid (or reduced) beyond everything owed: owed back

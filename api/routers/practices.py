@@ -30,7 +30,17 @@ from api.schemas import (
 )
 from api.strategies import strategy_from_json, strategy_to_json
 from api.views import practice_out, practice_summary
-from db.models import Creditor, Document, Event, InvoiceRow, Practice, PracticeNote, new_id
+from db.models import (
+    Creditor,
+    Deadline,
+    Document,
+    Event,
+    InvoiceRow,
+    Practice,
+    PracticeNote,
+    new_id,
+)
+from domain.countries import residence_for_country
 from domain.money import parse_euros
 from domain.practice import (
     WORKFLOW_NAME,
@@ -178,6 +188,7 @@ async def hand_over(
             pec=debtor.pec is not None,
             address=True,
         ),
+        residence=residence_for_country(address.country),
     )
     try:
         await temporal.start_workflow(
@@ -268,15 +279,21 @@ async def list_practices(
 )
 async def get_practice(practice_id: str, session: SessionDep, principal: AnyUser) -> PracticeOut:
     practice = await load_practice(session, principal, practice_id, with_invoices=True)
-    return practice_out(practice, principal)
+    deadlines = await session.scalars(
+        select(Deadline)
+        .where(Deadline.practice_id == practice_id)
+        .order_by(Deadline.last_day, Deadline.kind, Deadline.start)
+    )
+    return practice_out(practice, principal, list(deadlines))
 
 
 @router.get("/{practice_id}/events", response_model=list[EventOut])
 async def list_events(practice_id: str, session: SessionDep, principal: AnyUser) -> list[EventOut]:
-    """The timeline, oldest first. Summaries never carry the debtor's personal data."""
+    """The timeline, oldest first (by time, then sequence: the court steps' events are numbered
+    from 1,000,000). Summaries never carry the debtor's personal data."""
     await load_practice(session, principal, practice_id)
     rows = await session.scalars(
-        select(Event).where(Event.practice_id == practice_id).order_by(Event.seq)
+        select(Event).where(Event.practice_id == practice_id).order_by(Event.at, Event.seq)
     )
     return [
         EventOut(

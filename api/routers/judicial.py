@@ -1,0 +1,326 @@
+"""Costs, the court steps and the creditor's stop: commands to a practice in (or towards) the
+judicial phase.
+
+- POST /practices/{id}/costs (admin, lawyer, operator): a legal or collection cost, owed by the
+  debtor, to the practice's workflow (UpdateName.COST). The description is free text: it is kept
+  as a practice note (kind "cost") once the workflow has accepted the cost, never sent to it.
+- POST /practices/{id}/judicial/<step> (admin, the practice's lawyer): what happened in court, to
+  the judicial workflow (`domain.judicial.judicial_workflow_id`). 409 when the practice is not in
+  the judicial phase or its judicial workflow is not running; the workflow's refusals map like
+  the practice's (a step not expected now 409, a wrong value 422 naming the field). Dates of what
+  happened cannot be in the future (422 here, before the workflow is asked).
+- POST /practices/{id}/judicial/stop (admin, creditor): the creditor stops the court steps
+  (UpdateName.STOP_JUDICIAL to the practice's workflow); the practice stays open for payments.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.access import load_practice
+from api.auth import Principal, Role, require
+from api.deps import SessionDep, TemporalDep
+from api.errors import CLOSED_MESSAGE, conflict, forbidden, send_update, unavailable
+from api.routers.practice_commands import _note, _open_practice, _result, _send
+from api.schemas import CommandResultOut, NoteKind
+from api.schemas_judicial import (
+    CostIn,
+    DecreeIn,
+    FilingIn,
+    LawsuitIn,
+    OppositionIn,
+    PignoramentoIn,
+    PignoramentoOutcomeIn,
+    PrecettoIn,
+    ServiceIn,
+    StopJudicialIn,
+)
+from db.models import Practice
+from domain.judicial import (
+    DecreeCmd,
+    FilingCmd,
+    JudicialUpdate,
+    LawsuitUpdateCmd,
+    OppositionCmd,
+    PignoramentoCmd,
+    PignoramentoOutcomeCmd,
+    PrecettoCmd,
+    ServiceCmd,
+    judicial_workflow_id,
+)
+from domain.money import parse_euros
+from domain.practice import CostCmd, Phase, Status, StopJudicialCmd, UpdateName
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(
+    prefix="/practices/{practice_id}",
+    tags=["judicial"],
+    responses={
+        403: {"description": "Wrong role, or not the practice's lawyer."},
+        404: {"description": "Unknown practice."},
+        409: {
+            "description": "The practice is closed, not in the judicial phase, its court steps "
+            "are not running, or the step is not expected now."
+        },
+        422: {"description": "Bad input (a date in the future...); `loc` names the field."},
+    },
+)
+
+CostUser = Annotated[Principal, require(Role.ADMIN, Role.LAWYER, Role.OPERATOR)]
+Lawyer = Annotated[Principal, require(Role.ADMIN, Role.LAWYER)]
+Stopper = Annotated[Principal, require(Role.ADMIN, Role.CREDITOR)]
+
+NOT_JUDICIAL = "the practice is not in the judicial phase"
+
+
+@router.post("/costs", response_model=CommandResultOut)
+async def record_cost(
+    practice_id: str,
+    body: CostIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: CostUser,
+) -> CommandResultOut:
+    """A legal or collection cost the debtor owes from `incurred_on`; it is added to the balance
+    and to the statement of account. The description is kept with the practice's notes."""
+    practice = await _open_practice(session, principal, practice_id)
+    command = CostCmd(
+        amount_cents=parse_euros(body.amount), incurred_on=body.incurred_on, kind=body.kind
+    )
+    return await _send(
+        session,
+        temporal,
+        practice,
+        UpdateName.COST,
+        command,
+        ["body", "amount"],
+        note=_note(principal, practice, NoteKind.COST, body.description),
+    )
+
+
+@router.post("/judicial/stop", response_model=CommandResultOut)
+async def stop_judicial(
+    practice_id: str,
+    body: StopJudicialIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Stopper,
+) -> CommandResultOut:
+    """The creditor stops the court steps. The practice stays open: payments are still
+    recorded and the statement still runs."""
+    practice = await _open_practice(session, principal, practice_id)
+    if practice.phase != Phase.JUDICIAL.value:
+        raise conflict(NOT_JUDICIAL)
+    return await _send(
+        session,
+        temporal,
+        practice,
+        UpdateName.STOP_JUDICIAL,
+        StopJudicialCmd(),
+        note=_note(principal, practice, NoteKind.JUDICIAL_STOP, body.note),
+    )
+
+
+async def _judicial_practice(
+    session: SessionDep, principal: Principal, practice_id: str
+) -> Practice:
+    practice = await load_practice(session, principal, practice_id)
+    if principal.role == Role.LAWYER:
+        lawyers = {practice.lawyer_id, (practice.judicial or {}).get("lawyer_id")} - {None}
+        if principal.id not in lawyers:
+            raise forbidden("only the lawyer of this practice records its court steps")
+    if practice.status == Status.CLOSED.value:
+        raise conflict(CLOSED_MESSAGE)
+    if practice.phase != Phase.JUDICIAL.value:
+        raise conflict(NOT_JUDICIAL)
+    return practice
+
+
+async def _ensure_running(temporal: Client, practice_id: str) -> str:
+    workflow_id = judicial_workflow_id(practice_id)
+    try:
+        description = await temporal.get_workflow_handle(workflow_id).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise conflict("the court steps of this practice have not started") from exc
+        log.warning("describe %s failed: %s", workflow_id, exc.status.name)
+        raise unavailable("the workflow service is not answering; retry later") from exc
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        raise conflict("the court steps of this practice are over (done or stopped)")
+    return workflow_id
+
+
+async def _judicial(
+    session: SessionDep,
+    temporal: Client,
+    principal: Principal,
+    practice_id: str,
+    update: str,
+    command: Any,
+    invalid_loc: Sequence[str | int],
+) -> CommandResultOut:
+    await _judicial_practice(session, principal, practice_id)
+    workflow_id = await _ensure_running(temporal, practice_id)
+    result = await send_update(temporal, workflow_id, update, command, invalid_loc=invalid_loc)
+    return _result(result)
+
+
+@router.post("/judicial/filing", response_model=CommandResultOut)
+async def filing(
+    practice_id: str, body: FilingIn, session: SessionDep, temporal: TemporalDep, principal: Lawyer
+) -> CommandResultOut:
+    """The ricorso per decreto ingiuntivo was filed. For a consumer, interest runs at the
+    late-payment rate from that day (art. 1284 c. 4 c.c.)."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        JudicialUpdate.FILING,
+        FilingCmd(filed_on=body.filed_on),
+        ["body", "filed_on"],
+    )
+
+
+@router.post("/judicial/decree", response_model=CommandResultOut)
+async def decree(
+    practice_id: str, body: DecreeIn, session: SessionDep, temporal: TemporalDep, principal: Lawyer
+) -> CommandResultOut:
+    """The judge issued the decreto ingiuntivo: it must be served within 60 days (90 abroad)
+    or it lapses (art. 644 c.p.c.)."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        JudicialUpdate.DECREE,
+        DecreeCmd(
+            issued_on=body.issued_on,
+            opposition_days=body.opposition_days,
+            decree_number=body.decree_number,
+        ),
+        ["body", "issued_on"],
+    )
+
+
+@router.post("/judicial/service", response_model=CommandResultOut)
+async def service(
+    practice_id: str, body: ServiceIn, session: SessionDep, temporal: TemporalDep, principal: Lawyer
+) -> CommandResultOut:
+    """The decree was served: the opposition term starts (art. 641 c.p.c.)."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        JudicialUpdate.SERVICE,
+        ServiceCmd(served_on=body.served_on),
+        ["body", "served_on"],
+    )
+
+
+@router.post("/judicial/opposition", response_model=CommandResultOut)
+async def opposition(
+    practice_id: str,
+    body: OppositionIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Lawyer,
+) -> CommandResultOut:
+    """The debtor opposed the decree: it becomes a lawsuit."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        JudicialUpdate.OPPOSITION,
+        OppositionCmd(filed_on=body.filed_on),
+        ["body", "filed_on"],
+    )
+
+
+@router.post("/judicial/lawsuit", response_model=CommandResultOut)
+async def lawsuit(
+    practice_id: str, body: LawsuitIn, session: SessionDep, temporal: TemporalDep, principal: Lawyer
+) -> CommandResultOut:
+    """How the opposition lawsuit stands: pending (with the next hearing), won or lost."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        JudicialUpdate.LAWSUIT,
+        LawsuitUpdateCmd(outcome=body.outcome, next_hearing=body.next_hearing),
+        ["body", "outcome"],
+    )
+
+
+@router.post("/judicial/precetto", response_model=CommandResultOut)
+async def precetto(
+    practice_id: str,
+    body: PrecettoIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Lawyer,
+) -> CommandResultOut:
+    """The atto di precetto was served: no enforcement before its term (art. 480 c.p.c.), and
+    it lapses unless enforcement begins within 90 days (art. 481 c.p.c.)."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        JudicialUpdate.PRECETTO,
+        PrecettoCmd(served_on=body.served_on, term_days=body.term_days),
+        ["body", "served_on"],
+    )
+
+
+@router.post("/judicial/pignoramento", response_model=CommandResultOut)
+async def pignoramento(
+    practice_id: str,
+    body: PignoramentoIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Lawyer,
+) -> CommandResultOut:
+    """The seizure started (movable, real estate, or amounts owed to the debtor)."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        JudicialUpdate.PIGNORAMENTO,
+        PignoramentoCmd(started_on=body.started_on, kind=body.kind),
+        ["body", "started_on"],
+    )
+
+
+@router.post("/judicial/pignoramento-outcome", response_model=CommandResultOut)
+async def pignoramento_outcome(
+    practice_id: str,
+    body: PignoramentoOutcomeIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Lawyer,
+) -> CommandResultOut:
+    """The seizure's outcome: an amount assigned to the creditor, or nothing found."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        JudicialUpdate.PIGNORAMENTO_OUTCOME,
+        PignoramentoOutcomeCmd(
+            outcome=body.outcome,
+            amount_cents=parse_euros(body.amount) if body.amount is not None else None,
+        ),
+        ["body", "amount"],
+    )

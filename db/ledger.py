@@ -1,0 +1,186 @@
+"""Read-model queries the API and the activities share for the statement of account.
+
+- `rate_table`: the rates shipped in domain/rate_history.py plus the ones the admin added
+  (`rate_periods`).
+- `practice_ledger`: what a statement of one practice needs, from its invoices and its timeline
+  (the workflow's events): payments ("payment": amount_cents, paid_on, reference), recorded costs
+  ("cost": amount_cents, incurred_on, cost_kind), reductions of the claim ("dispute_resolved"
+  with reduce_by_cents, dated by the event's Rome day, or its resolved_on when present), the
+  filing of the court claim ("ricorso_filed": filed_on). Interest is claimed when the strategy
+  says so (claim_interest), when the workflow says so (snapshot claims_interest) or once the
+  practice is in the judicial phase; payments are allocated as the strategy says (allocation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Event, Practice, RatePeriodRow
+from domain.account import Account, Reduction, account_at
+from domain.allocation import AllocationOrder, Payment
+from domain.calendar import rome_date
+from domain.costs import Cost, CostKind
+from domain.practice import DebtorKind, Invoice, Phase
+from domain.rates import PUBLISHED_PERIODS, RateKind, RatePeriod, RateTable
+
+RATE_SCALE = Decimal("0.001")  # rate_periods.rate is Numeric(6, 3)
+
+
+class LedgerError(ValueError):
+    """The read model holds something a statement cannot use (a malformed event)."""
+
+
+def plain_rate(value: Decimal) -> Decimal:
+    """10.150 -> 10.15, 10.000 -> 10 (never 1E+1)."""
+    normal = value.normalize()
+    exponent = normal.as_tuple().exponent
+    return normal.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else normal
+
+
+def period_from_row(row: RatePeriodRow) -> RatePeriod:
+    # SQLite hands Numeric back through a float: three decimals make it exact again
+    rate = Decimal(str(row.rate)).quantize(RATE_SCALE)
+    return RatePeriod(RateKind(row.kind), row.start, row.end, plain_rate(rate), row.source)
+
+
+async def database_periods(session: AsyncSession) -> list[tuple[RatePeriodRow, RatePeriod]]:
+    rows = await session.scalars(
+        select(RatePeriodRow).order_by(RatePeriodRow.kind, RatePeriodRow.start)
+    )
+    return [(row, period_from_row(row)) for row in rows]
+
+
+async def rate_table(session: AsyncSession) -> RateTable:
+    """The shipped history plus the admin's periods. Raises RateOverlap if two overlap (POST
+    /rates refuses that, so only a concurrent insert could leave such a pair behind)."""
+    table = RateTable(PUBLISHED_PERIODS)
+    for _, period in await database_periods(session):
+        table.add(period)
+    return table
+
+
+@dataclass(frozen=True)
+class PracticeLedger:
+    invoices: list[Invoice]
+    debtor_kind: DebtorKind
+    payments: list[Payment]
+    costs: list[Cost]
+    reductions: list[Reduction]
+    claim_filed_on: date | None
+    claim_interest: bool
+    allocation: AllocationOrder
+
+    def account(self, at: date, rates: RateTable, *, claim_interest: bool | None = None) -> Account:
+        """The account at the end of `at`; claim_interest overrides the practice's own choice
+        (the statement shows what the law gives even when the practice does not claim it)."""
+        return account_at(
+            self.invoices,
+            self.debtor_kind,
+            self.payments,
+            self.costs,
+            self.reductions,
+            self.claim_filed_on,
+            at,
+            rates,
+            self.allocation,
+            claim_interest=self.claim_interest if claim_interest is None else claim_interest,
+        )
+
+
+def _int(data: dict[str, Any], key: str, event: Event) -> int:
+    value = data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise LedgerError(f"event {event.seq} ({event.kind}): {key} is not an amount in cents")
+    return value
+
+
+def _date(data: dict[str, Any], key: str, event: Event) -> date:
+    try:
+        return date.fromisoformat(str(data[key]))
+    except (KeyError, ValueError) as exc:
+        raise LedgerError(f"event {event.seq} ({event.kind}): {key} is not a date") from exc
+
+
+def claims_interest(practice: Practice) -> bool:
+    strategy = practice.strategy or {}
+    snapshot = practice.snapshot or {}
+    return (
+        bool(strategy.get("claim_interest"))
+        or bool(snapshot.get("claims_interest"))
+        or practice.phase == Phase.JUDICIAL.value
+    )
+
+
+def ledger_from(practice: Practice, events: Iterable[Event]) -> PracticeLedger:
+    """The statement's inputs from a practice (its invoices loaded) and its events."""
+    payments: list[Payment] = []
+    costs: list[Cost] = []
+    reductions: list[Reduction] = []
+    filed: list[date] = []
+    for event in events:
+        data = dict(event.data or {})
+        if event.kind == "payment":
+            payments.append(
+                Payment(
+                    paid_on=_date(data, "paid_on", event),
+                    amount_cents=_int(data, "amount_cents", event),
+                    reference=str(data.get("reference") or ""),
+                )
+            )
+        elif event.kind == "cost":
+            try:
+                kind = CostKind(str(data.get("cost_kind") or data.get("kind") or "legal"))
+            except ValueError as exc:
+                raise LedgerError(f"event {event.seq} (cost): unknown cost kind") from exc
+            costs.append(
+                Cost(
+                    date=_date(data, "incurred_on", event),
+                    amount_cents=_int(data, "amount_cents", event),
+                    kind=kind,
+                )
+            )
+        elif event.kind == "dispute_resolved" and data.get("reduce_by_cents"):
+            on = _date(data, "resolved_on", event) if "resolved_on" in data else rome_date(event.at)
+            reductions.append(Reduction(on, _int(data, "reduce_by_cents", event)))
+        elif event.kind == "ricorso_filed":
+            filed.append(_date(data, "filed_on", event))
+    if not filed and (practice.snapshot or {}).get("claim_filed_on"):
+        filed.append(date.fromisoformat(str(practice.snapshot["claim_filed_on"])))
+    allocation_name = str((practice.strategy or {}).get("allocation") or "law")
+    try:
+        allocation = AllocationOrder(allocation_name)
+    except ValueError as exc:
+        raise LedgerError(f"unknown allocation {allocation_name!r} in the strategy") from exc
+    return PracticeLedger(
+        invoices=[
+            Invoice(i.number, i.issue_date, i.due_date, i.amount_cents) for i in practice.invoices
+        ],
+        debtor_kind=DebtorKind(practice.debtor_kind),
+        payments=payments,
+        costs=costs,
+        reductions=reductions,
+        claim_filed_on=min(filed) if filed else None,
+        claim_interest=claims_interest(practice),
+        allocation=allocation,
+    )
+
+
+async def practice_ledger(session: AsyncSession, practice: Practice) -> PracticeLedger:
+    """`ledger_from` with the practice's events read in timeline order; the practice must have
+    its invoices loaded (selectinload)."""
+    events = await session.scalars(
+        select(Event)
+        .where(
+            Event.practice_id == practice.id,
+            Event.kind.in_(("payment", "cost", "dispute_resolved", "ricorso_filed")),
+        )
+        .order_by(Event.at, Event.seq)
+    )
+    return ledger_from(practice, events)
