@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from temporalio.client import Client
@@ -36,7 +38,22 @@ class Settings:
     twilio_auth_token: str
     twilio_from: str
     twilio_base_url: str
+    # SendGrid's Signed Event Webhook verification key (base64 DER, as SendGrid shows it)
+    sendgrid_webhook_public_key: str = ""
+    # where providers reach the API (https://recupero.example.it): Twilio signs this URL
+    public_url: str = ""
+    # the agency's certified mailbox (PEC): with host and sender set, PEC copies go out by SMTP
+    pec_host: str = ""
+    pec_port: int = 465
+    pec_user: str = ""
+    pec_password: str = ""
+    pec_from: str = ""
+    # False: TLS from the first byte (SMTPS, port 465); True: STARTTLS (port 587)
+    pec_starttls: bool = False
     extra: dict[str, str] = field(default_factory=dict)
+    # Tests only (no environment variable sets it): the clock the contact rules read, so tests
+    # against a real-time server can run at night. The product always uses the real time.
+    contact_clock: Callable[[datetime], datetime] | None = None
 
 
 def load_settings() -> Settings:
@@ -64,6 +81,14 @@ def load_settings() -> Settings:
         twilio_auth_token=_env("TWILIO_AUTH_TOKEN"),
         twilio_from=_env("TWILIO_FROM_NUMBER"),
         twilio_base_url=_env("TWILIO_BASE_URL"),
+        sendgrid_webhook_public_key=_env("SENDGRID_WEBHOOK_PUBLIC_KEY"),
+        public_url=_env("RECUPERO_PUBLIC_URL").rstrip("/"),
+        pec_host=_env("RECUPERO_PEC_HOST"),
+        pec_port=int(_env("RECUPERO_PEC_PORT", "465")),
+        pec_user=_env("RECUPERO_PEC_USER"),
+        pec_password=_env("RECUPERO_PEC_PASSWORD"),
+        pec_from=_env("RECUPERO_PEC_FROM"),
+        pec_starttls=_env("RECUPERO_PEC_STARTTLS", "false").lower() in ("1", "true", "yes", "on"),
     )
 
 

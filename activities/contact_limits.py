@@ -14,6 +14,7 @@ before them committed.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
@@ -78,6 +79,8 @@ class ContactLimitActivities(ActivityContext):
             raise _invalid(f"channel {input.channel!r} is not one of {', '.join(CONTACT_CHANNELS)}")
         if input.at.tzinfo is None or input.at.utcoffset() is None:
             raise _invalid("the moment of a contact must be timezone-aware")
+        if self.settings.contact_clock is not None:
+            input = replace(input, at=self.settings.contact_clock(input.at))
         if await self._granted(input.idempotency_key):
             return ReserveConversationResult(granted=True, next_slot=None, reason=GRANTED)
 

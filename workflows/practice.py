@@ -36,7 +36,10 @@ with workflow.unsafe.imports_passed_through():
         OpenTaskInput,
         OpenTaskResult,
         RecordInput,
+        ReleaseConversationInput,
         ReminderInput,
+        ReserveConversationInput,
+        ReserveConversationResult,
         SentResult,
     )
     from domain.calendar import at_rome, end_of_rome_day, rome_date
@@ -315,8 +318,15 @@ class PracticeWorkflow:
                     # odd hour helps nobody, the next one or the letter will follow
                     self._event("reminder_skipped", f"Reminder '{moment}' skipped: its time passed")
                     continue
-                if not (self.channels.email or self.channels.phone):
-                    self._event("reminder_skipped", "No e-mail or phone: reminder not sent")
+                reminder_key = f"{key}:{n}:{moment}"
+                email = self.channels.email and (
+                    await self._clear_to_contact(reminder_key, "email") is not None
+                )
+                sms = self.channels.phone and (
+                    await self._clear_to_contact(reminder_key, "sms") is not None
+                )
+                if not (email or sms):
+                    self._event("reminder_skipped", "No e-mail or SMS possible: reminder not sent")
                     continue
                 self._before_contact()
                 result = await self._send(
@@ -324,12 +334,12 @@ class PracticeWorkflow:
                     ActivityName.SEND_REMINDER,
                     ReminderInput(
                         practice_id=self.inp.practice_id,
-                        idempotency_key=f"{key}:{n}:{moment}",
+                        idempotency_key=reminder_key,
                         moment=moment,
                         due_date=due,
                         amount_cents=min(amount, self.balance),
-                        email=self.channels.email,
-                        sms=self.channels.phone,
+                        email=email,
+                        sms=sms,
                     ),
                 )
                 self.reminders_sent.add(f"{due}:{moment}")
@@ -395,24 +405,23 @@ class PracticeWorkflow:
         pay_by: date | None = None,
         pec_copy: bool = False,
     ) -> SentResult | None:
+        """The letter goes to the post (and PEC) at once; its e-mail copy waits for the contact
+        hours. Both calls carry the same key, so the copy attaches the very same document."""
         self._before_contact()
         balance = self.balance  # the amount printed, whatever a payment does meanwhile
-        result = await self._send(
-            label,
-            ActivityName.SEND_LETTER,
-            LetterInput(
-                practice_id=self.inp.practice_id,
-                idempotency_key=f"{key}:{kind}",
-                kind=kind,
-                balance_cents=balance,
-                email_copy=self.channels.email,
-                pec_copy=pec_copy,
-                text_override=self.strategy.letter_texts.get(kind),
-                pay_by=pay_by,
-                lawyer_id=self.lawyer_id,
-                post=self.channels.address,
-            ),
+        letter = LetterInput(
+            practice_id=self.inp.practice_id,
+            idempotency_key=f"{key}:{kind}",
+            kind=kind,
+            balance_cents=balance,
+            email_copy=False,
+            pec_copy=pec_copy,
+            text_override=self.strategy.letter_texts.get(kind),
+            pay_by=pay_by,
+            lawyer_id=self.lawyer_id,
+            post=self.channels.address,
         )
+        result = await self._send(label, ActivityName.SEND_LETTER, letter)
         if result is None:
             return None
         self.letters_sent += 1
@@ -424,6 +433,14 @@ class PracticeWorkflow:
             document_id=result.document_id,
             balance_cents=balance,
         )
+        if self.channels.email and await self._clear_to_contact(letter.idempotency_key, "email"):
+            copy = await self._send(
+                f"{label} (e-mail copy)",
+                ActivityName.SEND_LETTER,
+                replace(letter, email_copy=True, pec_copy=False, post=False),
+            )
+            if copy is not None:
+                self._event("email_copy_sent", f"{label}: copy sent by e-mail", letter=kind)
         return result
 
     async def _send(self, label: str, name: str, arg: Any) -> SentResult | None:
@@ -453,8 +470,15 @@ class PracticeWorkflow:
             self.calls_made = attempt
             self.call_outcome = None
             timeout = self.strategy.duration("call_outcome_timeout")
+            grant = await self._clear_to_contact(f"{key}:call:{attempt}", "call")
+            if grant is None:
+                break  # the debtor opted out of calls
             await self._open_task(
-                f"{key}:call:{attempt}", "call", attempt=attempt, detail=f"{attempt}/{attempts}"
+                f"{key}:call:{attempt}",
+                "call",
+                attempt=attempt,
+                detail=f"{attempt}/{attempts}",
+                awaiting="call",
             )
             self._event("call_queued", f"Call queued for operators (attempt {attempt}/{attempts})")
             outcome = await self._await_answer(
@@ -473,6 +497,14 @@ class PracticeWorkflow:
                 result = CallOutcome.NO_ANSWER
             else:
                 result = outcome.outcome
+            if result in (CallOutcome.NO_ANSWER, CallOutcome.WRONG_NUMBER):
+                # nobody was spoken to: the day's conversation is not used up
+                await self._activity(
+                    ActivityName.RELEASE_CONVERSATION,
+                    ReleaseConversationInput(
+                        practice_id=self.inp.practice_id, idempotency_key=grant
+                    ),
+                )
             if result == CallOutcome.WRONG_NUMBER:
                 break
             if result != CallOutcome.NO_ANSWER:
@@ -498,7 +530,9 @@ class PracticeWorkflow:
             self._skip("Skip tracing not needed: the letters or the phone got through")
             return
         self.trace_result = None
-        await self._open_task(f"{key}:trace", "trace", detail="letter and calls got nothing")
+        await self._open_task(
+            f"{key}:trace", "trace", detail="letter and calls got nothing", awaiting="trace"
+        )
         self._event("trace_requested", "Skip tracing requested: looking for new contacts")
         result = await self._await_answer(
             "trace",
@@ -533,7 +567,7 @@ class PracticeWorkflow:
             return
         self.field_agent_id = assigned.user_id
         self.visit_outcome = None
-        await self._open_task(f"{key}:visit", "visit", assignee=assigned.user_id)
+        await self._open_task(f"{key}:visit", "visit", assignee=assigned.user_id, awaiting="visit")
         await self._notify(
             f"{key}:notify-agent",
             assigned.user_id,
@@ -578,6 +612,43 @@ class PracticeWorkflow:
         self.action_done = True
         await self._demand_term(self._following_step() or "judicial")
 
+    async def _clear_to_contact(self, key: str, channel: str) -> str | None:
+        """Waits until the contact rules let the debtor be contacted on `channel` (the hours;
+        for calls, one conversation a day and three a week across all of the debtor's practices)
+        and reserves it. Returns the reservation's key, or None when the debtor opted out."""
+        attempt = 0
+        while True:
+            self._before_contact()
+            attempt += 1
+            reservation = f"{key}:{channel}:{attempt}"
+            result: ReserveConversationResult = await self._activity(
+                ActivityName.RESERVE_CONVERSATION,
+                ReserveConversationInput(
+                    practice_id=self.inp.practice_id,
+                    idempotency_key=reservation,
+                    channel=channel,
+                    at=workflow.now(),
+                ),
+                result_type=ReserveConversationResult,
+            )
+            if result.granted:
+                return reservation
+            if result.next_slot is None:
+                self._event("contact_refused", f"No {channel}: {result.reason}", channel=channel)
+                return None
+            if attempt == 1:
+                self._event(
+                    "contact_deferred",
+                    f"{channel.capitalize()} deferred to {result.next_slot.isoformat()}: "
+                    f"{result.reason}",
+                    channel=channel,
+                )
+            self.waiting_for = f"the contact rules to allow a {channel}"
+            self.next_action_at = result.next_slot
+            await self._flush()
+            await self._wait(max(result.next_slot - workflow.now(), timedelta(seconds=1)))
+            self.waiting_for = None
+
     async def _demand_term(self, next_step: str) -> None:
         """The formal demand's term runs out before anything after it happens, even when a pause
         interrupted it (art. 1454 c.c.: the debtor has the whole term)."""
@@ -617,7 +688,9 @@ class PracticeWorkflow:
         await self._ensure_lawyer(key)
         assert self.lawyer_id is not None
         self.opinion = None
-        await self._open_task(f"{key}:opinion", "opinion", assignee=self.lawyer_id)
+        await self._open_task(
+            f"{key}:opinion", "opinion", assignee=self.lawyer_id, awaiting="opinion"
+        )
         self._event("opinion_requested", "Lawyer's opinion requested")
         reminders = 0
         # the lawyer may answer while a reminder is going out: the answer stays welcome
@@ -649,7 +722,7 @@ class PracticeWorkflow:
     # step 11
     async def _authorization(self, key: str) -> None:
         self.authorization = None
-        await self._open_task(f"{key}:authorization", "authorization")
+        await self._open_task(f"{key}:authorization", "authorization", awaiting="authorization")
         self._event("authorization_requested", "Creditor asked to authorise legal action")
         interval = self.strategy.duration("authorization_reminder_interval")
         deadline = workflow.now() + self.strategy.duration("authorization_timeout")
@@ -779,6 +852,7 @@ class PracticeWorkflow:
 
     async def _handle_interruption(self) -> None:
         """A pause or a closure reached a wait: stop all contact, then sit out the pause."""
+        self._release_answer()
         if self.status != Status.CLOSED:
             await self._close_tasks(None, "cancelled", self.status.value)
         while self.status in (Status.PAUSED_PROMISE, Status.PAUSED_DISPUTE):
@@ -1351,9 +1425,18 @@ class PracticeWorkflow:
         )
 
     async def _open_task(
-        self, key: str, kind: str, assignee: str | None = None, attempt: int = 1, detail: str = ""
+        self,
+        key: str,
+        kind: str,
+        assignee: str | None = None,
+        attempt: int = 1,
+        detail: str = "",
+        awaiting: str | None = None,
     ) -> str:
         self._before_contact()
+        # the task is visible on a work list as soon as it is written: its answer is welcome
+        # from then on, not only once the workflow starts waiting for it
+        self.awaiting = awaiting
         result: OpenTaskResult = await self._activity(
             ActivityName.OPEN_TASK,
             OpenTaskInput(

@@ -24,6 +24,7 @@ from api.deps import get_now
 from config import Settings, load_settings
 from db.migrate import upgrade
 from db.session import Database
+from domain.contact_rules import next_window_start
 from tests.api.helpers import Api, StartRecorder, in_contact_hours
 from tests.conftest import venv_binary
 from worker import build_worker
@@ -47,6 +48,8 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "database_url": f"sqlite+aiosqlite:///{data_dir / 'recupero.db'}",
         "task_queue": f"api-tests-{uuid.uuid4().hex[:8]}",
         "admin_key": new_key(),
+        # the dev server runs in real time: contacts are judged as if it were contact hours
+        "contact_clock": next_window_start,
         # no provider credentials: every message goes to the outbox
         "sendgrid_api_key": "",
         "twilio_account_sid": "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import func, select
 from stdnum import luhn
+from stdnum.it import codicefiscale
 from temporalio.client import (
     Client,
     Interceptor,
@@ -87,6 +89,18 @@ def rome_today() -> date:
     return datetime.now(ROME).date()
 
 
+_tax_codes = itertools.count(1)
+
+
+def unique_tax_code() -> str:
+    """A valid codice fiscale per practice: the daily and weekly conversation limits count per
+    debtor across practices, so tests must not share one debtor by accident."""
+    n = next(_tax_codes)
+    # RSSMRA + year 85 + month T + a day 01-31, then a comune code that varies with n
+    stem = f"RSSMRA85T{(n % 31) + 1:02d}A{(n // 31) % 1000:03d}"
+    return stem + codicefiscale.calc_check_digit(stem)
+
+
 def bearer(key: str) -> Headers:
     return {"Authorization": f"Bearer {key}"}
 
@@ -129,6 +143,7 @@ def practice_payload(
     due_in_days: int = 60,
     amounts: tuple[str, ...] = ("1250.40",),
     province: str = "MI",
+    tax_code: str | None = None,
 ) -> dict[str, Any]:
     """The hand-over of the API contract; due dates ahead by default, so the practice waits
     quietly in the pre-due phase unless a test wants it to move."""
@@ -139,7 +154,7 @@ def practice_payload(
         "debtor": {
             "kind": "consumer",
             "name": "Mario Rossi",
-            "tax_code": "RSSMRA85T10A562S",
+            "tax_code": tax_code or unique_tax_code(),
             "email": "mario.rossi@example.it",
             "phone": "+393331234567",
             "pec": None,

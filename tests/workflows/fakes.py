@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from temporalio import activity
@@ -23,7 +24,11 @@ from domain.activity_io import (
     OpenTaskResult,
     RecordInput,
     RecordJudicialInput,
+    ReleaseConversationInput,
+    ReleaseConversationResult,
     ReminderInput,
+    ReserveConversationInput,
+    ReserveConversationResult,
     SentResult,
 )
 from domain.judicial import JudicialSnapshot
@@ -44,6 +49,12 @@ class FakeWorld:
     open_tasks: set[str] = field(default_factory=set)
     notifications: list[NotifyInput] = field(default_factory=list)
     sent_keys: list[str] = field(default_factory=list)
+    email_copies: list[str] = field(default_factory=list)  # letters whose e-mail copy went
+    # the contact rules: contacts asked for inside one of these (from, until) spans are refused
+    # with `until` as the next slot (the hours are closed); any other is granted
+    closed: list[tuple[datetime, datetime]] = field(default_factory=list)
+    reservations: list[ReserveConversationInput] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
     # holds the timeline write of this step's start until the test releases it
     hold_record_at_step: str | None = None
     record_held: asyncio.Event = field(default_factory=asyncio.Event)
@@ -89,6 +100,19 @@ class FakeWorld:
         if self.judicial is None or inp.snapshot.version > self.judicial.version:
             self.judicial = inp.snapshot
 
+    @activity.defn(name=ActivityName.RESERVE_CONVERSATION)
+    async def reserve(self, inp: ReserveConversationInput) -> ReserveConversationResult:
+        self.reservations.append(inp)
+        for since, until in self.closed:
+            if since <= inp.at < until:
+                return ReserveConversationResult(False, until, "outside the contact hours")
+        return ReserveConversationResult(True, None, "granted")
+
+    @activity.defn(name=ActivityName.RELEASE_CONVERSATION)
+    async def release(self, inp: ReleaseConversationInput) -> ReleaseConversationResult:
+        self.released.append(inp.idempotency_key)
+        return ReleaseConversationResult(True)
+
     @activity.defn(name=ActivityName.CHECK_CONTACTS)
     async def check_contacts(self, inp: CheckContactsInput) -> CheckContactsResult:
         return CheckContactsResult(channels=self.channels, findings=["checked"])
@@ -104,6 +128,8 @@ class FakeWorld:
     async def send_letter(self, inp: LetterInput) -> SentResult:
         if inp.kind == self.refuse_letter:
             raise ApplicationError("the wording was refused", non_retryable=True)
+        if inp.email_copy and inp.idempotency_key not in self.email_copies:
+            self.email_copies.append(inp.idempotency_key)
         if inp.idempotency_key not in self.sent_keys:
             self.sent_keys.append(inp.idempotency_key)
             self.letters.append(inp)
@@ -141,6 +167,8 @@ class FakeWorld:
         return [
             self.record,
             self.record_judicial,
+            self.reserve,
+            self.release,
             self.check_contacts,
             self.send_reminder,
             self.send_letter,

@@ -51,7 +51,7 @@ async def test_paid_after_the_first_letter(start) -> None:
         await p.next_step_is(Step.PHONE_PHASE)
         assert p.world.letter_kinds() == ["reminder_letter"]
         assert p.world.letters[0].balance_cents == CLAIM
-        assert p.world.letters[0].email_copy is True
+        assert p.world.email_copies == [p.world.letters[0].idempotency_key]
 
         result = await p.send(UpdateName.PAYMENT, pay(CLAIM, "BON-1"))
 
@@ -523,7 +523,7 @@ async def test_a_bounced_email_drops_the_copy_and_a_failed_number_ends_the_call(
     strategy = only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE, Step.SECOND_LETTER)
     async with start(strategy=strategy) as p:
         await p.next_step_is(Step.PHONE_PHASE)
-        assert p.world.letters[0].email_copy is True
+        assert p.world.email_copies == [p.world.letters[0].idempotency_key]
         await p.send(
             UpdateName.CONTACT_INVALID, ContactInvalidCmd(channel="email", reason="hard_bounce")
         )
@@ -535,7 +535,7 @@ async def test_a_bounced_email_drops_the_copy_and_a_failed_number_ends_the_call(
         assert not p.world.open_of("call")
         await env.sleep(timedelta(days=8))
         await p.until(lambda: len(p.world.letters) == 2, "the second letter")
-        assert p.world.letters[1].email_copy is False
+        assert p.world.letters[1].idempotency_key not in p.world.email_copies
         assert p.world.snapshot.channels.email is False
         assert p.world.snapshot.channels.phone is False
         with pytest.raises(WorkflowUpdateFailedError):
@@ -543,3 +543,34 @@ async def test_a_bounced_email_drops_the_copy_and_a_failed_number_ends_the_call(
                 UpdateName.CONTACT_INVALID,
                 ContactInvalidCmd(channel="email", reason="mailbox full"),
             )
+
+
+async def test_emails_and_calls_wait_for_the_contact_hours(start, env) -> None:
+    now = await env.get_current_time()
+    fifteen_days = now + timedelta(days=15)
+    world = FakeWorld(
+        closed=[
+            (now, now + timedelta(hours=10)),
+            # the call falls due 15 days after the copy went (hour 10): hours closed till 16
+            (fifteen_days + timedelta(hours=9), fifteen_days + timedelta(hours=16)),
+        ]
+    )
+    strategy = only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE)
+    async with start(world=world, strategy=strategy) as p:
+        # the letter goes to the post at once; its e-mail copy waits for the hours to open
+        await p.until(lambda: "contact_deferred" in world.kinds(), "the deferred copy")
+        assert world.letter_kinds() == ["reminder_letter"] and world.email_copies == []
+        assert "contact rules" in (world.snapshot.waiting_for or "")
+        await env.sleep(timedelta(hours=10, minutes=1))
+        await p.until(lambda: len(world.email_copies) == 1, "the e-mail copy")
+        # fifteen days on, the call waits for the hours too before reaching the operators
+        await env.sleep(timedelta(days=15))
+        await p.until(lambda: world.kinds().count("contact_deferred") == 2, "the deferred call")
+        assert not world.open_of("call")
+        await env.sleep(timedelta(hours=6))
+        await p.waiting_for("call outcome (attempt 1/3)")
+        await p.send(UpdateName.CALL_OUTCOME, CallOutcomeCmd(outcome=CallOutcome.NO_ANSWER))
+        # nobody answered: the debtor's conversation of the day is given back
+        await p.until(lambda: len(world.released) == 1, "the released conversation")
+        call_reservations = [r for r in world.reservations if r.channel == "call"]
+        assert world.released == [call_reservations[-1].idempotency_key]
