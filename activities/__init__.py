@@ -16,10 +16,12 @@ from activities.channels import (
     EmailChannel,
     OutboxEmail,
     OutboxSms,
+    PecEmail,
     SendGridEmail,
     SmsChannel,
     TwilioSms,
     email_channel_for,
+    pec_channel_for,
     sms_channel_for,
 )
 from activities.contact_limits import ContactLimitActivities
@@ -38,12 +40,14 @@ __all__ = [
     "EmailChannel",
     "OutboxEmail",
     "OutboxSms",
+    "PecEmail",
     "PracticeActivities",
     "SendGridEmail",
     "SmsChannel",
     "TwilioSms",
     "build_activities",
     "email_channel_for",
+    "pec_channel_for",
     "sms_channel_for",
 ]
 
@@ -59,8 +63,9 @@ class PracticeActivities(
     JudicialActivities,
     StatementActivities,
 ):
-    """PracticeActivities(db, settings, email=None, sms=None): channels left out are chosen from
-    the settings (SendGrid / Twilio with credentials, the outbox without)."""
+    """PracticeActivities(db, settings, email=None, sms=None, pec=None): channels left out are
+    chosen from the settings (SendGrid / Twilio / the PEC mailbox with credentials, the outbox
+    without)."""
 
     def activities(self) -> list[Callable[..., Any]]:
         """The bound activity methods, in the order of ActivityName."""
@@ -86,6 +91,7 @@ def build_activities(
     settings: Settings,
     email: EmailChannel | None = None,
     sms: SmsChannel | None = None,
+    pec: EmailChannel | None = None,
 ) -> list[Callable[..., Any]]:
     """What `Worker(activities=...)` takes."""
-    return PracticeActivities(db, settings, email=email, sms=sms).activities()
+    return PracticeActivities(db, settings, email=email, sms=sms, pec=pec).activities()

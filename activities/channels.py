@@ -1,18 +1,26 @@
-"""Ways out of the agency: e-mail and SMS, each either a real provider or the outbox.
+"""Ways out of the agency: e-mail, SMS and PEC, each either a real provider or the outbox.
 
 Without credentials a channel writes the message to the outbox (status "outbox") for a person to
 read and send; it never pretends to have sent. With credentials it reserves the delivery, calls
 the provider, and records the provider's message id (see activities.deliveries for why in that
 order). Addresses and message texts are personal data: they go to the database only, never to the
 logs or into error messages (which Temporal keeps in its history).
+
+What the providers report afterwards (delivered, bounced, PEC receipts) arrives through the API's
+webhooks (api/routers/webhooks.py), matched by the delivery id sent along with the message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import logging
+import smtplib
 import socket
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
 from typing import Protocol
 from urllib.error import URLError
 
@@ -52,6 +60,9 @@ log = logging.getLogger(__name__)
 
 PROVIDER_TIMEOUT_SECONDS = 30.0
 
+# where the API takes Twilio's status callbacks, under RECUPERO_PUBLIC_URL
+TWILIO_CALLBACK_PATH = "/webhooks/twilio"
+
 
 class EmailChannel(Protocol):
     async def send(self, message: Message) -> DeliveryOutcome: ...
@@ -89,7 +100,7 @@ class _Outbox:
 
 
 class OutboxEmail(_Outbox):
-    """E-mail and PEC written to the outbox (no provider configured, or PEC)."""
+    """E-mail and PEC written to the outbox (no provider or PEC mailbox configured)."""
 
 
 class OutboxSms(_Outbox):
@@ -106,7 +117,7 @@ class SendGridEmail:
         self.settings = settings
         self.timeout = timeout
 
-    def _mail(self, message: Message) -> Mail:
+    def _mail(self, message: Message, delivery_id: str) -> Mail:
         mail = Mail(
             from_email=From(self.settings.sendgrid_from, self.settings.agency_name),
             to_emails=message.recipient,
@@ -115,8 +126,12 @@ class SendGridEmail:
         )
         if self.settings.agency_email:
             mail.reply_to = ReplyTo(self.settings.agency_email, self.settings.agency_name)
-        # lets the provider's event log be matched to our delivery row when reconciling
-        mail.custom_arg = CustomArg("idempotency_key", message.idempotency_key)
+        # SendGrid returns custom args with every event of the Event Webhook: the webhook finds
+        # the delivery by its id, and a person reconciling the provider's log by either
+        mail.custom_arg = [
+            CustomArg("idempotency_key", message.idempotency_key),
+            CustomArg("delivery_id", delivery_id),
+        ]
         for item in message.attachments:
             mail.add_attachment(
                 SendGridAttachment(
@@ -140,7 +155,7 @@ class SendGridEmail:
         reserved, must_send = await reserve(self.db, message, self.provider)
         if not must_send:
             return reserved
-        mail = self._mail(message)
+        mail = self._mail(message, reserved.delivery_id)
         try:
             message_id = await asyncio.to_thread(self._post, mail)
         except SendGridHTTPError as exc:
@@ -186,12 +201,19 @@ class TwilioSms:
         if not must_send:
             return reserved
         http_client = AsyncTwilioHttpClient()
+        options: dict[str, str] = {}
+        if self.settings.public_url:
+            # Twilio reports delivered / failed there (api/routers/webhooks.py)
+            options["status_callback"] = f"{self.settings.public_url}{TWILIO_CALLBACK_PATH}"
         try:
             # the async client does not apply its own timeout to requests; a timeout leaves the
             # row pending (the message may have gone), which is what TimeoutError propagating does
             async with asyncio.timeout(self.timeout):
                 sent = await self._client(http_client).messages.create_async(
-                    to=message.recipient, from_=self.settings.twilio_from, body=message.body
+                    to=message.recipient,
+                    from_=self.settings.twilio_from,
+                    body=message.body,
+                    **options,
                 )
         except TwilioRestException as exc:
             failed = await mark_failed(self.db, reserved)
@@ -212,6 +234,137 @@ class TwilioSms:
         return await mark_sent(self.db, reserved, sent.sid)
 
 
+def message_id_for(idempotency_key: str, sender: str) -> str:
+    """The Message-ID of a PEC: the same for every attempt of one message, so the mail house
+    (and the recipient's mailbox) can recognise a second copy. The key is hashed: a header
+    carries only what RFC 5322 allows, and nothing about the practice."""
+    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:40]
+    domain = sender.rpartition("@")[2] or "recupero.invalid"
+    return f"<{digest}.recupero@{domain}>"
+
+
+class _NotSent(Exception):
+    """The SMTP session failed before the message was handed over (connection, TLS, login)."""
+
+
+class _Refused(Exception):
+    """The server answered MAIL, RCPT or DATA with a refusal: the message was not taken."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class PecEmail:
+    """PEC copies from the agency's own certified mailbox, by SMTP over TLS (implicit TLS on 465,
+    or STARTTLS), as PEC providers require. Same discipline as the other providers: a pending row
+    is committed before the SMTP session, so a worker that dies after the server took the message
+    never sends it again; a server that refused it marks the row failed and the retry sends it
+    with the same Message-ID."""
+
+    provider = "pec"
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        timeout: float = PROVIDER_TIMEOUT_SECONDS,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.timeout = timeout
+        self.ssl_context = ssl_context or ssl.create_default_context()
+
+    def _email(self, message: Message) -> EmailMessage:
+        sender = self.settings.pec_from
+        mail = EmailMessage()
+        mail["From"] = formataddr((self.settings.agency_name, sender))
+        mail["To"] = message.recipient
+        mail["Subject"] = message.subject
+        mail["Date"] = formatdate(usegmt=True)
+        mail["Message-ID"] = message_id_for(message.idempotency_key, sender)
+        mail.set_content(message.body)
+        for item in message.attachments:
+            maintype, _, subtype = item.media_type.partition("/")
+            mail.add_attachment(
+                item.content,
+                maintype=maintype or "application",
+                subtype=subtype or "octet-stream",
+                filename=item.filename,
+            )
+        return mail
+
+    def _open(self) -> smtplib.SMTP:
+        s = self.settings
+        try:
+            smtp: smtplib.SMTP
+            if s.pec_starttls:
+                smtp = smtplib.SMTP(s.pec_host, s.pec_port, timeout=self.timeout)
+                try:
+                    smtp.starttls(context=self.ssl_context)
+                    smtp.ehlo()
+                except BaseException:
+                    smtp.close()
+                    raise
+            else:
+                smtp = smtplib.SMTP_SSL(
+                    s.pec_host, s.pec_port, timeout=self.timeout, context=self.ssl_context
+                )
+            if s.pec_user:
+                try:
+                    smtp.login(s.pec_user, s.pec_password)
+                except BaseException:
+                    smtp.close()
+                    raise
+        except (OSError, smtplib.SMTPException) as exc:
+            raise _NotSent(type(exc).__name__) from exc
+        return smtp
+
+    def _deliver(self, mail: EmailMessage) -> None:
+        """Runs in a thread. Raises _NotSent or _Refused when the server provably did not take
+        the message; anything else (a timeout or a dropped connection during DATA) may have
+        reached it and propagates as it is."""
+        smtp = self._open()
+        try:
+            try:
+                refused = smtp.send_message(mail)
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = [code for code, _ in exc.recipients.values()]
+                raise _Refused(max(codes, default=550)) from None
+            except smtplib.SMTPDataError as exc:
+                raise _Refused(exc.smtp_code) from None
+            except smtplib.SMTPSenderRefused as exc:
+                # the mailbox refuses our own sender: the settings are wrong, not the message
+                raise _NotSent(f"sender refused, SMTP {exc.smtp_code}") from None
+            if refused:  # one recipient only: refused means not sent (RecipientsRefused above)
+                raise _Refused(max(code for code, _ in refused.values()))
+        finally:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
+
+    async def send(self, message: Message) -> DeliveryOutcome:
+        reserved, must_send = await reserve(self.db, message, self.provider)
+        if not must_send:
+            return reserved
+        mail = self._email(message)
+        try:
+            await asyncio.to_thread(self._deliver, mail)
+        except _NotSent as exc:
+            await mark_failed(self.db, reserved)
+            log.warning("pec: no session for delivery %s: %s", reserved.delivery_id, exc)
+            raise ProviderUnavailable(self.provider, str(exc)) from None
+        except _Refused as exc:
+            failed = await mark_failed(self.db, reserved)
+            log.warning("pec refused delivery %s: SMTP %s", reserved.delivery_id, exc.code)
+            if 500 <= exc.code < 600:
+                return failed
+            raise ProviderUnavailable(self.provider, f"SMTP {exc.code}") from None
+        return await mark_sent(self.db, reserved, str(mail["Message-ID"]))
+
+
 def email_channel_for(db: Database, settings: Settings) -> EmailChannel:
     if settings.sendgrid_api_key:
         return SendGridEmail(db, settings)
@@ -222,3 +375,11 @@ def sms_channel_for(db: Database, settings: Settings) -> SmsChannel:
     if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
         return TwilioSms(db, settings)
     return OutboxSms(db)
+
+
+def pec_channel_for(db: Database, settings: Settings) -> EmailChannel:
+    """The agency's PEC mailbox when configured; the outbox otherwise. A PEC has legal value only
+    when it leaves the agency's own certified mailbox, which no e-mail API provides."""
+    if settings.pec_host and settings.pec_from:
+        return PecEmail(db, settings)
+    return OutboxEmail(db)

@@ -18,9 +18,9 @@ from temporalio.exceptions import ApplicationError
 
 from activities.channels import (
     EmailChannel,
-    OutboxEmail,
     SmsChannel,
     email_channel_for,
+    pec_channel_for,
     sms_channel_for,
 )
 from activities.rendering import Renderer
@@ -85,7 +85,7 @@ async def load_practice_file(
 
 class ActivityContext:
     """The dependencies of every activity. Channels default to what the settings configure:
-    SendGrid / Twilio with credentials, the outbox without."""
+    SendGrid / Twilio / the agency's PEC mailbox with credentials, the outbox without."""
 
     def __init__(
         self,
@@ -94,12 +94,13 @@ class ActivityContext:
         email: EmailChannel | None = None,
         sms: SmsChannel | None = None,
         renderer: Renderer | None = None,
+        pec: EmailChannel | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.email: EmailChannel = email or email_channel_for(db, settings)
         self.sms: SmsChannel = sms or sms_channel_for(db, settings)
-        # A PEC has legal value only when it leaves the agency's own certified mailbox, which no
-        # e-mail API provides: PEC copies always go to the outbox for a person to send.
-        self.pec: EmailChannel = OutboxEmail(db)
+        # A PEC has legal value only when it leaves the agency's own certified mailbox: by SMTP
+        # when that mailbox is configured, to the outbox for a person to send otherwise.
+        self.pec: EmailChannel = pec or pec_channel_for(db, settings)
         self.renderer = renderer or Renderer()

@@ -20,11 +20,18 @@ from temporalio.exceptions import ApplicationError
 from activities.contacts import skip_reason, usable_contact
 from activities.context import ActivityContext, PracticeFile, load_practice_file, today_in_rome
 from activities.deliveries import Attachment, Message, add_to_result, write_outbox
-from activities.rendering import Breakdown, InvoiceLine, LetterView, italian_date
+from activities.rendering import (
+    Breakdown,
+    InvoiceLine,
+    LetterView,
+    italian_date,
+    payment_qr_data_uri,
+)
 from db.ledger import LedgerError, claims_interest, practice_ledger, rate_table
 from db.models import Document, User
 from domain.activity_io import ActivityName, LetterInput, SentResult
 from domain.money import format_euros
+from domain.payment_qr import PaymentQrError
 from domain.rates import RateError
 from domain.statement import StatementError
 from domain.strategy import LETTER_KINDS
@@ -58,6 +65,21 @@ def address_lines(file: PracticeFile) -> list[str]:
     if p.country and p.country.upper() != "IT":
         lines.append(p.country.upper())
     return lines
+
+
+def _payment_qr(file: PracticeFile, balance_cents: int) -> str | None:
+    """The payment QR code for the balance; the letter goes without it (and says how to pay in
+    words, as always) when the transfer cannot be encoded, e.g. a balance of zero."""
+    try:
+        return payment_qr_data_uri(
+            beneficiary=file.creditor.name,
+            iban=file.creditor.iban,
+            amount_cents=balance_cents,
+            remittance=file.practice.reference,
+        )
+    except PaymentQrError as exc:
+        log.info("practice %s: letter without payment QR code (%s)", file.practice.id, exc)
+        return None
 
 
 class LetterActivities(ActivityContext):
@@ -103,6 +125,7 @@ class LetterActivities(ActivityContext):
             agency_phone=settings.agency_phone,
             pay_by=pay_by,
             lawyer_name=lawyer.name if lawyer is not None else None,
+            payment_qr=_payment_qr(file, input.balance_cents),
         )
 
     async def _breakdown(

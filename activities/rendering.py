@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
@@ -22,6 +23,7 @@ from markupsafe import Markup, escape
 from temporalio.exceptions import ApplicationError
 
 from domain.money import format_euros
+from domain.payment_qr import epc_payload
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -126,10 +128,26 @@ class LetterView:
     body_override: Markup | None = None
     notes: list[str] = field(default_factory=list)
     breakdown: Breakdown | None = None
+    # the EPC payment QR code as a PNG data URI; None when the transfer cannot be encoded
+    payment_qr: str | None = None
 
     @property
     def invoices_total_cents(self) -> int:
         return sum(i.amount_cents for i in self.invoices)
+
+
+def payment_qr_data_uri(*, beneficiary: str, iban: str, amount_cents: int, remittance: str) -> str:
+    """The EPC QR code of a SEPA credit transfer (domain.payment_qr) as a PNG data URI, for an
+    <img> in a letter. A raster image rather than SVG: WeasyPrint embeds it as it is, sharp at
+    any size since each module is a block of pixels. Raises PaymentQrError (a ValueError) when
+    the transfer cannot be encoded."""
+    payload = epc_payload(
+        beneficiary=beneficiary, iban=iban, amount_cents=amount_cents, remittance=remittance
+    )
+    # EPC069-12: error correction level M, no ECI, UTF-8 as the payload's third line declares
+    code = segno.make(payload, error="m", micro=False, boost_error=False, encoding="utf-8")
+    uri: str = code.png_data_uri(scale=8, border=4)
+    return uri
 
 
 class Renderer:

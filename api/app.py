@@ -18,6 +18,7 @@ from api.deps import get_database, get_temporal
 from api.routers import (
     creditors,
     deadlines,
+    deliveries,
     judicial,
     opt_outs,
     outbox,
@@ -26,6 +27,7 @@ from api.routers import (
     rates,
     statement,
     users,
+    webhooks,
     worklists,
 )
 from api.schemas import HealthOut
@@ -40,7 +42,9 @@ DESCRIPTION = """
 Debt collection (recupero crediti) for Italian collection agencies. One practice (pratica) is
 one debtor's unpaid invoices for one creditor, run by a durable workflow.
 
-**Authentication**: every request except `/health` carries `Authorization: Bearer rk_...`.
+**Authentication**: every request carries `Authorization: Bearer rk_...`, except `/health` and
+the providers' callbacks `/webhooks/sendgrid` and `/webhooks/twilio` (verified by the provider's
+signature instead).
 Roles: admin, creditor (its own practices only), operator, field_agent (its territory),
 lawyer. A missing or unknown key is a 401, a role that may not do something a 403.
 
@@ -88,6 +92,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         deadlines,
         rates,
         outbox,
+        deliveries,
+        webhooks,
     ):
         app.include_router(module.router)
 

@@ -904,6 +904,84 @@ class DeliveryOut(BaseModel):
     provider_message_id: str | None
     created_at: datetime
     sent_at: datetime | None
+    delivery_status: str | None = Field(
+        default=None,
+        description="What the provider reported last: accepted, posted, sent, delivered, "
+        "opened, soft_bounce, hard_bounce, dropped, failed, undelivered, not_delivered.",
+    )
+    delivery_status_at: datetime | None = None
+    tracking_number: str | None = Field(
+        default=None, description="A raccomandata's tracking number, once posted."
+    )
+    sent_on: date | None = Field(default=None, description="The day the letter was posted.")
+
+
+# --- provider reports ----------------------------------------------------------------------------
+
+
+class WebhookResult(BaseModel):
+    recorded: int = Field(description="Reports recorded now.")
+    already_recorded: int = Field(description="Reports received before (a provider's retry).")
+    ignored: int = Field(description="Reports about no delivery of ours, or of no interest.")
+    contacts_invalidated: int = Field(
+        description="Contacts marked invalid on their practice by these reports."
+    )
+
+
+class PecReceiptKind(StrEnum):
+    ACCETTAZIONE = "accettazione"  # the sender's PEC provider took the message
+    CONSEGNA = "consegna"  # delivered into the recipient's PEC mailbox
+    MANCATA_CONSEGNA = "mancata_consegna"  # not delivered: the address does not work
+
+
+class PecReceiptIn(RequestModel):
+    delivery_id: str = Field(min_length=1, max_length=32, description="The PEC's delivery id.")
+    kind: PecReceiptKind
+    received_at: datetime | None = Field(
+        default=None,
+        description="When the receipt was issued (with its offset); now when left out.",
+    )
+
+    @field_validator("received_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give the time with its offset, e.g. 2026-11-24T10:15:00+01:00")
+        return value
+
+
+class TrackingIn(RequestModel):
+    tracking_number: str = Field(
+        min_length=8,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]*$",
+        description="The raccomandata's number as the post office's receipt prints it.",
+        examples=["RR123456789IT"],
+    )
+    sent_on: date = Field(description="The day the letter was handed to the post office.")
+
+    @field_validator("tracking_number")
+    @classmethod
+    def _compact(cls, value: str) -> str:
+        return "".join(value.split()).upper()
+
+
+class DeliveryEventOut(BaseModel):
+    delivery_id: str
+    channel: str
+    provider: str
+    kind: str = Field(description="The delivery status the report gives, e.g. hard_bounce.")
+    summary: str
+    data: dict[str, Any]
+    invalid_reason: str | None = Field(
+        description="Set when the report made the contact unusable, e.g. hard_bounce."
+    )
+    workflow_update: str | None = Field(
+        description="pending, accepted, rejected or skipped: whether the practice's workflow "
+        "was told the contact does not work."
+    )
+    occurred_at: datetime
+    received_at: datetime
 
 
 class HealthOut(BaseModel):

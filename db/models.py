@@ -250,7 +250,9 @@ class Document(Base):
 
 class Delivery(Base):
     """One message on one channel. status 'outbox' means written for a person to read and send
-    (no provider configured); 'sent' means a provider accepted it. Never both, never twice."""
+    (no provider configured); 'sent' means a provider accepted it (or, for an outbox letter or
+    PEC, that a person posted it: a tracking number or a PEC receipt arrived). Never both, never
+    twice. delivery_status is what the provider reported afterwards (see DeliveryEvent)."""
 
     __tablename__ = "deliveries"
 
@@ -266,9 +268,46 @@ class Delivery(Base):
     document_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"), default=None)
     status: Mapped[str] = mapped_column(String(20))  # pending, outbox, sent, failed
     provider: Mapped[str] = mapped_column(String(20))  # outbox, sendgrid, twilio
-    provider_message_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    provider_message_id: Mapped[str | None] = mapped_column(String(200), default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    # accepted, delivered, opened, soft_bounce, hard_bounce, dropped, failed, undelivered,
+    # not_delivered (PEC mancata consegna); None until a provider reports
+    delivery_status: Mapped[str | None] = mapped_column(String(20), default=None)
+    delivery_status_at: Mapped[datetime | None] = mapped_column(default=None)
+    # a raccomandata A/R: the post office's number and the day it was posted
+    tracking_number: Mapped[str | None] = mapped_column(String(40), default=None)
+    sent_on: Mapped[date | None] = mapped_column(Date, default=None)
+
+
+class DeliveryEvent(Base):
+    """What a provider reported about a delivery (SendGrid event, Twilio status callback, PEC
+    receipt), once per provider event. No personal data: kinds, codes and fixed summaries, never
+    the address, the number or the provider's free text.
+
+    workflow_update is set when the report made a contact invalid: "pending" until the
+    practice's workflow has been told, then "accepted", "rejected" (closed practice, unknown
+    update) or "skipped" (the contact changed since the message was sent)."""
+
+    __tablename__ = "delivery_events"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_event_id", name="uq_delivery_event_provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    practice_id: Mapped[str | None] = mapped_column(
+        ForeignKey("practices.id"), default=None, index=True
+    )
+    provider: Mapped[str] = mapped_column(String(20))  # sendgrid, twilio, pec, post
+    provider_event_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))  # the delivery_status it reports
+    summary: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    invalid_reason: Mapped[str | None] = mapped_column(String(30), default=None)
+    workflow_update: Mapped[str | None] = mapped_column(String(20), default=None)
+    occurred_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Task(Base):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from stdnum import iban as stdnum_iban
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
 from stdnum.exceptions import ValidationError
 from stdnum.it import codicefiscale, iva
 
@@ -40,9 +41,12 @@ def normalize_vat_number(value: str) -> str:
 
 
 def normalize_iban(value: str) -> str:
+    """An IBAN in its compact form (IT60X0542811101000000123456): the country's length and
+    structure, the check digits and, where the country has one, the national check (the
+    Italian CIN) verified with schwifty."""
     try:
-        return str(stdnum_iban.validate(value))
-    except ValidationError as exc:
+        return str(IBAN(value, validate_bban=True).compact)
+    except SchwiftyException as exc:
         raise ValueError(f"not a valid IBAN: {exc}") from exc
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
+from typing import Any
 
 import pytest
+import segno
 from pypdf import PdfReader
 from sqlalchemy import select
 from temporalio.exceptions import ApplicationError
@@ -16,6 +18,7 @@ from db.models import Delivery, Document
 from db.session import Database
 from domain.activity_io import LetterInput, ReminderInput
 from domain.money import format_euros
+from domain.payment_qr import epc_payload
 from domain.strategy import LETTER_KINDS
 from tests.factories import IBAN, create_creditor, create_practice, create_user, make_settings
 
@@ -409,3 +412,78 @@ async def test_unknown_letter_kind_or_moment_is_not_retried(
             ReminderInput(practice.id, "k", "after", date(2026, 6, 3), 100)
         )
     assert letter.value.non_retryable and reminder.value.non_retryable
+
+
+# --- the payment QR code -----------------------------------------------------------------------
+
+
+async def letter_document(db: Database, document_id: str | None) -> bytes:
+    assert document_id is not None
+    async with db.session() as session:
+        document = await session.get(Document, document_id)
+    assert document is not None
+    return document.content
+
+
+def qr_modules(image: Any, size: int) -> list[list[bool]]:
+    """Reads a QR code's modules back from the image in the PDF: the centre of each one
+    (the image is segno's PNG, scale 8 with a border of 4 modules)."""
+    gray = image.convert("L")
+    scale = gray.width // (size + 8)
+    return [
+        [
+            gray.getpixel(((4 + col) * scale + scale // 2, (4 + row) * scale + scale // 2)) < 128
+            for col in range(size)
+        ]
+        for row in range(size)
+    ]
+
+
+@pytest.mark.parametrize("kind", LETTER_KINDS)
+async def test_every_letter_carries_the_payment_qr_code_and_still_prints_the_iban(
+    database: Database, acts: PracticeActivities, kind: str
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    result = await acts.send_letter(
+        LetterInput(practice.id, f"{practice.id}:{kind}:1", kind, 125_040, email_copy=False)
+    )
+    content = await letter_document(database, result.document_id)
+    reader = PdfReader(io.BytesIO(content))
+    # WeasyPrint shares one resource dictionary between pages: a two-page letter lists the
+    # same image on both
+    images = list({image.data: image for page in reader.pages for image in page.images}.values())
+    assert len(images) == 1
+    text = pdf_text(content)
+    assert f"IBAN {IBAN}" in text
+    assert "Inquadri il codice con l'app della sua banca" in text
+
+    # the image is the EPC QR code of exactly this transfer
+    expected = segno.make(
+        epc_payload(
+            beneficiary=creditor.name,
+            iban=IBAN,
+            amount_cents=125_040,
+            remittance=practice.reference,
+        ),
+        error="m",
+        micro=False,
+        boost_error=False,
+        encoding="utf-8",
+    )
+    size = len(expected.matrix)
+    assert qr_modules(images[0].image, size) == [[bool(m) for m in row] for row in expected.matrix]
+
+
+async def test_a_balance_a_qr_code_cannot_carry_leaves_the_letter_without_one(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    result = await acts.send_letter(
+        LetterInput(practice.id, f"{practice.id}:reminder_letter:1", "reminder_letter", 0)
+    )
+    content = await letter_document(database, result.document_id)
+    assert [i for page in PdfReader(io.BytesIO(content)).pages for i in page.images] == []
+    text = pdf_text(content)
+    assert f"IBAN {IBAN}" in text and "Inquadri il codice" not in text

@@ -9,7 +9,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -259,13 +259,17 @@ async def test_sendgrid_sends_once_with_the_pdf_attached(
         mail["subject"] == f"Comunicazione da Studio Servizi Creditizi – rif. {practice.reference}"
     )
     assert mail["from"]["email"] == "noreply@studio-servizi.example.it"
-    assert mail["custom_args"] == {"idempotency_key": f"{letter.idempotency_key}:email"}
     [attachment] = mail["attachments"]
     assert attachment["filename"] == f"legal_notice-{practice.reference}.pdf"
     assert attachment["type"] == "application/pdf"
     assert base64.b64decode(attachment["content"]).startswith(b"%PDF")
 
     row = await delivery(database, f"{letter.idempotency_key}:email")
+    # the Event Webhook hands custom args back with every event: that is how it finds the row
+    assert mail["custom_args"] == {
+        "idempotency_key": f"{letter.idempotency_key}:email",
+        "delivery_id": row.id,
+    }
     assert (row.status, row.provider, row.provider_message_id) == ("sent", "sendgrid", "sg-1")
     assert row.sent_at is not None
 
@@ -367,6 +371,7 @@ async def test_twilio_sends_the_reminder_sms_once(
     assert form["From"] == "+390200000000"
     assert form["Body"].startswith("Gentile cliente, la preghiamo di contattarci")
     assert practice.reference in form["Body"]
+    assert "StatusCallback" not in form  # no public URL configured: no callbacks asked for
     expected_auth = base64.b64encode(f"{settings.twilio_account_sid}:token".encode()).decode()
     assert request.headers["Authorization"] == f"Basic {expected_auth}"
 
@@ -395,6 +400,18 @@ async def test_twilio_refusal_and_outage(database: Database, provider: FakeProvi
         await sms.send(message)
     assert (await sms.send(message)).status == "sent"
     assert len(provider.requests) == 3
+
+
+async def test_twilio_is_asked_for_status_callbacks_at_the_public_url(
+    database: Database, provider: FakeProvider
+) -> None:
+    settings = replace(provider_settings(provider.url), public_url="https://recupero.example.it")
+    sms = TwilioSms(database, settings)
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    await sms.send(Message("tw-cb:1", "sms", "+393331234567", body="x", practice_id=practice.id))
+    [request] = provider.requests
+    assert request.form()["StatusCallback"] == "https://recupero.example.it/webhooks/twilio"
 
 
 # --- record_practice -----------------------------------------------------------------------------

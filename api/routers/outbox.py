@@ -27,7 +27,9 @@ async def list_deliveries(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[DeliveryOut]:
     """Deliveries, newest first. Status `outbox` means no provider is configured for the
-    channel: the message is here for a person to send, and was not sent."""
+    channel: the message is here for a person to send, and was not sent (a letter becomes
+    `sent` once its raccomandata's tracking number is recorded, a PEC once a receipt arrives).
+    `delivery_status` is what the provider reported afterwards."""
     conditions = []
     if practice_id is not None:
         conditions.append(Delivery.practice_id == practice_id)
@@ -41,21 +43,26 @@ async def list_deliveries(
         .limit(limit)
         .offset(offset)
     )
-    items = [
-        DeliveryOut(
-            id=d.id,
-            practice_id=d.practice_id,
-            channel=d.channel,
-            recipient=d.recipient,
-            subject=d.subject,
-            body=d.body,
-            document_id=d.document_id,
-            status=d.status,
-            provider=d.provider,
-            provider_message_id=d.provider_message_id,
-            created_at=d.created_at,
-            sent_at=d.sent_at,
-        )
-        for d in rows
-    ]
+    items = [delivery_out(d) for d in rows]
     return Page[DeliveryOut](items=items, total=total, limit=limit, offset=offset)
+
+
+def delivery_out(d: Delivery) -> DeliveryOut:
+    return DeliveryOut(
+        id=d.id,
+        practice_id=d.practice_id,
+        channel=d.channel,
+        recipient=d.recipient,
+        subject=d.subject,
+        body=d.body,
+        document_id=d.document_id,
+        status=d.status,
+        provider=d.provider,
+        provider_message_id=d.provider_message_id,
+        created_at=d.created_at,
+        sent_at=d.sent_at,
+        delivery_status=d.delivery_status,
+        delivery_status_at=d.delivery_status_at,
+        tracking_number=d.tracking_number,
+        sent_on=d.sent_on,
+    )
