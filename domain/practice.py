@@ -241,6 +241,7 @@ class PracticeSnapshot:
     lawyer_id: str | None = None
     channels: Channels = field(default_factory=Channels)
     costs_cents: int = 0
+    interest_cents: int = 0  # outstanding, when interest is claimed
     claims_interest: bool = False
     claim_filed_on: date | None = None
     judicial_stage: str | None = None

@@ -67,6 +67,9 @@ DB_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(minutes=2)
 RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
 REMINDER_CLOCK = time(9, 0)
+# A lawyer who records a case's history (a decree issued months ago, then its service) needs a
+# moment to enter the next act before a term that ran out in the past is declared lapsed.
+CATCH_UP_GRACE = timedelta(days=1)
 
 SERVICE_RULES = {
     Residence.ITALY: DECREE_SERVICE,
@@ -217,7 +220,7 @@ class JudicialWorkflow:
             self.enforcement_from = dilatory.may_act_from
             self.precetto_lapse = self._deadline("precetto_lapse", PRECETTO_LAPSE, served)
             self.stage = Stage.PRECETTO_TERM
-            await self._until("precetto_term", lambda: False, remind=False)
+            await self._until("precetto_term", lambda: False, remind=False, catch_up=False)
             self._set_status("precetto_term", DeadlineStatus.MET)
             self.stage = Stage.AWAITING_PIGNORAMENTO
             started = await self._until("precetto_lapse", lambda: self.pignoramento is not None)
@@ -272,7 +275,9 @@ class JudicialWorkflow:
     def _lapsed(self, kind: str) -> None:
         self._set_status(kind, DeadlineStatus.LAPSED)
 
-    async def _until(self, kind: str, done: Callable[[], bool], remind: bool = True) -> bool:
+    async def _until(
+        self, kind: str, done: Callable[[], bool], remind: bool = True, catch_up: bool = True
+    ) -> bool:
         """Waits for `done()` until the deadline of `kind` runs out, reminding the lawyer on the
         reminder days at 09:00; True when `done()` came first."""
         view = self.deadlines[kind]
@@ -300,6 +305,8 @@ class JudicialWorkflow:
             self._set_status(kind, DeadlineStatus.MET)
             return True
         remaining = view.ends_at - workflow.now()
+        if remaining <= timedelta(0) and catch_up:
+            remaining = CATCH_UP_GRACE
         if remaining > timedelta(0) and await self._wait(done, remaining):
             self._set_status(kind, DeadlineStatus.MET)
             return True

@@ -31,16 +31,21 @@ with workflow.unsafe.imports_passed_through():
         CheckContactsInput,
         CheckContactsResult,
         CloseTasksInput,
+        CostLine,
         LetterInput,
         NotifyInput,
         OpenTaskInput,
         OpenTaskResult,
+        PaymentLine,
         RecordInput,
+        ReductionLine,
         ReleaseConversationInput,
         ReminderInput,
         ReserveConversationInput,
         ReserveConversationResult,
         SentResult,
+        StatementInput,
+        StatementResult,
     )
     from domain.calendar import at_rome, end_of_rome_day, rome_date
     from domain.judicial import (
@@ -182,6 +187,12 @@ class PracticeWorkflow:
         self.judicial: ChildWorkflowHandle[Any, str] | None = None
         self.judicial_outcome: str | None = None
         self.judicial_watch: asyncio.Task[None] | None = None
+        self.payments: list[PaymentLine] = []
+        self.reductions: list[ReductionLine] = []
+        self.interest = 0
+        self.overpaid = 0
+        self.money_lock = asyncio.Lock()
+        self.statement_failure: str | None = None
 
     # --- the escalation ----------------------------------------------------------------------
 
@@ -252,6 +263,7 @@ class PracticeWorkflow:
         self.next_step = None
         self.next_action_at = None
         self.waiting_for = None
+        await self._refresh_balance()  # letters print today's total
         self._event("step_started", f"Step: {STEP_LABELS[step]}", step=step)
         await self._flush()
 
@@ -774,6 +786,7 @@ class PracticeWorkflow:
             # the decreto ingiuntivo claims interest and the compensation, whatever was waived
             # out of court
             self.claims_interest = True
+            await self._refresh_balance()
             self._event(
                 "phase_changed", "Legal action authorised: judicial phase", phase=Phase.JUDICIAL
             )
@@ -928,10 +941,14 @@ class PracticeWorkflow:
     @workflow.update(name=UpdateName.PAYMENT)
     async def payment(self, cmd: PaymentCmd) -> CommandResult:
         self.payment_refs.add(cmd.reference)
+        self.payments.append(
+            PaymentLine(paid_on=cmd.paid_on, amount_cents=cmd.amount_cents, reference=cmd.reference)
+        )
         self.balance -= cmd.amount_cents
         self.paid += cmd.amount_cents
         if self.promise is not None:
             self.paid_toward_promise += cmd.amount_cents
+        await self._refresh_balance()
         self._event(
             "payment",
             f"Payment of {format_euros(cmd.amount_cents)} received on {cmd.paid_on.isoformat()}; "
@@ -941,17 +958,25 @@ class PracticeWorkflow:
             reference=cmd.reference,
             balance_cents=self.balance,
         )
-        if self.balance == 0:
+        if self.overpaid > 0:
+            self._event(
+                "overpaid",
+                f"Paid {format_euros(self.overpaid)} more than owed: to be refunded",
+                overpaid_cents=self.overpaid,
+            )
+        if self.balance <= 0:
             self._close(Outcome.PAID, "Paid in full")
         await self._flush()
-        return self._result("paid in full" if self.balance == 0 else "partial payment recorded")
+        return self._result("paid in full" if self.balance <= 0 else "partial payment recorded")
 
     @payment.validator
     def _validate_payment(self, cmd: PaymentCmd) -> None:
         self._require_open()
         if cmd.amount_cents <= 0:
             raise _reject(RejectionType.INVALID, "amount must be positive", "amount")
-        if cmd.amount_cents > self.balance:
+        # with interest claimed the debtor may pay today's total, above the last known balance;
+        # an overpayment is recorded for refund rather than refused
+        if not self.claims_interest and cmd.amount_cents > self.balance:
             raise _reject(
                 RejectionType.INVALID,
                 f"amount exceeds the balance of {format_euros(self.balance)}",
@@ -1116,6 +1141,10 @@ class PracticeWorkflow:
         else:
             self.claim -= cmd.reduce_by_cents
             self.balance -= cmd.reduce_by_cents
+            self.reductions.append(
+                ReductionLine(on=rome_date(workflow.now()), amount_cents=cmd.reduce_by_cents)
+            )
+            await self._refresh_balance()
             self.status = Status.ACTIVE
             self._event(
                 "dispute_resolved",
@@ -1210,12 +1239,14 @@ class PracticeWorkflow:
     async def claim_filed(self, filed_on: date) -> None:
         # from this day a consumer's interest runs at the late-payment rate (art. 1284 c. 4)
         self.claim_filed_on = filed_on
+        await self._refresh_balance()
         await self._flush()
 
     @workflow.update(name=UpdateName.COST)
     async def record_cost(self, cmd: CostCmd) -> CommandResult:
         self.costs.append(cmd)
         self.balance += cmd.amount_cents
+        await self._refresh_balance()
         self._event(
             "cost",
             f"{cmd.kind.capitalize()} cost of {format_euros(cmd.amount_cents)} recorded "
@@ -1308,6 +1339,41 @@ class PracticeWorkflow:
         self.waiting_for = None
         self._event("closed", summary, outcome=outcome)
 
+    async def _refresh_balance(self) -> None:
+        """With interest claimed, what the debtor owes comes from the statement of account
+        (interest per day across rate periods, the EUR 40 per invoice for businesses, costs,
+        payments allocated per art. 1194 c.c.); otherwise the balance is principal and costs."""
+        if not self.claims_interest:
+            return
+        async with self.money_lock:  # the newest payments win, whatever order results arrive in
+            try:
+                result: StatementResult = await self._activity(
+                    ActivityName.COMPUTE_STATEMENT,
+                    StatementInput(
+                        practice_id=self.inp.practice_id,
+                        at=rome_date(workflow.now()),
+                        payments=list(self.payments),
+                        costs=[CostLine(c.incurred_on, c.amount_cents, c.kind) for c in self.costs],
+                        reductions=list(self.reductions),
+                        claim_filed_on=self.claim_filed_on,
+                        claim_interest=True,
+                        allocation=self.strategy.allocation,
+                    ),
+                    result_type=StatementResult,
+                )
+            except ActivityError as err:
+                # e.g. no rate published yet for a recent day: the admin adds it (POST /rates);
+                # meanwhile the balance stays principal and costs, and the timeline says why
+                reason = err.cause.message if isinstance(err.cause, ApplicationError) else str(err)
+                if reason != self.statement_failure:
+                    self.statement_failure = reason
+                    self._event("statement_unavailable", f"Interest not computed: {reason}")
+                return
+            self.statement_failure = None
+            self.balance = result.total_outstanding_cents
+            self.interest = result.interest_outstanding_cents
+            self.overpaid = result.overpaid_cents
+
     async def _start_judicial(self) -> None:
         self.judicial = await workflow.start_child_workflow(
             JUDICIAL_WORKFLOW_NAME,
@@ -1392,6 +1458,7 @@ class PracticeWorkflow:
             lawyer_id=self.lawyer_id,
             channels=replace(self.channels),
             costs_cents=sum(c.amount_cents for c in self.costs),
+            interest_cents=self.interest,
             claims_interest=self.claims_interest,
             claim_filed_on=self.claim_filed_on,
             judicial_stage=self.judicial_outcome,

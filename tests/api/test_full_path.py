@@ -13,6 +13,7 @@ import io
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -262,7 +263,13 @@ async def test_a_practice_walks_the_whole_path_to_the_judicial_phase_and_is_paid
     judicial = await practice_when(api, pid, tenant.headers, "the judicial phase", phase="judicial")
     assert (judicial["status"], judicial["outcome"]) == ("active", None)
     assert (judicial["field_agent_id"], judicial["lawyer_id"]) == (agent_id, lawyer_id)
-    assert (judicial["balance"], judicial["paid"]) == ("1250.40", "0.00")
+    # from the authorisation the practice claims late interest too: the balance is the
+    # statement of account's total (interest at the legal rate for a consumer, art. 1284 c.c.)
+    assert judicial["paid"] == "0.00"
+    assert Decimal(judicial["balance"]) > Decimal("1250.40")
+    statement = await api.http.get(f"/practices/{pid}/statement", headers=tenant.headers)
+    assert statement.status_code == 200, statement.text
+    assert statement.json()["totals"]["total"]["outstanding"] == judicial["balance"]
 
     # a full payment by the creditor closes it
     paid = await post_ok(
@@ -381,7 +388,7 @@ async def assert_timeline(
     assert data("legal_opinion", "recommend_action") == [True]
     assert data("authorization", "authorized") == [True]
     assert data("phase_changed", "phase") == ["judicial"]
-    assert data("payment", "amount_cents") == [125040]
+    assert data("payment", "amount_cents") == [int(Decimal(judicial["balance"]) * 100)]
     assert data("payment", "balance_cents") == [0]
     assert data("closed", "outcome") == ["paid"]
     skipped = next(e for e in events if e["kind"] == "step_skipped")

@@ -30,6 +30,8 @@ from domain.activity_io import (
     ReserveConversationInput,
     ReserveConversationResult,
     SentResult,
+    StatementInput,
+    StatementResult,
 )
 from domain.judicial import JudicialSnapshot
 from domain.practice import Channels, PracticeSnapshot, TimelineEvent
@@ -55,6 +57,10 @@ class FakeWorld:
     closed: list[tuple[datetime, datetime]] = field(default_factory=list)
     reservations: list[ReserveConversationInput] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
+    # the statement of account, when interest is claimed
+    claim_cents: int = 125040
+    interest_cents: int = 0
+    statements: list[StatementInput] = field(default_factory=list)
     # holds the timeline write of this step's start until the test releases it
     hold_record_at_step: str | None = None
     record_held: asyncio.Event = field(default_factory=asyncio.Event)
@@ -113,6 +119,22 @@ class FakeWorld:
         self.released.append(inp.idempotency_key)
         return ReleaseConversationResult(True)
 
+    @activity.defn(name=ActivityName.COMPUTE_STATEMENT)
+    async def compute_statement(self, inp: StatementInput) -> StatementResult:
+        """Principal and costs less payments, plus the interest the test sets."""
+        self.statements.append(inp)
+        paid = sum(p.amount_cents for p in inp.payments)
+        reduced = sum(r.amount_cents for r in inp.reductions)
+        costs = sum(c.amount_cents for c in inp.costs)
+        owed = self.claim_cents - reduced + costs + self.interest_cents
+        return StatementResult(
+            principal_outstanding_cents=max(self.claim_cents - reduced - paid, 0),
+            interest_outstanding_cents=self.interest_cents,
+            costs_outstanding_cents=costs,
+            total_outstanding_cents=max(owed - paid, 0),
+            overpaid_cents=max(paid - owed, 0),
+        )
+
     @activity.defn(name=ActivityName.CHECK_CONTACTS)
     async def check_contacts(self, inp: CheckContactsInput) -> CheckContactsResult:
         return CheckContactsResult(channels=self.channels, findings=["checked"])
@@ -168,6 +190,7 @@ class FakeWorld:
             self.record,
             self.record_judicial,
             self.reserve,
+            self.compute_statement,
             self.release,
             self.check_contacts,
             self.send_reminder,

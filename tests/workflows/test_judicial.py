@@ -27,6 +27,7 @@ from domain.judicial import (
 from domain.practice import (
     AuthorizationCmd,
     CommandResult,
+    CostCmd,
     PaymentCmd,
     RejectionType,
     StopJudicialCmd,
@@ -162,7 +163,9 @@ async def test_a_precetto_without_enforcement_lapses(start) -> None:
         await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=long_ago))
         await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=long_ago))
         await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=long_ago + timedelta(1)))
-        # the opposition term ran out months ago: final at once
+        # the opposition term ran out months ago: final once the lawyer had a day to record
+        # an opposition that might have come
+        await p.env.sleep(timedelta(days=1, minutes=1))
         await p.until(lambda: p.world.judicial.stage == "decree_final", "the final decree")
         served = await p.today()
         await court(j, JudicialUpdate.PRECETTO, PrecettoCmd(served_on=served))
@@ -207,6 +210,7 @@ async def test_a_decree_served_on_20_july_runs_its_opposition_term_across_august
         await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=date(2026, 6, 1)))
         await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=date(2026, 7, 1)))
         await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=date(2026, 7, 20)))
+        await p.env.sleep(timedelta(days=1, minutes=1))  # the catch-up day for an opposition
         await p.until(lambda: p.world.judicial.stage == "decree_final", "the final decree")
         opposition = deadline(p, "opposition")
         # 40 days from 20 July: 11 days in July, August suspended, 29 in September → 29 Sept
@@ -230,3 +234,33 @@ async def test_bad_court_dates_are_refused(start) -> None:
         with pytest.raises(WorkflowUpdateFailedError) as err:  # a service before the decree
             await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=today - timedelta(1)))
         assert err.value.cause.details == ("served_on",)  # type: ignore[union-attr]
+
+
+async def test_once_authorised_the_balance_includes_interest_and_costs(start) -> None:
+    from tests.workflows.fakes import FakeWorld
+
+    world = FakeWorld(interest_cents=3210)
+    async with start(world=world, strategy=only_steps()) as p:
+        await authorised(p)
+        state = await p.state()
+        assert state.claims_interest and state.balance_cents == CLAIM + 3210
+        assert state.interest_cents == 3210
+        result = await p.send(
+            UpdateName.COST, CostCmd(amount_cents=5000, incurred_on=await p.today())
+        )
+        assert result.balance_cents == CLAIM + 3210 + 5000
+        assert world.statements[-1].costs[0].amount_cents == 5000
+        # paying the principal alone leaves interest and costs owed (art. 1194 c.c.)
+        partial = await p.send(
+            UpdateName.PAYMENT,
+            PaymentCmd(amount_cents=CLAIM, paid_on=await p.today(), reference="BON-1"),
+        )
+        assert partial.status == "active" and partial.balance_cents == 3210 + 5000
+        # the debtor pays today's total and a little more: closed, the excess to refund
+        await p.send(
+            UpdateName.PAYMENT,
+            PaymentCmd(amount_cents=3210 + 5000 + 100, paid_on=await p.today(), reference="BON-2"),
+        )
+        assert await p.handle.result() == "paid"
+        overpaid = [e for e in world.events.values() if e.kind == "overpaid"]
+        assert overpaid and overpaid[0].data["overpaid_cents"] == 100
