@@ -38,6 +38,9 @@ class Status(StrEnum):
     ACTIVE = "active"
     PAUSED_PROMISE = "paused_promise"
     PAUSED_DISPUTE = "paused_dispute"
+    PAUSED_PROPOSAL = "paused_proposal"  # a deal waits for the creditor's approval
+    PAUSED_PLAN = "paused_plan"  # a repayment plan runs
+    PAUSED_SETTLEMENT = "paused_settlement"  # a settlement waits for its payment
     CLOSED = "closed"
 
 
@@ -46,6 +49,10 @@ class Outcome(StrEnum):
     WITHDRAWN = "withdrawn"
     RETURNED = "returned"  # the creditor declined legal action or never answered
     DISPUTE_UPHELD = "dispute_upheld"
+    SETTLED = "settled"  # saldo e stralcio paid: the rest written off
+    DECEASED = "deceased"
+    INSOLVENCY = "insolvency"
+    UNABLE_TO_PAY = "unable_to_pay"
 
 
 class CallOutcome(StrEnum):
@@ -223,6 +230,26 @@ class PromiseView:
 
 
 @dataclass
+class InstalmentView:
+    due_date: date
+    amount_cents: int
+    paid_cents: int
+
+
+@dataclass
+class PlanView:
+    """The deal in force or waiting for the creditor, for the practice page."""
+
+    proposal_id: str
+    kind: str  # plan, settlement
+    state: str  # awaiting_approval, active, warned, kept, broken, refused, lapsed
+    instalments: list[InstalmentView] = field(default_factory=list)
+    settlement_cents: int | None = None
+    settle_by: date | None = None
+    paid_cents: int = 0
+
+
+@dataclass
 class PracticeSnapshot:
     version: int
     status: Status
@@ -245,6 +272,8 @@ class PracticeSnapshot:
     claims_interest: bool = False
     claim_filed_on: date | None = None
     judicial_stage: str | None = None
+    plan: PlanView | None = None
+    written_off_cents: int = 0
 
 
 # --- the workflow's surface, by name (the API calls it without importing workflow code) ----
@@ -268,6 +297,9 @@ class UpdateName:
     LETTER_RETURNED = "letter_returned"  # LetterReturnedCmd
     CONTACT_INVALID = "contact_invalid"  # ContactInvalidCmd (sent by the provider webhooks)
     COST = "cost"  # CostCmd
+    PROPOSAL = "proposal"  # domain.plans.ProposalCmd
+    PROPOSAL_DECISION = "proposal_decision"  # domain.plans.ProposalDecisionCmd
+    CLOSURE = "closure"  # domain.plans.ClosureCmd
     STOP_JUDICIAL = "stop_judicial"  # StopJudicialCmd
 
 

@@ -10,6 +10,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from domain.durations import parse_duration
+from domain.plans import PlanBounds
 
 
 class Step(StrEnum):
@@ -89,6 +90,12 @@ class Strategy:
     # how payments are allocated: "law" (art. 1194 c.c.: costs, interest, then principal) or
     # "principal_first" when the creditor agrees to it
     allocation: str = "law"
+    # deals: what the creditor accepts without being asked, and how plans are followed
+    plan_bounds: PlanBounds = field(default_factory=PlanBounds)
+    plan_reminder_lead: str = "P3D"  # a reminder this long before each instalment
+    plan_grace: str = "P5D"  # an instalment is missed this long after its date
+    proposal_reminder_interval: str = "P3D"  # the creditor is reminded of a proposal to decide
+    proposal_timeout: str = "P14D"  # unanswered this long, the proposal is refused
 
     def setting(self, step: Step) -> StepSetting:
         for s in self.steps:
@@ -119,11 +126,17 @@ DURATION_FIELDS = (
     "authorization_reminder_interval",
     "authorization_timeout",
     "promise_grace",
+    "plan_reminder_lead",
+    "plan_grace",
+    "proposal_reminder_interval",
+    "proposal_timeout",
 )
 
 
 MUST_BE_POSITIVE = tuple(
-    f for f in DURATION_FIELDS if f not in ("pre_due_reminder_lead", "promise_grace")
+    f
+    for f in DURATION_FIELDS
+    if f not in ("pre_due_reminder_lead", "promise_grace", "plan_reminder_lead", "plan_grace")
 )
 
 

@@ -1,0 +1,148 @@
+"""Deals with the debtor (seeds 001, 003): a repayment plan (piano di rientro) or a settlement for
+less (saldo e stralcio), checked against the creditor's bounds, and the matching of payments to a
+plan's instalments. Pure code: the workflows and the API use it alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+
+class ProposalKind(StrEnum):
+    PLAN = "plan"
+    SETTLEMENT = "settlement"
+
+
+class ClosureReason(StrEnum):
+    """Ends that are not payment: contact stops, the creditor is told."""
+
+    DECEASED = "deceased"
+    INSOLVENCY = "insolvency"  # procedura concorsuale: the creditor files with the receiver
+    UNABLE_TO_PAY = "unable_to_pay"
+
+
+@dataclass
+class Instalment:
+    due_date: date
+    amount_cents: int
+
+
+@dataclass
+class PlanBounds:
+    """What a creditor accepts without being asked (Strategy.plan_bounds)."""
+
+    max_instalments: int = 12
+    min_instalment_cents: int = 5000
+    max_discount_percent: int = 20  # a settlement for at least 80% of the balance
+    min_down_payment_percent: int = 0
+
+
+@dataclass
+class ProposalCmd:
+    """A plan (instalments, with an optional down payment as the first one) or a settlement (a
+    lump sum below the balance by a date), from an operator, a field agent or the debtor's side."""
+
+    proposal_id: str
+    kind: ProposalKind
+    instalments: list[Instalment] = field(default_factory=list)
+    down_payment: Instalment | None = None
+    settlement_cents: int | None = None
+    settle_by: date | None = None
+    source: str = "operator"
+
+
+@dataclass
+class ProposalDecisionCmd:
+    proposal_id: str
+    approved: bool
+
+
+@dataclass
+class ClosureCmd:
+    reason: ClosureReason
+
+
+class ProposalError(ValueError):
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field_name = field_name
+        self.message = message
+
+
+def schedule(proposal: ProposalCmd) -> list[Instalment]:
+    """The plan's dates and amounts, the down payment first."""
+    return ([proposal.down_payment] if proposal.down_payment else []) + list(proposal.instalments)
+
+
+def check_proposal(proposal: ProposalCmd, balance_cents: int, today: date) -> None:
+    """Raises ProposalError naming the field when the proposal cannot be a deal at all."""
+    if proposal.kind == ProposalKind.PLAN:
+        items = schedule(proposal)
+        if not proposal.instalments:
+            raise ProposalError("instalments", "a plan needs at least one instalment")
+        previous: date | None = None
+        for i, item in enumerate(items):
+            where = "down_payment" if proposal.down_payment and i == 0 else "instalments"
+            if item.amount_cents <= 0:
+                raise ProposalError(where, "every amount must be positive")
+            if item.due_date < today:
+                raise ProposalError(where, "a due date is in the past")
+            if previous is not None and item.due_date <= previous:
+                raise ProposalError(where, "due dates must increase")
+            previous = item.due_date
+        total = sum(i.amount_cents for i in items)
+        if total != balance_cents:
+            raise ProposalError(
+                "instalments",
+                f"the amounts add up to {total} cents, the balance is {balance_cents}",
+            )
+        return
+    if proposal.settlement_cents is None or proposal.settle_by is None:
+        raise ProposalError("settlement", "a settlement needs an amount and a date")
+    if not 0 < proposal.settlement_cents < balance_cents:
+        raise ProposalError("settlement", "a settlement is for less than the balance")
+    if proposal.settle_by < today:
+        raise ProposalError("settle_by", "the date is in the past")
+
+
+def outside_bounds(proposal: ProposalCmd, balance_cents: int, bounds: PlanBounds) -> list[str]:
+    """Why the creditor must approve it (empty: accepted at once)."""
+    reasons: list[str] = []
+    if proposal.kind == ProposalKind.PLAN:
+        if len(proposal.instalments) > bounds.max_instalments:
+            reasons.append(f"more than {bounds.max_instalments} instalments")
+        if any(i.amount_cents < bounds.min_instalment_cents for i in proposal.instalments):
+            reasons.append(f"an instalment below {bounds.min_instalment_cents} cents")
+        down = proposal.down_payment.amount_cents if proposal.down_payment else 0
+        if down * 100 < bounds.min_down_payment_percent * balance_cents:
+            reasons.append(f"a down payment below {bounds.min_down_payment_percent}%")
+    else:
+        assert proposal.settlement_cents is not None
+        discount = balance_cents - proposal.settlement_cents
+        if discount * 100 > bounds.max_discount_percent * balance_cents:
+            reasons.append(f"a discount above {bounds.max_discount_percent}%")
+    return reasons
+
+
+@dataclass
+class InstalmentState:
+    due_date: date
+    amount_cents: int
+    paid_cents: int
+
+    @property
+    def outstanding_cents(self) -> int:
+        return self.amount_cents - self.paid_cents
+
+
+def match_payments(items: list[Instalment], paid_cents: int) -> list[InstalmentState]:
+    """Payments toward the plan fill the instalments in date order: a short payment leaves the
+    rest of that instalment due, an overpayment goes to the next."""
+    states: list[InstalmentState] = []
+    left = paid_cents
+    for item in items:
+        share = min(left, item.amount_cents)
+        left -= share
+        states.append(InstalmentState(item.due_date, item.amount_cents, share))
+    return states
