@@ -15,6 +15,7 @@ from activities import build_activities
 from config import Settings, connect_temporal, load_settings
 from db.session import Database
 from workflows.judicial import JudicialWorkflow
+from workflows.plan import PlanWorkflow
 from workflows.practice import PracticeWorkflow
 
 
@@ -22,7 +23,7 @@ def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[PracticeWorkflow, JudicialWorkflow],
+        workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow],
         activities=build_activities(db, settings),
     )
 

@@ -46,6 +46,8 @@ TEMPLATES: dict[str, dict[str, type]] = {
     "closed": {"outcome": str, "paid_cents": int, "balance_cents": int},
     # the court steps: a deadline coming up, and what happened (to the lawyer)
     "judicial_deadline": {"deadline": str, "last_day": str, "rule": str},
+    # a deal outside the creditor's bounds, waiting for its decision
+    "proposal_request": {"reminder": int, "balance_cents": int, "summary": str},
     "judicial_event": {"event": str, "last_day": str},
 }
 
@@ -72,6 +74,11 @@ OUTCOME_WORDS = {
     Outcome.WITHDRAWN: "revocata dal mandante",
     Outcome.RETURNED: "restituita al mandante",
     Outcome.DISPUTE_UPHELD: "contestazione accolta",
+    Outcome.SETTLED: "chiusa a saldo e stralcio",
+    Outcome.DECEASED: "chiusa per decesso del debitore",
+    Outcome.INSOLVENCY: "chiusa per procedura concorsuale: il mandante insinui il credito al "
+    "passivo presso il curatore",
+    Outcome.UNABLE_TO_PAY: "chiusa per accertata incapienza del debitore",
 }
 
 ACTION_WORDS = {
@@ -186,6 +193,7 @@ class NotifyActivities(ActivityContext):
             "last_day": params.get("last_day"),
             "rule": params.get("rule"),
             "event": EVENT_WORDS.get(str(params.get("event")), params.get("event")),
+            "summary": params.get("summary"),
             "agency_name": self.settings.agency_name,
             "agency_email": self.settings.agency_email,
             "agency_phone": self.settings.agency_phone,

@@ -18,7 +18,13 @@ from domain.activity_io import ActivityName, ReminderInput, SentResult
 
 log = logging.getLogger(__name__)
 
-MOMENTS = {"before": "reminder_before", "due_today": "reminder_due_today"}
+MOMENTS = {
+    "before": "reminder_before",
+    "due_today": "reminder_due_today",
+    # a repayment plan: before each instalment, and the one warning after a missed one
+    "instalment": "reminder_instalment",
+    "plan_warning": "reminder_plan_warning",
+}
 
 
 class ReminderActivities(ActivityContext):

@@ -146,3 +146,32 @@ def match_payments(items: list[Instalment], paid_cents: int) -> list[InstalmentS
         left -= share
         states.append(InstalmentState(item.due_date, item.amount_cents, share))
     return states
+
+
+PLAN_WORKFLOW_NAME = "PlanWorkflow"
+PLAN_PAYMENT_SIGNAL = "plan_payment"  # practice -> plan: a payment toward the plan
+PLAN_PROGRESS_SIGNAL = "plan_progress"  # plan -> practice: reminders, warnings, the end
+
+
+def plan_workflow_id(practice_id: str, proposal_id: str) -> str:
+    return f"practice-{practice_id}-plan-{proposal_id}"
+
+
+@dataclass
+class PlanInput:
+    practice_id: str
+    parent_workflow_id: str
+    proposal_id: str
+    instalments: list[Instalment]
+    reminder_lead: str = "P3D"
+    grace: str = "P5D"
+    email: bool = True
+    sms: bool = True
+
+
+@dataclass
+class PlanProgress:
+    kind: str  # plan_reminder, plan_warning, plan_kept, plan_broken
+    instalment: int  # 1-based
+    due_date: date
+    outstanding_cents: int

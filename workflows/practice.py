@@ -20,7 +20,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -55,6 +55,24 @@ with workflow.unsafe.imports_passed_through():
         judicial_workflow_id,
     )
     from domain.money import format_euros
+    from domain.plans import (
+        PLAN_PAYMENT_SIGNAL,
+        PLAN_PROGRESS_SIGNAL,
+        PLAN_WORKFLOW_NAME,
+        ClosureCmd,
+        ClosureReason,
+        PlanInput,
+        PlanProgress,
+        ProposalCmd,
+        ProposalDecisionCmd,
+        ProposalError,
+        ProposalKind,
+        check_proposal,
+        match_payments,
+        outside_bounds,
+        plan_workflow_id,
+        schedule,
+    )
     from domain.practice import (
         CHANNEL_NAMES,
         STATE_QUERY,
@@ -69,12 +87,14 @@ with workflow.unsafe.imports_passed_through():
         DebtorKind,
         DisputeCmd,
         DisputeResolutionCmd,
+        InstalmentView,
         InvalidReason,
         LegalOpinionCmd,
         LetterReturnedCmd,
         Outcome,
         PaymentCmd,
         Phase,
+        PlanView,
         PracticeInput,
         PracticeSnapshot,
         PromiseCmd,
@@ -114,6 +134,10 @@ STEP_LABELS = {
     Step.LEGAL_OPINION: "lawyer's opinion",
     Step.AUTHORIZATION: "creditor's authorisation",
 }
+
+
+DEAL_PAUSES = (Status.PAUSED_PROPOSAL, Status.PAUSED_PLAN, Status.PAUSED_SETTLEMENT)
+PAUSES = (Status.PAUSED_PROMISE, Status.PAUSED_DISPUTE, *DEAL_PAUSES)
 
 
 class Interrupted(Exception):
@@ -193,6 +217,14 @@ class PracticeWorkflow:
         self.overpaid = 0
         self.money_lock = asyncio.Lock()
         self.statement_failure: str | None = None
+        # a deal: the proposal, the creditor's decision, the plan's progress
+        self.deal: ProposalCmd | None = None
+        self.deal_state: str | None = None
+        self.deal_decision: ProposalDecisionCmd | None = None
+        self.paid_toward_deal = 0
+        self.plan: ChildWorkflowHandle[Any, str] | None = None
+        self.plan_result: str | None = None
+        self.written_off = 0
 
     # --- the escalation ----------------------------------------------------------------------
 
@@ -868,7 +900,10 @@ class PracticeWorkflow:
         self._release_answer()
         if self.status != Status.CLOSED:
             await self._close_tasks(None, "cancelled", self.status.value)
-        while self.status in (Status.PAUSED_PROMISE, Status.PAUSED_DISPUTE):
+        while self.status in PAUSES:
+            if self.status in DEAL_PAUSES:
+                await self._sit_out_deal()
+                continue
             if self.status == Status.PAUSED_DISPUTE:
                 self.next_step = None
                 self.next_action_at = None
@@ -948,6 +983,10 @@ class PracticeWorkflow:
         self.paid += cmd.amount_cents
         if self.promise is not None:
             self.paid_toward_promise += cmd.amount_cents
+        if self.deal_state in ("active", "warned"):
+            self.paid_toward_deal += cmd.amount_cents
+            if self.plan is not None and self.plan_result is None:
+                await self.plan.signal(PLAN_PAYMENT_SIGNAL, cmd.amount_cents)
         await self._refresh_balance()
         self._event(
             "payment",
@@ -1281,6 +1320,96 @@ class PracticeWorkflow:
         if self.judicial is None or self.judicial_outcome is not None:
             raise _reject(RejectionType.CONFLICT, "no court steps are running")
 
+    @workflow.update(name=UpdateName.PROPOSAL)
+    async def proposal(self, cmd: ProposalCmd) -> CommandResult:
+        self.deal = cmd
+        self.deal_decision = None
+        self.promise = None  # a deal supersedes a promise
+        reasons = outside_bounds(cmd, self.balance, self.strategy.plan_bounds)
+        self._event(
+            "proposal",
+            f"Proposal ({cmd.kind.value}, {cmd.source})"
+            + (f": needs the creditor's approval ({'; '.join(reasons)})" if reasons else ""),
+            proposal_id=cmd.proposal_id,
+            within_bounds=not reasons,
+        )
+        if reasons:
+            self.deal_state = "awaiting_approval"
+            self.status = Status.PAUSED_PROPOSAL
+        else:
+            self._start_deal(cmd)
+        await self._flush()
+        return self._result("waits for the creditor" if reasons else "accepted")
+
+    @proposal.validator
+    def _validate_proposal(self, cmd: ProposalCmd) -> None:
+        self._require_open()
+        if self.status in DEAL_PAUSES:
+            raise _reject(RejectionType.CONFLICT, "a plan or settlement is already in course")
+        if self.dispute_id is not None:
+            raise _reject(RejectionType.CONFLICT, "a dispute is open")
+        try:
+            check_proposal(cmd, self.balance, rome_date(workflow.now()))
+        except ProposalError as err:
+            raise _reject(RejectionType.INVALID, err.message, err.field_name) from None
+
+    @workflow.update(name=UpdateName.PROPOSAL_DECISION)
+    async def proposal_decision(self, cmd: ProposalDecisionCmd) -> CommandResult:
+        self.deal_decision = cmd
+        await self._flush()
+        return self._result("approved" if cmd.approved else "refused")
+
+    @proposal_decision.validator
+    def _validate_decision(self, cmd: ProposalDecisionCmd) -> None:
+        self._require_open()
+        if self.status != Status.PAUSED_PROPOSAL or self.deal is None:
+            raise _reject(RejectionType.CONFLICT, "no proposal waits for a decision")
+        if cmd.proposal_id != self.deal.proposal_id:
+            raise _reject(
+                RejectionType.CONFLICT, f"the proposal waiting is {self.deal.proposal_id}"
+            )
+
+    @workflow.update(name=UpdateName.CLOSURE)
+    async def closure(self, cmd: ClosureCmd) -> CommandResult:
+        outcome = Outcome(cmd.reason.value)
+        summary = {
+            ClosureReason.DECEASED: "Closed: the debtor died",
+            ClosureReason.UNABLE_TO_PAY: "Closed: the debtor was found unable to pay",
+            ClosureReason.INSOLVENCY: (
+                f"Closed: insolvency proceedings; the creditor files its claim of "
+                f"{format_euros(self.balance)} with the receiver (insinuazione al passivo)"
+            ),
+        }[cmd.reason]
+        self._close(outcome, summary)
+        await self._flush()
+        return self._result(summary)
+
+    @closure.validator
+    def _validate_closure(self, cmd: ClosureCmd) -> None:
+        self._require_open()
+
+    @workflow.signal(name=PLAN_PROGRESS_SIGNAL)
+    async def plan_progress(self, progress: PlanProgress) -> None:
+        label = {
+            "plan_reminder": "Reminder sent for instalment",
+            "plan_warning": "Warning sent: missed instalment",
+            "plan_broken": "Missed again after the warning: instalment",
+            "plan_kept": "All instalments paid, last one",
+        }.get(progress.kind, progress.kind)
+        if progress.kind == "plan_warning":
+            self.deal_state = "warned"
+        self._event(
+            progress.kind,
+            f"{label} {progress.instalment} due {progress.due_date.isoformat()}"
+            + (
+                f" ({format_euros(progress.outstanding_cents)} outstanding)"
+                if progress.outstanding_cents
+                else ""
+            ),
+            instalment=progress.instalment,
+        )
+        await self._flush()
+
     @workflow.update(name=UpdateName.CONTACT_INVALID)
     async def contact_invalid(self, cmd: ContactInvalidCmd) -> CommandResult:
         # a bounced e-mail or a failed SMS: that channel is dropped, and the escalation falls
@@ -1338,6 +1467,176 @@ class PracticeWorkflow:
         self.next_action_at = None
         self.waiting_for = None
         self._event("closed", summary, outcome=outcome)
+
+    async def _sit_out_deal(self) -> None:
+        """A deal pauses the escalation: the creditor's decision on a proposal outside its
+        bounds, then the plan (a child workflow) or the settlement until its date."""
+        deal = self.deal
+        assert deal is not None
+        if self.status == Status.PAUSED_PROPOSAL:
+            await self._await_decision(deal)
+            return
+        if self.status == Status.PAUSED_SETTLEMENT:
+            assert deal.settlement_cents is not None and deal.settle_by is not None
+            deadline = end_of_rome_day(deal.settle_by)
+            self.waiting_for = f"the settlement's payment by {deal.settle_by.isoformat()}"
+            self.next_action_at = deadline
+            await self._flush()
+            target = deal.settlement_cents
+            await self._wait_deal(lambda: self.paid_toward_deal >= target, deadline)
+            if self.status != Status.PAUSED_SETTLEMENT:
+                return
+            if self.paid_toward_deal >= target:
+                self.written_off = max(self.balance, 0)
+                self.deal_state = "kept"
+                self._close(
+                    Outcome.SETTLED,
+                    f"Settled (saldo e stralcio): {format_euros(self.written_off)} written off",
+                )
+                self.balance = 0
+            else:
+                self.deal_state = "lapsed"
+                self.status = Status.ACTIVE
+                self._event("settlement_lapsed", "Settlement not paid by its date: it lapsed")
+            return
+        # a plan
+        if self.plan is None:
+            self.plan_result = None
+            self.plan = await workflow.start_child_workflow(
+                PLAN_WORKFLOW_NAME,
+                PlanInput(
+                    practice_id=self.inp.practice_id,
+                    parent_workflow_id=workflow.info().workflow_id,
+                    proposal_id=deal.proposal_id,
+                    instalments=schedule(deal),
+                    reminder_lead=self.strategy.plan_reminder_lead,
+                    grace=self.strategy.plan_grace,
+                    email=self.channels.email,
+                    sms=self.channels.phone and not self.channels.email,
+                ),
+                id=plan_workflow_id(self.inp.practice_id, deal.proposal_id),
+                result_type=str,
+                parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+            )
+            if self.paid_toward_deal:
+                await self.plan.signal(PLAN_PAYMENT_SIGNAL, self.paid_toward_deal)
+            asyncio.create_task(self._watch_plan(self.plan))
+        self.waiting_for = "the repayment plan"
+        self.next_action_at = None
+        await self._flush()
+        await workflow.wait_condition(
+            lambda: self.plan_result is not None or self.status != Status.PAUSED_PLAN
+        )
+        if self.status != Status.PAUSED_PLAN:
+            return
+        self.plan = None
+        if self.plan_result == "broken":
+            self.deal_state = "broken"
+            self.status = Status.ACTIVE
+            self._event(
+                "plan_broken",
+                f"Plan broken: {format_euros(self.balance)} still owed",
+                balance_cents=self.balance,
+            )
+        else:
+            self.deal_state = "kept"
+            self.status = Status.ACTIVE  # kept with something left (interest): collection goes on
+            self._event("plan_kept", "Plan kept", balance_cents=self.balance)
+
+    async def _watch_plan(self, handle: ChildWorkflowHandle[Any, str]) -> None:
+        try:
+            self.plan_result = await handle
+        except ChildWorkflowError:
+            self.plan_result = "broken"
+
+    async def _wait_deal(self, done: Callable[[], bool], until: datetime) -> None:
+        status = self.status
+        remaining = until - workflow.now()
+        if remaining <= timedelta(0):
+            return
+        try:
+            await workflow.wait_condition(
+                lambda: done() or self.status != status, timeout=remaining
+            )
+        except TimeoutError:
+            pass
+
+    async def _await_decision(self, deal: ProposalCmd) -> None:
+        interval = self.strategy.duration("proposal_reminder_interval")
+        deadline = workflow.now() + self.strategy.duration("proposal_timeout")
+        reminders = 0
+        while self.status == Status.PAUSED_PROPOSAL and self.deal_decision is None:
+            await self._notify(
+                f"{self.inp.practice_id}:proposal:{deal.proposal_id}:{reminders}",
+                "creditor",
+                "proposal_request",
+                reminder=reminders,
+                balance_cents=self.balance,
+                summary=self._deal_summary(deal),
+            )
+            self.waiting_for = "the creditor's decision on a proposal"
+            self.next_action_at = min(workflow.now() + interval, deadline)
+            await self._flush()
+            await self._wait_deal(lambda: self.deal_decision is not None, self.next_action_at)
+            if workflow.now() >= deadline:
+                break
+            reminders += 1
+        if self.status != Status.PAUSED_PROPOSAL:
+            return
+        decision = self.deal_decision
+        if decision is not None and decision.approved:
+            self._event("proposal_approved", "The creditor approved the proposal")
+            self._start_deal(deal)
+            return
+        self.deal_state = "refused"
+        self.status = Status.ACTIVE
+        self._event(
+            "proposal_refused",
+            "The creditor refused the proposal"
+            if decision
+            else "No decision on the proposal in time: refused",
+        )
+
+    def _deal_summary(self, deal: ProposalCmd) -> str:
+        if deal.kind == ProposalKind.SETTLEMENT:
+            assert deal.settlement_cents is not None and deal.settle_by is not None
+            return (
+                f"saldo e stralcio di {format_euros(deal.settlement_cents)} entro il "
+                f"{deal.settle_by.isoformat()}"
+            )
+        items = schedule(deal)
+        return (
+            f"piano di rientro in {len(items)} rate dal {items[0].due_date.isoformat()} "
+            f"al {items[-1].due_date.isoformat()}"
+        )
+
+    def _start_deal(self, deal: ProposalCmd) -> None:
+        self.deal_state = "active"
+        self.paid_toward_deal = 0
+        self.status = (
+            Status.PAUSED_PLAN if deal.kind == ProposalKind.PLAN else Status.PAUSED_SETTLEMENT
+        )
+        self._event(
+            "deal_started",
+            ("Repayment plan" if deal.kind == ProposalKind.PLAN else "Settlement")
+            + " in force: escalation paused",
+            proposal_id=deal.proposal_id,
+        )
+
+    def _plan_view(self) -> PlanView | None:
+        deal = self.deal
+        if deal is None or self.deal_state is None:
+            return None
+        states = match_payments(schedule(deal), self.paid_toward_deal)
+        return PlanView(
+            proposal_id=deal.proposal_id,
+            kind=deal.kind.value,
+            state=self.deal_state,
+            instalments=[InstalmentView(s.due_date, s.amount_cents, s.paid_cents) for s in states],
+            settlement_cents=deal.settlement_cents,
+            settle_by=deal.settle_by,
+            paid_cents=self.paid_toward_deal,
+        )
 
     async def _refresh_balance(self) -> None:
         """With interest claimed, what the debtor owes comes from the statement of account
@@ -1406,6 +1705,8 @@ class PracticeWorkflow:
     async def _finalize(self) -> None:
         # the lawyer is told and the court steps stop before the practice says it is closed
         await self._stop_judicial()
+        if self.plan is not None and self.plan_result is None:
+            self.plan.cancel()
         await self._close_tasks(None, "cancelled", f"practice closed ({self.outcome})")
         await self._notify(
             f"{self.inp.practice_id}:closed",
@@ -1462,6 +1763,8 @@ class PracticeWorkflow:
             claims_interest=self.claims_interest,
             claim_filed_on=self.claim_filed_on,
             judicial_stage=self.judicial_outcome,
+            plan=self._plan_view(),
+            written_off_cents=self.written_off,
         )
 
     async def _flush(self) -> None:

@@ -25,6 +25,7 @@ from domain.strategy import Step, StepSetting, Strategy, validate_strategy
 from tests.conftest import venv_binary
 from tests.workflows.fakes import FakeWorld
 from workflows.judicial import JudicialWorkflow
+from workflows.plan import PlanWorkflow
 from workflows.practice import PracticeWorkflow
 
 
@@ -133,7 +134,7 @@ def start(env: WorkflowEnvironment):
         async with Worker(
             env.client,
             task_queue=queue,
-            workflows=[PracticeWorkflow, JudicialWorkflow],
+            workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow],
             activities=world.activities(),
         ):
             handle = await env.client.start_workflow(

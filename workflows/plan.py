@@ -1,0 +1,151 @@
+"""A repayment plan (piano di rientro), a child of the practice: a reminder before each
+instalment, a grace period after it, one warning for a missed instalment, then the plan is
+broken and the practice resumes its escalation. Payments reach it from the practice (signal) and
+fill the instalments in date order, so a short payment leaves the rest of that instalment due and
+an overpayment goes to the next; paying everything early ends the plan kept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.activity_io import (
+        ActivityName,
+        ReminderInput,
+        ReserveConversationInput,
+        ReserveConversationResult,
+    )
+    from domain.calendar import at_rome, end_of_rome_day
+    from domain.durations import parse_duration
+    from domain.plans import (
+        PLAN_PAYMENT_SIGNAL,
+        PLAN_PROGRESS_SIGNAL,
+        PLAN_WORKFLOW_NAME,
+        PlanInput,
+        PlanProgress,
+        match_payments,
+    )
+
+REMINDER_CLOCK = time(9, 0)
+RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
+
+
+@workflow.defn(name=PLAN_WORKFLOW_NAME)
+class PlanWorkflow:
+    @workflow.init
+    def __init__(self, inp: PlanInput) -> None:
+        self.inp = inp
+        self.paid = 0
+        self.warned = False
+
+    @workflow.signal(name=PLAN_PAYMENT_SIGNAL)
+    def payment(self, amount_cents: int) -> None:
+        self.paid += amount_cents
+
+    @workflow.query(name="plan_paid")
+    def paid_cents(self) -> int:
+        return self.paid
+
+    @workflow.run
+    async def run(self, inp: PlanInput) -> str:
+        lead = parse_duration(inp.reminder_lead)
+        grace = parse_duration(inp.grace)
+        total = 0
+        for n, item in enumerate(inp.instalments, start=1):
+            total += item.amount_cents
+            due_so_far = total
+
+            def covered(target: int = due_so_far) -> bool:
+                return self.paid >= target
+
+            remind_at = at_rome(item.due_date, REMINDER_CLOCK) - lead
+            if not covered() and remind_at > workflow.now():
+                if not await self._until(covered, remind_at):
+                    await self._message(n, "instalment", "plan_reminder")
+            if await self._until(covered, end_of_rome_day(item.due_date) + grace):
+                continue
+            if self.warned:
+                await self._progress(n, "plan_broken")
+                return "broken"
+            # the one warning: a second grace period to catch up, then the plan is broken
+            self.warned = True
+            await self._message(n, "plan_warning", "plan_warning")
+            if not await self._until(covered, workflow.now() + grace):
+                await self._progress(n, "plan_broken")
+                return "broken"
+        await self._progress(len(inp.instalments), "plan_kept")
+        return "kept"
+
+    async def _until(self, done: Callable[[], bool], at: datetime) -> bool:
+        remaining = at - workflow.now()
+        if done():
+            return True
+        if remaining <= timedelta(0):
+            return False
+        try:
+            await workflow.wait_condition(done, timeout=remaining)
+            return True
+        except TimeoutError:
+            return False
+
+    def _outstanding(self, n: int) -> int:
+        return match_payments(self.inp.instalments, self.paid)[n - 1].outstanding_cents
+
+    async def _message(self, n: int, moment: str, kind: str) -> None:
+        """A reminder or the warning to the debtor, within the contact hours."""
+        key = f"{self.inp.practice_id}:plan:{self.inp.proposal_id}:{n}:{moment}"
+        attempt = 0
+        while True:
+            attempt += 1
+            grant: ReserveConversationResult = await workflow.execute_activity(
+                ActivityName.RESERVE_CONVERSATION,
+                ReserveConversationInput(
+                    practice_id=self.inp.practice_id,
+                    idempotency_key=f"{key}:{attempt}",
+                    channel="email" if self.inp.email else "sms",
+                    at=workflow.now(),
+                ),
+                result_type=ReserveConversationResult,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RETRY,
+            )
+            if grant.granted or grant.next_slot is None:
+                break
+            await workflow.sleep(max(grant.next_slot - workflow.now(), timedelta(seconds=1)))
+        outstanding = self._outstanding(n)
+        if grant.granted and outstanding > 0:
+            try:
+                await workflow.execute_activity(
+                    ActivityName.SEND_REMINDER,
+                    ReminderInput(
+                        practice_id=self.inp.practice_id,
+                        idempotency_key=key,
+                        moment=moment,
+                        due_date=self.inp.instalments[n - 1].due_date,
+                        amount_cents=outstanding,
+                        email=self.inp.email,
+                        sms=self.inp.sms,
+                    ),
+                    start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=RETRY,
+                )
+            except ActivityError:
+                pass  # a refused message is not a reason to break the plan; the practice logs it
+        await self._progress(n, kind)
+
+    async def _progress(self, n: int, kind: str) -> None:
+        outstanding = self._outstanding(n)
+        await workflow.get_external_workflow_handle(self.inp.parent_workflow_id).signal(
+            PLAN_PROGRESS_SIGNAL,
+            PlanProgress(
+                kind=kind,
+                instalment=n,
+                due_date=self.inp.instalments[n - 1].due_date,
+                outstanding_cents=outstanding,
+            ),
+        )
