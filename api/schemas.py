@@ -36,6 +36,7 @@ from domain.identifiers import (
     normalize_vat_number,
 )
 from domain.money import AmountError, cents_to_decimal_string, parse_euros
+from domain.plans import PlanBounds, ProposalKind
 from domain.practice import CallOutcome, DebtorKind, Phase, Status, VisitOutcome
 from domain.strategy import DEFAULT_WAITS, LETTER_KINDS, STEP_ORDER, Step, StepSetting, Strategy
 
@@ -180,6 +181,62 @@ def _duration(default: str, description: str) -> Any:
     return Field(default=default, description=f"ISO 8601 duration. {description}")
 
 
+def _euros_or_zero(value: str) -> str:
+    try:
+        return cents_to_decimal_string(parse_euros(value, allow_zero=True))
+    except AmountError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+class PlanBoundsModel(RequestModel):
+    """What the creditor accepts without being asked (domain.plans.PlanBounds): a plan or a
+    settlement within every bound is in force at once, any other waits for the creditor."""
+
+    max_instalments: int = Field(
+        default=PlanBounds().max_instalments,
+        ge=0,
+        le=120,
+        description="Most instalments a plan may have (the down payment not counted); 0: every "
+        "plan is put to the creditor.",
+    )
+    min_instalment: Annotated[str, AfterValidator(_euros_or_zero)] = Field(
+        default=cents_to_decimal_string(PlanBounds().min_instalment_cents),
+        description="Smallest instalment, in euros (decimal string, zero or more).",
+        examples=["50.00"],
+    )
+    max_discount_percent: int = Field(
+        default=PlanBounds().max_discount_percent,
+        ge=0,
+        le=100,
+        description="Largest discount of a settlement (saldo e stralcio), as a percentage of "
+        "the balance: 20 accepts a settlement for at least 80% of it.",
+    )
+    min_down_payment_percent: int = Field(
+        default=PlanBounds().min_down_payment_percent,
+        ge=0,
+        le=100,
+        description="Smallest down payment of a plan, as a percentage of the balance (0: none "
+        "needed).",
+    )
+
+    def to_domain(self) -> PlanBounds:
+        return PlanBounds(
+            max_instalments=self.max_instalments,
+            min_instalment_cents=parse_euros(self.min_instalment, allow_zero=True),
+            max_discount_percent=self.max_discount_percent,
+            min_down_payment_percent=self.min_down_payment_percent,
+        )
+
+    @classmethod
+    def from_domain(cls, bounds: PlanBounds) -> PlanBoundsModel:
+        return cls(
+            max_instalments=bounds.max_instalments,
+            min_instalment=cents_to_decimal_string(bounds.min_instalment_cents),
+            max_discount_percent=bounds.max_discount_percent,
+            min_down_payment_percent=bounds.min_down_payment_percent,
+        )
+
+
 class StrategyModel(RequestModel):
     """A creditor's collection strategy. Practices copy it at hand-over: changing it later
     affects only practices handed over afterwards."""
@@ -223,6 +280,28 @@ class StrategyModel(RequestModel):
     promise_grace: str = _duration(
         _DEFAULT.promise_grace, "A promise counts as broken this long after its date."
     )
+    plan_bounds: PlanBoundsModel = Field(
+        default_factory=lambda: PlanBoundsModel.from_domain(PlanBounds()),
+        description="The deals the creditor accepts without being asked; a proposal outside "
+        "them waits for the creditor's decision.",
+    )
+    plan_reminder_lead: str = _duration(
+        _DEFAULT.plan_reminder_lead,
+        "A repayment plan's reminder goes this long before each instalment (PT0S: on the day).",
+    )
+    plan_grace: str = _duration(
+        _DEFAULT.plan_grace,
+        "An instalment still unpaid this long after its date is missed: the debtor is warned, "
+        "then the plan is broken.",
+    )
+    proposal_reminder_interval: str = _duration(
+        _DEFAULT.proposal_reminder_interval,
+        "How often the creditor is reminded of a proposal waiting for its decision.",
+    )
+    proposal_timeout: str = _duration(
+        _DEFAULT.proposal_timeout,
+        "A proposal the creditor has not decided on after this long is refused.",
+    )
     letter_texts: dict[str, str] = Field(
         default_factory=dict,
         description="Body paragraph of a letter, by kind (" + ", ".join(LETTER_KINDS) + "): a "
@@ -231,7 +310,7 @@ class StrategyModel(RequestModel):
     )
 
     def to_domain(self) -> Strategy:
-        data = self.model_dump(exclude={"steps"})
+        data = self.model_dump(exclude={"steps", "plan_bounds"})
         steps = [
             StepSetting(
                 step=s.step,
@@ -240,7 +319,7 @@ class StrategyModel(RequestModel):
             )
             for s in self.steps
         ]
-        return Strategy(steps=steps, **data)
+        return Strategy(steps=steps, plan_bounds=self.plan_bounds.to_domain(), **data)
 
     @classmethod
     def from_domain(cls, strategy: Strategy) -> StrategyModel:
@@ -250,7 +329,12 @@ class StrategyModel(RequestModel):
                     {"step": s.step, "enabled": s.enabled, "wait_after": s.wait_after}
                     for s in strategy.steps
                 ],
-                **{name: getattr(strategy, name) for name in cls.model_fields if name != "steps"},
+                "plan_bounds": PlanBoundsModel.from_domain(strategy.plan_bounds),
+                **{
+                    name: getattr(strategy, name)
+                    for name in cls.model_fields
+                    if name not in ("steps", "plan_bounds")
+                },
             }
         )
 
@@ -574,6 +658,39 @@ class DeadlineOut(BaseModel):
     status: str = Field(description="open, met, lapsed or cancelled.")
 
 
+class InstalmentOut(BaseModel):
+    due_date: date
+    amount: str = Field(examples=["250.00"])
+    paid: str = Field(
+        description="Paid toward this instalment: payments fill the instalments in date order, "
+        "a short payment leaves the rest due, an overpayment goes to the next.",
+        examples=["100.00"],
+    )
+    outstanding: str = Field(examples=["150.00"])
+
+
+class PlanOut(BaseModel):
+    """The deal in force, or waiting for the creditor (the workflow's last report)."""
+
+    proposal_id: str
+    kind: ProposalKind = Field(
+        description="plan (piano di rientro) or settlement (saldo e stralcio)."
+    )
+    state: str = Field(
+        description="awaiting_approval, active, warned (an instalment is late), kept, broken, "
+        "refused or lapsed.",
+        examples=["active"],
+    )
+    instalments: list[InstalmentOut] = Field(
+        default_factory=list, description="A plan's instalments, the down payment first."
+    )
+    settlement_amount: str | None = Field(
+        default=None, description="A settlement's amount, in euros.", examples=["800.00"]
+    )
+    settle_by: date | None = Field(default=None, description="A settlement's last day to pay.")
+    paid: str = Field(default="0.00", description="Paid toward the deal so far, in euros.")
+
+
 class PracticeOut(BaseModel):
     id: str
     creditor_id: str
@@ -605,6 +722,17 @@ class PracticeOut(BaseModel):
     deadlines: list[DeadlineOut] = Field(
         default_factory=list, description="Court terms, by last day (every status)."
     )
+    plan: PlanOut | None = Field(
+        default=None,
+        description="The repayment plan or settlement in force or waiting for the creditor; "
+        "the last one (kept, broken, refused...) once it has ended; null if none was proposed.",
+    )
+    written_off: str = Field(
+        default="0.00",
+        description="Given up by the creditor in euros: the rest of the balance once a "
+        "settlement is paid.",
+        examples=["0.00"],
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -632,6 +760,9 @@ class NoteKind(StrEnum):
     LETTER_RETURNED = "letter_returned"
     COST = "cost"
     JUDICIAL_STOP = "judicial_stop"
+    PROPOSAL = "proposal"
+    PROPOSAL_DECISION = "proposal_decision"
+    CLOSURE = "closure"
 
 
 class NoteOut(BaseModel):

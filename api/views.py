@@ -13,8 +13,10 @@ from api.schemas import (
     CreditorOut,
     DeadlineOut,
     DebtorOut,
+    InstalmentOut,
     InvoiceOut,
     JudicialOut,
+    PlanOut,
     PracticeOut,
     PracticeSummary,
     PromiseOut,
@@ -25,6 +27,7 @@ from api.schemas import (
 )
 from api.strategies import strategy_from_json
 from db.models import Creditor, Deadline, Practice, User
+from domain.plans import ProposalKind
 from domain.practice import DebtorKind, Phase, Status
 
 
@@ -65,6 +68,48 @@ def _promise(snapshot: dict[str, Any]) -> PromiseOut | None:
         )
     except (KeyError, ValueError, TypeError):
         return None
+
+
+def _cents(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("not an amount of cents")
+    return value
+
+
+def plan_out(snapshot: dict[str, Any]) -> PlanOut | None:
+    """The deal of the snapshot (domain.practice.PlanView as JSON); None when there is none or it
+    cannot be read (a snapshot from an older workflow)."""
+    plan = snapshot.get("plan")
+    if not isinstance(plan, dict):
+        return None
+    try:
+        instalments = [
+            InstalmentOut(
+                due_date=date.fromisoformat(str(i["due_date"])),
+                amount=euros_out(_cents(i["amount_cents"])),
+                paid=euros_out(_cents(i.get("paid_cents", 0))),
+                outstanding=euros_out(_cents(i["amount_cents"]) - _cents(i.get("paid_cents", 0))),
+            )
+            for i in plan.get("instalments") or []
+        ]
+        settlement = plan.get("settlement_cents")
+        settle_by = plan.get("settle_by")
+        return PlanOut(
+            proposal_id=str(plan["proposal_id"]),
+            kind=ProposalKind(plan["kind"]),
+            state=str(plan["state"]),
+            instalments=instalments,
+            settlement_amount=euros_out(_cents(settlement)) if settlement is not None else None,
+            settle_by=date.fromisoformat(str(settle_by)) if settle_by else None,
+            paid=euros_out(_cents(plan.get("paid_cents", 0))),
+        )
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def written_off_cents(snapshot: dict[str, Any]) -> int:
+    value = snapshot.get("written_off_cents", 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def strategy_summary(data: dict[str, Any]) -> StrategySummary:
@@ -138,6 +183,8 @@ def practice_out(
         strategy=strategy_summary(practice.strategy),
         judicial=judicial_out(practice.judicial),
         deadlines=[deadline_out(d) for d in deadlines],
+        plan=plan_out(snapshot),
+        written_off=euros_out(written_off_cents(snapshot)),
         created_at=practice.created_at,
         updated_at=practice.updated_at,
     )
