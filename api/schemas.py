@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -279,6 +279,16 @@ class StrategyModel(RequestModel):
     )
     promise_grace: str = _duration(
         _DEFAULT.promise_grace, "A promise counts as broken this long after its date."
+    )
+    claim_interest: bool = Field(
+        default=_DEFAULT.claim_interest,
+        description="Claim late interest (and the EUR 40 per invoice for businesses) out of "
+        "court too; from the authorisation of legal action interest is always claimed.",
+    )
+    allocation: Literal["law", "principal_first"] = Field(
+        default="law",
+        description='How payments are allocated: "law" (art. 1194 c.c.: costs, interest, then '
+        'principal, oldest invoice first) or "principal_first" when the creditor agrees to it.',
     )
     plan_bounds: PlanBoundsModel = Field(
         default_factory=lambda: PlanBoundsModel.from_domain(PlanBounds()),

@@ -773,3 +773,21 @@ async def test_a_plan_within_the_bounds_is_in_force_at_once(api: Api) -> None:
         f"/practices/{pid}/proposals", headers=operator, json=settlement("1100.00")
     )
     assert second.status_code == 409, second.text
+
+
+async def test_the_strategy_keeps_the_interest_claim_and_the_allocation(api: Api) -> None:
+    creditor = await new_creditor(api)
+    body = fast_strategy(claim_interest=True, allocation="principal_first")
+    saved = await api.http.put(
+        f"/creditors/{creditor.id}/strategy", headers=api.admin, json=body
+    )
+    assert saved.status_code == 200, saved.text
+    again = await api.http.get(f"/creditors/{creditor.id}/strategy", headers=api.admin)
+    assert again.json()["claim_interest"] is True
+    assert again.json()["allocation"] == "principal_first"
+    bad = await api.http.put(
+        f"/creditors/{creditor.id}/strategy",
+        headers=api.admin,
+        json=fast_strategy(allocation="newest_first"),
+    )
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "allocation"
