@@ -25,6 +25,7 @@ from api.routers import (
     outbox,
     practice_commands,
     practices,
+    print_batches,
     rates,
     reports,
     statement,
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         rates,
         reports,
         outbox,
+        print_batches,
         deliveries,
         webhooks,
     ):

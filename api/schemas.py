@@ -356,6 +356,12 @@ class UserCreate(RequestModel):
     role: Role
     name: str = Field(min_length=1, max_length=200, examples=["Giulia Bianchi"])
     email: OptionalEmail = None
+    phone: OptionalPhone = Field(
+        default=None,
+        description="The user's own line, E.164 (Italian numbers may omit +39). An operator's "
+        "click-to-call (POST /worklists/calls/{task_id}/take) rings it first, then dials the "
+        "debtor.",
+    )
     creditor_id: str | None = Field(
         default=None,
         validate_default=True,
@@ -396,6 +402,7 @@ class UserOut(BaseModel):
     role: Role
     name: str
     email: str | None
+    phone: str | None = None
     creditor_id: str | None
     provinces: list[str]
     active: bool
@@ -1007,6 +1014,22 @@ class CallTask(TaskItem):
     )
 
 
+class CallTaken(BaseModel):
+    task_id: str
+    practice_id: str
+    assignee_id: str = Field(description="The operator who took the call.")
+    connected: Literal["ringing_operator", "manual"] = Field(
+        description="`ringing_operator`: Twilio is ringing the operator's phone and, once "
+        "answered, dials the debtor; `manual`: no Twilio (or no phone on the operator), dial "
+        "`phone` by hand.",
+        examples=["ringing_operator"],
+    )
+    call_sid: str | None = Field(default=None, description="Twilio's call sid (ringing only).")
+    phone: str | None = Field(
+        default=None, description="The debtor's number to dial by hand (manual only)."
+    )
+
+
 class VisitTask(TaskItem):
     debtor_name: str
     phone: str | None
@@ -1055,6 +1078,37 @@ class DeliveryOut(BaseModel):
         default=None, description="A raccomandata's tracking number, once posted."
     )
     sent_on: date | None = Field(default=None, description="The day the letter was posted.")
+
+
+class PrintItem(BaseModel):
+    """One letter of the mail house's batch: what goes on (and into) the envelope, nothing about
+    the debt (no amounts, no subject)."""
+
+    delivery_id: str
+    practice_id: str
+    reference: str = Field(description="The practice's reference.")
+    document_id: str | None
+    file: str | None = Field(description="The PDF's name inside the batch's ZIP.")
+    letter: str = Field(
+        description="The kind of letter: reminder_letter, second_letter, legal_notice, "
+        "formal_demand.",
+    )
+    address: list[str] = Field(
+        description="The recipient's address block: name, street, postal code + city + "
+        "province, country.",
+        examples=[["Mario Rossi", "Via Roma 1", "20121 Milano MI", "IT"]],
+    )
+    raccomandata: bool = Field(
+        description="Send by raccomandata A/R (formal demands and notices of legal action)."
+    )
+    tracking_number: str | None
+    created_at: datetime
+
+
+class PrintBatchOut(BaseModel):
+    day: date
+    total: int
+    items: list[PrintItem]
 
 
 # --- provider reports ----------------------------------------------------------------------------

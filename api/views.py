@@ -228,6 +228,7 @@ def user_out(user: User) -> UserOut:
         role=Role(user.role),
         name=user.name,
         email=user.email,
+        phone=user.phone,
         creditor_id=user.creditor_id,
         provinces=list(user.provinces or []),
         active=user.active,

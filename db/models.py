@@ -86,6 +86,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), index=True)
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), default=None)
+    # E.164; an operator's line: click-to-call rings it first, then dials the debtor
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
     creditor_id: Mapped[str | None] = mapped_column(
         ForeignKey("creditors.id"), default=None, index=True
     )

@@ -29,6 +29,7 @@ async def create_user(body: UserCreate, session: SessionDep, _principal: Admin) 
         role=body.role.value,
         name=body.name,
         email=body.email,
+        phone=body.phone,
         creditor_id=body.creditor_id,
         provinces=list(body.provinces),
         key_hash=hash_key(key),

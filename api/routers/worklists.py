@@ -3,17 +3,22 @@ act (an operator the number to call, a field agent the address to visit)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Query
-from sqlalchemy import ColumnElement, func, or_, select
+from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.engine import CursorResult
 
+from activities.voice import CallNotPlaced, ring_operator, voice_configured
 from api.auth import Principal, Role, require
-from api.deps import NowDep, SessionDep
-from api.errors import forbidden
+from api.deps import NowDep, SessionDep, SettingsDep
+from api.errors import conflict, forbidden, not_found
 from api.schemas import (
+    ROME,
     AuthorizationTask,
+    CallTaken,
     CallTask,
     OpinionTask,
     Page,
@@ -23,10 +28,13 @@ from api.schemas import (
 )
 from api.views import address_out
 from db.contact_log import conversations_since, opted_out_keys, practice_debtor_key
-from db.models import Practice, Task
+from db.models import Practice, Task, User
 from domain.calendar import at_rome, rome_date
 from domain.contact_rules import ContactDecision, check_conversation, may_contact, week_start
+from domain.identifiers import normalize_phone
 from domain.practice import DebtorKind
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/worklists", tags=["work lists"])
 
@@ -148,6 +156,111 @@ async def calls(
         for t, p, d in listed[offset : offset + limit]
     ]
     return Page[CallTask](items=items, total=len(listed), limit=limit, offset=offset)
+
+
+TAKEN_BY_ANOTHER = "another operator took this call"
+NOT_OPEN = "this call is no longer open: its outcome was recorded or the practice moved on"
+
+
+def _debtor_phone(practice: Practice) -> str | None:
+    """The number to dial: None when missing, marked invalid or not a phone number."""
+    if not practice.phone or "phone" in (practice.invalid_channels or []):
+        return None
+    try:
+        return normalize_phone(practice.phone)
+    except ValueError:
+        return None
+
+
+@router.post(
+    "/calls/{task_id}/take",
+    response_model=CallTaken,
+    responses={
+        403: {"description": "Wrong role."},
+        404: {"description": "No call with this id."},
+        409: {
+            "description": "The call is taken by another operator, no longer open, held back "
+            "by the contact rules now (the reason is in `detail`), or the debtor has no usable "
+            "number."
+        },
+        502: {"description": "Twilio did not place the call; the call stays yours."},
+    },
+)
+async def take_call(
+    task_id: str,
+    session: SessionDep,
+    principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
+    now: NowDep,
+    settings: SettingsDep,
+) -> CallTaken:
+    """The operator takes a call from the queue (the task's `assignee_id` becomes the operator;
+    taking it again is allowed, another operator gets 409) and is connected to the debtor.
+
+    The call must be one the queue shows now: inside the contact hours, the debtor not opted
+    out of calls, within the debtor's daily and weekly conversations (GET /worklists/calls).
+
+    With Twilio configured and a phone on the operator's user, Twilio rings the operator's
+    phone and, once answered, dials the debtor from the agency's number: a live operator on
+    the line, never a recording (`connected: ringing_operator`, `call_sid`). Otherwise the
+    answer gives the debtor's number to dial by hand (`connected: manual`, `phone`); nothing
+    pretends to call. Either way the outcome is recorded with POST
+    /practices/{id}/call-outcomes."""
+    task = await session.get(Task, task_id)
+    if task is None or task.kind != "call":
+        raise not_found("call")
+    if task.status != "open":
+        raise conflict(NOT_OPEN)
+    if task.assignee_id not in (None, principal.id):
+        raise conflict(TAKEN_BY_ANOTHER)
+    practice = await session.get(Practice, task.practice_id)
+    if practice is None:
+        raise not_found("call")
+    decision = (await _call_decisions(session, [practice], now))[practice.id]
+    if not decision.allowed:
+        when = (
+            f"; it may be made from {decision.next_slot.astimezone(ROME).isoformat()}"
+            if decision.next_slot is not None
+            else ""
+        )
+        raise conflict(f"the contact rules hold this call back now: {decision.reason}{when}")
+    debtor_phone = _debtor_phone(practice)
+    if debtor_phone is None:
+        raise conflict("the debtor has no usable phone number (missing or marked invalid)")
+
+    # one statement decides between two operators taking the same call at once
+    claimed = await session.execute(
+        update(Task)
+        .where(
+            Task.id == task_id,
+            Task.status == "open",
+            or_(Task.assignee_id.is_(None), Task.assignee_id == principal.id),
+        )
+        .values(assignee_id=principal.id)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], claimed).rowcount != 1:
+        await session.rollback()
+        current = (
+            await session.execute(select(Task.status).where(Task.id == task_id))
+        ).scalar_one_or_none()
+        raise conflict(NOT_OPEN if current != "open" else TAKEN_BY_ANOTHER)
+    await session.commit()
+    taken = {"task_id": task_id, "practice_id": practice.id, "assignee_id": principal.id}
+
+    operator = await session.get(User, principal.id)
+    operator_phone = operator.phone if operator is not None else None
+    if not (voice_configured(settings) and operator_phone):
+        log.info("call task %s taken by user %s: to dial by hand", task_id, principal.id)
+        return CallTaken(**taken, connected="manual", phone=debtor_phone)
+    try:
+        sid = await ring_operator(settings, operator_phone, debtor_phone)
+    except CallNotPlaced as exc:
+        raise HTTPException(
+            status_code=status.HTTP_502_BAD_GATEWAY,
+            detail=f"{exc}. The call stays yours: take it again, or dial by hand.",
+        ) from None
+    log.info("call task %s taken by user %s: Twilio call %s", task_id, principal.id, sid)
+    return CallTaken(**taken, connected="ringing_operator", call_sid=sid)
 
 
 @router.get("/visits", response_model=Page[VisitTask])

@@ -1,0 +1,192 @@
+"""The daily print batch for the mail house: the day's letters to post, as PDFs in one ZIP with a
+manifest of envelopes.
+
+The mail house sees the envelope, not the debt: the manifest carries the address block, the
+kind of letter and whether it goes by raccomandata A/R, never an amount, a subject or words such
+as "recupero crediti". The letters themselves (the PDFs) are for the debtor's eyes only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from datetime import date, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from api.auth import Principal, Role, require
+from api.deps import SessionDep
+from api.errors import invalid
+from api.schemas import PrintBatchOut, PrintItem
+from db.models import Delivery, Document, Practice
+from domain.calendar import at_rome
+
+router = APIRouter(prefix="/print-batches", tags=["print batches"])
+
+# letters with legal effect from their receipt go by raccomandata A/R
+RACCOMANDATA_KINDS = frozenset({"formal_demand", "legal_notice"})
+
+MANIFEST = "manifest.csv"
+MANIFEST_COLUMNS = (
+    "delivery_id",
+    "reference",
+    "file",
+    "letter",
+    "address_line_1",
+    "address_line_2",
+    "address_line_3",
+    "address_line_4",
+    "raccomandata_ar",
+    "tracking_number",
+)
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _day(value: str) -> date:
+    if _DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise invalid(["path", "day"], "not a day: expected YYYY-MM-DD")
+
+
+def address_block(practice: Practice) -> list[str]:
+    """The envelope's address: name, street, postal code + city + province, country."""
+    return [
+        practice.debtor_name,
+        practice.street,
+        f"{practice.postal_code} {practice.city} {practice.province}".strip(),
+        practice.country,
+    ]
+
+
+def _file_name(position: int, document: Document | None) -> str | None:
+    # numbered: one practice may have two letters of one kind on a day
+    return None if document is None else f"{position:03d}-{document.filename}"
+
+
+async def _batch(
+    session: SessionDep, day: date, show_all: bool
+) -> list[tuple[PrintItem, Document | None]]:
+    conditions = [
+        Delivery.channel == "post",
+        Delivery.created_at >= at_rome(day),
+        Delivery.created_at < at_rome(day + timedelta(days=1)),
+    ]
+    if not show_all:
+        conditions.append(Delivery.tracking_number.is_(None))
+    rows = await session.execute(
+        select(Delivery, Practice, Document)
+        .join(Practice, Practice.id == Delivery.practice_id)
+        .outerjoin(Document, Document.id == Delivery.document_id)
+        .where(*conditions)
+        .order_by(Delivery.created_at, Delivery.id)
+    )
+    batch: list[tuple[PrintItem, Document | None]] = []
+    for position, (delivery, practice, document) in enumerate(rows.all(), start=1):
+        letter = document.kind if document is not None else ""
+        item = PrintItem(
+            delivery_id=delivery.id,
+            practice_id=practice.id,
+            reference=practice.reference,
+            document_id=delivery.document_id,
+            file=_file_name(position, document),
+            letter=letter,
+            address=address_block(practice),
+            raccomandata=letter in RACCOMANDATA_KINDS,
+            tracking_number=delivery.tracking_number,
+            created_at=delivery.created_at,
+        )
+        batch.append((item, document))
+    return batch
+
+
+def manifest_csv(items: list[PrintItem]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(MANIFEST_COLUMNS)
+    for item in items:
+        lines = (item.address + ["", "", "", ""])[:4]
+        writer.writerow(
+            [
+                item.delivery_id,
+                item.reference,
+                item.file or "",
+                item.letter,
+                *lines,
+                "yes" if item.raccomandata else "no",
+                item.tracking_number or "",
+            ]
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def _zip(day: date, batch: list[tuple[PrintItem, Document | None]]) -> bytes:
+    buffer = io.BytesIO()
+    # fixed timestamps: the same batch gives the same bytes
+    stamp = (day.year, day.month, day.day, 0, 0, 0)
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            zipfile.ZipInfo(MANIFEST, date_time=stamp), manifest_csv([i for i, _ in batch])
+        )
+        for item, document in batch:
+            if document is not None and item.file is not None:
+                archive.writestr(zipfile.ZipInfo(item.file, date_time=stamp), document.content)
+    return buffer.getvalue()
+
+
+@router.get(
+    "/{day}",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The ZIP (PDFs and manifest.csv), or with ?format=json the list.",
+            "content": {"application/zip": {}, "application/json": {}},
+            "model": PrintBatchOut,
+        },
+        403: {"description": "Wrong role."},
+        422: {"description": "Not a day (YYYY-MM-DD)."},
+    },
+)
+async def print_batch(
+    day: str,
+    session: SessionDep,
+    _principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
+    output: Annotated[
+        Literal["zip", "json"],
+        Query(alias="format", description="`zip` (default): PDFs and manifest; `json`: the list."),
+    ] = "zip",
+    show_all: Annotated[
+        bool,
+        Query(
+            alias="all",
+            description="Also the letters whose raccomandata tracking number is recorded "
+            "(already posted).",
+        ),
+    ] = False,
+) -> Response | PrintBatchOut:
+    """The letters to post of a day (YYYY-MM-DD, Europe/Rome): the post deliveries written that
+    day without a tracking number yet (all of them with `?all=true`), oldest first.
+
+    The ZIP holds each letter's PDF and `manifest.csv`: delivery id, practice reference, file
+    name, kind of letter, the four lines of the address block (name; street; postal code, city
+    and province; country), `raccomandata_ar` yes/no (yes for formal demands and notices of
+    legal action) and the tracking number once recorded. No amounts: the envelope must not tell
+    anyone about the debt. Record each raccomandata's number with
+    POST /practices/{id}/documents/{document_id}/tracking."""
+    wanted = _day(day)
+    batch = await _batch(session, wanted, show_all)
+    if output == "json":
+        items = [item for item, _ in batch]
+        return PrintBatchOut(day=wanted, total=len(items), items=items)
+    return Response(
+        content=_zip(wanted, batch),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="print-batch-{wanted}.zip"'},
+    )
