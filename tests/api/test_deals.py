@@ -778,9 +778,7 @@ async def test_a_plan_within_the_bounds_is_in_force_at_once(api: Api) -> None:
 async def test_the_strategy_keeps_the_interest_claim_and_the_allocation(api: Api) -> None:
     creditor = await new_creditor(api)
     body = fast_strategy(claim_interest=True, allocation="principal_first")
-    saved = await api.http.put(
-        f"/creditors/{creditor.id}/strategy", headers=api.admin, json=body
-    )
+    saved = await api.http.put(f"/creditors/{creditor.id}/strategy", headers=api.admin, json=body)
     assert saved.status_code == 200, saved.text
     again = await api.http.get(f"/creditors/{creditor.id}/strategy", headers=api.admin)
     assert again.json()["claim_interest"] is True
