@@ -5,6 +5,7 @@ recupero run      the whole embedded stack: Temporal dev server (SQLite under th
 recupero worker   a worker only (run as many as needed against a Temporal cluster)
 recupero api      the API only
 recupero migrate  bring the read model's database to the newest schema
+recupero import   hand over the practices of a CSV file (one line per invoice) through the API
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -188,6 +190,23 @@ def cmd_api(settings: Settings) -> None:
     asyncio.run(_uvicorn_server(settings).serve())
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from api.csv_import import run_import
+
+    key = args.key or os.environ.get("RECUPERO_API_KEY", "")
+    if not key:
+        raise SystemExit("an API key is needed: --key or RECUPERO_API_KEY")
+    return asyncio.run(
+        run_import(
+            args.file,
+            args.api,
+            key,
+            chunk_size=args.chunk_size,
+            concurrency=args.concurrency,
+        )
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="recupero", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -195,7 +214,21 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("worker", help="a worker only")
     sub.add_parser("api", help="the API only")
     sub.add_parser("migrate", help="apply the database migrations")
+    importer = sub.add_parser(
+        "import",
+        help="bulk hand-over of a CSV (one line per invoice) through POST /practices/batch",
+        description="Validates every line first (bad lines: their number and column, exit 1, "
+        "nothing sent), then hands the practices over in chunks with a progress bar on stderr. "
+        "Re-running the same file starts nothing twice.",
+    )
+    importer.add_argument("file", type=Path, help="the CSV file")
+    importer.add_argument("--api", default="http://127.0.0.1:8000", help="the API's base URL")
+    importer.add_argument("--key", help="an admin or creditor API key (or RECUPERO_API_KEY)")
+    importer.add_argument("--chunk-size", type=int, default=200, help="practices per request")
+    importer.add_argument("--concurrency", type=int, default=4, help="requests in flight")
     args = parser.parse_args(argv)
+    if args.command == "import":
+        raise SystemExit(cmd_import(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = load_settings()
     {"run": cmd_run, "worker": cmd_worker, "api": cmd_api, "migrate": migrate}[args.command](

@@ -566,6 +566,48 @@ class PracticeCreate(RequestModel):
     )
 
 
+MAX_BATCH = 5000
+
+
+class PracticeBatch(RequestModel):
+    """A bulk hand-over (affido massivo): each item is the body of POST /practices. The items
+    are validated one by one by the endpoint, so a bad row is reported with its index."""
+
+    practices: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="The practices, each shaped like the body of POST /practices (PracticeCreate).",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/PracticeCreate"}},
+    )
+
+
+class BatchRowStatus(StrEnum):
+    STARTED = "started"
+    ALREADY_HANDED_OVER = "already_handed_over"
+    FAILED = "failed"
+    WOULD_START = "would_start"
+
+
+class BatchRowOut(BaseModel):
+    row: int = Field(description="The row's index in `practices`, from 0.")
+    reference: str
+    practice_id: str | None = Field(description="None only for a failed row.")
+    status: BatchRowStatus = Field(
+        description="started; already_handed_over (this creditor's reference was handed over "
+        "before, nothing started again); failed (nothing saved, re-run the batch); would_start "
+        "(dry run)."
+    )
+    detail: str | None = None
+
+
+class BatchResult(BaseModel):
+    started: int
+    already_handed_over: int
+    failed: int = 0
+    would_start: int = Field(default=0, description="Dry run only.")
+    practices: list[BatchRowOut] = Field(description="One per row, in the rows' order.")
+
+
 # --- practices: views --------------------------------------------------------------------------
 
 

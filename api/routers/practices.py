@@ -1,28 +1,41 @@
-"""Practices: the hand-over, the lists, one practice, its timeline and its letters.
+"""Practices: the hand-over (one, or many at once: POST /practices/batch), the lists, one practice,
+its timeline and its letters.
 
 The commands people send a practice (payments, outcomes...) are in practice_commands.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Annotated
+import uuid
+from collections import Counter
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.access import can_see_personal_data, load_practice, visible_practices
 from api.auth import Principal, Role, require
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import SessionDep, SettingsDep, TemporalDep, get_database
 from api.errors import conflict, forbidden, invalid, not_found, unavailable
 from api.schemas import (
+    BatchResult,
+    BatchRowOut,
+    BatchRowStatus,
     DocumentOut,
     EventOut,
     NoteKind,
     NoteOut,
     Page,
+    PracticeBatch,
     PracticeCreate,
     PracticeOut,
     PracticeSummary,
@@ -30,6 +43,7 @@ from api.schemas import (
 )
 from api.strategies import strategy_from_json, strategy_to_json
 from api.views import practice_out, practice_summary
+from config import Settings
 from db.models import (
     Creditor,
     Deadline,
@@ -40,6 +54,7 @@ from db.models import (
     PracticeNote,
     new_id,
 )
+from db.session import Database
 from domain.countries import residence_for_country
 from domain.money import parse_euros
 from domain.practice import (
@@ -53,6 +68,7 @@ from domain.practice import (
     Status,
     workflow_id_for,
 )
+from domain.strategy import Strategy
 
 log = logging.getLogger(__name__)
 
@@ -60,61 +76,49 @@ router = APIRouter(prefix="/practices", tags=["practices"])
 
 AnyUser = Annotated[Principal, require(*Role)]
 HandOver = Annotated[Principal, require(Role.ADMIN, Role.CREDITOR)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 def _duplicate_reference(reference: str) -> Exception:
     return conflict(f"this creditor already has a practice with reference {reference!r}")
 
 
-@router.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=PracticeOut,
-    responses={
-        403: {"description": "A creditor user handing over for another creditor."},
-        404: {"description": "Unknown creditor_id."},
-        409: {"description": "The creditor already has a practice with this reference."},
-        422: {"description": "Bad input; `loc` names the field."},
-        503: {"description": "The workflow could not be started; nothing was saved."},
-    },
-)
-async def hand_over(
-    body: PracticeCreate,
-    session: SessionDep,
-    temporal: TemporalDep,
-    settings: SettingsDep,
-    principal: HandOver,
-) -> PracticeOut:
-    """Hands over one debtor's unpaid invoices (affido) and starts the practice's workflow.
+# --- the hand-over's pieces, shared by POST /practices and POST /practices/batch ----------------
 
-    The practice row and its workflow exist together or not at all: the row is written in a
-    transaction that commits only after the workflow has started, and a workflow whose row
-    could not be committed is terminated. An unknown creditor is a 404 (the creditor is a
-    resource named in the body, not a malformed value).
-    """
-    if principal.role == Role.CREDITOR and body.creditor_id != principal.creditor_id:
-        raise forbidden("a creditor user hands over practices only for its own creditor")
+# How many rows of a batch are being written and started at once.
+BATCH_CONCURRENCY = 32
+# Batch practices get an id derived from (creditor, reference), hence a known workflow id: a
+# re-run of a batch that died between a workflow start and its commit finds that workflow.
+_BATCH_IDS = uuid.UUID("6f1e0c2a-4b8d-5e3f-9a7c-1d2b3c4e5f60")
+
+
+def batch_practice_id(creditor_id: str, reference: str) -> str:
+    return uuid.uuid5(_BATCH_IDS, f"{creditor_id}\n{reference}").hex
+
+
+def invoice_number_errors(body: PracticeCreate) -> list[tuple[list[str | int], str]]:
+    """The checks across a practice's invoices that no single field can make: (loc inside the
+    practice, message) for each invoice repeating an earlier one's number."""
+    errors: list[tuple[list[str | int], str]] = []
     first_at: dict[str, int] = {}
     for i, inv in enumerate(body.invoices):
         if inv.number in first_at:
-            raise invalid(
-                ["body", "invoices", i, "number"],
-                f"invoice number {inv.number!r} also appears at invoices[{first_at[inv.number]}]",
+            errors.append(
+                (
+                    ["invoices", i, "number"],
+                    f"invoice number {inv.number!r} also appears at "
+                    f"invoices[{first_at[inv.number]}]",
+                )
             )
-        first_at[inv.number] = i
+        else:
+            first_at[inv.number] = i
+    return errors
 
-    creditor = await session.get(Creditor, body.creditor_id)
-    if creditor is None:
-        raise not_found("creditor")
-    taken = await session.scalar(
-        select(Practice.id).where(
-            Practice.creditor_id == body.creditor_id, Practice.reference == body.reference
-        )
-    )
-    if taken is not None:
-        raise _duplicate_reference(body.reference)
 
-    strategy = strategy_from_json(creditor.strategy)
+def new_practice(
+    body: PracticeCreate, creditor_id: str, strategy: Strategy, practice_id: str
+) -> tuple[Practice, PracticeInput]:
+    """The read-model row of a validated hand-over and its workflow's input."""
     invoices = [
         Invoice(
             number=inv.number,
@@ -128,12 +132,11 @@ async def hand_over(
     # due today is not late yet: the practice starts with the reminders on the due date
     today = rome_today()
     phase = Phase.PRE_DUE if any(inv.due_date >= today for inv in invoices) else Phase.OUT_OF_COURT
-    practice_id = new_id()
     workflow_id = workflow_id_for(practice_id)
     debtor, address = body.debtor, body.debtor.address
     practice = Practice(
         id=practice_id,
-        creditor_id=creditor.id,
+        creditor_id=creditor_id,
         reference=body.reference,
         workflow_id=workflow_id,
         debtor_kind=debtor.kind.value,
@@ -167,17 +170,9 @@ async def hand_over(
             for inv in invoices
         ],
     )
-    session.add(practice)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        # a concurrent hand-over with the same reference won the race
-        await session.rollback()
-        raise _duplicate_reference(body.reference) from exc
-
     workflow_input = PracticeInput(
         practice_id=practice_id,
-        creditor_id=creditor.id,
+        creditor_id=creditor_id,
         debtor_kind=DebtorKind(debtor.kind),
         province=address.province,
         invoices=invoices,
@@ -190,39 +185,366 @@ async def hand_over(
         ),
         residence=residence_for_country(address.country),
     )
+    return practice, workflow_input
+
+
+class DuplicateReference(Exception):
+    """The creditor already has a practice with this reference (the unique constraint)."""
+
+
+class StartFailed(Exception):
+    """The workflow could not be started; nothing was saved."""
+
+
+class CommitFailed(Exception):
+    """The row could not be committed; a workflow this call started was terminated."""
+
+
+async def save_and_start(
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    practice: Practice,
+    workflow_input: PracticeInput,
+    *,
+    existing_workflow_ok: bool = False,
+) -> bool:
+    """Writes the practice and starts its workflow, all or nothing.
+
+    The row is written in a transaction that commits only after the workflow has started, and a
+    workflow this call started whose row could not be committed is terminated. Returns whether
+    this call started the workflow: with `existing_workflow_ok` (batch ids, see
+    batch_practice_id) a workflow that is already there (WorkflowAlreadyStartedError: an earlier
+    run started it and died before its commit) is kept and its row committed.
+    """
+    practice_id, workflow_id = practice.id, practice.workflow_id
+    session.add(practice)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        # the reference is taken, perhaps by a concurrent hand-over that won the race
+        await session.rollback()
+        raise DuplicateReference(practice.reference) from exc
+
+    started = True
     try:
         await temporal.start_workflow(
             WORKFLOW_NAME,
             workflow_input,
             id=workflow_id,
             task_queue=settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            # a batch id may be reused after a start whose commit failed (that run was terminated)
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+            if existing_workflow_ok
+            else WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         )
+    except WorkflowAlreadyStartedError as exc:
+        if not existing_workflow_ok:
+            await session.rollback()
+            raise StartFailed(type(exc).__name__) from exc
+        started = False
     except Exception as exc:
         # whatever went wrong, the row must not outlive the failed start
         await session.rollback()
         log.warning("practice %s: workflow start failed (%s)", practice_id, type(exc).__name__)
-        raise unavailable(
-            "the practice's workflow could not be started; nothing was saved"
-        ) from exc
+        raise StartFailed(type(exc).__name__) from exc
 
     try:
         await session.commit()
     except Exception as exc:
         await session.rollback()
-        log.error(
-            "practice %s: commit failed after the workflow started; terminating it", practice_id
-        )
-        try:
-            await temporal.get_workflow_handle(workflow_id).terminate(
-                reason="hand-over not saved: the database commit failed"
+        if started:
+            log.error(
+                "practice %s: commit failed after the workflow started; terminating it",
+                practice_id,
             )
-        except Exception:
-            log.exception("practice %s: could not terminate workflow %s", practice_id, workflow_id)
+            try:
+                await temporal.get_workflow_handle(workflow_id).terminate(
+                    reason="hand-over not saved: the database commit failed"
+                )
+            except Exception:
+                log.exception(
+                    "practice %s: could not terminate workflow %s", practice_id, workflow_id
+                )
+        raise CommitFailed(type(exc).__name__) from exc
+    log.info(
+        "practice %s handed over for creditor %s%s",
+        practice_id,
+        practice.creditor_id,
+        "" if started else " (its workflow was already running)",
+    )
+    return started
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PracticeOut,
+    responses={
+        403: {"description": "A creditor user handing over for another creditor."},
+        404: {"description": "Unknown creditor_id."},
+        409: {"description": "The creditor already has a practice with this reference."},
+        422: {"description": "Bad input; `loc` names the field."},
+        503: {"description": "The workflow could not be started; nothing was saved."},
+    },
+)
+async def hand_over(
+    body: PracticeCreate,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    principal: HandOver,
+) -> PracticeOut:
+    """Hands over one debtor's unpaid invoices (affido) and starts the practice's workflow.
+
+    The practice row and its workflow exist together or not at all: the row is written in a
+    transaction that commits only after the workflow has started, and a workflow whose row
+    could not be committed is terminated. An unknown creditor is a 404 (the creditor is a
+    resource named in the body, not a malformed value).
+    """
+    if principal.role == Role.CREDITOR and body.creditor_id != principal.creditor_id:
+        raise forbidden("a creditor user hands over practices only for its own creditor")
+    for loc, msg in invoice_number_errors(body)[:1]:
+        raise invalid(["body", *loc], msg)
+
+    creditor = await session.get(Creditor, body.creditor_id)
+    if creditor is None:
+        raise not_found("creditor")
+    taken = await session.scalar(
+        select(Practice.id).where(
+            Practice.creditor_id == body.creditor_id, Practice.reference == body.reference
+        )
+    )
+    if taken is not None:
+        raise _duplicate_reference(body.reference)
+
+    practice, workflow_input = new_practice(
+        body, creditor.id, strategy_from_json(creditor.strategy), new_id()
+    )
+    try:
+        await save_and_start(session, temporal, settings, practice, workflow_input)
+    except DuplicateReference as exc:
+        raise _duplicate_reference(body.reference) from exc
+    except StartFailed as exc:
+        raise unavailable(
+            "the practice's workflow could not be started; nothing was saved"
+        ) from exc
+    except CommitFailed as exc:
         raise unavailable("the practice could not be saved; nothing was kept, retry") from exc
-    log.info("practice %s handed over for creditor %s", practice_id, creditor.id)
     return practice_out(practice, principal)
+
+
+# --- bulk hand-over (affido massivo) -----------------------------------------------------------
+
+
+def _validate_batch(
+    rows: list[dict[str, Any]],
+) -> tuple[list[tuple[int, PracticeCreate]], list[dict[str, Any]]]:
+    """Every row through the single hand-over's validation (PracticeCreate and
+    invoice_number_errors), plus the batch's own: a (creditor, reference) twice is a bad row.
+    Returns the valid rows with their index and the errors, each naming its row."""
+    valid: list[tuple[int, PracticeCreate]] = []
+    errors: list[dict[str, Any]] = []
+    first_at: dict[tuple[str, str], int] = {}
+    for row, raw in enumerate(rows):
+        try:
+            body = PracticeCreate.model_validate(raw)
+        except ValidationError as exc:
+            errors.extend(
+                {"row": row, "loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+                for e in exc.errors()
+            )
+            continue
+        row_errors = [
+            {"row": row, "loc": loc, "msg": msg, "type": "value_error"}
+            for loc, msg in invoice_number_errors(body)
+        ]
+        key = (body.creditor_id, body.reference)
+        if key in first_at:
+            row_errors.append(
+                {
+                    "row": row,
+                    "loc": ["reference"],
+                    "msg": f"reference {body.reference!r} of this creditor is also at row "
+                    f"{first_at[key]}",
+                    "type": "duplicate_reference",
+                }
+            )
+        else:
+            first_at[key] = row
+        errors.extend(row_errors)
+        if not row_errors:
+            valid.append((row, body))
+    return valid, errors
+
+
+async def _existing_practices(
+    session: AsyncSession, bodies: list[PracticeCreate]
+) -> dict[tuple[str, str], str]:
+    """(creditor, reference) -> id of the practices already handed over."""
+    wanted: dict[str, list[str]] = {}
+    for body in bodies:
+        wanted.setdefault(body.creditor_id, []).append(body.reference)
+    found: dict[tuple[str, str], str] = {}
+    for creditor_id, references in wanted.items():
+        for i in range(0, len(references), 500):
+            rows = await session.execute(
+                select(Practice.reference, Practice.id).where(
+                    Practice.creditor_id == creditor_id,
+                    Practice.reference.in_(references[i : i + 500]),
+                )
+            )
+            found.update({(creditor_id, ref): pid for ref, pid in rows})
+    return found
+
+
+@router.post(
+    "/batch",
+    response_model=BatchResult,
+    responses={
+        403: {"description": "A creditor user handing over rows of another creditor."},
+        422: {
+            "description": "Bad rows; nothing was started. `detail` lists every one: "
+            '`{"row": 3, "loc": ["debtor", "tax_code"], "msg": "...", "type": "..."}` '
+            "(row counts from 0, loc is inside the row)."
+        },
+    },
+)
+async def hand_over_batch(
+    body: PracticeBatch,
+    session: SessionDep,
+    db: DatabaseDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    principal: HandOver,
+    dry_run: Annotated[
+        bool, Query(description="Validate and report what would happen; start nothing.")
+    ] = False,
+) -> BatchResult:
+    """Hands over many practices at once (affido massivo), each row the body of POST /practices.
+
+    Every row is validated first; if any is bad the answer is a 422 listing all bad rows and
+    nothing is written or started. Then each row is handed over like POST /practices (its row
+    and workflow together or not at all), BATCH_CONCURRENCY at a time. Idempotent: a row whose
+    (creditor_id, reference) is already handed over is reported as `already_handed_over` and not
+    started again, so a re-run of the same batch starts nothing twice. A row that could not be
+    handed over (Temporal unreachable...) is `failed` with nothing saved; re-run the batch.
+    """
+    if principal.role == Role.CREDITOR:
+        others = [
+            row
+            for row, raw in enumerate(body.practices)
+            if isinstance(raw.get("creditor_id"), str)
+            and raw["creditor_id"] != principal.creditor_id
+        ]
+        if others:
+            raise forbidden(
+                "a creditor user hands over practices only for its own creditor "
+                f"(rows {', '.join(map(str, others[:20]))}{'...' if len(others) > 20 else ''})"
+            )
+    valid, errors = _validate_batch(body.practices)
+    creditor_ids = {item.creditor_id for _, item in valid}
+    creditors = {
+        c.id: c
+        for c in await session.scalars(select(Creditor).where(Creditor.id.in_(creditor_ids)))
+    }
+    errors.extend(
+        {"row": row, "loc": ["creditor_id"], "msg": "unknown creditor", "type": "not_found"}
+        for row, item in valid
+        if item.creditor_id not in creditors
+    )
+    if errors:
+        errors.sort(key=lambda e: int(e["row"]))
+        raise RequestValidationError(errors)
+
+    existing = await _existing_practices(session, [item for _, item in valid])
+    strategies = {cid: strategy_from_json(c.strategy) for cid, c in creditors.items()}
+    await session.rollback()  # the rows are written in sessions of their own
+    # SQLite has one writer at a time, and each row holds its write transaction until its
+    # workflow has started: its rows go one by one, as concurrent single hand-overs would
+    gate = asyncio.Semaphore(1 if db.engine.dialect.name == "sqlite" else BATCH_CONCURRENCY)
+
+    async def one(row: int, item: PracticeCreate) -> BatchRowOut:
+        key = (item.creditor_id, item.reference)
+        if key in existing:
+            return BatchRowOut(
+                row=row,
+                reference=item.reference,
+                practice_id=existing[key],
+                status=BatchRowStatus.ALREADY_HANDED_OVER,
+            )
+        practice_id = batch_practice_id(*key)
+        if dry_run:
+            return BatchRowOut(
+                row=row,
+                reference=item.reference,
+                practice_id=practice_id,
+                status=BatchRowStatus.WOULD_START,
+            )
+        practice, workflow_input = new_practice(
+            item, item.creditor_id, strategies[item.creditor_id], practice_id
+        )
+        async with gate, db.session() as row_session:
+            try:
+                started = await save_and_start(
+                    row_session,
+                    temporal,
+                    settings,
+                    practice,
+                    workflow_input,
+                    existing_workflow_ok=True,
+                )
+            except DuplicateReference:
+                # handed over meanwhile by a concurrent request
+                taken = await row_session.scalar(
+                    select(Practice.id).where(
+                        Practice.creditor_id == item.creditor_id,
+                        Practice.reference == item.reference,
+                    )
+                )
+                return BatchRowOut(
+                    row=row,
+                    reference=item.reference,
+                    practice_id=taken,
+                    status=BatchRowStatus.ALREADY_HANDED_OVER,
+                )
+            except Exception as exc:  # StartFailed, CommitFailed, a database error...
+                known = isinstance(exc, StartFailed | CommitFailed)
+                if not known:
+                    log.warning("batch row %d: hand-over failed", row, exc_info=True)
+                return BatchRowOut(
+                    row=row,
+                    reference=item.reference,
+                    practice_id=None,
+                    status=BatchRowStatus.FAILED,
+                    detail=f"not handed over, nothing saved "
+                    f"({exc if known else type(exc).__name__}); re-run the batch",
+                )
+        return BatchRowOut(
+            row=row,
+            reference=item.reference,
+            practice_id=practice_id,
+            status=BatchRowStatus.STARTED if started else BatchRowStatus.ALREADY_HANDED_OVER,
+        )
+
+    results = await asyncio.gather(*(one(row, item) for row, item in valid))
+    counts = Counter(r.status for r in results)
+    log.info(
+        "batch of %d practices: %d started, %d already handed over, %d failed%s",
+        len(results),
+        counts[BatchRowStatus.STARTED],
+        counts[BatchRowStatus.ALREADY_HANDED_OVER],
+        counts[BatchRowStatus.FAILED],
+        " (dry run)" if dry_run else "",
+    )
+    return BatchResult(
+        started=counts[BatchRowStatus.STARTED],
+        already_handed_over=counts[BatchRowStatus.ALREADY_HANDED_OVER],
+        failed=counts[BatchRowStatus.FAILED],
+        would_start=counts[BatchRowStatus.WOULD_START],
+        practices=list(results),
+    )
 
 
 @router.get("", response_model=Page[PracticeSummary])
