@@ -293,7 +293,13 @@ async def import_practices(
 
 
 async def run_import(
-    path: Path, api: str, key: str, *, chunk_size: int = 200, concurrency: int = 4
+    path: Path,
+    api: str,
+    key: str,
+    *,
+    chunk_size: int = 200,
+    concurrency: int = 4,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> int:
     """The command: prints bad lines or the outcome; returns the exit status (0 all handed
     over, 1 nothing started because of bad lines or a refusal, 2 some practices failed)."""
@@ -306,7 +312,7 @@ async def run_import(
         return 1
     bar = Progress(len(practices.bodies))
     async with httpx.AsyncClient(
-        base_url=api, headers={"Authorization": f"Bearer {key}"}, timeout=600
+        base_url=api, headers={"Authorization": f"Bearer {key}"}, timeout=600, transport=transport
     ) as client:
         try:
             report = await import_practices(

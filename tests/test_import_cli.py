@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 import cli
-from api.csv_import import COLUMNS, import_practices, read_practices
+from api.csv_import import COLUMNS, import_practices, read_practices, run_import
 from db.models import Practice
 from tests.api import conftest as harness
 from tests.api.helpers import Api, new_creditor, rome_today, unique, unique_tax_code
@@ -154,3 +154,25 @@ async def test_what_only_the_server_knows_stops_the_import_before_anything_start
     assert report.started == 0
     assert len(api.recorder.started) == starts
     assert await _count(api, tenant.id) == 0
+
+
+async def test_the_command_prints_what_it_did_and_a_rerun_starts_none(
+    api: Api, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = await new_creditor(api)
+    key = tenant.headers["Authorization"].removeprefix("Bearer ")
+    path = tmp_path / "good.csv"
+    path.write_text(_csv(_good_lines(tenant.id, 3)))
+
+    async def run() -> int:
+        return await run_import(
+            path, str(api.http.base_url), key, chunk_size=2, transport=api.http._transport
+        )
+
+    assert await run() == 0
+    out = capsys.readouterr()
+    assert "3 practices: 3 started, 0 already handed over, 0 failed" in out.out
+    assert "3/3 practices" in out.err  # the progress bar
+    assert await run() == 0
+    assert "3 practices: 0 started, 3 already handed over, 0 failed" in capsys.readouterr().out
+    assert await _count(api, tenant.id) == 3
