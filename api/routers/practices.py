@@ -7,8 +7,10 @@ The commands people send a practice (payments, outcomes...) are in practice_comm
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
+import weakref
 from collections import Counter
 from typing import Annotated, Any
 
@@ -16,8 +18,9 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -200,7 +203,49 @@ class CommitFailed(Exception):
     """The row could not be committed; a workflow this call started was terminated."""
 
 
+# SQLite has one writer at a time, and a hand-over holds its write transaction open across the
+# workflow start. Concurrent hand-overs of one process queue on this lock (per engine) instead of
+# in SQLite's busy timeout, which a few hundred at once outlast ("database is locked": a 500).
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _one_writer(session: AsyncSession) -> contextlib.AbstractAsyncContextManager[Any]:
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine) or bind.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    lock = _sqlite_writers.get(bind.sync_engine)
+    if lock is None:
+        lock = _sqlite_writers[bind.sync_engine] = asyncio.Lock()
+    return lock
+
+
 async def save_and_start(
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    practice: Practice,
+    workflow_input: PracticeInput,
+    *,
+    existing_workflow_ok: bool = False,
+) -> bool:
+    """Writes the practice and starts its workflow, all or nothing (one writer at a time on
+    SQLite, see _one_writer)."""
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        # only reads so far (the key, the creditor, the reference): give the connection back to
+        # the pool while this call waits its turn, so waiting calls do not drain the pool
+        await session.commit()
+    async with _one_writer(session):
+        return await _save_and_start(
+            session,
+            temporal,
+            settings,
+            practice,
+            workflow_input,
+            existing_workflow_ok=existing_workflow_ok,
+        )
+
+
+async def _save_and_start(
     session: AsyncSession,
     temporal: Client,
     settings: Settings,
