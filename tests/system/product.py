@@ -14,7 +14,7 @@ from db.models import Delivery, Event
 from db.session import Database
 from domain.strategy import STEP_ORDER, Step
 from tests.api.helpers import Api, Tenant, hand_over, new_creditor, practice_payload
-from tests.system.harness import Stack
+from tests.system.harness import Stack, duplicate_deliveries
 
 LETTER_STEPS = ("reminder_letter", "second_letter")
 
@@ -99,3 +99,20 @@ async def steps_started(db: Database, practice_ids: list[str]) -> Counter[tuple[
             )
         ).all()
     return Counter((p, str(data.get("step"))) for p, data in rows)
+
+
+WALK = ("contact_check", "reminder_letter", "phone_phase", "second_letter")
+
+
+async def assert_exactly_once(db: Database, ids: list[str]) -> None:
+    """No duplicate delivery anywhere; each practice's letters and e-mail copies once each, and
+    each step of the walk started once."""
+    assert await duplicate_deliveries(db) == []
+    seen = await message_deliveries(db, ids)
+    started = await steps_started(db, ids)
+    for practice_id in ids:
+        for step in LETTER_STEPS:
+            for channel in ("post", "email"):
+                assert seen[(practice_id, step, channel)] == 1, (practice_id, step, channel)
+        for step in WALK:
+            assert started[(practice_id, step)] == 1, (practice_id, step, started)

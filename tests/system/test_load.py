@@ -9,6 +9,7 @@ import time
 from decimal import Decimal
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from db.models import Practice
@@ -17,6 +18,8 @@ from domain.practice import STATE_QUERY
 from tests.api.helpers import practice_payload, rome_today
 from tests.system.harness import Stack, eventually
 from tests.system.product import api_over, creditor
+
+pytestmark = pytest.mark.timeout(300)
 
 HANDOVERS = 200
 PAID_PRACTICES = 100  # each gets two payments at once: 200 payments
@@ -102,9 +105,11 @@ async def test_load(stack: Stack, stack_db: Database) -> None:
 
         await eventually(consistent, "the read model to match every workflow", seconds=60)
 
-        # and the API says the same
+    # and the API says the same (a fresh client: uvicorn closes keep-alive connections idle
+    # for 5 s, and reusing one it is closing is a client-side ReadError, not the API's)
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as fresh:
         shown = await asyncio.gather(
-            *(http.get(f"/practices/{p}", headers=tenant.headers) for p in ids)
+            *(fresh.get(f"/practices/{p}", headers=tenant.headers) for p in ids)
         )
         for practice_id, response in zip(ids, shown, strict=True):
             assert response.status_code == 200

@@ -19,7 +19,7 @@ from api.app import create_app
 from config import load_settings
 from tests.system.harness import Stack
 
-pytestmark = pytest.mark.system
+pytestmark = [pytest.mark.system, pytest.mark.timeout(300)]
 
 
 # the app and its schema exist at collection time (schemathesis parametrizes from them); the
