@@ -156,38 +156,42 @@ def start_stack(tmp: Path) -> Stack:
         RECUPERO_TASK_QUEUE=PRODUCT_QUEUE,
     )
     stack = Stack(tmp, env, temporal_port, api_port, admin_key)
-    binary = Path(sys.executable).parent / "temporal"
-    stack.spawn(
-        "temporal",
-        [
-            str(binary if binary.exists() else "temporal"),
-            "server",
-            "start-dev",
-            "--db-filename",
-            str(tmp / "temporal.db"),
-            "--port",
-            str(temporal_port),
-            "--ui-port",
-            str(ui_port),
-            "--ip",
-            "127.0.0.1",
-            "--sqlite-pragma",
-            "journal_mode=wal",
-            "--sqlite-pragma",
-            "synchronous=normal",
-            "--log-level",
-            "warn",
-        ],
-    )
-    wait_for(lambda: port_open(temporal_port), "the Temporal dev server", stack)
-    python = sys.executable
-    subprocess.run(
-        [python, "cli.py", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
-    stack.spawn("api", [python, "cli.py", "api"])
-    stack.spawn("worker", [python, "cli.py", "worker"])
-    stack.spawn("raw worker", [python, str(Path(__file__).resolve()), "--raw-worker"])
-    wait_for(lambda: api_healthy(stack), "the API", stack)
+    try:  # a part that does not come up: stop the others before giving up
+        binary = Path(sys.executable).parent / "temporal"
+        stack.spawn(
+            "temporal",
+            [
+                str(binary if binary.exists() else "temporal"),
+                "server",
+                "start-dev",
+                "--db-filename",
+                str(tmp / "temporal.db"),
+                "--port",
+                str(temporal_port),
+                "--ui-port",
+                str(ui_port),
+                "--ip",
+                "127.0.0.1",
+                "--sqlite-pragma",
+                "journal_mode=wal",
+                "--sqlite-pragma",
+                "synchronous=normal",
+                "--log-level",
+                "warn",
+            ],
+        )
+        wait_for(lambda: port_open(temporal_port), "the Temporal dev server", stack)
+        python = sys.executable
+        subprocess.run(
+            [python, "cli.py", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
+        stack.spawn("api", [python, "cli.py", "api"])
+        stack.spawn("worker", [python, "cli.py", "worker"])
+        stack.spawn("raw worker", [python, str(Path(__file__).resolve()), "--raw-worker"])
+        wait_for(lambda: api_healthy(stack), "the API", stack)
+    except BaseException:
+        stack.stop()
+        raise
     return stack
 
 
@@ -738,12 +742,14 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f} before the start; {tmp}",
         flush=True,
     )
-    stack = start_stack(tmp)
+    stack: Stack | None = None
     try:
+        stack = start_stack(tmp)
         rows = asyncio.run(bench(args, stack))
         print_rows(rows)
     finally:
-        stack.stop()
+        if stack is not None:
+            stack.stop()
         if args.keep:
             print(f"logs and databases kept in {tmp}")
         else:
