@@ -5,13 +5,28 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install clean
+# Debian's postgresql package keeps initdb and pg_ctl out of PATH: the PostgreSQL test run finds
+# them there (tests/pg.py looks in the same place)
+PG_BIN := $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin)))
+ifneq ($(PG_BIN),)
+export PATH := $(PATH):$(PG_BIN)
+endif
+
+.PHONY: run test test-sqlite test-postgresql lint install clean
 
 run: $(STAMP)
 	$(BIN)/recupero run
 
+# lint, then the whole suite on SQLite, then again on a throwaway PostgreSQL cluster
 test: $(STAMP) lint
-	$(BIN)/pytest
+	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest
+	RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest
+
+test-sqlite: $(STAMP)
+	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest
+
+test-postgresql: $(STAMP)
+	RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

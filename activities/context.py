@@ -60,11 +60,17 @@ class PracticeFile:
 
 
 async def load_practice(
-    session: AsyncSession, practice_id: str, *, with_invoices: bool = False
+    session: AsyncSession,
+    practice_id: str,
+    *,
+    with_invoices: bool = False,
+    for_update: bool = False,
 ) -> Practice:
     stmt = select(Practice).where(Practice.id == practice_id)
     if with_invoices:
         stmt = stmt.options(selectinload(Practice.invoices))
+    if for_update:
+        stmt = stmt.with_for_update(of=Practice).execution_options(populate_existing=True)
     practice = (await session.execute(stmt)).scalar_one_or_none()
     if practice is None:
         raise PracticeNotFound(practice_id)

@@ -18,7 +18,7 @@ from temporalio import activity
 from activities.context import CONTACT_COLUMNS, ActivityContext, load_practice
 from db.models import Event, Practice
 from domain.activity_io import ActivityName, RecordInput
-from domain.practice import Channels, PracticeSnapshot
+from domain.practice import Channels, PracticeSnapshot, Status
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,17 @@ def snapshot_json(snapshot: PracticeSnapshot) -> dict[str, Any]:
     return data
 
 
-def invalid_channels(practice: Practice, channels: Channels) -> list[str]:
-    """The channels the practice has a value for that the workflow no longer trusts."""
+def invalid_channels(practice: Practice, channels: Channels, *, closed: bool = False) -> list[str]:
+    """The channels the practice has a value for that the workflow no longer trusts; once the
+    practice is closed also those the read model already marks wrong (a delivery report on a
+    closed practice is recorded although the workflow refuses it: a later snapshot of the closed
+    workflow must not wipe that mark)."""
+    marked = set(practice.invalid_channels or ()) if closed else set()
     return [
         channel
         for channel, column in CONTACT_COLUMNS.items()
-        if (getattr(practice, column) or "").strip() and not getattr(channels, channel)
+        if (getattr(practice, column) or "").strip()
+        and (not getattr(channels, channel) or channel in marked)
     ]
 
 
@@ -70,7 +75,9 @@ class RecordActivities(ActivityContext):
     async def _record(self, input: RecordInput) -> tuple[int, bool]:
         snapshot = input.snapshot
         async with self.db.session() as session, session.begin():
-            practice = await load_practice(session, input.practice_id)
+            # locked: the marks of invalid_channels are read here and written below, and a
+            # delivery report may mark one in between (PostgreSQL; SQLite has one writer anyway)
+            practice = await load_practice(session, input.practice_id, for_update=True)
             seqs = [e.seq for e in input.events]
             known: set[int] = set()
             if seqs:
@@ -118,7 +125,9 @@ class RecordActivities(ActivityContext):
                     lawyer_id=snapshot.lawyer_id,
                     snapshot=snapshot_json(snapshot),
                     snapshot_version=snapshot.version,
-                    invalid_channels=invalid_channels(practice, snapshot.channels),
+                    invalid_channels=invalid_channels(
+                        practice, snapshot.channels, closed=snapshot.status == Status.CLOSED
+                    ),
                 )
                 .execution_options(synchronize_session=False)
             )

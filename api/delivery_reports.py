@@ -212,7 +212,10 @@ async def _mark_invalid(session: AsyncSession, delivery: Delivery) -> str:
     channel = PRACTICE_CHANNEL.get(delivery.channel)
     if channel is None or delivery.practice_id is None:
         return WorkflowUpdate.SKIPPED.value
-    practice = await session.get(Practice, delivery.practice_id)
+    # locked until the commit: record_practice reads and rewrites the marks too
+    practice = await session.get(
+        Practice, delivery.practice_id, with_for_update=True, populate_existing=True
+    )
     if practice is None or not _same_contact(
         channel, getattr(practice, channel), delivery.recipient
     ):

@@ -1,4 +1,6 @@
-"""Engines and sessions. SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+"""Engines and sessions. SQLite gets WAL, a busy timeout and foreign keys on every connection;
+PostgreSQL (asyncpg) a pool checked before use and recycled, sized for a worker's concurrent
+activities plus the API."""
 
 from __future__ import annotations
 
@@ -25,10 +27,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if url.startswith("sqlite"):
+        engine = create_async_engine(url)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
+        return engine
+    return create_async_engine(
+        url,
+        # a server restart or an idle timeout in between must not fail the next activity
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_size=10,
+        max_overflow=20,
+    )
 
 
 class Database:

@@ -34,6 +34,7 @@ from domain.activity_io import (
 )
 from domain.calendar import ROME
 from domain.contact_rules import DAY_TAKEN, OUTSIDE_HOURS, WEEK_FULL
+from tests import pg
 from tests.factories import (
     TAX_CODE,
     VAT_NUMBER,
@@ -393,11 +394,11 @@ class Clock:
 
 @pytest.fixture
 async def app_db(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Database, Clock]]:
-    """The app on its own migrated SQLite file, without Temporal (the call queue and the
+    """The app on its own migrated database, without Temporal (the call queue and the
     opt-outs never reach it), at a time the test sets."""
     settings = make_settings(
         data_dir=tmp_path,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'api.db'}",
+        database_url=pg.database_url(tmp_path, "api.db"),
         admin_key=new_key(),
     )
     upgrade(settings.database_url)
@@ -412,6 +413,7 @@ async def app_db(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Datab
         http.headers["Authorization"] = f"Bearer {settings.admin_key}"
         yield http, db, clock
     await db.dispose()
+    pg.drop_database(settings.database_url)
 
 
 async def user_headers(db: Database, role: str, **fields: Any) -> dict[str, str]:

@@ -520,6 +520,23 @@ async def test_record_practice_keeps_invalid_channels(
     assert (await load(database, practice.id)).invalid_channels == ["email", "address"]
 
 
+async def test_record_practice_of_a_closed_practice_keeps_the_read_models_marks(
+    database: Database, acts: PracticeActivities
+) -> None:
+    """A delivery report on a closed practice marks the contact although the workflow refuses
+    it; the closed workflow's next snapshot, which still trusts the contact, must not wipe it."""
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    async with database.session() as session, session.begin():
+        row = await session.get(Practice, practice.id)
+        assert row is not None
+        row.invalid_channels = ["email"]
+    trusted = Channels(email=True, phone=True, pec=False, address=True)
+    closed = snapshot(1, status=Status.CLOSED, channels=trusted)
+    await acts.record_practice(RecordInput(practice.id, [], closed))
+    assert (await load(database, practice.id)).invalid_channels == ["email"]
+
+
 async def test_activities_run_in_the_temporal_activity_environment(
     database: Database, acts: PracticeActivities
 ) -> None:

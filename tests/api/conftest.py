@@ -1,5 +1,6 @@
-"""The API against the real thing: a Temporal dev server, a migrated SQLite database, the real
-worker (PracticeWorkflow and its activities) and the app with its lifespan, over ASGI.
+"""The API against the real thing: a Temporal dev server, a migrated database (SQLite or
+PostgreSQL, tests/pg.py), the real worker (PracticeWorkflow and its activities) and the app with
+its lifespan, over ASGI.
 
 Everything is session-scoped (starting the dev server takes seconds); tests stay independent by
 creating their own creditors, users and references.
@@ -25,6 +26,7 @@ from config import Settings, load_settings
 from db.migrate import upgrade
 from db.session import Database
 from domain.contact_rules import next_window_start
+from tests import pg
 from tests.api.helpers import Api, StartRecorder, in_contact_hours
 from tests.conftest import venv_binary
 from worker import build_worker
@@ -45,7 +47,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     base = load_settings()
     values: dict[str, object] = {
         "data_dir": data_dir,
-        "database_url": f"sqlite+aiosqlite:///{data_dir / 'recupero.db'}",
+        "database_url": pg.database_url(data_dir) if "database_url" not in overrides else "",
         "task_queue": f"api-tests-{uuid.uuid4().hex[:8]}",
         "admin_key": new_key(),
         # the dev server runs in real time: contacts are judged as if it were contact hours
