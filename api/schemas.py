@@ -122,6 +122,10 @@ class RequestModel(BaseModel):
 
 T = TypeVar("T")
 
+# the largest offset a list takes: the databases' OFFSET is a signed 64-bit integer, and a larger
+# one was a 500 (found by schemathesis); no list comes anywhere near it
+MAX_OFFSET = 2**63 - 1
+
 
 class Page(BaseModel, Generic[T]):
     items: list[T]

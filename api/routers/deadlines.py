@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from api.auth import Principal, Role, require
 from api.deps import SessionDep
 from api.errors import forbidden
-from api.schemas import Page, rome_today
+from api.schemas import MAX_OFFSET, Page, rome_today
 from api.schemas_judicial import DeadlineTask
 from db.models import Deadline, Practice
 from domain.judicial import DeadlineStatus
@@ -28,7 +28,7 @@ async def deadlines(
     principal: Annotated[Principal, require(Role.ADMIN, Role.LAWYER)],
     lawyer_id: Annotated[str | None, Query(description="Admin only: one lawyer's.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[DeadlineTask]:
     """Open court terms, the nearest last day first, each with its rule and how it was
     counted. A term runs out at the end of its last day (Europe/Rome)."""

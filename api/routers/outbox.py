@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from api.auth import Principal, Role, require
 from api.deps import SessionDep
-from api.schemas import DeliveryOut, Page
+from api.schemas import MAX_OFFSET, DeliveryOut, Page
 from db.models import Delivery
 
 router = APIRouter(prefix="/outbox", tags=["outbox"])
@@ -24,7 +24,7 @@ async def list_deliveries(
         str | None, Query(description="email, sms, post or pec.", examples=["email"])
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[DeliveryOut]:
     """Deliveries, newest first. Status `outbox` means no provider is configured for the
     channel: the message is here for a person to send, and was not sent (a letter becomes

@@ -30,6 +30,7 @@ from api.auth import Principal, Role, require
 from api.deps import SessionDep, SettingsDep, TemporalDep, get_database
 from api.errors import conflict, forbidden, invalid, not_found, unavailable
 from api.schemas import (
+    MAX_OFFSET,
     BatchResult,
     BatchRowOut,
     BatchRowStatus,
@@ -602,7 +603,7 @@ async def list_practices(
     reference: str | None = None,
     outcome: Outcome | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[PracticeSummary]:
     """Practices the caller may see, newest first: a creditor its own, a field agent those of
     its territory and its visits, the other roles all."""

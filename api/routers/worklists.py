@@ -16,6 +16,7 @@ from api.auth import Principal, Role, require
 from api.deps import NowDep, SessionDep, SettingsDep
 from api.errors import conflict, forbidden, not_found
 from api.schemas import (
+    MAX_OFFSET,
     ROME,
     AuthorizationTask,
     CallTaken,
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/worklists", tags=["work lists"])
 
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 async def _open_tasks(

@@ -13,11 +13,14 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from api.app import create_app
 from config import load_settings
+from tests.api.helpers import practice_payload, vat_number
 from tests.system.harness import Stack
+from tests.system.product import strategy
 
 pytestmark = [pytest.mark.system, pytest.mark.timeout(300)]
 
@@ -49,15 +52,52 @@ def schema_stack() -> Iterator[Stack]:
         STACK.migrate()
         STACK.start_temporal()
         STACK.start_worker()
+        _seed()
         yield STACK
     finally:
         STACK.close()
         shutil.rmtree(STACK.data_dir, ignore_errors=True)
 
 
+SEEDED: dict[str, str] = {}
+
+
+def _seed() -> None:
+    """A creditor and a practice on its way, so half the generated cases name real ones."""
+    with asgi.get_client(APP) as client:
+        admin = STACK.admin
+        creditor = client.post(
+            "/creditors",
+            headers=admin,
+            json={
+                "name": "Forniture Lombarde S.r.l.",
+                "vat_number": vat_number(),
+                "iban": "IT60X0542811101000000123456",
+                "email": "amministrazione@example.it",
+            },
+        )
+        assert creditor.status_code == 201, creditor.text
+        SEEDED["creditor_id"] = creditor.json()["id"]
+        saved = client.put(
+            f"/creditors/{SEEDED['creditor_id']}/strategy", headers=admin, json=strategy()
+        )
+        assert saved.status_code == 200, saved.text
+        practice = client.post(
+            "/practices",
+            headers=admin,
+            json=practice_payload(SEEDED["creditor_id"], due_in_days=-30),
+        )
+        assert practice.status_code == 201, practice.text
+        SEEDED["practice_id"] = practice.json()["id"]
+
+
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_schema(case: schemathesis.Case, schema_stack: Stack) -> None:
+    for name, value in SEEDED.items():
+        generated = (case.path_parameters or {}).get(name)
+        if generated is not None and len(str(generated)) % 2 == 0:
+            case.path_parameters[name] = value  # type: ignore[index]
     case.call_and_validate(
         headers=schema_stack.admin,
         checks=[not_a_server_error, response_schema_conformance],
