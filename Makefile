@@ -12,21 +12,25 @@ ifneq ($(PG_BIN),)
 export PATH := $(PATH):$(PG_BIN)
 endif
 
-.PHONY: run test test-sqlite test-postgresql lint install clean
+.PHONY: run test test-sqlite test-postgresql test-system lint install clean
 
 run: $(STAMP)
 	$(BIN)/recupero run
 
-# lint, then the whole suite on SQLite, then again on a throwaway PostgreSQL cluster
+# lint, then the whole suite on SQLite, then again on a throwaway PostgreSQL cluster. The system
+# tests (real processes killed and restarted, load, schemathesis) run apart: `make test-system`.
 test: $(STAMP) lint
-	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest
-	RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest
+	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m "not system"
+	RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest -m "not system"
 
 test-sqlite: $(STAMP)
-	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest
+	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m "not system"
 
 test-postgresql: $(STAMP)
-	RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest
+	RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest -m "not system"
+
+test-system: $(STAMP)
+	$(BIN)/pytest -m system
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
