@@ -205,3 +205,30 @@ async def test_insolvency_closes_and_tells_the_creditor_what_to_file(start) -> N
         closed = [e for e in p.world.events.values() if e.kind == "closed"][0]
         assert "insinuazione al passivo" in closed.summary
         assert p.world.notifications[-1].outcome == "insolvency"
+
+
+async def test_an_early_payoff_closes_the_plan_and_the_practice(start) -> None:
+    async with start() as p:
+        await p.next_step_is(Step.PHONE_PHASE)
+        await p.send(UpdateName.PROPOSAL, await plan(p, 41680, 41680, 41680))
+        await p.until(lambda: p.world.snapshot.status == "paused_plan", "the plan")
+        await p.send(UpdateName.PAYMENT, pay(await p.today(), CLAIM, "ALL"))
+        assert await p.handle.result() == "paid"
+        assert "plan_warning" not in p.world.kinds()
+
+
+async def test_a_short_payment_then_a_catch_up_keeps_the_plan_on_time(start) -> None:
+    async with start() as p:
+        await p.next_step_is(Step.PHONE_PHASE)
+        await p.send(UpdateName.PROPOSAL, await plan(p, 62520, 62520))
+        await p.until(lambda: p.world.snapshot.status == "paused_plan", "the plan")
+        await p.env.sleep(timedelta(days=29))
+        await p.send(UpdateName.PAYMENT, pay(await p.today(), 40000, "R1a"))
+        await p.env.sleep(timedelta(days=3))  # inside the grace period
+        # the catch-up pays the rest and 100.00 more: the excess goes to the next instalment
+        await p.send(UpdateName.PAYMENT, pay(await p.today(), 32520, "R1b"))
+        await p.until(lambda: p.world.snapshot.plan.instalments[0].paid_cents == 62520, "R1")
+        assert p.world.snapshot.plan.instalments[1].paid_cents == 10000
+        await p.env.sleep(timedelta(days=10))
+        assert "plan_warning" not in p.world.kinds()
+        assert p.world.snapshot.status == "paused_plan"
