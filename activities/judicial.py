@@ -22,7 +22,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.context import ActivityContext, load_practice
-from db.models import Deadline, Event, Practice, utcnow
+from activities.record import add_new_events
+from db.models import Deadline, Practice, utcnow
 from domain.activity_io import ActivityName, RecordJudicialInput
 from domain.judicial import JUDICIAL_SEQ_BASE, DeadlineStatus, JudicialSnapshot
 
@@ -68,30 +69,7 @@ class JudicialActivities(ActivityContext):
         snapshot = input.snapshot
         async with self.db.session() as session, session.begin():
             await load_practice(session, input.practice_id)
-            seqs = [e.seq for e in input.events]
-            known: set[int] = set()
-            if seqs:
-                known = set(
-                    (
-                        await session.execute(
-                            select(Event.seq).where(
-                                Event.practice_id == input.practice_id, Event.seq.in_(seqs)
-                            )
-                        )
-                    ).scalars()
-                )
-            fresh = {e.seq: e for e in input.events if e.seq not in known}
-            session.add_all(
-                Event(
-                    practice_id=input.practice_id,
-                    seq=e.seq,
-                    at=e.at,
-                    kind=e.kind,
-                    summary=e.summary,
-                    data=dict(e.data),
-                )
-                for e in fresh.values()
-            )
+            fresh = await add_new_events(session, input.practice_id, input.events)
             # the version check is in the WHERE clause: of two racing attempts the older
             # snapshot cannot win, and the row lock it takes orders the deadlines' writes too
             result = await session.execute(
@@ -106,7 +84,7 @@ class JudicialActivities(ActivityContext):
             applied = cast(CursorResult[Any], result).rowcount == 1
             if applied:
                 await _upsert_deadlines(session, input.practice_id, snapshot)
-        return len(fresh), applied
+        return fresh, applied
 
 
 async def _upsert_deadlines(

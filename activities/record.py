@@ -7,18 +7,20 @@ retries, a replayed workflow and out-of-order attempts all converge on the newes
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, cast
 
 from pydantic import TypeAdapter
 from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.context import CONTACT_COLUMNS, ActivityContext, load_practice
 from db.models import Event, Practice
 from domain.activity_io import ActivityName, RecordInput
-from domain.practice import Channels, PracticeSnapshot, Status
+from domain.practice import Channels, PracticeSnapshot, Status, TimelineEvent
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,36 @@ def _value(enum_or_none: Any) -> Any:
     return getattr(enum_or_none, "value", enum_or_none)
 
 
+async def add_new_events(
+    session: AsyncSession, practice_id: str, events: Sequence[TimelineEvent]
+) -> int:
+    """Adds the timeline events not stored yet: a retried write, or one racing its twin, adds
+    nothing twice, since the workflow numbered them. Returns how many were new."""
+    seqs = [e.seq for e in events]
+    known: set[int] = set()
+    if seqs:
+        known = set(
+            (
+                await session.execute(
+                    select(Event.seq).where(Event.practice_id == practice_id, Event.seq.in_(seqs))
+                )
+            ).scalars()
+        )
+    fresh = {e.seq: e for e in events if e.seq not in known}
+    session.add_all(
+        Event(
+            practice_id=practice_id,
+            seq=e.seq,
+            at=e.at,
+            kind=e.kind,
+            summary=e.summary,
+            data=dict(e.data),
+        )
+        for e in fresh.values()
+    )
+    return len(fresh)
+
+
 class RecordActivities(ActivityContext):
     @activity.defn(name=ActivityName.RECORD)
     async def record_practice(self, input: RecordInput) -> None:
@@ -78,30 +110,7 @@ class RecordActivities(ActivityContext):
             # locked: the marks of invalid_channels are read here and written below, and a
             # delivery report may mark one in between (PostgreSQL; SQLite has one writer anyway)
             practice = await load_practice(session, input.practice_id, for_update=True)
-            seqs = [e.seq for e in input.events]
-            known: set[int] = set()
-            if seqs:
-                known = set(
-                    (
-                        await session.execute(
-                            select(Event.seq).where(
-                                Event.practice_id == input.practice_id, Event.seq.in_(seqs)
-                            )
-                        )
-                    ).scalars()
-                )
-            fresh = {e.seq: e for e in input.events if e.seq not in known}
-            session.add_all(
-                Event(
-                    practice_id=input.practice_id,
-                    seq=e.seq,
-                    at=e.at,
-                    kind=e.kind,
-                    summary=e.summary,
-                    data=dict(e.data),
-                )
-                for e in fresh.values()
-            )
+            fresh = await add_new_events(session, input.practice_id, input.events)
             # The version check is in the WHERE clause, so two attempts racing with different
             # snapshots cannot let the older one win even if both read the same row first.
             result = await session.execute(
@@ -131,4 +140,4 @@ class RecordActivities(ActivityContext):
                 )
                 .execution_options(synchronize_session=False)
             )
-        return len(fresh), cast(CursorResult[Any], result).rowcount == 1
+        return fresh, cast(CursorResult[Any], result).rowcount == 1
