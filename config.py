@@ -50,6 +50,10 @@ class Settings:
     pec_from: str = ""
     # False: TLS from the first byte (SMTPS, port 465); True: STARTTLS (port 587)
     pec_starttls: bool = False
+    # a practice row that has waited this long for its workflow was cut off mid hand-over (the
+    # API died between its commit and the workflow start): the API starts it (api/handover.py);
+    # 0 turns that off
+    stranded_after_seconds: int = 60
     extra: dict[str, str] = field(default_factory=dict)
     # Tests only (no environment variable sets it): the clock the contact rules read, so tests
     # against a real-time server can run at night. The product always uses the real time.
@@ -89,6 +93,7 @@ def load_settings() -> Settings:
         pec_password=_env("RECUPERO_PEC_PASSWORD"),
         pec_from=_env("RECUPERO_PEC_FROM"),
         pec_starttls=_env("RECUPERO_PEC_STARTTLS", "false").lower() in ("1", "true", "yes", "on"),
+        stranded_after_seconds=int(_env("RECUPERO_STRANDED_AFTER_SECONDS", "60")),
     )
 
 

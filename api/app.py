@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ from temporalio.client import Client
 
 from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
+from api.handover import StrandedSweeper
 from api.routers import (
     creditors,
     deadlines,
@@ -73,7 +75,16 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
             app.state.settings = settings
             app.state.db = db
             app.state.temporal = client
-            yield
+            sweeper = None
+            if settings.stranded_after_seconds > 0:
+                sweeper = asyncio.create_task(StrandedSweeper(db, client, settings).run_forever())
+            try:
+                yield
+            finally:
+                if sweeper is not None:
+                    sweeper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sweeper
         finally:
             await db.dispose()
 

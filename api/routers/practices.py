@@ -22,13 +22,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.access import can_see_personal_data, load_practice, visible_practices
 from api.auth import Principal, Role, require
 from api.deps import SessionDep, SettingsDep, TemporalDep, get_database
 from api.errors import conflict, forbidden, invalid, not_found, unavailable
+from api.handover import start_practice_workflow, workflow_input_for
 from api.schemas import (
     MAX_OFFSET,
     BatchResult,
@@ -59,12 +58,8 @@ from db.models import (
     new_id,
 )
 from db.session import Database
-from domain.countries import residence_for_country
 from domain.money import parse_euros
 from domain.practice import (
-    WORKFLOW_NAME,
-    Channels,
-    DebtorKind,
     Invoice,
     Outcome,
     Phase,
@@ -174,22 +169,7 @@ def new_practice(
             for inv in invoices
         ],
     )
-    workflow_input = PracticeInput(
-        practice_id=practice_id,
-        creditor_id=creditor_id,
-        debtor_kind=DebtorKind(debtor.kind),
-        province=address.province,
-        invoices=invoices,
-        strategy=strategy,
-        channels=Channels(
-            email=debtor.email is not None,
-            phone=debtor.phone is not None,
-            pec=debtor.pec is not None,
-            address=True,
-        ),
-        residence=residence_for_country(address.country),
-    )
-    return practice, workflow_input
+    return practice, workflow_input_for(practice)
 
 
 class DuplicateReference(Exception):
@@ -197,16 +177,16 @@ class DuplicateReference(Exception):
 
 
 class StartFailed(Exception):
-    """The workflow could not be started; nothing was saved."""
+    """The workflow could not be started; the row was removed again, nothing was kept."""
 
 
 class CommitFailed(Exception):
-    """The row could not be committed; a workflow this call started was terminated."""
+    """The row could not be committed; no workflow was started."""
 
 
-# SQLite has one writer at a time, and a hand-over holds its write transaction open across the
-# workflow start. Concurrent hand-overs of one process queue on this lock (per engine) instead of
-# in SQLite's busy timeout, which a few hundred at once outlast ("database is locked": a 500).
+# SQLite has one writer at a time. Concurrent hand-overs of one process queue on this lock (per
+# engine) for their short write transaction instead of in SQLite's busy timeout, which a few
+# hundred at once outlast ("database is locked").
 _sqlite_writers: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
@@ -229,91 +209,43 @@ async def save_and_start(
     *,
     existing_workflow_ok: bool = False,
 ) -> bool:
-    """Writes the practice and starts its workflow, all or nothing (one writer at a time on
-    SQLite, see _one_writer)."""
+    """Writes the practice, then starts its workflow: both or neither.
+
+    The row is committed first, in a short transaction that never waits on Temporal, so the
+    workflow's first record always finds it. If the start fails the row is deleted again; if
+    this process dies between the commit and the start, the stranded-row sweep of
+    api/handover.py starts the workflow later. Returns whether this call started the workflow:
+    with `existing_workflow_ok` (batch ids, see batch_practice_id) a workflow already there
+    under the practice's id is kept.
+    """
     if session.in_transaction() and not (session.new or session.dirty or session.deleted):
         # only reads so far (the key, the creditor, the reference): give the connection back to
-        # the pool while this call waits its turn, so waiting calls do not drain the pool
+        # the pool while this call waits its turn for the write
         await session.commit()
-    async with _one_writer(session):
-        return await _save_and_start(
-            session,
-            temporal,
-            settings,
-            practice,
-            workflow_input,
-            existing_workflow_ok=existing_workflow_ok,
-        )
-
-
-async def _save_and_start(
-    session: AsyncSession,
-    temporal: Client,
-    settings: Settings,
-    practice: Practice,
-    workflow_input: PracticeInput,
-    *,
-    existing_workflow_ok: bool = False,
-) -> bool:
-    """Writes the practice and starts its workflow, all or nothing.
-
-    The row is written in a transaction that commits only after the workflow has started, and a
-    workflow this call started whose row could not be committed is terminated. Returns whether
-    this call started the workflow: with `existing_workflow_ok` (batch ids, see
-    batch_practice_id) a workflow that is already there (WorkflowAlreadyStartedError: an earlier
-    run started it and died before its commit) is kept and its row committed.
-    """
     practice_id, workflow_id = practice.id, practice.workflow_id
-    session.add(practice)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        # the reference is taken, perhaps by a concurrent hand-over that won the race
-        await session.rollback()
-        raise DuplicateReference(practice.reference) from exc
-
-    started = True
-    try:
-        await temporal.start_workflow(
-            WORKFLOW_NAME,
-            workflow_input,
-            id=workflow_id,
-            task_queue=settings.task_queue,
-            # a batch id may be reused after a start whose commit failed (that run was terminated)
-            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
-            if existing_workflow_ok
-            else WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        )
-    except WorkflowAlreadyStartedError as exc:
-        if not existing_workflow_ok:
+    async with _one_writer(session):
+        session.add(practice)
+        try:
+            await session.commit()
+        except IntegrityError as exc:
+            # the reference is taken, perhaps by a concurrent hand-over that won the race
             await session.rollback()
-            raise StartFailed(type(exc).__name__) from exc
-        started = False
-    except Exception as exc:
-        # whatever went wrong, the row must not outlive the failed start
-        await session.rollback()
-        log.warning("practice %s: workflow start failed (%s)", practice_id, type(exc).__name__)
-        raise StartFailed(type(exc).__name__) from exc
+            raise DuplicateReference(practice.reference) from exc
+        except Exception as exc:
+            await session.rollback()
+            log.warning("practice %s: commit failed (%s)", practice_id, type(exc).__name__)
+            raise CommitFailed(type(exc).__name__) from exc
 
     try:
-        await session.commit()
+        started = await start_practice_workflow(temporal, settings, workflow_id, workflow_input)
     except Exception as exc:
-        await session.rollback()
-        if started:
-            log.error(
-                "practice %s: commit failed after the workflow started; terminating it",
-                practice_id,
-            )
-            try:
-                await temporal.get_workflow_handle(workflow_id).terminate(
-                    reason="hand-over not saved: the database commit failed"
-                )
-            except Exception:
-                log.exception(
-                    "practice %s: could not terminate workflow %s", practice_id, workflow_id
-                )
-        raise CommitFailed(type(exc).__name__) from exc
+        log.warning("practice %s: workflow start failed (%s)", practice_id, type(exc).__name__)
+        await _unsave(session, temporal, practice)
+        raise StartFailed(type(exc).__name__) from exc
+    if not started and not existing_workflow_ok:
+        # a fresh random id cannot have a workflow: whatever holds it is not this practice's
+        await _unsave(session, temporal, practice)
+        raise StartFailed("WorkflowAlreadyStartedError")
     log.info(
         "practice %s handed over for creditor %s%s",
         practice_id,
@@ -321,6 +253,30 @@ async def _save_and_start(
         "" if started else " (its workflow was already running)",
     )
     return started
+
+
+async def _unsave(session: AsyncSession, temporal: Client, practice: Practice) -> None:
+    """Takes back the row of a practice whose workflow did not start. A start that failed on its
+    way back (a timeout) may still have created the workflow: then the row stays, and the
+    stranded-row sweep confirms it."""
+    try:
+        await temporal.get_workflow_handle(practice.workflow_id).describe()
+    except Exception:
+        pass  # not there (or Temporal away, which is why the start failed): take the row back
+    else:
+        log.warning("practice %s: the start failed but its workflow exists", practice.id)
+        return
+    try:
+        async with _one_writer(session):
+            await session.delete(practice)
+            await session.commit()
+    except Exception:
+        await session.rollback()
+        log.exception(
+            "practice %s: could not take back the row of a failed start; the stranded-row "
+            "sweep will start its workflow",
+            practice.id,
+        )
 
 
 @router.post(
@@ -344,9 +300,10 @@ async def hand_over(
 ) -> PracticeOut:
     """Hands over one debtor's unpaid invoices (affido) and starts the practice's workflow.
 
-    The practice row and its workflow exist together or not at all: the row is written in a
-    transaction that commits only after the workflow has started, and a workflow whose row
-    could not be committed is terminated. An unknown creditor is a 404 (the creditor is a
+    The practice row and its workflow exist together or not at all: the row is committed, then
+    the workflow started; a failed start takes the row back (503), and a hand-over cut between
+    the two (the API killed) has its workflow started by the API within a minute or two. An
+    unknown creditor is a 404 (the creditor is a
     resource named in the body, not a malformed value).
     """
     if principal.role == Role.CREDITOR and body.creditor_id != principal.creditor_id:
@@ -507,9 +464,7 @@ async def hand_over_batch(
     existing = await _existing_practices(session, [item for _, item in valid])
     strategies = {cid: strategy_from_json(c.strategy) for cid, c in creditors.items()}
     await session.rollback()  # the rows are written in sessions of their own
-    # SQLite has one writer at a time, and each row holds its write transaction until its
-    # workflow has started: its rows go one by one, as concurrent single hand-overs would
-    gate = asyncio.Semaphore(1 if db.engine.dialect.name == "sqlite" else BATCH_CONCURRENCY)
+    gate = asyncio.Semaphore(BATCH_CONCURRENCY)
 
     async def one(row: int, item: PracticeCreate) -> BatchRowOut:
         key = (item.creditor_id, item.reference)

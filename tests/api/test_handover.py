@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -274,7 +275,7 @@ async def test_failed_workflow_start_keeps_nothing(api: Api, tenant: Tenant) -> 
     await hand_over(api, tenant.headers, payload)
 
 
-async def test_failed_commit_terminates_the_started_workflow(
+async def test_failed_commit_starts_no_workflow(
     api: Api, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     payload = practice_payload(tenant.id)
@@ -284,7 +285,7 @@ async def test_failed_commit_terminates_the_started_workflow(
         # only the hand-over's own session fails; the worker's sessions commit normally
         if any(
             isinstance(o, Practice) and o.reference == payload["reference"]
-            for o in self.identity_map.values()
+            for o in [*self.identity_map.values(), *self.new]
         ):
             raise OSError("disk full (injected)")
         await real_commit(self)
@@ -296,6 +297,50 @@ async def test_failed_commit_terminates_the_started_workflow(
 
     assert response.status_code == 503, response.text
     assert await practice_rows(api, tenant.id, payload["reference"]) == 0
-    assert len(api.recorder.started) == starts + 1
-    description = await api.temporal.get_workflow_handle(api.recorder.started[-1]).describe()
-    assert description.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_TERMINATED
+    assert len(api.recorder.started) == starts
+    # nothing was kept: the same hand-over goes through afterwards
+    await hand_over(api, tenant.headers, payload)
+
+
+async def test_a_row_left_without_its_workflow_is_started_once(api: Api, tenant: Tenant) -> None:
+    """An API killed between committing a practice and starting its workflow: the stranded-row
+    sweep starts the workflow from the row, and later sweeps (of any API process) start nothing
+    more."""
+    from api.handover import StrandedSweeper
+    from api.routers.practices import new_practice
+    from api.schemas import PracticeCreate
+    from db.models import new_id
+    from domain.strategy import Strategy
+
+    payload = practice_payload(tenant.id, due_in_days=-30)
+    practice, _ = new_practice(
+        PracticeCreate.model_validate(payload), tenant.id, Strategy(), new_id()
+    )
+    async with api.db.session() as session:
+        session.add(practice)
+        await session.commit()
+
+    sweeper = StrandedSweeper(api.db, api.temporal, api.settings)
+    # a row this fresh may still be in the hands of its hand-over
+    assert await sweeper.sweep(older_than=timedelta(minutes=1)) == 0
+    assert await sweeper.sweep(older_than=timedelta(0)) == 1
+    handle = api.temporal.get_workflow_handle(practice.workflow_id)
+    description = await handle.describe()
+    assert description.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+
+    async def recorded() -> bool:
+        shown = await api.http.get(f"/practices/{practice.id}", headers=tenant.headers)
+        events = await api.http.get(f"/practices/{practice.id}/events", headers=tenant.headers)
+        return shown.json()["phase"] == "out_of_court" and any(
+            e["kind"] == "handed_over" for e in events.json()
+        )
+
+    from tests.api.helpers import eventually
+
+    await eventually(recorded, "the started workflow's first record")
+    assert await sweeper.sweep(older_than=timedelta(0)) == 0
+    # another process's sweeper, which never saw it, finds it recorded (or running) too
+    assert await StrandedSweeper(api.db, api.temporal, api.settings).sweep(timedelta(0)) == 0
+    history = [e async for e in handle.fetch_history_events()]
+    assert sum(1 for e in history if e.HasField("workflow_execution_started_event_attributes")) == 1
+    await handle.terminate(reason="test done")
