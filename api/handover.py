@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -96,11 +96,15 @@ class StrandedSweeper:
         self.db, self.temporal, self.settings = db, temporal, settings
         self.confirmed: set[str] = set()
 
-    async def sweep(self, older_than: timedelta | None = None) -> int:
-        """One pass; returns how many workflows it started."""
+    async def sweep(
+        self, older_than: timedelta | None = None, since: datetime | None = None
+    ) -> int:
+        """One pass over the rows created in the last week (or `since`); returns how many
+        workflows it started."""
         if older_than is None:
             older_than = timedelta(seconds=self.settings.stranded_after_seconds)
         now = utcnow()
+        oldest = now - STRANDED_WINDOW if since is None else max(since, now - STRANDED_WINDOW)
         async with self.db.session() as session:
             ids = (
                 await session.scalars(
@@ -108,7 +112,7 @@ class StrandedSweeper:
                     .where(
                         Practice.snapshot_version == 0,
                         Practice.created_at < now - older_than,
-                        Practice.created_at > now - STRANDED_WINDOW,
+                        Practice.created_at > oldest,
                     )
                     .order_by(Practice.created_at)
                 )

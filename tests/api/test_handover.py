@@ -309,9 +309,11 @@ async def test_a_row_left_without_its_workflow_is_started_once(api: Api, tenant:
     from api.handover import StrandedSweeper
     from api.routers.practices import new_practice
     from api.schemas import PracticeCreate
-    from db.models import new_id
+    from db.models import new_id, utcnow
     from domain.strategy import Strategy
 
+    # the database is shared with the other tests: this sweep looks at this test's rows only
+    since = utcnow()
     payload = practice_payload(tenant.id, due_in_days=-30)
     practice, _ = new_practice(
         PracticeCreate.model_validate(payload), tenant.id, Strategy(), new_id()
@@ -322,8 +324,8 @@ async def test_a_row_left_without_its_workflow_is_started_once(api: Api, tenant:
 
     sweeper = StrandedSweeper(api.db, api.temporal, api.settings)
     # a row this fresh may still be in the hands of its hand-over
-    assert await sweeper.sweep(older_than=timedelta(minutes=1)) == 0
-    assert await sweeper.sweep(older_than=timedelta(0)) == 1
+    assert await sweeper.sweep(timedelta(minutes=1), since) == 0
+    assert await sweeper.sweep(timedelta(0), since) == 1
     handle = api.temporal.get_workflow_handle(practice.workflow_id)
     description = await handle.describe()
     assert description.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
@@ -338,9 +340,9 @@ async def test_a_row_left_without_its_workflow_is_started_once(api: Api, tenant:
     from tests.api.helpers import eventually
 
     await eventually(recorded, "the started workflow's first record")
-    assert await sweeper.sweep(older_than=timedelta(0)) == 0
+    assert await sweeper.sweep(timedelta(0), since) == 0
     # another process's sweeper, which never saw it, finds it recorded (or running) too
-    assert await StrandedSweeper(api.db, api.temporal, api.settings).sweep(timedelta(0)) == 0
+    assert await StrandedSweeper(api.db, api.temporal, api.settings).sweep(timedelta(0), since) == 0
     history = [e async for e in handle.fetch_history_events()]
     assert sum(1 for e in history if e.HasField("workflow_execution_started_event_attributes")) == 1
     await handle.terminate(reason="test done")

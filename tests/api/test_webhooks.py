@@ -18,8 +18,9 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -496,7 +497,8 @@ async def test_pec_receipts_forwarded_by_the_admin(api: Api, hooks: Hooks, tenan
         json={
             "delivery_id": pec.id,
             "kind": "mancata_consegna",
-            "received_at": "2026-11-24T10:15:00+01:00",
+            # after the acceptance above: the delivery events are listed in time order
+            "received_at": datetime.now(ZoneInfo("Europe/Rome")).isoformat(),
         },
         headers=api.admin,
     )
