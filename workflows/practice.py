@@ -117,6 +117,10 @@ DB_TIMEOUT = timedelta(seconds=30)
 SEND_TIMEOUT = timedelta(minutes=2)
 RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
 
+# Patch ids (workflow.patched): practices started before a change replay the old commands.
+# The read model is written by a local activity (it was a normal activity).
+RECORD_LOCALLY = "record-practice-as-local-activity"
+
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
 LATE_REMINDER = timedelta(hours=12)
 LAWYER_RETRY_MAX = timedelta(days=7)
@@ -1772,12 +1776,20 @@ class PracticeWorkflow:
         async with self.flush_lock:
             events, self.pending_events = self.pending_events, []
             self.version += 1
-            await self._activity(
-                ActivityName.RECORD,
-                RecordInput(
-                    practice_id=self.inp.practice_id, events=events, snapshot=self._snapshot()
-                ),
+            record = RecordInput(
+                practice_id=self.inp.practice_id, events=events, snapshot=self._snapshot()
             )
+            if workflow.patched(RECORD_LOCALLY):
+                # one database write: run in the workflow task itself, so a command's answer or
+                # a hand-over's first steps take one workflow task, not three round trips
+                await workflow.execute_local_activity(
+                    ActivityName.RECORD,
+                    record,
+                    start_to_close_timeout=DB_TIMEOUT,
+                    retry_policy=RETRY,
+                )
+            else:
+                await self._activity(ActivityName.RECORD, record)
 
     async def _activity(
         self,

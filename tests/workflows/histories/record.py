@@ -1,0 +1,81 @@
+"""Records the history of one practice run, for the replay tests of workflow.patched changes.
+
+Run from a checkout of the code *before* a change (a git worktree of the earlier commit), with
+that checkout first on the path, and keep the JSON it writes:
+
+    PYTHONPATH=. .venv/bin/python tests/workflows/histories/record.py OUT.json
+
+The run: a reminder letter, the phone phase, a partial payment and a promise to pay while
+the phone phase waits, then a withdrawal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.calendar import rome_date
+from domain.practice import (
+    DebtorKind,
+    PaymentCmd,
+    PracticeInput,
+    PromiseCmd,
+    UpdateName,
+    WithdrawalCmd,
+    workflow_id_for,
+)
+from domain.strategy import Step
+from tests.conftest import venv_binary
+from tests.workflows.conftest import Practice, only_steps, overdue_invoices
+from tests.workflows.fakes import FakeWorld
+from workflows.judicial import JudicialWorkflow
+from workflows.plan import PlanWorkflow
+from workflows.practice import PracticeWorkflow
+
+
+async def main(out: Path) -> None:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        today = rome_date(datetime.now(UTC))
+        world = FakeWorld()
+        inp = PracticeInput(
+            practice_id="0123456789abcdef0123456789abcdef",
+            creditor_id="creditor-1",
+            debtor_kind=DebtorKind.CONSUMER,
+            province="MI",
+            invoices=overdue_invoices(125040),
+            strategy=only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE),
+            channels=world.channels,
+        )
+        async with Worker(
+            env.client,
+            task_queue="history",
+            workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow],
+            activities=world.activities(),
+        ):
+            handle = await env.client.start_workflow(
+                PracticeWorkflow.run, inp, id=workflow_id_for(inp.practice_id), task_queue="history"
+            )
+            p = Practice(env, handle, world, inp)
+            await p.next_step_is(Step.PHONE_PHASE)
+            await p.send(UpdateName.PAYMENT, PaymentCmd(20000, today, "BON-1"))
+            await p.send(UpdateName.PROMISE, PromiseCmd(today + timedelta(days=10), 50000))
+            await p.send(UpdateName.WITHDRAWAL, WithdrawalCmd())
+            await handle.result()
+            history = await handle.fetch_history()
+        out.write_text(history.to_json())
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(Path(sys.argv[1])))

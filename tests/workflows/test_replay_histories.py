@@ -1,0 +1,66 @@
+"""Practices started before a change to the workflow replay on the new code (workflow.patched).
+
+The histories under histories/ were recorded by histories/record.py on the code before the
+change they guard.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.workflows.fakes import FakeWorld
+from workflows.judicial import JudicialWorkflow
+from workflows.plan import PlanWorkflow
+from workflows.practice import PracticeWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def _replayer() -> Replayer:
+    return Replayer(
+        workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow],
+        data_converter=pydantic_data_converter,
+    )
+
+
+async def test_a_practice_recording_through_normal_activities_replays() -> None:
+    """Before RECORD_LOCALLY every read-model write was a scheduled activity: such a practice,
+    mid-way through its steps and commands, replays without a non-determinism error."""
+    text = (HISTORIES / "practice_record_activity.json").read_text()
+    scheduled = [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in json.loads(text)["events"]
+        if "activityTaskScheduledEventAttributes" in e
+    ]
+    assert scheduled.count("record_practice") == 9  # the old shape, not a re-recorded one
+    history = WorkflowHistory.from_json("practice-old", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_new_practice_records_locally(start) -> None:
+    """New practices write the read model with local activities: no record_practice activity
+    task is scheduled, and the records still arrive."""
+    from domain.practice import PaymentCmd, UpdateName
+    from domain.strategy import Step
+    from tests.workflows.conftest import only_steps
+
+    world = FakeWorld()
+    async with start(world=world, strategy=only_steps(Step.REMINDER_LETTER)) as p:
+        await p.next_step_is(Step.AUTHORIZATION)
+        await p.send(UpdateName.PAYMENT, PaymentCmd(125040, p.inp.invoices[0].due_date, "B-1"))
+        assert await p.handle.result() == "paid"
+        history = await p.handle.fetch_history()
+    assert world.snapshot is not None and world.snapshot.status == "closed"
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert "record_practice" not in scheduled and "send_letter" in scheduled
+    await _replayer().replay_workflow(history)
