@@ -39,7 +39,7 @@ from workflows.plan import PlanWorkflow
 from workflows.practice import PracticeWorkflow
 
 
-async def main(out: Path) -> None:
+async def main() -> str:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=venv_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -72,10 +72,10 @@ async def main(out: Path) -> None:
             await p.send(UpdateName.WITHDRAWAL, WithdrawalCmd())
             await handle.result()
             history = await handle.fetch_history()
-        out.write_text(history.to_json())
+        return history.to_json()
     finally:
         await env.shutdown()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1])))
+    Path(sys.argv[1]).write_text(asyncio.run(main()))
