@@ -100,6 +100,8 @@ class Stack:
             RECUPERO_TEMPORAL_PORT=str(self.temporal_port),
             RECUPERO_TASK_QUEUE=self.task_queue,
             RECUPERO_ADMIN_KEY=self.admin_key,
+            # a hand-over cut by a killed API is picked up within seconds, not a minute
+            RECUPERO_STRANDED_AFTER_SECONDS="3",
             PYTHONUNBUFFERED="1",
         )
         return env

@@ -119,15 +119,37 @@ async def test_api_restarted(stack: Stack, stack_db: Database) -> None:
         assert set(before) <= set(ids) and len(ids) == 3 + len(payloads)
 
         client = await stack.client()
-        running = [
-            w.id
-            async for w in client.list_workflows(
-                f"TaskQueue = '{stack.task_queue}' AND WorkflowType = 'PracticeWorkflow' "
-                "AND ExecutionStatus = 'Running'"
+        wanted = sorted(f"practice-{p}" for p in ids)
+
+        async def running() -> list[str]:
+            return sorted(
+                [
+                    w.id
+                    async for w in client.list_workflows(
+                        f"TaskQueue = '{stack.task_queue}' AND WorkflowType = 'PracticeWorkflow' "
+                        "AND ExecutionStatus = 'Running'"
+                    )
+                ]
             )
-        ]
-        # every row has its workflow, and no workflow runs without a row
-        assert sorted(running) == sorted(f"practice-{p}" for p in ids)
+
+        # every row has its workflow (a hand-over cut between its commit and its start is
+        # started by the restarted API's sweep), and no workflow runs without a row
+        async def all_running() -> bool:
+            return await running() == wanted
+
+        await eventually(all_running, "a workflow for every row", seconds=60)
+        assert await running() == wanted
+
+        async def all_recorded() -> bool:
+            async with stack_db.session() as session:
+                unrecorded = await session.scalar(
+                    select(func.count())
+                    .select_from(Practice)
+                    .where(Practice.creditor_id == tenant.id, Practice.snapshot_version == 0)
+                )
+            return unrecorded == 0
+
+        await eventually(all_recorded, "every workflow's first record", seconds=60)
 
         # commands still work on all of them, through the restarted API
         paid_on = rome_today().isoformat()
