@@ -17,10 +17,11 @@ endif
 run: $(STAMP)
 	$(BIN)/recupero run
 
-# lint, then the whole suite on SQLite, then again on a throwaway PostgreSQL cluster. The system
-# tests (real processes killed and restarted, load, schemathesis) run apart: `make test-system`.
+# lint, then the whole suite on SQLite with the system tests (real processes killed and
+# restarted, load, schemathesis: they run the embedded default), then the suite again on a
+# throwaway PostgreSQL cluster
 test: $(STAMP) lint
-	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m "not system"
+	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest
 	RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest -m "not system"
 
 test-sqlite: $(STAMP)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import TypeAdapter
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
+from temporalio.converter import DataConverter
 
 
 def _env(name: str, default: str = "") -> str:
@@ -97,11 +100,32 @@ def load_settings() -> Settings:
     )
 
 
+# The worker makes a payload converter per workflow run, and the pydantic one starts with an
+# empty cache of TypeAdapters: building the adapter of PracticeInput (the strategy, the
+# invoices) again for every new practice was a good part of the worker's CPU. The adapters only
+# depend on the (passed-through, shared) domain types, so one process-wide cache serves all runs.
+_type_adapters = functools.lru_cache(maxsize=1024)(TypeAdapter)
+
+
+class SharedPydanticPayloadConverter(PydanticPayloadConverter):
+    """temporalio.contrib.pydantic's converter (the same JSON on the wire), its TypeAdapters
+    cached once per process instead of once per workflow run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for converter in self.converters.values():
+            if isinstance(converter, PydanticJSONPlainPayloadConverter):
+                converter._type_adapter = _type_adapters
+
+
+data_converter = DataConverter(payload_converter_class=SharedPydanticPayloadConverter)
+
+
 async def connect_temporal(settings: Settings) -> Client:
     """The Temporal client every process uses: the pydantic converter carries the domain
     dataclasses (dates included) across the workflow boundary."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
     )

@@ -10,6 +10,7 @@ import logging
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities
 from config import Settings, connect_temporal, load_settings
@@ -18,6 +19,17 @@ from workflows.judicial import JudicialWorkflow
 from workflows.plan import PlanWorkflow
 from workflows.practice import PracticeWorkflow
 
+# The sandbox re-imports a workflow's module for every new run (and every replay): for the
+# 1,800 lines of workflows/practice.py that was most of the worker's CPU per new practice. Our
+# workflow modules keep no state at module level (constants only), and the domain modules they
+# use are passed through already, so the product's worker imports them once per process. The
+# price: calls a passed-through module makes (datetime.now...) are not checked at run time. The
+# workflow tests (tests/workflows) run every path under the default sandbox, which does check
+# them, so a non-deterministic call fails there.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows", "domain")
+)
+
 
 def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
     return Worker(
@@ -25,6 +37,7 @@ def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
         task_queue=settings.task_queue,
         workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow],
         activities=build_activities(db, settings),
+        workflow_runner=SANDBOX,
     )
 
 
