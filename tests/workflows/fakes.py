@@ -61,6 +61,8 @@ class FakeWorld:
     claim_cents: int = 125040
     interest_cents: int = 0
     statements: list[StatementInput] = field(default_factory=list)
+    # every read-model write, in order
+    records: list[RecordInput] = field(default_factory=list)
     # holds the timeline write of this step's start until the test releases it
     hold_record_at_step: str | None = None
     record_held: asyncio.Event = field(default_factory=asyncio.Event)
@@ -88,6 +90,7 @@ class FakeWorld:
     # --- the activities ---
     @activity.defn(name=ActivityName.RECORD)
     async def record(self, inp: RecordInput) -> None:
+        self.records.append(inp)
         if self.hold_record_at_step and any(
             e.kind == "step_started" and e.data.get("step") == self.hold_record_at_step
             for e in inp.events

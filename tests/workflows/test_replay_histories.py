@@ -45,7 +45,8 @@ async def test_a_practice_recording_through_normal_activities_replays() -> None:
 
 async def test_a_new_practice_records_locally(start) -> None:
     """New practices write the read model with local activities: no record_practice activity
-    task is scheduled, and the records still arrive."""
+    task is scheduled, and the records still arrive, the first one carrying the hand-over and
+    the first step."""
     from domain.practice import PaymentCmd, UpdateName
     from domain.strategy import Step
     from tests.workflows.conftest import only_steps
@@ -57,6 +58,8 @@ async def test_a_new_practice_records_locally(start) -> None:
         assert await p.handle.result() == "paid"
         history = await p.handle.fetch_history()
     assert world.snapshot is not None and world.snapshot.status == "closed"
+    # the hand-over and the first step share one write
+    assert [e.kind for e in world.records[0].events] == ["handed_over", "step_started"]
     scheduled = [
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in history.events
