@@ -19,12 +19,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.context import ActivityContext, load_practice
-from db.ledger import rate_table
+from db.ledger import practice_invoices, rate_table
 from domain.account import Account, MissingRate, Reduction, account_at
 from domain.activity_io import ActivityName, StatementInput, StatementResult
 from domain.allocation import AllocationError, AllocationOrder, Payment
 from domain.costs import Cost, CostError, CostKind
-from domain.practice import DebtorKind, Invoice
+from domain.practice import DebtorKind
 from domain.rates import RateOverlap
 from domain.statement import StatementError
 
@@ -66,10 +66,7 @@ class StatementActivities(ActivityContext):
                 rates = await rate_table(session)
             except RateOverlap as exc:
                 raise ApplicationError(str(exc), type="RateOverlap", non_retryable=True) from exc
-            invoices = [
-                Invoice(i.number, i.issue_date, i.due_date, i.amount_cents)
-                for i in practice.invoices
-            ]
+            invoices = practice_invoices(practice)
             debtor_kind = DebtorKind(practice.debtor_kind)
         try:
             payments = [Payment(p.paid_on, p.amount_cents, p.reference) for p in input.payments]

@@ -3,8 +3,8 @@
 A hand-over commits the practice's row first and starts its workflow after (the workflow id is
 derived from the practice id). The row therefore never waits on Temporal inside a write
 transaction, and the workflow's first record always finds its row. An API that dies between the
-commit and the start leaves a row whose workflow never started: `start_stranded_practices`, run
-by every API process in the background, finds such rows (never recorded by a workflow:
+commit and the start leaves a row whose workflow never started: the `StrandedSweeper`, run by
+every API process in the background, finds such rows (never recorded by a workflow:
 snapshot_version 0) once they are older than any hand-over still in flight, and starts them.
 Starting is idempotent: a workflow id that exists is left as it is.
 """
@@ -23,10 +23,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.strategies import strategy_from_json
 from config import Settings
+from db.ledger import practice_invoices
 from db.models import Practice, utcnow
 from db.session import Database
 from domain.countries import residence_for_country
-from domain.practice import WORKFLOW_NAME, Channels, DebtorKind, Invoice, PracticeInput
+from domain.practice import WORKFLOW_NAME, Channels, DebtorKind, PracticeInput
+from domain.strategy import Strategy
 
 log = logging.getLogger(__name__)
 
@@ -39,24 +41,17 @@ SWEEP_EVERY = timedelta(seconds=30)
 SWEEP_BATCH = 200
 
 
-def workflow_input_for(practice: Practice) -> PracticeInput:
+def workflow_input_for(practice: Practice, strategy: Strategy | None = None) -> PracticeInput:
     """The workflow's input from the practice's row (its invoices loaded): what a hand-over
-    starts, and what a stranded row is started with."""
+    starts, and what a stranded row is started with. A hand-over passes the strategy it has
+    just stored, rather than parse it back from the row."""
     return PracticeInput(
         practice_id=practice.id,
         creditor_id=practice.creditor_id,
         debtor_kind=DebtorKind(practice.debtor_kind),
         province=practice.province,
-        invoices=[
-            Invoice(
-                number=inv.number,
-                issue_date=inv.issue_date,
-                due_date=inv.due_date,
-                amount_cents=inv.amount_cents,
-            )
-            for inv in practice.invoices
-        ],
-        strategy=strategy_from_json(practice.strategy),
+        invoices=practice_invoices(practice),
+        strategy=strategy if strategy is not None else strategy_from_json(practice.strategy),
         channels=Channels(
             email=practice.email is not None,
             phone=practice.phone is not None,

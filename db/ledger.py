@@ -108,6 +108,11 @@ def _date(data: dict[str, Any], key: str, event: Event) -> date:
         raise LedgerError(f"event {event.seq} ({event.kind}): {key} is not a date") from exc
 
 
+def practice_invoices(practice: Practice) -> list[Invoice]:
+    """The practice's invoices (loaded with it) as the domain's values."""
+    return [Invoice(i.number, i.issue_date, i.due_date, i.amount_cents) for i in practice.invoices]
+
+
 def claims_interest(practice: Practice) -> bool:
     strategy = practice.strategy or {}
     snapshot = practice.snapshot or {}
@@ -159,9 +164,7 @@ def ledger_from(practice: Practice, events: Iterable[Event]) -> PracticeLedger:
     except ValueError as exc:
         raise LedgerError(f"unknown allocation {allocation_name!r} in the strategy") from exc
     return PracticeLedger(
-        invoices=[
-            Invoice(i.number, i.issue_date, i.due_date, i.amount_cents) for i in practice.invoices
-        ],
+        invoices=practice_invoices(practice),
         debtor_kind=DebtorKind(practice.debtor_kind),
         payments=payments,
         costs=costs,

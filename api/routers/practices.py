@@ -169,7 +169,7 @@ def new_practice(
             for inv in invoices
         ],
     )
-    return practice, workflow_input_for(practice)
+    return practice, workflow_input_for(practice, strategy)
 
 
 class DuplicateReference(Exception):
