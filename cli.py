@@ -127,15 +127,10 @@ async def _run_stack(settings: Settings) -> None:
     from db.session import Database
     from worker import build_worker
 
-    client = None
-    for _ in range(60):  # the port is open a moment before the frontend answers
-        try:
-            client = await connect_temporal(settings)
-            break
-        except RuntimeError:
-            await asyncio.sleep(0.5)
-    if client is None:
-        raise SystemExit("could not connect to the Temporal dev server")
+    try:
+        client = await connect_temporal(settings)
+    except RuntimeError as exc:
+        raise SystemExit(f"could not connect to the Temporal dev server: {exc}") from exc
     db = Database(settings.database_url)
     worker = build_worker(client, db, settings)
     server = _uvicorn_server(settings, client)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,11 +123,22 @@ class SharedPydanticPayloadConverter(PydanticPayloadConverter):
 data_converter = DataConverter(payload_converter_class=SharedPydanticPayloadConverter)
 
 
-async def connect_temporal(settings: Settings) -> Client:
+async def connect_temporal(settings: Settings, wait_seconds: float = 60.0) -> Client:
     """The Temporal client every process uses: the pydantic converter carries the domain
-    dataclasses (dates included) across the workflow boundary."""
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=data_converter,
-    )
+    dataclasses (dates included) across the workflow boundary.
+
+    A frontend opens its port a moment before it answers ("Frontend is not healthy yet"), and in
+    docker-compose the API and workers may start before the server: connecting is retried for
+    `wait_seconds` before the error is raised."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return await Client.connect(
+                settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                data_converter=data_converter,
+            )
+        except RuntimeError:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.5)

@@ -5,6 +5,7 @@ in teardown. Nothing here talks to anything but 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import signal
 import socket
@@ -146,6 +147,11 @@ class Stack:
             "temporal",
         )
         _wait_port(self.temporal, self.temporal_port, "the Temporal dev server", log)
+        # the port opens a moment before the frontend answers ("Frontend is not healthy yet"):
+        # a started stack is one a client can use at once. In a thread, since async tests call
+        # this from inside their event loop
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, self.client()).result()
 
     def kill_temporal(self) -> None:
         _kill(self.temporal)
