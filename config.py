@@ -59,6 +59,9 @@ class Settings:
     # API died between its commit and the workflow start): the API starts it (api/handover.py);
     # 0 turns that off
     stranded_after_seconds: int = 60
+    # run the workflows in Temporal's sandbox, which checks at run time for non-deterministic
+    # calls (worker.py); off by default: the workflow tests run every path in it
+    workflow_sandbox: bool = False
     extra: dict[str, str] = field(default_factory=dict)
     # Tests only (no environment variable sets it): the clock the contact rules read, so tests
     # against a real-time server can run at night. The product always uses the real time.
@@ -99,6 +102,8 @@ def load_settings() -> Settings:
         pec_from=_env("RECUPERO_PEC_FROM"),
         pec_starttls=_env("RECUPERO_PEC_STARTTLS", "false").lower() in ("1", "true", "yes", "on"),
         stranded_after_seconds=int(_env("RECUPERO_STRANDED_AFTER_SECONDS", "60")),
+        workflow_sandbox=_env("RECUPERO_WORKFLOW_SANDBOX", "false").lower()
+        in ("1", "true", "yes", "on"),
     )
 
 

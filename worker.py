@@ -9,7 +9,7 @@ import asyncio
 import logging
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities
@@ -19,16 +19,20 @@ from workflows.judicial import JudicialWorkflow
 from workflows.plan import PlanWorkflow
 from workflows.practice import PracticeWorkflow
 
-# The sandbox re-imports a workflow's module for every new run (and every replay): for the
-# 1,800 lines of workflows/practice.py that was most of the worker's CPU per new practice. Our
-# workflow modules keep no state at module level (constants only), and the domain modules they
-# use are passed through already, so the product's worker imports them once per process. The
-# price: calls a passed-through module makes (datetime.now...) are not checked at run time. The
-# workflow tests (tests/workflows) run every path under the default sandbox, which does check
-# them, so a non-deterministic call fails there.
+# Temporal's sandbox re-imports a workflow's module for every new run and enters itself for
+# every activation and every payload it converts. Passing our modules through (they keep no
+# state at module level, constants only) took the re-imports away; running without the sandbox
+# takes away the rest, a fifth of the worker's CPU per payment (py-spy, bench/README.md). The
+# price: a non-deterministic call (datetime.now, random...) is not caught at run time. The
+# workflow tests (tests/workflows) run every path under the default sandbox, which does catch
+# them, and RECUPERO_WORKFLOW_SANDBOX=true puts the product's worker back in it.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows", "domain")
 )
+
+
+def workflow_runner(settings: Settings) -> WorkflowRunner:
+    return SANDBOX if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
 
 
 def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
@@ -37,7 +41,7 @@ def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
         task_queue=settings.task_queue,
         workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow],
         activities=build_activities(db, settings),
-        workflow_runner=SANDBOX,
+        workflow_runner=workflow_runner(settings),
     )
 
 

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from activities.context import CONTACT_COLUMNS, ActivityContext, load_practice
+from activities.context import CONTACT_COLUMNS, ActivityContext, PracticeNotFound
 from db.models import Event, Practice
 from domain.activity_io import ActivityName, RecordInput
 from domain.practice import Channels, PracticeSnapshot, Status, TimelineEvent
@@ -37,7 +37,13 @@ def snapshot_json(snapshot: PracticeSnapshot) -> dict[str, Any]:
     return data
 
 
-def invalid_channels(practice: Practice, channels: Channels, *, closed: bool = False) -> list[str]:
+_PRACTICES = cast(Table, Practice.__table__)
+_EVENTS = cast(Table, Event.__table__)
+# what invalid_channels reads of a practice row
+_CONTACT_READ = ("invalid_channels", *CONTACT_COLUMNS.values())
+
+
+def invalid_channels(practice: Any, channels: Channels, *, closed: bool = False) -> list[str]:
     """The channels the practice has a value for that the workflow no longer trusts; once the
     practice is closed also those the read model already marks wrong (a delivery report on a
     closed practice is recorded although the workflow refuses it: a later snapshot of the closed
@@ -59,29 +65,36 @@ async def add_new_events(
     session: AsyncSession, practice_id: str, events: Sequence[TimelineEvent]
 ) -> int:
     """Adds the timeline events not stored yet: a retried write, or one racing its twin, adds
-    nothing twice, since the workflow numbered them. Returns how many were new."""
+    nothing twice, since the workflow numbered them. Returns how many were new.
+
+    Core statements, not ORM objects: every command a practice takes writes here, and the ORM's
+    unit of work was most of this write's CPU in the worker."""
     seqs = [e.seq for e in events]
-    known: set[int] = set()
-    if seqs:
-        known = set(
-            (
-                await session.execute(
-                    select(Event.seq).where(Event.practice_id == practice_id, Event.seq.in_(seqs))
-                )
-            ).scalars()
-        )
-    fresh = {e.seq: e for e in events if e.seq not in known}
-    session.add_all(
-        Event(
-            practice_id=practice_id,
-            seq=e.seq,
-            at=e.at,
-            kind=e.kind,
-            summary=e.summary,
-            data=dict(e.data),
-        )
-        for e in fresh.values()
+    if not seqs:
+        return 0
+    known = set(
+        (
+            await session.execute(
+                select(Event.seq).where(Event.practice_id == practice_id, Event.seq.in_(seqs))
+            )
+        ).scalars()
     )
+    fresh = {e.seq: e for e in events if e.seq not in known}
+    if fresh:
+        await session.execute(
+            insert(_EVENTS),
+            [
+                {
+                    "practice_id": practice_id,
+                    "seq": e.seq,
+                    "at": e.at,
+                    "kind": e.kind,
+                    "summary": e.summary,
+                    "data": dict(e.data),
+                }
+                for e in fresh.values()
+            ],
+        )
     return len(fresh)
 
 
@@ -106,18 +119,27 @@ class RecordActivities(ActivityContext):
 
     async def _record(self, input: RecordInput) -> tuple[int, bool]:
         snapshot = input.snapshot
+        table = _PRACTICES
         async with self.db.session() as session, session.begin():
             # locked: the marks of invalid_channels are read here and written below, and a
             # delivery report may mark one in between (PostgreSQL; SQLite has one writer anyway)
-            practice = await load_practice(session, input.practice_id, for_update=True)
+            contacts = (
+                await session.execute(
+                    select(*(table.c[c] for c in _CONTACT_READ))
+                    .where(table.c.id == input.practice_id)
+                    .with_for_update()
+                )
+            ).one_or_none()
+            if contacts is None:
+                raise PracticeNotFound(input.practice_id)
             fresh = await add_new_events(session, input.practice_id, input.events)
             # The version check is in the WHERE clause, so two attempts racing with different
             # snapshots cannot let the older one win even if both read the same row first.
             result = await session.execute(
-                update(Practice)
+                update(table)
                 .where(
-                    Practice.id == input.practice_id,
-                    Practice.snapshot_version < snapshot.version,
+                    table.c.id == input.practice_id,
+                    table.c.snapshot_version < snapshot.version,
                 )
                 .values(
                     status=_value(snapshot.status),
@@ -135,9 +157,8 @@ class RecordActivities(ActivityContext):
                     snapshot=snapshot_json(snapshot),
                     snapshot_version=snapshot.version,
                     invalid_channels=invalid_channels(
-                        practice, snapshot.channels, closed=snapshot.status == Status.CLOSED
+                        contacts, snapshot.channels, closed=snapshot.status == Status.CLOSED
                     ),
                 )
-                .execution_options(synchronize_session=False)
             )
         return fresh, cast(CursorResult[Any], result).rowcount == 1

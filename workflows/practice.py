@@ -118,10 +118,11 @@ SEND_TIMEOUT = timedelta(minutes=2)
 RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
 
 # Patch ids (workflow.patched): practices started before a change replay the old commands.
-# The read model is written by a local activity (it was a normal activity).
+# The read model is written by a local activity (it was a normal activity), and the hand-over's
+# event is written with the first step's record (it had a write of its own). One id for both
+# changes, which shipped together: every patch id costs each new practice a marker and a
+# search-attribute upsert on the server.
 RECORD_LOCALLY = "record-practice-as-local-activity"
-# The hand-over's event is written with the first step's record (it had a write of its own).
-HAND_OVER_WITH_FIRST_STEP = "hand-over-recorded-with-first-step"
 
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
 LATE_REMINDER = timedelta(hours=12)
@@ -253,7 +254,7 @@ class PracticeWorkflow:
             invoices=len(inp.invoices),
             claim_cents=self.claim,
         )
-        if not (self.steps and workflow.patched(HAND_OVER_WITH_FIRST_STEP)):
+        if not (self.steps and workflow.patched(RECORD_LOCALLY)):
             await self._flush()  # else the first step's record, a moment later, carries it
 
         while self.status != Status.CLOSED and self.step_index < len(self.steps):

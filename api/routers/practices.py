@@ -402,6 +402,86 @@ async def _existing_practices(
     return found
 
 
+async def _bulk_hand_over(
+    db: Database,
+    temporal: Client,
+    settings: Settings,
+    valid: list[tuple[int, PracticeCreate]],
+    existing: dict[tuple[str, str], str],
+    strategies: dict[str, Strategy],
+) -> list[BatchRowOut] | None:
+    """The batch's new rows in one write transaction, then their workflows started
+    BATCH_CONCURRENCY at a time; a row whose start fails is taken back (`failed`). The same
+    guarantees as one save_and_start per row (row first, then workflow; the stranded-row sweep
+    for a process killed in between) for one commit instead of one per row. None when the
+    commit hit a reference handed over meanwhile by a concurrent request: nothing was written,
+    and the caller goes row by row, which tells those rows apart."""
+    results: dict[int, BatchRowOut] = {}
+    new: list[tuple[int, Practice, PracticeInput]] = []
+    for row, item in valid:
+        key = (item.creditor_id, item.reference)
+        if key in existing:
+            results[row] = BatchRowOut(
+                row=row,
+                reference=item.reference,
+                practice_id=existing[key],
+                status=BatchRowStatus.ALREADY_HANDED_OVER,
+            )
+            continue
+        practice, workflow_input = new_practice(
+            item, item.creditor_id, strategies[item.creditor_id], batch_practice_id(*key)
+        )
+        new.append((row, practice, workflow_input))
+    if new:
+        async with db.session() as session:
+            async with _one_writer(session):
+                session.add_all([practice for _, practice, _ in new])
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()
+                    return None
+            gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+
+            async def start(practice: Practice, workflow_input: PracticeInput) -> bool | Exception:
+                async with gate:
+                    try:
+                        return await start_practice_workflow(
+                            temporal, settings, practice.workflow_id, workflow_input
+                        )
+                    except Exception as exc:  # noqa: BLE001 - reported on the row
+                        return exc
+
+            outcomes = await asyncio.gather(*(start(p, i) for _, p, i in new))
+            for (row, practice, _), outcome in zip(new, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    log.warning(
+                        "practice %s: workflow start failed (%s)",
+                        practice.id,
+                        type(outcome).__name__,
+                    )
+                    await _unsave(session, temporal, practice)
+                    results[row] = BatchRowOut(
+                        row=row,
+                        reference=practice.reference,
+                        practice_id=None,
+                        status=BatchRowStatus.FAILED,
+                        detail=f"not handed over, nothing saved ({type(outcome).__name__}); "
+                        "re-run the batch",
+                    )
+                    continue
+                results[row] = BatchRowOut(
+                    row=row,
+                    reference=practice.reference,
+                    practice_id=practice.id,
+                    # its workflow was already there: started by an earlier, cut attempt
+                    status=BatchRowStatus.STARTED
+                    if outcome
+                    else BatchRowStatus.ALREADY_HANDED_OVER,
+                )
+    return [results[row] for row, _ in valid]
+
+
 @router.post(
     "/batch",
     response_model=BatchResult,
@@ -428,8 +508,10 @@ async def hand_over_batch(
     """Hands over many practices at once (affido massivo), each row the body of POST /practices.
 
     Every row is validated first; if any is bad the answer is a 422 listing all bad rows and
-    nothing is written or started. Then each row is handed over like POST /practices (its row
-    and workflow together or not at all), BATCH_CONCURRENCY at a time. Idempotent: a row whose
+    nothing is written or started. Then the new rows are written in one transaction and their
+    workflows started BATCH_CONCURRENCY at a time; a row whose workflow could not be started is
+    taken back, so each row and its workflow exist together or not at all, as with POST
+    /practices. Idempotent: a row whose
     (creditor_id, reference) is already handed over is reported as `already_handed_over` and not
     started again, so a re-run of the same batch starts nothing twice. A row that could not be
     handed over (Temporal unreachable...) is `failed` with nothing saved; re-run the batch.
@@ -529,7 +611,11 @@ async def hand_over_batch(
             status=BatchRowStatus.STARTED if started else BatchRowStatus.ALREADY_HANDED_OVER,
         )
 
-    results = await asyncio.gather(*(one(row, item) for row, item in valid))
+    results = None
+    if not dry_run:
+        results = await _bulk_hand_over(db, temporal, settings, valid, existing, strategies)
+    if results is None:  # a dry run, or a reference taken meanwhile: row by row
+        results = list(await asyncio.gather(*(one(row, item) for row, item in valid)))
     counts = Counter(r.status for r in results)
     log.info(
         "batch of %d practices: %d started, %d already handed over, %d failed%s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
 
@@ -169,3 +170,60 @@ async def test_a_workflow_started_before_a_lost_commit_is_kept_on_the_rerun(api:
     assert (body["started"], body["already_handed_over"]) == (0, 1)
     assert body["practices"][0]["practice_id"] == practice_id
     assert await _count(api, tenant.id) == 1
+
+
+async def test_a_row_whose_start_fails_is_taken_back_and_the_others_kept(api: Api) -> None:
+    """The batch's rows are committed together, then started: a row whose workflow does not
+    start is `failed` with no row left behind, the others are handed over, and a re-run
+    starts only the failed one."""
+    from temporalio.service import RPCError, RPCStatusCode
+
+    tenant = await new_creditor(api)
+    rows = [practice_payload(tenant.id, unique("BULK")) for _ in range(3)]
+    api.recorder.fail_next = RPCError("injected", RPCStatusCode.UNAVAILABLE, b"")
+    before = len(api.recorder.started)
+
+    response = await _batch(api, tenant.headers, rows)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["started"], body["failed"]) == (2, 1)
+    failed = [p for p in body["practices"] if p["status"] == "failed"]
+    assert failed[0]["practice_id"] is None and "nothing saved" in failed[0]["detail"]
+    assert len(api.recorder.started) - before == 3
+    assert await _count(api, tenant.id) == 2
+
+    rerun = (await _batch(api, tenant.headers, rows)).json()
+    assert (rerun["started"], rerun["already_handed_over"], rerun["failed"]) == (1, 2, 0)
+    assert await _count(api, tenant.id) == 3
+
+
+async def test_a_reference_taken_during_the_batch_goes_row_by_row(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A concurrent hand-over takes one of the batch's references between the batch's check
+    and its commit: the one-transaction commit fails on the constraint, writes nothing, and
+    the rows are handed over one by one: that one is already_handed_over, the rest started."""
+    import api.routers.practices as practices
+
+    tenant = await new_creditor(api)
+    rows = [practice_payload(tenant.id, unique("BULK")) for _ in range(3)]
+    real_existing = practices._existing_practices
+
+    async def racing_existing(session: Any, bodies: Any) -> Any:
+        found = await real_existing(session, bodies)
+        await hand_over(api, tenant.headers, rows[1])  # the concurrent request wins the race
+        return found
+
+    monkeypatch.setattr(practices, "_existing_practices", racing_existing)
+    response = await _batch(api, tenant.headers, rows)
+    monkeypatch.undo()
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [p["status"] for p in body["practices"]] == [
+        "started",
+        "already_handed_over",
+        "started",
+    ]
+    assert await _count(api, tenant.id) == 3

@@ -66,4 +66,12 @@ async def test_a_new_practice_records_locally(start) -> None:
         if e.HasField("activity_task_scheduled_event_attributes")
     ]
     assert "record_practice" not in scheduled and "send_letter" in scheduled
+    # one patch marker (each costs a new practice a marker and a search-attribute upsert)
+    patches = [
+        e.marker_recorded_event_attributes
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes")
+        and e.marker_recorded_event_attributes.marker_name == "core_patch"
+    ]
+    assert len(patches) == 1
     await _replayer().replay_workflow(history)
