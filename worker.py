@@ -42,6 +42,7 @@ def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
         workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow],
         activities=build_activities(db, settings),
         workflow_runner=workflow_runner(settings),
+        max_cached_workflows=settings.worker_cache_size,
     )
 
 

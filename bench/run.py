@@ -666,16 +666,22 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
         print("memory", flush=True)
         rss_after_handover, _ = rss_bytes(worker_pid)
         extra = max(0, args.waiting - handed_over(stack, creditor))
-        more: list[str] = []
+        fill_size = 500  # practices per POST /practices/batch
 
         async def fill(i: int) -> None:
-            body = hand_over_body(creditor, f"W-{run_id}-{i}")
-            more.append(expect(await http.post("/practices", json=body), 201).json()["id"])
+            rows = range(i * fill_size, min(extra, (i + 1) * fill_size))
+            body = {"practices": [hand_over_body(creditor, f"W-{run_id}-{j}") for j in rows]}
+            result = expect(await http.post("/practices/batch", json=body), 200).json()
+            if result["failed"]:
+                raise ApiError(f"{result['failed']} rows failed")
 
         since = time.perf_counter()
         if extra:
+            requests = -(-extra // fill_size)
             fill_c = min(c, args.fill_concurrency)
-            fill_phase = await load(stack, "POST /practices (filling)", extra, fill_c, fill)
+            fill_phase = await load(
+                stack, "POST /practices/batch (filling)", requests, fill_c, fill
+            )
             phases.append(fill_phase)
         waiting = handed_over(stack, creditor)
         await wait_parked(stack, creditor, waiting, since)
@@ -736,8 +742,8 @@ def main() -> None:
     parser.add_argument(
         "--fill-concurrency",
         type=int,
-        default=8,
-        help="concurrent clients handing over the extra practices for the memory figure",
+        default=2,
+        help="batch requests (500 practices each) in flight filling up to --waiting",
     )
     parser.add_argument(
         "--batch", type=int, default=500, help="practices via POST /practices/batch and import"
