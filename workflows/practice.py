@@ -176,6 +176,9 @@ class PracticeWorkflow:
         self.version = 0
         self.pending_events: list[TimelineEvent] = []
         self.flush_lock = asyncio.Lock()
+        # events or state not written to the read model yet, to be written before the workflow
+        # next waits or runs an activity (see _record_pending)
+        self.unrecorded = False
 
         self.promise: PromiseView | None = None
         self.promise_version = 0
@@ -305,7 +308,12 @@ class PracticeWorkflow:
         self.waiting_for = None
         await self._refresh_balance()  # letters print today's total
         self._event("step_started", f"Step: {STEP_LABELS[step]}", step=step)
-        await self._flush()
+        if workflow.patched(RECORD_LOCALLY):
+            # written with whatever the step does first (an activity, a wait): the step's start
+            # and, say, its parking on a timer are one write, not two
+            self.unrecorded = True
+        else:
+            await self._flush()
 
         handler = {
             Step.PRE_DUE_REMINDERS: self._pre_due,
@@ -867,6 +875,7 @@ class PracticeWorkflow:
             if self._interrupted():
                 raise Interrupted
             return False
+        await self._record_pending()
         try:
             await workflow.wait_condition(done, timeout=timeout)
         except TimeoutError:
@@ -1778,6 +1787,7 @@ class PracticeWorkflow:
     async def _flush(self) -> None:
         """Writes the new timeline events and the current state to the read model."""
         async with self.flush_lock:
+            self.unrecorded = False
             events, self.pending_events = self.pending_events, []
             self.version += 1
             record = RecordInput(
@@ -1795,6 +1805,12 @@ class PracticeWorkflow:
             else:
                 await self._activity(ActivityName.RECORD, record)
 
+    async def _record_pending(self) -> None:
+        """What the read model does not show yet is written before the practice waits, or before
+        an activity that may take a while: what people see is never behind a wait."""
+        if self.unrecorded:
+            await self._flush()
+
     async def _activity(
         self,
         name: str,
@@ -1802,6 +1818,7 @@ class PracticeWorkflow:
         result_type: type | None = None,
         timeout: timedelta = DB_TIMEOUT,
     ) -> Any:
+        await self._record_pending()
         return await workflow.execute_activity(
             name,
             arg,

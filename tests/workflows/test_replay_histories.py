@@ -75,3 +75,32 @@ async def test_a_new_practice_records_locally(start) -> None:
     ]
     assert len(patches) == 1
     await _replayer().replay_workflow(history)
+
+
+async def test_a_practice_parked_before_its_due_date_takes_one_write(start) -> None:
+    """Handed over before the due date, a practice's first workflow task writes the read model
+    once: the hand-over, the step's start and its wait for the due date in one record (each
+    write is a local activity, paid for by every new practice)."""
+    from datetime import date, timedelta
+
+    from domain.practice import Invoice
+    from domain.strategy import Step
+    from tests.workflows.conftest import only_steps
+
+    due = date.today() + timedelta(days=30)
+    invoices = [Invoice("FT-1", due - timedelta(days=30), due, 125040)]
+    world = FakeWorld()
+    strategy = only_steps(Step.REMINDER_LETTER)
+    async with start(world=world, strategy=strategy, invoices=invoices) as p:
+        await p.next_step_is("out_of_court")
+        history = await p.handle.fetch_history()
+    assert len(world.records) == 1
+    assert [e.kind for e in world.records[0].events] == ["handed_over", "step_started"]
+    assert world.records[0].snapshot.next_action_at is not None
+    markers = [
+        e.marker_recorded_event_attributes.marker_name
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes")
+    ]
+    assert markers.count("core_local_activity") == 1
+    await _replayer().replay_workflow(history)
