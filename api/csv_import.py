@@ -245,8 +245,9 @@ async def import_practices(
     concurrency: int = 4,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Sends validated practices to POST /practices/batch: first a dry run of every chunk (any
-    bad row -> the report's errors, nothing started), then the chunks for real, `concurrency`
+    """Sends validated practices to POST /practices/batch: first a dry run of one practice per
+    creditor (what only the server knows: an unknown creditor, or one this key may not hand over
+    for -> the report's errors, nothing started), then the chunks for real, `concurrency`
     requests in flight. Raises ImportFailed when the API refuses the import as a whole."""
     report = ImportReport(practices=len(practices.bodies), errors=list(practices.errors))
     if report.errors or not practices.bodies:
@@ -257,16 +258,28 @@ async def import_practices(
     ]
     gate = asyncio.Semaphore(concurrency)
 
-    async def check(start: int, chunk: list[dict[str, Any]]) -> None:
-        async with gate:
-            response = await _post(client, chunk, dry_run=True)
-        if response.status_code == 422:
-            for error in response.json()["detail"]:
-                lines = practices.lines[start + int(error["row"])]
-                line, column = locate(error["loc"], lines)
+    # Every row was validated here with the API's own models (read_practices). What only the
+    # server knows is whether each creditor exists and may be handed over for with this key: a
+    # dry run of one practice per creditor asks it before anything starts, instead of sending
+    # the whole file twice.
+    probes: dict[str, int] = {}
+    for i, body in enumerate(practices.bodies):
+        probes.setdefault(str(body["creditor_id"]), i)
+    probe_rows = list(probes.values())
+    response = await _post(client, [practices.bodies[i] for i in probe_rows], dry_run=True)
+    if response.status_code == 422:
+        for error in response.json()["detail"]:
+            at = probe_rows[int(error["row"])]
+            creditor = practices.bodies[at]["creditor_id"]
+            # an unknown creditor is wrong on every practice of it
+            targets = (
+                [i for i, b in enumerate(practices.bodies) if b["creditor_id"] == creditor]
+                if list(error["loc"]) == ["creditor_id"]
+                else [at]
+            )
+            for i in targets:
+                line, column = locate(error["loc"], practices.lines[i])
                 report.errors.append(LineError(line, column, error["msg"]))
-
-    await asyncio.gather(*(check(start, chunk) for start, chunk in chunks))
     if report.errors:
         report.errors.sort(key=lambda e: e.line)
         return report

@@ -1,5 +1,6 @@
-"""The trivial workflow the bench compares the product with: it starts, waits, and answers an
-update at once (no activity, no database). Registered only on the bench's own worker."""
+"""The trivial workflow the bench compares the product with: it starts, waits, answers an
+update at once and counts signals (no activity, no database). Registered only on the bench's
+own worker."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ class EmptyWorkflow:
     async def ping(self, n: int) -> int:
         self.pings += 1
         return n
+
+    @workflow.signal(name="poke")
+    def poke(self, n: int) -> None:
+        self.pings += 1
 
     @workflow.signal(name="finish")
     def finish(self) -> None:

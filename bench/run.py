@@ -639,7 +639,14 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
             expect(await http.post(f"/practices/{pid}/payments", json=body), 200)
 
         api_updates = await load(stack, "POST /practices/{id}/payments", u, c, payment)
-        phases += [raw_updates, api_updates]
+
+        async def raw_signal(i: int) -> None:
+            await client.get_workflow_handle(f"bench-{run_id}-{i % n}").signal("poke", i)
+
+        # for reference: a signal is answered by the server alone, before any worker sees it;
+        # the product's commands are updates, answered by the workflow (see bench/README.md)
+        raw_signals = await load(stack, "raw signal (empty workflow)", u, c, raw_signal)
+        phases += [raw_updates, api_updates, raw_signals]
         ratio = api_updates.rate / raw_updates.rate if raw_updates.rate else 0.0
         rows.append(
             Row(
@@ -656,6 +663,14 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
                 "  API latency p50 / p99",
                 f"{api_updates.pct(0.5):.0f} / {api_updates.pct(0.99):.0f} ms",
                 f"{raw_updates.pct(0.5):.0f} / {raw_updates.pct(0.99):.0f} ms raw",
+            )
+        )
+        rows.append(
+            Row(
+                "  next to raw signals",
+                "",
+                f"{raw_signals.rate:.1f}/s raw signals",
+                f"{api_updates.rate / raw_signals.rate:.0%}" if raw_signals.rate else "",
             )
         )
         for i in range(n):  # the empty workflows end

@@ -142,7 +142,10 @@ async def test_what_only_the_server_knows_stops_the_import_before_anything_start
     api: Api,
 ) -> None:
     tenant = await new_creditor(api)
-    lines = _good_lines(tenant.id, 3) + [_line("0" * 32, unique("CSV"), unique_tax_code(), "F")]
+    lines = _good_lines(tenant.id, 3) + [
+        _line("0" * 32, unique("CSV"), unique_tax_code(), "F"),
+        _line("0" * 32, unique("CSV"), unique_tax_code(), "G"),
+    ]
     client = httpx.AsyncClient(
         transport=api.http._transport, base_url=str(api.http.base_url), headers=api.admin
     )
@@ -150,7 +153,8 @@ async def test_what_only_the_server_knows_stops_the_import_before_anything_start
 
     report = await import_practices(read_practices(io.StringIO(_csv(lines))), client)
 
-    assert [(e.line, e.column) for e in report.errors] == [(8, "creditor_id")]
+    # the unknown creditor is reported on each of its practices
+    assert [(e.line, e.column) for e in report.errors] == [(8, "creditor_id"), (9, "creditor_id")]
     assert report.started == 0
     assert len(api.recorder.started) == starts
     assert await _count(api, tenant.id) == 0
