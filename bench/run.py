@@ -555,6 +555,20 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
                 EmptyWorkflow.run, id=f"bench-{run_id}-{i}", task_queue=RAW_QUEUE
             )
 
+        raw_rounds = itertools.count(1)
+
+        async def raw_before(label: str, count: int) -> Phase:
+            """Raw starts measured right before a bulk phase, on the machine as it is then:
+            shared cores vary from minute to minute, a ratio compares neighbours."""
+            prefix = f"bench-{run_id}-r{next(raw_rounds)}"
+
+            async def start(i: int) -> None:
+                await client.start_workflow(
+                    EmptyWorkflow.run, id=f"{prefix}-{i}", task_queue=RAW_QUEUE
+                )
+
+            return await load(stack, f"raw start (before {label})", count, c, start)
+
         raw_starts = await load(stack, "raw start (empty workflow)", n, c, raw_start)
         practice_ids: list[str] = []
 
@@ -601,23 +615,25 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
         # Each bulk phase starts on a stack that has finished the previous one (every practice
         # parked), as the raw starts do; its end-to-end rate counts until its own are parked.
         if api_available(openapi, "/practices/batch") and args.batch:
+            raw_batch = await raw_before("the batch", args.batch)
             since = time.perf_counter()
             batch = await bench_batch(stack, http, creditor, run_id, args)
-            phases.append(batch)
+            phases += [raw_batch, batch]
             rows += handover_rows(
-                f"POST /practices/batch ({args.batch_size}/request)", batch, raw_starts
+                f"POST /practices/batch ({args.batch_size}/request)", batch, raw_batch
             )
-            rows.append(await end_to_end(stack, creditor, since, args.batch, raw_starts))
+            rows.append(await end_to_end(stack, creditor, since, args.batch, raw_batch))
         else:
             rows.append(Row("POST /practices/batch", "not available"))
         if cli_has_import() and args.batch:
+            raw_import = await raw_before("the import", args.batch)
             since = time.perf_counter()
             imported = await bench_import(stack, creditor, run_id, args)
-            phases.append(imported)
+            phases += [raw_import, imported]
             rows += handover_rows(
-                f"recupero import (CSV, chunks of {args.batch_size})", imported, raw_starts
+                f"recupero import (CSV, chunks of {args.batch_size})", imported, raw_import
             )
-            rows.append(await end_to_end(stack, creditor, since, args.batch, raw_starts))
+            rows.append(await end_to_end(stack, creditor, since, args.batch, raw_import))
         else:
             rows.append(Row("recupero import", "not available"))
         await wait_parked(stack, creditor, handed_over(stack, creditor), since)
