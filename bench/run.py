@@ -246,6 +246,7 @@ class Phase:
     errors: int
     first_error: str
     cpu: dict[str, float]
+    started: float = 0.0  # time.perf_counter() when the measurement began
 
     def failed(self) -> str:
         return f"; {self.errors}/{self.count} failed" if self.errors else ""
@@ -259,6 +260,21 @@ class Phase:
             return float("nan")
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def quiet(stack: Stack, seconds: float = 180.0) -> None:
+    """Waits until the stack is idle (under 0.15 CPU-s per second in all its processes): a
+    phase is measured on a stack that has finished the work of the previous one, the raw
+    worker's backlog of first workflow tasks included."""
+    deadline = time.monotonic() + seconds
+    before = sum(stack.cpu().values())
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1.0)
+        now = sum(stack.cpu().values())
+        if now - before < 0.15:
+            return
+        before = now
+    print(f"  (the stack was still busy after {seconds:.0f} s; measuring anyway)", flush=True)
 
 
 async def load(
@@ -283,6 +299,7 @@ async def load(
                 continue
             latencies.append(time.perf_counter() - started)
 
+    await quiet(stack)
     cpu_before = stack.cpu()
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
@@ -290,7 +307,7 @@ async def load(
     cpu_after = stack.cpu()
     cpu = {k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after}
     kinds = "; ".join(f"{n} x {e}" for e, n in Counter(errors).most_common(3))
-    phase = Phase(name, count, seconds, latencies, len(errors), kinds, cpu)
+    phase = Phase(name, count, seconds, latencies, len(errors), kinds, cpu, started)
     note = f", {phase.errors} errors ({kinds})" if errors else ""
     load1 = os.getloadavg()[0]
     print(
@@ -576,9 +593,8 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
             body = hand_over_body(creditor, f"B-{run_id}-{i}")
             practice_ids.append(expect(await http.post("/practices", json=body), 201).json()["id"])
 
-        since = time.perf_counter()
         api_starts = await load(stack, "POST /practices", n, c, hand_over)
-        settle = await wait_parked(stack, creditor, len(practice_ids), since)
+        settle = await wait_parked(stack, creditor, len(practice_ids), api_starts.started)
         print(
             f"  all {len(practice_ids)} parked on their timer {settle:.1f} s after the first"
             f" POST ({len(practice_ids) / settle:.1f} practices/s end to end)",
@@ -616,27 +632,25 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
         # parked), as the raw starts do; its end-to-end rate counts until its own are parked.
         if api_available(openapi, "/practices/batch") and args.batch:
             raw_batch = await raw_before("the batch", args.batch)
-            since = time.perf_counter()
             batch = await bench_batch(stack, http, creditor, run_id, args)
             phases += [raw_batch, batch]
             rows += handover_rows(
                 f"POST /practices/batch ({args.batch_size}/request)", batch, raw_batch
             )
-            rows.append(await end_to_end(stack, creditor, since, args.batch, raw_batch))
+            rows.append(await end_to_end(stack, creditor, batch.started, args.batch, raw_batch))
         else:
             rows.append(Row("POST /practices/batch", "not available"))
         if cli_has_import() and args.batch:
             raw_import = await raw_before("the import", args.batch)
-            since = time.perf_counter()
             imported = await bench_import(stack, creditor, run_id, args)
             phases += [raw_import, imported]
             rows += handover_rows(
                 f"recupero import (CSV, chunks of {args.batch_size})", imported, raw_import
             )
-            rows.append(await end_to_end(stack, creditor, since, args.batch, raw_import))
+            rows.append(await end_to_end(stack, creditor, imported.started, args.batch, raw_import))
         else:
             rows.append(Row("recupero import", "not available"))
-        await wait_parked(stack, creditor, handed_over(stack, creditor), since)
+        await wait_parked(stack, creditor, handed_over(stack, creditor), time.perf_counter())
 
         # 2. updates: raw updates to the empty workflows, then payments through the API
         print("updates", flush=True)
