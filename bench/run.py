@@ -215,8 +215,19 @@ def wait_for(ready: Callable[[], bool], what: str, stack: Stack, seconds: float 
 
 async def run_raw_worker() -> None:
     """The bench worker (a subprocess): the trivial workflow only, on its own task queue."""
+    from config import load_settings
+    from worker import workflow_runner
+
     client = await connect(os.environ["RECUPERO_TEMPORAL_ADDRESS"])
-    worker = Worker(client, task_queue=RAW_QUEUE, workflows=[EmptyWorkflow])
+    settings = load_settings()
+    # the product worker's runner and cache size: the raw figures differ only by the work
+    worker = Worker(
+        client,
+        task_queue=RAW_QUEUE,
+        workflows=[EmptyWorkflow],
+        workflow_runner=workflow_runner(settings),
+        max_cached_workflows=settings.worker_cache_size,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
