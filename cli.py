@@ -112,12 +112,23 @@ async def _admin_key(settings: Settings) -> str | None:
     return key_file.read_text().strip() if not settings.admin_key and key_file.exists() else None
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 def _uvicorn_server(settings: Settings, client: Client | None = None) -> uvicorn.Server:
     from api.app import create_app
 
     app = create_app(settings, temporal_client=client)
     config = uvicorn.Config(
-        app, host=settings.api_host, port=settings.api_port, log_level="info", lifespan="on"
+        app,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
+        lifespan="on",
+        # longer than clients keep an idle connection (httpx: 5 s, uvicorn's own default): a
+        # server that closes first races a client reusing the connection, and a POST sent on a
+        # closing connection fails on the client without reaching the API
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return uvicorn.Server(config)
 
