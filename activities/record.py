@@ -119,14 +119,13 @@ class RecordActivities(ActivityContext):
 
     async def _record(self, input: RecordInput) -> tuple[int, bool]:
         snapshot = input.snapshot
-        table = _PRACTICES
         async with self.db.session() as session, session.begin():
             # locked: the marks of invalid_channels are read here and written below, and a
             # delivery report may mark one in between (PostgreSQL; SQLite has one writer anyway)
             contacts = (
                 await session.execute(
-                    select(*(table.c[c] for c in _CONTACT_READ))
-                    .where(table.c.id == input.practice_id)
+                    select(*(_PRACTICES.c[c] for c in _CONTACT_READ))
+                    .where(_PRACTICES.c.id == input.practice_id)
                     .with_for_update()
                 )
             ).one_or_none()
@@ -136,10 +135,10 @@ class RecordActivities(ActivityContext):
             # The version check is in the WHERE clause, so two attempts racing with different
             # snapshots cannot let the older one win even if both read the same row first.
             result = await session.execute(
-                update(table)
+                update(_PRACTICES)
                 .where(
-                    table.c.id == input.practice_id,
-                    table.c.snapshot_version < snapshot.version,
+                    _PRACTICES.c.id == input.practice_id,
+                    _PRACTICES.c.snapshot_version < snapshot.version,
                 )
                 .values(
                     status=_value(snapshot.status),

@@ -578,10 +578,13 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
         # 1. hand-over: raw starts of the empty workflow, then practices through the API
         print("hand-over", flush=True)
 
-        async def raw_start(i: int) -> None:
-            await client.start_workflow(
-                EmptyWorkflow.run, id=f"bench-{run_id}-{i}", task_queue=RAW_QUEUE
-            )
+        async def raw_round(name: str, count: int, prefix: str) -> Phase:
+            async def start(i: int) -> None:
+                await client.start_workflow(
+                    EmptyWorkflow.run, id=f"{prefix}-{i}", task_queue=RAW_QUEUE
+                )
+
+            return await load(stack, name, count, c, start)
 
         raw_rounds = itertools.count(1)
 
@@ -589,15 +592,10 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
             """Raw starts measured right before a bulk phase, on the machine as it is then:
             shared cores vary from minute to minute, a ratio compares neighbours."""
             prefix = f"bench-{run_id}-r{next(raw_rounds)}"
+            return await raw_round(f"raw start (before {label})", count, prefix)
 
-            async def start(i: int) -> None:
-                await client.start_workflow(
-                    EmptyWorkflow.run, id=f"{prefix}-{i}", task_queue=RAW_QUEUE
-                )
-
-            return await load(stack, f"raw start (before {label})", count, c, start)
-
-        raw_starts = await load(stack, "raw start (empty workflow)", n, c, raw_start)
+        # the updates and signals below go to these workflows: bench-<run>-<i>
+        raw_starts = await raw_round("raw start (empty workflow)", n, f"bench-{run_id}")
         practice_ids: list[str] = []
 
         async def hand_over(i: int) -> None:
