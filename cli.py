@@ -22,11 +22,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import uvicorn
-from temporalio.client import Client
+if TYPE_CHECKING:  # the server side loads where it runs: `recupero import` starts without it
+    import uvicorn
+    from temporalio.client import Client
 
-from config import Settings, load_settings
+    from config import Settings
 
 log = logging.getLogger("recupero")
 
@@ -116,6 +118,8 @@ KEEP_ALIVE_SECONDS = 75
 
 
 def _uvicorn_server(settings: Settings, client: Client | None = None) -> uvicorn.Server:
+    import uvicorn
+
     from api.app import create_app
 
     app = create_app(settings, temporal_client=client)
@@ -236,6 +240,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "import":
         raise SystemExit(cmd_import(args))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from config import load_settings
+
     settings = load_settings()
     {"run": cmd_run, "worker": cmd_worker, "api": cmd_api, "migrate": migrate}[args.command](
         settings

@@ -12,7 +12,6 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, status
@@ -20,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
 from api.deps import SessionDep
+from api.roles import Role as Role  # the routers take it from here with Principal
 from config import Settings
 from db.models import User
 from db.session import Database
@@ -29,14 +29,6 @@ log = logging.getLogger(__name__)
 KEY_PREFIX = "rk_"
 ADMIN_USER_ID = "admin"
 ADMIN_KEY_FILE = "admin.key"
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    CREDITOR = "creditor"
-    OPERATOR = "operator"
-    FIELD_AGENT = "field_agent"
-    LAWYER = "lawyer"
 
 
 def new_key() -> str:

@@ -23,8 +23,7 @@ from typing import Any, TextIO
 import httpx
 from pydantic import ValidationError
 
-from api.routers.practices import invoice_number_errors
-from api.schemas import PracticeCreate
+from api.schemas import PracticeCreate, invoice_number_errors
 
 COLUMNS = (
     "creditor_id",
@@ -316,8 +315,15 @@ async def run_import(
 ) -> int:
     """The command: prints bad lines or the outcome; returns the exit status (0 all handed
     over, 1 nothing started because of bad lines or a refusal, 2 some practices failed)."""
-    with path.open(encoding="utf-8-sig", newline="") as source:
-        practices = read_practices(source)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as source:
+            practices = read_practices(source)
+    except (OSError, UnicodeDecodeError) as exc:
+        # the reason without the traceback: a wrong path, a directory, an unreadable file, or a
+        # spreadsheet saved in another encoding than UTF-8
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(f"cannot read {path}: {reason}; nothing was sent", file=sys.stderr)
+        return 1
     if practices.errors:
         for error in practices.errors:
             print(error, file=sys.stderr)

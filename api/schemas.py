@@ -25,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from api.auth import Role
+from api.roles import Role
 from domain.contact_rules import OPT_OUT_CHANNELS
 from domain.identifiers import (
     normalize_email,
@@ -571,6 +571,25 @@ class PracticeCreate(RequestModel):
 
 
 MAX_BATCH = 5000
+
+
+def invoice_number_errors(body: PracticeCreate) -> list[tuple[list[str | int], str]]:
+    """The checks across a practice's invoices that no single field can make: (loc inside the
+    practice, message) for each invoice repeating an earlier one's number."""
+    errors: list[tuple[list[str | int], str]] = []
+    first_at: dict[str, int] = {}
+    for i, inv in enumerate(body.invoices):
+        if inv.number in first_at:
+            errors.append(
+                (
+                    ["invoices", i, "number"],
+                    f"invoice number {inv.number!r} also appears at "
+                    f"invoices[{first_at[inv.number]}]",
+                )
+            )
+        else:
+            first_at[inv.number] = i
+    return errors
 
 
 class PracticeBatch(RequestModel):

@@ -92,6 +92,35 @@ def test_bad_lines_are_printed_with_their_number_and_field(
     assert "nothing was sent" in err
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("missing.csv", None, "No such file or directory"),
+        ("latin1.csv", "creditor_id,reference\nx,Citt\xe0\n".encode("latin-1"), "utf-8"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_one_clear_error(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    content: bytes | None,
+    reason: str,
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["import", str(path), "--key", "unused", "--api", "http://127.0.0.1:9"])
+
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert f"cannot read {path}:" in err
+    assert reason in err
+    assert "nothing was sent" in err
+    assert "Traceback" not in err
+
+
 def test_a_file_with_missing_columns_is_refused() -> None:
     parsed = read_practices(io.StringIO("creditor_id,reference\nx,y\n"))
     assert [(e.line, e.msg) for e in parsed.errors] == [(1, "missing column(s)")]

@@ -42,6 +42,7 @@ from api.schemas import (
     PracticeCreate,
     PracticeOut,
     PracticeSummary,
+    invoice_number_errors,
     rome_today,
 )
 from api.strategies import strategy_from_json, strategy_to_json
@@ -93,25 +94,6 @@ _BATCH_IDS = uuid.UUID("6f1e0c2a-4b8d-5e3f-9a7c-1d2b3c4e5f60")
 
 def batch_practice_id(creditor_id: str, reference: str) -> str:
     return uuid.uuid5(_BATCH_IDS, f"{creditor_id}\n{reference}").hex
-
-
-def invoice_number_errors(body: PracticeCreate) -> list[tuple[list[str | int], str]]:
-    """The checks across a practice's invoices that no single field can make: (loc inside the
-    practice, message) for each invoice repeating an earlier one's number."""
-    errors: list[tuple[list[str | int], str]] = []
-    first_at: dict[str, int] = {}
-    for i, inv in enumerate(body.invoices):
-        if inv.number in first_at:
-            errors.append(
-                (
-                    ["invoices", i, "number"],
-                    f"invoice number {inv.number!r} also appears at "
-                    f"invoices[{first_at[inv.number]}]",
-                )
-            )
-        else:
-            first_at[inv.number] = i
-    return errors
 
 
 def new_practice(
