@@ -6,13 +6,13 @@ retries, a replayed workflow and out-of-order attempts all converge on the newes
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any, cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import Connection, Select, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
@@ -61,6 +61,27 @@ def _value(enum_or_none: Any) -> Any:
     return getattr(enum_or_none, "value", enum_or_none)
 
 
+def _event_rows(
+    practice_id: str, events: Sequence[TimelineEvent], known: set[int]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "practice_id": practice_id,
+            "seq": e.seq,
+            "at": e.at,
+            "kind": e.kind,
+            "summary": e.summary,
+            "data": dict(e.data),
+        }
+        for e in {e.seq: e for e in events if e.seq not in known}.values()
+    ]
+
+
+def _known_seqs(practice_id: str, events: Sequence[TimelineEvent]) -> Select[Any]:
+    seqs = [e.seq for e in events]
+    return select(Event.seq).where(Event.practice_id == practice_id, Event.seq.in_(seqs))
+
+
 async def add_new_events(
     session: AsyncSession, practice_id: str, events: Sequence[TimelineEvent]
 ) -> int:
@@ -69,33 +90,26 @@ async def add_new_events(
 
     Core statements, not ORM objects: every command a practice takes writes here, and the ORM's
     unit of work was most of this write's CPU in the worker."""
-    seqs = [e.seq for e in events]
-    if not seqs:
+    if not events:
         return 0
-    known = set(
-        (
-            await session.execute(
-                select(Event.seq).where(Event.practice_id == practice_id, Event.seq.in_(seqs))
-            )
-        ).scalars()
-    )
-    fresh = {e.seq: e for e in events if e.seq not in known}
-    if fresh:
-        await session.execute(
-            insert(_EVENTS),
-            [
-                {
-                    "practice_id": practice_id,
-                    "seq": e.seq,
-                    "at": e.at,
-                    "kind": e.kind,
-                    "summary": e.summary,
-                    "data": dict(e.data),
-                }
-                for e in fresh.values()
-            ],
-        )
-    return len(fresh)
+    known = set((await session.execute(_known_seqs(practice_id, events))).scalars())
+    rows = _event_rows(practice_id, events, known)
+    if rows:
+        await session.execute(insert(_EVENTS), rows)
+    return len(rows)
+
+
+def _add_new_events_sync(
+    conn: Connection, practice_id: str, events: Sequence[TimelineEvent]
+) -> int:
+    """add_new_events on a synchronous connection (record_practice's transaction)."""
+    if not events:
+        return 0
+    known = set(conn.execute(_known_seqs(practice_id, events)).scalars())
+    rows = _event_rows(practice_id, events, known)
+    if rows:
+        conn.execute(insert(_EVENTS), rows)
+    return len(rows)
 
 
 class RecordActivities(ActivityContext):
@@ -103,7 +117,9 @@ class RecordActivities(ActivityContext):
     async def record_practice(self, input: RecordInput) -> None:
         for attempt in range(1, _ATTEMPTS + 1):
             try:
-                inserted, updated = await self._record(input)
+                # the whole transaction in one thread, on the synchronous engine: it is the
+                # write every command and every step makes (db/session.py)
+                inserted, updated = await asyncio.to_thread(self._record, input)
             except IntegrityError:
                 if attempt == _ATTEMPTS:
                     raise
@@ -117,24 +133,22 @@ class RecordActivities(ActivityContext):
             )
             return
 
-    async def _record(self, input: RecordInput) -> tuple[int, bool]:
+    def _record(self, input: RecordInput) -> tuple[int, bool]:
         snapshot = input.snapshot
-        async with self.db.session() as session, session.begin():
+        with self.db.sync_engine.begin() as conn:
             # locked: the marks of invalid_channels are read here and written below, and a
             # delivery report may mark one in between (PostgreSQL; SQLite has one writer anyway)
-            contacts = (
-                await session.execute(
-                    select(*(_PRACTICES.c[c] for c in _CONTACT_READ))
-                    .where(_PRACTICES.c.id == input.practice_id)
-                    .with_for_update()
-                )
+            contacts = conn.execute(
+                select(*(_PRACTICES.c[c] for c in _CONTACT_READ))
+                .where(_PRACTICES.c.id == input.practice_id)
+                .with_for_update()
             ).one_or_none()
             if contacts is None:
                 raise PracticeNotFound(input.practice_id)
-            fresh = await add_new_events(session, input.practice_id, input.events)
+            fresh = _add_new_events_sync(conn, input.practice_id, input.events)
             # The version check is in the WHERE clause, so two attempts racing with different
             # snapshots cannot let the older one win even if both read the same row first.
-            result = await session.execute(
+            result = conn.execute(
                 update(_PRACTICES)
                 .where(
                     _PRACTICES.c.id == input.practice_id,
@@ -160,4 +174,4 @@ class RecordActivities(ActivityContext):
                     ),
                 )
             )
-        return fresh, cast(CursorResult[Any], result).rowcount == 1
+        return fresh, result.rowcount == 1

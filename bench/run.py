@@ -425,6 +425,14 @@ def cli_has_import() -> bool:
     return "import" in done.stdout.split("positional arguments", 1)[-1].split("options", 1)[0]
 
 
+def practice_workflow_ids(stack: Stack, practice_ids: list[str]) -> list[str]:
+    """The workflow ids of these practices, from the read model."""
+    with contextlib.closing(sqlite3.connect(f"file:{stack.db_path}?mode=ro", uri=True)) as db:
+        db.execute("PRAGMA busy_timeout = 5000")
+        found = dict(db.execute("SELECT id, workflow_id FROM practices").fetchall())
+    return [found[pid] for pid in practice_ids]
+
+
 def handed_over(stack: Stack, creditor_id: str) -> int:
     """Practices of the creditor in the read model."""
     with contextlib.closing(sqlite3.connect(f"file:{stack.db_path}?mode=ro", uri=True)) as db:
@@ -679,13 +687,35 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
 
         api_updates = await load(stack, "POST /practices/{id}/payments", u, c, payment)
 
+        # Where a payment's cost lies: the same update sent straight to the practices' workflows
+        # with the product's client (the workflow's and the engine's part, no HTTP), and the
+        # API's floor (GET /health: one database ping and one Temporal call, no workflow)
+        from config import data_converter
+        from domain.practice import PaymentCmd, UpdateName
+
+        product_client = await Client.connect(stack.address, data_converter=data_converter)
+        workflow_ids = practice_workflow_ids(stack, practice_ids)
+        paid_today = date.today()
+
+        async def direct_payment(i: int) -> None:
+            handle = product_client.get_workflow_handle(workflow_ids[i % len(workflow_ids)])
+            command = PaymentCmd(amount_cents=1, paid_on=paid_today, reference=f"DIR-{run_id}-{i}")
+            await handle.execute_update(UpdateName.PAYMENT, command)
+
+        direct_updates = await load(stack, "payment update, no API", u, c, direct_payment)
+
+        async def health(_: int) -> None:
+            expect(await http.get("/health"), 200)
+
+        api_floor = await load(stack, "GET /health (the API's floor)", u, c, health)
+
         async def raw_signal(i: int) -> None:
             await client.get_workflow_handle(f"bench-{run_id}-{i % n}").signal("poke", i)
 
         # for reference: a signal is answered by the server alone, before any worker sees it;
         # the product's commands are updates, answered by the workflow (see bench/README.md)
         raw_signals = await load(stack, "raw signal (empty workflow)", u, c, raw_signal)
-        phases += [raw_updates, api_updates, raw_signals]
+        phases += [raw_updates, api_updates, direct_updates, api_floor, raw_signals]
         ratio = api_updates.rate / raw_updates.rate if raw_updates.rate else 0.0
         rows.append(
             Row(
@@ -712,6 +742,18 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
                 f"{api_updates.rate / raw_signals.rate:.0%}" if raw_signals.rate else "",
             )
         )
+        for label, phase in (
+            ("  the same update, no API", direct_updates),
+            ("  GET /health, the API's floor", api_floor),
+        ):
+            rows.append(
+                Row(
+                    label,
+                    f"{phase.rate:.1f}/s{phase.failed()}",
+                    "of raw signals",
+                    f"{phase.rate / raw_signals.rate:.0%}" if raw_signals.rate else "",
+                )
+            )
         for i in range(n):  # the empty workflows end
             with contextlib.suppress(Exception):
                 await client.get_workflow_handle(f"bench-{run_id}-{i}").signal(EmptyWorkflow.finish)

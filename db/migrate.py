@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from db.session import to_sync_url
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -15,10 +17,6 @@ def alembic_config(sync_url: str) -> Config:
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", sync_url.replace("%", "%%"))
     return cfg
-
-
-def to_sync_url(url: str) -> str:
-    return url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
 
 
 def upgrade(url: str) -> None:
