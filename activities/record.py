@@ -6,13 +6,13 @@ retries, a replayed workflow and out-of-order attempts all converge on the newes
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any, cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, Select, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Select, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
@@ -119,7 +119,9 @@ class RecordActivities(ActivityContext):
             try:
                 # the whole transaction in one thread, on the synchronous engine: it is the
                 # write every command and every step makes (db/session.py)
-                inserted, updated = await asyncio.to_thread(self._record, input)
+                inserted, updated = await self.db.run_sync(
+                    functools.partial(self._record, input=input)
+                )
             except IntegrityError:
                 if attempt == _ATTEMPTS:
                     raise
@@ -133,9 +135,9 @@ class RecordActivities(ActivityContext):
             )
             return
 
-    def _record(self, input: RecordInput) -> tuple[int, bool]:
+    def _record(self, engine: Engine, input: RecordInput) -> tuple[int, bool]:
         snapshot = input.snapshot
-        with self.db.sync_engine.begin() as conn:
+        with engine.begin() as conn:
             # locked: the marks of invalid_channels are read here and written below, and a
             # delivery report may mark one in between (PostgreSQL; SQLite has one writer anyway)
             contacts = conn.execute(

@@ -9,10 +9,11 @@ in one thread costs a fraction of the same statements each handed to aiosqlite's
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.ext.asyncio import (
@@ -47,6 +48,13 @@ def make_engine(url: str) -> AsyncEngine:
     )
 
 
+T = TypeVar("T")
+
+# The threads of the synchronous engine, and as many connections: its own threads, so a write the
+# workflows wait on never queues behind PDFs being drawn in asyncio's default executor
+SYNC_THREADS = 4
+
+
 def to_sync_url(url: str) -> str:
     """The same database through the synchronous drivers (sqlite3, psycopg)."""
     return url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
@@ -59,7 +67,7 @@ def make_sync_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
-        sync_url, pool_pre_ping=True, pool_recycle=1800, pool_size=5, max_overflow=10
+        sync_url, pool_pre_ping=True, pool_recycle=1800, pool_size=SYNC_THREADS, max_overflow=0
     )
 
 
@@ -68,18 +76,26 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # created on first use (the API never needs them), from the event loop's thread
+        self._sync: tuple[Engine, ThreadPoolExecutor] | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self.sessionmaker() as session:
             yield session
 
-    @functools.cached_property
-    def sync_engine(self) -> Engine:
-        """Created on first use: the API never needs it."""
-        return make_sync_engine(self.url)
+    async def run_sync(self, fn: Callable[[Engine], T]) -> T:
+        """fn(engine) on the synchronous engine, in the database's own threads."""
+        if self._sync is None:
+            threads = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="db-sync")
+            self._sync = (make_sync_engine(self.url), threads)
+        engine, threads = self._sync
+        return await asyncio.get_running_loop().run_in_executor(threads, fn, engine)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-        if "sync_engine" in self.__dict__:
-            self.sync_engine.dispose()
+        if self._sync is not None:
+            engine, threads = self._sync
+            self._sync = None
+            threads.shutdown(wait=True)
+            engine.dispose()

@@ -537,6 +537,26 @@ async def test_record_practice_of_a_closed_practice_keeps_the_read_models_marks(
     assert (await load(database, practice.id)).invalid_channels == ["email"]
 
 
+async def test_record_practice_is_not_held_up_by_a_busy_default_executor(
+    database: Database, acts: PracticeActivities
+) -> None:
+    """Letters are drawn as PDFs in asyncio's default executor: with every one of its threads
+    busy, the write that a command's answer waits on still goes through at once."""
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    loop = asyncio.get_running_loop()
+    release = threading.Event()
+    busy = [loop.run_in_executor(None, release.wait) for _ in range(64)]
+    try:
+        await asyncio.wait_for(
+            acts.record_practice(RecordInput(practice.id, [event(1)], snapshot(1))), timeout=10
+        )
+    finally:
+        release.set()
+        await asyncio.gather(*busy)
+    assert await count(database, Event, Event.practice_id == practice.id) == 1
+
+
 async def test_activities_run_in_the_temporal_activity_environment(
     database: Database, acts: PracticeActivities
 ) -> None:
