@@ -734,12 +734,16 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
                 f"{raw_updates.pct(0.5):.0f} / {raw_updates.pct(0.99):.0f} ms raw",
             )
         )
+        # the reference for outcomes is the raw signal rate
+        signal_ratio = api_updates.rate / raw_signals.rate if raw_signals.rate else 0.0
         rows.append(
             Row(
                 "  next to raw signals",
                 "",
                 f"{raw_signals.rate:.1f}/s raw signals",
-                f"{api_updates.rate / raw_signals.rate:.0%}" if raw_signals.rate else "",
+                f"{signal_ratio:.0%}",
+                ">= 70%",
+                "yes" if signal_ratio >= 0.7 else "NO",
             )
         )
         for label, phase in (
