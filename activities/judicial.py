@@ -69,7 +69,9 @@ class JudicialActivities(ActivityContext):
         snapshot = input.snapshot
         async with self.db.session() as session, session.begin():
             await load_practice(session, input.practice_id)
-            fresh = await add_new_events(session, input.practice_id, input.events)
+            fresh = await session.run_sync(
+                lambda sync: add_new_events(sync.connection(), input.practice_id, input.events)
+            )
             # the version check is in the WHERE clause: of two racing attempts the older
             # snapshot cannot win, and the row lock it takes orders the deadlines' writes too
             result = await session.execute(

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, Engine, Select, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.context import CONTACT_COLUMNS, ActivityContext, PracticeNotFound
@@ -61,55 +60,38 @@ def _value(enum_or_none: Any) -> Any:
     return getattr(enum_or_none, "value", enum_or_none)
 
 
-def _event_rows(
-    practice_id: str, events: Sequence[TimelineEvent], known: set[int]
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "practice_id": practice_id,
-            "seq": e.seq,
-            "at": e.at,
-            "kind": e.kind,
-            "summary": e.summary,
-            "data": dict(e.data),
-        }
-        for e in {e.seq: e for e in events if e.seq not in known}.values()
-    ]
-
-
-def _known_seqs(practice_id: str, events: Sequence[TimelineEvent]) -> Select[Any]:
-    seqs = [e.seq for e in events]
-    return select(Event.seq).where(Event.practice_id == practice_id, Event.seq.in_(seqs))
-
-
-async def add_new_events(
-    session: AsyncSession, practice_id: str, events: Sequence[TimelineEvent]
-) -> int:
+def add_new_events(conn: Connection, practice_id: str, events: Sequence[TimelineEvent]) -> int:
     """Adds the timeline events not stored yet: a retried write, or one racing its twin, adds
     nothing twice, since the workflow numbered them. Returns how many were new.
 
-    Core statements, not ORM objects: every command a practice takes writes here, and the ORM's
-    unit of work was most of this write's CPU in the worker."""
-    if not events:
+    Core statements on a synchronous connection, not ORM objects: every command a practice takes
+    writes here, and the ORM's unit of work was most of this write's CPU in the worker. From an
+    AsyncSession: `await session.run_sync(lambda s: add_new_events(s.connection(), ...))`."""
+    seqs = [e.seq for e in events]
+    if not seqs:
         return 0
-    known = set((await session.execute(_known_seqs(practice_id, events))).scalars())
-    rows = _event_rows(practice_id, events, known)
-    if rows:
-        await session.execute(insert(_EVENTS), rows)
-    return len(rows)
-
-
-def _add_new_events_sync(
-    conn: Connection, practice_id: str, events: Sequence[TimelineEvent]
-) -> int:
-    """add_new_events on a synchronous connection (record_practice's transaction)."""
-    if not events:
-        return 0
-    known = set(conn.execute(_known_seqs(practice_id, events)).scalars())
-    rows = _event_rows(practice_id, events, known)
-    if rows:
-        conn.execute(insert(_EVENTS), rows)
-    return len(rows)
+    known = set(
+        conn.execute(
+            select(Event.seq).where(Event.practice_id == practice_id, Event.seq.in_(seqs))
+        ).scalars()
+    )
+    fresh = {e.seq: e for e in events if e.seq not in known}
+    if fresh:
+        conn.execute(
+            insert(_EVENTS),
+            [
+                {
+                    "practice_id": practice_id,
+                    "seq": e.seq,
+                    "at": e.at,
+                    "kind": e.kind,
+                    "summary": e.summary,
+                    "data": dict(e.data),
+                }
+                for e in fresh.values()
+            ],
+        )
+    return len(fresh)
 
 
 class RecordActivities(ActivityContext):
@@ -147,7 +129,7 @@ class RecordActivities(ActivityContext):
             ).one_or_none()
             if contacts is None:
                 raise PracticeNotFound(input.practice_id)
-            fresh = _add_new_events_sync(conn, input.practice_id, input.events)
+            fresh = add_new_events(conn, input.practice_id, input.events)
             # The version check is in the WHERE clause, so two attempts racing with different
             # snapshots cannot let the older one win even if both read the same row first.
             result = conn.execute(
