@@ -35,9 +35,11 @@ from api.routers import (
     webhooks,
     worklists,
 )
-from api.schemas import HealthOut
+from api.schemas import HealthOut, MissingRateOut, rome_today
 from config import Settings, connect_temporal, load_settings
+from db.ledger import rate_table
 from db.session import Database
+from domain.rates import MissingPeriod, missing_periods
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,16 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         try:
             client = temporal_client or await connect_temporal(settings)
             await ensure_admin_key(db, settings)
+            # a rate nobody added refuses every statement that needs it: say so at startup too
+            for gap in await _missing_rates(db):
+                log.warning(
+                    "no %s rate is known for %s..%s: statements needing it are refused (409);"
+                    " add it with %s",
+                    gap.kind.value,
+                    gap.start.isoformat(),
+                    gap.end.isoformat(),
+                    gap.how_to_add,
+                )
             app.state.settings = settings
             app.state.db = db
             app.state.temporal = client
@@ -116,17 +128,36 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
 
     @app.get("/health", tags=["health"], response_model=HealthOut)
     async def health(request: Request) -> JSONResponse:
-        """No authentication. 200 when the database and Temporal answer, 503 otherwise."""
+        """No authentication. 200 when the database and Temporal answer, 503 otherwise.
+        `missing_rates` lists the rate periods begun and not known (the statements needing them
+        are refused until an admin adds them); they do not make the service unhealthy."""
         database_ok, temporal_ok = await asyncio.gather(
             _database_answers(get_database(request)), _temporal_answers(get_temporal(request))
         )
         ok = database_ok and temporal_ok
+        gaps = await _missing_rates(get_database(request)) if database_ok else []
         body = HealthOut(
-            status="ok" if ok else "degraded", database=database_ok, temporal=temporal_ok
+            status="ok" if ok else "degraded",
+            database=database_ok,
+            temporal=temporal_ok,
+            missing_rates=[
+                MissingRateOut(kind=g.kind, start=g.start, end=g.end, how_to_add=g.how_to_add)
+                for g in gaps
+            ],
         )
-        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+        return JSONResponse(body.model_dump(mode="json"), status_code=200 if ok else 503)
 
     return app
+
+
+async def _missing_rates(db: Database) -> list[MissingPeriod]:
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT.total_seconds()), db.session() as session:
+            table = await rate_table(session)
+    except Exception as exc:
+        log.warning("rates: the rate table cannot be read (%s)", type(exc).__name__)
+        return []
+    return missing_periods(table, rome_today())
 
 
 async def _database_answers(db: Database) -> bool:

@@ -38,6 +38,7 @@ from domain.identifiers import (
 from domain.money import AmountError, cents_to_decimal_string, parse_euros
 from domain.plans import PlanBounds, ProposalKind
 from domain.practice import CallOutcome, DebtorKind, Phase, Status, VisitOutcome
+from domain.rates import RateKind
 from domain.strategy import DEFAULT_WAITS, LETTER_KINDS, STEP_ORDER, Step, StepSetting, Strategy
 
 ROME = ZoneInfo("Europe/Rome")
@@ -1244,10 +1245,22 @@ class DeliveryEventOut(BaseModel):
     received_at: datetime
 
 
+class MissingRateOut(BaseModel):
+    kind: RateKind
+    start: date
+    end: date
+    how_to_add: str = Field(description="The POST /rates request an admin makes, with the act.")
+
+
 class HealthOut(BaseModel):
     status: str = Field(description="ok when the database and Temporal answer, else degraded.")
     database: bool
     temporal: bool
+    missing_rates: list[MissingRateOut] = Field(
+        default_factory=list,
+        description="Rate periods begun that no known rate covers: statements needing a day of "
+        "them are refused (409) until an admin adds the rate. Not a cause of degraded status.",
+    )
 
 
 # --- opt-outs ----------------------------------------------------------------------------------

@@ -11,6 +11,12 @@ than accruing at zero. Add a row when the next act is published:
   half-year, the ECB main refinancing operations rate in force on 1 January / 1 July (the
   "tasso di riferimento" the MEF communicates in the Gazzetta Ufficiale) plus 8 points.
 
+Not shipped: 1 July - 31 December 2026. The reference rate is reported as 2.40% (ECB main
+refinancing rate from June 2026, hence 10.40%), but the MEF notice in the Gazzetta Ufficiale that
+restates it could not be checked when this was written, and a row ships only with its act: until
+it is added (POST /rates with the notice's GU number and date as the source) GET /health lists the
+period and the API's startup log names it.
+
 This module has no imports from the rest of the domain so that `domain.rates` can build its
 table from it; the rows are plain tuples of (start, end inclusive, rate, source).
 """

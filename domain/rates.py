@@ -133,6 +133,67 @@ class RateTable:
         return periods[-1].end if periods else None
 
 
+@dataclass(frozen=True)
+class MissingPeriod:
+    """A period of `kind` that has begun (its first day is on or before the day asked about) and
+    that no known rate covers, in whole or in part: the act that sets it is published, or due,
+    and nobody has added it yet. `start`..`end` is the act's whole period."""
+
+    kind: RateKind
+    start: date
+    end: date
+
+    @property
+    def how_to_add(self) -> str:
+        return how_to_add_rate(self.kind, self.start, self.end)
+
+
+def how_to_add_rate(kind: RateKind, start: date, end: date) -> str:
+    """The request an admin makes to add a rate, for messages that name a missing one."""
+    what = (
+        "the legal rate (MEF decree)"
+        if kind is RateKind.LEGAL
+        else ("the late-payment rate: the ECB reference rate the MEF notice gives + 8 points")
+    )
+    return (
+        f'POST /rates {{"kind": "{kind.value}", "start": "{start.isoformat()}", '
+        f'"end": "{end.isoformat()}", "rate": "<percent>", "source": "<the act in the Gazzetta '
+        f'Ufficiale: number and date>"}} with {what}'
+    )
+
+
+def _act_periods(kind: RateKind, year: int) -> list[tuple[date, date]]:
+    # art. 1284 c.c.: one legal rate per calendar year; D.Lgs. 231/2002 art. 5: one per half-year
+    if kind is RateKind.LEGAL:
+        return [(date(year, 1, 1), date(year, 12, 31))]
+    return [(date(year, 1, 1), date(year, 6, 30)), (date(year, 7, 1), date(year, 12, 31))]
+
+
+def act_period_of(kind: RateKind, day: date) -> tuple[date, date]:
+    """The period of the act (yearly decree or half-yearly notice) that sets `kind` for `day`."""
+    return next((start, end) for start, end in _act_periods(kind, day.year) if start <= day <= end)
+
+
+def missing_periods(table: RateTable, today: date) -> list[MissingPeriod]:
+    """The act periods, from the first one the table knows of each kind through the one holding
+    `today`, that the table does not cover on every day up to `today`. A statement needing a day
+    of one of them is refused (RateUnknown) until the admin adds the rate."""
+    missing: list[MissingPeriod] = []
+    for kind in RateKind:
+        periods = table.periods(kind)
+        if not periods:
+            continue
+        for year in range(periods[0].start.year, today.year + 1):
+            for start, end in _act_periods(kind, year):
+                if start > today or end < periods[0].start:
+                    continue
+                try:
+                    table.periods_between(kind, start, min(end, today))
+                except RateUnknown:
+                    missing.append(MissingPeriod(kind, start, end))
+    return missing
+
+
 def _published_periods() -> tuple[RatePeriod, ...]:
     legal = [
         RatePeriod(RateKind.LEGAL, start, end, rate, source)

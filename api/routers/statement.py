@@ -47,7 +47,7 @@ from db.models import Creditor, Practice
 from domain.account import Account, MissingRate
 from domain.interest import InterestSegment
 from domain.money import format_euros, parse_euros
-from domain.rates import RateKind, RateOverlap
+from domain.rates import RateKind, RateOverlap, act_period_of, how_to_add_rate
 from domain.statement import StatementError
 
 router = APIRouter(
@@ -69,9 +69,11 @@ At = Annotated[
 
 
 def missing_rate_message(exc: MissingRate) -> str:
+    start, end = act_period_of(exc.kind, exc.day)
     return (
         f"no {exc.kind.value} rate is known for {exc.day.isoformat()}: an admin adds the "
-        "published rate for that period with POST /rates"
+        f"published rate for {start.isoformat()}..{end.isoformat()}, with its act, as "
+        f"{how_to_add_rate(exc.kind, start, end)}"
     )
 
 

@@ -168,3 +168,24 @@ def test_rate_errors_are_value_errors() -> None:
     assert issubclass(RateUnknown, RateError)
     assert issubclass(RateOverlap, RateError)
     assert issubclass(RateError, ValueError)
+
+
+def test_missing_periods_names_each_begun_act_period_no_rate_covers() -> None:
+    """Issue 11 point 14: a rate period begun and not known is listed, with how to add it."""
+    from domain.rates import MissingPeriod, missing_periods
+
+    table = published_rates()
+    table.add(
+        RatePeriod(
+            RateKind.LATE_PAYMENT_231, date(2099, 1, 1), date(2099, 6, 30), Decimal("9"), "test"
+        )
+    )
+    gaps = missing_periods(table, date(2099, 8, 1))
+    assert MissingPeriod(RateKind.LEGAL, date(2099, 1, 1), date(2099, 12, 31)) in gaps
+    assert MissingPeriod(RateKind.LATE_PAYMENT_231, date(2099, 7, 1), date(2099, 12, 31)) in gaps
+    assert MissingPeriod(RateKind.LATE_PAYMENT_231, date(2099, 1, 1), date(2099, 6, 30)) not in gaps
+    assert all(g.start <= date(2099, 8, 1) for g in gaps)  # none that has not begun
+    assert gaps[-1].how_to_add.startswith('POST /rates {"kind": "late_payment_231"')
+    # an open-ended period covers everything after it
+    table.add(RatePeriod(RateKind.LEGAL, date(2027, 1, 1), None, Decimal("1"), "test"))
+    assert all(g.kind is not RateKind.LEGAL for g in missing_periods(table, date(2099, 8, 1)))
