@@ -249,6 +249,12 @@ class TermRule:
     max_days: int | None = None
     dilatory: bool = False
     computed_by: str = "art. 155 c.p.c."
+    # A term the creditor must meet (the decree's service, the precetto's lapse): its deadline is
+    # the safe last day, the earliest the debated readings of the law give (`Deadline.last_day`),
+    # the rule's own reading kept as `Deadline.law_last_day`.
+    creditor_meets: bool = False
+    # Whether the August suspension applies to the term is argued: the safe day takes both.
+    feriale_debated: bool = False
 
     def __post_init__(self) -> None:
         if (self.days is None) == (self.months is None):
@@ -297,6 +303,8 @@ DECREE_SERVICE = TermRule(
     feriale=True,
     court_act=True,
     source="art. 644 c.p.c.",
+    creditor_meets=True,
+    feriale_debated=True,
 )
 DECREE_SERVICE_ABROAD = TermRule(
     "service of the decreto ingiuntivo abroad (from its issue)",
@@ -304,6 +312,8 @@ DECREE_SERVICE_ABROAD = TermRule(
     feriale=True,
     court_act=True,
     source="art. 644 c.p.c.",
+    creditor_meets=True,
+    feriale_debated=True,
 )
 PRECETTO_TERM = TermRule(
     "term to pay under the precetto (no enforcement before it runs out)",
@@ -321,6 +331,7 @@ PRECETTO_LAPSE = TermRule(
     feriale=False,
     court_act=False,
     source="art. 481 c.p.c.",
+    creditor_meets=True,
 )
 FORMAL_DEMAND = TermRule(
     "term of the formal demand (diffida ad adempiere)",
@@ -363,6 +374,13 @@ class Deadline:
     last_day: date
     suspended_days: int
     explanation: str
+    # the last day under the reading the rule models; for a term the creditor must meet
+    # (`TermRule.creditor_meets`) it may be later than `last_day`, the safe last day
+    law_last_day: date
+
+    @property
+    def law_ends_at(self) -> datetime:
+        return end_of_rome_day(self.law_last_day)
 
     @property
     def ends_at(self) -> datetime:
@@ -408,35 +426,26 @@ def _windows_between(after: date, through: date) -> list[tuple[FerialeWindow, in
     return found
 
 
-def compute_deadline(
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    term_end: date
+    last_day: date
+    suspended_days: int
+    parts: list[str]
+
+
+def _read(
     rule: TermRule,
     start: date,
-    days_override: int | None = None,
-    *,
-    extra_holidays: Collection[date] = (),
-) -> Deadline:
-    """The deadline of `rule` counted from the event on `start` (service, issue of the decree,
-    receipt of the demand), with an explanation for the practice page. `days_override` is a term set
-    by the judge or the parties instead of the default, within the rule's range."""
-    _check_year(start)
-    if days_override is not None and rule.days is None:
-        raise CourtCalendarError(f"{rule.name}: a term in months takes no override in days")
-    if days_override is not None:
-        low = rule.min_days if rule.min_days is not None else 1
-        if days_override < low or (rule.max_days is not None and days_override > rule.max_days):
-            upper = "" if rule.max_days is None else f"-{rule.max_days}"
-            raise CourtCalendarError(
-                f"{rule.name}: {days_override} days is outside the allowed {low}{upper} days"
-                f" ({rule.source})"
-            )
-
-    unit: Literal["days", "months"] = "days" if rule.days is not None else "months"
-    length = days_override if days_override is not None else (rule.days or rule.months or 0)
-
-    parts = [f"{length} {unit} from {start.isoformat()} ({rule.source})"]
-    if days_override is not None and days_override != rule.days:
-        parts[0] += f", as set instead of the {rule.days} days default"
-
+    length: int,
+    unit: Literal["days", "months"],
+    extra_holidays: Collection[date],
+    past_window: bool,
+) -> _Reading:
+    """The term under one reading of the law: `rule.feriale` and `rule.court_act` as given,
+    `extra_holidays` extending it, and (`past_window`) a last day moved into the August
+    suspension moved again past it (Cass. 2258/1985)."""
+    parts: list[str] = []
     counting_from = start
     start_window = _window_containing(start) if rule.feriale else None
     if start_window is not None:
@@ -478,7 +487,7 @@ def compute_deadline(
                 last_day += _ONE_DAY
                 _check_year(last_day)
                 continue
-            inside = _window_containing(last_day) if rule.feriale else None
+            inside = _window_containing(last_day) if rule.feriale and past_window else None
             if inside is not None:
                 shifted_into_window = inside
                 last_day = inside.last + _ONE_DAY
@@ -497,6 +506,124 @@ def compute_deadline(
         parts.append("; ".join(reasons) + ": " + moved)
     elif not (crossed or start_window is not None):
         parts.append(f"ends on {_describe(last_day)}")
+    return _Reading(term_end, last_day, suspended_days, parts)
+
+
+def _reading_label(
+    rule: TermRule, feriale: bool, saturday: bool, local: bool, past_window: bool
+) -> str:
+    said: list[str] = []
+    if rule.feriale_debated:
+        said.append(
+            "the August suspension applying" if feriale else "the August suspension not applying"
+        )
+    if rule.court_act:
+        said.append(
+            "a Saturday extending the term (art. 155 c. 5 c.p.c.)"
+            if saturday
+            else "a Saturday not extending it (art. 155 c. 5 read as not covering this act)"
+        )
+    if local:
+        said.append("the patron saint's day of the court's seat extending it")
+    if feriale and rule.feriale:
+        said.append(
+            "a day moved into the suspension moved past it (Cass. 2258/1985)"
+            if past_window
+            else "a day moved into the suspension staying there"
+        )
+    return ", ".join(said) or "the rule's reading"
+
+
+def _safe_last_day(
+    rule: TermRule,
+    start: date,
+    length: int,
+    unit: Literal["days", "months"],
+    extra_holidays: Collection[date],
+    law: _Reading,
+) -> tuple[date, str]:
+    """For a term the creditor must meet: the earliest last day among the debated readings
+    (whether the August suspension applies when `feriale_debated`, whether a Saturday extends it,
+    whether a local holiday does, whether a day moved into the suspension moves past it), and the
+    explanation naming the alternatives. Sundays and national holidays always extend a term (art.
+    155 c. 4 c.p.c. is not debated)."""
+    ferials = (rule.feriale, not rule.feriale) if rule.feriale_debated else (rule.feriale,)
+    saturdays = (rule.court_act, False) if rule.court_act else (False,)
+    locals_ = (True, False) if extra_holidays else (False,)
+    found: dict[date, str] = {}
+    for feriale in ferials:
+        for saturday in saturdays:
+            for local in locals_:
+                for past_window in (True, False):
+                    variant = TermRule(
+                        rule.name,
+                        rule.days,
+                        rule.months,
+                        feriale=feriale,
+                        court_act=saturday,
+                        source=rule.source,
+                        computed_by=rule.computed_by,
+                    )
+                    reading = _read(
+                        variant, start, length, unit, extra_holidays if local else (), past_window
+                    )
+                    label = _reading_label(rule, feriale, saturday, local, past_window)
+                    found.setdefault(reading.last_day, label)
+    safe = min(found)
+    others = [f"{_describe(day)} with {found[day]}" for day in sorted(found) if day != safe]
+    text = (
+        f"safe last day {_describe(safe)}: a term the creditor must meet is shown at the earliest"
+        f" day the readings of the law give ({found[safe]})"
+    )
+    if others:
+        text += "; debated alternatives: " + "; ".join(others)
+    if safe.weekday() == 5:
+        text += "; a Saturday: act by the Friday before where the office is closed on Saturdays"
+    elif extra_holidays and safe in extra_holidays:
+        text += "; the court's offices are closed that day: act by the working day before"
+    assert safe <= law.last_day
+    return safe, text
+
+
+def compute_deadline(
+    rule: TermRule,
+    start: date,
+    days_override: int | None = None,
+    *,
+    extra_holidays: Collection[date] = (),
+    safe_side: bool = True,
+) -> Deadline:
+    """The deadline of `rule` counted from the event on `start` (service, issue of the decree,
+    receipt of the demand), with an explanation for the practice page. `days_override` is a term set
+    by the judge or the parties instead of the default, within the rule's range. `extra_holidays`
+    are the local holidays of the place (the patron saint's day of the court's seat,
+    `domain.court_seats`). For a term the creditor must meet (`TermRule.creditor_meets`),
+    `last_day` is the safe last day and `law_last_day` the rule's reading; `safe_side=False` gives
+    the rule's reading for both (practices started before the safe day existed)."""
+    _check_year(start)
+    if days_override is not None and rule.days is None:
+        raise CourtCalendarError(f"{rule.name}: a term in months takes no override in days")
+    if days_override is not None:
+        low = rule.min_days if rule.min_days is not None else 1
+        if days_override < low or (rule.max_days is not None and days_override > rule.max_days):
+            upper = "" if rule.max_days is None else f"-{rule.max_days}"
+            raise CourtCalendarError(
+                f"{rule.name}: {days_override} days is outside the allowed {low}{upper} days"
+                f" ({rule.source})"
+            )
+
+    unit: Literal["days", "months"] = "days" if rule.days is not None else "months"
+    length = days_override if days_override is not None else (rule.days or rule.months or 0)
+
+    parts = [f"{length} {unit} from {start.isoformat()} ({rule.source})"]
+    if days_override is not None and days_override != rule.days:
+        parts[0] += f", as set instead of the {rule.days} days default"
+    law = _read(rule, start, length, unit, extra_holidays, past_window=True)
+    parts.extend(law.parts)
+    last_day = law.last_day
+    if rule.creditor_meets and safe_side:
+        last_day, text = _safe_last_day(rule, start, length, unit, extra_holidays, law)
+        parts.append(text)
 
     if rule.dilatory:
         parts.append(f"what it holds back may be done from {_describe(last_day + _ONE_DAY)}")
@@ -506,10 +633,11 @@ def compute_deadline(
         start=start,
         length=length,
         unit=unit,
-        term_end=term_end,
+        term_end=law.term_end,
         last_day=last_day,
-        suspended_days=suspended_days,
+        suspended_days=law.suspended_days,
         explanation="; ".join(parts),
+        law_last_day=law.last_day,
     )
 
 

@@ -203,9 +203,15 @@ D = date
     ],
 )
 def test_deadline_table(rule: TermRule, start: date, override: int | None, last_day: date) -> None:
+    """The rule's own reading of the law (`law_last_day`); for a term the creditor must meet the
+    deadline shown is the safe last day, never later (test_safe_last_day_*)."""
     deadline = compute_deadline(rule, start, override)
-    assert deadline.last_day == last_day
-    assert not is_court_holiday(deadline.last_day, rule.court_act)
+    assert deadline.law_last_day == last_day
+    assert not is_court_holiday(deadline.law_last_day, rule.court_act)
+    assert deadline.last_day <= deadline.law_last_day
+    if not rule.creditor_meets:
+        assert deadline.last_day == deadline.law_last_day
+    assert compute_deadline(rule, start, override, safe_side=False).last_day == last_day
     assert start.isoformat() in deadline.explanation
     assert rule.source in deadline.explanation
 
@@ -464,7 +470,13 @@ def test_the_deadline_is_a_working_day_not_before_the_term(
     chosen: tuple[TermRule, int | None], start: date
 ) -> None:
     rule, override = chosen
-    deadline = compute_deadline(rule, start, override)
+    # the rule's own reading; the safe last day of a term the creditor must meet is never later
+    # and, Sundays and national holidays extending every term, never on one of them
+    safe = compute_deadline(rule, start, override)
+    assert safe.last_day <= safe.law_last_day
+    assert not is_court_holiday(safe.last_day, False)
+    deadline = compute_deadline(rule, start, override, safe_side=False)
+    assert deadline.law_last_day == safe.law_last_day == deadline.last_day
     assert not is_court_holiday(deadline.last_day, rule.court_act)
     assert deadline.last_day >= deadline.term_end >= minimum_end(rule, start, override)
     if rule.feriale:
@@ -487,8 +499,8 @@ def test_the_suspension_only_ever_delays_by_the_window(
     chosen: tuple[TermRule, int | None], start: date
 ) -> None:
     rule, override = chosen
-    suspended = compute_deadline(rule, start, override)
-    plain = compute_deadline(replace(rule, feriale=False), start, override)
+    suspended = compute_deadline(rule, start, override, safe_side=False)
+    plain = compute_deadline(replace(rule, feriale=False), start, override, safe_side=False)
     assert suspended.term_end >= plain.term_end
     assert suspended.last_day >= plain.last_day
 
@@ -510,7 +522,7 @@ def test_the_suspension_only_ever_delays_by_the_window(
         if window.last + timedelta(days=length) < next_window.first:
             assert suspended.term_end == window.last + timedelta(days=length)
         assert suspended == replace(
-            compute_deadline(rule, window.last, override),
+            compute_deadline(rule, window.last, override, safe_side=False),
             start=start,
             explanation=suspended.explanation,
         )
@@ -557,3 +569,46 @@ def test_reminders_are_working_days_on_or_before_their_offset(
             is_court_holiday(chosen + timedelta(days=n), saturday_counts)
             for n in range(1, (target - chosen).days + 1)
         )
+
+
+# -- terms the creditor must meet: the safe last day (issue 11 point 7) -------------------------
+
+
+def test_safe_last_day_of_the_decree_service_is_never_later_than_the_law() -> None:
+    """Issued Tuesday 1 June 2027: Jun 2-30 = 29, Jul 1-31 = 31 -> Saturday 31 July 2027. With
+    the Saturday rule the next working day, Monday 2 August, is inside the suspension, moved to
+    1 September by Cass. 2258/1985: the creditor is shown Saturday 31 July, the other readings
+    explained."""
+    deadline = compute_deadline(DECREE_SERVICE, date(2027, 6, 1))
+    assert deadline.last_day == date(2027, 7, 31)
+    assert deadline.law_last_day == date(2027, 9, 1)
+    text = deadline.explanation
+    assert "safe last day Saturday 2027-07-31" in text
+    assert "Monday 2027-08-02" in text and "Wednesday 2027-09-01" in text
+    assert "art. 155 c. 5" in text and "Cass. 2258/1985" in text
+    assert "August suspension not applying" in text or "August suspension applying" in text
+
+
+def test_safe_last_day_when_the_suspension_is_debated() -> None:
+    """Issued 15 June 2026: suspended, the term runs to Monday 14 September; if the suspension
+    does not apply to art. 644 (debated), 60 days end on Friday 14 August: the safe day."""
+    deadline = compute_deadline(DECREE_SERVICE, date(2026, 6, 15))
+    assert (deadline.last_day, deadline.law_last_day) == (date(2026, 8, 14), date(2026, 9, 14))
+    assert "the August suspension not applying" in deadline.explanation
+
+
+def test_a_patron_day_extends_a_waited_term_but_not_the_safe_day() -> None:
+    """Milan, Sant'Ambrogio (7 December). An opposition term ending on it is extended for the
+    creditor who waits it out; the precetto's lapse ending on it is shown on that day."""
+    milan = [date(2026, 12, 7)]
+    # 40 days from Tuesday 28 October 2026: Oct 29-31 = 3, Nov = 30 (33), Dec 1-7 = 7
+    opposition = compute_deadline(OPPOSITION, date(2026, 10, 28), extra_holidays=milan)
+    assert opposition.last_day == date(2026, 12, 9)  # 8 December is the Immaculate Conception
+    assert compute_deadline(OPPOSITION, date(2026, 10, 28)).last_day == date(2026, 12, 7)
+    # 90 days from Monday 8 September 2026: Sep 9-30 = 22, Oct = 31 (53), Nov = 30 (83),
+    # Dec 1-7 = 7 -> Monday 7 December
+    lapse = compute_deadline(PRECETTO_LAPSE, date(2026, 9, 8), extra_holidays=milan)
+    assert lapse.law_last_day == date(2026, 12, 9)
+    assert lapse.last_day == date(2026, 12, 7)
+    assert "patron saint" in lapse.explanation
+    assert "closed that day" in lapse.explanation
