@@ -104,3 +104,36 @@ async def test_a_practice_parked_before_its_due_date_takes_one_write(start) -> N
     ]
     assert markers.count("core_local_activity") == 1
     await _replayer().replay_workflow(history)
+
+
+def _events_json(name: str) -> tuple[str, list[dict[str, object]]]:
+    text = (HISTORIES / name).read_text()
+    return text, json.loads(text)["events"]
+
+
+async def test_a_formal_demand_recorded_before_the_court_calendar_term_replays() -> None:
+    """Recorded (record_terms.py) before the demand's term came from the court calendar
+    (DEMAND_TERM_ON_COURT_CALENDAR): a demand, its term, the opinion, the authorisation, the
+    court steps and a payment replay on today's code."""
+    text, events = _events_json("practice_demand_term.json")
+    markers = [e for e in events if "markerRecordedEventAttributes" in e]
+    assert "demand_term_on_court_calendar" not in json.dumps(markers)  # the old shape
+    history = WorkflowHistory.from_json("practice-demand", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+async def test_court_steps_recorded_before_the_safe_terms_replay() -> None:
+    """Recorded (record_terms.py) before the safe last days, the patron days and the
+    suspension of the precetto's lapse by an opposition: the filing, the decree, its service, a
+    precetto that lapsed, a second one and the pignoramento replay on today's code."""
+    text, events = _events_json("judicial_terms.json")
+    updates = [
+        e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"]["name"]
+        for e in events
+        if "workflowExecutionUpdateAcceptedEventAttributes" in e
+    ]
+    assert updates.count("judicial_precetto") == 2  # the first one lapsed
+    history = WorkflowHistory.from_json("judicial-terms", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
