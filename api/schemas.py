@@ -710,7 +710,8 @@ class JudicialOut(BaseModel):
 
     stage: str = Field(
         description="awaiting_filing, awaiting_decree, awaiting_service, opposition_term, "
-        "lawsuit, decree_final, precetto_term, awaiting_pignoramento, pignoramento, done, "
+        "lawsuit, decree_final, precetto_term, awaiting_pignoramento, precetto_opposed (the "
+        "lapse suspended, art. 481 c. 2 c.p.c.), pignoramento, done, "
         "stopped."
     )
     filed_on: date | None = None

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
 
 from api.schemas import MAX_AHEAD, Euros, Note, RequestModel, _euros, rome_today
+from domain.court_seats import find_seat
 from domain.judicial import LawsuitOutcome, SeizureKind, SeizureOutcome
 from domain.rates import RateKind
 
@@ -53,8 +54,24 @@ class CostIn(RequestModel):
 # --- judicial commands -------------------------------------------------------------------------
 
 
+def _court(value: str) -> str:
+    value = value.strip()
+    if value and find_seat(value) is None:
+        raise ValueError("not the seat of an Italian tribunal (e.g. Milano, Roma, Reggio Emilia)")
+    seat = find_seat(value)
+    return seat.tribunal if seat is not None else ""
+
+
 class FilingIn(RequestModel):
     filed_on: PastDate
+    court: Annotated[str, AfterValidator(_court)] = Field(
+        default="",
+        max_length=80,
+        description='The tribunal the ricorso was filed with, by its seat ("Milano" or '
+        '"Tribunale di Milano"): the patron saint\'s day of the seat is a holiday for the terms '
+        "there (art. 155 c.p.c.). Omitted: not known, no local holiday applied.",
+        examples=["Milano"],
+    )
 
 
 class DecreeIn(RequestModel):
@@ -103,6 +120,19 @@ class PrecettoIn(RequestModel):
     served_on: PastDate
     term_days: int = Field(
         default=10, ge=10, le=365, description="Term to pay; art. 480 c.p.c.: at least 10 days."
+    )
+
+
+class PrecettoOppositionIn(RequestModel):
+    filed_on: PastDate
+
+
+class PrecettoOppositionOutcomeIn(RequestModel):
+    upheld: bool = Field(description="true: the precetto is void and a new one is needed.")
+    resumes_on: PastDate = Field(
+        description="Rejected: the day the 90-day lapse resumes (art. 627 c.p.c.: the judgment "
+        "rejecting the opposition became final, or the appeal judgment was communicated). "
+        "Upheld: the day of the judgment."
     )
 
 

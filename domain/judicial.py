@@ -35,6 +35,7 @@ class Stage(StrEnum):
     DECREE_FINAL = "decree_final"  # enforceable: the precetto may be served
     PRECETTO_TERM = "precetto_term"  # no enforcement before the term (art. 480)
     AWAITING_PIGNORAMENTO = "awaiting_pignoramento"  # before the precetto lapses (art. 481)
+    PRECETTO_OPPOSED = "precetto_opposed"  # the lapse is suspended until the opposition ends
     PIGNORAMENTO = "pignoramento"  # seizure under way
     DONE = "done"
     STOPPED = "stopped"  # a payment, a settlement or the creditor stopped the court steps
@@ -45,6 +46,7 @@ class DeadlineStatus(StrEnum):
     MET = "met"
     LAPSED = "lapsed"
     CANCELLED = "cancelled"
+    SUSPENDED = "suspended"  # the precetto's lapse while an opposition to it runs (art. 481 c. 2)
 
 
 class JudicialUpdate:
@@ -56,6 +58,10 @@ class JudicialUpdate:
     PRECETTO = "judicial_precetto"  # PrecettoCmd
     PIGNORAMENTO = "judicial_pignoramento"  # PignoramentoCmd
     PIGNORAMENTO_OUTCOME = "judicial_pignoramento_outcome"  # PignoramentoOutcomeCmd
+    PRECETTO_OPPOSITION = "judicial_precetto_opposition"  # PrecettoOppositionCmd
+    PRECETTO_OPPOSITION_OUTCOME = (
+        "judicial_precetto_opposition_outcome"  # PrecettoOppositionOutcomeCmd
+    )
 
 
 JUDICIAL_STATE_QUERY = "judicial_state"
@@ -75,6 +81,9 @@ class JudicialInput:
 @dataclass
 class FilingCmd:
     filed_on: date
+    # the tribunal the ricorso was filed with ("Milano": domain.court_seats); its seat's patron
+    # saint's day is a holiday for the terms there. Empty: not known, no local holiday applied.
+    court: str = ""
 
 
 @dataclass
@@ -113,6 +122,24 @@ class PrecettoCmd:
     term_days: int = 10  # art. 480: not less than ten days
 
 
+@dataclass
+class PrecettoOppositionCmd:
+    """The debtor opposed the precetto (artt. 615, 617 c.p.c.): its 90-day lapse is suspended
+    from `filed_on` (art. 481 c. 2 c.p.c.)."""
+
+    filed_on: date
+
+
+@dataclass
+class PrecettoOppositionOutcomeCmd:
+    """How the opposition to the precetto ended. `upheld`: the precetto is void, a new one is
+    needed. Rejected: the lapse resumes from `resumes_on` (art. 627 c.p.c.: the day the judgment
+    rejecting it became final, or the appeal judgment was communicated) for the days left."""
+
+    upheld: bool
+    resumes_on: date
+
+
 class SeizureKind(StrEnum):
     MOVABLE = "movable"  # pignoramento mobiliare
     REAL_ESTATE = "real_estate"  # immobiliare
@@ -145,6 +172,10 @@ class DeadlineView:
     explanation: str
     status: DeadlineStatus = DeadlineStatus.OPEN
     start: date | None = None
+    # a term the creditor must meet is shown at its safe last day (`last_day`); the rule's own
+    # reading may run later: the lapse is declared only after it (None: the same day)
+    law_last_day: date | None = None
+    law_ends_at: datetime | None = None
 
 
 @dataclass

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         compute_deadline,
         reminder_dates,
     )
+    from domain.court_seats import find_seat, patron_days
     from domain.judicial import (
         CLAIM_FILED_SIGNAL,
         JUDICIAL_SEQ_BASE,
@@ -55,6 +56,8 @@ with workflow.unsafe.imports_passed_through():
         PignoramentoCmd,
         PignoramentoOutcomeCmd,
         PrecettoCmd,
+        PrecettoOppositionCmd,
+        PrecettoOppositionOutcomeCmd,
         Residence,
         SeizureOutcome,
         ServiceCmd,
@@ -70,6 +73,11 @@ REMINDER_CLOCK = time(9, 0)
 # A lawyer who records a case's history (a decree issued months ago, then its service) needs a
 # moment to enter the next act before a term that ran out in the past is declared lapsed.
 CATCH_UP_GRACE = timedelta(days=1)
+# Patch id (workflow.patched): deadlines computed from then on show a term the creditor must meet
+# at its safe last day (the lapse waits for the rule's own reading), apply the patron saint's day
+# of the court's seat, and let an opposition to the precetto suspend its lapse (art. 481 c. 2).
+# Court steps started before replay the rule's reading alone.
+COURT_TERMS_V2 = "court_terms_v2"
 
 SERVICE_RULES = {
     Residence.ITALY: DECREE_SERVICE,
@@ -103,6 +111,9 @@ class JudicialWorkflow:
         self.flush_lock = asyncio.Lock()
         self.deadlines: dict[str, DeadlineView] = {}
         self.filed_on: date | None = None
+        self.court = ""
+        self.precetto_opposition_cmd: PrecettoOppositionCmd | None = None
+        self.precetto_opposition_result: PrecettoOppositionOutcomeCmd | None = None
         self.decree: DecreeCmd | None = None
         self.service_deadline: Deadline | None = None
         self.served_on: date | None = None
@@ -223,7 +234,14 @@ class JudicialWorkflow:
             await self._until("precetto_term", lambda: False, remind=False, catch_up=False)
             self._set_status("precetto_term", DeadlineStatus.MET)
             self.stage = Stage.AWAITING_PIGNORAMENTO
-            started = await self._until("precetto_lapse", lambda: self.pignoramento is not None)
+            started = await self._until(
+                "precetto_lapse",
+                lambda: self.pignoramento is not None or self._precetto_opposed(),
+            )
+            if self._precetto_opposed() and self.pignoramento is None:
+                started = await self._precetto_opposition(served)
+                if started is None:
+                    continue  # the precetto is void: a new one
             if started:
                 break
             self._lapsed("precetto_lapse")
@@ -246,20 +264,75 @@ class JudicialWorkflow:
         self.outcome = f"pignoramento_{self.seizure.outcome.value}"
         await self._flush()
 
+    # --- the opposition to the precetto (art. 481 c. 2 c.p.c.) ------------------------------
+
+    def _precetto_opposed(self) -> bool:
+        return self.precetto_opposition_cmd is not None and self.precetto_opposition_result is None
+
+    async def _precetto_opposition(self, served: date) -> bool | None:
+        """The lapse is suspended while the opposition runs. Upheld: None (the precetto is void).
+        Rejected: the lapse resumes for the days left (art. 627 c.p.c.); True when the
+        pignoramento then starts in time, False when it lapses."""
+        assert self.precetto_opposition_cmd is not None
+        filed_on = self.precetto_opposition_cmd.filed_on
+        self._set_status("precetto_lapse", DeadlineStatus.SUSPENDED)
+        self.stage = Stage.PRECETTO_OPPOSED
+        await self._flush()
+        # enforcement may still begin (unless a judge suspends the precetto, art. 615 c. 1)
+        await workflow.wait_condition(
+            lambda: self.precetto_opposition_result is not None or self.pignoramento is not None
+        )
+        if self.pignoramento is not None:
+            self._set_status("precetto_lapse", DeadlineStatus.MET)
+            return True
+        outcome = self.precetto_opposition_result
+        assert outcome is not None
+        self.precetto_opposition_cmd = None
+        self.precetto_opposition_result = None
+        if outcome.upheld:
+            self._set_status("precetto_lapse", DeadlineStatus.CANCELLED)
+            self._event("precetto_void", "Opposition to the precetto upheld: a new one is needed")
+            return None
+        # the day of the opposition counted as run: the creditor's term never comes out later
+        left = max((PRECETTO_LAPSE.days or 90) - (filed_on - served).days, 1)
+        self.precetto_lapse = self._deadline(
+            "precetto_lapse", PRECETTO_LAPSE, outcome.resumes_on, left, keyed_by=served
+        )
+        self.stage = Stage.AWAITING_PIGNORAMENTO
+        return await self._until(
+            "precetto_lapse", lambda: self.pignoramento is not None, catch_up=True
+        )
+
     # --- deadlines ---------------------------------------------------------------------------
 
     def _deadline(
-        self, kind: str, rule: TermRule, start: date, days: int | None = None
+        self,
+        kind: str,
+        rule: TermRule,
+        start: date,
+        days: int | None = None,
+        keyed_by: date | None = None,
     ) -> Deadline:
-        deadline = compute_deadline(rule, start, days)
+        if workflow.patched(COURT_TERMS_V2):
+            local = patron_days(self.court, start.year, start.year + 2)
+            deadline = compute_deadline(rule, start, days, extra_holidays=local)
+        else:
+            deadline = compute_deadline(rule, start, days, safe_side=False)
+        explanation = deadline.explanation
+        seat = find_seat(self.court)
+        if seat is not None:
+            explanation += f"; {seat.describe()}"
+        later = deadline.law_last_day > deadline.last_day
         self.deadlines[kind] = DeadlineView(
             kind=kind,
             last_day=deadline.last_day,
             ends_at=deadline.ends_at,
             rule=rule.source,
-            explanation=deadline.explanation,
+            explanation=explanation,
             status=DeadlineStatus.OPEN,
-            start=start,
+            start=keyed_by or start,
+            law_last_day=deadline.law_last_day if later else None,
+            law_ends_at=deadline.law_ends_at if later else None,
         )
         self._event(
             "deadline",
@@ -310,6 +383,19 @@ class JudicialWorkflow:
         if remaining > timedelta(0) and await self._wait(done, remaining):
             self._set_status(kind, DeadlineStatus.MET)
             return True
+        if not done() and view.law_ends_at is not None and view.law_ends_at > view.ends_at:
+            # the safe last day passed: under the rule's own reading the term still runs
+            self._event(
+                "deadline_safe_day_passed",
+                f"Safe last day {view.last_day} passed: under the rule's reading ({view.rule})"
+                f" the term runs to {view.law_last_day}",
+                deadline=kind,
+            )
+            await self._flush()
+            later = view.law_ends_at - workflow.now()
+            if later > timedelta(0) and await self._wait(done, later):
+                self._set_status(kind, DeadlineStatus.MET)
+                return True
         return done()
 
     async def _wait(self, done: Callable[[], bool], timeout: timedelta) -> bool:
@@ -338,9 +424,11 @@ class JudicialWorkflow:
     @workflow.update(name=JudicialUpdate.FILING)
     async def filing(self, cmd: FilingCmd) -> CommandResult:
         self.filed_on = cmd.filed_on
+        self.court = cmd.court
         self._event(
             "ricorso_filed",
-            f"Ricorso per decreto ingiuntivo filed on {cmd.filed_on}",
+            f"Ricorso per decreto ingiuntivo filed on {cmd.filed_on}"
+            + (f" with the Tribunale di {cmd.court}" if cmd.court else ""),
             filed_on=cmd.filed_on.isoformat(),
         )
         await self._flush()
@@ -350,6 +438,8 @@ class JudicialWorkflow:
     def _check_filing(self, cmd: FilingCmd) -> None:
         self._expect(Stage.AWAITING_FILING)
         self._not_future(cmd.filed_on, "filed_on")
+        if cmd.court and find_seat(cmd.court) is None:
+            raise _invalid(f"{cmd.court!r} is not the seat of an Italian tribunal", "court")
 
     @workflow.update(name=JudicialUpdate.DECREE)
     async def decree_issued(self, cmd: DecreeCmd) -> CommandResult:
@@ -395,9 +485,9 @@ class JudicialWorkflow:
         assert self.decree is not None and self.service_deadline is not None
         if cmd.served_on < self.decree.issued_on:
             raise _invalid("a service before the decree was issued", "served_on")
-        if cmd.served_on > self.service_deadline.last_day:
+        if cmd.served_on > self.service_deadline.law_last_day:
             raise _invalid(
-                f"the decree lapsed on {self.service_deadline.last_day} (art. 644 c.p.c.)",
+                f"the decree lapsed on {self.service_deadline.law_last_day} (art. 644 c.p.c.)",
                 "served_on",
             )
 
@@ -479,13 +569,62 @@ class JudicialWorkflow:
             raise _invalid(
                 f"no enforcement before {self.enforcement_from} (art. 482 c.p.c.)", "started_on"
             )
-        self._expect(Stage.AWAITING_PIGNORAMENTO)
+        self._expect(Stage.AWAITING_PIGNORAMENTO, Stage.PRECETTO_OPPOSED)
         self._not_future(cmd.started_on, "started_on")
         assert self.enforcement_from is not None and self.precetto_lapse is not None
         if cmd.started_on < self.enforcement_from:
             raise _invalid(f"no enforcement before {self.enforcement_from}", "started_on")
-        if cmd.started_on > self.precetto_lapse.last_day:
-            raise _invalid(f"the precetto lapsed on {self.precetto_lapse.last_day}", "started_on")
+        if self.stage == Stage.AWAITING_PIGNORAMENTO and (
+            cmd.started_on > self.precetto_lapse.law_last_day
+        ):
+            raise _invalid(
+                f"the precetto lapsed on {self.precetto_lapse.law_last_day}", "started_on"
+            )
+
+    @workflow.update(name=JudicialUpdate.PRECETTO_OPPOSITION)
+    async def precetto_opposition(self, cmd: PrecettoOppositionCmd) -> CommandResult:
+        self.precetto_opposition_cmd = cmd
+        self._event(
+            "precetto_opposed",
+            f"Opposition to the precetto filed on {cmd.filed_on}: its 90-day lapse is suspended"
+            " (art. 481 c. 2 c.p.c.)",
+            filed_on=cmd.filed_on.isoformat(),
+        )
+        await self._flush()
+        return self._ok("opposition to the precetto recorded")
+
+    @precetto_opposition.validator
+    def _check_precetto_opposition(self, cmd: PrecettoOppositionCmd) -> None:
+        if self.precetto_opposition_cmd is not None:
+            raise _conflict("an opposition to the precetto is already pending")
+        self._expect(Stage.PRECETTO_TERM, Stage.AWAITING_PIGNORAMENTO)
+        self._not_future(cmd.filed_on, "filed_on")
+        assert self.precetto is not None
+        if cmd.filed_on < self.precetto.served_on:
+            raise _invalid("an opposition before the precetto was served", "filed_on")
+        if self.precetto_lapse is not None and cmd.filed_on > self.precetto_lapse.law_last_day:
+            raise _invalid(f"the precetto lapsed on {self.precetto_lapse.law_last_day}", "filed_on")
+
+    @workflow.update(name=JudicialUpdate.PRECETTO_OPPOSITION_OUTCOME)
+    async def precetto_opposition_outcome(self, cmd: PrecettoOppositionOutcomeCmd) -> CommandResult:
+        self.precetto_opposition_result = cmd
+        result = "upheld" if cmd.upheld else f"rejected, the lapse resumes on {cmd.resumes_on}"
+        self._event(
+            "precetto_opposition_outcome",
+            f"Opposition to the precetto {result}",
+            upheld=cmd.upheld,
+            resumes_on=cmd.resumes_on.isoformat(),
+        )
+        await self._flush()
+        return self._ok("outcome of the opposition to the precetto recorded")
+
+    @precetto_opposition_outcome.validator
+    def _check_precetto_opposition_outcome(self, cmd: PrecettoOppositionOutcomeCmd) -> None:
+        if self.precetto_opposition_cmd is None or self.precetto_opposition_result is not None:
+            raise _conflict("no opposition to the precetto is pending")
+        self._not_future(cmd.resumes_on, "resumes_on")
+        if cmd.resumes_on < self.precetto_opposition_cmd.filed_on:
+            raise _invalid("the term resumes after the opposition was filed", "resumes_on")
 
     @workflow.update(name=JudicialUpdate.PIGNORAMENTO_OUTCOME)
     async def pignoramento_outcome(self, cmd: PignoramentoOutcomeCmd) -> CommandResult:

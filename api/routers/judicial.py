@@ -38,6 +38,8 @@ from api.schemas_judicial import (
     PignoramentoIn,
     PignoramentoOutcomeIn,
     PrecettoIn,
+    PrecettoOppositionIn,
+    PrecettoOppositionOutcomeIn,
     ServiceIn,
     StopJudicialIn,
 )
@@ -51,6 +53,8 @@ from domain.judicial import (
     PignoramentoCmd,
     PignoramentoOutcomeCmd,
     PrecettoCmd,
+    PrecettoOppositionCmd,
+    PrecettoOppositionOutcomeCmd,
     ServiceCmd,
     judicial_workflow_id,
 )
@@ -184,7 +188,7 @@ async def filing(
         principal,
         practice_id,
         JudicialUpdate.FILING,
-        FilingCmd(filed_on=body.filed_on),
+        FilingCmd(filed_on=body.filed_on, court=body.court),
         ["body", "filed_on"],
     )
 
@@ -280,6 +284,48 @@ async def precetto(
         JudicialUpdate.PRECETTO,
         PrecettoCmd(served_on=body.served_on, term_days=body.term_days),
         ["body", "served_on"],
+    )
+
+
+@router.post("/judicial/precetto-opposition", response_model=CommandResultOut)
+async def precetto_opposition(
+    practice_id: str,
+    body: PrecettoOppositionIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Lawyer,
+) -> CommandResultOut:
+    """The debtor opposed the precetto (artt. 615, 617 c.p.c.): its 90-day lapse is suspended
+    until the opposition ends (art. 481 c. 2 c.p.c.); enforcement may still begin."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        JudicialUpdate.PRECETTO_OPPOSITION,
+        PrecettoOppositionCmd(filed_on=body.filed_on),
+        ["body", "filed_on"],
+    )
+
+
+@router.post("/judicial/precetto-opposition-outcome", response_model=CommandResultOut)
+async def precetto_opposition_outcome(
+    practice_id: str,
+    body: PrecettoOppositionOutcomeIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Lawyer,
+) -> CommandResultOut:
+    """How the opposition to the precetto ended: upheld (a new precetto is needed) or rejected
+    (the lapse resumes from `resumes_on` for the days left, art. 627 c.p.c.)."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        JudicialUpdate.PRECETTO_OPPOSITION_OUTCOME,
+        PrecettoOppositionOutcomeCmd(upheld=body.upheld, resumes_on=body.resumes_on),
+        ["body", "resumes_on"],
     )
 
 

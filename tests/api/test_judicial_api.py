@@ -108,6 +108,8 @@ VALID: dict[str, dict[str, Any]] = {
     "precetto": {"served_on": YESTERDAY, "term_days": 10},
     "pignoramento": {"started_on": YESTERDAY, "kind": "third_party"},
     "pignoramento-outcome": {"outcome": "assigned", "amount": "500.00"},
+    "precetto-opposition": {"filed_on": YESTERDAY},
+    "precetto-opposition-outcome": {"upheld": False, "resumes_on": YESTERDAY},
 }
 
 
@@ -134,6 +136,9 @@ async def test_court_dates_in_the_future_are_422(
         ("pignoramento-outcome", {"outcome": "assigned"}, "amount"),
         ("pignoramento-outcome", {"outcome": "negative", "amount": "5.00"}, "amount"),
         ("pignoramento-outcome", {"outcome": "assigned", "amount": "-5"}, "amount"),
+        # the court is one of the tribunals' seats (issue 11 point 7)
+        ("filing", {"filed_on": YESTERDAY, "court": "Atlantide"}, "court"),
+        ("precetto-opposition-outcome", {"resumes_on": YESTERDAY}, "upheld"),
     ],
 )
 async def test_court_step_values_are_checked(

@@ -264,3 +264,88 @@ async def test_once_authorised_the_balance_includes_interest_and_costs(start) ->
         assert await p.handle.result() == "paid"
         overpaid = [e for e in world.events.values() if e.kind == "overpaid"]
         assert overpaid and overpaid[0].data["overpaid_cents"] == 100
+
+
+# -- issue 11: the court's seat, safe last days, the opposition to the precetto ---------------
+
+
+async def test_an_opposition_to_the_precetto_suspends_its_lapse(start) -> None:
+    """Art. 481 c. 2 c.p.c.: opposed on day 20, the precetto does not lapse while the opposition
+    runs; rejected, its 90 days resume for the 70 left, from the day the lawyer reports."""
+    from domain.court_calendar import PRECETTO_LAPSE, compute_deadline
+    from domain.judicial import PrecettoOppositionCmd, PrecettoOppositionOutcomeCmd
+
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        long_ago = await p.today() - timedelta(days=200)
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=long_ago))
+        await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=long_ago))
+        await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=long_ago + timedelta(1)))
+        await p.env.sleep(timedelta(days=1, minutes=1))
+        await p.until(lambda: p.world.judicial.stage == "decree_final", "the final decree")
+        served = await p.today()
+        await court(j, JudicialUpdate.PRECETTO, PrecettoCmd(served_on=served))
+        await p.env.sleep(timedelta(days=20))
+        await p.until(lambda: p.world.judicial.stage == "awaiting_pignoramento", "enforcement")
+        opposed = await p.today()
+        await court(j, JudicialUpdate.PRECETTO_OPPOSITION, PrecettoOppositionCmd(filed_on=opposed))
+        await p.until(lambda: p.world.judicial.stage == "precetto_opposed", "the suspension")
+        assert deadline(p, "precetto_lapse").status == "suspended"
+
+        await p.env.sleep(timedelta(days=150))  # far past the 90 days
+        await p.until(lambda: p.world.judicial.version > 0, "a write")
+        assert "precetto_lapsed" not in p.world.judicial_kinds()
+        assert p.world.judicial.stage == "precetto_opposed"
+
+        resumes = await p.today()
+        await court(
+            j,
+            JudicialUpdate.PRECETTO_OPPOSITION_OUTCOME,
+            PrecettoOppositionOutcomeCmd(upheld=False, resumes_on=resumes),
+        )
+        await p.until(lambda: p.world.judicial.stage == "awaiting_pignoramento", "the resumption")
+        lapse = deadline(p, "precetto_lapse")
+        left = 90 - (opposed - served).days
+        assert lapse.status == "open"
+        assert lapse.last_day == compute_deadline(PRECETTO_LAPSE, resumes, left).last_day
+        await court(j, JudicialUpdate.PIGNORAMENTO, PignoramentoCmd(started_on=resumes))
+        await p.until(lambda: p.world.judicial.stage == "pignoramento", "the pignoramento")
+        assert "precetto_lapsed" not in p.world.judicial_kinds()
+
+
+async def test_the_decree_service_shows_the_safe_last_day_and_lapses_at_the_law_s(start) -> None:
+    """Issued 15 June 2026: the creditor is shown Friday 14 August (if the August suspension
+    does not apply to art. 644, debated); a service on 1 September is still within the law's
+    reading (Monday 14 September) and accepted; the filing records the court, Rome."""
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=date(2026, 6, 1), court="Xyz"))
+        assert err.value.cause.details == ("court",)  # type: ignore[union-attr]
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=date(2026, 6, 1), court="Roma"))
+        await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=date(2026, 6, 15)))
+        await p.until(lambda: p.world.judicial.stage == "awaiting_service", "the service term")
+        service = deadline(p, "decree_service")
+        assert service.last_day == date(2026, 8, 14)
+        assert service.law_last_day == date(2026, 9, 14)
+        assert "safe last day" in service.explanation and "Tribunale di Roma" in service.explanation
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=date(2026, 9, 15)))
+        assert err.value.cause.details == ("served_on",)  # type: ignore[union-attr]
+        await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=date(2026, 9, 1)))
+        await p.until(lambda: p.world.judicial.stage != "awaiting_service", "the service")
+        assert "decree_lapsed" not in p.world.judicial_kinds()
+
+
+async def test_the_patron_day_of_the_court_s_seat_extends_the_opposition_term(start) -> None:
+    """Served Wednesday 20 May 2026 on a decree of the Tribunale di Roma: 40 days end on Monday
+    29 June, Saints Peter and Paul, Rome's holiday: the debtor may oppose on Tuesday 30 June."""
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=date(2026, 5, 1), court="Roma"))
+        await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=date(2026, 5, 4)))
+        await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=date(2026, 5, 20)))
+        await p.until(lambda: p.world.judicial.stage == "opposition_term", "the opposition term")
+        opposition = deadline(p, "opposition")
+        assert opposition.last_day == date(2026, 6, 30)
+        assert "local holiday" in opposition.explanation
