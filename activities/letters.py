@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +30,7 @@ from activities.rendering import (
 from db.ledger import LedgerError, claims_interest, practice_ledger, rate_table
 from db.models import Document, User
 from domain.activity_io import ActivityName, LetterInput, SentResult
+from domain.court_calendar import FORMAL_DEMAND, compute_deadline
 from domain.money import format_euros
 from domain.payment_qr import PaymentQrError
 from domain.rates import RateError
@@ -45,9 +46,6 @@ TITLES = {
     "formal_demand": "Diffida ad adempiere e costituzione in mora",
 }
 
-# art. 1454 c.c.: a formal demand's term is not shorter than 15 days unless agreed otherwise;
-# used only when the workflow did not pass the strategy's own term.
-DEFAULT_DEMAND_TERM = timedelta(days=15)
 
 POSTAL_RECIPIENT = "debtor:postal"
 POST_SKIPPED = "post: address known to be wrong"
@@ -96,7 +94,9 @@ class LetterActivities(ActivityContext):
         practice, creditor, settings = file.practice, file.creditor, self.settings
         pay_by = input.pay_by
         if input.kind == "formal_demand" and pay_by is None:
-            pay_by = today_in_rome() + DEFAULT_DEMAND_TERM
+            # the workflow always passes its term; art. 1454 c.c.'s 15 days, on the court
+            # calendar, for a caller that did not
+            pay_by = compute_deadline(FORMAL_DEMAND, today_in_rome()).last_day
         if input.kind == "formal_demand" and lawyer is not None:
             sender_name = lawyer.name
             sender_subtitle = f"Studio legale – {lawyer.email}" if lawyer.email else "Studio legale"
@@ -179,7 +179,13 @@ class LetterActivities(ActivityContext):
                     "reference": view.reference,
                     "amount": format_euros(view.balance_cents),
                     "creditor_name": view.creditor_name,
+                    # the day the workflow acts on, and the days to it from the letter's date:
+                    # a creditor's own text prints the same term as the standard one
                     "pay_by": italian_date(view.pay_by),
+                    "term_days": str((view.pay_by - view.letter_date).days)
+                    if view.pay_by is not None
+                    else "",
+                    "letter_date": italian_date(view.letter_date),
                 },
             )
             if view.body_override is None:

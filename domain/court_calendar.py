@@ -66,7 +66,7 @@ from typing import Literal
 
 import holidays
 
-from domain.calendar import end_of_rome_day
+from domain.calendar import end_of_rome_day, rome_date
 
 __all__ = [
     "FIRST_YEAR",
@@ -86,6 +86,8 @@ __all__ = [
     "TermRule",
     "add_months",
     "compute_deadline",
+    "demand_deadline",
+    "letter_pay_by",
     "feriale_window",
     "is_court_holiday",
     "is_public_holiday",
@@ -639,6 +641,25 @@ def compute_deadline(
         explanation="; ".join(parts),
         law_last_day=law.last_day,
     )
+
+
+def demand_deadline(sent_on: date, term: timedelta) -> Deadline:
+    """The formal demand's term (art. 1454 c.c.) of the strategy's `term`, counted from the day it
+    is sent, in whole days (a part of a day counts as a day: the debtor never gets less): the
+    last day moves past a Sunday or a public holiday (artt. 1187, 2963 c.c.)."""
+    days = -(-term // _ONE_DAY)  # ceiling
+    if days < 1:
+        raise CourtCalendarError("a formal demand's term is at least one day")
+    return compute_deadline(FORMAL_DEMAND, sent_on, days)
+
+
+def letter_pay_by(sent_at: datetime, wait: timedelta) -> date | None:
+    """The last day a reminder letter gives the debtor to pay, when the practice acts again
+    `wait` after sending it: the day before the one on which it acts, so that a payment made on
+    the day printed always comes before the next step. None when the practice acts the same day
+    or the next (the letter then asks to pay as soon as possible)."""
+    last = rome_date(sent_at + wait) - _ONE_DAY
+    return last if last > rome_date(sent_at) else None
 
 
 def reminder_dates(

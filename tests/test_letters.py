@@ -487,3 +487,64 @@ async def test_a_balance_a_qr_code_cannot_carry_leaves_the_letter_without_one(
     assert [i for page in PdfReader(io.BytesIO(content)).pages for i in page.images] == []
     text = pdf_text(content)
     assert f"IBAN {IBAN}" in text and "Inquadri il codice" not in text
+
+
+# -- issue 11 point 5: the letters print the term the practice acts on ------------------------
+
+
+@pytest.mark.parametrize("kind", ["reminder_letter", "second_letter", "legal_notice"])
+async def test_a_letter_prints_the_day_the_practice_acts_on_not_a_fixed_term(
+    database: Database, acts: PracticeActivities, kind: str
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    result = await acts.send_letter(
+        LetterInput(
+            practice_id=practice.id,
+            idempotency_key=f"{practice.id}:{kind}:term",
+            kind=kind,
+            balance_cents=practice.balance_cents,
+            pay_by=date(2026, 12, 21),
+        )
+    )
+    text = await letter_pdf(database, result.document_id)
+    assert "entro il 21 dicembre 2026" in text
+    assert not re.search(r"\d+ giorni", text), text  # no term written into the template
+
+
+async def test_a_letter_without_a_term_asks_to_pay_promptly(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    result = await acts.send_letter(
+        LetterInput(practice.id, f"{practice.id}:r:0", "reminder_letter", practice.balance_cents)
+    )
+    text = await letter_pdf(database, result.document_id)
+    assert "al più presto" in text and not re.search(r"\d+ giorni", text)
+
+
+async def test_a_creditors_own_text_gets_the_term_too(
+    database: Database, acts: PracticeActivities
+) -> None:
+    from activities.context import today_in_rome
+
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    pay_by = date.fromordinal(today_in_rome().toordinal() + 14)
+    result = await acts.send_letter(
+        LetterInput(
+            practice_id=practice.id,
+            idempotency_key=f"{practice.id}:second:override",
+            kind="second_letter",
+            balance_cents=practice.balance_cents,
+            text_override="Saldi entro il {{ pay_by }} (cioè tra {{ term_days }} giorni).",
+            pay_by=pay_by,
+        )
+    )
+    assert result.skipped == []
+    text = await letter_pdf(database, result.document_id)
+    months = "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre".split()
+    months += ["novembre", "dicembre"]
+    printed = f"{pay_by.day} {months[pay_by.month - 1]} {pay_by.year}"
+    assert f"Saldi entro il {printed} (cioè tra 14 giorni)." in text

@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         StatementResult,
     )
     from domain.calendar import at_rome, end_of_rome_day, rome_date
+    from domain.court_calendar import demand_deadline, letter_pay_by
     from domain.judicial import (
         CLAIM_FILED_SIGNAL,
         JUDICIAL_WORKFLOW_NAME,
@@ -123,6 +124,10 @@ RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
 # changes, which shipped together: every patch id costs each new practice a marker and a
 # search-attribute upsert on the server.
 RECORD_LOCALLY = "record-practice-as-local-activity"
+# The formal demand's term comes from the court calendar (a last day on a Sunday or a public
+# holiday moves to the next working day, artt. 1187, 2963 c.c.); it was `now + term`. Asked only
+# on the formal demand's path, so that practices that never get there pay nothing for it.
+DEMAND_TERM_ON_COURT_CALENDAR = "demand_term_on_court_calendar"
 
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
 LATE_REMINDER = timedelta(hours=12)
@@ -449,13 +454,33 @@ class PracticeWorkflow:
 
     # steps 3, 5, 8: letters
     async def _reminder_letter(self, key: str) -> None:
-        await self._send_letter(key, "reminder_letter", "Reminder letter")
+        await self._send_letter(
+            key,
+            "reminder_letter",
+            "Reminder letter",
+            pay_by=self._letter_term(Step.REMINDER_LETTER),
+        )
 
     async def _second_letter(self, key: str) -> None:
-        await self._send_letter(key, "second_letter", "Second reminder letter")
+        await self._send_letter(
+            key,
+            "second_letter",
+            "Second reminder letter",
+            pay_by=self._letter_term(Step.SECOND_LETTER),
+        )
 
     async def _legal_notice(self, key: str) -> None:
-        await self._send_letter(key, "legal_notice", "Notice of legal action")
+        await self._send_letter(
+            key,
+            "legal_notice",
+            "Notice of legal action",
+            pay_by=self._letter_term(Step.LEGAL_NOTICE),
+        )
+
+    def _letter_term(self, step: Step) -> date | None:
+        """The day a letter asks the debtor to pay by: the last day before the practice acts
+        again, the strategy's wait after the letter (the letter prints the term acted on)."""
+        return letter_pay_by(workflow.now(), self.strategy.wait_after(step))
 
     async def _send_letter(
         self,
@@ -657,10 +682,19 @@ class PracticeWorkflow:
     async def _formal_demand(self, key: str) -> None:
         await self._ensure_lawyer(key)
         term = self.strategy.duration("demand_term")
-        expires = workflow.now() + term
-        pay_by = rome_date(expires)
-        # a term in days runs to the end of its last day in Rome; a shorter one (a demo) exactly
-        self.demand_expires_at = end_of_rome_day(pay_by) if term >= timedelta(days=1) else expires
+        if term >= timedelta(days=1) and workflow.patched(DEMAND_TERM_ON_COURT_CALENDAR):
+            # in days on the court calendar: a last day on a holiday moves to the next one
+            deadline = demand_deadline(rome_date(workflow.now()), term)
+            pay_by = deadline.last_day
+            self.demand_expires_at = deadline.ends_at
+        else:
+            expires = workflow.now() + term
+            pay_by = rome_date(expires)
+            # a term in days runs to the end of its last day in Rome; a shorter one (a demo)
+            # exactly
+            self.demand_expires_at = (
+                end_of_rome_day(pay_by) if term >= timedelta(days=1) else expires
+            )
         self.demand_term_recorded = False
         await self._send_letter(
             key,

@@ -612,3 +612,28 @@ def test_a_patron_day_extends_a_waited_term_but_not_the_safe_day() -> None:
     assert lapse.last_day == date(2026, 12, 7)
     assert "patron saint" in lapse.explanation
     assert "closed that day" in lapse.explanation
+
+
+def test_the_formal_demand_of_the_strategy_is_on_the_court_calendar() -> None:
+    """Issue 11 point 4: dated 22 March 2026 with 15 days, not 'pay by 6 April' (Easter Monday)
+    but Tuesday 7 April; a part of a day counts as a day."""
+    from domain.court_calendar import demand_deadline
+
+    assert demand_deadline(date(2026, 3, 22), timedelta(days=15)).last_day == date(2026, 4, 7)
+    assert demand_deadline(date(2026, 3, 6), timedelta(days=15)).last_day == date(2026, 3, 21)
+    assert demand_deadline(date(2026, 3, 6), timedelta(days=14, hours=1)).last_day == date(
+        2026, 3, 21
+    )
+    with pytest.raises(CourtCalendarError):
+        demand_deadline(date(2026, 3, 6), timedelta(0))
+
+
+def test_a_letters_term_is_the_last_day_before_the_practice_acts() -> None:
+    """Issue 11 point 5: sent Monday 7 December 2026 at 10:00 with a 15-day wait, the practice
+    acts on 22 December at 10:00: the letter says 21 December. No term under two days."""
+    from domain.court_calendar import letter_pay_by
+
+    sent = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # 10:00 in Rome
+    assert letter_pay_by(sent, timedelta(days=15)) == date(2026, 12, 21)
+    assert letter_pay_by(sent, timedelta(days=1)) is None
+    assert letter_pay_by(sent, timedelta(0)) is None

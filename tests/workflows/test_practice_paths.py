@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from domain.calendar import rome_date
+from domain.court_calendar import demand_deadline
 from domain.practice import (
     AuthorizationCmd,
     CallOutcome,
@@ -273,7 +274,8 @@ async def test_lawyer_opinion_then_authorization_moves_to_judicial(start, env) -
         await p.until(lambda: "formal_demand" in p.world.letter_kinds(), "the formal demand")
         demand = p.world.letters[0]
         assert demand.lawyer_id == "lawyer-1"
-        assert demand.pay_by == TODAY + timedelta(days=15)
+        # 15 days on the court calendar (moved past a Sunday or holiday: see below)
+        assert demand.pay_by == demand_deadline(TODAY, timedelta(days=15)).last_day
         with pytest.raises(WorkflowUpdateFailedError):  # the opinion comes after the term
             await p.send(UpdateName.LEGAL_OPINION, LegalOpinionCmd(recommend_action=True))
 
@@ -574,3 +576,53 @@ async def test_emails_and_calls_wait_for_the_contact_hours(start, env) -> None:
         await p.until(lambda: len(world.released) == 1, "the released conversation")
         call_reservations = [r for r in world.reservations if r.channel == "call"]
         assert world.released == [call_reservations[-1].idempotency_key]
+
+
+# -- issue 11 points 4, 5: the terms the letters print are the ones acted on -------------------
+
+
+async def test_the_formal_demands_term_moves_past_a_sunday_or_holiday(start, env) -> None:
+    """A demand whose term would end on a Sunday gives the debtor to the next working day (artt.
+    1187, 2963 c.c.), and the practice waits for it (it was `now + term`)."""
+    import holidays
+
+    from domain.calendar import end_of_rome_day
+
+    sent_on = rome_date(await env.get_current_time())
+    days = next(k for k in range(15, 22) if (sent_on + timedelta(days=k)).weekday() == 6)
+    sunday = sent_on + timedelta(days=days)
+    national = holidays.country_holidays("IT", years=[sunday.year, sunday.year + 1])
+    expected = sunday + timedelta(days=1)
+    while expected.weekday() == 6 or expected in national:
+        expected += timedelta(days=1)
+    strategy = only_steps(Step.FORMAL_DEMAND, Step.LEGAL_OPINION, demand_term=f"P{days}D")
+    async with start(strategy=strategy) as p:
+        await p.until(lambda: "formal_demand" in p.world.letter_kinds(), "the formal demand")
+        assert p.world.letters[0].pay_by == expected
+        await env.sleep(end_of_rome_day(sunday) + timedelta(hours=1) - await env.get_current_time())
+        assert "demand_term_expired" not in p.world.kinds()  # the Sunday is not the last day
+        await env.sleep(end_of_rome_day(expected) - await env.get_current_time())
+        await p.waiting_for("the lawyer's opinion")
+        assert p.world.kinds().count("demand_term_expired") == 1
+
+
+async def test_a_reminder_letter_prints_the_last_day_before_the_practice_acts(start, env) -> None:
+    """The reminder letter's term is the strategy's wait after it (15 days): the letter says
+    'entro il' the day before the next step, and the next step never comes before that day ends."""
+    from domain.calendar import end_of_rome_day
+
+    strategy = only_steps(Step.REMINDER_LETTER, Step.LEGAL_NOTICE)
+    async with start(strategy=strategy) as p:
+        sent_on = await p.today()
+        await p.until(lambda: "reminder_letter" in p.world.letter_kinds(), "the reminder")
+        pay_by = p.world.letters[0].pay_by
+        assert pay_by is not None and pay_by >= sent_on + timedelta(days=14)
+        assert pay_by <= sent_on + timedelta(days=15)
+        await env.sleep(
+            end_of_rome_day(pay_by) - timedelta(minutes=1) - await env.get_current_time()
+        )
+        assert "legal_notice" not in p.world.letter_kinds()  # paying on the day printed is in time
+        await env.sleep(timedelta(days=2))
+        await p.until(lambda: "legal_notice" in p.world.letter_kinds(), "the legal notice")
+        notice = next(x for x in p.world.letters if x.kind == "legal_notice")
+        assert notice.pay_by is not None and notice.pay_by > pay_by  # its own 10 days' wait
