@@ -730,11 +730,19 @@ class JudicialOut(BaseModel):
         default=None, description="Amount the judge assigned in the seizure, in euros."
     )
     lawyer_id: str | None = None
+    court: str = Field(
+        default="",
+        description="The tribunal's seat the filing named: its patron saint's day is a holiday "
+        "for the terms there. Empty: not known.",
+    )
 
 
 class DeadlineOut(BaseModel):
     """A court term: it runs out at the end of `last_day` (Europe/Rome), moved past holidays
-    and the August suspension as `explanation` says."""
+    (the patron saint's day of the court's seat included) and the August suspension as
+    `explanation` says. A term the creditor must meet (the decree's service, the precetto's
+    lapse) is shown at its safe last day, the earliest the debated readings of the law give;
+    the explanation names the later alternatives."""
 
     kind: str = Field(examples=["opposition"])
     start: date
@@ -742,7 +750,10 @@ class DeadlineOut(BaseModel):
     ends_at: datetime
     rule: str = Field(examples=["art. 641 c.p.c."])
     explanation: str
-    status: str = Field(description="open, met, lapsed or cancelled.")
+    status: str = Field(
+        description="open, met, lapsed, cancelled, or suspended (the precetto's lapse while an "
+        "opposition to it runs, art. 481 c. 2 c.p.c.)."
+    )
 
 
 class InstalmentOut(BaseModel):

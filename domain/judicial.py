@@ -194,3 +194,4 @@ class JudicialSnapshot:
     outcome: str | None = None
     assigned_cents: int | None = None
     lawyer_id: str | None = None
+    court: str = ""  # the tribunal's seat the filing named ("" not known)

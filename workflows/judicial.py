@@ -679,6 +679,7 @@ class JudicialWorkflow:
             outcome=self.outcome,
             assigned_cents=self.seizure.amount_cents if self.seizure else None,
             lawyer_id=self.inp.lawyer_id,
+            court=self.court,
         )
 
     async def _flush(self) -> None:
