@@ -19,10 +19,10 @@ Legal choices (the rules and their sources are the `TermRule`s below; /work/shar
 - Public holidays: the national ones (L. 260/1949 and later laws) as published by the `holidays`
   package, country IT, category public; 4 October from 2026 (L. 151/2025) needs holidays >= 0.86.
   Every Sunday is a holiday by law. The patron saint's day of a town (29 June in Rome, 7 December
-  in Milan, ...) is local and NOT included: a term ending on the patron day of the court's seat is
-  extended there, which this module cannot know; a caller that knows the seat can pass its
-  closures as `extra_holidays`. Extraordinary suspensions (the COVID-19 one of 9 March - 11 May
-  2020, D.L. 18/2020 art. 83) are not modelled.
+  in Milan, ...) is local and not in the table: a term ending on the patron day of the court's
+  seat is extended there; the caller that knows the seat passes its days as `extra_holidays`
+  (`domain.court_seats`, the 140 tribunal seats). Extraordinary suspensions (the COVID-19 one
+  of 9 March - 11 May 2020, D.L. 18/2020 art. 83) are not modelled.
 - Sospensione feriale, L. 742/1969 art. 1: judicial terms do not run from 1 to 31 August of each
   year since 2015 (D.L. 132/2014 art. 16, converted by L. 162/2014), from 1 August to 15 September
   from 1970 to 2014 (`feriale_window`, by the year of the day). Days inside the window are not
@@ -49,8 +49,13 @@ Legal choices (the rules and their sources are the `TermRule`s below; /work/shar
   a lawsuit) and the service of the decree are acts of the proceedings out of the hearing: yes.
   The precetto's 10 days and the formal demand's 15 are the debtor's time to pay, and the
   precetto's lapse is met by starting the seizure: no. Where the law is open to argument the
-  choice errs on the creditor's side: deadlines the creditor must meet (lapse of the precetto)
-  come out no later than the law's, terms it must wait out (opposition, precetto) no earlier.
+  choice errs on the creditor's side: terms it must wait out (opposition, precetto) come out no
+  earlier than the law's, and terms it must meet (`TermRule.creditor_meets`: the decree's service,
+  the precetto's lapse) no later: their `Deadline.last_day` is the safe last day, the earliest
+  of the readings argued (whether the August suspension applies to art. 644, whether a Saturday
+  or the seat's patron day extends the term, whether a last day moved into August moves past
+  it), the explanation naming the others; `Deadline.law_last_day` keeps the rule's own reading
+  (a lapse is declared only after it). Sundays and national holidays extend every reading.
 - A dilatory term (`TermRule.dilatory`, the precetto's 10 days) says when something may be done
   *after* it: enforcement may begin the day after `Deadline.last_day` (`Deadline.may_act_from`).
 """

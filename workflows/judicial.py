@@ -173,7 +173,7 @@ class JudicialWorkflow:
                 f"decree-lapsed-{self.decree.issued_on.isoformat()}",
                 "judicial_event",
                 event="decree_lapsed",
-                last_day=self.deadlines["decree_service"].last_day.isoformat(),
+                last_day=self._law_day("decree_service").isoformat(),
             )
             self.filed_on = None
             self.decree = None
@@ -253,7 +253,7 @@ class JudicialWorkflow:
                 f"precetto-lapsed-{served.isoformat()}",
                 "judicial_event",
                 event="precetto_lapsed",
-                last_day=self.deadlines["precetto_lapse"].last_day.isoformat(),
+                last_day=self._law_day("precetto_lapse").isoformat(),
             )
 
         self.stage = Stage.PIGNORAMENTO
@@ -341,6 +341,11 @@ class JudicialWorkflow:
             last_day=deadline.last_day.isoformat(),
         )
         return deadline
+
+    def _law_day(self, kind: str) -> date:
+        """The day a term ran out under the rule's reading (after its safe last day, if later)."""
+        view = self.deadlines[kind]
+        return view.law_last_day or view.last_day
 
     def _set_status(self, kind: str, status: DeadlineStatus) -> None:
         self.deadlines[kind] = replace(self.deadlines[kind], status=status)
