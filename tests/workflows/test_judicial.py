@@ -349,3 +349,35 @@ async def test_the_patron_day_of_the_court_s_seat_extends_the_opposition_term(st
         opposition = deadline(p, "opposition")
         assert opposition.last_day == date(2026, 6, 30)
         assert "local holiday" in opposition.explanation
+
+
+async def test_a_decree_lapses_only_when_the_rules_reading_has_run_out(start) -> None:
+    """The 60 days end on a Saturday: the creditor is shown that Saturday (safe), but the decree
+    lapses only after the day the rule's reading gives (the Monday, art. 155 c. 5 c.p.c.)."""
+    from domain.calendar import end_of_rome_day
+    from domain.court_calendar import DECREE_SERVICE, compute_deadline
+
+    async with start(strategy=only_steps()) as p:
+        j = await authorised(p)
+        today = await p.today()
+        # a decree issued in the last weeks whose term ends on a Saturday (or is otherwise read
+        # two ways) still in the future
+        issued = next(
+            today - timedelta(days=k)
+            for k in range(40)
+            if compute_deadline(DECREE_SERVICE, today - timedelta(days=k)).law_last_day
+            > compute_deadline(DECREE_SERVICE, today - timedelta(days=k)).last_day
+        )
+        expected = compute_deadline(DECREE_SERVICE, issued)
+        assert expected.last_day > today
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=issued))
+        await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=issued))
+        await p.until(lambda: p.world.judicial.stage == "awaiting_service", "the service term")
+        assert deadline(p, "decree_service").last_day == expected.last_day
+        saturday_over = end_of_rome_day(expected.last_day) + timedelta(hours=1)
+        await p.env.sleep(saturday_over - await p.env.get_current_time())
+        await p.until(lambda: "deadline_safe_day_passed" in p.world.judicial_kinds(), "the note")
+        assert "decree_lapsed" not in p.world.judicial_kinds()
+        law_over = end_of_rome_day(expected.law_last_day) + timedelta(hours=1)
+        await p.env.sleep(law_over - await p.env.get_current_time())
+        await p.until(lambda: "decree_lapsed" in p.world.judicial_kinds(), "the lapse")
