@@ -289,10 +289,14 @@ class StrategyModel(RequestModel):
         description="Claim late interest (and the EUR 40 per invoice for businesses) out of "
         "court too; from the authorisation of legal action interest is always claimed.",
     )
-    allocation: Literal["law", "principal_first"] = Field(
+    allocation: Literal["law", "costs_interest_principal", "principal_first"] = Field(
         default="law",
-        description='How payments are allocated: "law" (art. 1194 c.c.: costs, interest, then '
-        'principal, oldest invoice first) or "principal_first" when the creditor agrees to it.',
+        description='How payments are allocated: "law" (art. 1193-1194 c.c.: the invoice the '
+        "debtor designates; otherwise the due invoices first, the oldest (issued first) before "
+        "the others, pro rata when equal; within each invoice its costs, then its interest, then "
+        'its principal); agreed in the mandate: "costs_interest_principal" (all costs, then all '
+        'interest, then principal from the oldest invoice) or "principal_first" (the creditor '
+        "consents to principal before interest and costs, art. 1194).",
     )
     plan_bounds: PlanBoundsModel = Field(
         default_factory=lambda: PlanBoundsModel.from_domain(PlanBounds()),
@@ -879,6 +883,15 @@ class PaymentIn(RequestModel):
         description="Bank reference (CRO/TRN) or receipt number; the same reference twice on "
         "one practice is refused.",
         examples=["CRO 0123456789"],
+    )
+    invoice_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The invoice the debtor says the payment is for (art. 1193 c.1 c.c.); one of "
+        "the practice's invoices. Without it the law's order applies (the due invoice, then the "
+        "oldest) or the one the creditor agreed in the mandate.",
+        examples=["FT-2026-0042"],
     )
 
     @field_validator("paid_on")

@@ -116,6 +116,8 @@ class PaymentCmd:
     amount_cents: int
     paid_on: date
     reference: str
+    # the invoice the debtor says the payment is for (art. 1193 c.1 c.c.); None: not said
+    invoice_number: str | None = None
 
 
 @dataclass

@@ -994,7 +994,12 @@ class PracticeWorkflow:
     async def payment(self, cmd: PaymentCmd) -> CommandResult:
         self.payment_refs.add(cmd.reference)
         self.payments.append(
-            PaymentLine(paid_on=cmd.paid_on, amount_cents=cmd.amount_cents, reference=cmd.reference)
+            PaymentLine(
+                paid_on=cmd.paid_on,
+                amount_cents=cmd.amount_cents,
+                reference=cmd.reference,
+                invoice_number=cmd.invoice_number,
+            )
         )
         self.balance -= cmd.amount_cents
         self.paid += cmd.amount_cents
@@ -1013,6 +1018,7 @@ class PracticeWorkflow:
             paid_on=cmd.paid_on.isoformat(),
             reference=cmd.reference,
             balance_cents=self.balance,
+            **({"invoice_number": cmd.invoice_number} if cmd.invoice_number else {}),
         )
         if self.overpaid > 0:
             self._event(

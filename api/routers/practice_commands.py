@@ -204,10 +204,19 @@ async def record_payment(
     principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR, Role.CREDITOR)],
 ) -> CommandResultOut:
     """A payment received (partial or full). Paying the whole balance closes the practice as
-    paid. An amount above the balance is a 422; the same reference twice is a 409."""
+    paid. An amount above the balance is a 422; the same reference twice is a 409. The debtor
+    may say which invoice it pays (invoice_number, art. 1193 c.1 c.c.): one of the practice's,
+    else a 422."""
     practice = await _open_practice(session, principal, practice_id)
+    if body.invoice_number is not None:
+        await session.refresh(practice, ["invoices"])
+        if body.invoice_number not in {i.number for i in practice.invoices}:
+            raise invalid(["body", "invoice_number"], "not one of the practice's invoices")
     command = PaymentCmd(
-        amount_cents=parse_euros(body.amount), paid_on=body.paid_on, reference=body.reference
+        amount_cents=parse_euros(body.amount),
+        paid_on=body.paid_on,
+        reference=body.reference,
+        invoice_number=body.invoice_number,
     )
     return await _send(session, temporal, practice, UpdateName.PAYMENT, command, ["body", "amount"])
 

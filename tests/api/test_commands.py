@@ -92,6 +92,30 @@ async def test_partial_payment_lowers_the_balance(api: Api, tenant: Tenant) -> N
     assert "payment" in await event_kinds(api, pid)
 
 
+async def test_a_payment_may_name_the_invoice_it_pays(api: Api, tenant: Tenant) -> None:
+    """Art. 1193 c.1 c.c.: the debtor says which invoice; one not on the practice is a 422
+    before anything reaches the workflow."""
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    pid = practice["id"]
+    (number,) = [i["number"] for i in practice["invoices"]]
+    wrong = await api.http.post(
+        f"/practices/{pid}/payments",
+        headers=tenant.headers,
+        json=payment("10.00", "CRO-W") | {"invoice_number": "FT-NOT-OURS"},
+    )
+    assert wrong.status_code == 422, wrong.text
+    assert error_locs(wrong) == [["body", "invoice_number"]]
+    named = await api.http.post(
+        f"/practices/{pid}/payments",
+        headers=tenant.headers,
+        json=payment("10.00", "CRO-N") | {"invoice_number": number},
+    )
+    assert named.status_code == 200, named.text
+    events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
+    (paid,) = [e for e in events if e["kind"] == "payment"]
+    assert (paid["data"]["reference"], paid["data"]["invoice_number"]) == ("CRO-N", number)
+
+
 async def test_full_payment_closes_the_practice_as_paid(
     api: Api, tenant: Tenant, operator: dict[str, str]
 ) -> None:
