@@ -241,6 +241,19 @@ class PlanBoundsModel(RequestModel):
         )
 
 
+class SavedByOut(BaseModel):
+    id: str | None = Field(description="The user's id (no name); null when not known.")
+    role: str | None
+
+
+class StrategyVersionOut(BaseModel):
+    version: int
+    saved_at: datetime
+    saved_by: SavedByOut
+    current: bool = Field(description="The version practices handed over now copy.")
+    strategy: StrategyModel
+
+
 class StrategyModel(RequestModel):
     """A creditor's collection strategy. Practices copy it at hand-over: changing it later
     affects only practices handed over afterwards."""
@@ -802,6 +815,11 @@ class PracticeOut(BaseModel):
     )
     invoices: list[InvoiceOut]
     strategy: StrategySummary
+    strategy_version: int | None = Field(
+        default=None,
+        description="The creditor's strategy version this practice runs (GET /creditors/{id}/"
+        "strategy/versions); 0: the defaults; null: handed over before versions were kept.",
+    )
     judicial: JudicialOut | None = Field(
         default=None, description="The court steps; null until the judicial phase starts."
     )
@@ -823,12 +841,25 @@ class PracticeOut(BaseModel):
     updated_at: datetime
 
 
+class ActorOut(BaseModel):
+    kind: Literal["user", "debtor", "provider", "system"]
+    id: str | None = Field(
+        default=None, description="The user's id, or the provider's name; never a person's name."
+    )
+    role: str | None = Field(default=None, description="The user's role.")
+
+
 class EventOut(BaseModel):
     seq: int
     at: datetime
     kind: str
     summary: str
     data: dict[str, str | int | bool | float | None]
+    actor: ActorOut | None = Field(
+        default=None,
+        description="Who caused it: a user (id and role), the debtor, a provider or the system. "
+        "Null for events recorded before actors were kept.",
+    )
 
 
 class NoteKind(StrEnum):

@@ -181,6 +181,7 @@ def practice_out(
             for i in practice.invoices
         ],
         strategy=strategy_summary(practice.strategy),
+        strategy_version=practice.strategy_version,
         judicial=judicial_out(practice.judicial),
         deadlines=[deadline_out(d) for d in deadlines],
         plan=plan_out(snapshot),

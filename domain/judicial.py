@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from domain.actor import Actor
+
 JUDICIAL_WORKFLOW_NAME = "JudicialWorkflow"
 # timeline events of the judicial workflow share the practice's timeline: their sequence numbers
 # live above this base so they never collide with the practice workflow's own
@@ -75,6 +77,7 @@ class JudicialInput:
 @dataclass
 class FilingCmd:
     filed_on: date
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -83,16 +86,19 @@ class DecreeCmd:
     # the term the judge set for opposition; None: the law's default for the debtor's residence
     opposition_days: int | None = None
     decree_number: str = ""
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class ServiceCmd:
     served_on: date
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class OppositionCmd:
     filed_on: date
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 class LawsuitOutcome(StrEnum):
@@ -105,12 +111,14 @@ class LawsuitOutcome(StrEnum):
 class LawsuitUpdateCmd:
     outcome: LawsuitOutcome = LawsuitOutcome.PENDING
     next_hearing: date | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class PrecettoCmd:
     served_on: date
     term_days: int = 10  # art. 480: not less than ten days
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 class SeizureKind(StrEnum):
@@ -123,6 +131,7 @@ class SeizureKind(StrEnum):
 class PignoramentoCmd:
     started_on: date
     kind: SeizureKind = SeizureKind.THIRD_PARTY
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 class SeizureOutcome(StrEnum):
@@ -134,6 +143,7 @@ class SeizureOutcome(StrEnum):
 class PignoramentoOutcomeCmd:
     outcome: SeizureOutcome
     amount_cents: int | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from domain.actor import Actor
 from domain.judicial import Residence
 from domain.strategy import Strategy
 
@@ -118,6 +119,7 @@ class PaymentCmd:
     reference: str
     # the invoice the debtor says the payment is for (art. 1193 c.1 c.c.); None: not said
     invoice_number: str | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -125,6 +127,7 @@ class PromiseCmd:
     promised_date: date
     amount_cents: int
     source: str = "operator"
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -132,6 +135,7 @@ class CallOutcomeCmd:
     outcome: CallOutcome
     promised_date: date | None = None
     promised_amount_cents: int | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -139,6 +143,7 @@ class VisitOutcomeCmd:
     outcome: VisitOutcome
     promised_date: date | None = None
     promised_amount_cents: int | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -146,11 +151,13 @@ class TraceResultCmd:
     found: bool
     # the channels for which tracing found new details: "email", "phone", "pec", "address"
     found_channels: list[str] = field(default_factory=list)
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class DisputeCmd:
     dispute_id: str
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -159,22 +166,25 @@ class DisputeResolutionCmd:
     upheld: bool
     # upheld in part: the claim is reduced by this much and collection goes on; None closes it
     reduce_by_cents: int | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class LegalOpinionCmd:
     recommend_action: bool
     action: str = "decreto_ingiuntivo"
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class AuthorizationCmd:
     authorized: bool
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class WithdrawalCmd:
-    pass
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -183,11 +193,12 @@ class ContactsCmd:
     "address"): the workflow may use them again. Only names: the values stay in the database."""
 
     changed: list[str] = field(default_factory=list)
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class LetterReturnedCmd:
-    pass
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -197,11 +208,14 @@ class CostCmd:
     amount_cents: int
     incurred_on: date
     kind: str = "legal"  # legal, collection
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class StopJudicialCmd:
     """The creditor stops the court steps; the practice stays open for payments."""
+
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -222,6 +236,8 @@ class TimelineEvent:
     kind: str
     summary: str
     data: dict[str, str | int | bool | None] = field(default_factory=dict)
+    # who caused it (domain.actor); None only in events recorded before actors were kept
+    actor: Actor | None = None
 
 
 @dataclass
@@ -336,3 +352,4 @@ class ContactInvalidCmd:
 
     channel: str
     reason: str
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only

@@ -95,6 +95,9 @@ class Strategy:
     # then all interest, then principal from the oldest) or "principal_first" (art. 1194: the
     # creditor's consent)
     allocation: str = "law"
+    # the creditor's version of this strategy (strategy_versions, PUT /creditors/{id}/strategy
+    # makes a new one); 0: the defaults, never saved. A practice records the version it runs.
+    version: int = 0
     # deals: what the creditor accepts without being asked, and how plans are followed
     plan_bounds: PlanBounds = field(default_factory=PlanBounds)
     plan_reminder_lead: str = "P3D"  # a reminder this long before each instalment

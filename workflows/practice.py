@@ -47,6 +47,8 @@ with workflow.unsafe.imports_passed_through():
         StatementInput,
         StatementResult,
     )
+    from domain.actor import acting as _acting
+    from domain.actor import current_actor
     from domain.calendar import at_rome, end_of_rome_day, rome_date
     from domain.judicial import (
         CLAIM_FILED_SIGNAL,
@@ -992,6 +994,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.PAYMENT)
     async def payment(self, cmd: PaymentCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.payment_refs.add(cmd.reference)
         self.payments.append(
             PaymentLine(
@@ -1049,6 +1052,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.PROMISE)
     async def promise_to_pay(self, cmd: PromiseCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._set_promise(cmd.promised_date, cmd.amount_cents, cmd.source)
         await self._flush()
         return self._result("escalation paused until the promised date")
@@ -1095,6 +1099,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.CALL_OUTCOME)
     async def record_call_outcome(self, cmd: CallOutcomeCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._event(
             "call_outcome",
             f"Call outcome: {cmd.outcome.value.replace('_', ' ')}",
@@ -1119,6 +1124,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.VISIT_OUTCOME)
     async def record_visit_outcome(self, cmd: VisitOutcomeCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._event(
             "visit_outcome",
             f"Visit outcome: {cmd.outcome.value.replace('_', ' ')}",
@@ -1143,6 +1149,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.TRACE_RESULT)
     async def record_trace_result(self, cmd: TraceResultCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         for name in cmd.found_channels if cmd.found else ():
             if name in CHANNEL_NAMES:
                 setattr(self.channels, name, True)
@@ -1164,6 +1171,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.DISPUTE)
     async def open_dispute(self, cmd: DisputeCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._open_dispute(cmd.dispute_id, "recorded")
         await self._flush()
         return self._result("dispute opened: all contact stops until the creditor resolves it")
@@ -1183,6 +1191,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.DISPUTE_RESOLUTION)
     async def resolve_dispute(self, cmd: DisputeResolutionCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.dispute_id = None
         if not cmd.upheld:
             self.status = Status.ACTIVE
@@ -1235,6 +1244,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.LEGAL_OPINION)
     async def record_legal_opinion(self, cmd: LegalOpinionCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._event(
             "legal_opinion",
             f"Lawyer's opinion: {cmd.action}"
@@ -1253,6 +1263,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.AUTHORIZATION)
     async def record_authorization(self, cmd: AuthorizationCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._event(
             "authorization",
             "Creditor authorised legal action"
@@ -1270,6 +1281,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.WITHDRAWAL)
     async def withdraw(self, cmd: WithdrawalCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._close(Outcome.WITHDRAWN, "Withdrawn by the creditor")
         await self._flush()
         return self._result("withdrawn")
@@ -1280,6 +1292,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.CONTACTS)
     async def update_contacts(self, cmd: ContactsCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         for name in cmd.changed:
             if name in CHANNEL_NAMES:
                 setattr(self.channels, name, True)
@@ -1306,6 +1319,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.COST)
     async def record_cost(self, cmd: CostCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.costs.append(cmd)
         self.balance += cmd.amount_cents
         await self._refresh_balance()
@@ -1333,6 +1347,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.STOP_JUDICIAL)
     async def stop_judicial(self, cmd: StopJudicialCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._event("judicial_stop_requested", "The creditor stopped the court steps")
         await self._stop_judicial()
         return self._result("court steps stopped")
@@ -1345,6 +1360,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.PROPOSAL)
     async def proposal(self, cmd: ProposalCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.deal = cmd
         self.deal_decision = None
         self.promise = None  # a deal supersedes a promise
@@ -1378,6 +1394,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.PROPOSAL_DECISION)
     async def proposal_decision(self, cmd: ProposalDecisionCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.deal_decision = cmd
         await self._flush()
         return self._result("approved" if cmd.approved else "refused")
@@ -1394,6 +1411,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.CLOSURE)
     async def closure(self, cmd: ClosureCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         outcome = Outcome(cmd.reason.value)
         summary = {
             ClosureReason.DECEASED: "Closed: the debtor died",
@@ -1435,6 +1453,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.CONTACT_INVALID)
     async def contact_invalid(self, cmd: ContactInvalidCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         # a bounced e-mail or a failed SMS: that channel is dropped, and the escalation falls
         # back on the others (and to skip tracing when none is left)
         setattr(self.channels, cmd.channel, False)
@@ -1462,6 +1481,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.LETTER_RETURNED)
     async def letter_returned(self, cmd: LetterReturnedCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.letter_came_back = True
         self.channels.address = False
         self._event("letter_returned", "Letter returned undelivered: postal address marked wrong")
@@ -1751,6 +1771,7 @@ class PracticeWorkflow:
                 at=workflow.now(),
                 kind=kind,
                 summary=summary,
+                actor=current_actor(),
                 data={k: (v.value if hasattr(v, "value") else v) for k, v in data.items()},
             )
         )

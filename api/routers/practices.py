@@ -30,6 +30,7 @@ from api.errors import conflict, forbidden, invalid, not_found, unavailable
 from api.handover import start_practice_workflow, workflow_input_for
 from api.schemas import (
     MAX_OFFSET,
+    ActorOut,
     BatchResult,
     BatchRowOut,
     BatchRowStatus,
@@ -45,7 +46,7 @@ from api.schemas import (
     invoice_number_errors,
     rome_today,
 )
-from api.strategies import strategy_from_json, strategy_to_json
+from api.strategies import creditor_strategy, strategy_to_json
 from api.views import practice_out, practice_summary
 from config import Settings
 from db.models import (
@@ -141,6 +142,7 @@ def new_practice(
         snapshot={},
         snapshot_version=0,
         strategy=strategy_to_json(strategy),
+        strategy_version=strategy.version,
         invoices=[
             InvoiceRow(
                 number=inv.number,
@@ -305,7 +307,7 @@ async def hand_over(
         raise _duplicate_reference(body.reference)
 
     practice, workflow_input = new_practice(
-        body, creditor.id, strategy_from_json(creditor.strategy), new_id()
+        body, creditor.id, creditor_strategy(creditor), new_id()
     )
     try:
         await save_and_start(session, temporal, settings, practice, workflow_input)
@@ -526,7 +528,7 @@ async def hand_over_batch(
         raise RequestValidationError(errors)
 
     existing = await _existing_practices(session, [item for _, item in valid])
-    strategies = {cid: strategy_from_json(c.strategy) for cid, c in creditors.items()}
+    strategies = {cid: creditor_strategy(c) for cid, c in creditors.items()}
     await session.rollback()  # the rows are written in sessions of their own
     gate = asyncio.Semaphore(BATCH_CONCURRENCY)
 
@@ -693,6 +695,13 @@ async def list_events(practice_id: str, session: SessionDep, principal: AnyUser)
             kind=e.kind,
             summary=e.summary,
             data=dict(e.data or {}),
+            actor=(
+                ActorOut.model_validate(
+                    {"kind": e.actor_kind, "id": e.actor_id, "role": e.actor_role}
+                )
+                if e.actor_kind
+                else None
+            ),
         )
         for e in rows
     ]

@@ -116,6 +116,37 @@ async def test_a_payment_may_name_the_invoice_it_pays(api: Api, tenant: Tenant) 
     assert (paid["data"]["reference"], paid["data"]["invoice_number"]) == ("CRO-N", number)
 
 
+async def test_events_name_who_caused_them(api: Api, tenant: Tenant) -> None:
+    """Point 10: a command's events name the user who sent it (id and role, no name); what the
+    workflow does by itself names the system."""
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    pid = practice["id"]
+    paid = await api.http.post(
+        f"/practices/{pid}/payments", headers=tenant.headers, json=payment("10.00", "CRO-T")
+    )
+    assert paid.status_code == 200, paid.text
+    operator_id, operator = await new_user(api, "operator")
+    cost = await api.http.post(
+        f"/practices/{pid}/costs",
+        headers=operator,
+        json={"amount": "5.00", "incurred_on": rome_today().isoformat(), "kind": "collection"},
+    )
+    assert cost.status_code == 200, cost.text
+    events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
+    by_kind = {e["kind"]: e for e in events}
+    assert by_kind["payment"]["actor"] == {
+        "kind": "user",
+        "id": tenant.user_id,
+        "role": "creditor",
+    }
+    assert by_kind["cost"]["actor"] == {"kind": "user", "id": operator_id, "role": "operator"}
+    # the hand-over's own steps: the workflow's, nobody's command
+    started = [e for e in events if e["kind"] not in ("payment", "cost")]
+    assert started and all(e["actor"] == {"kind": "system", "id": None, "role": None}
+                           for e in started)  # fmt: skip
+    assert "Mario" not in json.dumps([e["actor"] for e in events])
+
+
 async def test_full_payment_closes_the_practice_as_paid(
     api: Api, tenant: Tenant, operator: dict[str, str]
 ) -> None:
