@@ -43,6 +43,8 @@ TITLES = {
     "second_letter": "Secondo sollecito di pagamento",
     "legal_notice": "Preavviso di azione giudiziale",
     "formal_demand": "Diffida ad adempiere e costituzione in mora",
+    # consumer credit: Directive (EU) 2023/2225 art. 36(3), before any court step
+    "debt_advice_notice": "Informativa sui servizi di consulenza sul debito",
 }
 
 # art. 1454 c.c.: a formal demand's term is not shorter than 15 days unless agreed otherwise;

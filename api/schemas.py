@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from api.roles import Role
+from domain.consumer_credit import ForbearanceMeasure
 from domain.contact_rules import OPT_OUT_CHANNELS
 from domain.identifiers import (
     normalize_email,
@@ -585,6 +586,20 @@ class PracticeCreate(RequestModel):
     invoices: list[InvoiceIn] = Field(
         min_length=1, max_length=500, description="At least one; invoice numbers unique."
     )
+    consumer_credit: bool = Field(
+        default=False,
+        description="A consumer's debt under a consumer credit agreement (Directive (EU) "
+        "2023/2225, transposed by D.Lgs. 212/2025): from 20 November 2026 legal action needs "
+        "first a forbearance measure offered and the debt-advice notice sent. Consumers only.",
+    )
+
+    @field_validator("consumer_credit")
+    @classmethod
+    def _consumer_credit(cls, value: bool, info: ValidationInfo) -> bool:
+        debtor = info.data.get("debtor")
+        if value and debtor is not None and debtor.kind != DebtorKind.CONSUMER:
+            raise ValueError("only a consumer's debt can be consumer credit")
+        return value
 
 
 MAX_BATCH = 5000
@@ -815,6 +830,9 @@ class PracticeOut(BaseModel):
     )
     invoices: list[InvoiceOut]
     strategy: StrategySummary
+    consumer_credit: bool = Field(
+        default=False, description="Consumer credit: forbearance and debt advice before court."
+    )
     strategy_version: int | None = Field(
         default=None,
         description="The creditor's strategy version this practice runs (GET /creditors/{id}/"
@@ -877,6 +895,7 @@ class NoteKind(StrEnum):
     LETTER_RETURNED = "letter_returned"
     COST = "cost"
     JUDICIAL_STOP = "judicial_stop"
+    FORBEARANCE = "forbearance"
     PROPOSAL = "proposal"
     PROPOSAL_DECISION = "proposal_decision"
     CLOSURE = "closure"
@@ -1059,6 +1078,22 @@ class AuthorizationIn(RequestModel):
 
 class WithdrawalIn(RequestModel):
     reason: str = Field(default="", max_length=2000)
+
+
+class ForbearanceIn(RequestModel):
+    """A forbearance measure the creditor offered a consumer-credit debtor (Directive (EU)
+    2023/2225 art. 35); what exactly was offered goes in the note (kept with the notes)."""
+
+    measure: ForbearanceMeasure = Field(description="The kind of measure (art. 35(2)).")
+    offered_on: date = Field(description="When it was offered; not in the future.")
+    note: Note = ""
+
+    @field_validator("offered_on")
+    @classmethod
+    def _offered_not_future(cls, value: date) -> date:
+        if value > rome_today():
+            raise ValueError("a measure cannot be recorded before it is offered")
+        return value
 
 
 class ContactsIn(RequestModel):

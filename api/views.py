@@ -182,6 +182,7 @@ def practice_out(
         ],
         strategy=strategy_summary(practice.strategy),
         strategy_version=practice.strategy_version,
+        consumer_credit=bool(practice.consumer_credit),
         judicial=judicial_out(practice.judicial),
         deadlines=[deadline_out(d) for d in deadlines],
         plan=plan_out(snapshot),

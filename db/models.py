@@ -142,6 +142,8 @@ class Practice(Base):
     # the creditor's strategy version this practice runs (copied at hand-over); None: handed
     # over before versions were kept
     strategy_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    # a consumer's debt under a consumer credit agreement (domain.consumer_credit)
+    consumer_credit: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # the judicial workflow's last JudicialSnapshot (domain/judicial.py) as JSON, and its version:
     # an older snapshot arriving late never replaces a newer one
     judicial: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

@@ -107,6 +107,9 @@ class PracticeInput:
     channels: Channels = field(default_factory=Channels)
     # the debtor's country, as the court terms need it (artt. 641, 644 c.p.c.)
     residence: Residence = Residence.ITALY
+    # a consumer's debt under a consumer credit agreement (domain.consumer_credit): forbearance
+    # and the debt-advice notice come before the court phase
+    consumer_credit: bool = False
 
 
 # --- commands (workflow updates) -------------------------------------------------------------
@@ -219,6 +222,24 @@ class StopJudicialCmd:
 
 
 @dataclass
+class ForbearanceCmd:
+    """A forbearance measure the creditor offered the debtor (Directive (EU) 2023/2225 art. 35):
+    one of domain.consumer_credit.ForbearanceMeasure's values, and when it was offered."""
+
+    measure: str
+    offered_on: date
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
+
+
+@dataclass
+class DebtAdviceNoticeCmd:
+    """Send the debtor the letter that points to debt advisory services (Directive (EU)
+    2023/2225 art. 36(3))."""
+
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
+
+
+@dataclass
 class CommandResult:
     accepted: bool = True
     message: str = ""
@@ -319,6 +340,8 @@ class UpdateName:
     PROPOSAL_DECISION = "proposal_decision"  # domain.plans.ProposalDecisionCmd
     CLOSURE = "closure"  # domain.plans.ClosureCmd
     STOP_JUDICIAL = "stop_judicial"  # StopJudicialCmd
+    FORBEARANCE = "forbearance"  # ForbearanceCmd (consumer credit)
+    DEBT_ADVICE_NOTICE = "debt_advice_notice"  # DebtAdviceNoticeCmd (consumer credit)
 
 
 class RejectionType:

@@ -33,7 +33,13 @@ STEP_ORDER: tuple[Step, ...] = tuple(Step)
 
 # Letters a creditor may reword (the body paragraph; the amounts, invoices, payment instructions
 # and contacts are always printed by the template around it).
-LETTER_KINDS = ("reminder_letter", "second_letter", "legal_notice", "formal_demand")
+LETTER_KINDS = (
+    "reminder_letter",
+    "second_letter",
+    "legal_notice",
+    "formal_demand",
+    "debt_advice_notice",  # consumer credit only (domain.consumer_credit)
+)
 # Strategy.allocation: the values of domain.allocation.AllocationOrder (kept apart: no import)
 ALLOCATIONS = ("law", "costs_interest_principal", "principal_first")
 

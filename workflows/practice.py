@@ -50,6 +50,11 @@ with workflow.unsafe.imports_passed_through():
     from domain.actor import acting as _acting
     from domain.actor import current_actor
     from domain.calendar import at_rome, end_of_rome_day, rome_date
+    from domain.consumer_credit import (
+        DEBT_ADVICE_LETTER,
+        ForbearanceMeasure,
+        missing_before_enforcement,
+    )
     from domain.judicial import (
         CLAIM_FILED_SIGNAL,
         JUDICIAL_WORKFLOW_NAME,
@@ -86,9 +91,11 @@ with workflow.unsafe.imports_passed_through():
         ContactInvalidCmd,
         ContactsCmd,
         CostCmd,
+        DebtAdviceNoticeCmd,
         DebtorKind,
         DisputeCmd,
         DisputeResolutionCmd,
+        ForbearanceCmd,
         InstalmentView,
         InvalidReason,
         LegalOpinionCmd,
@@ -205,6 +212,9 @@ class PracticeWorkflow:
         self.trace_result: TraceResultCmd | None = None
         self.opinion: LegalOpinionCmd | None = None
         self.authorization: AuthorizationCmd | None = None
+        # consumer credit (domain.consumer_credit): the measures offered, the notice's date
+        self.forbearance: list[str] = []
+        self.debt_advice_sent_on: date | None = None
 
         self.reminders_sent: set[str] = set()
         self.letters_sent = 0
@@ -1278,6 +1288,73 @@ class PracticeWorkflow:
     @record_authorization.validator
     def _validate_authorization(self, cmd: AuthorizationCmd) -> None:
         self._require_awaiting("authorization", "authorisation")
+        # consumer credit: no court phase before forbearance and the debt-advice notice
+        # (Directive (EU) 2023/2225 artt. 35, 36; D.Lgs. 212/2025); declining stays possible
+        missing = missing_before_enforcement(
+            self.inp.consumer_credit,
+            bool(self.forbearance),
+            self.debt_advice_sent_on is not None,
+            rome_date(workflow.now()),
+        )
+        if cmd.authorized and missing:
+            raise _reject(
+                RejectionType.CONFLICT,
+                "consumer credit: legal action needs first " + " and ".join(missing),
+            )
+
+    @workflow.update(name=UpdateName.FORBEARANCE)
+    async def record_forbearance(self, cmd: ForbearanceCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
+        self.forbearance.append(cmd.measure)
+        self._event(
+            "forbearance_offered",
+            f"Forbearance offered on {cmd.offered_on.isoformat()}: "
+            f"{cmd.measure.replace('_', ' ')} (Directive (EU) 2023/2225 art. 35)",
+            measure=cmd.measure,
+            offered_on=cmd.offered_on.isoformat(),
+        )
+        await self._flush()
+        return self._result("forbearance recorded")
+
+    @record_forbearance.validator
+    def _validate_forbearance(self, cmd: ForbearanceCmd) -> None:
+        self._require_open()
+        if not self.inp.consumer_credit:
+            raise _reject(RejectionType.CONFLICT, "the practice is not a consumer-credit debt")
+        if cmd.measure not in {m.value for m in ForbearanceMeasure}:
+            raise _reject(RejectionType.INVALID, "unknown forbearance measure", "measure")
+
+    @workflow.update(name=UpdateName.DEBT_ADVICE_NOTICE)
+    async def send_debt_advice_notice(self, cmd: DebtAdviceNoticeCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
+        # one notice per practice: the key makes a retried send the same letter
+        sent = await self._send_letter(
+            f"{self.inp.practice_id}:debt-advice",
+            DEBT_ADVICE_LETTER,
+            "Debt-advice notice (Directive (EU) 2023/2225 art. 36)",
+        )
+        if sent is None:
+            await self._flush()
+            return CommandResult(
+                accepted=False,
+                message="the notice could not be sent: no usable address",
+                balance_cents=self.balance,
+                status=self.status.value,
+            )
+        self.debt_advice_sent_on = rome_date(workflow.now())
+        await self._flush()
+        return self._result("debt-advice notice sent")
+
+    @send_debt_advice_notice.validator
+    def _validate_debt_advice_notice(self, cmd: DebtAdviceNoticeCmd) -> None:
+        self._require_open()
+        if not self.inp.consumer_credit:
+            raise _reject(RejectionType.CONFLICT, "the practice is not a consumer-credit debt")
+        if self.debt_advice_sent_on is not None:
+            raise _reject(
+                RejectionType.CONFLICT,
+                f"the notice was sent on {self.debt_advice_sent_on.isoformat()}",
+            )
 
     @workflow.update(name=UpdateName.WITHDRAWAL)
     async def withdraw(self, cmd: WithdrawalCmd) -> CommandResult:

@@ -36,6 +36,7 @@ from api.schemas import (
     DisputeIn,
     DisputeOpened,
     DisputeResolutionIn,
+    ForbearanceIn,
     LegalOpinionIn,
     LetterReturnedIn,
     NoteKind,
@@ -54,8 +55,10 @@ from domain.practice import (
     CallOutcomeCmd,
     CommandResult,
     ContactsCmd,
+    DebtAdviceNoticeCmd,
     DisputeCmd,
     DisputeResolutionCmd,
+    ForbearanceCmd,
     LegalOpinionCmd,
     LetterReturnedCmd,
     PaymentCmd,
@@ -456,6 +459,46 @@ async def withdraw(
         UpdateName.WITHDRAWAL,
         WithdrawalCmd(),
         note=_note(principal, practice, NoteKind.WITHDRAWAL, body.reason),
+    )
+
+
+@router.post("/forbearance", response_model=CommandResultOut)
+async def record_forbearance(
+    practice_id: str,
+    body: ForbearanceIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR, Role.CREDITOR)],
+) -> CommandResultOut:
+    """Consumer credit: a forbearance measure offered to the debtor (Directive (EU) 2023/2225
+    art. 35). From 20 November 2026 legal action is refused until one is recorded and the
+    debt-advice notice is sent. 409 when the practice is not consumer credit."""
+    practice = await _open_practice(session, principal, practice_id)
+    command = ForbearanceCmd(measure=body.measure.value, offered_on=body.offered_on)
+    return await _send(
+        session,
+        temporal,
+        practice,
+        UpdateName.FORBEARANCE,
+        command,
+        ["body", "measure"],
+        note=_note(principal, practice, NoteKind.FORBEARANCE, body.note),
+    )
+
+
+@router.post("/debt-advice-notice", response_model=CommandResultOut)
+async def send_debt_advice_notice(
+    practice_id: str,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
+) -> CommandResultOut:
+    """Consumer credit: sends the debtor the letter pointing to debt advisory services
+    (Directive (EU) 2023/2225 art. 36(3)), once per practice (409 the second time, or when
+    the practice is not consumer credit)."""
+    practice = await _open_practice(session, principal, practice_id)
+    return await _send(
+        session, temporal, practice, UpdateName.DEBT_ADVICE_NOTICE, DebtAdviceNoticeCmd()
     )
 
 

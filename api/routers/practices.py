@@ -143,6 +143,7 @@ def new_practice(
         snapshot_version=0,
         strategy=strategy_to_json(strategy),
         strategy_version=strategy.version,
+        consumer_credit=body.consumer_credit,
         invoices=[
             InvoiceRow(
                 number=inv.number,

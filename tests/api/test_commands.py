@@ -147,6 +147,53 @@ async def test_events_name_who_caused_them(api: Api, tenant: Tenant) -> None:
     assert "Mario" not in json.dumps([e["actor"] for e in events])
 
 
+async def test_consumer_credit_forbearance_and_debt_advice_notice(api: Api, tenant: Tenant) -> None:
+    """Point 15: the hand-over marks consumer credit; the creditor records a forbearance
+    measure and an operator sends the debt-advice notice letter; a practice that is not
+    consumer credit refuses both (409)."""
+    payload = practice_payload(tenant.id) | {"consumer_credit": True}
+    practice = await hand_over(api, tenant.headers, payload)
+    pid = practice["id"]
+    assert practice["consumer_credit"] is True
+    offered = await api.http.post(
+        f"/practices/{pid}/forbearance",
+        headers=tenant.headers,
+        json={"measure": "payment_holiday", "offered_on": rome_today().isoformat(),
+              "note": "tre mesi di sospensione"},
+    )  # fmt: skip
+    assert offered.status_code == 200, offered.text
+    bad = await api.http.post(
+        f"/practices/{pid}/forbearance",
+        headers=tenant.headers,
+        json={"measure": "amnesty", "offered_on": rome_today().isoformat()},
+    )
+    assert bad.status_code == 422 and error_locs(bad) == [["body", "measure"]]
+    operator_id, operator = await new_user(api, "operator")
+    notice = await api.http.post(f"/practices/{pid}/debt-advice-notice", headers=operator)
+    assert notice.status_code == 200, notice.text
+    again = await api.http.post(f"/practices/{pid}/debt-advice-notice", headers=operator)
+    assert again.status_code == 409, again.text
+    events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
+    (measure,) = [e for e in events if e["kind"] == "forbearance_offered"]
+    assert measure["data"]["measure"] == "payment_holiday"
+    assert measure["actor"] == {"kind": "user", "id": tenant.user_id, "role": "creditor"}
+    (letter,) = [
+        e
+        for e in events
+        if e["kind"] == "letter_sent" and e["data"]["letter"] == "debt_advice_notice"
+    ]
+    assert letter["actor"] == {"kind": "user", "id": operator_id, "role": "operator"}
+
+    plain = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    assert plain["consumer_credit"] is False
+    refused = await api.http.post(
+        f"/practices/{plain['id']}/forbearance",
+        headers=tenant.headers,
+        json={"measure": "payment_holiday", "offered_on": rome_today().isoformat()},
+    )
+    assert refused.status_code == 409, refused.text
+
+
 async def test_full_payment_closes_the_practice_as_paid(
     api: Api, tenant: Tenant, operator: dict[str, str]
 ) -> None:
@@ -420,7 +467,7 @@ async def test_promise_dispute_and_resolution(
 async def test_contacts_update_the_row_after_the_workflow_accepts(api: Api, tenant: Tenant) -> None:
     practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
     pid = practice["id"]
-    _, agent = await new_user(api, "field_agent", provinces=["MI"])
+    agent_id, agent = await new_user(api, "field_agent", provinces=["MI"])
     response = await api.http.post(
         f"/practices/{pid}/contacts",
         headers=agent,
@@ -462,8 +509,10 @@ async def test_contacts_update_the_row_after_the_workflow_accepts(api: Api, tena
         for e in history.events
         if e.HasField("workflow_execution_update_accepted_event_attributes")
     ]
+    # and who sent it: the agent's id and role (point 10), no name
+    agent_actor = {"kind": "user", "id": agent_id, "role": "field_agent"}
     assert [(i.name, json.loads(i.args.payloads[0].data)) for i in accepted] == [
-        ("contacts", {"changed": ["phone", "pec", "address"]})
+        ("contacts", {"changed": ["phone", "pec", "address"], "actor": agent_actor})
     ]
 
 

@@ -1,4 +1,6 @@
-"""issue 11 point 10: events name their actor; creditors' strategies keep their versions
+"""issue 11 points 10 and 15: events name their actor; strategies keep versions; consumer credit
+
+practices.consumer_credit: the debt is consumer credit (Directive (EU) 2023/2225).
 
 events.actor_kind / actor_id / actor_role: who caused the event (ids and roles only).
 strategy_versions: every strategy a creditor saved; creditors.strategy_version is the current
@@ -31,6 +33,9 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("practices", schema=None) as batch_op:
         batch_op.add_column(sa.Column("strategy_version", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("consumer_credit", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "strategy_versions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -83,6 +88,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_strategy_versions_creditor_id"))
     op.drop_table("strategy_versions")
     with op.batch_alter_table("practices", schema=None) as batch_op:
+        batch_op.drop_column("consumer_credit")
         batch_op.drop_column("strategy_version")
     with op.batch_alter_table("creditors", schema=None) as batch_op:
         batch_op.drop_column("strategy_version")
