@@ -110,6 +110,8 @@ class PracticeInput:
     # a consumer's debt under a consumer credit agreement (domain.consumer_credit): forbearance
     # and the debt-advice notice come before the court phase
     consumer_credit: bool = False
+    # who handed it over (domain.actor); None: a stranded row restarted by the sweep
+    handed_over_by: Actor | None = None
 
 
 # --- commands (workflow updates) -------------------------------------------------------------

@@ -47,8 +47,8 @@ with workflow.unsafe.imports_passed_through():
         StatementInput,
         StatementResult,
     )
+    from domain.actor import Actor, current_actor
     from domain.actor import acting as _acting
-    from domain.actor import current_actor
     from domain.calendar import at_rome, end_of_rome_day, rome_date
     from domain.consumer_credit import (
         DEBT_ADVICE_LETTER,
@@ -268,6 +268,7 @@ class PracticeWorkflow:
             f"claim {format_euros(self.claim)}",
             invoices=len(inp.invoices),
             claim_cents=self.claim,
+            by=inp.handed_over_by,
         )
         if not (self.steps and workflow.patched(RECORD_LOCALLY)):
             await self._flush()  # else the first step's record, a moment later, carries it
@@ -1031,7 +1032,8 @@ class PracticeWorkflow:
             paid_on=cmd.paid_on.isoformat(),
             reference=cmd.reference,
             balance_cents=self.balance,
-            **({"invoice_number": cmd.invoice_number} if cmd.invoice_number else {}),
+            # the invoice the debtor named (art. 1193 c.1 c.c.); None when not said
+            invoice_number=cmd.invoice_number,
         )
         if self.overpaid > 0:
             self._event(
@@ -1840,7 +1842,9 @@ class PracticeWorkflow:
         # updates accepted just before closing finish their own flush before the run returns
         await workflow.wait_condition(workflow.all_handlers_finished)
 
-    def _event(self, kind: str, summary: str, **data: Any) -> None:
+    def _event(self, kind: str, summary: str, *, by: Actor | None = None, **data: Any) -> None:
+        """A timeline event; its actor is `by`, else the sender of the command being handled,
+        else the system (domain.actor)."""
         self.seq += 1
         self.pending_events.append(
             TimelineEvent(
@@ -1848,7 +1852,7 @@ class PracticeWorkflow:
                 at=workflow.now(),
                 kind=kind,
                 summary=summary,
-                actor=current_actor(),
+                actor=by or current_actor(),
                 data={k: (v.value if hasattr(v, "value") else v) for k, v in data.items()},
             )
         )

@@ -12,6 +12,7 @@ import logging
 import uuid
 import weakref
 from collections import Counter
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from temporalio.client import Client
 
 from api.access import can_see_personal_data, load_practice, visible_practices
-from api.auth import Principal, Role, require
+from api.auth import Principal, Role, calling_actor, require
 from api.deps import SessionDep, SettingsDep, TemporalDep, get_database
 from api.errors import conflict, forbidden, invalid, not_found, unavailable
 from api.handover import start_practice_workflow, workflow_input_for
@@ -154,7 +155,8 @@ def new_practice(
             for inv in invoices
         ],
     )
-    return practice, workflow_input_for(practice, strategy)
+    # the hand-over's event names who handed it over (the request's caller, point 10)
+    return practice, replace(workflow_input_for(practice, strategy), handed_over_by=calling_actor())
 
 
 class DuplicateReference(Exception):

@@ -140,8 +140,13 @@ async def test_events_name_who_caused_them(api: Api, tenant: Tenant) -> None:
         "role": "creditor",
     }
     assert by_kind["cost"]["actor"] == {"kind": "user", "id": operator_id, "role": "operator"}
-    # the hand-over's own steps: the workflow's, nobody's command
-    started = [e for e in events if e["kind"] not in ("payment", "cost")]
+    # the hand-over names who handed it over; the steps it starts are the workflow's own
+    assert by_kind["handed_over"]["actor"] == {
+        "kind": "user",
+        "id": tenant.user_id,
+        "role": "creditor",
+    }
+    started = [e for e in events if e["kind"] not in ("payment", "cost", "handed_over")]
     assert started and all(e["actor"] == {"kind": "system", "id": None, "role": None}
                            for e in started)  # fmt: skip
     assert "Mario" not in json.dumps([e["actor"] for e in events])
