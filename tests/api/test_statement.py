@@ -341,3 +341,19 @@ async def test_the_law_allocates_invoice_by_invoice_and_honours_a_designation(ap
         ("CRO 2", None, [("costs", "1", "40.00"), ("interest", "1", "27.18"),
                          ("principal", "1", "32.82")]),
     ]  # fmt: skip
+
+
+async def test_statement_pdf_explains_the_law_s_order_and_the_designation(api: Api) -> None:
+    practice = await practice_with_events(
+        api,
+        [invoice("A", date(2025, 1, 1), date(2025, 1, 31), 100000)],
+        [(date(2025, 3, 31), "payment", {"amount_cents": 5000, "paid_on": "2025-03-31",
+                                         "reference": "CRO 9", "invoice_number": "A"})],
+    )  # fmt: skip
+    response = await api.http.get(
+        f"/practices/{practice.id}/statement.pdf", headers=api.admin, params={"at": "2025-04-30"}
+    )
+    assert response.status_code == 200, response.text
+    text = pdf_text(response.content)
+    assert "art. 1193, comma 1, c.c." in text and "art. 1194 c.c." in text
+    assert "CRO 9 (per la fatt. A)" in text
