@@ -833,6 +833,15 @@ class PracticeOut(BaseModel):
     consumer_credit: bool = Field(
         default=False, description="Consumer credit: forbearance and debt advice before court."
     )
+    forbearance_measures: list[str] = Field(
+        default_factory=list,
+        description="Consumer credit: the forbearance measures offered (Directive (EU) "
+        "2023/2225 art. 35), in the order recorded.",
+    )
+    debt_advice_sent_on: date | None = Field(
+        default=None,
+        description="Consumer credit: the day the debt-advice notice letter was sent (art. 36).",
+    )
     strategy_version: int | None = Field(
         default=None,
         description="The creditor's strategy version this practice runs (GET /creditors/{id}/"

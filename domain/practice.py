@@ -315,6 +315,10 @@ class PracticeSnapshot:
     judicial_stage: str | None = None
     plan: PlanView | None = None
     written_off_cents: int = 0
+    # consumer credit (domain.consumer_credit): the forbearance measures offered, the day the
+    # debt-advice notice was sent
+    forbearance_measures: list[str] = field(default_factory=list)
+    debt_advice_sent_on: date | None = None
 
 
 # --- the workflow's surface, by name (the API calls it without importing workflow code) ----

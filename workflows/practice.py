@@ -1890,6 +1890,8 @@ class PracticeWorkflow:
             judicial_stage=self.judicial_outcome,
             plan=self._plan_view(),
             written_off_cents=self.written_off,
+            forbearance_measures=list(self.forbearance),
+            debt_advice_sent_on=self.debt_advice_sent_on,
         )
 
     async def _flush(self) -> None:

@@ -178,6 +178,9 @@ async def test_consumer_credit_forbearance_and_debt_advice_notice(api: Api, tena
     assert notice.status_code == 200, notice.text
     again = await api.http.post(f"/practices/{pid}/debt-advice-notice", headers=operator)
     assert again.status_code == 409, again.text
+    view = (await api.http.get(f"/practices/{pid}", headers=api.admin)).json()
+    assert view["forbearance_measures"] == ["payment_holiday"]
+    assert view["debt_advice_sent_on"] == rome_today().isoformat()
     events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
     (measure,) = [e for e in events if e["kind"] == "forbearance_offered"]
     assert measure["data"]["measure"] == "payment_holiday"
