@@ -1666,6 +1666,9 @@ class PracticeWorkflow:
             self._event("plan_kept", "Plan kept", balance_cents=self.balance)
 
     async def _watch_plan(self, handle: ChildWorkflowHandle[Any, str]) -> None:
+        # started by a command's handler, this task inherits its actor: what the plan does
+        # later is the system's
+        _acting(None)
         try:
             self.plan_result = await handle
         except ChildWorkflowError:
@@ -1812,6 +1815,7 @@ class PracticeWorkflow:
         self.judicial_watch = asyncio.create_task(self._watch_judicial(self.judicial))
 
     async def _watch_judicial(self, handle: ChildWorkflowHandle[Any, str]) -> None:
+        _acting(None)  # the court steps' end is not the authoriser's doing (see _watch_plan)
         outcome = await handle
         self.judicial_outcome = outcome
         self._event(
