@@ -44,6 +44,8 @@ TITLES = {
     "second_letter": "Secondo sollecito di pagamento",
     "legal_notice": "Preavviso di azione giudiziale",
     "formal_demand": "Diffida ad adempiere e costituzione in mora",
+    # consumer credit: Directive (EU) 2023/2225 art. 36(3), before any court step
+    "debt_advice_notice": "Informativa sui servizi di consulenza sul debito",
 }
 
 

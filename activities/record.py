@@ -87,6 +87,9 @@ def add_new_events(conn: Connection, practice_id: str, events: Sequence[Timeline
                     "kind": e.kind,
                     "summary": e.summary,
                     "data": dict(e.data),
+                    "actor_kind": _value(e.actor.kind) if e.actor else None,
+                    "actor_id": e.actor.id if e.actor else None,
+                    "actor_role": e.actor.role if e.actor else None,
                 }
                 for e in fresh.values()
             ],

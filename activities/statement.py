@@ -69,7 +69,10 @@ class StatementActivities(ActivityContext):
             invoices = practice_invoices(practice)
             debtor_kind = DebtorKind(practice.debtor_kind)
         try:
-            payments = [Payment(p.paid_on, p.amount_cents, p.reference) for p in input.payments]
+            payments = [
+                Payment(p.paid_on, p.amount_cents, p.reference, p.invoice_number)
+                for p in input.payments
+            ]
             costs = [Cost(c.incurred_on, c.amount_cents, CostKind(c.kind)) for c in input.costs]
             reductions = [Reduction(r.on, r.amount_cents) for r in input.reductions]
             allocation = AllocationOrder(input.allocation)

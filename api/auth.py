@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -23,6 +24,8 @@ from api.roles import Role as Role  # the routers take it from here with Princip
 from config import Settings
 from db.models import User
 from db.session import Database
+from domain.actor import Actor
+from domain.actor import user as user_actor
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +77,26 @@ async def current_principal(
     )
     if user is None:
         raise _UNAUTHORIZED
-    return Principal(
+    principal = Principal(
         id=user.id,
         role=Role(user.role),
         name=user.name,
         creditor_id=user.creditor_id,
         provinces=frozenset(user.provinces or ()),
     )
+    # FastAPI awaits an async dependency in the request's own task: the endpoint, and
+    # send_update within it, see this caller (point 10: the commands name who sent them)
+    _CALLER.set(principal)
+    return principal
+
+
+_CALLER: ContextVar[Principal | None] = ContextVar("recupero_caller", default=None)
+
+
+def calling_actor() -> Actor | None:
+    """The authenticated caller of the current request as an actor (id and role), if any."""
+    principal = _CALLER.get()
+    return None if principal is None else user_actor(principal.id, principal.role.value)
 
 
 def require(*roles: Role) -> Any:

@@ -39,6 +39,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from db.models import Delivery, DeliveryEvent, Practice, utcnow
+from domain.actor import provider as provider_actor
 from domain.identifiers import normalize_email, normalize_phone
 from domain.practice import CommandResult, ContactInvalidCmd, InvalidReason, UpdateName
 
@@ -257,9 +258,11 @@ async def tell_workflows(
         if practice is None:  # pragma: no cover - the foreign key makes this impossible
             continue
         reason = group[0].invalid_reason or ""
-        answer = await send_contact_invalid(
-            temporal, practice.workflow_id, ContactInvalidCmd(channel=channel, reason=reason)
+        # the provider that reported it names the event (point 10)
+        command = ContactInvalidCmd(
+            channel=channel, reason=reason, actor=provider_actor(group[0].provider)
         )
+        answer = await send_contact_invalid(temporal, practice.workflow_id, command)
         if answer == WorkflowUpdate.PENDING:
             tally.workflow_unreachable = True
             continue

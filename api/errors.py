@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from dataclasses import fields, is_dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,8 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.auth import calling_actor
+from domain.actor import Actor
 from domain.practice import CommandResult, RejectionType
 
 log = logging.getLogger(__name__)
@@ -87,6 +90,19 @@ def _rejection(exc: WorkflowUpdateFailedError, invalid_loc: Sequence[str | int])
     return conflict(cause.message)
 
 
+def with_actor(command: Any, actor: Actor | None) -> Any:
+    """The command with its actor set, when it has an actor field and none is set yet."""
+    if (
+        actor is None
+        or not is_dataclass(command)
+        or isinstance(command, type)
+        or "actor" not in {f.name for f in fields(command)}
+        or getattr(command, "actor", None) is not None
+    ):
+        return command
+    return replace(command, actor=actor)
+
+
 async def send_update(
     client: Client,
     workflow_id: str,
@@ -94,12 +110,17 @@ async def send_update(
     command: Any,
     *,
     invalid_loc: Sequence[str | int] = ("body",),
+    actor: Actor | None = None,
 ) -> CommandResult:
     """Sends a command to a practice's workflow and maps its refusals to HTTP errors.
+
+    The command names who sent it (its `actor` field): `actor`, or else the request's
+    authenticated caller (user id and role, `api.auth.calling_actor`).
 
     CLOSED/CONFLICT -> 409, INVALID -> 422, a finished workflow -> 409, Temporal unreachable
     -> 503, no answer within UPDATE_TIMEOUT -> 504.
     """
+    command = with_actor(command, actor or calling_actor())
     handle = client.get_workflow_handle(workflow_id)
     try:
         async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):

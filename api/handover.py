@@ -59,6 +59,7 @@ def workflow_input_for(practice: Practice, strategy: Strategy | None = None) -> 
             address=True,
         ),
         residence=residence_for_country(practice.country),
+        consumer_credit=bool(practice.consumer_credit),
     )
 
 

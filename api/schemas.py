@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from api.roles import Role
+from domain.consumer_credit import ForbearanceMeasure
 from domain.contact_rules import OPT_OUT_CHANNELS
 from domain.identifiers import (
     normalize_email,
@@ -242,6 +243,19 @@ class PlanBoundsModel(RequestModel):
         )
 
 
+class SavedByOut(BaseModel):
+    id: str | None = Field(description="The user's id (no name); null when not known.")
+    role: str | None
+
+
+class StrategyVersionOut(BaseModel):
+    version: int
+    saved_at: datetime
+    saved_by: SavedByOut
+    current: bool = Field(description="The version practices handed over now copy.")
+    strategy: StrategyModel
+
+
 class StrategyModel(RequestModel):
     """A creditor's collection strategy. Practices copy it at hand-over: changing it later
     affects only practices handed over afterwards."""
@@ -290,10 +304,14 @@ class StrategyModel(RequestModel):
         description="Claim late interest (and the EUR 40 per invoice for businesses) out of "
         "court too; from the authorisation of legal action interest is always claimed.",
     )
-    allocation: Literal["law", "principal_first"] = Field(
+    allocation: Literal["law", "costs_interest_principal", "principal_first"] = Field(
         default="law",
-        description='How payments are allocated: "law" (art. 1194 c.c.: costs, interest, then '
-        'principal, oldest invoice first) or "principal_first" when the creditor agrees to it.',
+        description='How payments are allocated: "law" (art. 1193-1194 c.c.: the invoice the '
+        "debtor designates; otherwise the due invoices first, the oldest (issued first) before "
+        "the others, pro rata when equal; within each invoice its costs, then its interest, then "
+        'its principal); agreed in the mandate: "costs_interest_principal" (all costs, then all '
+        'interest, then principal from the oldest invoice) or "principal_first" (the creditor '
+        "consents to principal before interest and costs, art. 1194).",
     )
     plan_bounds: PlanBoundsModel = Field(
         default_factory=lambda: PlanBoundsModel.from_domain(PlanBounds()),
@@ -572,6 +590,20 @@ class PracticeCreate(RequestModel):
     invoices: list[InvoiceIn] = Field(
         min_length=1, max_length=500, description="At least one; invoice numbers unique."
     )
+    consumer_credit: bool = Field(
+        default=False,
+        description="A consumer's debt under a consumer credit agreement (Directive (EU) "
+        "2023/2225, transposed by D.Lgs. 212/2025): from 20 November 2026 legal action needs "
+        "first a forbearance measure offered and the debt-advice notice sent. Consumers only.",
+    )
+
+    @field_validator("consumer_credit")
+    @classmethod
+    def _consumer_credit(cls, value: bool, info: ValidationInfo) -> bool:
+        debtor = info.data.get("debtor")
+        if value and debtor is not None and debtor.kind != DebtorKind.CONSUMER:
+            raise ValueError("only a consumer's debt can be consumer credit")
+        return value
 
 
 MAX_BATCH = 5000
@@ -814,6 +846,23 @@ class PracticeOut(BaseModel):
     )
     invoices: list[InvoiceOut]
     strategy: StrategySummary
+    consumer_credit: bool = Field(
+        default=False, description="Consumer credit: forbearance and debt advice before court."
+    )
+    forbearance_measures: list[str] = Field(
+        default_factory=list,
+        description="Consumer credit: the forbearance measures offered (Directive (EU) "
+        "2023/2225 art. 35), in the order recorded.",
+    )
+    debt_advice_sent_on: date | None = Field(
+        default=None,
+        description="Consumer credit: the day the debt-advice notice letter was sent (art. 36).",
+    )
+    strategy_version: int | None = Field(
+        default=None,
+        description="The creditor's strategy version this practice runs (GET /creditors/{id}/"
+        "strategy/versions); 0: the defaults; null: handed over before versions were kept.",
+    )
     judicial: JudicialOut | None = Field(
         default=None, description="The court steps; null until the judicial phase starts."
     )
@@ -835,12 +884,25 @@ class PracticeOut(BaseModel):
     updated_at: datetime
 
 
+class ActorOut(BaseModel):
+    kind: Literal["user", "debtor", "provider", "system"]
+    id: str | None = Field(
+        default=None, description="The user's id, or the provider's name; never a person's name."
+    )
+    role: str | None = Field(default=None, description="The user's role.")
+
+
 class EventOut(BaseModel):
     seq: int
     at: datetime
     kind: str
     summary: str
     data: dict[str, str | int | bool | float | None]
+    actor: ActorOut | None = Field(
+        default=None,
+        description="Who caused it: a user (id and role), the debtor, a provider or the system. "
+        "Null for events recorded before actors were kept.",
+    )
 
 
 class NoteKind(StrEnum):
@@ -858,6 +920,7 @@ class NoteKind(StrEnum):
     LETTER_RETURNED = "letter_returned"
     COST = "cost"
     JUDICIAL_STOP = "judicial_stop"
+    FORBEARANCE = "forbearance"
     PROPOSAL = "proposal"
     PROPOSAL_DECISION = "proposal_decision"
     CLOSURE = "closure"
@@ -895,6 +958,15 @@ class PaymentIn(RequestModel):
         description="Bank reference (CRO/TRN) or receipt number; the same reference twice on "
         "one practice is refused.",
         examples=["CRO 0123456789"],
+    )
+    invoice_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The invoice the debtor says the payment is for (art. 1193 c.1 c.c.); one of "
+        "the practice's invoices. Without it the law's order applies (the due invoice, then the "
+        "oldest) or the one the creditor agreed in the mandate.",
+        examples=["FT-2026-0042"],
     )
 
     @field_validator("paid_on")
@@ -1031,6 +1103,22 @@ class AuthorizationIn(RequestModel):
 
 class WithdrawalIn(RequestModel):
     reason: str = Field(default="", max_length=2000)
+
+
+class ForbearanceIn(RequestModel):
+    """A forbearance measure the creditor offered a consumer-credit debtor (Directive (EU)
+    2023/2225 art. 35); what exactly was offered goes in the note (kept with the notes)."""
+
+    measure: ForbearanceMeasure = Field(description="The kind of measure (art. 35(2)).")
+    offered_on: date = Field(description="When it was offered; not in the future.")
+    note: Note = ""
+
+    @field_validator("offered_on")
+    @classmethod
+    def _offered_not_future(cls, value: date) -> date:
+        if value > rome_today():
+            raise ValueError("a measure cannot be recorded before it is offered")
+        return value
 
 
 class ContactsIn(RequestModel):

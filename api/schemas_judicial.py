@@ -318,6 +318,10 @@ class StatementPayment(BaseModel):
     paid_on: date
     amount: str
     reference: str
+    designated_invoice: str | None = Field(
+        default=None,
+        description="The invoice the debtor said the payment is for (art. 1193 c.1 c.c.).",
+    )
     allocation: list[AllocationOut]
     unallocated: str = Field(description="Beyond everything owed that day: owed back.")
 
@@ -380,7 +384,9 @@ class StatementOut(BaseModel):
         "the judicial phase. False: principal and recorded costs only (no interest, no EUR 40)."
     )
     allocation: str = Field(
-        description="law (art. 1194 c.c.: costs, interest, then principal) or principal_first."
+        description="law (art. 1193-1194 c.c.: invoice by invoice, each one's costs and "
+        "interest before its principal), costs_interest_principal or principal_first (agreed "
+        "in the mandate)."
     )
     claim_filed_on: date | None = Field(
         description="The court claim's filing: from that day a consumer's interest runs at the "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import TypeAdapter
 
+from db.models import Creditor
 from domain.strategy import Strategy, StrategyError, validate_strategy
 
 _ADAPTER: TypeAdapter[Strategy] = TypeAdapter(Strategy)
@@ -25,6 +27,11 @@ def strategy_from_json(data: dict[str, Any] | None) -> Strategy:
 def strategy_to_json(strategy: Strategy) -> dict[str, Any]:
     dumped: dict[str, Any] = _ADAPTER.dump_python(strategy, mode="json")
     return dumped
+
+
+def creditor_strategy(creditor: Creditor) -> Strategy:
+    """The strategy a practice handed over now copies, with the creditor's current version."""
+    return replace(strategy_from_json(creditor.strategy), version=creditor.strategy_version or 0)
 
 
 def check_strategy(strategy: Strategy) -> Strategy:

@@ -181,6 +181,10 @@ def practice_out(
             for i in practice.invoices
         ],
         strategy=strategy_summary(practice.strategy),
+        strategy_version=practice.strategy_version,
+        consumer_credit=bool(practice.consumer_credit),
+        forbearance_measures=[str(m) for m in snapshot.get("forbearance_measures") or ()],
+        debt_advice_sent_on=snapshot.get("debt_advice_sent_on"),
         judicial=judicial_out(practice.judicial),
         deadlines=[deadline_out(d) for d in deadlines],
         plan=plan_out(snapshot),

@@ -3,7 +3,8 @@
 - `rate_table`: the rates shipped in domain/rate_history.py plus the ones the admin added
   (`rate_periods`).
 - `practice_ledger`: what a statement of one practice needs, from its invoices and its timeline
-  (the workflow's events): payments ("payment": amount_cents, paid_on, reference), recorded costs
+  (the workflow's events): payments ("payment": amount_cents, paid_on, reference, and the
+  invoice_number the debtor designated, art. 1193 c.1 c.c., when given), recorded costs
   ("cost": amount_cents, incurred_on, cost_kind), reductions of the claim ("dispute_resolved"
   with reduce_by_cents, dated by the event's Rome day, or its resolved_on when present), the
   filing of the court claim ("ricorso_filed": filed_on). Interest is claimed when the strategy
@@ -137,6 +138,9 @@ def ledger_from(practice: Practice, events: Iterable[Event]) -> PracticeLedger:
                     paid_on=_date(data, "paid_on", event),
                     amount_cents=_int(data, "amount_cents", event),
                     reference=str(data.get("reference") or ""),
+                    invoice_number=(
+                        str(data["invoice_number"]) if data.get("invoice_number") else None
+                    ),
                 )
             )
         elif event.kind == "cost":

@@ -74,6 +74,8 @@ class Creditor(Base):
     iban: Mapped[str] = mapped_column(String(34))
     email: Mapped[str | None] = mapped_column(String(320), default=None)
     strategy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the current version in strategy_versions; 0: never saved (the defaults)
+    strategy_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -137,6 +139,11 @@ class Practice(Base):
     field_agent_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     lawyer_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     strategy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the creditor's strategy version this practice runs (copied at hand-over); None: handed
+    # over before versions were kept
+    strategy_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    # a consumer's debt under a consumer credit agreement (domain.consumer_credit)
+    consumer_credit: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # the judicial workflow's last JudicialSnapshot (domain/judicial.py) as JSON, and its version:
     # an older snapshot arriving late never replaces a newer one
     judicial: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
@@ -176,6 +183,28 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(50))
     summary: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # who caused it (domain.actor): user / debtor / provider / system, the user's id or the
+    # provider's name, the user's role; all None for events written before actors were kept
+    actor_kind: Mapped[str | None] = mapped_column(String(20), default=None)
+    actor_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    actor_role: Mapped[str | None] = mapped_column(String(20), default=None)
+
+
+class StrategyVersion(Base):
+    """Every strategy a creditor saved (PUT /creditors/{id}/strategy), numbered from 1: a
+    practice records the version it runs, so what it did can be read against the rules then."""
+
+    __tablename__ = "strategy_versions"
+    __table_args__ = (UniqueConstraint("creditor_id", "version", name="uq_strategy_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    creditor_id: Mapped[str] = mapped_column(ForeignKey("creditors.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    strategy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # who saved it: ids and roles only (an admin key has no user row, hence no foreign key)
+    saved_by_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    saved_by_role: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class Deadline(Base):

@@ -40,6 +40,7 @@ from domain.statement import (
     Statement,
     StatementError,
     Totals,
+    check_designation,
     statement_at,
 )
 
@@ -116,7 +117,7 @@ def account_at(
     claim_filed_on: date | None,
     at: date,
     rates: RateTable,
-    allocation: AllocationOrder = AllocationOrder.COSTS_INTEREST_PRINCIPAL,
+    allocation: AllocationOrder = AllocationOrder.LAW,
     *,
     claim_interest: bool = True,
 ) -> Account:
@@ -218,6 +219,7 @@ def _walk(
         items: list[OpenItem] = []
         for state in states:
             number, due = state.invoice.number, state.invoice.due_date
+            issued = state.invoice.issue_date
             if state.late and compensation:
                 items.append(
                     OpenItem(
@@ -226,6 +228,7 @@ def _walk(
                         due,
                         invoice_number=number,
                         cost_kind=CostKind.FLAT_COMPENSATION,
+                        issued=issued,
                     )
                 )
             items.append(
@@ -234,10 +237,17 @@ def _walk(
                     state.interest_accrued - state.interest_paid,
                     due,
                     invoice_number=number,
+                    issued=issued,
                 )
             )
             items.append(
-                OpenItem(Bucket.PRINCIPAL, state.principal_outstanding, due, invoice_number=number)
+                OpenItem(
+                    Bucket.PRINCIPAL,
+                    state.principal_outstanding,
+                    due,
+                    invoice_number=number,
+                    issued=issued,
+                )
             )
         for index, cost in enumerate(costs):
             if cost.date <= day:
@@ -281,6 +291,7 @@ def _walk(
                 reduction_lines.append(ReductionLine(state.invoice.number, take))
             applied.append(AppliedReduction(event, reduction_lines, remaining))
             continue
+        check_designation(event, by_number)
         result = allocate(event, open_items(day), allocation)
         for line in result.lines:
             if line.cost_index is not None:

@@ -193,6 +193,7 @@ class PaymentLine:
     paid_on: date
     amount_cents: int
     reference: str = ""
+    invoice_number: str | None = None  # designated by the debtor (art. 1193 c.1 c.c.)
 
 
 @dataclass
@@ -228,7 +229,8 @@ class StatementInput:
     reductions: list[ReductionLine] = field(default_factory=list)
     claim_filed_on: date | None = None
     claim_interest: bool = False
-    allocation: str = "law"  # law (art. 1194 c.c.) or principal_first
+    # law (art. 1193-1194 c.c.), costs_interest_principal or principal_first (the mandate's)
+    allocation: str = "law"
 
 
 @dataclass

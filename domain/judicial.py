@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from domain.actor import Actor
+
 JUDICIAL_WORKFLOW_NAME = "JudicialWorkflow"
 # timeline events of the judicial workflow share the practice's timeline: their sequence numbers
 # live above this base so they never collide with the practice workflow's own
@@ -84,6 +86,7 @@ class FilingCmd:
     # the tribunal the ricorso was filed with ("Milano": domain.court_seats); its seat's patron
     # saint's day is a holiday for the terms there. Empty: not known, no local holiday applied.
     court: str = ""
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -92,16 +95,19 @@ class DecreeCmd:
     # the term the judge set for opposition; None: the law's default for the debtor's residence
     opposition_days: int | None = None
     decree_number: str = ""
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class ServiceCmd:
     served_on: date
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class OppositionCmd:
     filed_on: date
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 class LawsuitOutcome(StrEnum):
@@ -114,12 +120,14 @@ class LawsuitOutcome(StrEnum):
 class LawsuitUpdateCmd:
     outcome: LawsuitOutcome = LawsuitOutcome.PENDING
     next_hearing: date | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class PrecettoCmd:
     served_on: date
     term_days: int = 10  # art. 480: not less than ten days
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -128,6 +136,7 @@ class PrecettoOppositionCmd:
     from `filed_on` (art. 481 c. 2 c.p.c.)."""
 
     filed_on: date
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -138,6 +147,7 @@ class PrecettoOppositionOutcomeCmd:
 
     upheld: bool
     resumes_on: date
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 class SeizureKind(StrEnum):
@@ -150,6 +160,7 @@ class SeizureKind(StrEnum):
 class PignoramentoCmd:
     started_on: date
     kind: SeizureKind = SeizureKind.THIRD_PARTY
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 class SeizureOutcome(StrEnum):
@@ -161,6 +172,7 @@ class SeizureOutcome(StrEnum):
 class PignoramentoOutcomeCmd:
     outcome: SeizureOutcome
     amount_cents: int | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from domain.actor import Actor
+
 
 class ProposalKind(StrEnum):
     PLAN = "plan"
@@ -50,17 +52,20 @@ class ProposalCmd:
     settlement_cents: int | None = None
     settle_by: date | None = None
     source: str = "operator"
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class ProposalDecisionCmd:
     proposal_id: str
     approved: bool
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class ClosureCmd:
     reason: ClosureReason
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 class ProposalError(ValueError):

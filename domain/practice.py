@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from domain.actor import Actor
 from domain.judicial import Residence
 from domain.strategy import Strategy
 
@@ -106,6 +107,11 @@ class PracticeInput:
     channels: Channels = field(default_factory=Channels)
     # the debtor's country, as the court terms need it (artt. 641, 644 c.p.c.)
     residence: Residence = Residence.ITALY
+    # a consumer's debt under a consumer credit agreement (domain.consumer_credit): forbearance
+    # and the debt-advice notice come before the court phase
+    consumer_credit: bool = False
+    # who handed it over (domain.actor); None: a stranded row restarted by the sweep
+    handed_over_by: Actor | None = None
 
 
 # --- commands (workflow updates) -------------------------------------------------------------
@@ -116,6 +122,9 @@ class PaymentCmd:
     amount_cents: int
     paid_on: date
     reference: str
+    # the invoice the debtor says the payment is for (art. 1193 c.1 c.c.); None: not said
+    invoice_number: str | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -123,6 +132,7 @@ class PromiseCmd:
     promised_date: date
     amount_cents: int
     source: str = "operator"
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -130,6 +140,7 @@ class CallOutcomeCmd:
     outcome: CallOutcome
     promised_date: date | None = None
     promised_amount_cents: int | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -137,6 +148,7 @@ class VisitOutcomeCmd:
     outcome: VisitOutcome
     promised_date: date | None = None
     promised_amount_cents: int | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -144,11 +156,13 @@ class TraceResultCmd:
     found: bool
     # the channels for which tracing found new details: "email", "phone", "pec", "address"
     found_channels: list[str] = field(default_factory=list)
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class DisputeCmd:
     dispute_id: str
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -157,22 +171,25 @@ class DisputeResolutionCmd:
     upheld: bool
     # upheld in part: the claim is reduced by this much and collection goes on; None closes it
     reduce_by_cents: int | None = None
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class LegalOpinionCmd:
     recommend_action: bool
     action: str = "decreto_ingiuntivo"
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class AuthorizationCmd:
     authorized: bool
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class WithdrawalCmd:
-    pass
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -181,11 +198,12 @@ class ContactsCmd:
     "address"): the workflow may use them again. Only names: the values stay in the database."""
 
     changed: list[str] = field(default_factory=list)
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class LetterReturnedCmd:
-    pass
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -195,11 +213,32 @@ class CostCmd:
     amount_cents: int
     incurred_on: date
     kind: str = "legal"  # legal, collection
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
 class StopJudicialCmd:
     """The creditor stops the court steps; the practice stays open for payments."""
+
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
+
+
+@dataclass
+class ForbearanceCmd:
+    """A forbearance measure the creditor offered the debtor (Directive (EU) 2023/2225 art. 35):
+    one of domain.consumer_credit.ForbearanceMeasure's values, and when it was offered."""
+
+    measure: str
+    offered_on: date
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
+
+
+@dataclass
+class DebtAdviceNoticeCmd:
+    """Send the debtor the letter that points to debt advisory services (Directive (EU)
+    2023/2225 art. 36(3))."""
+
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
 @dataclass
@@ -220,6 +259,8 @@ class TimelineEvent:
     kind: str
     summary: str
     data: dict[str, str | int | bool | None] = field(default_factory=dict)
+    # who caused it (domain.actor); None only in events recorded before actors were kept
+    actor: Actor | None = None
 
 
 @dataclass
@@ -274,6 +315,10 @@ class PracticeSnapshot:
     judicial_stage: str | None = None
     plan: PlanView | None = None
     written_off_cents: int = 0
+    # consumer credit (domain.consumer_credit): the forbearance measures offered, the day the
+    # debt-advice notice was sent
+    forbearance_measures: list[str] = field(default_factory=list)
+    debt_advice_sent_on: date | None = None
 
 
 # --- the workflow's surface, by name (the API calls it without importing workflow code) ----
@@ -301,6 +346,8 @@ class UpdateName:
     PROPOSAL_DECISION = "proposal_decision"  # domain.plans.ProposalDecisionCmd
     CLOSURE = "closure"  # domain.plans.ClosureCmd
     STOP_JUDICIAL = "stop_judicial"  # StopJudicialCmd
+    FORBEARANCE = "forbearance"  # ForbearanceCmd (consumer credit)
+    DEBT_ADVICE_NOTICE = "debt_advice_notice"  # DebtAdviceNoticeCmd (consumer credit)
 
 
 class RejectionType:
@@ -334,3 +381,4 @@ class ContactInvalidCmd:
 
     channel: str
     reason: str
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only

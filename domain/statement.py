@@ -6,13 +6,15 @@ the principal then still unpaid; then it allocates the payment (`domain.allocati
 owed that day. After the last payment it accrues up to `at`. Interest conventions (days, day
 count, rounding per segment) are in `domain.interest`; costs in `domain.costs`.
 
-Payments after `at` and recorded costs dated after `at` are left out. The EUR 40 compensation
-(business debtors only) is due for an invoice still unpaid at the end of its due date.
+A payment may designate one of the invoices (art. 1193 c.1 c.c.); naming another is a
+StatementError. Payments after `at` and recorded costs dated after `at` are left out. The EUR
+40 compensation (business debtors only) is due for an invoice still unpaid at the end of its
+due date.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -126,6 +128,15 @@ def _validate(invoices: Sequence[Invoice], at: date) -> None:
         )
 
 
+def check_designation(payment: Payment, invoices: Mapping[str, object]) -> None:
+    """Art. 1193 c.1 c.c.: the debtor may designate one of the debts owed, not another one."""
+    if payment.invoice_number is not None and payment.invoice_number not in invoices:
+        raise StatementError(
+            f"payment {payment.reference or payment.paid_on.isoformat()} designates invoice "
+            f"{payment.invoice_number}, which is not one of the practice's invoices"
+        )
+
+
 def statement_at(
     invoices: Sequence[Invoice],
     debtor_kind: DebtorKind,
@@ -134,7 +145,7 @@ def statement_at(
     claim_filed_on: date | None,
     at: date,
     rates: RateTable,
-    allocation: AllocationOrder = AllocationOrder.COSTS_INTEREST_PRINCIPAL,
+    allocation: AllocationOrder = AllocationOrder.LAW,
 ) -> Statement:
     """The debtor's position at the end of day `at`.
 
@@ -177,6 +188,7 @@ def statement_at(
         items: list[OpenItem] = []
         for state in states:
             number, due = state.invoice.number, state.invoice.due_date
+            issued = state.invoice.issue_date
             if state.late and compensation:
                 items.append(
                     OpenItem(
@@ -185,6 +197,7 @@ def statement_at(
                         due,
                         invoice_number=number,
                         cost_kind=CostKind.FLAT_COMPENSATION,
+                        issued=issued,
                     )
                 )
             items.append(
@@ -193,10 +206,17 @@ def statement_at(
                     state.interest_accrued - state.interest_paid,
                     due,
                     invoice_number=number,
+                    issued=issued,
                 )
             )
             items.append(
-                OpenItem(Bucket.PRINCIPAL, state.principal_outstanding, due, invoice_number=number)
+                OpenItem(
+                    Bucket.PRINCIPAL,
+                    state.principal_outstanding,
+                    due,
+                    invoice_number=number,
+                    issued=issued,
+                )
             )
         for index, cost in enumerate(costs):
             if cost.date <= day:
@@ -218,6 +238,7 @@ def statement_at(
                 f"payment of {payment.paid_on.isoformat()} is before the first invoice "
                 f"({first_issue.isoformat()})"
             )
+        check_designation(payment, by_number)
         accrue_to(payment.paid_on)
         result = allocate(payment, open_items(payment.paid_on), allocation)
         for line in result.lines:

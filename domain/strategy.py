@@ -33,7 +33,15 @@ STEP_ORDER: tuple[Step, ...] = tuple(Step)
 
 # Letters a creditor may reword (the body paragraph; the amounts, invoices, payment instructions
 # and contacts are always printed by the template around it).
-LETTER_KINDS = ("reminder_letter", "second_letter", "legal_notice", "formal_demand")
+LETTER_KINDS = (
+    "reminder_letter",
+    "second_letter",
+    "legal_notice",
+    "formal_demand",
+    "debt_advice_notice",  # consumer credit only (domain.consumer_credit)
+)
+# Strategy.allocation: the values of domain.allocation.AllocationOrder (kept apart: no import)
+ALLOCATIONS = ("law", "costs_interest_principal", "principal_first")
 
 # Steps nobody may switch off: nothing judicial starts without the creditor's authorisation.
 MANDATORY_STEPS = frozenset({Step.AUTHORIZATION})
@@ -87,9 +95,15 @@ class Strategy:
     # Out of court the practice collects the principal and recorded costs unless the creditor
     # claims late interest too; from the authorisation of legal action interest is always claimed.
     claim_interest: bool = False
-    # how payments are allocated: "law" (art. 1194 c.c.: costs, interest, then principal) or
-    # "principal_first" when the creditor agrees to it
+    # how payments are allocated (domain.allocation): "law" (art. 1193-1194 c.c.: the invoice
+    # the debtor designates, else the due, then the oldest invoice, each one's costs and interest
+    # before its principal), or, agreed in the mandate, "costs_interest_principal" (all costs,
+    # then all interest, then principal from the oldest) or "principal_first" (art. 1194: the
+    # creditor's consent)
     allocation: str = "law"
+    # the creditor's version of this strategy (strategy_versions, PUT /creditors/{id}/strategy
+    # makes a new one); 0: the defaults, never saved. A practice records the version it runs.
+    version: int = 0
     # deals: what the creditor accepts without being asked, and how plans are followed
     plan_bounds: PlanBounds = field(default_factory=PlanBounds)
     plan_reminder_lead: str = "P3D"  # a reminder this long before each instalment
@@ -196,8 +210,8 @@ def validate_strategy(strategy: Strategy) -> Strategy:
         raise StrategyError("call_attempts", "must be between 1 and 20")
     if not timedelta(0) < parse_duration(strategy.demand_term) <= timedelta(days=365):
         raise StrategyError("demand_term", "must be longer than zero and at most 365 days")
-    if strategy.allocation not in ("law", "principal_first"):
-        raise StrategyError("allocation", 'must be "law" or "principal_first"')
+    if strategy.allocation not in ALLOCATIONS:
+        raise StrategyError("allocation", f"must be one of {', '.join(ALLOCATIONS)}")
     for kind in strategy.letter_texts:
         if kind not in LETTER_KINDS:
             raise StrategyError(

@@ -215,6 +215,7 @@ async def test_compute_statement_with_interest(
                 PaymentLine(date(2025, 3, 31), 50000, "first"),
             ],
             claim_interest=True,
+            allocation="costs_interest_principal",  # the mandate's order, as the example
         )
     )
     # tests/domain/test_statement.py's first example, worked by hand there: 1,640.94 principal,

@@ -23,6 +23,8 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain.activity_io import ActivityName, NotifyInput, RecordJudicialInput
+    from domain.actor import acting as _acting
+    from domain.actor import current_actor
     from domain.calendar import at_rome, rome_date
     from domain.court_calendar import (
         DECREE_SERVICE,
@@ -428,6 +430,7 @@ class JudicialWorkflow:
 
     @workflow.update(name=JudicialUpdate.FILING)
     async def filing(self, cmd: FilingCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.filed_on = cmd.filed_on
         self.court = cmd.court
         self._event(
@@ -448,6 +451,7 @@ class JudicialWorkflow:
 
     @workflow.update(name=JudicialUpdate.DECREE)
     async def decree_issued(self, cmd: DecreeCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.decree = cmd
         self._event(
             "decree_issued",
@@ -474,6 +478,7 @@ class JudicialWorkflow:
 
     @workflow.update(name=JudicialUpdate.SERVICE)
     async def decree_served(self, cmd: ServiceCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.served_on = cmd.served_on
         self._event(
             "decree_served",
@@ -498,6 +503,7 @@ class JudicialWorkflow:
 
     @workflow.update(name=JudicialUpdate.OPPOSITION)
     async def opposition(self, cmd: OppositionCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.opposition_filed_on = cmd.filed_on
         self._event(
             "opposition",
@@ -517,6 +523,7 @@ class JudicialWorkflow:
 
     @workflow.update(name=JudicialUpdate.LAWSUIT)
     async def lawsuit_update(self, cmd: LawsuitUpdateCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.lawsuit = cmd
         hearing = f"; next hearing {cmd.next_hearing}" if cmd.next_hearing else ""
         self._event("lawsuit", f"Lawsuit: {cmd.outcome.value}{hearing}", outcome=cmd.outcome)
@@ -529,6 +536,7 @@ class JudicialWorkflow:
 
     @workflow.update(name=JudicialUpdate.PRECETTO)
     async def precetto_served(self, cmd: PrecettoCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.precetto = cmd
         self._event(
             "precetto_served",
@@ -558,6 +566,7 @@ class JudicialWorkflow:
 
     @workflow.update(name=JudicialUpdate.PIGNORAMENTO)
     async def pignoramento_started(self, cmd: PignoramentoCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.pignoramento = cmd
         self._event(
             "pignoramento",
@@ -588,6 +597,7 @@ class JudicialWorkflow:
 
     @workflow.update(name=JudicialUpdate.PRECETTO_OPPOSITION)
     async def precetto_opposition(self, cmd: PrecettoOppositionCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.precetto_opposition_cmd = cmd
         self._event(
             "precetto_opposed",
@@ -612,6 +622,7 @@ class JudicialWorkflow:
 
     @workflow.update(name=JudicialUpdate.PRECETTO_OPPOSITION_OUTCOME)
     async def precetto_opposition_outcome(self, cmd: PrecettoOppositionOutcomeCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.precetto_opposition_result = cmd
         result = "upheld" if cmd.upheld else f"rejected, the lapse resumes on {cmd.resumes_on}"
         self._event(
@@ -633,6 +644,7 @@ class JudicialWorkflow:
 
     @workflow.update(name=JudicialUpdate.PIGNORAMENTO_OUTCOME)
     async def pignoramento_outcome(self, cmd: PignoramentoOutcomeCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.seizure = cmd
         amount = f": {format_euros(cmd.amount_cents)} assigned" if cmd.amount_cents else ""
         self._event(
@@ -664,6 +676,7 @@ class JudicialWorkflow:
                 at=workflow.now(),
                 kind=kind,
                 summary=summary,
+                actor=current_actor(),
                 data={k: (v.value if hasattr(v, "value") else v) for k, v in data.items()},
             )
         )

@@ -47,8 +47,15 @@ with workflow.unsafe.imports_passed_through():
         StatementInput,
         StatementResult,
     )
+    from domain.actor import Actor, current_actor
+    from domain.actor import acting as _acting
     from domain.calendar import at_rome, end_of_rome_day, rome_date
     from domain.court_calendar import demand_deadline, letter_pay_by
+    from domain.consumer_credit import (
+        DEBT_ADVICE_LETTER,
+        ForbearanceMeasure,
+        missing_before_enforcement,
+    )
     from domain.judicial import (
         CLAIM_FILED_SIGNAL,
         JUDICIAL_WORKFLOW_NAME,
@@ -85,9 +92,11 @@ with workflow.unsafe.imports_passed_through():
         ContactInvalidCmd,
         ContactsCmd,
         CostCmd,
+        DebtAdviceNoticeCmd,
         DebtorKind,
         DisputeCmd,
         DisputeResolutionCmd,
+        ForbearanceCmd,
         InstalmentView,
         InvalidReason,
         LegalOpinionCmd,
@@ -208,6 +217,9 @@ class PracticeWorkflow:
         self.trace_result: TraceResultCmd | None = None
         self.opinion: LegalOpinionCmd | None = None
         self.authorization: AuthorizationCmd | None = None
+        # consumer credit (domain.consumer_credit): the measures offered, the notice's date
+        self.forbearance: list[str] = []
+        self.debt_advice_sent_on: date | None = None
 
         self.reminders_sent: set[str] = set()
         self.letters_sent = 0
@@ -261,6 +273,7 @@ class PracticeWorkflow:
             f"claim {format_euros(self.claim)}",
             invoices=len(inp.invoices),
             claim_cents=self.claim,
+            by=inp.handed_over_by,
         )
         if not (self.steps and workflow.patched(RECORD_LOCALLY)):
             await self._flush()  # else the first step's record, a moment later, carries it
@@ -1026,9 +1039,15 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.PAYMENT)
     async def payment(self, cmd: PaymentCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.payment_refs.add(cmd.reference)
         self.payments.append(
-            PaymentLine(paid_on=cmd.paid_on, amount_cents=cmd.amount_cents, reference=cmd.reference)
+            PaymentLine(
+                paid_on=cmd.paid_on,
+                amount_cents=cmd.amount_cents,
+                reference=cmd.reference,
+                invoice_number=cmd.invoice_number,
+            )
         )
         self.balance -= cmd.amount_cents
         self.paid += cmd.amount_cents
@@ -1047,6 +1066,8 @@ class PracticeWorkflow:
             paid_on=cmd.paid_on.isoformat(),
             reference=cmd.reference,
             balance_cents=self.balance,
+            # the invoice the debtor named (art. 1193 c.1 c.c.); None when not said
+            invoice_number=cmd.invoice_number,
         )
         if self.overpaid > 0:
             self._event(
@@ -1077,6 +1098,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.PROMISE)
     async def promise_to_pay(self, cmd: PromiseCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._set_promise(cmd.promised_date, cmd.amount_cents, cmd.source)
         await self._flush()
         return self._result("escalation paused until the promised date")
@@ -1123,6 +1145,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.CALL_OUTCOME)
     async def record_call_outcome(self, cmd: CallOutcomeCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._event(
             "call_outcome",
             f"Call outcome: {cmd.outcome.value.replace('_', ' ')}",
@@ -1147,6 +1170,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.VISIT_OUTCOME)
     async def record_visit_outcome(self, cmd: VisitOutcomeCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._event(
             "visit_outcome",
             f"Visit outcome: {cmd.outcome.value.replace('_', ' ')}",
@@ -1171,6 +1195,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.TRACE_RESULT)
     async def record_trace_result(self, cmd: TraceResultCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         for name in cmd.found_channels if cmd.found else ():
             if name in CHANNEL_NAMES:
                 setattr(self.channels, name, True)
@@ -1192,6 +1217,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.DISPUTE)
     async def open_dispute(self, cmd: DisputeCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._open_dispute(cmd.dispute_id, "recorded")
         await self._flush()
         return self._result("dispute opened: all contact stops until the creditor resolves it")
@@ -1211,6 +1237,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.DISPUTE_RESOLUTION)
     async def resolve_dispute(self, cmd: DisputeResolutionCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.dispute_id = None
         if not cmd.upheld:
             self.status = Status.ACTIVE
@@ -1263,6 +1290,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.LEGAL_OPINION)
     async def record_legal_opinion(self, cmd: LegalOpinionCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._event(
             "legal_opinion",
             f"Lawyer's opinion: {cmd.action}"
@@ -1281,6 +1309,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.AUTHORIZATION)
     async def record_authorization(self, cmd: AuthorizationCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._event(
             "authorization",
             "Creditor authorised legal action"
@@ -1295,9 +1324,77 @@ class PracticeWorkflow:
     @record_authorization.validator
     def _validate_authorization(self, cmd: AuthorizationCmd) -> None:
         self._require_awaiting("authorization", "authorisation")
+        # consumer credit: no court phase before forbearance and the debt-advice notice
+        # (Directive (EU) 2023/2225 artt. 35, 36; D.Lgs. 212/2025); declining stays possible
+        missing = missing_before_enforcement(
+            self.inp.consumer_credit,
+            bool(self.forbearance),
+            self.debt_advice_sent_on is not None,
+            rome_date(workflow.now()),
+        )
+        if cmd.authorized and missing:
+            raise _reject(
+                RejectionType.CONFLICT,
+                "consumer credit: legal action needs first " + " and ".join(missing),
+            )
+
+    @workflow.update(name=UpdateName.FORBEARANCE)
+    async def record_forbearance(self, cmd: ForbearanceCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
+        self.forbearance.append(cmd.measure)
+        self._event(
+            "forbearance_offered",
+            f"Forbearance offered on {cmd.offered_on.isoformat()}: "
+            f"{cmd.measure.replace('_', ' ')} (Directive (EU) 2023/2225 art. 35)",
+            measure=cmd.measure,
+            offered_on=cmd.offered_on.isoformat(),
+        )
+        await self._flush()
+        return self._result("forbearance recorded")
+
+    @record_forbearance.validator
+    def _validate_forbearance(self, cmd: ForbearanceCmd) -> None:
+        self._require_open()
+        if not self.inp.consumer_credit:
+            raise _reject(RejectionType.CONFLICT, "the practice is not a consumer-credit debt")
+        if cmd.measure not in {m.value for m in ForbearanceMeasure}:
+            raise _reject(RejectionType.INVALID, "unknown forbearance measure", "measure")
+
+    @workflow.update(name=UpdateName.DEBT_ADVICE_NOTICE)
+    async def send_debt_advice_notice(self, cmd: DebtAdviceNoticeCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
+        # one notice per practice: the key makes a retried send the same letter
+        sent = await self._send_letter(
+            f"{self.inp.practice_id}:debt-advice",
+            DEBT_ADVICE_LETTER,
+            "Debt-advice notice (Directive (EU) 2023/2225 art. 36)",
+        )
+        if sent is None:
+            await self._flush()
+            return CommandResult(
+                accepted=False,
+                message="the notice could not be sent: no usable address",
+                balance_cents=self.balance,
+                status=self.status.value,
+            )
+        self.debt_advice_sent_on = rome_date(workflow.now())
+        await self._flush()
+        return self._result("debt-advice notice sent")
+
+    @send_debt_advice_notice.validator
+    def _validate_debt_advice_notice(self, cmd: DebtAdviceNoticeCmd) -> None:
+        self._require_open()
+        if not self.inp.consumer_credit:
+            raise _reject(RejectionType.CONFLICT, "the practice is not a consumer-credit debt")
+        if self.debt_advice_sent_on is not None:
+            raise _reject(
+                RejectionType.CONFLICT,
+                f"the notice was sent on {self.debt_advice_sent_on.isoformat()}",
+            )
 
     @workflow.update(name=UpdateName.WITHDRAWAL)
     async def withdraw(self, cmd: WithdrawalCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._close(Outcome.WITHDRAWN, "Withdrawn by the creditor")
         await self._flush()
         return self._result("withdrawn")
@@ -1308,6 +1405,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.CONTACTS)
     async def update_contacts(self, cmd: ContactsCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         for name in cmd.changed:
             if name in CHANNEL_NAMES:
                 setattr(self.channels, name, True)
@@ -1334,6 +1432,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.COST)
     async def record_cost(self, cmd: CostCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.costs.append(cmd)
         self.balance += cmd.amount_cents
         await self._refresh_balance()
@@ -1361,6 +1460,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.STOP_JUDICIAL)
     async def stop_judicial(self, cmd: StopJudicialCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self._event("judicial_stop_requested", "The creditor stopped the court steps")
         await self._stop_judicial()
         return self._result("court steps stopped")
@@ -1373,6 +1473,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.PROPOSAL)
     async def proposal(self, cmd: ProposalCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.deal = cmd
         self.deal_decision = None
         self.promise = None  # a deal supersedes a promise
@@ -1406,6 +1507,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.PROPOSAL_DECISION)
     async def proposal_decision(self, cmd: ProposalDecisionCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.deal_decision = cmd
         await self._flush()
         return self._result("approved" if cmd.approved else "refused")
@@ -1422,6 +1524,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.CLOSURE)
     async def closure(self, cmd: ClosureCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         outcome = Outcome(cmd.reason.value)
         summary = {
             ClosureReason.DECEASED: "Closed: the debtor died",
@@ -1463,6 +1566,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.CONTACT_INVALID)
     async def contact_invalid(self, cmd: ContactInvalidCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         # a bounced e-mail or a failed SMS: that channel is dropped, and the escalation falls
         # back on the others (and to skip tracing when none is left)
         setattr(self.channels, cmd.channel, False)
@@ -1490,6 +1594,7 @@ class PracticeWorkflow:
 
     @workflow.update(name=UpdateName.LETTER_RETURNED)
     async def letter_returned(self, cmd: LetterReturnedCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
         self.letter_came_back = True
         self.channels.address = False
         self._event("letter_returned", "Letter returned undelivered: postal address marked wrong")
@@ -1595,6 +1700,9 @@ class PracticeWorkflow:
             self._event("plan_kept", "Plan kept", balance_cents=self.balance)
 
     async def _watch_plan(self, handle: ChildWorkflowHandle[Any, str]) -> None:
+        # started by a command's handler, this task inherits its actor: what the plan does
+        # later is the system's
+        _acting(None)
         try:
             self.plan_result = await handle
         except ChildWorkflowError:
@@ -1741,6 +1849,7 @@ class PracticeWorkflow:
         self.judicial_watch = asyncio.create_task(self._watch_judicial(self.judicial))
 
     async def _watch_judicial(self, handle: ChildWorkflowHandle[Any, str]) -> None:
+        _acting(None)  # the court steps' end is not the authoriser's doing (see _watch_plan)
         outcome = await handle
         self.judicial_outcome = outcome
         self._event(
@@ -1771,7 +1880,9 @@ class PracticeWorkflow:
         # updates accepted just before closing finish their own flush before the run returns
         await workflow.wait_condition(workflow.all_handlers_finished)
 
-    def _event(self, kind: str, summary: str, **data: Any) -> None:
+    def _event(self, kind: str, summary: str, *, by: Actor | None = None, **data: Any) -> None:
+        """A timeline event; its actor is `by`, else the sender of the command being handled,
+        else the system (domain.actor)."""
         self.seq += 1
         self.pending_events.append(
             TimelineEvent(
@@ -1779,6 +1890,7 @@ class PracticeWorkflow:
                 at=workflow.now(),
                 kind=kind,
                 summary=summary,
+                actor=by or current_actor(),
                 data={k: (v.value if hasattr(v, "value") else v) for k, v in data.items()},
             )
         )
@@ -1816,6 +1928,8 @@ class PracticeWorkflow:
             judicial_stage=self.judicial_outcome,
             plan=self._plan_view(),
             written_off_cents=self.written_off,
+            forbearance_measures=list(self.forbearance),
+            debt_advice_sent_on=self.debt_advice_sent_on,
         )
 
     async def _flush(self) -> None:

@@ -36,6 +36,7 @@ from api.schemas import (
     DisputeIn,
     DisputeOpened,
     DisputeResolutionIn,
+    ForbearanceIn,
     LegalOpinionIn,
     LetterReturnedIn,
     NoteKind,
@@ -54,8 +55,10 @@ from domain.practice import (
     CallOutcomeCmd,
     CommandResult,
     ContactsCmd,
+    DebtAdviceNoticeCmd,
     DisputeCmd,
     DisputeResolutionCmd,
+    ForbearanceCmd,
     LegalOpinionCmd,
     LetterReturnedCmd,
     PaymentCmd,
@@ -204,10 +207,19 @@ async def record_payment(
     principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR, Role.CREDITOR)],
 ) -> CommandResultOut:
     """A payment received (partial or full). Paying the whole balance closes the practice as
-    paid. An amount above the balance is a 422; the same reference twice is a 409."""
+    paid. An amount above the balance is a 422; the same reference twice is a 409. The debtor
+    may say which invoice it pays (invoice_number, art. 1193 c.1 c.c.): one of the practice's,
+    else a 422."""
     practice = await _open_practice(session, principal, practice_id)
+    if body.invoice_number is not None:
+        await session.refresh(practice, ["invoices"])
+        if body.invoice_number not in {i.number for i in practice.invoices}:
+            raise invalid(["body", "invoice_number"], "not one of the practice's invoices")
     command = PaymentCmd(
-        amount_cents=parse_euros(body.amount), paid_on=body.paid_on, reference=body.reference
+        amount_cents=parse_euros(body.amount),
+        paid_on=body.paid_on,
+        reference=body.reference,
+        invoice_number=body.invoice_number,
     )
     return await _send(session, temporal, practice, UpdateName.PAYMENT, command, ["body", "amount"])
 
@@ -447,6 +459,46 @@ async def withdraw(
         UpdateName.WITHDRAWAL,
         WithdrawalCmd(),
         note=_note(principal, practice, NoteKind.WITHDRAWAL, body.reason),
+    )
+
+
+@router.post("/forbearance", response_model=CommandResultOut)
+async def record_forbearance(
+    practice_id: str,
+    body: ForbearanceIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR, Role.CREDITOR)],
+) -> CommandResultOut:
+    """Consumer credit: a forbearance measure offered to the debtor (Directive (EU) 2023/2225
+    art. 35). From 20 November 2026 legal action is refused until one is recorded and the
+    debt-advice notice is sent. 409 when the practice is not consumer credit."""
+    practice = await _open_practice(session, principal, practice_id)
+    command = ForbearanceCmd(measure=body.measure.value, offered_on=body.offered_on)
+    return await _send(
+        session,
+        temporal,
+        practice,
+        UpdateName.FORBEARANCE,
+        command,
+        ["body", "measure"],
+        note=_note(principal, practice, NoteKind.FORBEARANCE, body.note),
+    )
+
+
+@router.post("/debt-advice-notice", response_model=CommandResultOut)
+async def send_debt_advice_notice(
+    practice_id: str,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
+) -> CommandResultOut:
+    """Consumer credit: sends the debtor the letter pointing to debt advisory services
+    (Directive (EU) 2023/2225 art. 36(3)), once per practice (409 the second time, or when
+    the practice is not consumer credit)."""
+    practice = await _open_practice(session, principal, practice_id)
+    return await _send(
+        session, temporal, practice, UpdateName.DEBT_ADVICE_NOTICE, DebtAdviceNoticeCmd()
     )
 
 

@@ -12,6 +12,7 @@ import logging
 import uuid
 import weakref
 from collections import Counter
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -24,12 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from temporalio.client import Client
 
 from api.access import can_see_personal_data, load_practice, visible_practices
-from api.auth import Principal, Role, require
+from api.auth import Principal, Role, calling_actor, require
 from api.deps import SessionDep, SettingsDep, TemporalDep, get_database
 from api.errors import conflict, forbidden, invalid, not_found, unavailable
 from api.handover import start_practice_workflow, workflow_input_for
 from api.schemas import (
     MAX_OFFSET,
+    ActorOut,
     BatchResult,
     BatchRowOut,
     BatchRowStatus,
@@ -45,7 +47,7 @@ from api.schemas import (
     invoice_number_errors,
     rome_today,
 )
-from api.strategies import strategy_from_json, strategy_to_json
+from api.strategies import creditor_strategy, strategy_to_json
 from api.views import practice_out, practice_summary
 from config import Settings
 from db.models import (
@@ -141,6 +143,8 @@ def new_practice(
         snapshot={},
         snapshot_version=0,
         strategy=strategy_to_json(strategy),
+        strategy_version=strategy.version,
+        consumer_credit=body.consumer_credit,
         invoices=[
             InvoiceRow(
                 number=inv.number,
@@ -151,7 +155,8 @@ def new_practice(
             for inv in invoices
         ],
     )
-    return practice, workflow_input_for(practice, strategy)
+    # the hand-over's event names who handed it over (the request's caller, point 10)
+    return practice, replace(workflow_input_for(practice, strategy), handed_over_by=calling_actor())
 
 
 class DuplicateReference(Exception):
@@ -305,7 +310,7 @@ async def hand_over(
         raise _duplicate_reference(body.reference)
 
     practice, workflow_input = new_practice(
-        body, creditor.id, strategy_from_json(creditor.strategy), new_id()
+        body, creditor.id, creditor_strategy(creditor), new_id()
     )
     try:
         await save_and_start(session, temporal, settings, practice, workflow_input)
@@ -526,7 +531,7 @@ async def hand_over_batch(
         raise RequestValidationError(errors)
 
     existing = await _existing_practices(session, [item for _, item in valid])
-    strategies = {cid: strategy_from_json(c.strategy) for cid, c in creditors.items()}
+    strategies = {cid: creditor_strategy(c) for cid, c in creditors.items()}
     await session.rollback()  # the rows are written in sessions of their own
     gate = asyncio.Semaphore(BATCH_CONCURRENCY)
 
@@ -693,6 +698,13 @@ async def list_events(practice_id: str, session: SessionDep, principal: AnyUser)
             kind=e.kind,
             summary=e.summary,
             data=dict(e.data or {}),
+            actor=(
+                ActorOut.model_validate(
+                    {"kind": e.actor_kind, "id": e.actor_id, "role": e.actor_role}
+                )
+                if e.actor_kind
+                else None
+            ),
         )
         for e in rows
     ]

@@ -161,6 +161,7 @@ def statement_out(
                 paid_on=p.payment.paid_on,
                 amount=euros_out(p.payment.amount_cents),
                 reference=p.payment.reference,
+                designated_invoice=p.payment.invoice_number,
                 allocation=[
                     AllocationOut(
                         bucket=line.bucket.value,

@@ -92,6 +92,116 @@ async def test_partial_payment_lowers_the_balance(api: Api, tenant: Tenant) -> N
     assert "payment" in await event_kinds(api, pid)
 
 
+async def test_a_payment_may_name_the_invoice_it_pays(api: Api, tenant: Tenant) -> None:
+    """Art. 1193 c.1 c.c.: the debtor says which invoice; one not on the practice is a 422
+    before anything reaches the workflow."""
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    pid = practice["id"]
+    (number,) = [i["number"] for i in practice["invoices"]]
+    wrong = await api.http.post(
+        f"/practices/{pid}/payments",
+        headers=tenant.headers,
+        json=payment("10.00", "CRO-W") | {"invoice_number": "FT-NOT-OURS"},
+    )
+    assert wrong.status_code == 422, wrong.text
+    assert error_locs(wrong) == [["body", "invoice_number"]]
+    named = await api.http.post(
+        f"/practices/{pid}/payments",
+        headers=tenant.headers,
+        json=payment("10.00", "CRO-N") | {"invoice_number": number},
+    )
+    assert named.status_code == 200, named.text
+    events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
+    (paid,) = [e for e in events if e["kind"] == "payment"]
+    assert (paid["data"]["reference"], paid["data"]["invoice_number"]) == ("CRO-N", number)
+
+
+async def test_events_name_who_caused_them(api: Api, tenant: Tenant) -> None:
+    """Point 10: a command's events name the user who sent it (id and role, no name); what the
+    workflow does by itself names the system."""
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    pid = practice["id"]
+    paid = await api.http.post(
+        f"/practices/{pid}/payments", headers=tenant.headers, json=payment("10.00", "CRO-T")
+    )
+    assert paid.status_code == 200, paid.text
+    operator_id, operator = await new_user(api, "operator")
+    cost = await api.http.post(
+        f"/practices/{pid}/costs",
+        headers=operator,
+        json={"amount": "5.00", "incurred_on": rome_today().isoformat(), "kind": "collection"},
+    )
+    assert cost.status_code == 200, cost.text
+    events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
+    by_kind = {e["kind"]: e for e in events}
+    assert by_kind["payment"]["actor"] == {
+        "kind": "user",
+        "id": tenant.user_id,
+        "role": "creditor",
+    }
+    assert by_kind["cost"]["actor"] == {"kind": "user", "id": operator_id, "role": "operator"}
+    # the hand-over names who handed it over; the steps it starts are the workflow's own
+    assert by_kind["handed_over"]["actor"] == {
+        "kind": "user",
+        "id": tenant.user_id,
+        "role": "creditor",
+    }
+    started = [e for e in events if e["kind"] not in ("payment", "cost", "handed_over")]
+    assert started and all(e["actor"] == {"kind": "system", "id": None, "role": None}
+                           for e in started)  # fmt: skip
+    assert "Mario" not in json.dumps([e["actor"] for e in events])
+
+
+async def test_consumer_credit_forbearance_and_debt_advice_notice(api: Api, tenant: Tenant) -> None:
+    """Point 15: the hand-over marks consumer credit; the creditor records a forbearance
+    measure and an operator sends the debt-advice notice letter; a practice that is not
+    consumer credit refuses both (409)."""
+    payload = practice_payload(tenant.id) | {"consumer_credit": True}
+    practice = await hand_over(api, tenant.headers, payload)
+    pid = practice["id"]
+    assert practice["consumer_credit"] is True
+    offered = await api.http.post(
+        f"/practices/{pid}/forbearance",
+        headers=tenant.headers,
+        json={"measure": "payment_holiday", "offered_on": rome_today().isoformat(),
+              "note": "tre mesi di sospensione"},
+    )  # fmt: skip
+    assert offered.status_code == 200, offered.text
+    bad = await api.http.post(
+        f"/practices/{pid}/forbearance",
+        headers=tenant.headers,
+        json={"measure": "amnesty", "offered_on": rome_today().isoformat()},
+    )
+    assert bad.status_code == 422 and error_locs(bad) == [["body", "measure"]]
+    operator_id, operator = await new_user(api, "operator")
+    notice = await api.http.post(f"/practices/{pid}/debt-advice-notice", headers=operator)
+    assert notice.status_code == 200, notice.text
+    again = await api.http.post(f"/practices/{pid}/debt-advice-notice", headers=operator)
+    assert again.status_code == 409, again.text
+    view = (await api.http.get(f"/practices/{pid}", headers=api.admin)).json()
+    assert view["forbearance_measures"] == ["payment_holiday"]
+    assert view["debt_advice_sent_on"] == rome_today().isoformat()
+    events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
+    (measure,) = [e for e in events if e["kind"] == "forbearance_offered"]
+    assert measure["data"]["measure"] == "payment_holiday"
+    assert measure["actor"] == {"kind": "user", "id": tenant.user_id, "role": "creditor"}
+    (letter,) = [
+        e
+        for e in events
+        if e["kind"] == "letter_sent" and e["data"]["letter"] == "debt_advice_notice"
+    ]
+    assert letter["actor"] == {"kind": "user", "id": operator_id, "role": "operator"}
+
+    plain = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    assert plain["consumer_credit"] is False
+    refused = await api.http.post(
+        f"/practices/{plain['id']}/forbearance",
+        headers=tenant.headers,
+        json={"measure": "payment_holiday", "offered_on": rome_today().isoformat()},
+    )
+    assert refused.status_code == 409, refused.text
+
+
 async def test_full_payment_closes_the_practice_as_paid(
     api: Api, tenant: Tenant, operator: dict[str, str]
 ) -> None:
@@ -365,7 +475,7 @@ async def test_promise_dispute_and_resolution(
 async def test_contacts_update_the_row_after_the_workflow_accepts(api: Api, tenant: Tenant) -> None:
     practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
     pid = practice["id"]
-    _, agent = await new_user(api, "field_agent", provinces=["MI"])
+    agent_id, agent = await new_user(api, "field_agent", provinces=["MI"])
     response = await api.http.post(
         f"/practices/{pid}/contacts",
         headers=agent,
@@ -407,8 +517,10 @@ async def test_contacts_update_the_row_after_the_workflow_accepts(api: Api, tena
         for e in history.events
         if e.HasField("workflow_execution_update_accepted_event_attributes")
     ]
+    # and who sent it: the agent's id and role (point 10), no name
+    agent_actor = {"kind": "user", "id": agent_id, "role": "field_agent"}
     assert [(i.name, json.loads(i.args.payloads[0].data)) for i in accepted] == [
-        ("contacts", {"changed": ["phone", "pec", "address"]})
+        ("contacts", {"changed": ["phone", "pec", "address"], "actor": agent_actor})
     ]
 
 

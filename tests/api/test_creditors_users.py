@@ -190,3 +190,40 @@ async def test_user_key_shown_once_and_works(api: Api) -> None:
     assert (await api.http.get("/worklists/visits", headers=headers)).status_code == 200
     listed = (await api.http.get("/users?role=field_agent", headers=api.admin)).json()
     assert any(u["id"] == user["id"] and "key" not in u for u in listed)
+
+
+async def test_a_strategy_change_keeps_versions(api: Api) -> None:
+    """Point 10: each PUT is a new version with who saved it; a practice records the version
+    it runs, and keeps it after the creditor changes the strategy again."""
+    from tests.api.helpers import hand_over, new_creditor, practice_payload
+
+    tenant = await new_creditor(api)  # saved once by the admin: version 1
+    versions = f"/creditors/{tenant.id}/strategy/versions"
+    second = await api.http.put(
+        f"/creditors/{tenant.id}/strategy",
+        headers=tenant.headers,
+        json=fast_strategy(allocation="costs_interest_principal"),
+    )
+    assert second.status_code == 200, second.text
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    assert practice["strategy_version"] == 2
+    third = await api.http.put(
+        f"/creditors/{tenant.id}/strategy", headers=api.admin, json=fast_strategy()
+    )
+    assert third.status_code == 200, third.text
+    listed = await api.http.get(versions, headers=tenant.headers)
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert [(v["version"], v["current"]) for v in body] == [(1, False), (2, False), (3, True)]
+    assert [v["saved_by"] for v in body] == [
+        {"id": "admin", "role": "admin"},
+        {"id": tenant.user_id, "role": "creditor"},
+        {"id": "admin", "role": "admin"},
+    ]
+    assert body[1]["strategy"]["allocation"] == "costs_interest_principal"
+    assert body[2]["strategy"]["allocation"] == "law"
+    view = (await api.http.get(f"/practices/{practice['id']}", headers=api.admin)).json()
+    assert view["strategy_version"] == 2  # the version it runs, not the creditor's newest
+    other = await new_creditor(api)
+    refused = await api.http.get(versions, headers=other.headers)
+    assert refused.status_code == 403

@@ -102,6 +102,11 @@ BAD_INPUTS: list[tuple[str, Callable[[Payload], Payload], list[str | int]]] = [
         ["body", "debtor", "vat_number"],
     ),
     (
+        "a business debt marked consumer credit (point 15: consumers only)",
+        lambda p: with_change(_business(p, "00743110157"), ("consumer_credit",), True),
+        ["body", "consumer_credit"],
+    ),
+    (
         "consumer with partita IVA",
         lambda p: with_change(p, ("debtor", "vat_number"), "00743110157"),
         ["body", "debtor", "vat_number"],

@@ -64,14 +64,19 @@ async def history(api: Api, workflow_id: str) -> bytes:
 
 
 async def update_inputs(api: Api, workflow_id: str) -> list[tuple[str, Any]]:
-    """(update name, decoded argument) of every update the workflow accepted."""
+    """(update name, decoded argument without its actor) of every update the workflow
+    accepted."""
     fetched = await api.temporal.get_workflow_handle(workflow_id).fetch_history()
     inputs = []
     for event in fetched.events:
         if event.HasField("workflow_execution_update_accepted_event_attributes"):
             request = event.workflow_execution_update_accepted_event_attributes.accepted_request
             payloads = request.input.args.payloads
-            inputs.append((request.input.name, json.loads(payloads[0].data)))
+            argument = json.loads(payloads[0].data)
+            # every command names its sender (issue 11 point 10) by id and role only
+            actor = argument.pop("actor", None)
+            assert actor is not None and set(actor) == {"kind", "id", "role"}, actor
+            inputs.append((request.input.name, argument))
     return inputs
 
 

@@ -77,7 +77,8 @@ async def business_example(api: Api) -> Practice:
             (date(2025, 6, 5), "payment", {"amount_cents": 5000, "paid_on": "2025-06-05",
                                            "reference": "CRO 3"}),
         ],
-        strategy={"claim_interest": True},
+        # the order agreed in the mandate: all costs, all interest, then principal oldest first
+        strategy={"claim_interest": True, "allocation": "costs_interest_principal"},
         **BUSINESS,
     )  # fmt: skip
 
@@ -91,7 +92,8 @@ async def test_statement_of_a_business_debtor_by_hand(api: Api) -> None:
     # Payment CRO 1, 31 March, 500.00. Interest up to 31 March included:
     #   inv 1, 1 Feb-31 Mar, 59 days: 1000 x 0.1115 x 59/365 = 18.023 -> 18.02
     #   inv 2, 1-31 Mar, 31 days:     2000 x 0.1115 x 31/365 = 18.940 -> 18.94
-    #   art. 1194: costs 40 + 40, interest 18.02 + 18.94, then 383.04 to inv 1 (-> 616.96)
+    #   the mandate's order: costs 40 + 40, interest 18.02 + 18.94, then 383.04 to inv 1
+    #   (-> 616.96)
     # Legal cost of 100.00 on 10 April.
     # Payment CRO 2, 30 April, 1,000.00. Interest 1-30 April, 30 days:
     #   inv 1: 616.96 x 0.1115 x 30/365 = 5.654 -> 5.65
@@ -99,7 +101,7 @@ async def test_statement_of_a_business_debtor_by_hand(api: Api) -> None:
     #   costs 100.00, interest 5.65 + 18.33, inv 1's 616.96, then 259.06 to inv 2 (-> 1,740.94)
     # 31 May: inv 2, 1-31 May, 31 days: 1740.94 x 0.1115 x 31/365 = 16.486 -> 16.49
     assert body["interest_claimed"] is True
-    assert body["allocation"] == "law"
+    assert body["allocation"] == "costs_interest_principal"
     assert body["debtor_kind"] == "business"
     assert body["reference"] == practice.reference
     first, second = body["invoices"]
@@ -303,3 +305,55 @@ async def test_statement_pdf_without_interest_prints_only_what_is_claimed(api: A
     assert "Calcolo degli interessi" not in text
     assert "non sono richiesti interessi" in text
     assert format_euros(100000) in text
+
+
+async def test_the_law_allocates_invoice_by_invoice_and_honours_a_designation(api: Api) -> None:
+    """Art. 1193-1194 c.c. (the default order): the invoice the debtor names first; without a
+    name the due and oldest invoice first, each one's costs and interest before its principal."""
+    practice = await practice_with_events(
+        api,
+        [
+            invoice("1", date(2025, 1, 1), date(2025, 1, 31), 100000),
+            invoice("2", date(2025, 2, 1), date(2025, 2, 28), 200000),
+        ],
+        [
+            (date(2025, 3, 31), "payment", {"amount_cents": 50000, "paid_on": "2025-03-31",
+                                            "reference": "CRO 1", "invoice_number": "2"}),
+            (date(2025, 4, 30), "payment", {"amount_cents": 10000, "paid_on": "2025-04-30",
+                                            "reference": "CRO 2"}),
+        ],
+        strategy={"claim_interest": True},
+        **BUSINESS,
+    )  # fmt: skip
+    body = await statement(api, practice.id, "2025-04-30")
+    assert body["allocation"] == "law"
+    # CRO 1 names invoice 2: its 40.00, its interest 1-31 March (2000 x 0.1115 x 31/365 =
+    # 18.940 -> 18.94), then 441.06 of its principal; invoice 1 (older) gets nothing
+    # CRO 2, no name: invoice 1 (due, the oldest): 40.00, interest 27.18 = 18.02 (1 Feb-31 Mar)
+    # + 9.16 (1-30 April: 1000 x 0.1115 x 30/365 = 9.164), then 32.82 of principal
+    assert [
+        (p["reference"], p["designated_invoice"],
+         [(a["bucket"], a["invoice_number"], a["amount"]) for a in p["allocation"]])
+        for p in body["payments"]
+    ] == [
+        ("CRO 1", "2", [("costs", "2", "40.00"), ("interest", "2", "18.94"),
+                        ("principal", "2", "441.06")]),
+        ("CRO 2", None, [("costs", "1", "40.00"), ("interest", "1", "27.18"),
+                         ("principal", "1", "32.82")]),
+    ]  # fmt: skip
+
+
+async def test_statement_pdf_explains_the_law_s_order_and_the_designation(api: Api) -> None:
+    practice = await practice_with_events(
+        api,
+        [invoice("A", date(2025, 1, 1), date(2025, 1, 31), 100000)],
+        [(date(2025, 3, 31), "payment", {"amount_cents": 5000, "paid_on": "2025-03-31",
+                                         "reference": "CRO 9", "invoice_number": "A"})],
+    )  # fmt: skip
+    response = await api.http.get(
+        f"/practices/{practice.id}/statement.pdf", headers=api.admin, params={"at": "2025-04-30"}
+    )
+    assert response.status_code == 200, response.text
+    text = pdf_text(response.content)
+    assert "art. 1193, comma 1, c.c." in text and "art. 1194 c.c." in text
+    assert "CRO 9 (per la fatt. A)" in text

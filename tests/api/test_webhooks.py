@@ -279,6 +279,11 @@ async def test_a_hard_bounce_marks_the_email_invalid_and_tells_the_workflow(
     # the practice shows the e-mail as not to be used
     view = (await api.http.get(f"/practices/{pid}", headers=api.admin)).json()
     assert view["debtor"]["invalid_channels"] == ["email"]
+    # the workflow's timeline names the provider that reported it (issue 11 point 10)
+    timeline = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
+    told = [e for e in timeline if e["kind"] == "contact_invalid"]
+    assert len(told) == (1 if event["workflow_update"] == "accepted" else 0)
+    assert all(e["actor"] == {"kind": "provider", "id": "sendgrid", "role": None} for e in told)
 
 
 async def test_a_late_bounce_of_an_address_since_replaced_changes_nothing(

@@ -21,7 +21,7 @@ from domain.statement import StatementError, statement_at
 BUSINESS = DebtorKind.BUSINESS
 CONSUMER = DebtorKind.CONSUMER
 RATES = published_rates()
-LAW = AllocationOrder.COSTS_INTEREST_PRINCIPAL
+MANDATE = AllocationOrder.COSTS_INTEREST_PRINCIPAL  # the order agreed in a mandate
 
 INV_1 = Invoice("1", date(2025, 1, 1), date(2025, 1, 31), 100000)  # 1,000.00
 INV_2 = Invoice("2", date(2025, 2, 1), date(2025, 2, 28), 200000)  # 2,000.00
@@ -66,8 +66,10 @@ def test_a_reduction_goes_oldest_first_on_what_is_still_unpaid() -> None:
         None,
         date(2025, 5, 31),
         RATES,
+        MANDATE,
     )
-    # 31 March, 500.00: 40 + 40 compensation, 18.02 + 18.94 interest, 383.04 to inv 1 (-> 616.96)
+    # 31 March, 500.00 (the mandate's order): 40 + 40 compensation, 18.02 + 18.94 interest,
+    #   383.04 to inv 1 (-> 616.96)
     # 30 April: interest 5.65 (inv 1 on 616.96) and 18.33 (inv 2 on 2,000.00) for 1-30 April;
     #   the reduction of 700.00 clears inv 1's 616.96 and takes 83.04 from inv 2 (-> 1,916.96)
     # May, 31 days on 1,916.96: 1916.96 x 0.1115 x 31/365 = 18.153349 -> 18.15
@@ -120,7 +122,7 @@ def test_without_interest_only_principal_and_recorded_costs_and_no_rate_is_neede
         None,
         date(2030, 1, 1),  # no rate is known in 2030: none is looked up
         RateTable(),
-        LAW,
+        MANDATE,
         claim_interest=False,
     )
     t = account.statement.totals

@@ -22,6 +22,7 @@ from domain.statement import Statement, StatementError, statement_at
 BUSINESS = DebtorKind.BUSINESS
 CONSUMER = DebtorKind.CONSUMER
 RATES = published_rates()
+MANDATE = AllocationOrder.COSTS_INTEREST_PRINCIPAL  # the order agreed in a mandate
 
 INV_1 = Invoice("1", date(2025, 1, 1), date(2025, 1, 31), 100000)  # 1,000.00
 INV_2 = Invoice("2", date(2025, 2, 1), date(2025, 2, 28), 200000)  # 2,000.00
@@ -45,7 +46,10 @@ def allocated(statement: Statement) -> list[list[tuple[str, str | int | None, in
 
 
 def test_two_invoices_partial_payments_costs_interest_principal() -> None:
-    s = statement_at(TWO, BUSINESS, PAYMENTS, [], None, date(2025, 5, 31), RATES)
+    # the order agreed in the mandate (all costs, all interest, then principal oldest first)
+    s = statement_at(
+        TWO, BUSINESS, PAYMENTS, [], None, date(2025, 5, 31), RATES, MANDATE
+    )  # fmt: skip
     # Payment 1, 31 March 2025, 500.00. Interest up to and including 31 March:
     #   inv 1: 1 Feb-31 Mar, 59 days: 1000 x 0.1115 x 59/365 = 18.023287 -> 18.02
     #   inv 2: 1-31 Mar, 31 days:      2000 x 0.1115 x 31/365 = 18.939726 -> 18.94
@@ -192,12 +196,13 @@ def test_recorded_costs_are_due_from_their_date() -> None:
     ]
     paid = [Payment(date(2025, 3, 31), 25000)]
     s = statement_at([INV_1], BUSINESS, paid, costs, None, date(2025, 6, 30), RATES)
-    # 31 March: compensation 40.00 (since 31 Jan) before the legal cost 150.00 (since 1 March),
-    # then interest 18.02 (as in the two-invoice case), then 41.98 of principal
+    # 31 March, the law's order: the recorded legal cost 150.00 first (art. 1194 c.c.: costs
+    # before capital), then invoice 1's compensation 40.00 and interest 18.02 (as in the
+    # two-invoice case), then 41.98 of its principal
     assert allocated(s) == [
         [
-            ("costs", "1", 4000),
             ("costs", 0, 15000),
+            ("costs", "1", 4000),
             ("interest", "1", 1802),
             ("principal", "1", 4198),
         ]

@@ -118,6 +118,7 @@ def start(env: WorkflowEnvironment):
         strategy: Strategy | None = None,
         invoices: list[Invoice] | None = None,
         kind: DebtorKind = DebtorKind.CONSUMER,
+        consumer_credit: bool = False,
     ) -> AsyncIterator[Practice]:
         world = world or FakeWorld()
         practice_id = uuid.uuid4().hex
@@ -130,6 +131,7 @@ def start(env: WorkflowEnvironment):
             invoices=invoices or overdue_invoices(125040),
             strategy=strategy or validate_strategy(Strategy()),
             channels=world.channels,
+            consumer_credit=consumer_credit,
         )
         async with Worker(
             env.client,

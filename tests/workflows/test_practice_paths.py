@@ -626,3 +626,47 @@ async def test_a_reminder_letter_prints_the_last_day_before_the_practice_acts(st
         await p.until(lambda: "legal_notice" in p.world.letter_kinds(), "the legal notice")
         notice = next(x for x in p.world.letters if x.kind == "legal_notice")
         assert notice.pay_by is not None and notice.pay_by > pay_by  # its own 10 days' wait
+async def test_consumer_credit_needs_forbearance_and_debt_advice_before_court(start) -> None:
+    """Point 15 (Directive (EU) 2023/2225 artt. 35, 36; D.Lgs. 212/2025, applying from 20
+    November 2026): legal action on a consumer-credit debt is refused until a forbearance
+    measure is recorded and the debt-advice notice letter is sent; declining stays possible."""
+    from domain.consumer_credit import APPLIES_FROM
+    from domain.practice import DebtAdviceNoticeCmd, ForbearanceCmd
+
+    assert TODAY >= APPLIES_FROM  # the rule applies on the test's clock
+    async with start(strategy=only_steps(), consumer_credit=True) as p:
+        await p.waiting_for("the creditor's authorisation")
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
+        assert "forbearance" in str(refused.value.cause) and "debt-advice" in str(
+            refused.value.cause
+        )
+        with pytest.raises(WorkflowUpdateFailedError):  # not one of art. 35's measures
+            await p.send(UpdateName.FORBEARANCE, ForbearanceCmd("amnesty", TODAY))
+        await p.send(UpdateName.FORBEARANCE, ForbearanceCmd("instalment_deferral", TODAY))
+        with pytest.raises(WorkflowUpdateFailedError) as still:
+            await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
+        assert "debt-advice" in str(still.value.cause)
+        assert "forbearance" not in str(still.value.cause)
+        sent = await p.send(UpdateName.DEBT_ADVICE_NOTICE, DebtAdviceNoticeCmd())
+        assert sent.accepted, sent.message
+        assert p.world.letters[-1].kind == "debt_advice_notice"
+        with pytest.raises(WorkflowUpdateFailedError):  # once per practice
+            await p.send(UpdateName.DEBT_ADVICE_NOTICE, DebtAdviceNoticeCmd())
+        kinds = [e.kind for e in p.world.events.values()]
+        assert "forbearance_offered" in kinds and "letter_sent" in kinds
+        await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
+        await p.until(lambda: p.world.snapshot.phase == "judicial", "the judicial phase")
+
+
+async def test_forbearance_is_only_for_consumer_credit(start) -> None:
+    from domain.practice import DebtAdviceNoticeCmd, ForbearanceCmd
+
+    async with start(strategy=only_steps()) as p:
+        await p.waiting_for("the creditor's authorisation")
+        with pytest.raises(WorkflowUpdateFailedError):
+            await p.send(UpdateName.FORBEARANCE, ForbearanceCmd("payment_holiday", TODAY))
+        with pytest.raises(WorkflowUpdateFailedError):
+            await p.send(UpdateName.DEBT_ADVICE_NOTICE, DebtAdviceNoticeCmd())
+        await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
+        await p.until(lambda: p.world.snapshot.phase == "judicial", "the judicial phase")

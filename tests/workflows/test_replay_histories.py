@@ -43,6 +43,22 @@ async def test_a_practice_recording_through_normal_activities_replays() -> None:
     assert result.replay_failure is None, result.replay_failure
 
 
+async def test_a_practice_recorded_before_issue_11_money_replays() -> None:
+    """Recorded on 9d86d65 (before payments named their invoice and events their actor): a
+    payment, a promise and a withdrawal replay on the code that stamps actors on commands and
+    events and carries the designated invoice to the statement."""
+    text = (HISTORIES / "i11_money_payment_promise_base_9d86d65.json").read_text()
+    updates = [
+        e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"]["name"]
+        for e in json.loads(text)["events"]
+        if "workflowExecutionUpdateAcceptedEventAttributes" in e
+    ]
+    assert {"payment", "promise", "withdrawal"} <= set(updates)
+    history = WorkflowHistory.from_json("practice-i11-money", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
 async def test_a_new_practice_records_locally(start) -> None:
     """New practices write the read model with local activities: no record_practice activity
     task is scheduled, and the records still arrive, the first one carrying the hand-over and
