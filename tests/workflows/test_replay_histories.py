@@ -104,3 +104,22 @@ async def test_a_practice_parked_before_its_due_date_takes_one_write(start) -> N
     ]
     assert markers.count("core_local_activity") == 1
     await _replayer().replay_workflow(history)
+
+
+async def test_a_plan_disputed_before_pauses_composed_replays() -> None:
+    """Recorded before domain/pauses.py: a plan runs, a dispute is opened and rejected (the old
+    code resumed the escalation and queued a call beside the plan), then a withdrawal."""
+    text = (HISTORIES / "practice_plan_dispute.json").read_text()
+    assert '"open_task"' in text  # the old shape: the call queued while the plan ran
+    history = WorkflowHistory.from_json("practice-plan-dispute", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_practice_with_invoices_due_later_recorded_before_replays() -> None:
+    """Recorded before the overdue part was collected at once: one invoice overdue, one due in
+    20 days, the practice parked until the later due date, then withdrawn."""
+    text = (HISTORIES / "practice_mixed_due.json").read_text()
+    history = WorkflowHistory.from_json("practice-mixed-due", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
