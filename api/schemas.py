@@ -316,6 +316,20 @@ class StrategyModel(RequestModel):
         _DEFAULT.proposal_timeout,
         "A proposal the creditor has not decided on after this long is refused.",
     )
+    dispute_shift: Literal["length", "none"] = Field(
+        default="length",
+        description="When a dispute is rejected (or upheld in part), the promise or deal it "
+        'suspended resumes: "length" moves its dates by the days the dispute lasted, "none" '
+        "keeps them.",
+    )
+    end_decision_reminder_interval: str = _duration(
+        _DEFAULT.end_decision_reminder_interval,
+        "A practice with nothing left to do (court steps ended) reminds the creditor this often "
+        "to close it as uncollectable or keep it under watch.",
+    )
+    watch_interval: str = _duration(
+        _DEFAULT.watch_interval, "A practice kept under watch re-checks the debtor this often."
+    )
     letter_texts: dict[str, str] = Field(
         default_factory=dict,
         description="Body paragraph of a letter, by kind (" + ", ".join(LETTER_KINDS) + "): a "

@@ -55,13 +55,16 @@ with workflow.unsafe.imports_passed_through():
         judicial_workflow_id,
     )
     from domain.money import format_euros
+    from domain.pauses import Lead, PauseRefused, Pauses, shifted
     from domain.plans import (
+        PLAN_PAUSE_SIGNAL,
         PLAN_PAYMENT_SIGNAL,
         PLAN_PROGRESS_SIGNAL,
         PLAN_WORKFLOW_NAME,
         ClosureCmd,
         ClosureReason,
         PlanInput,
+        PlanPause,
         PlanProgress,
         ProposalCmd,
         ProposalDecisionCmd,
@@ -123,6 +126,10 @@ RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
 # changes, which shipped together: every patch id costs each new practice a marker and a
 # search-attribute upsert on the server.
 RECORD_LOCALLY = "record-practice-as-local-activity"
+# A dispute suspends whichever of escalation / promise / deal is in charge (domain/pauses.py) and
+# tells a running plan to suspend; before, it dropped a promise and its rejection resumed the
+# escalation beside a running plan.
+PAUSES_COMPOSE = "pauses-compose"
 
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
 LATE_REMINDER = timedelta(hours=12)
@@ -169,6 +176,9 @@ class PracticeWorkflow:
         self.payment_refs: set[str] = set()
         self.channels = replace(inp.channels)
         self.status = Status.ACTIVE
+        # who is in charge and whether a dispute holds; `status` mirrors `pauses.status` (but for
+        # CLOSED), and changes only through _take
+        self.pauses = Pauses()
         self.phase = Phase.OUT_OF_COURT
         self.outcome: Outcome | None = None
 
@@ -956,7 +966,7 @@ class PracticeWorkflow:
                 continue  # closed, disputed, or replaced by a newer promise
             kept = self.paid_toward_promise >= promise.amount_cents
             self.promise = None
-            self.status = Status.ACTIVE
+            self._take(self.pauses.ended())
             if kept:
                 self._event(
                     "promise_kept",
@@ -1059,8 +1069,10 @@ class PracticeWorkflow:
             raise _reject(RejectionType.INVALID, "a promise needs a date", "promised_date")
         if amount is None:
             raise _reject(RejectionType.INVALID, "a promise needs an amount", amount_field)
-        if self.dispute_id is not None:
-            raise _reject(RejectionType.CONFLICT, "a dispute is open: no promise until resolved")
+        try:
+            self.pauses.check_promise()  # no promise while a dispute holds or a deal is in charge
+        except PauseRefused as err:
+            raise _reject(RejectionType.CONFLICT, err.message) from None
         if promised_date < rome_date(workflow.now()):
             raise _reject(
                 RejectionType.INVALID, "the promised date is in the past", "promised_date"
@@ -1077,7 +1089,7 @@ class PracticeWorkflow:
         self.promise = PromiseView(promised_date=promised_date, amount_cents=amount, source=source)
         self.promise_version += 1
         self.paid_toward_promise = 0
-        self.status = Status.PAUSED_PROMISE
+        self._take(self.pauses.promise())
         self._event(
             "promise",
             f"Promise to pay {format_euros(amount)} by {promised_date.isoformat()} ({source}): "
@@ -1159,27 +1171,36 @@ class PracticeWorkflow:
     @workflow.update(name=UpdateName.DISPUTE)
     async def open_dispute(self, cmd: DisputeCmd) -> CommandResult:
         self._open_dispute(cmd.dispute_id, "recorded")
+        await self._tell_plan(PlanPause(suspended=True))
         await self._flush()
         return self._result("dispute opened: all contact stops until the creditor resolves it")
 
     @open_dispute.validator
     def _validate_dispute(self, cmd: DisputeCmd) -> None:
         self._require_open()
-        if self.dispute_id is not None:
-            raise _reject(RejectionType.CONFLICT, "a dispute is already open")
+        try:
+            self.pauses.check_dispute()
+        except PauseRefused as err:
+            raise _reject(RejectionType.CONFLICT, err.message) from None
 
     def _open_dispute(self, dispute_id: str, how: str) -> None:
         self.dispute_id = dispute_id
         self.disputes_opened += 1
-        self.promise = None  # a disputed debt is not being paid on a promise
-        self.status = Status.PAUSED_DISPUTE
+        today = rome_date(workflow.now())
+        if workflow.patched(PAUSES_COMPOSE):
+            # whichever is in charge (escalation, promise, deal) is suspended, not dropped
+            self._take(self.pauses.open_dispute(dispute_id, today))
+        else:
+            # before: a disputed debt was not paid on a promise, and the escalation resumed
+            self.promise = None
+            self._take(Pauses().open_dispute(dispute_id, today))
         self._event("dispute_opened", f"Dispute {how}: all contact stopped", dispute_id=dispute_id)
 
     @workflow.update(name=UpdateName.DISPUTE_RESOLUTION)
     async def resolve_dispute(self, cmd: DisputeResolutionCmd) -> CommandResult:
         self.dispute_id = None
         if not cmd.upheld:
-            self.status = Status.ACTIVE
+            await self._resume_after_dispute()
             self._event(
                 "dispute_resolved",
                 "Dispute rejected by the creditor: collection resumes",
@@ -1201,7 +1222,7 @@ class PracticeWorkflow:
                 ReductionLine(on=rome_date(workflow.now()), amount_cents=cmd.reduce_by_cents)
             )
             await self._refresh_balance()
-            self.status = Status.ACTIVE
+            await self._resume_after_dispute()
             self._event(
                 "dispute_resolved",
                 f"Dispute upheld in part: claim reduced by {format_euros(cmd.reduce_by_cents)}, "
@@ -1212,6 +1233,39 @@ class PracticeWorkflow:
             )
         await self._flush()
         return self._result("dispute resolved")
+
+    async def _resume_after_dispute(self) -> None:
+        """The one in charge before the dispute takes over again, its dates moved by the
+        creditor's rule (domain/pauses.py)."""
+        before = self.pauses
+        self._take(before.resolve_dispute(rome_date(workflow.now()), self.strategy.dispute_shift))
+        moved = self.pauses.shift_days - before.shift_days
+        if self.pauses.lead == Lead.PROMISE and self.promise is not None and moved:
+            self.promise = replace(
+                self.promise, promised_date=shifted(self.promise.promised_date, moved)
+            )
+        if moved:
+            self._event(
+                "dates_moved",
+                f"The {self.pauses.lead.value}'s dates moved by {moved} day(s), "
+                "the length of the dispute",
+                days=moved,
+            )
+        await self._tell_plan(PlanPause(suspended=False, shift_days=moved))
+
+    async def _tell_plan(self, pause: PlanPause) -> None:
+        """A running plan suspends (no reminder, no warning) while a dispute holds."""
+        if (
+            self.pauses.in_charge == Status.PAUSED_PLAN
+            and self.plan is not None
+            and self.plan_result is None
+        ):
+            await self.plan.signal(PLAN_PAUSE_SIGNAL, pause)
+
+    def _take(self, pauses: Pauses) -> None:
+        self.pauses = pauses
+        if self.status != Status.CLOSED:
+            self.status = pauses.status
 
     @resolve_dispute.validator
     def _validate_resolution(self, cmd: DisputeResolutionCmd) -> None:
@@ -1352,7 +1406,7 @@ class PracticeWorkflow:
         )
         if reasons:
             self.deal_state = "awaiting_approval"
-            self.status = Status.PAUSED_PROPOSAL
+            self._take(self.pauses.deal(Status.PAUSED_PROPOSAL))
         else:
             self._start_deal(cmd)
         await self._flush()
@@ -1361,10 +1415,10 @@ class PracticeWorkflow:
     @proposal.validator
     def _validate_proposal(self, cmd: ProposalCmd) -> None:
         self._require_open()
-        if self.status in DEAL_PAUSES:
-            raise _reject(RejectionType.CONFLICT, "a plan or settlement is already in course")
-        if self.dispute_id is not None:
-            raise _reject(RejectionType.CONFLICT, "a dispute is open")
+        try:
+            self.pauses.check_deal()
+        except PauseRefused as err:
+            raise _reject(RejectionType.CONFLICT, err.message) from None
         try:
             check_proposal(cmd, self.balance, rome_date(workflow.now()))
         except ProposalError as err:
@@ -1495,8 +1549,9 @@ class PracticeWorkflow:
             return
         if self.status == Status.PAUSED_SETTLEMENT:
             assert deal.settlement_cents is not None and deal.settle_by is not None
-            deadline = end_of_rome_day(deal.settle_by)
-            self.waiting_for = f"the settlement's payment by {deal.settle_by.isoformat()}"
+            settle_by = shifted(deal.settle_by, self.pauses.shift_days)  # moved by disputes
+            deadline = end_of_rome_day(settle_by)
+            self.waiting_for = f"the settlement's payment by {settle_by.isoformat()}"
             self.next_action_at = deadline
             await self._flush()
             target = deal.settlement_cents
@@ -1513,7 +1568,7 @@ class PracticeWorkflow:
                 self.balance = 0
             else:
                 self.deal_state = "lapsed"
-                self.status = Status.ACTIVE
+                self._take(self.pauses.ended())
                 self._event("settlement_lapsed", "Settlement not paid by its date: it lapsed")
             return
         # a plan
@@ -1525,7 +1580,11 @@ class PracticeWorkflow:
                     practice_id=self.inp.practice_id,
                     parent_workflow_id=workflow.info().workflow_id,
                     proposal_id=deal.proposal_id,
-                    instalments=schedule(deal),
+                    # moved by a dispute that held before the plan could start
+                    instalments=[
+                        replace(i, due_date=shifted(i.due_date, self.pauses.shift_days))
+                        for i in schedule(deal)
+                    ],
                     reminder_lead=self.strategy.plan_reminder_lead,
                     grace=self.strategy.plan_grace,
                     email=self.channels.email,
@@ -1539,7 +1598,7 @@ class PracticeWorkflow:
                 await self.plan.signal(PLAN_PAYMENT_SIGNAL, self.paid_toward_deal)
             asyncio.create_task(self._watch_plan(self.plan))
         self.waiting_for = "the repayment plan"
-        self.next_action_at = None
+        self.next_action_at = self._next_instalment_at()
         await self._flush()
         await workflow.wait_condition(
             lambda: self.plan_result is not None or self.status != Status.PAUSED_PLAN
@@ -1549,7 +1608,7 @@ class PracticeWorkflow:
         self.plan = None
         if self.plan_result == "broken":
             self.deal_state = "broken"
-            self.status = Status.ACTIVE
+            self._take(self.pauses.ended())
             self._event(
                 "plan_broken",
                 f"Plan broken: {format_euros(self.balance)} still owed",
@@ -1557,8 +1616,17 @@ class PracticeWorkflow:
             )
         else:
             self.deal_state = "kept"
-            self.status = Status.ACTIVE  # kept with something left (interest): collection goes on
+            # kept with something left (interest): collection goes on
+            self._take(self.pauses.ended())
             self._event("plan_kept", "Plan kept", balance_cents=self.balance)
+
+    def _next_instalment_at(self) -> datetime | None:
+        """When the plan next needs the debtor's money: the first instalment not fully paid."""
+        view = self._plan_view()
+        for item in view.instalments if view else []:
+            if item.paid_cents < item.amount_cents:
+                return end_of_rome_day(item.due_date)
+        return None
 
     async def _watch_plan(self, handle: ChildWorkflowHandle[Any, str]) -> None:
         try:
@@ -1606,7 +1674,7 @@ class PracticeWorkflow:
             self._start_deal(deal)
             return
         self.deal_state = "refused"
-        self.status = Status.ACTIVE
+        self._take(self.pauses.ended())
         self._event(
             "proposal_refused",
             "The creditor refused the proposal"
@@ -1630,8 +1698,10 @@ class PracticeWorkflow:
     def _start_deal(self, deal: ProposalCmd) -> None:
         self.deal_state = "active"
         self.paid_toward_deal = 0
-        self.status = (
-            Status.PAUSED_PLAN if deal.kind == ProposalKind.PLAN else Status.PAUSED_SETTLEMENT
+        self._take(
+            self.pauses.deal(
+                Status.PAUSED_PLAN if deal.kind == ProposalKind.PLAN else Status.PAUSED_SETTLEMENT
+            )
         )
         self._event(
             "deal_started",
@@ -1645,13 +1715,18 @@ class PracticeWorkflow:
         if deal is None or self.deal_state is None:
             return None
         states = match_payments(schedule(deal), self.paid_toward_deal)
+        # the dates as moved by disputes while the deal was in charge (domain/pauses.py)
+        days = self.pauses.shift_days if self.pauses.lead == Lead.DEAL else 0
         return PlanView(
             proposal_id=deal.proposal_id,
             kind=deal.kind.value,
             state=self.deal_state,
-            instalments=[InstalmentView(s.due_date, s.amount_cents, s.paid_cents) for s in states],
+            instalments=[
+                InstalmentView(shifted(s.due_date, days), s.amount_cents, s.paid_cents)
+                for s in states
+            ],
             settlement_cents=deal.settlement_cents,
-            settle_by=deal.settle_by,
+            settle_by=shifted(deal.settle_by, days) if deal.settle_by else None,
             paid_cents=self.paid_toward_deal,
         )
 
