@@ -130,6 +130,9 @@ RECORD_LOCALLY = "record-practice-as-local-activity"
 # tells a running plan to suspend; before, it dropped a promise and its rejection resumed the
 # escalation beside a running plan.
 PAUSES_COMPOSE = "pauses-compose"
+# Invoices overdue at the hand-over are collected at once, while those not yet due get their
+# pre-due reminders beside the escalation; before, everything waited for the last due date.
+COLLECT_OVERDUE_NOW = "collect-overdue-now"
 
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
 LATE_REMINDER = timedelta(hours=12)
@@ -173,6 +176,8 @@ class PracticeWorkflow:
         self.claim = sum(i.amount_cents for i in inp.invoices)
         self.balance = self.claim
         self.paid = 0
+        # pre-due reminders beside the escalation, for invoices not yet due (COLLECT_OVERDUE_NOW)
+        self.pre_due_task: asyncio.Task[None] | None = None
         self.payment_refs: set[str] = set()
         self.channels = replace(inp.channels)
         self.status = Status.ACTIVE
@@ -253,7 +258,18 @@ class PracticeWorkflow:
         self.steps = [s for s in STEP_ORDER if self.strategy.enabled(s)]
         today = rome_date(workflow.now())
         due_ahead = any(i.due_date >= today for i in inp.invoices)
-        if due_ahead:
+        overdue = any(i.due_date < today for i in inp.invoices)
+        if due_ahead and overdue and workflow.patched(COLLECT_OVERDUE_NOW):
+            # the overdue part is collected now; the rest is reminded before its due date by a
+            # task beside the escalation, and joins the collection once it falls due unpaid
+            if Step.PRE_DUE_REMINDERS in self.steps:
+                self.steps.remove(Step.PRE_DUE_REMINDERS)
+            self.pre_due_task = asyncio.create_task(
+                self._pre_due_reminders(
+                    f"{inp.practice_id}:{Step.PRE_DUE_REMINDERS.value}:1", background=True
+                )
+            )
+        elif due_ahead:
             # collection never starts before the invoices fall due, reminders or not
             self.phase = Phase.PRE_DUE
             if Step.PRE_DUE_REMINDERS not in self.steps:
@@ -347,6 +363,11 @@ class PracticeWorkflow:
             return  # a step that did nothing imposes no wait on the debtor's file
         await self._wait_after(step)
 
+    def _due_now(self) -> int:
+        today = rome_date(workflow.now())
+        ahead = sum(i.amount_cents for i in self.inp.invoices if i.due_date >= today)
+        return max(self.balance - ahead, 0) if ahead else self.balance
+
     def _following_step(self) -> str | None:
         i = self.step_index + 1
         return self.steps[i].value if i < len(self.steps) else None
@@ -367,6 +388,23 @@ class PracticeWorkflow:
     # step 1: reminders before the due date, and on the day
     async def _pre_due(self, key: str) -> None:
         self.phase = Phase.PRE_DUE
+        await self._pre_due_reminders(key)
+        due_dates = sorted({i.due_date for i in self.inp.invoices})
+        # collection starts the day after the last due date (the wait after this step is the grace)
+        await self._sleep_until(end_of_rome_day(due_dates[-1]), "out_of_court")
+        self.phase = Phase.OUT_OF_COURT
+        self._event(
+            "phase_changed",
+            "Due date passed unpaid: out-of-court collection begins",
+            phase=Phase.OUT_OF_COURT,
+        )
+
+    async def _pre_due_reminders(self, key: str, background: bool = False) -> None:
+        """The reminders before each due date still ahead, and on the day. In the `background`
+        (some invoices were overdue at the hand-over and are being collected meanwhile) the
+        waits are the task's own, and a reminder whose moment comes while a pause holds (a
+        dispute, a promise, a deal, which covers the whole balance) or after the closure is
+        skipped."""
         remind = self.strategy.setting(Step.PRE_DUE_REMINDERS).enabled
         lead = self.strategy.duration("pre_due_reminder_lead")
         due_dates = sorted({i.due_date for i in self.inp.invoices})
@@ -382,23 +420,43 @@ class PracticeWorkflow:
                     continue  # handed over too late for the early reminder: the day's one is enough
                 if f"{due}:{moment}" in self.reminders_sent:
                     continue  # resumed after a pause: never remind twice for the same moment
-                await self._sleep_until(at, "pre_due_reminder")
+                if not background:
+                    await self._sleep_until(at, "pre_due_reminder")
+                elif at > workflow.now():
+                    await workflow.sleep(at - workflow.now())
+                if background and self._interrupted():
+                    if self._is_closed():
+                        return
+                    self.reminders_sent.add(f"{due}:{moment}")
+                    self._event("reminder_skipped", f"Reminder '{moment}' skipped: a pause holds")
+                    await self._flush()
+                    continue
                 if workflow.now() - at > LATE_REMINDER:
                     # its moment passed (handed over late, or during a pause): a reminder at an
                     # odd hour helps nobody, the next one or the letter will follow
                     self._event("reminder_skipped", f"Reminder '{moment}' skipped: its time passed")
                     continue
                 reminder_key = f"{key}:{n}:{moment}"
-                email = self.channels.email and (
-                    await self._clear_to_contact(reminder_key, "email") is not None
-                )
-                sms = self.channels.phone and (
-                    await self._clear_to_contact(reminder_key, "sms") is not None
-                )
-                if not (email or sms):
-                    self._event("reminder_skipped", "No e-mail or SMS possible: reminder not sent")
+                try:
+                    email = self.channels.email and (
+                        await self._clear_to_contact(reminder_key, "email") is not None
+                    )
+                    sms = self.channels.phone and (
+                        await self._clear_to_contact(reminder_key, "sms") is not None
+                    )
+                    if not (email or sms):
+                        self._event(
+                            "reminder_skipped", "No e-mail or SMS possible: reminder not sent"
+                        )
+                        continue
+                    self._before_contact()
+                except Interrupted:
+                    if not background:
+                        raise
+                    self.reminders_sent.add(f"{due}:{moment}")
+                    self._event("reminder_skipped", f"Reminder '{moment}' skipped: a pause holds")
+                    await self._flush()
                     continue
-                self._before_contact()
                 result = await self._send(
                     "reminder",
                     ActivityName.SEND_REMINDER,
@@ -422,14 +480,8 @@ class PracticeWorkflow:
                     moment=moment,
                     due_date=due.isoformat(),
                 )
-        # collection starts the day after the last due date (the wait after this step is the grace)
-        await self._sleep_until(end_of_rome_day(due_dates[-1]), "out_of_court")
-        self.phase = Phase.OUT_OF_COURT
-        self._event(
-            "phase_changed",
-            "Due date passed unpaid: out-of-court collection begins",
-            phase=Phase.OUT_OF_COURT,
-        )
+                if background:
+                    await self._flush()  # the escalation may be parked on a long wait
 
     async def _sleep_until(self, at: datetime, next_step: str) -> None:
         delay = at - workflow.now()
@@ -478,7 +530,9 @@ class PracticeWorkflow:
         """The letter goes to the post (and PEC) at once; its e-mail copy waits for the contact
         hours. Both calls carry the same key, so the copy attaches the very same document."""
         self._before_contact()
-        balance = self.balance  # the amount printed, whatever a payment does meanwhile
+        # the amount printed, whatever a payment does meanwhile: what is due, not the invoices
+        # still ahead of their due date (they have their own pre-due reminders)
+        balance = self._due_now()
         letter = LetterInput(
             practice_id=self.inp.practice_id,
             idempotency_key=f"{key}:{kind}",
