@@ -858,6 +858,7 @@ class NoteKind(StrEnum):
     JUDICIAL_STOP = "judicial_stop"
     PROPOSAL = "proposal"
     PROPOSAL_DECISION = "proposal_decision"
+    END_DECISION = "end_decision"
     CLOSURE = "closure"
 
 
@@ -1027,6 +1028,16 @@ class AuthorizationIn(RequestModel):
     note: Note = ""
 
 
+class EndDecisionIn(RequestModel):
+    decision: Literal["write_off", "watch"] = Field(
+        description="For a practice whose court steps ended with nothing left to do: "
+        '"write_off" closes it as uncollectable (outcome `uncollectable`, the balance written '
+        'off); "watch" keeps it open and re-checks the debtor every `watch_interval` of the '
+        "strategy (a skip-tracing task each time; what it finds comes back to the creditor)."
+    )
+    note: Note = ""
+
+
 class WithdrawalIn(RequestModel):
     reason: str = Field(default="", max_length=2000)
 
@@ -1131,6 +1142,10 @@ class OpinionTask(TaskItem):
 
 
 class AuthorizationTask(TaskItem):
+    claim: str
+
+
+class EndDecisionTask(TaskItem):
     claim: str
 
 

@@ -53,6 +53,8 @@ class Outcome(StrEnum):
     DECEASED = "deceased"
     INSOLVENCY = "insolvency"
     UNABLE_TO_PAY = "unable_to_pay"
+    # nothing left to do after the court steps: the creditor closed it, the balance written off
+    UNCOLLECTABLE = "uncollectable"
 
 
 class CallOutcome(StrEnum):
@@ -197,6 +199,18 @@ class CostCmd:
     kind: str = "legal"  # legal, collection
 
 
+class EndDecision(StrEnum):
+    """The creditor's choice for a practice whose court steps ended with nothing left to do."""
+
+    WRITE_OFF = "write_off"  # close as uncollectable: the balance is written off
+    WATCH = "watch"  # keep it open and re-check the debtor every strategy.watch_interval
+
+
+@dataclass
+class EndDecisionCmd:
+    decision: EndDecision
+
+
 @dataclass
 class StopJudicialCmd:
     """The creditor stops the court steps; the practice stays open for payments."""
@@ -301,6 +315,7 @@ class UpdateName:
     PROPOSAL_DECISION = "proposal_decision"  # domain.plans.ProposalDecisionCmd
     CLOSURE = "closure"  # domain.plans.ClosureCmd
     STOP_JUDICIAL = "stop_judicial"  # StopJudicialCmd
+    END_DECISION = "end_decision"  # EndDecisionCmd
 
 
 class RejectionType:

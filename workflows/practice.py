@@ -90,6 +90,8 @@ with workflow.unsafe.imports_passed_through():
         DebtorKind,
         DisputeCmd,
         DisputeResolutionCmd,
+        EndDecision,
+        EndDecisionCmd,
         InstalmentView,
         InvalidReason,
         LegalOpinionCmd,
@@ -133,6 +135,9 @@ PAUSES_COMPOSE = "pauses-compose"
 # Invoices overdue at the hand-over are collected at once, while those not yet due get their
 # pre-due reminders beside the escalation; before, everything waited for the last due date.
 COLLECT_OVERDUE_NOW = "collect-overdue-now"
+# When the court steps end (a lost opposition, a negative pignoramento, stopped, ...) the practice
+# asks the creditor to close it as uncollectable or keep it under watch; before, it waited forever.
+END_DECISION = "end-decision"
 
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
 LATE_REMINDER = timedelta(hours=12)
@@ -250,6 +255,10 @@ class PracticeWorkflow:
         self.plan: ChildWorkflowHandle[Any, str] | None = None
         self.plan_result: str | None = None
         self.written_off = 0
+        # after the court steps: the creditor's choice, and the watch's re-checks (END_DECISION)
+        self.end_choice: EndDecision | None = None
+        self.end_asks = 0
+        self.watch_checks = 0
 
     # --- the escalation ----------------------------------------------------------------------
 
@@ -309,6 +318,18 @@ class PracticeWorkflow:
             self.current_step = None
             self.next_step = None
             self.next_action_at = None
+            if workflow.patched(END_DECISION):
+                try:
+                    # the court steps run: wait for them; once they ended, the creditor decides
+                    if self.judicial_outcome is None:
+                        self.waiting_for = "the court steps (see the judicial stage)"
+                        await self._flush()
+                        await self._wait(None, lambda: self.judicial_outcome is not None)
+                    else:
+                        await self._after_court()
+                except Interrupted:
+                    await self._handle_interruption()
+                continue
             self.waiting_for = (
                 "the court steps (see the judicial stage)"
                 if self.judicial_outcome is None
@@ -908,6 +929,72 @@ class PracticeWorkflow:
             if self.lawyer_id:
                 await self._notify(f"{key}:authorized", self.lawyer_id, "authorized")
 
+    async def _after_court(self) -> None:
+        """The court steps ended and the practice is still open: nothing is left to do but what
+        the creditor decides. Until it does, it is reminded every end_decision_reminder_interval
+        (a task on its work list); under watch, the debtor is re-checked every watch_interval
+        (a skip-tracing and contact-check task), and what the check finds goes back to the
+        creditor. Writing off closes the practice (EndDecisionCmd's handler)."""
+        pid = self.inp.practice_id
+        while self.end_choice is None:
+            self.end_asks += 1
+            key = f"{pid}:end-decision:{self.end_asks}"
+            await self._open_task(key, "end_decision", awaiting="end_decision")
+            self._event(
+                "end_decision_requested",
+                f"Court steps ended ({(self.judicial_outcome or '').replace('_', ' ')}): the "
+                "creditor decides to close as uncollectable or keep under watch",
+            )
+            interval = self.strategy.duration("end_decision_reminder_interval")
+            reminders = 0
+            self.awaiting = "end_decision"
+            while self.end_choice is None:
+                await self._notify(
+                    f"{key}:{reminders}",
+                    "creditor",
+                    "end_decision_request",
+                    reminder=reminders,
+                    balance_cents=self.balance,
+                    event=self.judicial_outcome,
+                )
+                self.waiting_for = (
+                    "the creditor's decision: close as uncollectable or keep under watch"
+                )
+                self.next_action_at = workflow.now() + interval
+                await self._flush()
+                await self._wait(interval, lambda: self.end_choice is not None)
+                reminders += 1
+            self._release_answer()
+            await self._close_tasks("end_decision", "done", self.end_choice.value)
+        # kept under watch
+        every = self.strategy.duration("watch_interval")
+        self.waiting_for = "the next re-check of the debtor (kept under watch)"
+        self.next_action_at = workflow.now() + every
+        await self._flush()
+        await self._wait(every)
+        self.watch_checks += 1
+        self.trace_result = None
+        await self._open_task(
+            f"{pid}:watch:{self.watch_checks}",
+            "trace",
+            detail="re-check under watch: new address, phone, employer or assets",
+            awaiting="trace",
+        )
+        self._event("watch_check", f"Re-check of the debtor under watch ({self.watch_checks})")
+        result = await self._await_answer(
+            "trace",
+            "the re-check of the debtor (skip tracing and contact check)",
+            self.strategy.duration("trace_timeout"),
+            lambda: self.trace_result,
+        )
+        await self._close_tasks(
+            "trace",
+            "done" if result else "cancelled",
+            "found" if result and result.found else "not found",
+        )
+        if result is not None and result.found:
+            self.end_choice = None  # something new: the creditor decides again
+
     # --- waiting -------------------------------------------------------------------------------
 
     def _is_closed(self) -> bool:
@@ -1444,6 +1531,42 @@ class PracticeWorkflow:
         self._require_open()
         if self.judicial is None or self.judicial_outcome is not None:
             raise _reject(RejectionType.CONFLICT, "no court steps are running")
+
+    @workflow.update(name=UpdateName.END_DECISION)
+    async def end_decision(self, cmd: EndDecisionCmd) -> CommandResult:
+        self._event(
+            "end_decision",
+            "The creditor chose to "
+            + (
+                "close the practice as uncollectable"
+                if cmd.decision == EndDecision.WRITE_OFF
+                else "keep the practice under watch"
+            ),
+            decision=cmd.decision,
+        )
+        if cmd.decision == EndDecision.WRITE_OFF:
+            written_off = max(self.balance, 0)
+            self._close(
+                Outcome.UNCOLLECTABLE,
+                f"Closed as uncollectable: {format_euros(written_off)} written off",
+            )
+            self.written_off = written_off
+            self.balance = 0
+        self.end_choice = cmd.decision
+        await self._flush()
+        return self._result(
+            "closed as uncollectable"
+            if cmd.decision == EndDecision.WRITE_OFF
+            else "kept under watch: the debtor is re-checked periodically"
+        )
+
+    @end_decision.validator
+    def _validate_end_decision(self, cmd: EndDecisionCmd) -> None:
+        self._require_open()
+        if self.judicial_outcome is None:
+            raise _reject(RejectionType.CONFLICT, "the court steps have not ended")
+        if cmd.decision == EndDecision.WATCH and self.end_choice == EndDecision.WATCH:
+            raise _reject(RejectionType.CONFLICT, "the practice is already under watch")
 
     @workflow.update(name=UpdateName.PROPOSAL)
     async def proposal(self, cmd: ProposalCmd) -> CommandResult:
