@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from domain.practice import DisputeCmd, Invoice, UpdateName
 from tests.workflows.conftest import overdue_invoices
+from tests.workflows.test_replay_histories import _replayer
 
 
 def _mixed(ahead_days: int = 20) -> list[Invoice]:
@@ -33,6 +34,7 @@ async def test_the_overdue_invoice_is_collected_now_and_the_other_reminded(start
         await p.env.sleep(timedelta(days=3))
         await p.until(lambda: len(p.world.reminders) == 2, "the reminder on the due date")
         assert p.world.reminders[1].moment == "due_today"
+        await _replayer().replay_workflow(await p.handle.fetch_history())
 
 
 async def test_no_pre_due_reminder_while_a_dispute_holds(start) -> None:

@@ -19,6 +19,7 @@ from domain.practice import (
 )
 from domain.strategy import Step
 from tests.workflows.conftest import Practice
+from tests.workflows.test_replay_histories import _replayer
 
 CLAIM = 125040
 
@@ -66,6 +67,8 @@ async def test_a_dispute_suspends_a_running_plan_and_the_plan_resumes_moved(star
         await p.until(lambda: "plan_reminder" in p.world.kinds(), "the reminder")
         assert p.world.reminders[-1].due_date == due[0] + timedelta(days=20)
         assert p.world.snapshot.status == "paused_plan"
+        # the new commands (the plan told to suspend and resume) replay deterministically
+        await _replayer().replay_workflow(await p.handle.fetch_history())
 
 
 async def test_a_promise_while_a_plan_is_in_charge_is_refused(start) -> None:

@@ -29,6 +29,7 @@ from domain.practice import (
 )
 from tests.workflows.conftest import Practice, only_steps
 from tests.workflows.test_judicial import authorised, court
+from tests.workflows.test_replay_histories import _replayer
 
 
 def _asks(p: Practice) -> list[int]:
@@ -66,6 +67,7 @@ async def test_a_lost_opposition_asks_the_creditor_then_writes_off(start) -> Non
         assert await p.handle.result() == "uncollectable"
         assert p.world.snapshot.written_off_cents == balance > 0
         assert not p.world.open_of("end_decision")
+        await _replayer().replay_workflow(await p.handle.fetch_history())
 
 
 async def test_a_practice_kept_under_watch_re_checks_the_debtor(start) -> None:
