@@ -50,7 +50,7 @@ TEMPLATES: dict[str, dict[str, type]] = {
     "proposal_request": {"reminder": int, "balance_cents": int, "summary": str},
     "judicial_event": {"event": str, "last_day": str},
     # the court steps ended with nothing left to do: close as uncollectable or keep under watch
-    "end_decision_request": {"reminder": int, "balance_cents": int, "event": str},
+    "end_decision_request": {"reminder": int, "balance_cents": int},
 }
 
 DEADLINE_WORDS = {

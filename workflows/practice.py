@@ -955,7 +955,6 @@ class PracticeWorkflow:
                     "end_decision_request",
                     reminder=reminders,
                     balance_cents=self.balance,
-                    event=self.judicial_outcome,
                 )
                 self.waiting_for = (
                     "the creditor's decision: close as uncollectable or keep under watch"
