@@ -123,3 +123,13 @@ async def test_a_practice_with_invoices_due_later_recorded_before_replays() -> N
     history = WorkflowHistory.from_json("practice-mixed-due", text)
     result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_practice_waiting_after_its_court_steps_recorded_before_replays() -> None:
+    """Recorded before END_DECISION: authorised, the court steps stopped, a month of waiting
+    with nothing scheduled, then a withdrawal."""
+    text = (HISTORIES / "practice_judicial_end.json").read_text()
+    assert "end_decision" not in text  # the old shape: nobody was asked
+    history = WorkflowHistory.from_json("practice-judicial-end", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure

@@ -11,7 +11,9 @@ The scenarios:
 - "plan_dispute": a repayment plan, a dispute opened while it runs, rejected, then a payment
   and a withdrawal;
 - "mixed_due": one invoice overdue and one not yet due at the hand-over, a few days, then a
-  withdrawal.
+  withdrawal;
+- "judicial_end": authorised, the court steps stopped by the creditor, a month with nothing to
+  do, then a withdrawal.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from temporalio.worker import Worker
 from domain.calendar import rome_date
 from domain.plans import Instalment, ProposalCmd, ProposalKind
 from domain.practice import (
+    AuthorizationCmd,
     DebtorKind,
     DisputeCmd,
     DisputeResolutionCmd,
@@ -35,6 +38,7 @@ from domain.practice import (
     PaymentCmd,
     PracticeInput,
     PromiseCmd,
+    StopJudicialCmd,
     UpdateName,
     WithdrawalCmd,
     workflow_id_for,
@@ -66,7 +70,11 @@ async def main(scenario: str = "promise") -> str:
             debtor_kind=DebtorKind.CONSUMER,
             province="MI",
             invoices=invoices,
-            strategy=only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE),
+            strategy=(
+                only_steps()
+                if scenario == "judicial_end"
+                else only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE)
+            ),
             channels=world.channels,
         )
         async with Worker(
@@ -101,6 +109,13 @@ async def main(scenario: str = "promise") -> str:
                 await p.send(UpdateName.DISPUTE_RESOLUTION, DisputeResolutionCmd("d-1", False))
                 await env.sleep(timedelta(days=2))
                 await p.send(UpdateName.PAYMENT, PaymentCmd(62520, today, "R-1"))
+            elif scenario == "judicial_end":
+                await p.waiting_for("the creditor's authorisation")
+                await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
+                await p.until(lambda: world.judicial is not None, "the court steps")
+                await p.send(UpdateName.STOP_JUDICIAL, StopJudicialCmd())
+                await p.until(lambda: world.snapshot.judicial_stage == "stopped", "stopped")
+                await env.sleep(timedelta(days=30))
             elif scenario == "mixed_due":
                 await env.sleep(timedelta(days=4))
                 await p.until(lambda: world.snapshot.next_step is not None, "a wait")
