@@ -51,6 +51,8 @@ TEMPLATES: dict[str, dict[str, type]] = {
     "judicial_event": {"event": str, "last_day": str},
     # the court steps ended with nothing left to do: close as uncollectable or keep under watch
     "end_decision_request": {"reminder": int, "balance_cents": int},
+    # an open dispute, waiting for the creditor's decision (all contact with the debtor stopped)
+    "dispute_request": {"reminder": int, "balance_cents": int},
 }
 
 DEADLINE_WORDS = {

@@ -327,6 +327,10 @@ class StrategyModel(RequestModel):
         "A practice with nothing left to do (court steps ended) reminds the creditor this often "
         "to close it as uncollectable or keep it under watch.",
     )
+    dispute_reminder_interval: str = _duration(
+        _DEFAULT.dispute_reminder_interval,
+        "While a dispute is open the creditor, who decides it, is reminded this often.",
+    )
     watch_interval: str = _duration(
         _DEFAULT.watch_interval, "A practice kept under watch re-checks the debtor this often."
     )

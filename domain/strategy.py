@@ -103,6 +103,7 @@ class Strategy:
     # ended): the creditor is reminded this often to close it as uncollectable or keep it under
     # watch, and a watched debtor is re-checked this often (about six months)
     end_decision_reminder_interval: str = "P14D"
+    dispute_reminder_interval: str = "P7D"  # the creditor is reminded of an open dispute
     watch_interval: str = "P182D"
 
     def setting(self, step: Step) -> StepSetting:
@@ -140,6 +141,7 @@ DURATION_FIELDS = (
     "proposal_timeout",
     "end_decision_reminder_interval",
     "watch_interval",
+    "dispute_reminder_interval",
 )
 
 

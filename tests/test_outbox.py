@@ -954,3 +954,9 @@ async def test_the_end_decision_request_and_the_uncollectable_closure_read_well(
     )
     closed = await delivery(database, f"c:1:creditor:{creditor.id}")
     assert "inesigibile" in closed.body
+    await acts.notify(
+        NotifyInput(practice.id, "d:1", "creditor", "dispute_request", {"reminder": 2})
+    )
+    dispute = await delivery(database, f"d:1:creditor:{creditor.id}")
+    assert dispute.subject == f"Contestazione da decidere – sollecito 2 – rif. {practice.reference}"
+    assert "non viene contattato" in dispute.body

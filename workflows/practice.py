@@ -138,6 +138,9 @@ COLLECT_OVERDUE_NOW = "collect-overdue-now"
 # When the court steps end (a lost opposition, a negative pignoramento, stopped, ...) the practice
 # asks the creditor to close it as uncollectable or keep it under watch; before, it waited forever.
 END_DECISION = "end-decision"
+# An open dispute reminds the creditor to decide (and shows until when it waits); before, it
+# waited without a date.
+DISPUTE_REMINDERS = "dispute-reminders"
 
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
 LATE_REMINDER = timedelta(hours=12)
@@ -929,6 +932,31 @@ class PracticeWorkflow:
             if self.lawyer_id:
                 await self._notify(f"{key}:authorized", self.lawyer_id, "authorized")
 
+    async def _await_dispute_decision(self) -> None:
+        """No contact with the debtor while a dispute holds; the creditor, who decides it, is
+        reminded every dispute_reminder_interval, and the practice shows the next reminder."""
+        dispute = self.dispute_id
+        interval = self.strategy.duration("dispute_reminder_interval")
+        reminders = 0
+        while self.status == Status.PAUSED_DISPUTE and self.dispute_id == dispute:
+            if reminders:
+                await self._notify(
+                    f"{self.inp.practice_id}:dispute:{dispute}:{reminders}",
+                    "creditor",
+                    "dispute_request",
+                    reminder=reminders,
+                    balance_cents=self.balance,
+                )
+            self.next_action_at = workflow.now() + interval
+            await self._flush()
+            try:
+                await workflow.wait_condition(
+                    lambda: self.status != Status.PAUSED_DISPUTE or self.dispute_id != dispute,
+                    timeout=interval,
+                )
+            except TimeoutError:
+                reminders += 1
+
     async def _after_court(self) -> None:
         """The court steps ended and the practice is still open: nothing is left to do but what
         the creditor decides. Until it does, it is reminded every end_decision_reminder_interval
@@ -1075,6 +1103,9 @@ class PracticeWorkflow:
                 self.next_step = None
                 self.next_action_at = None
                 self.waiting_for = "the creditor's decision on the dispute"
+                if workflow.patched(DISPUTE_REMINDERS):
+                    await self._await_dispute_decision()
+                    continue
                 await self._flush()
                 await workflow.wait_condition(lambda: self.status != Status.PAUSED_DISPUTE)
                 continue

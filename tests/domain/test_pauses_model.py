@@ -272,7 +272,7 @@ class PausesMachine(RuleBasedStateMachine):
     @invariant()
     def waits_for_something_with_a_date(self) -> None:
         if self.r.dispute_open():
-            return  # the creditor's decision on the dispute: no date (see the report)
+            return  # the creditor's decision, dated by its next reminder (in the workflow)
         charge = self.r.in_charge()
         if "plan" in charge:
             plan = self.r.plan

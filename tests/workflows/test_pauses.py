@@ -51,6 +51,13 @@ async def test_a_dispute_suspends_a_running_plan_and_the_plan_resumes_moved(star
         await p.until(lambda: "dispute_opened" in p.world.kinds(), "recorded")
         assert not [r for r in p.world.reminders if r.moment != "before"], "reminded in a dispute"
         assert "plan_reminder" not in p.world.kinds()
+        # the creditor, who decides, is reminded weekly; the practice shows until when it waits
+        await p.until(
+            lambda: [n.template for n in p.world.notifications].count("dispute_request") == 2,
+            "two reminders to the creditor",
+        )
+        assert p.world.snapshot.next_action_at is not None
+        assert p.world.snapshot.waiting_for == "the creditor's decision on the dispute"
         calls_before = len(p.world.open_of("call"))
         await p.send(UpdateName.DISPUTE_RESOLUTION, DisputeResolutionCmd("d-1", upheld=False))
         # the plan is in charge again, not the escalation
