@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         StatementResult,
     )
     from domain.calendar import at_rome, end_of_rome_day, rome_date
+    from domain.contact_rules import may_contact, next_window_start
     from domain.judicial import (
         CLAIM_FILED_SIGNAL,
         JUDICIAL_WORKFLOW_NAME,
@@ -446,8 +447,14 @@ class PracticeWorkflow:
                     continue  # resumed after a pause: never remind twice for the same moment
                 if not background:
                     await self._sleep_until(at, "pre_due_reminder")
-                elif at > workflow.now():
-                    await workflow.sleep(at - workflow.now())
+                else:
+                    if not may_contact(at):
+                        # a Sunday or holiday: wait here for the window, so that the contact
+                        # rules never defer it (a deferral would show on the practice as what
+                        # the escalation beside this task waits for)
+                        at = next_window_start(at)
+                    if at > workflow.now():
+                        await workflow.sleep(at - workflow.now())
                 if background and self._interrupted():
                     if self._is_closed():
                         return
