@@ -49,6 +49,10 @@ TEMPLATES: dict[str, dict[str, type]] = {
     # a deal outside the creditor's bounds, waiting for its decision
     "proposal_request": {"reminder": int, "balance_cents": int, "summary": str},
     "judicial_event": {"event": str, "last_day": str},
+    # the court steps ended with nothing left to do: close as uncollectable or keep under watch
+    "end_decision_request": {"reminder": int, "balance_cents": int},
+    # an open dispute, waiting for the creditor's decision (all contact with the debtor stopped)
+    "dispute_request": {"reminder": int, "balance_cents": int},
 }
 
 DEADLINE_WORDS = {
@@ -79,6 +83,7 @@ OUTCOME_WORDS = {
     Outcome.INSOLVENCY: "chiusa per procedura concorsuale: il mandante insinui il credito al "
     "passivo presso il curatore",
     Outcome.UNABLE_TO_PAY: "chiusa per accertata incapienza del debitore",
+    Outcome.UNCOLLECTABLE: "chiusa come inesigibile: il saldo residuo è stato stralciato",
 }
 
 ACTION_WORDS = {

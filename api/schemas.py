@@ -335,6 +335,24 @@ class StrategyModel(RequestModel):
         _DEFAULT.proposal_timeout,
         "A proposal the creditor has not decided on after this long is refused.",
     )
+    dispute_shift: Literal["length", "none"] = Field(
+        default="length",
+        description="When a dispute is rejected (or upheld in part), the promise or deal it "
+        'suspended resumes: "length" moves its dates by the days the dispute lasted, "none" '
+        "keeps them.",
+    )
+    end_decision_reminder_interval: str = _duration(
+        _DEFAULT.end_decision_reminder_interval,
+        "A practice with nothing left to do (court steps ended) reminds the creditor this often "
+        "to close it as uncollectable or keep it under watch.",
+    )
+    dispute_reminder_interval: str = _duration(
+        _DEFAULT.dispute_reminder_interval,
+        "While a dispute is open the creditor, who decides it, is reminded this often.",
+    )
+    watch_interval: str = _duration(
+        _DEFAULT.watch_interval, "A practice kept under watch re-checks the debtor this often."
+    )
     letter_texts: dict[str, str] = Field(
         default_factory=dict,
         description="Body paragraph of a letter, by kind (" + ", ".join(LETTER_KINDS) + "): a "
@@ -923,6 +941,7 @@ class NoteKind(StrEnum):
     FORBEARANCE = "forbearance"
     PROPOSAL = "proposal"
     PROPOSAL_DECISION = "proposal_decision"
+    END_DECISION = "end_decision"
     CLOSURE = "closure"
 
 
@@ -1101,6 +1120,16 @@ class AuthorizationIn(RequestModel):
     note: Note = ""
 
 
+class EndDecisionIn(RequestModel):
+    decision: Literal["write_off", "watch"] = Field(
+        description="For a practice whose court steps ended with nothing left to do: "
+        '"write_off" closes it as uncollectable (outcome `uncollectable`, the balance written '
+        'off); "watch" keeps it open and re-checks the debtor every `watch_interval` of the '
+        "strategy (a skip-tracing task each time; what it finds comes back to the creditor)."
+    )
+    note: Note = ""
+
+
 class WithdrawalIn(RequestModel):
     reason: str = Field(default="", max_length=2000)
 
@@ -1221,6 +1250,10 @@ class OpinionTask(TaskItem):
 
 
 class AuthorizationTask(TaskItem):
+    claim: str
+
+
+class EndDecisionTask(TaskItem):
     claim: str
 
 

@@ -156,6 +156,7 @@ def match_payments(items: list[Instalment], paid_cents: int) -> list[InstalmentS
 PLAN_WORKFLOW_NAME = "PlanWorkflow"
 PLAN_PAYMENT_SIGNAL = "plan_payment"  # practice -> plan: a payment toward the plan
 PLAN_PROGRESS_SIGNAL = "plan_progress"  # plan -> practice: reminders, warnings, the end
+PLAN_PAUSE_SIGNAL = "plan_pause"  # practice -> plan: a dispute suspends it, its end resumes it
 
 
 def plan_workflow_id(practice_id: str, proposal_id: str) -> str:
@@ -172,6 +173,15 @@ class PlanInput:
     grace: str = "P5D"
     email: bool = True
     sms: bool = True
+
+
+@dataclass
+class PlanPause:
+    """A dispute opened (suspended) or ended (resumed, the remaining dates moved by
+    `shift_days`, the creditor's rule: see domain/pauses.py)."""
+
+    suspended: bool
+    shift_days: int = 0
 
 
 @dataclass

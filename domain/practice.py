@@ -54,6 +54,8 @@ class Outcome(StrEnum):
     DECEASED = "deceased"
     INSOLVENCY = "insolvency"
     UNABLE_TO_PAY = "unable_to_pay"
+    # nothing left to do after the court steps: the creditor closed it, the balance written off
+    UNCOLLECTABLE = "uncollectable"
 
 
 class CallOutcome(StrEnum):
@@ -216,6 +218,19 @@ class CostCmd:
     actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
 
 
+class EndDecision(StrEnum):
+    """The creditor's choice for a practice whose court steps ended with nothing left to do."""
+
+    WRITE_OFF = "write_off"  # close as uncollectable: the balance is written off
+    WATCH = "watch"  # keep it open and re-check the debtor every strategy.watch_interval
+
+
+@dataclass
+class EndDecisionCmd:
+    decision: EndDecision
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
+
+
 @dataclass
 class StopJudicialCmd:
     """The creditor stops the court steps; the practice stays open for payments."""
@@ -348,6 +363,7 @@ class UpdateName:
     STOP_JUDICIAL = "stop_judicial"  # StopJudicialCmd
     FORBEARANCE = "forbearance"  # ForbearanceCmd (consumer credit)
     DEBT_ADVICE_NOTICE = "debt_advice_notice"  # DebtAdviceNoticeCmd (consumer credit)
+    END_DECISION = "end_decision"  # EndDecisionCmd
 
 
 class RejectionType:

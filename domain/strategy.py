@@ -110,6 +110,15 @@ class Strategy:
     plan_grace: str = "P5D"  # an instalment is missed this long after its date
     proposal_reminder_interval: str = "P3D"  # the creditor is reminded of a proposal to decide
     proposal_timeout: str = "P14D"  # unanswered this long, the proposal is refused
+    # how a rejected dispute moves the dates of the promise or deal it suspended (domain/pauses):
+    # "length" by the days the dispute lasted, "none" not at all
+    dispute_shift: str = "length"
+    # a practice with nothing left to do (a lost opposition, a negative pignoramento, court steps
+    # ended): the creditor is reminded this often to close it as uncollectable or keep it under
+    # watch, and a watched debtor is re-checked this often (about six months)
+    end_decision_reminder_interval: str = "P14D"
+    dispute_reminder_interval: str = "P7D"  # the creditor is reminded of an open dispute
+    watch_interval: str = "P182D"
 
     def setting(self, step: Step) -> StepSetting:
         for s in self.steps:
@@ -144,6 +153,9 @@ DURATION_FIELDS = (
     "plan_grace",
     "proposal_reminder_interval",
     "proposal_timeout",
+    "end_decision_reminder_interval",
+    "watch_interval",
+    "dispute_reminder_interval",
 )
 
 
@@ -212,6 +224,8 @@ def validate_strategy(strategy: Strategy) -> Strategy:
         raise StrategyError("demand_term", "must be longer than zero and at most 365 days")
     if strategy.allocation not in ALLOCATIONS:
         raise StrategyError("allocation", f"must be one of {', '.join(ALLOCATIONS)}")
+    if strategy.dispute_shift not in ("length", "none"):
+        raise StrategyError("dispute_shift", 'must be "length" or "none"')
     for kind in strategy.letter_texts:
         if kind not in LETTER_KINDS:
             raise StrategyError(

@@ -926,3 +926,37 @@ async def test_notify_refuses_what_no_template_reads_without_retrying(
     assert caught.value.non_retryable
     assert caught.value.type == "InvalidInput"
     assert await count(database, Delivery, Delivery.practice_id == practice.id) == 0
+
+
+async def test_the_end_decision_request_and_the_uncollectable_closure_read_well(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database, email=None)
+    practice = await create_practice(database, creditor)
+    key = f"{practice.id}:end-decision:1:1"
+    await acts.notify(
+        NotifyInput(
+            practice.id,
+            key,
+            "creditor",
+            "end_decision_request",
+            {"reminder": 1, "balance_cents": 5},
+        )
+    )
+    row = await delivery(database, f"{key}:creditor:{creditor.id}")
+    assert row.subject == (
+        "Pratica senza ulteriori azioni: decisione richiesta – sollecito 1 – "
+        f"rif. {practice.reference}"
+    )
+    assert "inesigibile" in row.body and "osservazione" in row.body and "0,05" in row.body
+    await acts.notify(
+        NotifyInput(practice.id, "c:1", "creditor", "closed", outcome=Outcome.UNCOLLECTABLE)
+    )
+    closed = await delivery(database, f"c:1:creditor:{creditor.id}")
+    assert "inesigibile" in closed.body
+    await acts.notify(
+        NotifyInput(practice.id, "d:1", "creditor", "dispute_request", {"reminder": 2})
+    )
+    dispute = await delivery(database, f"d:1:creditor:{creditor.id}")
+    assert dispute.subject == f"Contestazione da decidere – sollecito 2 – rif. {practice.reference}"
+    assert "non viene contattato" in dispute.body

@@ -2,12 +2,17 @@
 instalment, a grace period after it, one warning for a missed instalment, then the plan is
 broken and the practice resumes its escalation. Payments reach it from the practice (signal) and
 fill the instalments in date order, so a short payment leaves the rest of that instalment due and
-an overpayment goes to the next; paying everything early ends the plan kept."""
+an overpayment goes to the next; paying everything early ends the plan kept.
+
+While a dispute holds the practice suspends the plan (PLAN_PAUSE_SIGNAL): no reminder, no
+warning, no breach; when the dispute ends the plan resumes with the remaining dates moved by the
+days the practice says (domain/pauses.py). Without a suspension the plan waits and sends exactly
+as before (same timers, same activities), so plans already running replay unchanged."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -23,10 +28,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import at_rome, end_of_rome_day
     from domain.durations import parse_duration
     from domain.plans import (
+        PLAN_PAUSE_SIGNAL,
         PLAN_PAYMENT_SIGNAL,
         PLAN_PROGRESS_SIGNAL,
         PLAN_WORKFLOW_NAME,
         PlanInput,
+        PlanPause,
         PlanProgress,
         match_payments,
     )
@@ -42,6 +49,14 @@ class PlanWorkflow:
         self.inp = inp
         self.paid = 0
         self.warned = False
+        self.suspended = False
+        self.shift = timedelta(0)  # added to every date still ahead, by disputes
+
+    @workflow.signal(name=PLAN_PAUSE_SIGNAL)
+    def pause(self, cmd: PlanPause) -> None:
+        self.suspended = cmd.suspended
+        if not cmd.suspended:
+            self.shift += timedelta(days=cmd.shift_days)
 
     @workflow.signal(name=PLAN_PAYMENT_SIGNAL)
     def payment(self, amount_cents: int) -> None:
@@ -63,11 +78,16 @@ class PlanWorkflow:
             def covered(target: int = due_so_far) -> bool:
                 return self.paid >= target
 
-            remind_at = at_rome(item.due_date, REMINDER_CLOCK) - lead
-            if not covered() and remind_at > workflow.now():
+            def remind_at(due: date = item.due_date) -> datetime:
+                return at_rome(due + self.shift, REMINDER_CLOCK) - lead
+
+            def missed_at(due: date = item.due_date) -> datetime:
+                return end_of_rome_day(due + self.shift) + grace
+
+            if not covered() and remind_at() > workflow.now():
                 if not await self._until(covered, remind_at):
                     await self._message(n, "instalment", "plan_reminder")
-            if await self._until(covered, end_of_rome_day(item.due_date) + grace):
+            if await self._until(covered, missed_at):
                 continue
             if self.warned:
                 await self._progress(n, "plan_broken")
@@ -75,23 +95,33 @@ class PlanWorkflow:
             # the one warning: a second grace period to catch up, then the plan is broken
             self.warned = True
             await self._message(n, "plan_warning", "plan_warning")
-            if not await self._until(covered, workflow.now() + grace):
+            warned_at, shift_then = workflow.now(), self.shift
+
+            def catch_up_by(since: datetime = warned_at, s: timedelta = shift_then) -> datetime:
+                return since + grace + (self.shift - s)
+
+            if not await self._until(covered, catch_up_by):
                 await self._progress(n, "plan_broken")
                 return "broken"
         await self._progress(len(inp.instalments), "plan_kept")
         return "kept"
 
-    async def _until(self, done: Callable[[], bool], at: datetime) -> bool:
-        remaining = at - workflow.now()
-        if done():
-            return True
-        if remaining <= timedelta(0):
-            return False
-        try:
-            await workflow.wait_condition(done, timeout=remaining)
-            return True
-        except TimeoutError:
-            return False
+    async def _until(self, done: Callable[[], bool], at: Callable[[], datetime]) -> bool:
+        """True when `done()` came true before `at()`; a suspension stops the clock: `at()` is
+        asked again after it (a dispute moves it)."""
+        while True:
+            if done():
+                return True
+            if self.suspended:
+                await workflow.wait_condition(lambda: done() or not self.suspended)
+                continue
+            remaining = at() - workflow.now()
+            if remaining <= timedelta(0):
+                return False
+            try:
+                await workflow.wait_condition(lambda: done() or self.suspended, timeout=remaining)
+            except TimeoutError:
+                return False
 
     def _outstanding(self, n: int) -> int:
         return match_payments(self.inp.instalments, self.paid)[n - 1].outstanding_cents
@@ -101,6 +131,8 @@ class PlanWorkflow:
         key = f"{self.inp.practice_id}:plan:{self.inp.proposal_id}:{n}:{moment}"
         attempt = 0
         while True:
+            if self.suspended:  # never a message to the debtor while a dispute holds
+                await workflow.wait_condition(lambda: not self.suspended)
             attempt += 1
             grant: ReserveConversationResult = await workflow.execute_activity(
                 ActivityName.RESERVE_CONVERSATION,
@@ -114,6 +146,8 @@ class PlanWorkflow:
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RETRY,
             )
+            if self.suspended:
+                continue  # suspended while the reservation ran: ask again once resumed
             if grant.granted or grant.next_slot is None:
                 break
             await workflow.sleep(max(grant.next_slot - workflow.now(), timedelta(seconds=1)))
@@ -126,7 +160,7 @@ class PlanWorkflow:
                         practice_id=self.inp.practice_id,
                         idempotency_key=key,
                         moment=moment,
-                        due_date=self.inp.instalments[n - 1].due_date,
+                        due_date=self.inp.instalments[n - 1].due_date + self.shift,
                         amount_cents=outstanding,
                         email=self.inp.email,
                         sms=self.inp.sms,
@@ -145,7 +179,7 @@ class PlanWorkflow:
             PlanProgress(
                 kind=kind,
                 instalment=n,
-                due_date=self.inp.instalments[n - 1].due_date,
+                due_date=self.inp.instalments[n - 1].due_date + self.shift,
                 outstanding_cents=outstanding,
             ),
         )

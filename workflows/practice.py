@@ -50,12 +50,13 @@ with workflow.unsafe.imports_passed_through():
     from domain.actor import Actor, current_actor
     from domain.actor import acting as _acting
     from domain.calendar import at_rome, end_of_rome_day, rome_date
-    from domain.court_calendar import demand_deadline, letter_pay_by
     from domain.consumer_credit import (
         DEBT_ADVICE_LETTER,
         ForbearanceMeasure,
         missing_before_enforcement,
     )
+    from domain.contact_rules import may_contact, next_window_start
+    from domain.court_calendar import demand_deadline, letter_pay_by
     from domain.judicial import (
         CLAIM_FILED_SIGNAL,
         JUDICIAL_WORKFLOW_NAME,
@@ -63,13 +64,16 @@ with workflow.unsafe.imports_passed_through():
         judicial_workflow_id,
     )
     from domain.money import format_euros
+    from domain.pauses import Lead, PauseRefused, Pauses, shifted
     from domain.plans import (
+        PLAN_PAUSE_SIGNAL,
         PLAN_PAYMENT_SIGNAL,
         PLAN_PROGRESS_SIGNAL,
         PLAN_WORKFLOW_NAME,
         ClosureCmd,
         ClosureReason,
         PlanInput,
+        PlanPause,
         PlanProgress,
         ProposalCmd,
         ProposalDecisionCmd,
@@ -96,6 +100,8 @@ with workflow.unsafe.imports_passed_through():
         DebtorKind,
         DisputeCmd,
         DisputeResolutionCmd,
+        EndDecision,
+        EndDecisionCmd,
         ForbearanceCmd,
         InstalmentView,
         InvalidReason,
@@ -137,6 +143,19 @@ RECORD_LOCALLY = "record-practice-as-local-activity"
 # holiday moves to the next working day, artt. 1187, 2963 c.c.); it was `now + term`. Asked only
 # on the formal demand's path, so that practices that never get there pay nothing for it.
 DEMAND_TERM_ON_COURT_CALENDAR = "demand_term_on_court_calendar"
+# A dispute suspends whichever of escalation / promise / deal is in charge (domain/pauses.py) and
+# tells a running plan to suspend; before, it dropped a promise and its rejection resumed the
+# escalation beside a running plan.
+PAUSES_COMPOSE = "pauses-compose"
+# Invoices overdue at the hand-over are collected at once, while those not yet due get their
+# pre-due reminders beside the escalation; before, everything waited for the last due date.
+COLLECT_OVERDUE_NOW = "collect-overdue-now"
+# When the court steps end (a lost opposition, a negative pignoramento, stopped, ...) the practice
+# asks the creditor to close it as uncollectable or keep it under watch; before, it waited forever.
+END_DECISION = "end-decision"
+# An open dispute reminds the creditor to decide (and shows until when it waits); before, it
+# waited without a date.
+DISPUTE_REMINDERS = "dispute-reminders"
 
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
 LATE_REMINDER = timedelta(hours=12)
@@ -180,9 +199,14 @@ class PracticeWorkflow:
         self.claim = sum(i.amount_cents for i in inp.invoices)
         self.balance = self.claim
         self.paid = 0
+        # pre-due reminders beside the escalation, for invoices not yet due (COLLECT_OVERDUE_NOW)
+        self.pre_due_task: asyncio.Task[None] | None = None
         self.payment_refs: set[str] = set()
         self.channels = replace(inp.channels)
         self.status = Status.ACTIVE
+        # who is in charge and whether a dispute holds; `status` mirrors `pauses.status` (but for
+        # CLOSED), and changes only through _take
+        self.pauses = Pauses()
         self.phase = Phase.OUT_OF_COURT
         self.outcome: Outcome | None = None
 
@@ -252,6 +276,10 @@ class PracticeWorkflow:
         self.plan: ChildWorkflowHandle[Any, str] | None = None
         self.plan_result: str | None = None
         self.written_off = 0
+        # after the court steps: the creditor's choice, and the watch's re-checks (END_DECISION)
+        self.end_choice: EndDecision | None = None
+        self.end_asks = 0
+        self.watch_checks = 0
 
     # --- the escalation ----------------------------------------------------------------------
 
@@ -260,7 +288,18 @@ class PracticeWorkflow:
         self.steps = [s for s in STEP_ORDER if self.strategy.enabled(s)]
         today = rome_date(workflow.now())
         due_ahead = any(i.due_date >= today for i in inp.invoices)
-        if due_ahead:
+        overdue = any(i.due_date < today for i in inp.invoices)
+        if due_ahead and overdue and workflow.patched(COLLECT_OVERDUE_NOW):
+            # the overdue part is collected now; the rest is reminded before its due date by a
+            # task beside the escalation, and joins the collection once it falls due unpaid
+            if Step.PRE_DUE_REMINDERS in self.steps:
+                self.steps.remove(Step.PRE_DUE_REMINDERS)
+            self.pre_due_task = asyncio.create_task(
+                self._pre_due_reminders(
+                    f"{inp.practice_id}:{Step.PRE_DUE_REMINDERS.value}:1", background=True
+                )
+            )
+        elif due_ahead:
             # collection never starts before the invoices fall due, reminders or not
             self.phase = Phase.PRE_DUE
             if Step.PRE_DUE_REMINDERS not in self.steps:
@@ -301,6 +340,18 @@ class PracticeWorkflow:
             self.current_step = None
             self.next_step = None
             self.next_action_at = None
+            if workflow.patched(END_DECISION):
+                try:
+                    # the court steps run: wait for them; once they ended, the creditor decides
+                    if self.judicial_outcome is None:
+                        self.waiting_for = "the court steps (see the judicial stage)"
+                        await self._flush()
+                        await self._wait(None, lambda: self.judicial_outcome is not None)
+                    else:
+                        await self._after_court()
+                except Interrupted:
+                    await self._handle_interruption()
+                continue
             self.waiting_for = (
                 "the court steps (see the judicial stage)"
                 if self.judicial_outcome is None
@@ -355,6 +406,11 @@ class PracticeWorkflow:
             return  # a step that did nothing imposes no wait on the debtor's file
         await self._wait_after(step)
 
+    def _due_now(self) -> int:
+        today = rome_date(workflow.now())
+        ahead = sum(i.amount_cents for i in self.inp.invoices if i.due_date >= today)
+        return max(self.balance - ahead, 0) if ahead else self.balance
+
     def _following_step(self) -> str | None:
         i = self.step_index + 1
         return self.steps[i].value if i < len(self.steps) else None
@@ -375,6 +431,23 @@ class PracticeWorkflow:
     # step 1: reminders before the due date, and on the day
     async def _pre_due(self, key: str) -> None:
         self.phase = Phase.PRE_DUE
+        await self._pre_due_reminders(key)
+        due_dates = sorted({i.due_date for i in self.inp.invoices})
+        # collection starts the day after the last due date (the wait after this step is the grace)
+        await self._sleep_until(end_of_rome_day(due_dates[-1]), "out_of_court")
+        self.phase = Phase.OUT_OF_COURT
+        self._event(
+            "phase_changed",
+            "Due date passed unpaid: out-of-court collection begins",
+            phase=Phase.OUT_OF_COURT,
+        )
+
+    async def _pre_due_reminders(self, key: str, background: bool = False) -> None:
+        """The reminders before each due date still ahead, and on the day. In the `background`
+        (some invoices were overdue at the hand-over and are being collected meanwhile) the
+        waits are the task's own, and a reminder whose moment comes while a pause holds (a
+        dispute, a promise, a deal, which covers the whole balance) or after the closure is
+        skipped."""
         remind = self.strategy.setting(Step.PRE_DUE_REMINDERS).enabled
         lead = self.strategy.duration("pre_due_reminder_lead")
         due_dates = sorted({i.due_date for i in self.inp.invoices})
@@ -390,23 +463,49 @@ class PracticeWorkflow:
                     continue  # handed over too late for the early reminder: the day's one is enough
                 if f"{due}:{moment}" in self.reminders_sent:
                     continue  # resumed after a pause: never remind twice for the same moment
-                await self._sleep_until(at, "pre_due_reminder")
+                if not background:
+                    await self._sleep_until(at, "pre_due_reminder")
+                else:
+                    if not may_contact(at):
+                        # a Sunday or holiday: wait here for the window, so that the contact
+                        # rules never defer it (a deferral would show on the practice as what
+                        # the escalation beside this task waits for)
+                        at = next_window_start(at)
+                    if at > workflow.now():
+                        await workflow.sleep(at - workflow.now())
+                if background and self._interrupted():
+                    if self._is_closed():
+                        return
+                    self.reminders_sent.add(f"{due}:{moment}")
+                    self._event("reminder_skipped", f"Reminder '{moment}' skipped: a pause holds")
+                    await self._flush()
+                    continue
                 if workflow.now() - at > LATE_REMINDER:
                     # its moment passed (handed over late, or during a pause): a reminder at an
                     # odd hour helps nobody, the next one or the letter will follow
                     self._event("reminder_skipped", f"Reminder '{moment}' skipped: its time passed")
                     continue
                 reminder_key = f"{key}:{n}:{moment}"
-                email = self.channels.email and (
-                    await self._clear_to_contact(reminder_key, "email") is not None
-                )
-                sms = self.channels.phone and (
-                    await self._clear_to_contact(reminder_key, "sms") is not None
-                )
-                if not (email or sms):
-                    self._event("reminder_skipped", "No e-mail or SMS possible: reminder not sent")
+                try:
+                    email = self.channels.email and (
+                        await self._clear_to_contact(reminder_key, "email") is not None
+                    )
+                    sms = self.channels.phone and (
+                        await self._clear_to_contact(reminder_key, "sms") is not None
+                    )
+                    if not (email or sms):
+                        self._event(
+                            "reminder_skipped", "No e-mail or SMS possible: reminder not sent"
+                        )
+                        continue
+                    self._before_contact()
+                except Interrupted:
+                    if not background:
+                        raise
+                    self.reminders_sent.add(f"{due}:{moment}")
+                    self._event("reminder_skipped", f"Reminder '{moment}' skipped: a pause holds")
+                    await self._flush()
                     continue
-                self._before_contact()
                 result = await self._send(
                     "reminder",
                     ActivityName.SEND_REMINDER,
@@ -430,14 +529,8 @@ class PracticeWorkflow:
                     moment=moment,
                     due_date=due.isoformat(),
                 )
-        # collection starts the day after the last due date (the wait after this step is the grace)
-        await self._sleep_until(end_of_rome_day(due_dates[-1]), "out_of_court")
-        self.phase = Phase.OUT_OF_COURT
-        self._event(
-            "phase_changed",
-            "Due date passed unpaid: out-of-court collection begins",
-            phase=Phase.OUT_OF_COURT,
-        )
+                if background:
+                    await self._flush()  # the escalation may be parked on a long wait
 
     async def _sleep_until(self, at: datetime, next_step: str) -> None:
         delay = at - workflow.now()
@@ -506,7 +599,9 @@ class PracticeWorkflow:
         """The letter goes to the post (and PEC) at once; its e-mail copy waits for the contact
         hours. Both calls carry the same key, so the copy attaches the very same document."""
         self._before_contact()
-        balance = self.balance  # the amount printed, whatever a payment does meanwhile
+        # the amount printed, whatever a payment does meanwhile: what is due, not the invoices
+        # still ahead of their due date (they have their own pre-due reminders)
+        balance = self._due_now()
         letter = LetterInput(
             practice_id=self.inp.practice_id,
             idempotency_key=f"{key}:{kind}",
@@ -891,6 +986,96 @@ class PracticeWorkflow:
             if self.lawyer_id:
                 await self._notify(f"{key}:authorized", self.lawyer_id, "authorized")
 
+    async def _await_dispute_decision(self) -> None:
+        """No contact with the debtor while a dispute holds; the creditor, who decides it, is
+        reminded every dispute_reminder_interval, and the practice shows the next reminder."""
+        dispute = self.dispute_id
+        interval = self.strategy.duration("dispute_reminder_interval")
+        reminders = 0
+        while self.status == Status.PAUSED_DISPUTE and self.dispute_id == dispute:
+            if reminders:
+                await self._notify(
+                    f"{self.inp.practice_id}:dispute:{dispute}:{reminders}",
+                    "creditor",
+                    "dispute_request",
+                    reminder=reminders,
+                    balance_cents=self.balance,
+                )
+            self.next_action_at = workflow.now() + interval
+            await self._flush()
+            try:
+                await workflow.wait_condition(
+                    lambda: self.status != Status.PAUSED_DISPUTE or self.dispute_id != dispute,
+                    timeout=interval,
+                )
+            except TimeoutError:
+                reminders += 1
+
+    async def _after_court(self) -> None:
+        """The court steps ended and the practice is still open: nothing is left to do but what
+        the creditor decides. Until it does, it is reminded every end_decision_reminder_interval
+        (a task on its work list); under watch, the debtor is re-checked every watch_interval
+        (a skip-tracing and contact-check task), and what the check finds goes back to the
+        creditor. Writing off closes the practice (EndDecisionCmd's handler)."""
+        pid = self.inp.practice_id
+        while self.end_choice is None:
+            self.end_asks += 1
+            key = f"{pid}:end-decision:{self.end_asks}"
+            await self._open_task(key, "end_decision", awaiting="end_decision")
+            self._event(
+                "end_decision_requested",
+                f"Court steps ended ({(self.judicial_outcome or '').replace('_', ' ')}): the "
+                "creditor decides to close as uncollectable or keep under watch",
+            )
+            interval = self.strategy.duration("end_decision_reminder_interval")
+            reminders = 0
+            self.awaiting = "end_decision"
+            while self.end_choice is None:
+                await self._notify(
+                    f"{key}:{reminders}",
+                    "creditor",
+                    "end_decision_request",
+                    reminder=reminders,
+                    balance_cents=self.balance,
+                )
+                self.waiting_for = (
+                    "the creditor's decision: close as uncollectable or keep under watch"
+                )
+                self.next_action_at = workflow.now() + interval
+                await self._flush()
+                await self._wait(interval, lambda: self.end_choice is not None)
+                reminders += 1
+            self._release_answer()
+            await self._close_tasks("end_decision", "done", self.end_choice.value)
+        # kept under watch
+        every = self.strategy.duration("watch_interval")
+        self.waiting_for = "the next re-check of the debtor (kept under watch)"
+        self.next_action_at = workflow.now() + every
+        await self._flush()
+        await self._wait(every)
+        self.watch_checks += 1
+        self.trace_result = None
+        await self._open_task(
+            f"{pid}:watch:{self.watch_checks}",
+            "trace",
+            detail="re-check under watch: new address, phone, employer or assets",
+            awaiting="trace",
+        )
+        self._event("watch_check", f"Re-check of the debtor under watch ({self.watch_checks})")
+        result = await self._await_answer(
+            "trace",
+            "the re-check of the debtor (skip tracing and contact check)",
+            self.strategy.duration("trace_timeout"),
+            lambda: self.trace_result,
+        )
+        await self._close_tasks(
+            "trace",
+            "done" if result else "cancelled",
+            "found" if result and result.found else "not found",
+        )
+        if result is not None and result.found:
+            self.end_choice = None  # something new: the creditor decides again
+
     # --- waiting -------------------------------------------------------------------------------
 
     def _is_closed(self) -> bool:
@@ -972,6 +1157,9 @@ class PracticeWorkflow:
                 self.next_step = None
                 self.next_action_at = None
                 self.waiting_for = "the creditor's decision on the dispute"
+                if workflow.patched(DISPUTE_REMINDERS):
+                    await self._await_dispute_decision()
+                    continue
                 await self._flush()
                 await workflow.wait_condition(lambda: self.status != Status.PAUSED_DISPUTE)
                 continue
@@ -1003,7 +1191,7 @@ class PracticeWorkflow:
                 continue  # closed, disputed, or replaced by a newer promise
             kept = self.paid_toward_promise >= promise.amount_cents
             self.promise = None
-            self.status = Status.ACTIVE
+            self._take(self.pauses.ended())
             if kept:
                 self._event(
                     "promise_kept",
@@ -1115,8 +1303,10 @@ class PracticeWorkflow:
             raise _reject(RejectionType.INVALID, "a promise needs a date", "promised_date")
         if amount is None:
             raise _reject(RejectionType.INVALID, "a promise needs an amount", amount_field)
-        if self.dispute_id is not None:
-            raise _reject(RejectionType.CONFLICT, "a dispute is open: no promise until resolved")
+        try:
+            self.pauses.check_promise()  # no promise while a dispute holds or a deal is in charge
+        except PauseRefused as err:
+            raise _reject(RejectionType.CONFLICT, err.message) from None
         if promised_date < rome_date(workflow.now()):
             raise _reject(
                 RejectionType.INVALID, "the promised date is in the past", "promised_date"
@@ -1133,7 +1323,7 @@ class PracticeWorkflow:
         self.promise = PromiseView(promised_date=promised_date, amount_cents=amount, source=source)
         self.promise_version += 1
         self.paid_toward_promise = 0
-        self.status = Status.PAUSED_PROMISE
+        self._take(self.pauses.promise())
         self._event(
             "promise",
             f"Promise to pay {format_euros(amount)} by {promised_date.isoformat()} ({source}): "
@@ -1219,20 +1409,29 @@ class PracticeWorkflow:
     async def open_dispute(self, cmd: DisputeCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
         self._open_dispute(cmd.dispute_id, "recorded")
+        await self._tell_plan(PlanPause(suspended=True))
         await self._flush()
         return self._result("dispute opened: all contact stops until the creditor resolves it")
 
     @open_dispute.validator
     def _validate_dispute(self, cmd: DisputeCmd) -> None:
         self._require_open()
-        if self.dispute_id is not None:
-            raise _reject(RejectionType.CONFLICT, "a dispute is already open")
+        try:
+            self.pauses.check_dispute()
+        except PauseRefused as err:
+            raise _reject(RejectionType.CONFLICT, err.message) from None
 
     def _open_dispute(self, dispute_id: str, how: str) -> None:
         self.dispute_id = dispute_id
         self.disputes_opened += 1
-        self.promise = None  # a disputed debt is not being paid on a promise
-        self.status = Status.PAUSED_DISPUTE
+        today = rome_date(workflow.now())
+        if workflow.patched(PAUSES_COMPOSE):
+            # whichever is in charge (escalation, promise, deal) is suspended, not dropped
+            self._take(self.pauses.open_dispute(dispute_id, today))
+        else:
+            # before: a disputed debt was not paid on a promise, and the escalation resumed
+            self.promise = None
+            self._take(Pauses().open_dispute(dispute_id, today))
         self._event("dispute_opened", f"Dispute {how}: all contact stopped", dispute_id=dispute_id)
 
     @workflow.update(name=UpdateName.DISPUTE_RESOLUTION)
@@ -1240,7 +1439,7 @@ class PracticeWorkflow:
         _acting(cmd.actor)  # the events this command causes name its sender
         self.dispute_id = None
         if not cmd.upheld:
-            self.status = Status.ACTIVE
+            await self._resume_after_dispute()
             self._event(
                 "dispute_resolved",
                 "Dispute rejected by the creditor: collection resumes",
@@ -1262,7 +1461,7 @@ class PracticeWorkflow:
                 ReductionLine(on=rome_date(workflow.now()), amount_cents=cmd.reduce_by_cents)
             )
             await self._refresh_balance()
-            self.status = Status.ACTIVE
+            await self._resume_after_dispute()
             self._event(
                 "dispute_resolved",
                 f"Dispute upheld in part: claim reduced by {format_euros(cmd.reduce_by_cents)}, "
@@ -1273,6 +1472,39 @@ class PracticeWorkflow:
             )
         await self._flush()
         return self._result("dispute resolved")
+
+    async def _resume_after_dispute(self) -> None:
+        """The one in charge before the dispute takes over again, its dates moved by the
+        creditor's rule (domain/pauses.py)."""
+        before = self.pauses
+        self._take(before.resolve_dispute(rome_date(workflow.now()), self.strategy.dispute_shift))
+        moved = self.pauses.shift_days - before.shift_days
+        if self.pauses.lead == Lead.PROMISE and self.promise is not None and moved:
+            self.promise = replace(
+                self.promise, promised_date=shifted(self.promise.promised_date, moved)
+            )
+        if moved:
+            self._event(
+                "dates_moved",
+                f"The {self.pauses.lead.value}'s dates moved by {moved} day(s), "
+                "the length of the dispute",
+                days=moved,
+            )
+        await self._tell_plan(PlanPause(suspended=False, shift_days=moved))
+
+    async def _tell_plan(self, pause: PlanPause) -> None:
+        """A running plan suspends (no reminder, no warning) while a dispute holds."""
+        if (
+            self.pauses.in_charge == Status.PAUSED_PLAN
+            and self.plan is not None
+            and self.plan_result is None
+        ):
+            await self.plan.signal(PLAN_PAUSE_SIGNAL, pause)
+
+    def _take(self, pauses: Pauses) -> None:
+        self.pauses = pauses
+        if self.status != Status.CLOSED:
+            self.status = pauses.status
 
     @resolve_dispute.validator
     def _validate_resolution(self, cmd: DisputeResolutionCmd) -> None:
@@ -1471,6 +1703,43 @@ class PracticeWorkflow:
         if self.judicial is None or self.judicial_outcome is not None:
             raise _reject(RejectionType.CONFLICT, "no court steps are running")
 
+    @workflow.update(name=UpdateName.END_DECISION)
+    async def end_decision(self, cmd: EndDecisionCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
+        self._event(
+            "end_decision",
+            "The creditor chose to "
+            + (
+                "close the practice as uncollectable"
+                if cmd.decision == EndDecision.WRITE_OFF
+                else "keep the practice under watch"
+            ),
+            decision=cmd.decision,
+        )
+        if cmd.decision == EndDecision.WRITE_OFF:
+            written_off = max(self.balance, 0)
+            self._close(
+                Outcome.UNCOLLECTABLE,
+                f"Closed as uncollectable: {format_euros(written_off)} written off",
+            )
+            self.written_off = written_off
+            self.balance = 0
+        self.end_choice = cmd.decision
+        await self._flush()
+        return self._result(
+            "closed as uncollectable"
+            if cmd.decision == EndDecision.WRITE_OFF
+            else "kept under watch: the debtor is re-checked periodically"
+        )
+
+    @end_decision.validator
+    def _validate_end_decision(self, cmd: EndDecisionCmd) -> None:
+        self._require_open()
+        if self.judicial_outcome is None:
+            raise _reject(RejectionType.CONFLICT, "the court steps have not ended")
+        if cmd.decision == EndDecision.WATCH and self.end_choice == EndDecision.WATCH:
+            raise _reject(RejectionType.CONFLICT, "the practice is already under watch")
+
     @workflow.update(name=UpdateName.PROPOSAL)
     async def proposal(self, cmd: ProposalCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
@@ -1487,7 +1756,7 @@ class PracticeWorkflow:
         )
         if reasons:
             self.deal_state = "awaiting_approval"
-            self.status = Status.PAUSED_PROPOSAL
+            self._take(self.pauses.deal(Status.PAUSED_PROPOSAL))
         else:
             self._start_deal(cmd)
         await self._flush()
@@ -1496,10 +1765,10 @@ class PracticeWorkflow:
     @proposal.validator
     def _validate_proposal(self, cmd: ProposalCmd) -> None:
         self._require_open()
-        if self.status in DEAL_PAUSES:
-            raise _reject(RejectionType.CONFLICT, "a plan or settlement is already in course")
-        if self.dispute_id is not None:
-            raise _reject(RejectionType.CONFLICT, "a dispute is open")
+        try:
+            self.pauses.check_deal()
+        except PauseRefused as err:
+            raise _reject(RejectionType.CONFLICT, err.message) from None
         try:
             check_proposal(cmd, self.balance, rome_date(workflow.now()))
         except ProposalError as err:
@@ -1634,8 +1903,9 @@ class PracticeWorkflow:
             return
         if self.status == Status.PAUSED_SETTLEMENT:
             assert deal.settlement_cents is not None and deal.settle_by is not None
-            deadline = end_of_rome_day(deal.settle_by)
-            self.waiting_for = f"the settlement's payment by {deal.settle_by.isoformat()}"
+            settle_by = shifted(deal.settle_by, self.pauses.shift_days)  # moved by disputes
+            deadline = end_of_rome_day(settle_by)
+            self.waiting_for = f"the settlement's payment by {settle_by.isoformat()}"
             self.next_action_at = deadline
             await self._flush()
             target = deal.settlement_cents
@@ -1652,7 +1922,7 @@ class PracticeWorkflow:
                 self.balance = 0
             else:
                 self.deal_state = "lapsed"
-                self.status = Status.ACTIVE
+                self._take(self.pauses.ended())
                 self._event("settlement_lapsed", "Settlement not paid by its date: it lapsed")
             return
         # a plan
@@ -1664,7 +1934,11 @@ class PracticeWorkflow:
                     practice_id=self.inp.practice_id,
                     parent_workflow_id=workflow.info().workflow_id,
                     proposal_id=deal.proposal_id,
-                    instalments=schedule(deal),
+                    # moved by a dispute that held before the plan could start
+                    instalments=[
+                        replace(i, due_date=shifted(i.due_date, self.pauses.shift_days))
+                        for i in schedule(deal)
+                    ],
                     reminder_lead=self.strategy.plan_reminder_lead,
                     grace=self.strategy.plan_grace,
                     email=self.channels.email,
@@ -1678,7 +1952,7 @@ class PracticeWorkflow:
                 await self.plan.signal(PLAN_PAYMENT_SIGNAL, self.paid_toward_deal)
             asyncio.create_task(self._watch_plan(self.plan))
         self.waiting_for = "the repayment plan"
-        self.next_action_at = None
+        self.next_action_at = self._next_instalment_at()
         await self._flush()
         await workflow.wait_condition(
             lambda: self.plan_result is not None or self.status != Status.PAUSED_PLAN
@@ -1688,7 +1962,7 @@ class PracticeWorkflow:
         self.plan = None
         if self.plan_result == "broken":
             self.deal_state = "broken"
-            self.status = Status.ACTIVE
+            self._take(self.pauses.ended())
             self._event(
                 "plan_broken",
                 f"Plan broken: {format_euros(self.balance)} still owed",
@@ -1696,8 +1970,17 @@ class PracticeWorkflow:
             )
         else:
             self.deal_state = "kept"
-            self.status = Status.ACTIVE  # kept with something left (interest): collection goes on
+            # kept with something left (interest): collection goes on
+            self._take(self.pauses.ended())
             self._event("plan_kept", "Plan kept", balance_cents=self.balance)
+
+    def _next_instalment_at(self) -> datetime | None:
+        """When the plan next needs the debtor's money: the first instalment not fully paid."""
+        view = self._plan_view()
+        for item in view.instalments if view else []:
+            if item.paid_cents < item.amount_cents:
+                return end_of_rome_day(item.due_date)
+        return None
 
     async def _watch_plan(self, handle: ChildWorkflowHandle[Any, str]) -> None:
         # started by a command's handler, this task inherits its actor: what the plan does
@@ -1748,7 +2031,7 @@ class PracticeWorkflow:
             self._start_deal(deal)
             return
         self.deal_state = "refused"
-        self.status = Status.ACTIVE
+        self._take(self.pauses.ended())
         self._event(
             "proposal_refused",
             "The creditor refused the proposal"
@@ -1772,8 +2055,10 @@ class PracticeWorkflow:
     def _start_deal(self, deal: ProposalCmd) -> None:
         self.deal_state = "active"
         self.paid_toward_deal = 0
-        self.status = (
-            Status.PAUSED_PLAN if deal.kind == ProposalKind.PLAN else Status.PAUSED_SETTLEMENT
+        self._take(
+            self.pauses.deal(
+                Status.PAUSED_PLAN if deal.kind == ProposalKind.PLAN else Status.PAUSED_SETTLEMENT
+            )
         )
         self._event(
             "deal_started",
@@ -1787,13 +2072,18 @@ class PracticeWorkflow:
         if deal is None or self.deal_state is None:
             return None
         states = match_payments(schedule(deal), self.paid_toward_deal)
+        # the dates as moved by disputes while the deal was in charge (domain/pauses.py)
+        days = self.pauses.shift_days if self.pauses.lead == Lead.DEAL else 0
         return PlanView(
             proposal_id=deal.proposal_id,
             kind=deal.kind.value,
             state=self.deal_state,
-            instalments=[InstalmentView(s.due_date, s.amount_cents, s.paid_cents) for s in states],
+            instalments=[
+                InstalmentView(shifted(s.due_date, days), s.amount_cents, s.paid_cents)
+                for s in states
+            ],
             settlement_cents=deal.settlement_cents,
-            settle_by=deal.settle_by,
+            settle_by=shifted(deal.settle_by, days) if deal.settle_by else None,
             paid_cents=self.paid_toward_deal,
         )
 

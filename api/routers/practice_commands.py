@@ -36,6 +36,7 @@ from api.schemas import (
     DisputeIn,
     DisputeOpened,
     DisputeResolutionIn,
+    EndDecisionIn,
     ForbearanceIn,
     LegalOpinionIn,
     LetterReturnedIn,
@@ -58,6 +59,8 @@ from domain.practice import (
     DebtAdviceNoticeCmd,
     DisputeCmd,
     DisputeResolutionCmd,
+    EndDecision,
+    EndDecisionCmd,
     ForbearanceCmd,
     LegalOpinionCmd,
     LetterReturnedCmd,
@@ -439,6 +442,29 @@ async def record_authorization(
         UpdateName.AUTHORIZATION,
         AuthorizationCmd(authorized=body.authorized),
         note=_note(principal, practice, NoteKind.LEGAL_AUTHORIZATION, body.note),
+    )
+
+
+@router.post("/end-decision", response_model=CommandResultOut)
+async def record_end_decision(
+    practice_id: str,
+    body: EndDecisionIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Annotated[Principal, require(Role.ADMIN, Role.CREDITOR)],
+) -> CommandResultOut:
+    """The court steps ended with nothing left to do (a lost opposition, a negative
+    pignoramento, steps stopped): the creditor closes the practice as uncollectable, or keeps it
+    under watch. Listed on GET /worklists/end-decisions until decided; 409 before the court
+    steps ended, or when asked to watch a practice already watched."""
+    practice = await _open_practice(session, principal, practice_id)
+    return await _send(
+        session,
+        temporal,
+        practice,
+        UpdateName.END_DECISION,
+        EndDecisionCmd(decision=EndDecision(body.decision)),
+        note=_note(principal, practice, NoteKind.END_DECISION, body.note),
     )
 
 

@@ -21,6 +21,7 @@ from api.schemas import (
     AuthorizationTask,
     CallTaken,
     CallTask,
+    EndDecisionTask,
     OpinionTask,
     Page,
     TraceTask,
@@ -348,3 +349,21 @@ async def authorizations(
     rows, total = await _open_tasks(session, "authorization", limit, offset, *conditions)
     items = [AuthorizationTask(**_common(t, p), claim=euros_out(p.claim_cents)) for t, p in rows]
     return Page[AuthorizationTask](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/end-decisions", response_model=Page[EndDecisionTask])
+async def end_decisions(
+    session: SessionDep,
+    principal: Annotated[Principal, require(Role.ADMIN, Role.CREDITOR)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[EndDecisionTask]:
+    """Practices whose court steps ended with nothing left to do, waiting for the creditor to
+    close them as uncollectable or keep them under watch; answer with
+    POST /practices/{id}/end-decision."""
+    conditions = (
+        [] if principal.role == Role.ADMIN else [Practice.creditor_id == principal.creditor_id]
+    )
+    rows, total = await _open_tasks(session, "end_decision", limit, offset, *conditions)
+    items = [EndDecisionTask(**_common(t, p), claim=euros_out(p.claim_cents)) for t, p in rows]
+    return Page[EndDecisionTask](items=items, total=total, limit=limit, offset=offset)

@@ -61,6 +61,7 @@ async def test_roles_are_enforced(api: Api) -> None:
         (agent, "GET", "/outbox"),
         (tenant.headers, "GET", "/worklists/calls"),
         (operator, "GET", "/worklists/authorizations"),
+        (operator, "GET", "/worklists/end-decisions"),
         (agent, "POST", "/practices"),
         (operator, "PUT", f"/creditors/{tenant.id}/strategy"),
     ]
@@ -71,6 +72,8 @@ async def test_roles_are_enforced(api: Api) -> None:
     assert (await api.http.get("/worklists/calls", headers=operator)).status_code == 200
     assert (await api.http.get("/worklists/opinions", headers=lawyer)).status_code == 200
     assert (await api.http.get("/worklists/visits", headers=agent)).status_code == 200
+    end = await api.http.get("/worklists/end-decisions", headers=tenant.headers)
+    assert end.status_code == 200 and end.json()["items"] == []
     assert (
         await api.http.get(f"/creditors/{tenant.id}", headers=tenant.headers)
     ).status_code == 200

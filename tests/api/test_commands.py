@@ -301,6 +301,7 @@ async def test_workflow_refusals_map_to_409_and_422(
         ("legal-opinion", {"recommend_action": True}),
         ("legal-authorization", {"authorized": True}),
         ("letter-returned", {}),
+        ("end-decision", {"decision": "watch"}),  # the court steps have not even started
     ):
         response = await api.http.post(f"/practices/{pid}/{path}", headers=api.admin, json=body)
         assert response.status_code == 409, (path, response.text)
@@ -368,6 +369,7 @@ async def test_trace_result_refused_writes_no_contacts(api: Api, tenant: Tenant)
         ("disputes/abc/resolution", {"upheld": True, "reduce_by": "0"}, ["body", "reduce_by"]),
         ("legal-opinion", {}, ["body", "recommend_action"]),
         ("legal-authorization", {"authorized": "maybe"}, ["body", "authorized"]),
+        ("end-decision", {"decision": "forget"}, ["body", "decision"]),
         ("contacts", {}, ["body"]),
         ("contacts", {"email": "not-an-email"}, ["body", "email"]),
         (
@@ -414,6 +416,7 @@ async def test_command_roles(api: Api, tenant: Tenant, operator: dict[str, str])
         (tenant.headers, "call-outcomes", {"outcome": "no_answer"}),
         (operator, "withdrawal", {"reason": "x"}),
         (operator, "legal-authorization", {"authorized": True}),
+        (operator, "end-decision", {"decision": "write_off"}),
         (tenant.headers, "letter-returned", {}),
         (operator, "legal-opinion", {"recommend_action": True}),
         # in the territory, but not the agent assigned to the visit
@@ -467,9 +470,13 @@ async def test_promise_dispute_and_resolution(
         json={"upheld": True, "reduce_by": "250.40", "note": "one item was damaged"},
     )
     assert partial.status_code == 200, partial.text
-    assert partial.json()["balance"] == "1000.00" and partial.json()["status"] == "active"
+    # the promise the dispute suspended is in charge again (domain/pauses.py), its date moved by
+    # the days the dispute lasted (none here)
+    assert partial.json()["balance"] == "1000.00"
+    assert partial.json()["status"] == "paused_promise"
     view = await get(api, pid)
     assert view["claim"] == "1000.00" and view["open_dispute_id"] is None
+    assert view["promise"]["promised_date"] == promised
 
 
 async def test_contacts_update_the_row_after_the_workflow_accepts(api: Api, tenant: Tenant) -> None:

@@ -606,6 +606,7 @@ OUTCOMES = [
     "deceased",
     "insolvency",
     "unable_to_pay",
+    "uncollectable",
 ]
 
 

@@ -626,6 +626,8 @@ async def test_a_reminder_letter_prints_the_last_day_before_the_practice_acts(st
         await p.until(lambda: "legal_notice" in p.world.letter_kinds(), "the legal notice")
         notice = next(x for x in p.world.letters if x.kind == "legal_notice")
         assert notice.pay_by is not None and notice.pay_by > pay_by  # its own 10 days' wait
+
+
 async def test_consumer_credit_needs_forbearance_and_debt_advice_before_court(start) -> None:
     """Point 15 (Directive (EU) 2023/2225 artt. 35, 36; D.Lgs. 212/2025, applying from 20
     November 2026): legal action on a consumer-credit debt is refused until a forbearance

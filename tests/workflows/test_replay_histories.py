@@ -153,3 +153,32 @@ async def test_court_steps_recorded_before_the_safe_terms_replay() -> None:
     history = WorkflowHistory.from_json("judicial-terms", text)
     result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_plan_disputed_before_pauses_composed_replays() -> None:
+    """Recorded before domain/pauses.py: a plan runs, a dispute is opened and rejected (the old
+    code resumed the escalation and queued a call beside the plan), then a withdrawal."""
+    text = (HISTORIES / "practice_plan_dispute.json").read_text()
+    assert '"open_task"' in text  # the old shape: the call queued while the plan ran
+    history = WorkflowHistory.from_json("practice-plan-dispute", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_practice_with_invoices_due_later_recorded_before_replays() -> None:
+    """Recorded before the overdue part was collected at once: one invoice overdue, one due in
+    20 days, the practice parked until the later due date, then withdrawn."""
+    text = (HISTORIES / "practice_mixed_due.json").read_text()
+    history = WorkflowHistory.from_json("practice-mixed-due", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_practice_waiting_after_its_court_steps_recorded_before_replays() -> None:
+    """Recorded before END_DECISION: authorised, the court steps stopped, a month of waiting
+    with nothing scheduled, then a withdrawal."""
+    text = (HISTORIES / "practice_judicial_end.json").read_text()
+    assert "end_decision" not in text  # the old shape: nobody was asked
+    history = WorkflowHistory.from_json("practice-judicial-end", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure

@@ -3,10 +3,17 @@
 Run from a checkout of the code *before* a change (a git worktree of the earlier commit), with
 that checkout first on the path, and keep the JSON it writes:
 
-    PYTHONPATH=. .venv/bin/python tests/workflows/histories/record.py OUT.json
+    PYTHONPATH=. .venv/bin/python tests/workflows/histories/record.py OUT.json [SCENARIO]
 
-The run: a reminder letter, the phone phase, a partial payment and a promise to pay while
-the phone phase waits, then a withdrawal.
+The scenarios:
+- "promise" (the default): a reminder letter, the phone phase, a partial payment and a promise
+  to pay while the phone phase waits, then a withdrawal;
+- "plan_dispute": a repayment plan, a dispute opened while it runs, rejected, then a payment
+  and a withdrawal;
+- "mixed_due": one invoice overdue and one not yet due at the hand-over, a few days, then a
+  withdrawal;
+- "judicial_end": authorised, the court steps stopped by the creditor, a month with nothing to
+  do, then a withdrawal.
 """
 
 from __future__ import annotations
@@ -21,11 +28,17 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.calendar import rome_date
+from domain.plans import Instalment, ProposalCmd, ProposalKind
 from domain.practice import (
+    AuthorizationCmd,
     DebtorKind,
+    DisputeCmd,
+    DisputeResolutionCmd,
+    Invoice,
     PaymentCmd,
     PracticeInput,
     PromiseCmd,
+    StopJudicialCmd,
     UpdateName,
     WithdrawalCmd,
     workflow_id_for,
@@ -39,7 +52,7 @@ from workflows.plan import PlanWorkflow
 from workflows.practice import PracticeWorkflow
 
 
-async def main() -> str:
+async def main(scenario: str = "promise") -> str:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=venv_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -47,13 +60,21 @@ async def main() -> str:
     try:
         today = rome_date(datetime.now(UTC))
         world = FakeWorld()
+        invoices = overdue_invoices(125040)
+        if scenario == "mixed_due":
+            ahead = today + timedelta(days=20)
+            invoices.append(Invoice("FT-2", ahead - timedelta(days=30), ahead, 30000))
         inp = PracticeInput(
             practice_id="0123456789abcdef0123456789abcdef",
             creditor_id="creditor-1",
             debtor_kind=DebtorKind.CONSUMER,
             province="MI",
-            invoices=overdue_invoices(125040),
-            strategy=only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE),
+            invoices=invoices,
+            strategy=(
+                only_steps()
+                if scenario == "judicial_end"
+                else only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE)
+            ),
             channels=world.channels,
         )
         async with Worker(
@@ -66,9 +87,40 @@ async def main() -> str:
                 PracticeWorkflow.run, inp, id=workflow_id_for(inp.practice_id), task_queue="history"
             )
             p = Practice(env, handle, world, inp)
-            await p.next_step_is(Step.PHONE_PHASE)
-            await p.send(UpdateName.PAYMENT, PaymentCmd(20000, today, "BON-1"))
-            await p.send(UpdateName.PROMISE, PromiseCmd(today + timedelta(days=10), 50000))
+            if scenario == "promise":
+                await p.next_step_is(Step.PHONE_PHASE)
+                await p.send(UpdateName.PAYMENT, PaymentCmd(20000, today, "BON-1"))
+                await p.send(UpdateName.PROMISE, PromiseCmd(today + timedelta(days=10), 50000))
+            elif scenario == "plan_dispute":
+                await p.next_step_is(Step.PHONE_PHASE)
+                due = [today + timedelta(days=30), today + timedelta(days=60)]
+                await p.send(
+                    UpdateName.PROPOSAL,
+                    ProposalCmd(
+                        proposal_id="plan-1",
+                        kind=ProposalKind.PLAN,
+                        instalments=[Instalment(d, 62520) for d in due],
+                    ),
+                )
+                await p.until(lambda: world.snapshot.status == "paused_plan", "the plan")
+                await env.sleep(timedelta(days=10))
+                await p.send(UpdateName.DISPUTE, DisputeCmd("d-1"))
+                await env.sleep(timedelta(days=5))
+                await p.send(UpdateName.DISPUTE_RESOLUTION, DisputeResolutionCmd("d-1", False))
+                await env.sleep(timedelta(days=2))
+                await p.send(UpdateName.PAYMENT, PaymentCmd(62520, today, "R-1"))
+            elif scenario == "judicial_end":
+                await p.waiting_for("the creditor's authorisation")
+                await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
+                await p.until(lambda: world.judicial is not None, "the court steps")
+                await p.send(UpdateName.STOP_JUDICIAL, StopJudicialCmd())
+                await p.until(lambda: world.snapshot.judicial_stage == "stopped", "stopped")
+                await env.sleep(timedelta(days=30))
+            elif scenario == "mixed_due":
+                await env.sleep(timedelta(days=4))
+                await p.until(lambda: world.snapshot.next_step is not None, "a wait")
+            else:
+                raise SystemExit(f"unknown scenario {scenario}")
             await p.send(UpdateName.WITHDRAWAL, WithdrawalCmd())
             await handle.result()
             history = await handle.fetch_history()
@@ -78,4 +130,4 @@ async def main() -> str:
 
 
 if __name__ == "__main__":
-    Path(sys.argv[1]).write_text(asyncio.run(main()))
+    Path(sys.argv[1]).write_text(asyncio.run(main(*sys.argv[2:3])))
