@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from api.auth import Principal, Role, require
 from api.deps import SessionDep
-from api.schemas import UserCreate, UserCreated, UserOut
+from api.schemas import UserCreate, UserCreated, UserOut, UserRoleChange
 from api.services import users as service
 from api.views import user_out
 
@@ -32,3 +32,19 @@ async def list_users(
 ) -> list[UserOut]:
     """Users without their keys (only hashes are stored, and those are never returned)."""
     return [user_out(u) for u in await service.list_users(session, role)]
+
+
+@router.put("/{user_id}/role", response_model=UserOut)
+async def change_role(
+    user_id: str, body: UserRoleChange, session: SessionDep, _principal: Admin
+) -> UserOut:
+    """A new role: admin, operator or lawyer. 404 unknown user; 422 for the bootstrap admin
+    (it answers to RECUPERO_ADMIN_KEY) or a change to creditor or field agent."""
+    return user_out(await service.change_role(session, user_id, body.role))
+
+
+@router.post("/{user_id}/deactivate", response_model=UserOut)
+async def deactivate(user_id: str, session: SessionDep, _principal: Admin) -> UserOut:
+    """The user's API key and console login stop working at once. 404 unknown user; 422 for
+    the bootstrap admin."""
+    return user_out(await service.deactivate(session, user_id))
