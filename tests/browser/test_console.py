@@ -250,3 +250,25 @@ async def test_the_accessibility_check_finds_what_it_should(page: Page) -> None:
     )
     found = {v["id"] for v in await axe_violations(page)}
     assert {"label", "image-alt"} <= found
+
+
+async def test_admin_changes_a_role_then_deactivates_the_user(
+    console: Console, page: Page, browser: Browser
+) -> None:
+    email, password = await new_user(browser, console, "Rita Ruolo", "operator")
+    await log_in(page, console, console.admin_email, console.admin_password)
+    await page.get_by_label("Nuovo ruolo di Rita Ruolo").select_option("lawyer")
+    row = page.get_by_role("row").filter(has_text="Rita Ruolo")
+    await row.get_by_role("button", name="Cambia ruolo").click()
+    await expect(row).to_contain_text("Avvocato")
+    await page.get_by_role("button", name="Disattiva Rita Ruolo").click()
+    await expect(row).to_contain_text("Disattivato")
+    await expect(row.get_by_role("button")).to_have_count(0)
+    assert await axe_violations(page) == []
+    person = await new_context(browser)
+    try:
+        person_page = await person.new_page()
+        await log_in(person_page, console, email, password)
+        await expect(person_page.get_by_role("alert")).to_have_text("E-mail o password errate.")
+    finally:
+        await person.close()
