@@ -45,7 +45,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k translate:2 --no-location --sort-output \
 		--omit-header -o locale/messages.pot .
 	$(BIN)/pybabel update -i locale/messages.pot -d locale \
-		--ignore-obsolete
+		--ignore-obsolete --no-fuzzy-matching
 
 install: $(STAMP)
 

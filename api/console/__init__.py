@@ -21,7 +21,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.console import errors, routes_account, routes_admin_users, routes_auth
+from api.console import (
+    errors,
+    routes_account,
+    routes_admin_users,
+    routes_auth,
+    routes_operator_calls,
+)
 from api.console.security import SecurityHeadersMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
@@ -31,7 +37,7 @@ PREFIX = "/console"
 def install(app: FastAPI) -> None:
     """Adds the console's routes, its static files, its security headers and error pages."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (routes_auth, routes_account, routes_admin_users):
+    for module in (routes_auth, routes_account, routes_admin_users, routes_operator_calls):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.add_middleware(SecurityHeadersMiddleware, prefixes=(PREFIX, "/static"))
     errors.install(app, PREFIX)

@@ -20,7 +20,10 @@ from db.models import User
 router = APIRouter(tags=["console"])
 
 # each role's main page; a role without its pages yet lands on its account page
-MAIN_PAGES: dict[Role, str] = {Role.ADMIN: "/console/admin/users"}
+MAIN_PAGES: dict[Role, str] = {
+    Role.ADMIN: "/console/admin/users",
+    Role.OPERATOR: "/console/operator/calls",
+}
 ACCOUNT_PAGE = "/console/account"
 
 

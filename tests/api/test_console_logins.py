@@ -63,7 +63,7 @@ async def test_idle_and_absolute_timeouts_end_a_session(api: Api) -> None:
         {"expires_at": datetime(2000, 1, 1, tzinfo=UTC)},  # absolute, however active
     ):
         answer = await log_in(api, user["email"], password)
-        assert answer.status_code == 303 and answer.headers["location"] == "/console/account"
+        assert answer.status_code == 303 and answer.headers["location"] == "/console/operator/calls"
         assert (await api.http.get("/console/account")).status_code == 200
         session_id = api.http.cookies["recupero_session"]
         async with api.db.session() as session:

@@ -72,7 +72,11 @@ async def test_admin_invites_an_operator_who_sets_a_password_and_logs_in(
             "Invito non valido"
         )
         await log_in(operator_page, console, email, "operatore-password-1")
-        await expect(operator_page).to_have_url(console.page_url("/console/account"))
+        # the operator's main page: the call queue
+        await expect(operator_page).to_have_url(console.page_url("/console/operator/calls"))
+        await expect(operator_page.get_by_role("heading", level=1)).to_have_text("Chiamate")
+        assert await axe_violations(operator_page) == []
+        await operator_page.get_by_role("link", name="Profilo").click()
         await expect(operator_page.get_by_text("Olga Operatrice").first).to_be_visible()
         assert await axe_violations(operator_page) == []
         # an operator may not open the admin's pages: the same 403 as the API's role check
