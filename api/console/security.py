@@ -63,7 +63,11 @@ class CsrfRefused(Exception):
 
 
 def is_secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Cookies get Secure over HTTPS, and always when the product's public address is https
+    (behind a TLS-terminating proxy the request itself may arrive as http)."""
+    settings = getattr(request.app.state, "settings", None)
+    public_url: str = getattr(settings, "public_url", "") or ""
+    return request.url.scheme == "https" or public_url.startswith("https://")
 
 
 async def console_request(

@@ -276,3 +276,20 @@ async def test_admin_changes_a_role_then_deactivates_the_user(
         await expect(person_page.get_by_role("alert")).to_have_text("E-mail o password errate.")
     finally:
         await person.close()
+
+
+async def test_pages_load_htmx_and_break_no_rule_of_their_own_policy(
+    console: Console, page: Page
+) -> None:
+    """The vendored htmx runs, and nothing on the pages is refused by the CSP (an inline script
+    or style would be, and would show up as a console error)."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    await log_in(page, console, console.admin_email, console.admin_password)
+    for path in ("/console/admin/users", "/console/account", "/console/operator/calls"):
+        await page.goto(console.page_url(path))
+        assert await page.evaluate("() => typeof window.htmx") == "object"
+        body_headers = await page.locator("body").get_attribute("hx-headers")
+        assert body_headers is not None and "X-CSRF-Token" in body_headers
+    assert errors == []
