@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import pyotp
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN_USER_ID, hash_password, password_matches
@@ -19,6 +19,7 @@ from api.roles import Role
 from config import Settings
 from db.models import ConsoleSession, Invitation, User
 from db.session import Database
+from domain.identifiers import normalize_email
 
 MIN_PASSWORD_LENGTH = 12
 # two-factor login is required once enrolled, and offered to everybody; these roles see it
@@ -44,10 +45,23 @@ class LoginResult:
     session: ConsoleSession | None = None
 
 
+def email_key(email: str) -> str:
+    """How e-mails are compared for logging in: the API's normalisation (which keeps the local
+    part's case), then case-folded: nobody expects Mario.Rossi@ and mario.rossi@ to differ."""
+    try:
+        return normalize_email(email.strip()).lower()
+    except ValueError:
+        return email.strip().lower()
+
+
 async def _user_by_email(db: AsyncSession, email: str) -> User | None:
     found = await db.scalars(
         select(User)
-        .where(User.email == email.strip().lower(), User.active, User.password_hash.is_not(None))
+        .where(
+            func.lower(User.email) == email_key(email),
+            User.active,
+            User.password_hash.is_not(None),
+        )
         .order_by(User.created_at)
     )
     return found.first()

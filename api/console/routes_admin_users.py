@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.auth import Principal, Role, console_require
 from api.console import logins
@@ -56,8 +56,11 @@ async def _page(
 
 
 async def _email_taken(db: SessionDep, email: str) -> bool:
-    normalized = UserCreate(role=Role.LAWYER, name="-", email=email).email
-    found = await db.scalar(select(User.id).where(User.email == normalized, User.active).limit(1))
+    found = await db.scalar(
+        select(User.id)
+        .where(func.lower(User.email) == logins.email_key(email), User.active)
+        .limit(1)
+    )
     return found is not None
 
 

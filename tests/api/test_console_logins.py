@@ -154,3 +154,11 @@ async def test_unsafe_console_requests_need_the_token(api: Api) -> None:
     )
     assert accepted.status_code == 303
     assert "Log out" in (await api.http.get("/console/account")).text
+
+
+async def test_the_e_mail_logs_in_whatever_its_case(api: Api) -> None:
+    mixed = f"Mario.Rossi-{secrets.token_hex(3)}@Example.IT"
+    user, password = await person(api, role="lawyer", email=mixed)
+    assert user["email"] == mixed.replace("Example.IT", "example.it")  # the API keeps the case
+    answer = await log_in(api, f"  {mixed.lower()} ", password)
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/account"
