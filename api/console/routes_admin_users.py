@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -137,3 +137,24 @@ async def change_role(
 async def deactivate(user_id: str, _r: ConsoleRequest, _a: Admin, db: SessionDep) -> Response:
     await service.deactivate(db, user_id)
     return RedirectResponse(PAGE, status_code=303)
+
+
+@router.post("/users/{user_id}/invitation")
+async def new_invitation(
+    request: Request,
+    user_id: str,
+    _r: ConsoleRequest,
+    _a: Admin,
+    db: SessionDep,
+    settings: SettingsDep,
+    now: NowDep,
+) -> Response:
+    """A new one-time link for an active user (a lost link, a forgotten password, a user made
+    through the API): the earlier links stop working; the password changes only when the link
+    is used."""
+    user = await db.get(User, user_id)
+    if user is None or not user.active:
+        raise HTTPException(status_code=404)
+    token = await logins.invite(db, settings, user, now)
+    invitation = {"name": user.name, "url": logins.invitation_url(settings, token)}
+    return await _page(request, db, invitation=invitation)

@@ -265,6 +265,22 @@ async def test_admin_changes_a_role_then_deactivates_the_user(
     row = page.get_by_role("row").filter(has_text="Rita Ruolo")
     await row.get_by_role("button", name="Cambia ruolo").click()
     await expect(row).to_contain_text("Avvocato")
+    # a new link (a forgotten password): the old password works until the link is used
+    await page.get_by_role("button", name="Nuovo link di invito per Rita Ruolo").click()
+    link = (await page.locator("#invitation-link").inner_text()).strip()
+    person = await new_context(browser)
+    try:
+        person_page = await person.new_page()
+        await person_page.goto(link)
+        await person_page.get_by_label("Password (almeno 12 caratteri)").fill("short")
+        await person_page.get_by_role("button", name="Imposta la password").click()
+        await expect(person_page.locator("#password-error")).to_have_text("Almeno 12 caratteri.")
+        assert await axe_violations(person_page) == []
+        await accept_invitation(person_page, link, password + "-new", None)
+        password += "-new"
+    finally:
+        await person.close()
+    await page.goto(console.page_url("/console/admin/users"))
     await page.get_by_role("button", name="Disattiva Rita Ruolo").click()
     await expect(row).to_contain_text("Disattivato")
     await expect(row.get_by_role("button")).to_have_count(0)
