@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.console import (
@@ -41,3 +42,8 @@ def install(app: FastAPI) -> None:
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.add_middleware(SecurityHeadersMiddleware, prefixes=(PREFIX, "/static"))
     errors.install(app, PREFIX)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        """A person opening the product's address lands in the console."""
+        return RedirectResponse(f"{PREFIX}/", status_code=307)

@@ -162,3 +162,11 @@ async def test_the_e_mail_logs_in_whatever_its_case(api: Api) -> None:
     assert user["email"] == mixed.replace("Example.IT", "example.it")  # the API keeps the case
     answer = await log_in(api, f"  {mixed.lower()} ", password)
     assert answer.status_code == 303 and answer.headers["location"] == "/console/account"
+
+
+async def test_the_products_address_opens_the_console(api: Api) -> None:
+    api.http.cookies.clear()
+    root = await api.http.get("/")
+    assert root.status_code == 307 and root.headers["location"] == "/console/"
+    home = await api.http.get("/console/")
+    assert home.status_code == 303 and home.headers["location"] == "/console/login"
