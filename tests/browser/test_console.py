@@ -8,6 +8,7 @@ import re
 import secrets
 
 import httpx
+import pyotp
 from playwright.async_api import Browser, Dialog, Page, expect
 
 from tests.browser.conftest import (
@@ -71,6 +72,7 @@ async def test_admin_invites_an_operator_who_sets_a_password_and_logs_in(
         await expect(operator_page.get_by_role("heading", level=1)).to_have_text(
             "Invito non valido"
         )
+        assert await axe_violations(operator_page) == []
         await log_in(operator_page, console, email, "operatore-password-1")
         # the operator's main page: the call queue
         await expect(operator_page).to_have_url(console.page_url("/console/operator/calls"))
@@ -309,3 +311,30 @@ async def test_pages_load_htmx_and_break_no_rule_of_their_own_policy(
         body_headers = await page.locator("body").get_attribute("hx-headers")
         assert body_headers is not None and "X-CSRF-Token" in body_headers
     assert errors == []
+
+
+async def test_two_factor_login_enrolled_and_used_in_the_browser(
+    console: Console, page: Page, browser: Browser
+) -> None:
+    email, password = await new_user(browser, console, "Tea Totp", "lawyer")
+    await log_in(page, console, email, password)
+    await expect(page).to_have_url(console.page_url("/console/account"))
+    await page.get_by_role("button", name="Configura l'accesso a due fattori").click()
+    await expect(page.get_by_role("img", name="Codice QR della chiave")).to_be_visible()
+    assert await axe_violations(page) == []
+    secret = (await page.locator("code").inner_text()).strip()
+    await page.get_by_label("Codice", exact=True).fill(pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="Attiva l'accesso a due fattori").click()
+    await expect(page.get_by_text("Attivo: ogni accesso chiede il codice")).to_be_visible()
+
+    await page.get_by_role("button", name="Esci").click()
+    await log_in(page, console, email, password)
+    await expect(page).to_have_url(console.page_url("/console/login/code"))
+    assert await axe_violations(page) == []
+    await page.get_by_label("Il codice a 6 cifre").fill("000000")
+    await page.get_by_role("button", name="Verifica").click()
+    await expect(page.locator("#code-error")).to_have_text("Codice errato.")
+    assert await axe_violations(page) == []
+    await page.get_by_label("Il codice a 6 cifre").fill(pyotp.TOTP(secret).now())
+    await page.get_by_role("button", name="Verifica").click()
+    await expect(page).to_have_url(console.page_url("/console/account"))
