@@ -74,6 +74,8 @@ class Settings:
     login_lockout_minutes: int = 15
     # how long an invitation link works
     invitation_hours: int = 72
+    # True: admins and creditors must turn on two-factor login (TOTP) before any other page
+    two_factor_required: bool = False
     extra: dict[str, str] = field(default_factory=dict)
     # Tests only (no environment variable sets it): the clock the contact rules read, so tests
     # against a real-time server can run at night. The product always uses the real time.
@@ -122,6 +124,8 @@ def load_settings() -> Settings:
         login_max_failures=int(_env("RECUPERO_LOGIN_MAX_FAILURES", "5")),
         login_lockout_minutes=int(_env("RECUPERO_LOGIN_LOCKOUT_MINUTES", "15")),
         invitation_hours=int(_env("RECUPERO_INVITATION_HOURS", "72")),
+        two_factor_required=_env("RECUPERO_TWO_FACTOR_REQUIRED", "false").lower()
+        in ("1", "true", "yes", "on"),
     )
 
 

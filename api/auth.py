@@ -196,10 +196,29 @@ async def current_console_login(
     return login
 
 
+# the roles that act for money (the agency's whole book, a creditor's): two-factor login is
+# recommended to them, and with Settings.two_factor_required it is a must
+TWO_FACTOR_ROLES = frozenset({Role.ADMIN, Role.CREDITOR})
+
+
+class EnrolmentRequired(Exception):
+    """The person must turn on two-factor login first: the console sends them to it."""
+
+
+def check_enrolment(user: User, settings: Settings) -> None:
+    if (
+        settings.two_factor_required
+        and Role(user.role) in TWO_FACTOR_ROLES
+        and user.totp_secret is None
+    ):
+        raise EnrolmentRequired()
+
+
 async def session_principal(
-    login: Annotated[ConsoleLogin, Depends(current_console_login)],
+    login: Annotated[ConsoleLogin, Depends(current_console_login)], settings: SettingsDep
 ) -> Principal:
     """current_principal's twin for the console: the same Principal, from the session."""
+    check_enrolment(login.user, settings)
     return principal_of(login.user)
 
 

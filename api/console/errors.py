@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.auth import LoginRequired
+from api.auth import EnrolmentRequired, LoginRequired
 from api.console.security import CsrfRefused
 from api.console.templating import render
 
@@ -49,6 +49,11 @@ def install(app: FastAPI, prefix: str) -> None:
         )
 
     app.add_exception_handler(RequestValidationError, invalid)
+
+    async def enrolment_required(request: Request, exc: Exception) -> Response:
+        return RedirectResponse(f"{prefix}/account?two_factor=required", status_code=303)
+
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(EnrolmentRequired, enrolment_required)
     app.add_exception_handler(CsrfRefused, csrf_refused)
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -15,16 +15,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import ADMIN_USER_ID, hash_password, password_matches
-from api.roles import Role
 from config import Settings
 from db.models import ConsoleSession, Invitation, User
 from db.session import Database
 from domain.identifiers import normalize_email
 
 MIN_PASSWORD_LENGTH = 12
-# two-factor login is required once enrolled, and offered to everybody; these roles see it
-# first on their account page (they act for money: the agency's whole book, a creditor's)
-TWO_FACTOR_ROLES = frozenset({Role.ADMIN, Role.CREDITOR})
 TOTP_ISSUER = "Recupero"
 
 

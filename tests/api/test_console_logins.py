@@ -4,6 +4,7 @@ sessions ending on deactivation, unsafe requests without the CSRF token."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ import pyotp
 from sqlalchemy import func, select
 
 from api.console import logins
+from api.deps import get_settings
 from db.models import ConsoleSession, User
 from tests.api.helpers import Api
 
@@ -170,3 +172,26 @@ async def test_the_products_address_opens_the_console(api: Api) -> None:
     assert root.status_code == 307 and root.headers["location"] == "/console/"
     home = await api.http.get("/console/")
     assert home.status_code == 303 and home.headers["location"] == "/console/login"
+
+
+async def test_two_factor_can_be_made_a_must_for_admins_and_creditors(api: Api) -> None:
+    admin, admin_password = await person(api, role="admin")
+    lawyer, lawyer_password = await person(api, role="lawyer")
+    app = api.http._transport.app  # type: ignore[attr-defined]  # the app under test
+    app.dependency_overrides[get_settings] = lambda: dataclasses.replace(
+        api.settings, two_factor_required=True
+    )
+    try:
+        await log_in(api, admin["email"], admin_password)
+        sent = await api.http.get("/console/admin/users")
+        assert sent.status_code == 303
+        assert sent.headers["location"] == "/console/account?two_factor=required"
+        account = await api.http.get(sent.headers["location"])
+        assert account.status_code == 200 and "richiede l'accesso a due fattori" in account.text
+        # a lawyer is not held: the rule is for the roles that act for money
+        await log_in(api, lawyer["email"], lawyer_password)
+        assert (await api.http.get("/console/account")).status_code == 200
+    finally:
+        del app.dependency_overrides[get_settings]
+    await log_in(api, admin["email"], admin_password)
+    assert (await api.http.get("/console/admin/users")).status_code == 200
