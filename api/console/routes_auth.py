@@ -80,13 +80,14 @@ async def login_submit(
     )
 
 
-async def _half_login(request: Request, login: ConsoleLogin | None) -> ConsoleLogin | None:
+def _half_login(login: ConsoleLogin | None) -> ConsoleLogin | None:
+    """The session between the password and the TOTP code, if that is where the person is."""
     return login if login is not None and not login.session.verified else None
 
 
 @router.get("/login/code")
 async def code_page(request: Request, login: ConsoleRequest) -> Response:
-    if await _half_login(request, login) is None:
+    if _half_login(login) is None:
         return see_other("/console/login")
     return render(request, "console/login_code.html", {"error": False})
 
@@ -100,7 +101,7 @@ async def code_submit(
     now: NowDep,
     code: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    half = await _half_login(request, login)
+    half = _half_login(login)
     if half is None:
         return see_other("/console/login")
     session = await logins.verify_second_factor(db, settings, half.session, half.user, code, now)
