@@ -15,6 +15,9 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY api ./api
 COPY templates ./templates
+# the web console: its stylesheet and vendored script, its Italian/English catalogues
+COPY static ./static
+COPY locale ./locale
 RUN pip install --no-cache-dir -e '.[postgres]'
 
 RUN useradd --system --home /app recupero && mkdir -p /data && chown recupero /data

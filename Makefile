@@ -12,7 +12,7 @@ ifneq ($(PG_BIN),)
 export PATH := $(PATH):$(PG_BIN)
 endif
 
-.PHONY: run test test-sqlite test-postgresql test-system lint install clean
+.PHONY: run test test-sqlite test-postgresql test-system lint install clean messages
 
 run: $(STAMP)
 	$(BIN)/recupero run
@@ -37,6 +37,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# the console's texts: extract them from api/console and templates/console (babel.cfg), then
+# merge them into the catalogues; translate the new Italian entries in locale/it/.../messages.po.
+# No compile step: the app compiles the .po files in memory when it starts (api/console/i18n.py)
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k translate:2 --no-location --sort-output \
+		--omit-header -o locale/messages.pot .
+	$(BIN)/pybabel update -i locale/messages.pot -d locale \
+		--ignore-obsolete --no-fuzzy-matching
 
 install: $(STAMP)
 

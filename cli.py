@@ -114,6 +114,32 @@ async def _admin_key(settings: Settings) -> str | None:
     return key_file.read_text().strip() if not settings.admin_key and key_file.exists() else None
 
 
+async def _admin_invitation(settings: Settings) -> str | None:
+    """The admin's one-time console link while it has no password yet (a new one each start)."""
+    from api.console.logins import ensure_admin_invitation
+    from db.session import Database
+
+    db = Database(settings.database_url)
+    try:
+        return await ensure_admin_invitation(db, settings)
+    finally:
+        await db.dispose()
+
+
+def console_lines(settings: Settings, invitation: str | None) -> str:
+    console = f"http://{settings.api_host}:{settings.api_port}/console/"
+    lines = f"  console                {console}\n"
+    if invitation:
+        lines += (
+            "  first admin login      open this one-time link, set the admin's e-mail and\n"
+            "                         password, then log in with them:\n"
+            f"                         {invitation}\n"
+        )
+    else:
+        lines += "  admin login            the e-mail and password set at the first start\n"
+    return lines
+
+
 KEEP_ALIVE_SECONDS = 75
 
 
@@ -164,9 +190,11 @@ def cmd_run(settings: Settings) -> None:
     try:
         migrate(settings)
         key = asyncio.run(_admin_key(settings))
+        invitation = asyncio.run(_admin_invitation(settings))
         print(
             "\nRecupero is starting\n"
-            f"  API and its reference  http://{settings.api_host}:{settings.api_port}/docs\n"
+            + console_lines(settings, invitation)
+            + f"  API and its reference  http://{settings.api_host}:{settings.api_port}/docs\n"
             f"  Temporal UI            http://127.0.0.1:{settings.temporal_ui_port}\n"
             f"  data folder            {settings.data_dir}\n"
             + (
@@ -197,6 +225,7 @@ def cmd_api(settings: Settings) -> None:
     key = asyncio.run(_admin_key(settings))
     if key:
         print(f"admin key: {key} (kept in {settings.data_dir / 'admin.key'})", flush=True)
+    print(console_lines(settings, asyncio.run(_admin_invitation(settings))), flush=True)
     asyncio.run(_uvicorn_server(settings).serve())
 
 

@@ -65,6 +65,17 @@ class Settings:
     # practices a worker keeps in memory between their steps (Temporal's sticky cache): a command
     # to one of them is answered without replaying its history. About 0.12 MiB each
     worker_cache_size: int = 4000
+    # the web console (api/console): a session ends after this long without a request...
+    session_idle_minutes: int = 30
+    # ...and this long after the login whatever happens
+    session_absolute_hours: int = 12
+    # this many wrong passwords in a row lock the account for login_lockout_minutes
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    # how long an invitation link works
+    invitation_hours: int = 72
+    # True: admins and creditors must turn on two-factor login (TOTP) before any other page
+    two_factor_required: bool = False
     extra: dict[str, str] = field(default_factory=dict)
     # Tests only (no environment variable sets it): the clock the contact rules read, so tests
     # against a real-time server can run at night. The product always uses the real time.
@@ -107,6 +118,13 @@ def load_settings() -> Settings:
         stranded_after_seconds=int(_env("RECUPERO_STRANDED_AFTER_SECONDS", "60")),
         worker_cache_size=int(_env("RECUPERO_WORKER_CACHE_SIZE", "4000")),
         workflow_sandbox=_env("RECUPERO_WORKFLOW_SANDBOX", "false").lower()
+        in ("1", "true", "yes", "on"),
+        session_idle_minutes=int(_env("RECUPERO_SESSION_IDLE_MINUTES", "30")),
+        session_absolute_hours=int(_env("RECUPERO_SESSION_ABSOLUTE_HOURS", "12")),
+        login_max_failures=int(_env("RECUPERO_LOGIN_MAX_FAILURES", "5")),
+        login_lockout_minutes=int(_env("RECUPERO_LOGIN_LOCKOUT_MINUTES", "15")),
+        invitation_hours=int(_env("RECUPERO_INVITATION_HOURS", "72")),
+        two_factor_required=_env("RECUPERO_TWO_FACTOR_REQUIRED", "false").lower()
         in ("1", "true", "yes", "on"),
     )
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from temporalio.client import Client
 
+from api import console
 from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
 from api.handover import StrandedSweeper
@@ -125,6 +126,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         webhooks,
     ):
         app.include_router(module.router)
+    # the web console for people (pages, static files, their security headers)
+    console.install(app)
 
     @app.get("/health", tags=["health"], response_model=HealthOut)
     async def health(request: Request) -> JSONResponse:

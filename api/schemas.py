@@ -453,6 +453,13 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
+class UserRoleChange(RequestModel):
+    role: Role = Field(
+        description="admin, operator or lawyer (a creditor's or field agent's user is created "
+        "with its creditor or provinces); the user's console sessions end."
+    )
+
+
 class UserCreated(UserOut):
     key: str = Field(
         description="The API key (Authorization: Bearer ...). Shown only in this response: "

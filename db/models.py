@@ -98,6 +98,45 @@ class User(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the web console (api/console): an argon2 hash, None until the invitation is accepted
+    password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    # base32 TOTP secret once two-factor login is enrolled (pyotp)
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    # the console's language ("it", "en"); None: the browser's Accept-Language
+    locale: Mapped[str | None] = mapped_column(String(8), default=None)
+    # lockout after repeated failed console logins (Settings.login_max_failures)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ConsoleSession(Base):
+    """A console login, server-side: the cookie holds only `id` (random), so logging out or an
+    expiry really ends it, and nothing about the user travels in the cookie."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    # per-session CSRF token: a hidden field in every form, a header on HTMX requests
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    # False between the password and the TOTP code of a two-factor login
+    verified: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Invitation(Base):
+    """A one-time link where an invited user sets the password: only the token's SHA-256 is
+    stored, like API keys."""
+
+    __tablename__ = "invitations"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Practice(Base):

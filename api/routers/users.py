@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy import select
 
-from api.auth import Principal, Role, hash_key, new_key, require
+from api.auth import Principal, Role, require
 from api.deps import SessionDep
-from api.errors import invalid
-from api.schemas import UserCreate, UserCreated, UserOut
+from api.schemas import UserCreate, UserCreated, UserOut, UserRoleChange
+from api.services import users as service
 from api.views import user_out
-from db.models import Creditor, User
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -22,20 +20,7 @@ Admin = Annotated[Principal, require(Role.ADMIN)]
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserCreated)
 async def create_user(body: UserCreate, session: SessionDep, _principal: Admin) -> UserCreated:
     """Creates a user and returns its API key. The key is shown only here: store it now."""
-    if body.creditor_id is not None and await session.get(Creditor, body.creditor_id) is None:
-        raise invalid(["body", "creditor_id"], "no creditor with this id")
-    key = new_key()
-    user = User(
-        role=body.role.value,
-        name=body.name,
-        email=body.email,
-        phone=body.phone,
-        creditor_id=body.creditor_id,
-        provinces=list(body.provinces),
-        key_hash=hash_key(key),
-    )
-    session.add(user)
-    await session.commit()
+    user, key = await service.create_user(session, body)
     return UserCreated(**user_out(user).model_dump(), key=key)
 
 
@@ -46,7 +31,20 @@ async def list_users(
     role: Annotated[Role | None, Query(description="Only users with this role.")] = None,
 ) -> list[UserOut]:
     """Users without their keys (only hashes are stored, and those are never returned)."""
-    query = select(User).order_by(User.role, User.name, User.id)
-    if role is not None:
-        query = query.where(User.role == role.value)
-    return [user_out(u) for u in await session.scalars(query)]
+    return [user_out(u) for u in await service.list_users(session, role)]
+
+
+@router.put("/{user_id}/role", response_model=UserOut)
+async def change_role(
+    user_id: str, body: UserRoleChange, session: SessionDep, _principal: Admin
+) -> UserOut:
+    """A new role: admin, operator or lawyer. 404 unknown user; 422 for the bootstrap admin
+    (it answers to RECUPERO_ADMIN_KEY) or a change to creditor or field agent."""
+    return user_out(await service.change_role(session, user_id, body.role))
+
+
+@router.post("/{user_id}/deactivate", response_model=UserOut)
+async def deactivate(user_id: str, session: SessionDep, _principal: Admin) -> UserOut:
+    """The user's API key and console login stop working at once. 404 unknown user; 422 for
+    the bootstrap admin."""
+    return user_out(await service.deactivate(session, user_id))

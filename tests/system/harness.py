@@ -78,6 +78,8 @@ class Stack:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     api: subprocess.Popen[bytes] | None = None
     api_port: int = 0
+    # settings of this installation beyond the ones below (RECUPERO_LOGIN_MAX_FAILURES, ...)
+    extra_env: dict[str, str] = field(default_factory=dict)
     _logs: int = 0
 
     @property
@@ -105,6 +107,7 @@ class Stack:
             RECUPERO_STRANDED_AFTER_SECONDS="3",
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.extra_env)
         return env
 
     def _log(self, name: str) -> Path:

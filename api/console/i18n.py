@@ -1,0 +1,122 @@
+"""Languages: Italian first, English second, from gettext catalogues in locale/.
+
+The .po files are the source; they are compiled into memory when first needed (babel's mofile
+writer) instead of committing .mo files: no build step, and no binary that can silently lag
+behind its .po (`make messages` extracts and updates the .po files)."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from babel.support import Translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
+LOCALES = ("it", "en")
+DEFAULT_LOCALE = "it"
+ROME = ZoneInfo("Europe/Rome")
+
+
+@functools.cache
+def translations(locale: str) -> Translations:
+    po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain="messages")
+
+
+def negotiate(preference: str | None, accept_language: str | None) -> str:
+    """The user's preference, else the best of Accept-Language, else Italian."""
+    if preference in LOCALES:
+        return preference
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        language = tag.strip().split("-")[0].lower()
+        if language in LOCALES and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else DEFAULT_LOCALE
+
+
+@dataclass(frozen=True)
+class Language:
+    """What a template needs of its locale: the translation callables (Jinja's newstyle
+    semantics: placeholders filled after translating, escaped when autoescaping) and the
+    formatters."""
+
+    code: str
+    gettext: Callable[..., str]
+    ngettext: Callable[..., str]
+
+    def money(self, cents: int) -> str:
+        return format_currency(Decimal(cents) / 100, "EUR", locale=self.code)
+
+    def date(self, value: date) -> str:
+        return format_date(value, format="medium", locale=self.code)
+
+    def datetime(self, value: datetime) -> str:
+        return format_datetime(value.astimezone(ROME), format="short", locale=self.code)
+
+
+@functools.cache
+def language(code: str) -> Language:
+    catalogue = translations(code)
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        text = catalogue.gettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables if variables else text
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = catalogue.ngettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return Language(code=code, gettext=gettext, ngettext=ngettext)
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction (babel.cfg) where it is translated later."""
+    return message
+
+
+ROLE_NAMES = {
+    "admin": N_("Administrator"),
+    "creditor": N_("Creditor"),
+    "operator": N_("Operator"),
+    "field_agent": N_("Field agent"),
+    "lawyer": N_("Lawyer"),
+}
+
+
+def translate(code: str, message: str) -> str:
+    """A message of Python code (flash texts, error pages) in the given language."""
+    return translations(code).gettext(message)
