@@ -29,6 +29,7 @@ from api.console import (
     routes_auth,
     routes_creditor,
     routes_operator_calls,
+    routes_practice,
 )
 from api.console.security import SecurityHeadersMiddleware
 
@@ -45,6 +46,7 @@ def install(app: FastAPI) -> None:
         routes_admin_users,
         routes_operator_calls,
         routes_creditor,
+        routes_practice,
     ):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.add_middleware(SecurityHeadersMiddleware, prefixes=(PREFIX, "/static"))

@@ -135,7 +135,7 @@ PRACTICE_VALUES = {
     "pre_due": N_("Before the due date"),
     "out_of_court": N_("Out of court"),
     "judicial": N_("Judicial"),
-    "paid": N_("Paid"),
+    "paid": N_("Paid in full"),
     "withdrawn": N_("Withdrawn"),
     "returned": N_("Returned to the creditor"),
     "dispute_upheld": N_("Dispute upheld"),

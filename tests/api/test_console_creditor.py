@@ -5,10 +5,20 @@ each through the API's own handler with the session's Principal."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+from typing import Any
 
-from tests.api.helpers import Api, hand_over, new_creditor, practice_payload
-from tests.api.test_console_logins import log_in, person
+from tests.api.helpers import (
+    Api,
+    eventually,
+    fast_strategy,
+    hand_over,
+    new_creditor,
+    practice_payload,
+    rome_today,
+)
+from tests.api.test_console_logins import csrf, log_in, person
 
 
 async def test_a_creditor_filters_its_portfolio_and_exports_it(api: Api) -> None:
@@ -75,3 +85,102 @@ async def test_an_admin_sees_any_creditors_portfolio(api: Api) -> None:
     await log_in(api, user["email"], password)
     page = await api.http.get("/console/creditor/practices", params={"creditor_id": tenant.id})
     assert page.status_code == 200 and practice["reference"] in page.text
+
+
+async def test_the_practice_page_its_letters_a_direct_payment_and_a_withdrawal(api: Api) -> None:
+    tenant = await new_creditor(api, fast_strategy(call_outcome_timeout="PT120S"))
+    other = await new_creditor(api)
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id, due_in_days=-45))
+    pid = practice["id"]
+    foreign = await hand_over(api, other.headers, practice_payload(other.id))
+
+    async def letter() -> dict[str, Any] | None:
+        docs = (await api.http.get(f"/practices/{pid}/documents", headers=tenant.headers)).json()
+        return next((d for d in docs if d["kind"] == "reminder_letter"), None)
+
+    sent = await eventually(letter, "the reminder letter", seconds=60)
+
+    user, password = await person(api, role="creditor", creditor_id=tenant.id)
+    await log_in(api, user["email"], password)
+    page = await api.http.get(f"/console/practices/{pid}")
+    assert page.status_code == 200, page.text
+    api_view = (await api.http.get(f"/practices/{pid}", headers=tenant.headers)).json()
+    assert practice["reference"] in page.text and "Mario Rossi" in page.text
+    assert "1.250,40\xa0€" in page.text
+    events = (await api.http.get(f"/practices/{pid}/events", headers=tenant.headers)).json()
+    assert html.escape(events[0]["summary"], quote=False) in page.text
+    assert api_view["current_step"] is not None
+    link = f"/console/practices/{pid}/documents/{sent['id']}"
+    assert f'href="{link}"' in page.text
+    pdf = await api.http.get(link)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert len(pdf.content) == sent["size"]
+    statement_pdf = await api.http.get(f"/console/practices/{pid}/statement.pdf")
+    assert statement_pdf.status_code == 200 and statement_pdf.content.startswith(b"%PDF")
+
+    # another creditor's practice is the 403 page, and its letters and statement too
+    for path in ("", "/statement.pdf", f"/documents/{sent['id']}"):
+        refused = await api.http.get(f"/console/practices/{foreign['id']}{path}")
+        assert refused.status_code == 403, path
+        assert foreign["reference"] not in refused.text
+    assert (await api.http.get("/console/practices/nope")).status_code == 404
+
+    # a payment: the API's 422 next to its field, then accepted
+    token = csrf(page)
+    today = rome_today().isoformat()
+    bad = await api.http.post(
+        f"/console/practices/{pid}/payments",
+        data={"csrf_token": token, "amount": "10,5x", "paid_on": today, "reference": "CRO 1"},
+    )
+    assert bad.status_code == 422 and 'id="amount-error"' in bad.text
+    assert 'value="10,5x"' in bad.text  # what was typed stays in the form
+    paid = await api.http.post(
+        f"/console/practices/{pid}/payments",
+        data={"csrf_token": token, "amount": "250.40", "paid_on": today, "reference": "CRO 1"},
+    )
+    assert paid.status_code == 303, paid.text
+    after = (await api.http.get(f"/practices/{pid}", headers=tenant.headers)).json()
+    assert after["balance"] == "1000.00"
+    # the same bank reference again: the API's 409, in the alert
+    again = await api.http.post(
+        f"/console/practices/{pid}/payments",
+        data={"csrf_token": token, "amount": "10.00", "paid_on": today, "reference": "CRO 1"},
+    )
+    assert again.status_code == 409 and 'role="alert"' in again.text
+    # on another creditor's practice the command is refused before anything is sent
+    foreign_payment = await api.http.post(
+        f"/console/practices/{foreign['id']}/payments",
+        data={"csrf_token": token, "amount": "10.00", "paid_on": today, "reference": "CRO 2"},
+    )
+    assert foreign_payment.status_code == 403
+
+    unconfirmed = await api.http.post(
+        f"/console/practices/{pid}/withdrawal", data={"csrf_token": token, "reason": "pagato"}
+    )
+    assert unconfirmed.status_code == 422 and 'id="confirm-error"' in unconfirmed.text
+    withdrawn = await api.http.post(
+        f"/console/practices/{pid}/withdrawal",
+        data={"csrf_token": token, "reason": "accordo diretto", "confirm": "yes"},
+    )
+    assert withdrawn.status_code == 303, withdrawn.text
+    closed = (await api.http.get(f"/practices/{pid}", headers=tenant.headers)).json()
+    assert closed["status"] == "closed" and closed["outcome"] == "withdrawn"
+    page = await api.http.get(f"/console/practices/{pid}")
+    assert "accordo diretto" in page.text and 'action="/console/practices' not in page.text
+
+
+async def test_an_operator_opens_a_practice_but_cannot_withdraw_it(api: Api) -> None:
+    tenant = await new_creditor(api)
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    user, password = await person(api, role="operator")
+    await log_in(api, user["email"], password)
+    page = await api.http.get(f"/console/practices/{practice['id']}")
+    assert page.status_code == 200 and practice["reference"] in page.text
+    assert "/withdrawal" not in page.text
+    refused = await api.http.post(
+        f"/console/practices/{practice['id']}/withdrawal",
+        data={"csrf_token": csrf(page), "confirm": "yes"},
+    )
+    assert refused.status_code == 403
+    api_view = (await api.http.get(f"/practices/{practice['id']}", headers=tenant.headers)).json()
+    assert api_view["status"] != "closed"
