@@ -8,26 +8,34 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any
 
 from babel.numbers import format_decimal
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
 from api.auth import Principal, Role, console_require
 from api.console import i18n
 from api.console.forms import field_errors, optional
 from api.console.security import ConsoleRequest
 from api.console.templating import render
-from api.deps import SessionDep, get_database
-from api.routers import practices
-from api.schemas import MAX_OFFSET, PracticeSummary
-from api.views import practice_summary
+from api.deps import SessionDep, TemporalDep, get_database
+from api.routers import deals, practice_commands, practices, worklists
+from api.schemas import (
+    MAX_OFFSET,
+    AuthorizationIn,
+    DisputeResolutionIn,
+    PracticeOut,
+    PracticeSummary,
+)
+from api.schemas_deals import ProposalDecisionIn
+from api.views import practice_out, practice_summary
 from db.models import Creditor, Practice
 from db.session import Database
 from domain.money import parse_euros
@@ -234,3 +242,179 @@ async def portfolio_csv(
             "Cache-Control": "no-store",
         },
     )
+
+
+# --- the decisions waiting for the creditor ------------------------------------------------------
+
+TASKS_PAGE = "/console/creditor/tasks"
+TASKS_SHOWN = 50
+
+
+async def _waiting(db: SessionDep, principal: Principal, status: Status) -> list[PracticeOut]:
+    """The practices paused on the creditor's decision (a dispute, a proposal outside the
+    bounds), through the list's own visibility rule, as GET /practices/{id} shows them."""
+    conditions = practices.practice_filters(principal, status_=status)
+    rows = await db.scalars(
+        select(Practice)
+        .options(selectinload(Practice.invoices))
+        .where(*conditions)
+        .order_by(Practice.updated_at, Practice.id)
+        .limit(TASKS_SHOWN)
+    )
+    return [practice_out(p, principal) for p in rows]
+
+
+async def _tasks(
+    request: Request,
+    db: SessionDep,
+    principal: Principal,
+    *,
+    errors: dict[str, str] | None = None,
+    refusal: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    db.expunge_all()  # after a refused command: read the lists afresh
+    authorizations = await worklists.authorizations(
+        session=db, principal=principal, limit=TASKS_SHOWN, offset=0
+    )
+    disputes = [
+        p for p in await _waiting(db, principal, Status.PAUSED_DISPUTE) if p.open_dispute_id
+    ]
+    proposals = [
+        p
+        for p in await _waiting(db, principal, Status.PAUSED_PROPOSAL)
+        if p.plan is not None and p.plan.state == "awaiting_approval"
+    ]
+    return render(
+        request,
+        "console/creditor_tasks.html",
+        {
+            "authorizations": authorizations,
+            "disputes": disputes,
+            "proposals": proposals,
+            "errors": errors or {},
+            "messages": {},
+            "refusal": refusal,
+            "form": form or {},
+            "cents": _cents,
+        },
+        status_code,
+    )
+
+
+@router.get("/tasks")
+async def tasks_page(
+    request: Request, _r: ConsoleRequest, principal: Creditors, db: SessionDep
+) -> Response:
+    return await _tasks(request, db, principal)
+
+
+async def _decide(
+    request: Request,
+    db: SessionDep,
+    principal: Principal,
+    practice_id: str,
+    form: dict[str, str],
+    call: Callable[[], Awaitable[object]],
+    done: str,
+) -> Response:
+    """Runs the API's handler: back to the list when accepted; its 422s next to the fields of
+    this practice's form (ids `<field>-<practice id>`), its 409s in the alert."""
+    try:
+        await call()
+    except (ValidationError, RequestValidationError) as exc:
+        errors = {f"{name}-{practice_id}": msg for name, msg in field_errors(exc).items()}
+        return await _tasks(request, db, principal, errors=errors, form=form, status_code=422)
+    except HTTPException as exc:
+        if exc.status_code in (403, 404):
+            raise
+        return await _tasks(
+            request, db, principal, refusal=str(exc.detail), form=form, status_code=exc.status_code
+        )
+    return RedirectResponse(f"{TASKS_PAGE}?done={done}", status_code=303)
+
+
+@router.post("/tasks/{practice_id}/authorization")
+async def authorization(
+    request: Request,
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: Creditors,
+    db: SessionDep,
+    temporal: TemporalDep,
+    authorized: Annotated[str, Form(max_length=10)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Authorise or decline legal action: POST /practices/{id}/legal-authorization."""
+
+    async def call() -> object:
+        body = AuthorizationIn.model_validate({"authorized": optional(authorized), "note": note})
+        return await practice_commands.record_authorization(
+            practice_id=practice_id, body=body, session=db, temporal=temporal, principal=principal
+        )
+
+    form = {"practice_id": practice_id, "note": note}
+    return await _decide(request, db, principal, practice_id, form, call, "authorization")
+
+
+@router.post("/tasks/{practice_id}/dispute")
+async def dispute(
+    request: Request,
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: Creditors,
+    db: SessionDep,
+    temporal: TemporalDep,
+    dispute_id: Annotated[str, Form(max_length=100)],
+    upheld: Annotated[str, Form(max_length=10)] = "",
+    reduce_by: Annotated[str, Form(max_length=50)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Resolve a dispute: POST /practices/{id}/disputes/{dispute_id}/resolution."""
+
+    async def call() -> object:
+        body = DisputeResolutionIn.model_validate(
+            {"upheld": optional(upheld), "reduce_by": optional(reduce_by), "note": note}
+        )
+        return await practice_commands.resolve_dispute(
+            practice_id=practice_id,
+            dispute_id=dispute_id,
+            body=body,
+            session=db,
+            temporal=temporal,
+            principal=principal,
+        )
+
+    form = {"practice_id": practice_id, "upheld": upheld, "reduce_by": reduce_by, "note": note}
+    return await _decide(request, db, principal, practice_id, form, call, "dispute")
+
+
+@router.post("/tasks/{practice_id}/proposal")
+async def proposal(
+    request: Request,
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: Creditors,
+    db: SessionDep,
+    temporal: TemporalDep,
+    proposal_id: Annotated[str, Form(max_length=100)],
+    approved: Annotated[str, Form(max_length=10)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Approve or refuse a proposal outside the bounds: POST
+    /practices/{id}/proposals/{proposal_id}/decision."""
+
+    async def call() -> object:
+        body = ProposalDecisionIn.model_validate({"approved": optional(approved), "note": note})
+        return await deals.decide_proposal(
+            practice_id=practice_id,
+            proposal_id=proposal_id,
+            body=body,
+            session=db,
+            temporal=temporal,
+            principal=principal,
+        )
+
+    form = {"practice_id": practice_id, "note": note}
+    return await _decide(request, db, principal, practice_id, form, call, "proposal")

@@ -19,6 +19,7 @@ from tests.api.helpers import (
     rome_today,
 )
 from tests.api.test_console_logins import csrf, log_in, person
+from tests.api.test_paths import only, open_task
 
 
 async def test_a_creditor_filters_its_portfolio_and_exports_it(api: Api) -> None:
@@ -184,3 +185,100 @@ async def test_an_operator_opens_a_practice_but_cannot_withdraw_it(api: Api) -> 
     assert refused.status_code == 403
     api_view = (await api.http.get(f"/practices/{practice['id']}", headers=tenant.headers)).json()
     assert api_view["status"] != "closed"
+
+
+async def test_the_creditor_decides_legal_action_and_a_dispute_from_its_task_list(
+    api: Api,
+) -> None:
+    tenant = await new_creditor(
+        api,
+        only(
+            "contact_check",
+            authorization_timeout="PT300S",
+            authorization_reminder_interval="PT120S",
+        ),
+    )
+    other = await new_creditor(api)
+    asked = await hand_over(api, tenant.headers, practice_payload(tenant.id, due_in_days=-90))
+    disputed = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    theirs = await hand_over(api, other.headers, practice_payload(other.id))
+    opened = await api.http.post(
+        f"/practices/{disputed['id']}/disputes",
+        headers=tenant.headers,
+        json={"reason": "merce mai consegnata"},
+    )
+    assert opened.status_code == 201, opened.text
+    await open_task(api, "authorizations", tenant.headers, asked["id"])
+
+    user, password = await person(api, role="creditor", creditor_id=tenant.id)
+    await log_in(api, user["email"], password)
+    page = await api.http.get("/console/creditor/tasks")
+    assert page.status_code == 200, page.text
+    assert asked["reference"] in page.text and disputed["reference"] in page.text
+    assert theirs["reference"] not in page.text
+    token = csrf(page)
+
+    # the dispute: a reduction on a rejected dispute is the API's 422, next to that field
+    rejected_with_reduction = await api.http.post(
+        f"/console/creditor/tasks/{disputed['id']}/dispute",
+        data={
+            "csrf_token": token,
+            "dispute_id": opened.json()["dispute_id"],
+            "upheld": "false",
+            "reduce_by": "100.00",
+        },
+    )
+    assert rejected_with_reduction.status_code == 422
+    assert f'id="reduce_by-{disputed["id"]}-error"' in rejected_with_reduction.text
+    # a dispute that is not the open one: the API's 409 in the alert
+    wrong = await api.http.post(
+        f"/console/creditor/tasks/{disputed['id']}/dispute",
+        data={"csrf_token": token, "dispute_id": "0" * 32, "upheld": "false"},
+    )
+    assert wrong.status_code == 409 and 'role="alert"' in wrong.text
+    resolved = await api.http.post(
+        f"/console/creditor/tasks/{disputed['id']}/dispute",
+        data={
+            "csrf_token": token,
+            "dispute_id": opened.json()["dispute_id"],
+            "upheld": "true",
+            "reduce_by": "250.40",
+            "note": "un articolo danneggiato",
+        },
+    )
+    assert resolved.status_code == 303, resolved.text
+    after = (await api.http.get(f"/practices/{disputed['id']}", headers=tenant.headers)).json()
+    assert after["balance"] == "1000.00" and after["open_dispute_id"] is None
+
+    # legal action on another creditor's practice: the API's 403
+    stolen = await api.http.post(
+        f"/console/creditor/tasks/{theirs['id']}/authorization",
+        data={"csrf_token": token, "authorized": "true"},
+    )
+    assert stolen.status_code == 403
+    # no decision chosen: the API's message for `authorized`
+    undecided = await api.http.post(
+        f"/console/creditor/tasks/{asked['id']}/authorization", data={"csrf_token": token}
+    )
+    assert undecided.status_code == 422
+    assert f'id="authorized-{asked["id"]}-error"' in undecided.text
+    declined = await api.http.post(
+        f"/console/creditor/tasks/{asked['id']}/authorization",
+        data={"csrf_token": token, "authorized": "false", "note": "non conviene"},
+    )
+    assert declined.status_code == 303, declined.text
+
+    async def returned() -> dict[str, Any] | None:
+        view = (await api.http.get(f"/practices/{asked['id']}", headers=tenant.headers)).json()
+        return view if view["status"] == "closed" else None
+
+    closed = await eventually(returned, "the practice to be returned")
+    assert closed["outcome"] == "returned"
+    page = await api.http.get("/console/creditor/tasks")
+    assert asked["reference"] not in page.text and disputed["reference"] not in page.text
+
+
+async def test_an_operator_has_no_task_list(api: Api) -> None:
+    user, password = await person(api, role="operator")
+    await log_in(api, user["email"], password)
+    assert (await api.http.get("/console/creditor/tasks")).status_code == 403
