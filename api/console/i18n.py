@@ -146,6 +146,7 @@ PRACTICE_VALUES = {
     "consumer": N_("Consumer"),
     "business": N_("Business"),
     "pre_due_reminders": N_("Reminders before the due date"),
+    "pre_due_reminder": N_("Reminder of the due date"),
     "contact_check": N_("Contact check"),
     "reminder_letter": N_("Reminder letter"),
     "phone_phase": N_("Phone calls"),
