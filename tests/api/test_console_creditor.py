@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+from datetime import timedelta
 from typing import Any
 
 from tests.api.helpers import (
@@ -15,6 +16,7 @@ from tests.api.helpers import (
     fast_strategy,
     hand_over,
     new_creditor,
+    new_user,
     practice_payload,
     rome_today,
 )
@@ -282,3 +284,146 @@ async def test_an_operator_has_no_task_list(api: Api) -> None:
     user, password = await person(api, role="operator")
     await log_in(api, user["email"], password)
     assert (await api.http.get("/console/creditor/tasks")).status_code == 403
+
+
+async def test_the_creditor_approves_a_proposal_outside_its_bounds(api: Api) -> None:
+    tenant = await new_creditor(api)
+    _, operator = await new_user(api, "operator")
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id, due_in_days=-10))
+    pid = practice["id"]
+    settle_by = (rome_today() + timedelta(days=15)).isoformat()
+    proposed = await api.http.post(
+        f"/practices/{pid}/proposals",
+        headers=operator,
+        json={"kind": "settlement", "amount": "500.00", "settle_by": settle_by},
+    )
+    assert proposed.status_code == 201, proposed.text
+    assert proposed.json()["within_bounds"] is False
+
+    async def waiting() -> dict[str, Any] | None:
+        view = (await api.http.get(f"/practices/{pid}", headers=tenant.headers)).json()
+        deal = view.get("plan")
+        return view if deal and deal["state"] == "awaiting_approval" else None
+
+    await eventually(waiting, "the proposal to wait for the creditor")
+    user, password = await person(api, role="creditor", creditor_id=tenant.id)
+    await log_in(api, user["email"], password)
+    page = await api.http.get("/console/creditor/tasks")
+    assert practice["reference"] in page.text and "500,00\xa0€" in page.text
+    assert f'value="{proposed.json()["proposal_id"]}"' in page.text
+
+    stale = await api.http.post(
+        f"/console/creditor/tasks/{pid}/proposal",
+        data={"csrf_token": csrf(page), "proposal_id": "0" * 32, "approved": "true"},
+    )
+    assert stale.status_code == 409 and 'role="alert"' in stale.text
+    approved = await api.http.post(
+        f"/console/creditor/tasks/{pid}/proposal",
+        data={
+            "csrf_token": csrf(page),
+            "proposal_id": proposed.json()["proposal_id"],
+            "approved": "true",
+            "note": "va bene così",
+        },
+    )
+    assert approved.status_code == 303, approved.text
+
+    async def in_force() -> dict[str, Any] | None:
+        view = (await api.http.get(f"/practices/{pid}", headers=tenant.headers)).json()
+        return view if view["plan"]["state"] == "active" else None
+
+    view = await eventually(in_force, "the settlement to be in force")
+    assert view["status"] == "paused_settlement"
+    notes = (await api.http.get(f"/practices/{pid}/notes", headers=tenant.headers)).json()
+    assert any(n["text"] == "va bene così" and n["author_id"] == user["id"] for n in notes)
+
+
+async def test_each_practice_action_is_refused_in_the_console_exactly_when_the_api_refuses_it(
+    api: Api,
+) -> None:
+    """Every role (a creditor: this practice's and another's) against every practice action of
+    the console and its API twin, on a closed practice so nothing changes: a 403 in one is a
+    403 in the other."""
+    tenant = await new_creditor(api)
+    other = await new_creditor(api)
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id, province="MI"))
+    pid = practice["id"]
+    closed = await api.http.post(
+        f"/practices/{pid}/withdrawal", headers=tenant.headers, json={"reason": "x"}
+    )
+    assert closed.status_code == 200, closed.text
+    today = rome_today().isoformat()
+    actions: list[tuple[str, str, dict[str, Any], str, dict[str, str]]] = [
+        # (API method, API path, API body, console path, console form; GET when no form)
+        ("GET", f"/practices/{pid}", {}, f"/console/practices/{pid}", {}),
+        (
+            "GET",
+            f"/practices/{pid}/statement.pdf",
+            {},
+            f"/console/practices/{pid}/statement.pdf",
+            {},
+        ),
+        (
+            "POST",
+            f"/practices/{pid}/payments",
+            {"amount": "1.00", "paid_on": today, "reference": "R"},
+            f"/console/practices/{pid}/payments",
+            {"amount": "1.00", "paid_on": today, "reference": "R"},
+        ),
+        (
+            "POST",
+            f"/practices/{pid}/withdrawal",
+            {"reason": ""},
+            f"/console/practices/{pid}/withdrawal",
+            {"confirm": "yes"},
+        ),
+        (
+            "POST",
+            f"/practices/{pid}/legal-authorization",
+            {"authorized": True},
+            f"/console/creditor/tasks/{pid}/authorization",
+            {"authorized": "true"},
+        ),
+        (
+            "POST",
+            f"/practices/{pid}/disputes/{'0' * 32}/resolution",
+            {"upheld": False},
+            f"/console/creditor/tasks/{pid}/dispute",
+            {"dispute_id": "0" * 32, "upheld": "false"},
+        ),
+        (
+            "POST",
+            f"/practices/{pid}/proposals/{'0' * 32}/decision",
+            {"approved": True},
+            f"/console/creditor/tasks/{pid}/proposal",
+            {"proposal_id": "0" * 32, "approved": "true"},
+        ),
+    ]
+    roles: list[tuple[str, dict[str, Any]]] = [
+        ("admin", {}),
+        ("operator", {}),
+        ("lawyer", {}),
+        ("field_agent", {"provinces": ["MI"]}),
+        ("field_agent", {"provinces": ["AO"]}),
+        ("creditor", {"creditor_id": tenant.id}),
+        ("creditor", {"creditor_id": other.id}),
+    ]
+    for role, extra in roles:
+        _, headers = await new_user(api, role, **extra)
+        user, password = await person(api, role=role, **extra)
+        await log_in(api, user["email"], password)
+        token = csrf(await api.http.get("/console/account"))
+        for method, path, body, console_path, form in actions:
+            answer = await api.http.request(method, path, headers=headers, json=body or None)
+            if form:
+                shown = await api.http.post(console_path, data={"csrf_token": token, **form})
+            else:
+                shown = await api.http.get(console_path)
+            assert (answer.status_code == 403) == (shown.status_code == 403), (
+                role,
+                extra,
+                path,
+                answer.status_code,
+                shown.status_code,
+            )
+            assert shown.status_code < 500, (role, console_path, shown.text[:300])
