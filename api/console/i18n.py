@@ -158,3 +158,19 @@ PRACTICE_VALUES = {
     "legal_opinion": N_("Lawyer's opinion"),
     "authorization": N_("Your authorisation of legal action"),
 }
+
+# what a practice waits for, as the workflow reports it (PracticeView.waiting_for, in English
+# for the API): the fixed ones in the page's language; those carrying a date or a count are
+# shown as the API gives them
+WAITING_FOR = {
+    "skip tracing result": N_("the result of the skip tracing"),
+    "home visit outcome": N_("the outcome of the home visit"),
+    "the lawyer's opinion": N_("the lawyer's opinion"),
+    "the creditor's authorisation": N_("your authorisation of legal action"),
+    "a lawyer to be registered": N_("a lawyer to be registered"),
+    "the creditor's decision on the dispute": N_("your decision on the dispute"),
+    "the creditor's decision on a proposal": N_("your decision on a proposal"),
+    "the repayment plan": N_("the repayment plan"),
+    "the court steps (see the judicial stage)": N_("the court steps"),
+    "payment after the court steps": N_("payment after the court steps"),
+}

@@ -91,6 +91,7 @@ async def _page(
             "authors": authors,
             "documents": documents,
             "names": i18n.PRACTICE_VALUES,
+            "waiting_names": i18n.WAITING_FOR,
             "cents": lambda euros: parse_euros(euros, allow_zero=True),
             "may_pay": principal.role in (Role.ADMIN, Role.OPERATOR, Role.CREDITOR),
             "may_withdraw": principal.role in (Role.ADMIN, Role.CREDITOR),

@@ -219,6 +219,9 @@ async def test_the_creditor_decides_legal_action_and_a_dispute_from_its_task_lis
     assert asked["reference"] in page.text and disputed["reference"] in page.text
     assert theirs["reference"] not in page.text
     token = csrf(page)
+    # the practice's page says what it waits for, in Italian
+    waiting = await api.http.get(f"/console/practices/{asked['id']}")
+    assert "<dd>la vostra autorizzazione all'azione legale</dd>" in waiting.text
 
     # the dispute: a reduction on a rejected dispute is the API's 422, next to that field
     rejected_with_reduction = await api.http.post(
