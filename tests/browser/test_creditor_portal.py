@@ -18,6 +18,7 @@ import httpx
 from playwright.async_api import Browser, Page, expect
 
 from tests.api.helpers import practice_payload, vat_number
+from tests.api.test_paths import only
 from tests.browser.conftest import (
     Console,
     accept_invitation,
@@ -64,6 +65,21 @@ async def invite_creditor(page: Page, console: Console, creditor_id: str, email:
     return (await page.locator("#invitation-link").inner_text()).strip()
 
 
+async def creditor_user(browser: Browser, console: Console, page: Page, creditor_id: str) -> None:
+    """A user of that creditor, invited by the admin, who accepts and logs in on `page`."""
+    email = f"creditore-{secrets.token_hex(4)}@example.it"
+    password = "pw-" + secrets.token_urlsafe(12)
+    admin = await new_context(browser)
+    try:
+        admin_page = await admin.new_page()
+        await log_in(admin_page, console, console.admin_email, console.admin_password)
+        link = await invite_creditor(admin_page, console, creditor_id, email)
+    finally:
+        await admin.close()
+    await accept_invitation(page, link, password, None)
+    await log_in(page, console, email, password)
+
+
 async def test_a_creditor_follows_its_practices_and_records_a_direct_payment(
     console: Console, page: Page, browser: Browser
 ) -> None:
@@ -76,18 +92,8 @@ async def test_a_creditor_follows_its_practices_and_records_a_direct_payment(
         await hand_over(api, ours, small_ref, "90.00")
         foreign = await hand_over(api, theirs, f"FT-{suffix}-X", "500.00")
 
-    email, password = f"creditore-{suffix.lower()}@example.it", "pw-" + secrets.token_urlsafe(12)
-    admin = await new_context(browser)
-    try:
-        admin_page = await admin.new_page()
-        await log_in(admin_page, console, console.admin_email, console.admin_password)
-        link = await invite_creditor(admin_page, console, ours, email)
-    finally:
-        await admin.close()
-    await accept_invitation(page, link, password, None)
-
     # the creditor lands on its portfolio: its two practices, not the other creditor's
-    await log_in(page, console, email, password)
+    await creditor_user(browser, console, page, ours)
     await expect(page).to_have_url(console.page_url("/console/creditor/practices"))
     await expect(page.get_by_role("heading", level=1)).to_have_text("Pratiche")
     await expect(page.get_by_role("heading", name="2 pratiche")).to_be_visible()
@@ -145,4 +151,46 @@ async def test_a_creditor_follows_its_practices_and_records_a_direct_payment(
     response = await page.goto(console.page_url(f"/console/practices/{foreign}"))
     assert response is not None and response.status == 403
     await expect(page.get_by_text(re.compile(f"FT-{suffix}-X"))).to_have_count(0)
+    assert await axe_violations(page) == []
+
+
+async def test_a_creditor_authorises_legal_action_from_its_decisions(
+    console: Console, page: Page, browser: Browser
+) -> None:
+    suffix = secrets.token_hex(3).upper()
+    strategy = only(
+        "contact_check", authorization_timeout="PT600S", authorization_reminder_interval="PT300S"
+    )
+    async with httpx.AsyncClient(base_url=console.url, headers=console.stack.admin) as api:
+        creditor_id = await new_creditor(api, f"Legale Lombarda {suffix} S.r.l.")
+        saved = await api.put(f"/creditors/{creditor_id}/strategy", json=strategy)
+        assert saved.status_code == 200, saved.text
+        reference = f"AUT-{suffix}"
+        payload = practice_payload(creditor_id, reference, due_in_days=-90)
+        created = await api.post("/practices", json=payload)
+        assert created.status_code == 201, created.text
+        practice_id = created.json()["id"]
+
+    await creditor_user(browser, console, page, creditor_id)
+    await page.get_by_role("link", name="Decisioni").click()
+    task = page.locator("form.task").filter(has_text=reference)
+    for _ in range(60):  # the workflow reaches the authorisation step within seconds
+        if await task.count():
+            break
+        await asyncio.sleep(1)
+        await page.reload()
+    await expect(task).to_contain_text("1.250,40\xa0€")
+    assert await axe_violations(page) == []
+    await task.get_by_label("Nota (facoltativa)").fill("procedete")
+    await task.get_by_role("button", name="Autorizza l'azione legale").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        "La vostra decisione sull'azione legale è registrata."
+    )
+    await expect(page.locator("form.task").filter(has_text=reference)).to_have_count(0)
+
+    async with httpx.AsyncClient(base_url=console.url, headers=console.stack.admin) as api:
+        notes = (await api.get(f"/practices/{practice_id}/notes")).json()
+    assert [(n["kind"], n["text"]) for n in notes] == [("legal_authorization", "procedete")]
+    await page.goto(console.page_url(f"/console/practices/{practice_id}"))
+    await expect(page.locator(".notes")).to_contain_text("procedete")
     assert await axe_violations(page) == []
