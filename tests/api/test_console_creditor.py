@@ -430,3 +430,25 @@ async def test_each_practice_action_is_refused_in_the_console_exactly_when_the_a
                 shown.status_code,
             )
             assert shown.status_code < 500, (role, console_path, shown.text[:300])
+
+
+async def test_the_portal_escapes_names_and_speaks_english_when_asked(api: Api) -> None:
+    tenant = await new_creditor(api)
+    payload = practice_payload(tenant.id)
+    payload["debtor"]["name"] = "<script>alert(1)</script>"
+    practice = await hand_over(api, tenant.headers, payload)
+    user, password = await person(api, role="creditor", creditor_id=tenant.id)
+    await log_in(api, user["email"], password)
+    for path in ("/console/creditor/practices", f"/console/practices/{practice['id']}"):
+        page = await api.http.get(path)
+        assert "<script>alert(1)</script>" not in page.text, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text, path
+
+    english = await api.http.get("/console/creditor/practices", headers={"Accept-Language": "en"})
+    assert "<h1>Practices</h1>" in english.text and "€1,250.40" in english.text
+    assert "Before the due date" in english.text
+
+    # a bad filter on the export: the portfolio page with the field's error, no file
+    bad = await api.http.get("/console/creditor/practices.csv", params={"claim_from": "-5"})
+    assert bad.status_code == 422 and 'id="claim_from-error"' in bad.text
+    assert bad.headers["content-type"].startswith("text/html")
