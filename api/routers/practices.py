@@ -655,10 +655,13 @@ def practice_filters(
         conditions.append(Practice.outcome == outcome.value)
     if debtor_kind is not None:
         conditions.append(Practice.debtor_kind == debtor_kind.value)
+    # days far outside any hand-over are clamped to the range every practice is in: the same
+    # answer, without a datetime out of range (year 1 in Rome is before year 1 in UTC)
     if handed_over_from is not None:
-        conditions.append(Practice.created_at >= _rome_midnight(handed_over_from))
+        conditions.append(Practice.created_at >= _rome_midnight(_in_range(handed_over_from)))
     if handed_over_to is not None:
-        conditions.append(Practice.created_at < _rome_midnight(handed_over_to + timedelta(days=1)))
+        after_last = _in_range(handed_over_to) + timedelta(days=1)
+        conditions.append(Practice.created_at < _rome_midnight(after_last))
     bounds: dict[str, int] = {}
     for name, text in (("claim_from", claim_from), ("claim_to", claim_to)):
         if text is None:
@@ -672,6 +675,13 @@ def practice_filters(
     if "claim_to" in bounds:
         conditions.append(Practice.claim_cents <= bounds["claim_to"])
     return conditions
+
+
+_FIRST_DAY, _LAST_DAY = date(1970, 1, 1), date(9000, 12, 31)
+
+
+def _in_range(day: date) -> date:
+    return min(max(day, _FIRST_DAY), _LAST_DAY)
 
 
 def _rome_midnight(day: date) -> datetime:

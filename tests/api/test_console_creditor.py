@@ -452,3 +452,20 @@ async def test_the_portal_escapes_names_and_speaks_english_when_asked(api: Api) 
     bad = await api.http.get("/console/creditor/practices.csv", params={"claim_from": "-5"})
     assert bad.status_code == 422 and 'id="claim_from-error"' in bad.text
     assert bad.headers["content-type"].startswith("text/html")
+
+
+async def test_hand_over_dates_filter_the_list_and_extreme_ones_are_no_error(api: Api) -> None:
+    tenant = await new_creditor(api)
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
+    today = rome_today()
+    cases = [
+        ({"handed_over_from": today.isoformat(), "handed_over_to": today.isoformat()}, True),
+        ({"handed_over_from": (today + timedelta(days=1)).isoformat()}, False),
+        ({"handed_over_to": (today - timedelta(days=1)).isoformat()}, False),
+        ({"handed_over_from": "0001-01-01", "handed_over_to": "9999-12-31"}, True),
+        ({"handed_over_to": "0001-01-01"}, False),
+    ]
+    for params, listed in cases:
+        answer = await api.http.get("/practices", headers=tenant.headers, params=params)
+        assert answer.status_code == 200, (params, answer.text)
+        assert ([p["id"] for p in answer.json()["items"]] == [practice["id"]]) is listed, params
