@@ -123,6 +123,7 @@ async def portfolio(
             "query": query,
             "errors": errors,
             "creditors": creditors,
+            "creditor_names": {c.id: c.name for c in creditors},
             "statuses": list(Status),
             "phases": list(Phase),
             "outcomes": list(Outcome),

@@ -88,6 +88,9 @@ async def test_an_admin_sees_any_creditors_portfolio(api: Api) -> None:
     await log_in(api, user["email"], password)
     page = await api.http.get("/console/creditor/practices", params={"creditor_id": tenant.id})
     assert page.status_code == 200 and practice["reference"] in page.text
+    assert ">1 pratica<" in page.text  # that creditor's only
+    creditor = (await api.http.get(f"/creditors/{tenant.id}", headers=api.admin)).json()
+    assert f"<td>{html.escape(creditor['name'])}</td>" in page.text
 
 
 async def test_the_practice_page_its_letters_a_direct_payment_and_a_withdrawal(api: Api) -> None:
