@@ -13,11 +13,11 @@ from pydantic import ValidationError
 
 def field_errors(exc: ValidationError | RequestValidationError) -> dict[str, str]:
     """{field: message}, the first message per field; `loc` as the API reports it, without
-    its leading "body"."""
+    its leading "body" (or "query")."""
     errors: Sequence[Any] = exc.errors()
     found: dict[str, str] = {}
     for error in errors:
-        loc = [part for part in error.get("loc", ()) if part not in ("body", "path")]
+        loc = [part for part in error.get("loc", ()) if part not in ("body", "path", "query")]
         name = str(loc[0]) if loc else "__all__"
         found.setdefault(name, str(error.get("msg", "")))
     return found

@@ -120,3 +120,57 @@ ROLE_NAMES = {
 def translate(code: str, message: str) -> str:
     """A message of Python code (flash texts, error pages) in the given language."""
     return translations(code).gettext(message)
+
+
+# the practice's states, phases, outcomes, debtor kinds and steps as people read them (the API's
+# values are the keys); the portfolio, the practice page and the CSV export use them
+PRACTICE_VALUES = {
+    "active": N_("In progress"),
+    "paused_promise": N_("Paused: promise to pay"),
+    "paused_dispute": N_("Paused: dispute"),
+    "paused_proposal": N_("Paused: proposal to approve"),
+    "paused_plan": N_("Repayment plan running"),
+    "paused_settlement": N_("Settlement waiting for payment"),
+    "closed": N_("Closed"),
+    "pre_due": N_("Before the due date"),
+    "out_of_court": N_("Out of court"),
+    "judicial": N_("Judicial"),
+    "paid": N_("Paid in full"),
+    "withdrawn": N_("Withdrawn"),
+    "returned": N_("Returned to the creditor"),
+    "dispute_upheld": N_("Dispute upheld"),
+    "settled": N_("Settled"),
+    "deceased": N_("Debtor deceased"),
+    "insolvency": N_("Insolvency"),
+    "unable_to_pay": N_("Unable to pay"),
+    "consumer": N_("Consumer"),
+    "business": N_("Business"),
+    "pre_due_reminders": N_("Reminders before the due date"),
+    "pre_due_reminder": N_("Reminder of the due date"),
+    "contact_check": N_("Contact check"),
+    "reminder_letter": N_("Reminder letter"),
+    "phone_phase": N_("Phone calls"),
+    "second_letter": N_("Second letter"),
+    "skip_tracing": N_("Tracing the debtor"),
+    "home_visit": N_("Home visit"),
+    "legal_notice": N_("Legal notice"),
+    "formal_demand": N_("Formal demand"),
+    "legal_opinion": N_("Lawyer's opinion"),
+    "authorization": N_("Your authorisation of legal action"),
+}
+
+# what a practice waits for, as the workflow reports it (PracticeView.waiting_for, in English
+# for the API): the fixed ones in the page's language; those carrying a date or a count are
+# shown as the API gives them
+WAITING_FOR = {
+    "skip tracing result": N_("the result of the skip tracing"),
+    "home visit outcome": N_("the outcome of the home visit"),
+    "the lawyer's opinion": N_("the lawyer's opinion"),
+    "the creditor's authorisation": N_("your authorisation of legal action"),
+    "a lawyer to be registered": N_("a lawyer to be registered"),
+    "the creditor's decision on the dispute": N_("your decision on the dispute"),
+    "the creditor's decision on a proposal": N_("your decision on a proposal"),
+    "the repayment plan": N_("the repayment plan"),
+    "the court steps (see the judicial stage)": N_("the court steps"),
+    "payment after the court steps": N_("payment after the court steps"),
+}

@@ -23,6 +23,7 @@ router = APIRouter(tags=["console"])
 MAIN_PAGES: dict[Role, str] = {
     Role.ADMIN: "/console/admin/users",
     Role.OPERATOR: "/console/operator/calls",
+    Role.CREDITOR: "/console/creditor/practices",
 }
 ACCOUNT_PAGE = "/console/account"
 

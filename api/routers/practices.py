@@ -13,12 +13,13 @@ import uuid
 import weakref
 from collections import Counter
 from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -61,8 +62,10 @@ from db.models import (
     new_id,
 )
 from db.session import Database
-from domain.money import parse_euros
+from domain.calendar import ROME
+from domain.money import AmountError, parse_euros
 from domain.practice import (
+    DebtorKind,
     Invoice,
     Outcome,
     Phase,
@@ -621,20 +624,23 @@ async def hand_over_batch(
     )
 
 
-@router.get("", response_model=Page[PracticeSummary])
-async def list_practices(
-    session: SessionDep,
-    principal: AnyUser,
-    status_: Annotated[Status | None, Query(alias="status")] = None,
+def practice_filters(
+    principal: Principal,
+    *,
+    status_: Status | None = None,
     phase: Phase | None = None,
     creditor_id: str | None = None,
     reference: str | None = None,
     outcome: Outcome | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> Page[PracticeSummary]:
-    """Practices the caller may see, newest first: a creditor its own, a field agent those of
-    its territory and its visits, the other roles all."""
+    debtor_kind: DebtorKind | None = None,
+    handed_over_from: date | None = None,
+    handed_over_to: date | None = None,
+    claim_from: str | None = None,
+    claim_to: str | None = None,
+) -> list[ColumnElement[bool]]:
+    """The WHERE clause of the practices list: what the caller may see (api/access.py) and the
+    filters. GET /practices and the console's portfolio (page and CSV export) both use it.
+    Hand-over dates are days in Rome, both ends included; the claim bounds are euros."""
     if (
         principal.role == Role.CREDITOR
         and creditor_id is not None
@@ -652,13 +658,84 @@ async def list_practices(
         conditions.append(Practice.reference == reference)
     if outcome is not None:
         conditions.append(Practice.outcome == outcome.value)
+    if debtor_kind is not None:
+        conditions.append(Practice.debtor_kind == debtor_kind.value)
+    # days far outside any hand-over are clamped to the range every practice is in: the same
+    # answer, without a datetime out of range (year 1 in Rome is before year 1 in UTC)
+    if handed_over_from is not None:
+        conditions.append(Practice.created_at >= _rome_midnight(_in_range(handed_over_from)))
+    if handed_over_to is not None:
+        after_last = _in_range(handed_over_to) + timedelta(days=1)
+        conditions.append(Practice.created_at < _rome_midnight(after_last))
+    bounds: dict[str, int] = {}
+    for name, text in (("claim_from", claim_from), ("claim_to", claim_to)):
+        if text is None:
+            continue
+        try:
+            bounds[name] = parse_euros(text, allow_zero=True)
+        except AmountError as exc:
+            raise invalid(["query", name], str(exc)) from exc
+    if "claim_from" in bounds:
+        conditions.append(Practice.claim_cents >= bounds["claim_from"])
+    if "claim_to" in bounds:
+        conditions.append(Practice.claim_cents <= bounds["claim_to"])
+    return conditions
+
+
+_FIRST_DAY, _LAST_DAY = date(1970, 1, 1), date(9000, 12, 31)
+
+
+def _in_range(day: date) -> date:
+    return min(max(day, _FIRST_DAY), _LAST_DAY)
+
+
+def _rome_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=ROME)
+
+
+@router.get("", response_model=Page[PracticeSummary])
+async def list_practices(
+    session: SessionDep,
+    principal: AnyUser,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    phase: Phase | None = None,
+    creditor_id: str | None = None,
+    reference: str | None = None,
+    outcome: Outcome | None = None,
+    debtor_kind: DebtorKind | None = None,
+    handed_over_from: Annotated[
+        date | None, Query(description="Handed over on or after this day (Rome).")
+    ] = None,
+    handed_over_to: Annotated[
+        date | None, Query(description="Handed over on or before this day (Rome).")
+    ] = None,
+    claim_from: Annotated[
+        str | None, Query(max_length=20, description="Claim at least this, in euros.")
+    ] = None,
+    claim_to: Annotated[
+        str | None, Query(max_length=20, description="Claim at most this, in euros.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> Page[PracticeSummary]:
+    """Practices the caller may see, newest first: a creditor its own, a field agent those of
+    its territory and its visits, the other roles all."""
+    conditions = practice_filters(
+        principal,
+        status_=status_,
+        phase=phase,
+        creditor_id=creditor_id,
+        reference=reference,
+        outcome=outcome,
+        debtor_kind=debtor_kind,
+        handed_over_from=handed_over_from,
+        handed_over_to=handed_over_to,
+        claim_from=claim_from,
+        claim_to=claim_to,
+    )
     total = await session.scalar(select(func.count(Practice.id)).where(*conditions)) or 0
     rows = await session.scalars(
-        select(Practice)
-        .where(*conditions)
-        .order_by(Practice.created_at.desc(), Practice.id)
-        .limit(limit)
-        .offset(offset)
+        select(Practice).where(*conditions).order_by(*PRACTICE_ORDER).limit(limit).offset(offset)
     )
     return Page[PracticeSummary](
         items=[practice_summary(p, principal) for p in rows],
@@ -666,6 +743,10 @@ async def list_practices(
         limit=limit,
         offset=offset,
     )
+
+
+# newest first; the id breaks ties so that pages neither repeat nor skip a practice
+PRACTICE_ORDER = (Practice.created_at.desc(), Practice.id)
 
 
 @router.get(

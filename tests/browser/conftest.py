@@ -153,6 +153,16 @@ async def invite(page: Page, console: Console, name: str, email: str, role: str)
     return link.strip()
 
 
+async def screenshot(page: Page, name: str) -> None:
+    """The README's pictures (docs/screenshots/<name>.png), taken only when asked for with
+    RECUPERO_SCREENSHOTS=1: their content changes from run to run (random e-mails, dates), and
+    an ordinary `make test` must leave the work tree as it found it."""
+    if os.environ.get("RECUPERO_SCREENSHOTS") != "1":
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
 async def axe_violations(page: Page) -> list[dict[str, Any]]:
     """axe-core's serious and critical violations on the page. Loaded with CDP's evaluate,
     which the page's Content-Security-Policy does not govern (a <script> tag would be refused,

@@ -13,13 +13,13 @@ from playwright.async_api import Browser, Dialog, Page, expect
 
 from tests.browser.conftest import (
     MAX_FAILURES,
-    SCREENSHOTS,
     Console,
     accept_invitation,
     axe_violations,
     invite,
     log_in,
     new_context,
+    screenshot,
 )
 
 
@@ -96,8 +96,7 @@ async def test_admin_invites_an_operator_who_sets_a_password_and_logs_in(
         "Attivo"
     )
     # the README's picture of the admin's main page
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / "admin-users.png"), full_page=True)
+    await screenshot(page, "admin-users")
 
 
 async def test_an_invitation_form_error_is_the_api_message_next_to_its_field(

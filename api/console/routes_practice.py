@@ -1,0 +1,236 @@
+"""One practice's page, for every role that may see it: where it is and what comes next (the
+read model of GET /practices/{id}), its timeline (GET /practices/{id}/events), its letters and
+statement, its notes; and the commands a person sends it from there (a payment received
+directly, the creditor's withdrawal).
+
+Each piece is the API's own handler called with the session's Principal: api/access.py's
+load_practice decides who sees the practice (another creditor's is the 403 page, an unknown
+one the 404 page), and the commands' checks and refusals are the API's."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from api.auth import Principal, Role, console_require
+from api.console import i18n
+from api.console.forms import field_errors
+from api.console.i18n import N_
+from api.console.security import ConsoleRequest
+from api.console.templating import render, request_locale
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.routers import practice_commands, practices, statement
+from api.schemas import DocumentOut, NoteOut, PaymentIn, WithdrawalIn, rome_today
+from db.models import User
+from domain.money import parse_euros
+
+router = APIRouter(prefix="/practices", tags=["console"])
+
+AnyUser = Annotated[Principal, console_require(*Role)]
+# the roles of POST /practices/{id}/payments and /withdrawal (the API's require() lists)
+Payer = Annotated[Principal, console_require(Role.ADMIN, Role.OPERATOR, Role.CREDITOR)]
+Withdrawer = Annotated[Principal, console_require(Role.ADMIN, Role.CREDITOR)]
+
+
+def page_url(practice_id: str) -> str:
+    return f"/console/practices/{practice_id}"
+
+
+async def _optional(call: Any) -> Any:
+    """A part of the page the API refuses to this user (a field agent not assigned to the
+    practice: no notes, no letters) is left out, not the whole page."""
+    try:
+        return await call
+    except HTTPException as exc:
+        if exc.status_code != 403:
+            raise
+        return None
+
+
+async def _page(
+    request: Request,
+    db: SessionDep,
+    principal: Principal,
+    practice_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    refusal: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    # after a refused command the session holds the practice as the command loaded it (without
+    # its invoices, perhaps stale): the page reads it afresh, as GET /practices/{id} would
+    db.expunge_all()
+    practice = await practices.get_practice(
+        practice_id=practice_id, session=db, principal=principal
+    )
+    events = await practices.list_events(practice_id=practice_id, session=db, principal=principal)
+    notes: list[NoteOut] | None = await _optional(
+        practices.list_notes(practice_id=practice_id, session=db, principal=principal)
+    )
+    documents: list[DocumentOut] | None = await _optional(
+        practices.list_documents(practice_id=practice_id, session=db, principal=principal)
+    )
+    authors: dict[str, str] = {}
+    if notes:
+        ids = sorted({n.author_id for n in notes})
+        rows = await db.execute(select(User.id, User.name).where(User.id.in_(ids)))
+        authors = {user_id: name for user_id, name in rows}
+    return render(
+        request,
+        "console/practice.html",
+        {
+            "practice": practice,
+            "events": list(reversed(events)),
+            "notes": notes,
+            "authors": authors,
+            "documents": documents,
+            "names": i18n.PRACTICE_VALUES,
+            "waiting_names": i18n.WAITING_FOR,
+            "cents": lambda euros: parse_euros(euros, allow_zero=True),
+            "may_pay": principal.role in (Role.ADMIN, Role.OPERATOR, Role.CREDITOR),
+            "may_withdraw": principal.role in (Role.ADMIN, Role.CREDITOR),
+            "open": practice.status.value != "closed",
+            "errors": errors or {},
+            "messages": {},
+            "refusal": refusal,
+            "form": form or {},
+            "today": rome_today(),
+        },
+        status_code,
+    )
+
+
+@router.get("/{practice_id}")
+async def practice_page(
+    request: Request, practice_id: str, _r: ConsoleRequest, principal: AnyUser, db: SessionDep
+) -> Response:
+    return await _page(request, db, principal, practice_id)
+
+
+@router.get("/{practice_id}/documents/{document_id}")
+async def document(
+    practice_id: str, document_id: str, _r: ConsoleRequest, principal: AnyUser, db: SessionDep
+) -> Response:
+    """A letter's PDF: GET /practices/{id}/documents/{document_id} with the session's user."""
+    return await practices.get_document(
+        practice_id=practice_id, document_id=document_id, session=db, principal=principal
+    )
+
+
+@router.get("/{practice_id}/statement.pdf")
+async def statement_pdf(
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: AnyUser,
+    db: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    """Today's statement (estratto conto): GET /practices/{id}/statement.pdf."""
+    return await statement.get_statement_pdf(
+        practice_id=practice_id, session=db, principal=principal, settings=settings, at=None
+    )
+
+
+async def _command(
+    request: Request,
+    db: SessionDep,
+    principal: Principal,
+    practice_id: str,
+    form: dict[str, str],
+    call: Any,
+    done: str,
+) -> Response:
+    """Runs an API command handler: 303 back to the page when accepted; its 422 errors next to
+    the fields, its other refusals (409, a 403 for this practice) in the alert."""
+    try:
+        await call()
+    except (ValidationError, RequestValidationError) as exc:
+        return await _page(
+            request,
+            db,
+            principal,
+            practice_id,
+            errors=field_errors(exc),
+            form=form,
+            status_code=422,
+        )
+    except HTTPException as exc:
+        if exc.status_code in (403, 404):
+            raise
+        return await _page(
+            request,
+            db,
+            principal,
+            practice_id,
+            refusal=str(exc.detail),
+            form=form,
+            status_code=exc.status_code,
+        )
+    return RedirectResponse(f"{page_url(practice_id)}?done={done}", status_code=303)
+
+
+@router.post("/{practice_id}/payments")
+async def payment(
+    request: Request,
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: Payer,
+    db: SessionDep,
+    temporal: TemporalDep,
+    amount: Annotated[str, Form(max_length=50)] = "",
+    paid_on: Annotated[str, Form(max_length=20)] = "",
+    reference: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """A payment received directly: POST /practices/{id}/payments."""
+    form = {"amount": amount, "paid_on": paid_on, "reference": reference}
+
+    async def call() -> None:
+        body = PaymentIn.model_validate(
+            {"amount": amount.strip(), "paid_on": paid_on or None, "reference": reference.strip()}
+        )
+        await practice_commands.record_payment(
+            practice_id=practice_id, body=body, session=db, temporal=temporal, principal=principal
+        )
+
+    return await _command(request, db, principal, practice_id, form, call, "payment")
+
+
+@router.post("/{practice_id}/withdrawal")
+async def withdrawal(
+    request: Request,
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: Withdrawer,
+    db: SessionDep,
+    temporal: TemporalDep,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The creditor withdraws the mandate: POST /practices/{id}/withdrawal. It cannot be undone,
+    so the form asks for a tick first (the console's own question, before the API's checks)."""
+    form = {"reason": reason}
+    if confirm != "yes":
+        message = i18n.translate(request_locale(request), N_("Tick the box to withdraw."))
+        return await _page(
+            request,
+            db,
+            principal,
+            practice_id,
+            errors={"confirm": message},
+            form=form,
+            status_code=422,
+        )
+
+    async def call() -> None:
+        body = WithdrawalIn.model_validate({"reason": reason.strip()})
+        await practice_commands.withdraw(
+            practice_id=practice_id, body=body, session=db, temporal=temporal, principal=principal
+        )
+
+    return await _command(request, db, principal, practice_id, form, call, "withdrawal")
