@@ -422,9 +422,14 @@ async def user_headers(db: Database, role: str, **fields: Any) -> dict[str, str]
     return {"Authorization": f"Bearer {key}"}
 
 
-async def queue_call(db: Database, practice: Practice) -> str:
+async def queue_call(db: Database, practice: Practice, key: str | None = None) -> str:
+    """A call task as the phone phase opens it; its conversation, when the test reserves one
+    as the workflow does before queueing, has a key under the task's (`<task key>:call:<n>`)."""
     task = Task(
-        idempotency_key=uuid.uuid4().hex, practice_id=practice.id, kind="call", detail="1/1"
+        idempotency_key=key or uuid.uuid4().hex,
+        practice_id=practice.id,
+        kind="call",
+        detail="1/1",
     )
     async with db.session() as session, session.begin():
         session.add(task)
@@ -447,7 +452,7 @@ async def test_the_call_queue_follows_the_window_and_the_limits(
     a, b = await two_creditors_one_debtor(db)
     loner = await create_practice(db, await create_creditor(db), debtor_tax_code=None)
     for practice in (a, b, loner):
-        await queue_call(db, practice)
+        await queue_call(db, practice, key=f"{practice.id}:call:1")
     everyone = {a.id, b.id, loner.id}
 
     assert await listed(http, operator) == everyone
@@ -459,7 +464,7 @@ async def test_the_call_queue_follows_the_window_and_the_limits(
 
     # practice a holds Wednesday's conversation: its call stays, b's call waits for Thursday
     acts = PracticeActivities(db, make_settings())
-    assert (await reserve(acts, a, rome(WED, "09:00"))).granted
+    assert (await reserve(acts, a, rome(WED, "09:00"), key=f"{a.id}:call:1:call:1")).granted
     clock.at = rome(WED, "10:00")
     assert await listed(http, operator) == {a.id, loner.id}
 
@@ -477,12 +482,13 @@ async def test_the_call_queue_follows_the_window_and_the_limits(
     # three this week (Wednesday, Thursday, Friday): nothing for this debtor until Monday
     assert (await reserve(acts, b, rome(THU, "09:00"))).granted
     assert (await reserve(acts, a, rome(FRI, "09:00"))).granted
+    # (a's call stays: taking it moves the conversation it holds, Wednesday's, to Saturday)
     clock.at = rome(SAT, "10:00")
-    assert await listed(http, operator) == {loner.id}
+    assert await listed(http, operator) == {a.id, loner.id}
     supervisors = await http.get("/worklists/calls", params={"all": "true"})
     held = {i["practice_id"]: i for i in supervisors.json()["items"]}
-    assert held[a.id]["hold"] == WEEK_FULL
-    assert datetime.fromisoformat(held[a.id]["callable_from"]) == rome(NEXT_MON, "08:30")
+    assert held[b.id]["hold"] == WEEK_FULL
+    assert datetime.fromisoformat(held[b.id]["callable_from"]) == rome(NEXT_MON, "08:30")
     clock.at = rome(NEXT_MON, "08:30")
     assert await listed(http, operator) == everyone
 
@@ -548,3 +554,84 @@ async def test_opt_outs_through_the_api(
     assert missing.status_code == 404
     async with db.session() as session:
         assert (await session.scalar(select(func.count()).select_from(DebtorOptOut))) == 2
+
+
+def take(task_id: str) -> str:
+    return f"/worklists/calls/{task_id}/take"
+
+
+async def conversation_days(db: Database, practice: Practice) -> list[date]:
+    async with db.session() as session:
+        return sorted(
+            (
+                await session.scalars(
+                    select(ConversationDay.day).where(
+                        ConversationDay.debtor_key == contact_log.practice_debtor_key(practice)
+                    )
+                )
+            ).all()
+        )
+
+
+async def test_a_calls_conversation_counts_on_the_day_the_call_is_taken(
+    app_db: tuple[httpx.AsyncClient, Database, Clock],
+) -> None:
+    """Issue 11, point 1: practice a's call is queued on Wednesday at 20:50 (the workflow
+    reserves Wednesday), an operator takes it on Thursday at 09:00; practice b of the same
+    debtor, another creditor's, may not be called on Thursday as well."""
+    http, db, clock = app_db
+    operator = await user_headers(db, "operator")
+    a, b = await two_creditors_one_debtor(db)
+    acts = PracticeActivities(db, make_settings())
+    a_call = await queue_call(db, a, key=f"{a.id}:call:1")
+    b_call = await queue_call(db, b, key=f"{b.id}:call:1")
+    a_reservation = f"{a.id}:call:1:call:1"
+    assert (await reserve(acts, a, rome(WED, "20:50"), key=a_reservation)).granted
+
+    clock.at = rome(THU, "09:00")
+    assert (await http.post(take(a_call), headers=operator)).status_code == 200
+    # the conversation moved to the day it happens: Wednesday is free, Thursday is taken
+    assert await conversation_days(db, a) == [date.fromisoformat(THU)]
+    assert (await http.post(take(a_call), headers=operator)).status_code == 200  # a missed ring
+    assert await conversation_days(db, a) == [date.fromisoformat(THU)]
+
+    clock.at = rome(THU, "10:00")
+    refused = await http.post(take(b_call), headers=operator)
+    assert refused.status_code == 409, refused.text
+    assert DAY_TAKEN in refused.json()["detail"]
+    assert "2026-11-27T08:30:00+01:00" in refused.json()["detail"]
+    assert b.id not in await listed(http, operator)
+    assert not (await reserve(acts, b, rome(THU, "11:00"))).granted
+
+    # nobody answered a's call: the workflow gives the conversation back under its key
+    assert (await acts.release_conversation(ReleaseConversationInput(a.id, a_reservation))).released
+    assert await conversation_days(db, a) == []
+    clock.at = rome(THU, "10:30")
+    assert (await http.post(take(b_call), headers=operator)).status_code == 200
+    assert await conversation_days(db, b) == [date.fromisoformat(THU)]
+
+
+async def test_taking_a_call_when_the_debtors_week_is_full_is_409_and_writes_nothing(
+    app_db: tuple[httpx.AsyncClient, Database, Clock],
+) -> None:
+    http, db, clock = app_db
+    operator = await user_headers(db, "operator")
+    a, b = await two_creditors_one_debtor(db)
+    acts = PracticeActivities(db, make_settings())
+    a_call = await queue_call(db, a, key=f"{a.id}:call:1")
+    for day in (MON, TUE, WED):
+        assert (await reserve(acts, b, rome(day, "10:00"))).granted
+
+    clock.at = rome(THU, "09:00")
+    refused = await http.post(take(a_call), headers=operator)
+    assert refused.status_code == 409, refused.text
+    assert WEEK_FULL in refused.json()["detail"]
+    async with db.session() as session:
+        assert (await session.get(Task, a_call)) is not None
+        assignee = await session.scalar(select(Task.assignee_id).where(Task.id == a_call))
+    assert assignee is None
+    assert await count(db, ContactLog, ContactLog.practice_id == a.id) == 0
+
+    clock.at = rome(NEXT_MON, "09:00")
+    assert (await http.post(take(a_call), headers=operator)).status_code == 200
+    assert await count(db, ContactLog, ContactLog.practice_id == a.id) == 1
