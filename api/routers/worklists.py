@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from activities.contact_limits import MAX_ROUNDS, hold_for_task
 from activities.voice import CallNotPlaced, ring_operator, voice_configured
+from api.access import visible_practices
 from api.auth import Principal, Role, require
 from api.deps import NowDep, SessionDep, SettingsDep, get_database
 from api.errors import conflict, forbidden, not_found
@@ -327,13 +328,9 @@ async def opinions(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[OpinionTask]:
-    """Requests for a legal opinion: a lawyer sees those assigned to it and those no lawyer
-    was assigned to (any lawyer may answer those), the admin all."""
-    conditions = (
-        []
-        if principal.role == Role.ADMIN
-        else [or_(Task.assignee_id == principal.id, Task.assignee_id.is_(None))]
-    )
+    """Requests for a legal opinion: a lawyer sees those of the practices assigned to it
+    (api.access), the admin all."""
+    conditions = [visible_practices(principal)]
     rows, total = await _open_tasks(session, "opinion", limit, offset, *conditions)
     items = [
         OpinionTask(

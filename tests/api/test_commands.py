@@ -365,7 +365,12 @@ async def test_promise_dispute_and_resolution(
 async def test_contacts_update_the_row_after_the_workflow_accepts(api: Api, tenant: Tenant) -> None:
     practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
     pid = practice["id"]
-    _, agent = await new_user(api, "field_agent", provinces=["MI"])
+    agent_id, agent = await new_user(api, "field_agent", provinces=["MI"])
+    # the agent of the practice's visit (api.access: an agent sees its visits' debtors)
+    async with api.db.session() as session, session.begin():
+        await session.execute(
+            update(Practice).where(Practice.id == pid).values(field_agent_id=agent_id)
+        )
     response = await api.http.post(
         f"/practices/{pid}/contacts",
         headers=agent,

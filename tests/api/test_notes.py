@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from api import schemas as api_schemas
 from db.models import Practice, PracticeNote
@@ -161,7 +161,13 @@ async def test_notes_follow_the_practice_access_rules(api: Api, tenant: Tenant) 
     assert theirs.status_code == 403
     assert (await api.http.get("/practices/nope/notes", headers=api.admin)).status_code == 404
     assert (await api.http.get(f"/practices/{pid}/notes")).status_code == 401
-    _, lawyer = await new_user(api, "lawyer")
+    # a lawyer reads the notes of the practices assigned to it (api.access), not the others
+    lawyer_id, lawyer = await new_user(api, "lawyer")
+    assert (await api.http.get(f"/practices/{pid}/notes", headers=lawyer)).status_code == 403
+    async with api.db.session() as session, session.begin():
+        await session.execute(
+            update(Practice).where(Practice.id == pid).values(lawyer_id=lawyer_id)
+        )
     assert [n["text"] for n in await notes(api, pid, lawyer)] == ["NOTE-ACCESS"]
 
 
