@@ -269,6 +269,11 @@ class StrategyModel(RequestModel):
     opinion_timeout: str = _duration(
         _DEFAULT.opinion_timeout, "How long a lawyer has to give an opinion."
     )
+    opinion_reminders: int = Field(
+        default=_DEFAULT.opinion_reminders,
+        description="Reminders to the lawyer, one every opinion_timeout (0-20); then the "
+        "request goes to the admin's list of overdue opinions and the reminders stop.",
+    )
     demand_term: str = _duration(
         _DEFAULT.demand_term,
         "Term to pay given by the formal demand (art. 1454 c.c.: normally at least P15D).",

@@ -123,6 +123,9 @@ RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
 # changes, which shipped together: every patch id costs each new practice a marker and a
 # search-attribute upsert on the server.
 RECORD_LOCALLY = "record-practice-as-local-activity"
+# The lawyer is reminded of an opinion `strategy.opinion_reminders` times, then the request goes
+# to the admin's list (an `opinion_overdue` task) and the reminders stop (they repeated forever).
+OPINION_REMINDERS_CAPPED = "opinion-reminders-capped"
 
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
 LATE_REMINDER = timedelta(hours=12)
@@ -753,6 +756,7 @@ class PracticeWorkflow:
         )
         self._event("opinion_requested", "Lawyer's opinion requested")
         reminders = 0
+        overdue = False
         # the lawyer may answer while a reminder is going out: the answer stays welcome
         self.awaiting = "opinion"
         try:
@@ -773,11 +777,41 @@ class PracticeWorkflow:
                 )
                 if opinion is not None:
                     break
+                if reminders >= self.strategy.opinion_reminders and workflow.patched(
+                    OPINION_REMINDERS_CAPPED
+                ):
+                    await self._opinion_overdue(key, reminders)
+                    overdue = True
+                    break
                 reminders += 1
                 self._event("opinion_reminder", f"Lawyer reminded of the opinion ({reminders})")
         finally:
             self._release_answer()
         await self._close_tasks("opinion", "done", "given")
+        if overdue:
+            await self._close_tasks("opinion_overdue", "done", "given")
+
+    async def _opinion_overdue(self, key: str, reminders: int) -> None:
+        """No opinion after the strategy's reminders: the request goes to the admin's list
+        (GET /worklists/overdue-opinions), the lawyer is not reminded again, and the practice
+        waits for the opinion (the admin chases it or has another lawyer assigned)."""
+        await self._open_task(
+            f"{key}:opinion-overdue",
+            "opinion_overdue",
+            detail=f"no opinion after {reminders} reminder(s)",
+            awaiting="opinion",
+        )
+        self._event(
+            "opinion_overdue",
+            f"No opinion after {reminders} reminder(s): the request is on the admin's list of "
+            "overdue opinions, the lawyer is not reminded again",
+            reminders=reminders,
+        )
+        self.waiting_for = "the lawyer's opinion (overdue: on the admin's list)"
+        self.next_step = None
+        self.next_action_at = None
+        await self._flush()
+        await self._wait(None, lambda: self.opinion is not None)
 
     # step 11
     async def _authorization(self, key: str) -> None:

@@ -344,6 +344,30 @@ async def opinions(
     return Page[OpinionTask](items=items, total=total, limit=limit, offset=offset)
 
 
+@router.get("/overdue-opinions", response_model=Page[OpinionTask])
+async def overdue_opinions(
+    session: SessionDep,
+    _principal: Annotated[Principal, require(Role.ADMIN)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[OpinionTask]:
+    """Requests for a legal opinion still unanswered after the strategy's reminders
+    (`opinion_reminders`, one every `opinion_timeout`): the lawyer is no longer reminded and the
+    admin chases it. `assignee_id` is the lawyer asked; `detail` says how many reminders went.
+    The request leaves this list when the opinion is recorded."""
+    rows, total = await _open_tasks(session, "opinion_overdue", limit, offset)
+    items = [
+        OpinionTask(
+            **{**_common(t, p), "assignee_id": p.lawyer_id},
+            debtor_kind=DebtorKind(p.debtor_kind),
+            debtor_name=p.debtor_name,
+            claim=euros_out(p.claim_cents),
+        )
+        for t, p in rows
+    ]
+    return Page[OpinionTask](items=items, total=total, limit=limit, offset=offset)
+
+
 @router.get("/traces", response_model=Page[TraceTask])
 async def traces(
     session: SessionDep,

@@ -3,10 +3,13 @@
 Run from a checkout of the code *before* a change (a git worktree of the earlier commit), with
 that checkout first on the path, and keep the JSON it writes:
 
-    PYTHONPATH=. .venv/bin/python tests/workflows/histories/record.py OUT.json
+    PYTHONPATH=. .venv/bin/python tests/workflows/histories/record.py OUT.json [SCENARIO]
 
-The run: a reminder letter, the phone phase, a partial payment and a promise to pay while
-the phone phase waits, then a withdrawal.
+The scenarios:
+- "phone" (the default): a reminder letter, the phone phase, a partial payment and a promise to
+  pay while the phone phase waits, then a withdrawal;
+- "opinion": the lawyer's opinion asked, four reminders (a one-day timeout), the opinion given,
+  then a withdrawal while the creditor's authorisation waits.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from temporalio.worker import Worker
 from domain.calendar import rome_date
 from domain.practice import (
     DebtorKind,
+    LegalOpinionCmd,
     PaymentCmd,
     PracticeInput,
     PromiseCmd,
@@ -39,7 +43,7 @@ from workflows.plan import PlanWorkflow
 from workflows.practice import PracticeWorkflow
 
 
-async def main() -> str:
+async def main(scenario: str = "phone") -> str:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=venv_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -53,7 +57,11 @@ async def main() -> str:
             debtor_kind=DebtorKind.CONSUMER,
             province="MI",
             invoices=overdue_invoices(125040),
-            strategy=only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE),
+            strategy=(
+                only_steps(Step.LEGAL_OPINION, opinion_timeout="P1D")
+                if scenario == "opinion"
+                else only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE)
+            ),
             channels=world.channels,
         )
         async with Worker(
@@ -66,9 +74,20 @@ async def main() -> str:
                 PracticeWorkflow.run, inp, id=workflow_id_for(inp.practice_id), task_queue="history"
             )
             p = Practice(env, handle, world, inp)
-            await p.next_step_is(Step.PHONE_PHASE)
-            await p.send(UpdateName.PAYMENT, PaymentCmd(20000, today, "BON-1"))
-            await p.send(UpdateName.PROMISE, PromiseCmd(today + timedelta(days=10), 50000))
+            if scenario == "opinion":
+                await p.waiting_for("the lawyer's opinion")
+                # past the default cap of three reminders OPINION_REMINDERS_CAPPED brought
+                await env.sleep(timedelta(days=4, hours=12))
+                await p.until(
+                    lambda: sum(n.template == "opinion_request" for n in world.notifications) == 5,
+                    "four reminders",
+                )
+                await p.send(UpdateName.LEGAL_OPINION, LegalOpinionCmd(recommend_action=True))
+                await p.waiting_for("the creditor's authorisation")
+            else:
+                await p.next_step_is(Step.PHONE_PHASE)
+                await p.send(UpdateName.PAYMENT, PaymentCmd(20000, today, "BON-1"))
+                await p.send(UpdateName.PROMISE, PromiseCmd(today + timedelta(days=10), 50000))
             await p.send(UpdateName.WITHDRAWAL, WithdrawalCmd())
             await handle.result()
             history = await handle.fetch_history()
@@ -78,4 +97,4 @@ async def main() -> str:
 
 
 if __name__ == "__main__":
-    Path(sys.argv[1]).write_text(asyncio.run(main()))
+    Path(sys.argv[1]).write_text(asyncio.run(main(*sys.argv[2:3])))
