@@ -147,6 +147,66 @@ async def hold_for_task(
     return decision
 
 
+async def record_visit(
+    session: AsyncSession,
+    *,
+    practice_id: str,
+    debtor_key: str,
+    idempotency_key: str,
+    at: datetime,
+) -> ContactDecision:
+    """A home visit that took place at `at` is a conversation of that day, recorded whatever
+    the rules say (it happened); the decision returned says whether it kept them (the window,
+    the day's and the week's conversations) and, if not, why.
+
+    The log row always counts (`conversations_since` reads the log, so the day and, past three,
+    the week are full for everyone after it). The guard row of `conversation_days` is written
+    when the day and a week slot are still free; when they are not, the day or the week is
+    already held by another conversation and nothing else can be granted in it anyway.
+
+    Runs inside the caller's transaction and commits nothing; idempotent by key (a retry
+    returns the first decision's grant). An IntegrityError means a reservation of the same day
+    committed first: the caller rolls back and calls again (the day then reads as taken)."""
+    if await session.scalar(
+        select(ContactLog.id).where(ContactLog.idempotency_key == idempotency_key)
+    ):
+        return ContactDecision(True, None, GRANTED)
+    day = rome_date(at)
+    monday = week_start(day)
+    # the first statement writes: on SQLite it takes the write lock before any read
+    row = ContactLog(
+        idempotency_key=idempotency_key,
+        debtor_key=debtor_key,
+        practice_id=practice_id,
+        channel="visit",
+        kind=CONVERSATION,
+        at=at,
+    )
+    session.add(row)
+    await session.flush()
+    logged = await conversations_since(session, [debtor_key], at_rome(monday))
+    previous = [c.at for c in logged.get(debtor_key, []) if c.id != row.id]
+    decision = check_conversation(previous, at, channel="visit")
+    guards = (
+        await session.execute(
+            select(ConversationDay.day, ConversationDay.week_slot).where(
+                ConversationDay.debtor_key == debtor_key, ConversationDay.week == monday
+            )
+        )
+    ).all()
+    free = [s for s in range(1, MAX_CONVERSATIONS_PER_WEEK + 1) if s not in {g[1] for g in guards}]
+    if free and day not in {g[0] for g in guards}:
+        session.add(
+            ConversationDay(
+                contact_id=row.id, debtor_key=debtor_key, day=day, week=monday, week_slot=free[0]
+            )
+        )
+        await session.flush()
+    if not decision.allowed:
+        log.info("practice %s: a visit outside the rules (%s)", practice_id, decision.reason)
+    return decision
+
+
 def _invalid(message: str) -> ApplicationError:
     return ApplicationError(message, type="InvalidInput", non_retryable=True)
 

@@ -137,6 +137,10 @@ class VisitOutcomeCmd:
     outcome: VisitOutcome
     promised_date: date | None = None
     promised_amount_cents: int | None = None
+    # why the visit broke the contact rules (the hours, the day's or week's conversations), a
+    # fixed phrase of domain.contact_rules; None when it kept them. The outcome is accepted
+    # either way (the visit happened) and the timeline flags it.
+    outside_rules: str | None = None
 
 
 @dataclass

@@ -25,7 +25,7 @@ from api.auth import hash_key, new_key
 from api.deps import get_now
 from db import contact_log
 from db.migrate import upgrade
-from db.models import ContactLog, ConversationDay, DebtorOptOut, Practice, Task
+from db.models import ContactLog, ConversationDay, DebtorOptOut, Practice, Task, User
 from db.session import Database
 from domain.activity_io import (
     ReleaseConversationInput,
@@ -33,7 +33,7 @@ from domain.activity_io import (
     ReserveConversationResult,
 )
 from domain.calendar import ROME
-from domain.contact_rules import DAY_TAKEN, OUTSIDE_HOURS, WEEK_FULL
+from domain.contact_rules import DAY_TAKEN, OUTSIDE_HOURS, WEEK_FULL, ContactDecision
 from tests import pg
 from tests.factories import (
     TAX_CODE,
@@ -635,3 +635,86 @@ async def test_taking_a_call_when_the_debtors_week_is_full_is_409_and_writes_not
     clock.at = rome(NEXT_MON, "09:00")
     assert (await http.post(take(a_call), headers=operator)).status_code == 200
     assert await count(db, ContactLog, ContactLog.practice_id == a.id) == 1
+
+
+# -- home visits (issue 11, point 2) ------------------------------------------------------------
+
+
+async def test_the_visit_list_shows_when_the_rules_allow_the_visit(
+    app_db: tuple[httpx.AsyncClient, Database, Clock],
+) -> None:
+    http, db, clock = app_db
+    agent = await create_user(db, "field_agent", provinces=["MI"])
+    key = new_key()
+    async with db.session() as session, session.begin():
+        row = await session.get(User, agent.id)
+        assert row is not None
+        row.key_hash = hash_key(key)
+    headers = {"Authorization": f"Bearer {key}"}
+    a, b = await two_creditors_one_debtor(db)
+    async with db.session() as session, session.begin():
+        session.add(
+            Task(
+                idempotency_key=f"{a.id}:visit",
+                practice_id=a.id,
+                kind="visit",
+                assignee_id=agent.id,
+            )
+        )
+
+    clock.at = rome(THU, "10:00")
+    (item,) = (await http.get("/worklists/visits", headers=headers)).json()["items"]
+    assert (item["visitable_now"], item["visitable_from"], item["hold"]) == (True, None, None)
+
+    acts = PracticeActivities(db, make_settings())
+    assert (await reserve(acts, b, rome(THU, "09:00"))).granted  # b's call this morning
+    (item,) = (await http.get("/worklists/visits", headers=headers)).json()["items"]
+    assert (item["visitable_now"], item["hold"]) == (False, DAY_TAKEN)
+    assert datetime.fromisoformat(item["visitable_from"]) == rome(FRI, "08:30")
+
+    clock.at = rome("2026-11-29", "11:00")  # Sunday
+    (item,) = (await http.get("/worklists/visits", headers=headers)).json()["items"]
+    assert (item["visitable_now"], item["hold"]) == (False, OUTSIDE_HOURS)
+    assert datetime.fromisoformat(item["visitable_from"]) == rome(NEXT_MON, "08:30")
+
+
+async def visit(db: Database, practice: Practice, at: datetime) -> ContactDecision:
+    async with db.session() as session:
+        decision = await module.record_visit(
+            session,
+            practice_id=practice.id,
+            debtor_key=contact_log.practice_debtor_key(practice),
+            idempotency_key=f"{practice.id}:visit:{uuid.uuid4().hex}",
+            at=at,
+        )
+        await session.commit()
+    return decision
+
+
+async def test_a_visit_takes_the_days_conversation_even_outside_the_rules(
+    database: Database, acts: PracticeActivities
+) -> None:
+    a, b = await two_creditors_one_debtor(database)
+    # within the rules: the day is taken for the calls of the debtor's other practices
+    assert (await visit(database, a, rome(MON, "10:00"))).allowed
+    refused = await reserve(acts, b, rome(MON, "11:00"))
+    assert (refused.granted, refused.reason) == (False, DAY_TAKEN)
+
+    # before the hours: it happened, so it is recorded (and the caller flags it); the day is
+    # taken all the same
+    early = await visit(database, a, rome(TUE, "07:30"))
+    assert (early.allowed, early.reason) == (False, OUTSIDE_HOURS)
+    refused = await reserve(acts, b, rome(TUE, "10:00"))
+    assert (refused.granted, refused.reason) == (False, DAY_TAKEN)
+
+    # a second conversation on a day already taken: recorded, over the limit, flagged
+    assert (await reserve(acts, b, rome(WED, "09:00"))).granted
+    twice = await visit(database, a, rome(WED, "18:00"))
+    assert (twice.allowed, twice.reason) == (False, DAY_TAKEN)
+    assert await conversation_days(database, a) == [date.fromisoformat(d) for d in (MON, TUE, WED)]
+    assert await count(database, ContactLog, ContactLog.channel == "visit") == 3
+    # four conversations this week: nothing more until Monday
+    refused = await reserve(acts, b, rome(THU, "10:00"))
+    assert (refused.granted, refused.reason) == (False, WEEK_FULL)
+    late = await visit(database, a, rome(FRI, "10:00"))
+    assert (late.allowed, late.reason) == (False, WEEK_FULL)

@@ -1152,6 +1152,12 @@ class PracticeWorkflow:
             f"Visit outcome: {cmd.outcome.value.replace('_', ' ')}",
             outcome=cmd.outcome,
         )
+        if cmd.outside_rules is not None:
+            self._event(
+                "visit_outside_rules",
+                f"The visit took place outside the contact rules: {cmd.outside_rules}",
+                reason=cmd.outside_rules,
+            )
         if cmd.outcome == VisitOutcome.NOT_FOUND:
             self.channels.address = False
         elif cmd.outcome == VisitOutcome.PROMISE:

@@ -71,7 +71,7 @@ async def _open_tasks(
 
 
 async def _call_decisions(
-    session: SessionDep, rows: list[tuple[Task, Practice]], now: datetime
+    session: SessionDep, rows: list[tuple[Task, Practice]], now: datetime, channel: str = "call"
 ) -> dict[str, ContactDecision]:
     """Whether each call task's debtor may be called at `now` (domain.contact_rules): the
     window, the debtor's opt-out of calls, and the day's and week's conversations across all of
@@ -79,7 +79,7 @@ async def _call_decisions(
     when it queued the call; taking the call moves it to the day of the call) is the one this
     call is for and does not hold it back. By task id."""
     keys = {p.id: practice_debtor_key(p) for _, p in rows}
-    opted_out = await opted_out_keys(session, keys.values(), "call")
+    opted_out = await opted_out_keys(session, keys.values(), channel)
     logged = await conversations_since(session, keys.values(), at_rome(week_start(now)))
     decisions: dict[str, ContactDecision] = {}
     for task, practice in rows:
@@ -89,7 +89,9 @@ async def _call_decisions(
             for c in logged.get(key, [])
             if not (c.practice_id == practice.id and c.held_by(task.idempotency_key))
         ]
-        decisions[task.id] = check_conversation(previous, now, opted_out=key in opted_out)
+        decisions[task.id] = check_conversation(
+            previous, now, opted_out=key in opted_out, channel=channel
+        )
     return decisions
 
 
@@ -308,14 +310,26 @@ async def take_call(
 async def visits(
     session: SessionDep,
     principal: Annotated[Principal, require(Role.ADMIN, Role.FIELD_AGENT)],
+    now: NowDep,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[VisitTask]:
-    """Home visits: a field agent sees those assigned to it, the admin all."""
+    """Home visits: a field agent sees those assigned to it, the admin all. Each says whether
+    the contact rules allow it now and, if not, why and from when: a visit is a conversation
+    (the hours, one a day and three a week across all of the debtor's practices)."""
     conditions = [] if principal.role == Role.ADMIN else [Task.assignee_id == principal.id]
     rows, total = await _open_tasks(session, "visit", limit, offset, *conditions)
+    decisions = await _call_decisions(session, rows, now, channel="visit")
     items = [
-        VisitTask(**_common(t, p), debtor_name=p.debtor_name, phone=p.phone, address=address_out(p))
+        VisitTask(
+            **_common(t, p),
+            debtor_name=p.debtor_name,
+            phone=p.phone,
+            address=address_out(p),
+            visitable_now=decisions[t.id].allowed,
+            visitable_from=decisions[t.id].next_slot,
+            hold=None if decisions[t.id].allowed else decisions[t.id].reason,
+        )
         for t, p in rows
     ]
     return Page[VisitTask](items=items, total=total, limit=limit, offset=offset)
