@@ -30,7 +30,7 @@ from activities.contact_limits import MAX_ROUNDS, record_visit
 from api.access import load_practice
 from api.auth import Principal, Role, require
 from api.deps import NowDep, SessionDep, TemporalDep, get_database
-from api.errors import CLOSED_MESSAGE, conflict, forbidden, invalid, send_update, unavailable
+from api.errors import CLOSED_MESSAGE, conflict, invalid, send_update, unavailable
 from api.schemas import (
     AddressIn,
     AuthorizationIn,
@@ -290,9 +290,8 @@ async def record_visit_outcome(
     visit of the debtor is granted that day (nor a fourth that week). A visit outside the
     windows the visit list showed (the hours, one conversation a day, three a week) is accepted,
     since it happened, and the timeline flags it with the rule it broke."""
+    # a field agent reaches only the practices of its visits (api.access)
     practice = await load_practice(session, principal, practice_id)
-    if principal.role == Role.FIELD_AGENT and practice.field_agent_id != principal.id:
-        raise forbidden("only the field agent assigned to this practice reports its visit")
     if practice.status == Status.CLOSED:
         raise conflict(CLOSED_MESSAGE)
     visited_at = body.visited_at or now
@@ -448,13 +447,8 @@ async def record_legal_opinion(
 ) -> CommandResultOut:
     """A lawyer's opinion (parere legale) on judicial action. When a lawyer is assigned to
     the practice only that lawyer may give it."""
+    # a lawyer reaches only the practices assigned to it (api.access)
     practice = await load_practice(session, principal, practice_id)
-    if (
-        principal.role == Role.LAWYER
-        and practice.lawyer_id is not None
-        and practice.lawyer_id != principal.id
-    ):
-        raise forbidden("another lawyer is assigned to this practice")
     if practice.status == Status.CLOSED:
         raise conflict(CLOSED_MESSAGE)
     command = LegalOpinionCmd(recommend_action=body.recommend_action, action=body.action)
