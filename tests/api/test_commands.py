@@ -19,6 +19,7 @@ from domain.practice import RejectionType
 from tests.api.helpers import (
     Api,
     Tenant,
+    assign_directly,
     error_locs,
     eventually,
     hand_over,
@@ -367,10 +368,7 @@ async def test_contacts_update_the_row_after_the_workflow_accepts(api: Api, tena
     pid = practice["id"]
     agent_id, agent = await new_user(api, "field_agent", provinces=["MI"])
     # the agent of the practice's visit (api.access: an agent sees its visits' debtors)
-    async with api.db.session() as session, session.begin():
-        await session.execute(
-            update(Practice).where(Practice.id == pid).values(field_agent_id=agent_id)
-        )
+    await assign_directly(api, pid, field_agent_id=agent_id)
     response = await api.http.post(
         f"/practices/{pid}/contacts",
         headers=agent,

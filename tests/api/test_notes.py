@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from api import schemas as api_schemas
 from db.models import Practice, PracticeNote
@@ -18,6 +18,7 @@ from tests.api.helpers import (
     Api,
     Headers,
     Tenant,
+    assign_directly,
     error_locs,
     eventually,
     fast_strategy,
@@ -164,10 +165,7 @@ async def test_notes_follow_the_practice_access_rules(api: Api, tenant: Tenant) 
     # a lawyer reads the notes of the practices assigned to it (api.access), not the others
     lawyer_id, lawyer = await new_user(api, "lawyer")
     assert (await api.http.get(f"/practices/{pid}/notes", headers=lawyer)).status_code == 403
-    async with api.db.session() as session, session.begin():
-        await session.execute(
-            update(Practice).where(Practice.id == pid).values(lawyer_id=lawyer_id)
-        )
+    await assign_directly(api, pid, after="dispute_opened", lawyer_id=lawyer_id)
     assert [n["text"] for n in await notes(api, pid, lawyer)] == ["NOTE-ACCESS"]
 
 

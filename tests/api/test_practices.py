@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
 
-from db.models import Practice
 from tests.api.helpers import (
     Api,
     Tenant,
+    assign_directly,
     error_locs,
     hand_over,
     new_creditor,
@@ -80,12 +79,6 @@ async def test_unknown_practice_is_404(api: Api) -> None:
     assert response.status_code == 404
 
 
-async def assign(api: Api, practice_id: str, **columns: object) -> None:
-    """What the workflow's assignment activities write (field_agent_id, lawyer_id)."""
-    async with api.db.session() as session, session.begin():
-        await session.execute(update(Practice).where(Practice.id == practice_id).values(columns))
-
-
 async def test_a_field_agent_sees_the_debtors_of_its_visits_only(
     api: Api, two_tenants: tuple[Tenant, Tenant]
 ) -> None:
@@ -94,7 +87,7 @@ async def test_a_field_agent_sees_the_debtors_of_its_visits_only(
     visited = await hand_over(api, a.headers, practice_payload(a.id, province="MI"))
     neighbour = await hand_over(api, a.headers, practice_payload(a.id, province="MI"))
     agent_id, agent = await new_user(api, "field_agent", provinces=["MI", "MB"])
-    await assign(api, visited["id"], field_agent_id=agent_id)
+    await assign_directly(api, visited["id"], field_agent_id=agent_id)
 
     seen = await api.http.get(f"/practices/{visited['id']}", headers=agent)
     assert seen.status_code == 200
@@ -126,7 +119,7 @@ async def test_a_lawyer_sees_the_practices_assigned_to_it_the_operator_all(
     assert {p["creditor_id"] for p in filtered.json()["items"]} == {b.id}
 
     lawyer_id, lawyer = await new_user(api, "lawyer")
-    await assign(api, pa["id"], lawyer_id=lawyer_id)
+    await assign_directly(api, pa["id"], lawyer_id=lawyer_id)
     got = await api.http.get(f"/practices/{pa['id']}", headers=lawyer)
     assert got.status_code == 200
     assert got.json()["debtor"]["name"] == "Mario Rossi"
@@ -136,7 +129,7 @@ async def test_a_lawyer_sees_the_practices_assigned_to_it_the_operator_all(
 
     # the lawyer who took the court steps over sees the practice too
     other_id, other = await new_user(api, "lawyer")
-    await assign(api, pb["id"], judicial={"lawyer_id": other_id})
+    await assign_directly(api, pb["id"], judicial={"lawyer_id": other_id})
     assert (await api.http.get(f"/practices/{pb['id']}", headers=other)).status_code == 200
     listed = (await api.http.get("/practices", headers=other, params={"limit": 200})).json()
     assert [p["id"] for p in listed["items"]] == [pb["id"]]
