@@ -297,6 +297,8 @@ async def record_visit_outcome(
     visited_at = body.visited_at or now
     if visited_at > now + VISIT_CLOCK_SKEW:
         raise invalid(["body", "visited_at"], "a visit cannot have taken place in the future")
+    if visited_at < now - VISIT_REPORTED_WITHIN:
+        raise invalid(["body", "visited_at"], "a visit is reported within a year of taking place")
     debtor = practice_debtor_key(practice)
     logged = await conversations_since(session, [debtor], at_rome(week_start(visited_at)))
     decision = check_conversation(
@@ -329,6 +331,9 @@ async def record_visit_outcome(
 
 # a field agent's phone clock may run a little ahead of the server's
 VISIT_CLOCK_SKEW = timedelta(minutes=5)
+# how late a visit may be reported: a visit task waits `visit_outcome_timeout` (21 days by
+# default); a year covers any sensible strategy and keeps the date inside the holiday table
+VISIT_REPORTED_WITHIN = timedelta(days=366)
 
 
 async def _take_visit_conversation(

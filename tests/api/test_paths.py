@@ -192,6 +192,13 @@ async def test_a_visit_outside_the_rules_is_accepted_flagged_and_takes_its_day(a
     )
     assert future.status_code == 422, future.text
     assert ["body", "visited_at"] in error_locs(future)
+    ancient = await api.http.post(
+        f"/practices/{pid}/visit-outcomes",
+        headers=agent,
+        json={"outcome": "refused", "visited_at": visited_at.replace(year=1900).isoformat()},
+    )
+    assert ancient.status_code == 422, ancient.text
+    assert ["body", "visited_at"] in error_locs(ancient)
 
     reported = await api.http.post(
         f"/practices/{pid}/visit-outcomes",
