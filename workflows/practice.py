@@ -631,15 +631,12 @@ class PracticeWorkflow:
         self.field_agent_id = assigned.user_id
         self.visit_outcome = None
         await self._open_task(f"{key}:visit", "visit", assignee=assigned.user_id, awaiting="visit")
-        await self._notify(
-            f"{key}:notify-agent",
-            assigned.user_id,
-            "visit_assigned",
-            province=self.inp.province,
-        )
+        # the province is the debtor's current one, as the assignment chose it (the notice reads
+        # it from the practice; the hand-over's province may be out of date after skip tracing)
+        await self._notify(f"{key}:notify-agent", assigned.user_id, "visit_assigned")
         self._event(
             "visit_assigned",
-            f"Home visit assigned to a field agent for province {self.inp.province}",
+            f"Home visit assigned to a field agent ({assigned.reason})",
             field_agent_id=assigned.user_id,
         )
         outcome = await self._await_answer(
