@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -30,6 +31,7 @@ from db.contact_log import (
     conversations_since,
     opted_out_keys,
     practice_debtor_key,
+    task_hold_prefix,
 )
 from db.models import ContactLog, ConversationDay
 from domain.activity_io import (
@@ -46,6 +48,7 @@ from domain.contact_rules import (
     GRANTED,
     MAX_CONVERSATIONS_PER_WEEK,
     WEEK_FULL,
+    ContactDecision,
     check_conversation,
     check_message,
     next_conversation_slot,
@@ -57,6 +60,151 @@ log = logging.getLogger(__name__)
 # How often a reservation that lost a race reads again before giving up (retryably). Each loss
 # means another conversation of the debtor committed, so a handful of rounds always settles.
 MAX_ROUNDS = 8
+
+
+async def hold_for_task(
+    session: AsyncSession,
+    *,
+    practice_id: str,
+    debtor_key: str,
+    opted_out: bool,
+    task_key: str,
+    at: datetime,
+    channel: str = "call",
+) -> ContactDecision:
+    """The conversation of a call task, on the day the call is made (`at`, when an operator
+    takes it): a conversation counts on the day it happens, not on the day the call was queued.
+
+    The conversation the task already holds (`task_hold_prefix`) is moved to `at`'s day, or a
+    new one is written (`<task key>:taken`) when it holds none; the workflow gives it back
+    under the same key when nobody answered. Refused, with the rule's reason and next slot,
+    when `at` is outside the hours or the debtor's day or week is full without it.
+
+    Runs inside the caller's transaction and commits nothing: on a refusal the caller rolls
+    back; an IntegrityError from the `conversation_days` guard means another conversation of
+    the debtor committed first, and the caller rolls back and tries again. On SQLite the
+    caller's first statement should write (it takes the write lock before these reads)."""
+    held = (
+        await session.scalars(
+            select(ContactLog)
+            .where(
+                ContactLog.practice_id == practice_id,
+                ContactLog.kind == CONVERSATION,
+                ContactLog.idempotency_key.startswith(task_hold_prefix(task_key), autoescape=True),
+            )
+            .order_by(ContactLog.at, ContactLog.id)
+            .limit(1)
+        )
+    ).first()
+    day = rome_date(at)
+    monday = week_start(day)
+    logged = await conversations_since(session, [debtor_key], at_rome(monday))
+    previous = [c.at for c in logged.get(debtor_key, []) if held is None or c.id != held.id]
+    decision = check_conversation(previous, at, opted_out=opted_out, channel=channel)
+    if not decision.allowed:
+        return decision
+    if held is not None and rome_date(held.at) == day:
+        guarded = await session.scalar(
+            select(ConversationDay.id).where(ConversationDay.contact_id == held.id)
+        )
+        if guarded is not None:
+            return decision  # taken again the same day: the same conversation
+    if held is None:
+        held = ContactLog(
+            idempotency_key=f"{task_key}:taken",
+            debtor_key=debtor_key,
+            practice_id=practice_id,
+            channel=channel,
+            kind=CONVERSATION,
+            at=at,
+        )
+        session.add(held)
+    else:
+        # the day it was reserved for (the day the call was queued) is given back
+        await session.execute(delete(ConversationDay).where(ConversationDay.contact_id == held.id))
+        held.at = at
+    await session.flush()
+    taken = set(
+        (
+            await session.scalars(
+                select(ConversationDay.week_slot).where(
+                    ConversationDay.debtor_key == debtor_key, ConversationDay.week == monday
+                )
+            )
+        ).all()
+    )
+    free = [s for s in range(1, MAX_CONVERSATIONS_PER_WEEK + 1) if s not in taken]
+    if not free:  # the log and the guard disagree: never grant over the limit
+        next_week = at_rome(monday + timedelta(days=7))
+        return ContactDecision(False, next_conversation_slot(previous, next_week), WEEK_FULL)
+    session.add(
+        ConversationDay(
+            contact_id=held.id, debtor_key=debtor_key, day=day, week=monday, week_slot=free[0]
+        )
+    )
+    await session.flush()
+    log.info("practice %s: the call's conversation is held for %s", practice_id, day)
+    return decision
+
+
+async def record_visit(
+    session: AsyncSession,
+    *,
+    practice_id: str,
+    debtor_key: str,
+    idempotency_key: str,
+    at: datetime,
+) -> ContactDecision:
+    """A home visit that took place at `at` is a conversation of that day, recorded whatever
+    the rules say (it happened); the decision returned says whether it kept them (the window,
+    the day's and the week's conversations) and, if not, why.
+
+    The log row always counts (`conversations_since` reads the log, so the day and, past three,
+    the week are full for everyone after it). The guard row of `conversation_days` is written
+    when the day and a week slot are still free; when they are not, the day or the week is
+    already held by another conversation and nothing else can be granted in it anyway.
+
+    Runs inside the caller's transaction and commits nothing; idempotent by key (a retry
+    returns the first decision's grant). An IntegrityError means a reservation of the same day
+    committed first: the caller rolls back and calls again (the day then reads as taken)."""
+    if await session.scalar(
+        select(ContactLog.id).where(ContactLog.idempotency_key == idempotency_key)
+    ):
+        return ContactDecision(True, None, GRANTED)
+    day = rome_date(at)
+    monday = week_start(day)
+    # the first statement writes: on SQLite it takes the write lock before any read
+    row = ContactLog(
+        idempotency_key=idempotency_key,
+        debtor_key=debtor_key,
+        practice_id=practice_id,
+        channel="visit",
+        kind=CONVERSATION,
+        at=at,
+    )
+    session.add(row)
+    await session.flush()
+    logged = await conversations_since(session, [debtor_key], at_rome(monday))
+    previous = [c.at for c in logged.get(debtor_key, []) if c.id != row.id]
+    decision = check_conversation(previous, at, channel="visit")
+    guards = (
+        await session.execute(
+            select(ConversationDay.day, ConversationDay.week_slot).where(
+                ConversationDay.debtor_key == debtor_key, ConversationDay.week == monday
+            )
+        )
+    ).all()
+    free = [s for s in range(1, MAX_CONVERSATIONS_PER_WEEK + 1) if s not in {g[1] for g in guards}]
+    if free and day not in {g[0] for g in guards}:
+        session.add(
+            ConversationDay(
+                contact_id=row.id, debtor_key=debtor_key, day=day, week=monday, week_slot=free[0]
+            )
+        )
+        await session.flush()
+    if not decision.allowed:
+        log.info("practice %s: a visit outside the rules (%s)", practice_id, decision.reason)
+    return decision
 
 
 def _invalid(message: str) -> ApplicationError:

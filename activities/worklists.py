@@ -138,7 +138,9 @@ class WorklistActivities(ActivityContext):
         practice, current = await self._current(input.practice_id, "field_agent_id", "field_agent")
         if current is not None:
             return AssignResult(user_id=current, reason="already assigned")
-        province = (input.province or practice.province or "").strip().upper()
+        # the debtor's current address: skip tracing or a change of contacts updates the
+        # practice's province, while the workflow's input is the hand-over's
+        province = (practice.province or input.province or "").strip().upper()
 
         async with self.db.session() as session:
             agents = (

@@ -1,10 +1,15 @@
 """Who may see which practice, and whose personal data.
 
-- admin, operator, lawyer: every practice (agency staff and its lawyers work the whole book);
+- admin, operator: every practice (the agency's staff work the whole book);
 - creditor: its own creditor's practices only (another creditor's practice is a 403);
-- field agent: practices in its provinces and those it is assigned to; the debtor's personal
-  data only on the practices assigned to it (data minimisation: the agent needs the address of
-  the visits it makes, not of every debtor in the territory).
+- lawyer: the practices assigned to it (`Practice.lawyer_id`, or the judicial path's lawyer
+  when another took the court steps over), not every creditor's debtors: a lawyer is an outside
+  professional the agency gives a brief, and sees what it was briefed on;
+- field agent: the practices whose home visit it was assigned (`Practice.field_agent_id`),
+  with the debtor's personal data (data minimisation: the agent needs the address of the
+  visits it makes, not of every debtor in its provinces).
+
+This module is the one place these rules are written: the API's checks and lists call it.
 """
 
 from __future__ import annotations
@@ -18,20 +23,24 @@ from api.errors import forbidden, not_found
 from db.models import Practice
 
 
+def assigned_lawyers(practice: Practice) -> set[str]:
+    """The lawyer assigned to the practice and the one of its judicial path, if another."""
+    judicial = practice.judicial or {}
+    return {x for x in (practice.lawyer_id, judicial.get("lawyer_id")) if isinstance(x, str)}
+
+
 def can_see(principal: Principal, practice: Practice) -> bool:
     if principal.role == Role.CREDITOR:
         return practice.creditor_id == principal.creditor_id
     if principal.role == Role.FIELD_AGENT:
-        return practice.province in principal.provinces or practice.field_agent_id == principal.id
-    return principal.role in (Role.ADMIN, Role.OPERATOR, Role.LAWYER)
+        return practice.field_agent_id == principal.id
+    if principal.role == Role.LAWYER:
+        return principal.id in assigned_lawyers(practice)
+    return principal.role in (Role.ADMIN, Role.OPERATOR)
 
 
 def can_see_personal_data(principal: Principal, practice: Practice) -> bool:
-    if not can_see(principal, practice):
-        return False
-    if principal.role == Role.FIELD_AGENT:
-        return practice.field_agent_id == principal.id
-    return True
+    return can_see(principal, practice)
 
 
 def visible_practices(principal: Principal) -> ColumnElement[bool]:
@@ -39,11 +48,13 @@ def visible_practices(principal: Principal) -> ColumnElement[bool]:
     if principal.role == Role.CREDITOR:
         return Practice.creditor_id == principal.creditor_id
     if principal.role == Role.FIELD_AGENT:
+        return Practice.field_agent_id == principal.id
+    if principal.role == Role.LAWYER:
         return or_(
-            Practice.province.in_(sorted(principal.provinces)),
-            Practice.field_agent_id == principal.id,
+            Practice.lawyer_id == principal.id,
+            Practice.judicial["lawyer_id"].as_string() == principal.id,
         )
-    if principal.role in (Role.ADMIN, Role.OPERATOR, Role.LAWYER):
+    if principal.role in (Role.ADMIN, Role.OPERATOR):
         return true()
     return false()
 
@@ -61,5 +72,5 @@ async def load_practice(
     if practice is None:
         raise not_found("practice")
     if not can_see(principal, practice):
-        raise forbidden("this practice belongs to another creditor or territory")
+        raise forbidden("this practice belongs to another creditor, or is not assigned to you")
     return practice

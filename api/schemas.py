@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -283,6 +284,11 @@ class StrategyModel(RequestModel):
     )
     opinion_timeout: str = _duration(
         _DEFAULT.opinion_timeout, "How long a lawyer has to give an opinion."
+    )
+    opinion_reminders: int = Field(
+        default=_DEFAULT.opinion_reminders,
+        description="Reminders to the lawyer, one every opinion_timeout (0-20); then the "
+        "request goes to the admin's list of overdue opinions and the reminders stop.",
     )
     demand_term: str = _duration(
         _DEFAULT.demand_term,
@@ -1069,6 +1075,12 @@ class VisitOutcomeIn(RequestModel):
     outcome: VisitOutcome = Field(
         description="dispute opens a dispute on the practice (all contact stops)."
     )
+    visited_at: AwareDatetime | None = Field(
+        default=None,
+        description="When the visit took place (default: now; not in the future). A visit is "
+        "the debtor's conversation of that day; one outside the contact rules is accepted (it "
+        "happened) and flagged on the timeline.",
+    )
     promised_date: PromisedDate = None
     promised_amount: PromisedAmount = None
     note: Note = ""
@@ -1239,6 +1251,15 @@ class VisitTask(TaskItem):
     debtor_name: str
     phone: str | None
     address: AddressOut
+    visitable_now: bool = Field(
+        description="Whether the contact rules allow the visit now: the hours (Monday-Friday "
+        "08:30-21:00, Saturday 08:30-15:00, never on Sundays or public holidays) and the "
+        "debtor's conversations (one a day, three a week, across all its practices)."
+    )
+    visitable_from: datetime | None = Field(
+        description="When not now: the next moment the rules allow it."
+    )
+    hold: str | None = Field(description="When not now: the rule that holds it back.")
 
 
 class TraceTask(TaskItem):

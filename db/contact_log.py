@@ -26,6 +26,18 @@ class LoggedConversation:
     id: str
     practice_id: str
     at: datetime
+    idempotency_key: str = ""
+
+    def held_by(self, task_key: str) -> bool:
+        """Whether this is the conversation a call task holds (see `task_hold_prefix`)."""
+        return self.idempotency_key.startswith(task_hold_prefix(task_key))
+
+
+def task_hold_prefix(task_key: str) -> str:
+    """Every conversation a call task holds has a key under its own: the workflow's reservation
+    when it queued the call (`<task key>:call:<n>`) or the one taking the call made
+    (`<task key>:taken`). Taking the call moves that one conversation to the day of the call."""
+    return f"{task_key}:"
 
 
 async def opted_out_keys(
@@ -52,7 +64,13 @@ async def conversations_since(
     if not debtor_keys:
         return found
     rows = await session.execute(
-        select(ContactLog.debtor_key, ContactLog.id, ContactLog.practice_id, ContactLog.at)
+        select(
+            ContactLog.debtor_key,
+            ContactLog.id,
+            ContactLog.practice_id,
+            ContactLog.at,
+            ContactLog.idempotency_key,
+        )
         .where(
             ContactLog.debtor_key.in_(sorted(set(debtor_keys))),
             ContactLog.kind == CONVERSATION,
@@ -60,6 +78,8 @@ async def conversations_since(
         )
         .order_by(ContactLog.at, ContactLog.id)
     )
-    for key, contact_id, practice_id, at in rows:
-        found.setdefault(key, []).append(LoggedConversation(contact_id, practice_id, at))
+    for key, contact_id, practice_id, at, idempotency_key in rows:
+        found.setdefault(key, []).append(
+            LoggedConversation(contact_id, practice_id, at, idempotency_key)
+        )
     return found

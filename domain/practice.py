@@ -151,6 +151,10 @@ class VisitOutcomeCmd:
     promised_date: date | None = None
     promised_amount_cents: int | None = None
     actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
+    # why the visit broke the contact rules (the hours, the day's or week's conversations), a
+    # fixed phrase of domain.contact_rules; None when it kept them. The outcome is accepted
+    # either way (the visit happened) and the timeline flags it.
+    outside_rules: str | None = None
 
 
 @dataclass

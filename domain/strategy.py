@@ -84,6 +84,9 @@ class Strategy:
     trace_timeout: str = "P14D"
     visit_outcome_timeout: str = "P21D"
     opinion_timeout: str = "P30D"
+    # reminders to the lawyer (one every opinion_timeout) before the request goes to the admin's
+    # list of overdue opinions and the reminders stop
+    opinion_reminders: int = 3
     # the formal demand's term to pay; art. 1454 c.c.: not shorter than 15 days unless agreed
     # otherwise. A duration like the other timings, so a demo can run it in seconds.
     demand_term: str = "P15D"
@@ -220,6 +223,8 @@ def validate_strategy(strategy: Strategy) -> Strategy:
             raise StrategyError(name, "must be longer than zero")
     if not 1 <= strategy.call_attempts <= 20:
         raise StrategyError("call_attempts", "must be between 1 and 20")
+    if not 0 <= strategy.opinion_reminders <= 20:
+        raise StrategyError("opinion_reminders", "must be between 0 and 20")
     if not timedelta(0) < parse_duration(strategy.demand_term) <= timedelta(days=365):
         raise StrategyError("demand_term", "must be longer than zero and at most 365 days")
     if strategy.allocation not in ALLOCATIONS:

@@ -25,7 +25,7 @@ from api.auth import hash_key, new_key
 from api.deps import get_now
 from db import contact_log
 from db.migrate import upgrade
-from db.models import ContactLog, ConversationDay, DebtorOptOut, Practice, Task
+from db.models import ContactLog, ConversationDay, DebtorOptOut, Practice, Task, User
 from db.session import Database
 from domain.activity_io import (
     ReleaseConversationInput,
@@ -33,7 +33,7 @@ from domain.activity_io import (
     ReserveConversationResult,
 )
 from domain.calendar import ROME
-from domain.contact_rules import DAY_TAKEN, OUTSIDE_HOURS, WEEK_FULL
+from domain.contact_rules import DAY_TAKEN, OUTSIDE_HOURS, WEEK_FULL, ContactDecision
 from tests import pg
 from tests.factories import (
     TAX_CODE,
@@ -422,9 +422,14 @@ async def user_headers(db: Database, role: str, **fields: Any) -> dict[str, str]
     return {"Authorization": f"Bearer {key}"}
 
 
-async def queue_call(db: Database, practice: Practice) -> str:
+async def queue_call(db: Database, practice: Practice, key: str | None = None) -> str:
+    """A call task as the phone phase opens it; its conversation, when the test reserves one
+    as the workflow does before queueing, has a key under the task's (`<task key>:call:<n>`)."""
     task = Task(
-        idempotency_key=uuid.uuid4().hex, practice_id=practice.id, kind="call", detail="1/1"
+        idempotency_key=key or uuid.uuid4().hex,
+        practice_id=practice.id,
+        kind="call",
+        detail="1/1",
     )
     async with db.session() as session, session.begin():
         session.add(task)
@@ -447,7 +452,7 @@ async def test_the_call_queue_follows_the_window_and_the_limits(
     a, b = await two_creditors_one_debtor(db)
     loner = await create_practice(db, await create_creditor(db), debtor_tax_code=None)
     for practice in (a, b, loner):
-        await queue_call(db, practice)
+        await queue_call(db, practice, key=f"{practice.id}:call:1")
     everyone = {a.id, b.id, loner.id}
 
     assert await listed(http, operator) == everyone
@@ -459,7 +464,7 @@ async def test_the_call_queue_follows_the_window_and_the_limits(
 
     # practice a holds Wednesday's conversation: its call stays, b's call waits for Thursday
     acts = PracticeActivities(db, make_settings())
-    assert (await reserve(acts, a, rome(WED, "09:00"))).granted
+    assert (await reserve(acts, a, rome(WED, "09:00"), key=f"{a.id}:call:1:call:1")).granted
     clock.at = rome(WED, "10:00")
     assert await listed(http, operator) == {a.id, loner.id}
 
@@ -477,12 +482,13 @@ async def test_the_call_queue_follows_the_window_and_the_limits(
     # three this week (Wednesday, Thursday, Friday): nothing for this debtor until Monday
     assert (await reserve(acts, b, rome(THU, "09:00"))).granted
     assert (await reserve(acts, a, rome(FRI, "09:00"))).granted
+    # (a's call stays: taking it moves the conversation it holds, Wednesday's, to Saturday)
     clock.at = rome(SAT, "10:00")
-    assert await listed(http, operator) == {loner.id}
+    assert await listed(http, operator) == {a.id, loner.id}
     supervisors = await http.get("/worklists/calls", params={"all": "true"})
     held = {i["practice_id"]: i for i in supervisors.json()["items"]}
-    assert held[a.id]["hold"] == WEEK_FULL
-    assert datetime.fromisoformat(held[a.id]["callable_from"]) == rome(NEXT_MON, "08:30")
+    assert held[b.id]["hold"] == WEEK_FULL
+    assert datetime.fromisoformat(held[b.id]["callable_from"]) == rome(NEXT_MON, "08:30")
     clock.at = rome(NEXT_MON, "08:30")
     assert await listed(http, operator) == everyone
 
@@ -548,3 +554,167 @@ async def test_opt_outs_through_the_api(
     assert missing.status_code == 404
     async with db.session() as session:
         assert (await session.scalar(select(func.count()).select_from(DebtorOptOut))) == 2
+
+
+def take(task_id: str) -> str:
+    return f"/worklists/calls/{task_id}/take"
+
+
+async def conversation_days(db: Database, practice: Practice) -> list[date]:
+    async with db.session() as session:
+        return sorted(
+            (
+                await session.scalars(
+                    select(ConversationDay.day).where(
+                        ConversationDay.debtor_key == contact_log.practice_debtor_key(practice)
+                    )
+                )
+            ).all()
+        )
+
+
+async def test_a_calls_conversation_counts_on_the_day_the_call_is_taken(
+    app_db: tuple[httpx.AsyncClient, Database, Clock],
+) -> None:
+    """Issue 11, point 1: practice a's call is queued on Wednesday at 20:50 (the workflow
+    reserves Wednesday), an operator takes it on Thursday at 09:00; practice b of the same
+    debtor, another creditor's, may not be called on Thursday as well."""
+    http, db, clock = app_db
+    operator = await user_headers(db, "operator")
+    a, b = await two_creditors_one_debtor(db)
+    acts = PracticeActivities(db, make_settings())
+    a_call = await queue_call(db, a, key=f"{a.id}:call:1")
+    b_call = await queue_call(db, b, key=f"{b.id}:call:1")
+    a_reservation = f"{a.id}:call:1:call:1"
+    assert (await reserve(acts, a, rome(WED, "20:50"), key=a_reservation)).granted
+
+    clock.at = rome(THU, "09:00")
+    assert (await http.post(take(a_call), headers=operator)).status_code == 200
+    # the conversation moved to the day it happens: Wednesday is free, Thursday is taken
+    assert await conversation_days(db, a) == [date.fromisoformat(THU)]
+    assert (await http.post(take(a_call), headers=operator)).status_code == 200  # a missed ring
+    assert await conversation_days(db, a) == [date.fromisoformat(THU)]
+
+    clock.at = rome(THU, "10:00")
+    refused = await http.post(take(b_call), headers=operator)
+    assert refused.status_code == 409, refused.text
+    assert DAY_TAKEN in refused.json()["detail"]
+    assert "2026-11-27T08:30:00+01:00" in refused.json()["detail"]
+    assert b.id not in await listed(http, operator)
+    assert not (await reserve(acts, b, rome(THU, "11:00"))).granted
+
+    # nobody answered a's call: the workflow gives the conversation back under its key
+    assert (await acts.release_conversation(ReleaseConversationInput(a.id, a_reservation))).released
+    assert await conversation_days(db, a) == []
+    clock.at = rome(THU, "10:30")
+    assert (await http.post(take(b_call), headers=operator)).status_code == 200
+    assert await conversation_days(db, b) == [date.fromisoformat(THU)]
+
+
+async def test_taking_a_call_when_the_debtors_week_is_full_is_409_and_writes_nothing(
+    app_db: tuple[httpx.AsyncClient, Database, Clock],
+) -> None:
+    http, db, clock = app_db
+    operator = await user_headers(db, "operator")
+    a, b = await two_creditors_one_debtor(db)
+    acts = PracticeActivities(db, make_settings())
+    a_call = await queue_call(db, a, key=f"{a.id}:call:1")
+    for day in (MON, TUE, WED):
+        assert (await reserve(acts, b, rome(day, "10:00"))).granted
+
+    clock.at = rome(THU, "09:00")
+    refused = await http.post(take(a_call), headers=operator)
+    assert refused.status_code == 409, refused.text
+    assert WEEK_FULL in refused.json()["detail"]
+    async with db.session() as session:
+        assert (await session.get(Task, a_call)) is not None
+        assignee = await session.scalar(select(Task.assignee_id).where(Task.id == a_call))
+    assert assignee is None
+    assert await count(db, ContactLog, ContactLog.practice_id == a.id) == 0
+
+    clock.at = rome(NEXT_MON, "09:00")
+    assert (await http.post(take(a_call), headers=operator)).status_code == 200
+    assert await count(db, ContactLog, ContactLog.practice_id == a.id) == 1
+
+
+# -- home visits (issue 11, point 2) ------------------------------------------------------------
+
+
+async def test_the_visit_list_shows_when_the_rules_allow_the_visit(
+    app_db: tuple[httpx.AsyncClient, Database, Clock],
+) -> None:
+    http, db, clock = app_db
+    agent = await create_user(db, "field_agent", provinces=["MI"])
+    key = new_key()
+    async with db.session() as session, session.begin():
+        row = await session.get(User, agent.id)
+        assert row is not None
+        row.key_hash = hash_key(key)
+    headers = {"Authorization": f"Bearer {key}"}
+    a, b = await two_creditors_one_debtor(db)
+    async with db.session() as session, session.begin():
+        session.add(
+            Task(
+                idempotency_key=f"{a.id}:visit",
+                practice_id=a.id,
+                kind="visit",
+                assignee_id=agent.id,
+            )
+        )
+
+    clock.at = rome(THU, "10:00")
+    (item,) = (await http.get("/worklists/visits", headers=headers)).json()["items"]
+    assert (item["visitable_now"], item["visitable_from"], item["hold"]) == (True, None, None)
+
+    acts = PracticeActivities(db, make_settings())
+    assert (await reserve(acts, b, rome(THU, "09:00"))).granted  # b's call this morning
+    (item,) = (await http.get("/worklists/visits", headers=headers)).json()["items"]
+    assert (item["visitable_now"], item["hold"]) == (False, DAY_TAKEN)
+    assert datetime.fromisoformat(item["visitable_from"]) == rome(FRI, "08:30")
+
+    clock.at = rome("2026-11-29", "11:00")  # Sunday
+    (item,) = (await http.get("/worklists/visits", headers=headers)).json()["items"]
+    assert (item["visitable_now"], item["hold"]) == (False, OUTSIDE_HOURS)
+    assert datetime.fromisoformat(item["visitable_from"]) == rome(NEXT_MON, "08:30")
+
+
+async def visit(db: Database, practice: Practice, at: datetime) -> ContactDecision:
+    async with db.session() as session:
+        decision = await module.record_visit(
+            session,
+            practice_id=practice.id,
+            debtor_key=contact_log.practice_debtor_key(practice),
+            idempotency_key=f"{practice.id}:visit:{uuid.uuid4().hex}",
+            at=at,
+        )
+        await session.commit()
+    return decision
+
+
+async def test_a_visit_takes_the_days_conversation_even_outside_the_rules(
+    database: Database, acts: PracticeActivities
+) -> None:
+    a, b = await two_creditors_one_debtor(database)
+    # within the rules: the day is taken for the calls of the debtor's other practices
+    assert (await visit(database, a, rome(MON, "10:00"))).allowed
+    refused = await reserve(acts, b, rome(MON, "11:00"))
+    assert (refused.granted, refused.reason) == (False, DAY_TAKEN)
+
+    # before the hours: it happened, so it is recorded (and the caller flags it); the day is
+    # taken all the same
+    early = await visit(database, a, rome(TUE, "07:30"))
+    assert (early.allowed, early.reason) == (False, OUTSIDE_HOURS)
+    refused = await reserve(acts, b, rome(TUE, "10:00"))
+    assert (refused.granted, refused.reason) == (False, DAY_TAKEN)
+
+    # a second conversation on a day already taken: recorded, over the limit, flagged
+    assert (await reserve(acts, b, rome(WED, "09:00"))).granted
+    twice = await visit(database, a, rome(WED, "18:00"))
+    assert (twice.allowed, twice.reason) == (False, DAY_TAKEN)
+    assert await conversation_days(database, a) == [date.fromisoformat(d) for d in (MON, TUE, WED)]
+    assert await count(database, ContactLog, ContactLog.channel == "visit") == 3
+    # four conversations this week: nothing more until Monday
+    refused = await reserve(acts, b, rome(THU, "10:00"))
+    assert (refused.granted, refused.reason) == (False, WEEK_FULL)
+    late = await visit(database, a, rome(FRI, "10:00"))
+    assert (late.allowed, late.reason) == (False, WEEK_FULL)

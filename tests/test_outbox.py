@@ -637,10 +637,16 @@ async def test_assign_field_agent_by_province_and_load(
     monza = await create_practice(database, creditor, province="MB")
     assert (await acts.assign_field_agent(AssignInput(monza.id, "k"))).user_id == busy.id
 
-    # the province given by the workflow wins over the stored one
-    roman = await create_practice(database, creditor)
+    # issue 11, point 11: the debtor's current address wins over the hand-over's province the
+    # workflow passes (skip tracing found the debtor moved from Rome to Monza)
+    moved = await create_practice(database, creditor, province="MB")
+    moved_to = await acts.assign_field_agent(AssignInput(moved.id, "k2", "RM"))
+    assert moved_to.user_id == busy.id
+    assert moved_to.reason.startswith("covers province MB")
+    # with no province on the practice, the hand-over's
+    unknown = await create_practice(database, creditor, province="")
     assert (
-        await acts.assign_field_agent(AssignInput(roman.id, "k2", "RM"))
+        await acts.assign_field_agent(AssignInput(unknown.id, "k4", "RM"))
     ).user_id == rome_only.id
 
     naples = await create_practice(database, creditor, province="NA")

@@ -156,6 +156,9 @@ END_DECISION = "end-decision"
 # An open dispute reminds the creditor to decide (and shows until when it waits); before, it
 # waited without a date.
 DISPUTE_REMINDERS = "dispute-reminders"
+# The lawyer is reminded of an opinion `strategy.opinion_reminders` times, then the request goes
+# to the admin's list (an `opinion_overdue` task) and the reminders stop (they repeated forever).
+OPINION_REMINDERS_CAPPED = "opinion-reminders-capped"
 
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
 LATE_REMINDER = timedelta(hours=12)
@@ -761,15 +764,12 @@ class PracticeWorkflow:
         self.field_agent_id = assigned.user_id
         self.visit_outcome = None
         await self._open_task(f"{key}:visit", "visit", assignee=assigned.user_id, awaiting="visit")
-        await self._notify(
-            f"{key}:notify-agent",
-            assigned.user_id,
-            "visit_assigned",
-            province=self.inp.province,
-        )
+        # the province is the debtor's current one, as the assignment chose it (the notice reads
+        # it from the practice; the hand-over's province may be out of date after skip tracing)
+        await self._notify(f"{key}:notify-agent", assigned.user_id, "visit_assigned")
         self._event(
             "visit_assigned",
-            f"Home visit assigned to a field agent for province {self.inp.province}",
+            f"Home visit assigned to a field agent ({assigned.reason})",
             field_agent_id=assigned.user_id,
         )
         outcome = await self._await_answer(
@@ -895,6 +895,7 @@ class PracticeWorkflow:
         )
         self._event("opinion_requested", "Lawyer's opinion requested")
         reminders = 0
+        overdue = False
         # the lawyer may answer while a reminder is going out: the answer stays welcome
         self.awaiting = "opinion"
         try:
@@ -915,11 +916,41 @@ class PracticeWorkflow:
                 )
                 if opinion is not None:
                     break
+                if reminders >= self.strategy.opinion_reminders and workflow.patched(
+                    OPINION_REMINDERS_CAPPED
+                ):
+                    await self._opinion_overdue(key, reminders)
+                    overdue = True
+                    break
                 reminders += 1
                 self._event("opinion_reminder", f"Lawyer reminded of the opinion ({reminders})")
         finally:
             self._release_answer()
         await self._close_tasks("opinion", "done", "given")
+        if overdue:
+            await self._close_tasks("opinion_overdue", "done", "given")
+
+    async def _opinion_overdue(self, key: str, reminders: int) -> None:
+        """No opinion after the strategy's reminders: the request goes to the admin's list
+        (GET /worklists/overdue-opinions), the lawyer is not reminded again, and the practice
+        waits for the opinion (the admin chases it or has another lawyer assigned)."""
+        await self._open_task(
+            f"{key}:opinion-overdue",
+            "opinion_overdue",
+            detail=f"no opinion after {reminders} reminder(s)",
+            awaiting="opinion",
+        )
+        self._event(
+            "opinion_overdue",
+            f"No opinion after {reminders} reminder(s): the request is on the admin's list of "
+            "overdue opinions, the lawyer is not reminded again",
+            reminders=reminders,
+        )
+        self.waiting_for = "the lawyer's opinion (overdue: on the admin's list)"
+        self.next_step = None
+        self.next_action_at = None
+        await self._flush()
+        await self._wait(None, lambda: self.opinion is not None)
 
     # step 11
     async def _authorization(self, key: str) -> None:
@@ -1366,6 +1397,12 @@ class PracticeWorkflow:
             f"Visit outcome: {cmd.outcome.value.replace('_', ' ')}",
             outcome=cmd.outcome,
         )
+        if cmd.outside_rules is not None:
+            self._event(
+                "visit_outside_rules",
+                f"The visit took place outside the contact rules: {cmd.outside_rules}",
+                reason=cmd.outside_rules,
+            )
         if cmd.outcome == VisitOutcome.NOT_FOUND:
             self.channels.address = False
         elif cmd.outcome == VisitOutcome.PROMISE:

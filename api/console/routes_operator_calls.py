@@ -22,7 +22,7 @@ from api.auth import Principal, Role, console_require
 from api.console.forms import field_errors, optional
 from api.console.security import ConsoleRequest
 from api.console.templating import render
-from api.deps import NowDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, get_database
 from api.routers import practice_commands, worklists
 from api.schemas import CallOutcomeIn
 from db.models import Practice, Task
@@ -97,7 +97,12 @@ async def take(
 ) -> Response:
     try:
         taken = await worklists.take_call(
-            task_id=task_id, session=db, principal=principal, now=now, settings=settings
+            task_id=task_id,
+            session=db,
+            principal=principal,
+            now=now,
+            settings=settings,
+            db=get_database(request),
         )
     except HTTPException as exc:
         if exc.status_code == 404:

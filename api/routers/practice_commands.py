@@ -18,15 +18,19 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
 
+from activities.contact_limits import MAX_ROUNDS, record_visit
 from api.access import load_practice
 from api.auth import Principal, Role, require
-from api.deps import SessionDep, TemporalDep
-from api.errors import CLOSED_MESSAGE, conflict, forbidden, invalid, send_update, unavailable
+from api.deps import NowDep, SessionDep, TemporalDep, get_database
+from api.errors import CLOSED_MESSAGE, conflict, invalid, send_update, unavailable
 from api.schemas import (
     AddressIn,
     AuthorizationIn,
@@ -48,7 +52,11 @@ from api.schemas import (
     WithdrawalIn,
     euros_out,
 )
-from db.models import Practice, PracticeNote
+from db.contact_log import conversations_since, practice_debtor_key
+from db.models import Practice, PracticeNote, Task
+from db.session import Database
+from domain.calendar import at_rome
+from domain.contact_rules import check_conversation, week_start
 from domain.money import parse_euros
 from domain.practice import (
     CHANNEL_NAMES,
@@ -287,19 +295,42 @@ async def record_visit_outcome(
     session: SessionDep,
     temporal: TemporalDep,
     principal: Annotated[Principal, require(Role.ADMIN, Role.FIELD_AGENT)],
+    now: NowDep,
+    db: Annotated[Database, Depends(get_database)],
 ) -> CommandResultOut:
-    """The outcome of a home visit, reported by the field agent assigned to it."""
+    """The outcome of a home visit, reported by the field agent assigned to it.
+
+    A visit is the debtor's conversation of the day it took place (`visited_at`, default now):
+    once the workflow accepts the outcome, that day's conversation is taken, so no call or other
+    visit of the debtor is granted that day (nor a fourth that week). A visit outside the
+    windows the visit list showed (the hours, one conversation a day, three a week) is accepted,
+    since it happened, and the timeline flags it with the rule it broke."""
+    # a field agent reaches only the practices of its visits (api.access)
     practice = await load_practice(session, principal, practice_id)
-    if principal.role == Role.FIELD_AGENT and practice.field_agent_id != principal.id:
-        raise forbidden("only the field agent assigned to this practice reports its visit")
     if practice.status == Status.CLOSED:
         raise conflict(CLOSED_MESSAGE)
+    visited_at = body.visited_at or now
+    if visited_at > now + VISIT_CLOCK_SKEW:
+        raise invalid(["body", "visited_at"], "a visit cannot have taken place in the future")
+    if visited_at < now - VISIT_REPORTED_WITHIN:
+        raise invalid(["body", "visited_at"], "a visit is reported within a year of taking place")
+    debtor = practice_debtor_key(practice)
+    logged = await conversations_since(session, [debtor], at_rome(week_start(visited_at)))
+    decision = check_conversation(
+        [c.at for c in logged.get(debtor, [])], visited_at, channel="visit"
+    )
+    task_key = await session.scalar(
+        select(Task.idempotency_key).where(
+            Task.practice_id == practice.id, Task.kind == "visit", Task.status == "open"
+        )
+    )
     command = VisitOutcomeCmd(
         outcome=body.outcome,
         promised_date=body.promised_date,
         promised_amount_cents=parse_euros(body.promised_amount) if body.promised_amount else None,
+        outside_rules=None if decision.allowed else decision.reason,
     )
-    return await _send(
+    result = await _send(
         session,
         temporal,
         practice,
@@ -307,6 +338,37 @@ async def record_visit_outcome(
         command,
         ["body", "promised_amount"],
         note=_note(principal, practice, NoteKind.VISIT_OUTCOME, body.note),
+    )
+    key = f"{task_key}:visited" if task_key else f"{practice.id}:visit:{uuid.uuid4().hex}"
+    await _take_visit_conversation(db, practice.id, debtor, key, visited_at)
+    return result
+
+
+# a field agent's phone clock may run a little ahead of the server's
+VISIT_CLOCK_SKEW = timedelta(minutes=5)
+# how late a visit may be reported: a visit task waits `visit_outcome_timeout` (21 days by
+# default); a year covers any sensible strategy and keeps the date inside the holiday table
+VISIT_REPORTED_WITHIN = timedelta(days=366)
+
+
+async def _take_visit_conversation(
+    db: Database, practice_id: str, debtor: str, key: str, at: datetime
+) -> None:
+    """The visit's conversation on its day (activities.contact_limits.record_visit)."""
+    for _ in range(MAX_ROUNDS):
+        async with db.session() as session:
+            try:
+                await record_visit(
+                    session, practice_id=practice_id, debtor_key=debtor, idempotency_key=key, at=at
+                )
+                await session.commit()
+                return
+            except IntegrityError:
+                await session.rollback()  # a reservation of that day came first: read again
+    log.error("practice %s: the visit's conversation could not be recorded", practice_id)
+    raise unavailable(
+        "the practice accepted the visit outcome, but its conversation could not be recorded; "
+        "check the practice before sending it again"
     )
 
 
@@ -405,13 +467,8 @@ async def record_legal_opinion(
 ) -> CommandResultOut:
     """A lawyer's opinion (parere legale) on judicial action. When a lawyer is assigned to
     the practice only that lawyer may give it."""
+    # a lawyer reaches only the practices assigned to it (api.access)
     practice = await load_practice(session, principal, practice_id)
-    if (
-        principal.role == Role.LAWYER
-        and practice.lawyer_id is not None
-        and practice.lawyer_id != principal.id
-    ):
-        raise forbidden("another lawyer is assigned to this practice")
     if practice.status == Status.CLOSED:
         raise conflict(CLOSED_MESSAGE)
     command = LegalOpinionCmd(recommend_action=body.recommend_action, action=body.action)

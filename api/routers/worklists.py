@@ -7,13 +7,16 @@ import logging
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 
+from activities.contact_limits import MAX_ROUNDS, hold_for_task
 from activities.voice import CallNotPlaced, ring_operator, voice_configured
+from api.access import visible_practices
 from api.auth import Principal, Role, require
-from api.deps import NowDep, SessionDep, SettingsDep
+from api.deps import NowDep, SessionDep, SettingsDep, get_database
 from api.errors import conflict, forbidden, not_found
 from api.schemas import (
     MAX_OFFSET,
@@ -31,7 +34,8 @@ from api.schemas import (
 from api.views import address_out
 from db.contact_log import conversations_since, opted_out_keys, practice_debtor_key
 from db.models import Practice, Task, User
-from domain.calendar import at_rome, rome_date
+from db.session import Database
+from domain.calendar import at_rome
 from domain.contact_rules import ContactDecision, check_conversation, may_contact, week_start
 from domain.identifiers import normalize_phone
 from domain.practice import DebtorKind
@@ -68,25 +72,27 @@ async def _open_tasks(
 
 
 async def _call_decisions(
-    session: SessionDep, practices: list[Practice], now: datetime
+    session: SessionDep, rows: list[tuple[Task, Practice]], now: datetime, channel: str = "call"
 ) -> dict[str, ContactDecision]:
-    """Whether each practice's debtor may be called at `now` (domain.contact_rules): the window,
-    the debtor's opt-out of calls, and the day's and week's conversations across all of the
-    debtor's practices. A conversation the practice itself holds today (the workflow reserved
-    it before queueing the call) is the one this call is for and does not hold it back."""
-    keys = {p.id: practice_debtor_key(p) for p in practices}
-    opted_out = await opted_out_keys(session, keys.values(), "call")
+    """Whether each call task's debtor may be called at `now` (domain.contact_rules): the
+    window, the debtor's opt-out of calls, and the day's and week's conversations across all of
+    the debtor's practices. The conversation the task itself holds (the workflow reserved it
+    when it queued the call; taking the call moves it to the day of the call) is the one this
+    call is for and does not hold it back. By task id."""
+    keys = {p.id: practice_debtor_key(p) for _, p in rows}
+    opted_out = await opted_out_keys(session, keys.values(), channel)
     logged = await conversations_since(session, keys.values(), at_rome(week_start(now)))
-    today = rome_date(now)
     decisions: dict[str, ContactDecision] = {}
-    for practice in practices:
+    for task, practice in rows:
         key = keys[practice.id]
         previous = [
             c.at
             for c in logged.get(key, [])
-            if not (c.practice_id == practice.id and rome_date(c.at) == today)
+            if not (c.practice_id == practice.id and c.held_by(task.idempotency_key))
         ]
-        decisions[practice.id] = check_conversation(previous, now, opted_out=key in opted_out)
+        decisions[task.id] = check_conversation(
+            previous, now, opted_out=key in opted_out, channel=channel
+        )
     return decisions
 
 
@@ -144,8 +150,8 @@ async def calls(
         return Page[CallTask](items=[], total=0, limit=limit, offset=offset)
     # filtered here: the limits depend on each debtor's conversations across practices
     rows = await _all_open_tasks(session, "call")
-    decisions = await _call_decisions(session, [p for _, p in rows], now)
-    listed = [(t, p, decisions[p.id]) for t, p in rows if show_all or decisions[p.id].allowed]
+    decisions = await _call_decisions(session, rows, now)
+    listed = [(t, p, decisions[t.id]) for t, p in rows if show_all or decisions[t.id].allowed]
     items = [
         CallTask(
             **_common(t, p),
@@ -161,7 +167,63 @@ async def calls(
 
 
 TAKEN_BY_ANOTHER = "another operator took this call"
+CONTENDED = "the debtor's conversations kept changing while taking the call; take it again"
 NOT_OPEN = "this call is no longer open: its outcome was recorded or the practice moved on"
+
+
+def _held_back(decision: ContactDecision) -> HTTPException:
+    when = (
+        f"; it may be made from {decision.next_slot.astimezone(ROME).isoformat()}"
+        if decision.next_slot is not None
+        else ""
+    )
+    return conflict(f"the contact rules hold this call back now: {decision.reason}{when}")
+
+
+async def claim_call(
+    db: Database, task: Task, practice: Practice, operator_id: str, now: datetime
+) -> None:
+    """The take itself, in one transaction: the task becomes the operator's and the debtor's
+    conversation is held for `now`'s day (activities.contact_limits.hold_for_task), or
+    neither happens (409). The unique constraints of `conversation_days` decide between two
+    practices of the debtor taken at once: the loser reads again and is refused by the rule."""
+    key = practice_debtor_key(practice)
+    for _ in range(MAX_ROUNDS):
+        async with db.session() as session:
+            try:
+                # one statement decides between two operators taking the same call at once;
+                # it also writes first, which on SQLite takes the write lock before the reads
+                claimed = await session.execute(
+                    update(Task)
+                    .where(
+                        Task.id == task.id,
+                        Task.status == "open",
+                        or_(Task.assignee_id.is_(None), Task.assignee_id == operator_id),
+                    )
+                    .values(assignee_id=operator_id)
+                    .execution_options(synchronize_session=False)
+                )
+                if cast(CursorResult[Any], claimed).rowcount != 1:
+                    await session.rollback()
+                    current = await session.scalar(select(Task.status).where(Task.id == task.id))
+                    raise conflict(NOT_OPEN if current != "open" else TAKEN_BY_ANOTHER)
+                opted_out = bool(await opted_out_keys(session, [key], "call"))
+                decision = await hold_for_task(
+                    session,
+                    practice_id=practice.id,
+                    debtor_key=key,
+                    opted_out=opted_out,
+                    task_key=task.idempotency_key,
+                    at=now,
+                )
+                if not decision.allowed:
+                    await session.rollback()
+                    raise _held_back(decision)
+                await session.commit()
+                return
+            except IntegrityError:
+                await session.rollback()  # another conversation of the debtor came first
+    raise conflict(CONTENDED)
 
 
 def _debtor_phone(practice: Practice) -> str | None:
@@ -194,12 +256,16 @@ async def take_call(
     principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
     now: NowDep,
     settings: SettingsDep,
+    db: Annotated[Database, Depends(get_database)],
 ) -> CallTaken:
     """The operator takes a call from the queue (the task's `assignee_id` becomes the operator;
     taking it again is allowed, another operator gets 409) and is connected to the debtor.
 
     The call must be one the queue shows now: inside the contact hours, the debtor not opted
     out of calls, within the debtor's daily and weekly conversations (GET /worklists/calls).
+    Taking it holds the debtor's conversation for today (a conversation counts on the day it
+    happens, whatever day the call was queued); the workflow gives it back when the outcome
+    says nobody answered. A debtor whose day or week is already full is a 409 naming the rule.
 
     With Twilio configured and a phone on the operator's user, Twilio rings the operator's
     phone and, once answered, dials the debtor from the agency's number: a live operator on
@@ -217,36 +283,12 @@ async def take_call(
     practice = await session.get(Practice, task.practice_id)
     if practice is None:
         raise not_found("call")
-    decision = (await _call_decisions(session, [practice], now))[practice.id]
-    if not decision.allowed:
-        when = (
-            f"; it may be made from {decision.next_slot.astimezone(ROME).isoformat()}"
-            if decision.next_slot is not None
-            else ""
-        )
-        raise conflict(f"the contact rules hold this call back now: {decision.reason}{when}")
     debtor_phone = _debtor_phone(practice)
     if debtor_phone is None:
         raise conflict("the debtor has no usable phone number (missing or marked invalid)")
-
-    # one statement decides between two operators taking the same call at once
-    claimed = await session.execute(
-        update(Task)
-        .where(
-            Task.id == task_id,
-            Task.status == "open",
-            or_(Task.assignee_id.is_(None), Task.assignee_id == principal.id),
-        )
-        .values(assignee_id=principal.id)
-        .execution_options(synchronize_session=False)
-    )
-    if cast(CursorResult[Any], claimed).rowcount != 1:
-        await session.rollback()
-        current = (
-            await session.execute(select(Task.status).where(Task.id == task_id))
-        ).scalar_one_or_none()
-        raise conflict(NOT_OPEN if current != "open" else TAKEN_BY_ANOTHER)
+    # the reads above end here: the take writes in a transaction of its own
     await session.commit()
+    await claim_call(db, task, practice, principal.id, now)
     taken = {"task_id": task_id, "practice_id": practice.id, "assignee_id": principal.id}
 
     operator = await session.get(User, principal.id)
@@ -269,14 +311,26 @@ async def take_call(
 async def visits(
     session: SessionDep,
     principal: Annotated[Principal, require(Role.ADMIN, Role.FIELD_AGENT)],
+    now: NowDep,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[VisitTask]:
-    """Home visits: a field agent sees those assigned to it, the admin all."""
+    """Home visits: a field agent sees those assigned to it, the admin all. Each says whether
+    the contact rules allow it now and, if not, why and from when: a visit is a conversation
+    (the hours, one a day and three a week across all of the debtor's practices)."""
     conditions = [] if principal.role == Role.ADMIN else [Task.assignee_id == principal.id]
     rows, total = await _open_tasks(session, "visit", limit, offset, *conditions)
+    decisions = await _call_decisions(session, rows, now, channel="visit")
     items = [
-        VisitTask(**_common(t, p), debtor_name=p.debtor_name, phone=p.phone, address=address_out(p))
+        VisitTask(
+            **_common(t, p),
+            debtor_name=p.debtor_name,
+            phone=p.phone,
+            address=address_out(p),
+            visitable_now=decisions[t.id].allowed,
+            visitable_from=decisions[t.id].next_slot,
+            hold=None if decisions[t.id].allowed else decisions[t.id].reason,
+        )
         for t, p in rows
     ]
     return Page[VisitTask](items=items, total=total, limit=limit, offset=offset)
@@ -289,17 +343,37 @@ async def opinions(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[OpinionTask]:
-    """Requests for a legal opinion: a lawyer sees those assigned to it and those no lawyer
-    was assigned to (any lawyer may answer those), the admin all."""
-    conditions = (
-        []
-        if principal.role == Role.ADMIN
-        else [or_(Task.assignee_id == principal.id, Task.assignee_id.is_(None))]
-    )
+    """Requests for a legal opinion: a lawyer sees those of the practices assigned to it
+    (api.access), the admin all."""
+    conditions = [visible_practices(principal)]
     rows, total = await _open_tasks(session, "opinion", limit, offset, *conditions)
     items = [
         OpinionTask(
             **_common(t, p),
+            debtor_kind=DebtorKind(p.debtor_kind),
+            debtor_name=p.debtor_name,
+            claim=euros_out(p.claim_cents),
+        )
+        for t, p in rows
+    ]
+    return Page[OpinionTask](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/overdue-opinions", response_model=Page[OpinionTask])
+async def overdue_opinions(
+    session: SessionDep,
+    _principal: Annotated[Principal, require(Role.ADMIN)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[OpinionTask]:
+    """Requests for a legal opinion still unanswered after the strategy's reminders
+    (`opinion_reminders`, one every `opinion_timeout`): the lawyer is no longer reminded and the
+    admin chases it. `assignee_id` is the lawyer asked; `detail` says how many reminders went.
+    The request leaves this list when the opinion is recorded."""
+    rows, total = await _open_tasks(session, "opinion_overdue", limit, offset)
+    items = [
+        OpinionTask(
+            **{**_common(t, p), "assignee_id": p.lawyer_id},
             debtor_kind=DebtorKind(p.debtor_kind),
             debtor_name=p.debtor_name,
             claim=euros_out(p.claim_cents),

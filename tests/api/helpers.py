@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from stdnum import luhn
 from stdnum.it import codicefiscale
 from temporalio.client import (
@@ -257,3 +257,19 @@ def error_locs(response: httpx.Response) -> list[list[str | int]]:
     detail = response.json()["detail"]
     assert isinstance(detail, list), detail
     return [list(item["loc"]) for item in detail]
+
+
+async def assign_directly(
+    api: Api, practice_id: str, after: str = "handed_over", **columns: Any
+) -> None:
+    """Writes what the workflow's assignment activities write (field_agent_id, lawyer_id) on a
+    practice whose workflow has recorded the event `after`: the workflow's read-model writes
+    carry its own assignments and would overwrite one made before them."""
+
+    async def recorded() -> bool:
+        response = await api.http.get(f"/practices/{practice_id}/events", headers=api.admin)
+        return response.status_code == 200 and after in {e["kind"] for e in response.json()}
+
+    await eventually(recorded, f"the {after} event of {practice_id}")
+    async with api.db.session() as session, session.begin():
+        await session.execute(update(Practice).where(Practice.id == practice_id).values(columns))

@@ -19,6 +19,7 @@ from domain.practice import RejectionType
 from tests.api.helpers import (
     Api,
     Tenant,
+    assign_directly,
     error_locs,
     eventually,
     hand_over,
@@ -483,6 +484,8 @@ async def test_contacts_update_the_row_after_the_workflow_accepts(api: Api, tena
     practice = await hand_over(api, tenant.headers, practice_payload(tenant.id))
     pid = practice["id"]
     agent_id, agent = await new_user(api, "field_agent", provinces=["MI"])
+    # the agent of the practice's visit (api.access: an agent sees its visits' debtors)
+    await assign_directly(api, pid, field_agent_id=agent_id)
     response = await api.http.post(
         f"/practices/{pid}/contacts",
         headers=agent,

@@ -26,6 +26,7 @@ from api.app import create_app
 from api.deps import get_now
 from db.migrate import upgrade
 from db.session import Database
+from domain.contact_rules import DAY_TAKEN
 from domain.judicial import JUDICIAL_SEQ_BASE
 from tests.api.conftest import make_settings
 from tests.api.helpers import (
@@ -231,6 +232,9 @@ async def test_a_practice_walks_the_whole_path_to_the_judicial_phase_and_is_paid
     assert visit["assignee_id"] == agent_id
     assert visit["debtor_name"] == "Mario Rossi"
     assert (visit["address"]["street"], visit["address"]["province"]) == ("Via Roma 1", "MI")
+    # the debtor refused the call today: its visit list says the day's conversation is taken;
+    # the agent visits all the same, and the timeline flags it (issue 11, point 2)
+    assert (visit["visitable_now"], visit["hold"]) == (False, DAY_TAKEN)
     assert (await get_json(api, f"/practices/{pid}", agent))["field_agent_id"] == agent_id
     await post_ok(api, f"/practices/{pid}/visit-outcomes", agent, {"outcome": "refused"})
 
@@ -356,6 +360,7 @@ async def assert_timeline(
         step,
         "visit_assigned",
         "visit_outcome",
+        "visit_outside_rules",
         step,
         "letter_sent",
         "email_copy_sent",

@@ -18,6 +18,7 @@ from tests.api.helpers import (
     Api,
     Headers,
     Tenant,
+    assign_directly,
     error_locs,
     eventually,
     fast_strategy,
@@ -166,7 +167,10 @@ async def test_notes_follow_the_practice_access_rules(api: Api, tenant: Tenant) 
     assert theirs.status_code == 403
     assert (await api.http.get("/practices/nope/notes", headers=api.admin)).status_code == 404
     assert (await api.http.get(f"/practices/{pid}/notes")).status_code == 401
-    _, lawyer = await new_user(api, "lawyer")
+    # a lawyer reads the notes of the practices assigned to it (api.access), not the others
+    lawyer_id, lawyer = await new_user(api, "lawyer")
+    assert (await api.http.get(f"/practices/{pid}/notes", headers=lawyer)).status_code == 403
+    await assign_directly(api, pid, after="dispute_opened", lawyer_id=lawyer_id)
     assert [n["text"] for n in await notes(api, pid, lawyer)] == ["NOTE-ACCESS"]
 
 

@@ -3,12 +3,18 @@ of the people who act on them."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
+from db.contact_log import CONVERSATION
+from db.models import ContactLog, ConversationDay
 from tests.api.helpers import (
+    ROME,
     Api,
     Headers,
+    error_locs,
     eventually,
     fast_strategy,
     hand_over,
@@ -16,6 +22,7 @@ from tests.api.helpers import (
     new_user,
     practice_payload,
     rome_today,
+    unique_tax_code,
 )
 
 
@@ -54,7 +61,9 @@ async def test_home_visit_by_the_assigned_field_agent(api: Api) -> None:
         api, tenant.headers, practice_payload(tenant.id, due_in_days=-120, province="AO")
     )
     pid = practice["id"]
-    assert (await view(api, pid, agent))["debtor"] is None  # not assigned yet
+    # not assigned yet: an agent sees its visits' debtors only (api.access)
+    not_yet = await api.http.get(f"/practices/{pid}", headers=agent)
+    assert not_yet.status_code == 403
 
     visit = await open_task(api, "visits", agent, pid)
     assert visit["assignee_id"] == agent_id
@@ -66,9 +75,10 @@ async def test_home_visit_by_the_assigned_field_agent(api: Api) -> None:
     ).json()
     assert pid in {t["practice_id"] for t in everything["items"]}
 
-    # a colleague in the same territory sees the practice, not the debtor, and cannot report
+    # a colleague in the same territory sees neither the practice nor the debtor, and cannot
+    # report
     _, colleague = await new_user(api, "field_agent", provinces=["AO"])
-    assert (await view(api, pid, colleague))["debtor"] is None
+    assert (await api.http.get(f"/practices/{pid}", headers=colleague)).status_code == 403
     assert (await api.http.get("/worklists/visits", headers=colleague)).json()["total"] == 0
     refused = await api.http.post(
         f"/practices/{pid}/visit-outcomes", headers=colleague, json={"outcome": "refused"}
@@ -150,3 +160,67 @@ async def test_legal_path_opinion_then_declined_authorization(api: Api) -> None:
 
     closed = await eventually(returned, "the practice to be returned")
     assert closed["outcome"] == "returned"
+
+
+async def test_a_visit_outside_the_rules_is_accepted_flagged_and_takes_its_day(api: Api) -> None:
+    """Issue 11, point 2: the visit happened on a Sunday (outside the hours): the outcome is
+    accepted, the timeline flags it, and the Sunday's conversation of the debtor is taken."""
+    tenant = await new_creditor(
+        api, only("contact_check", "reminder_letter", "home_visit", visit_outcome_timeout="PT120S")
+    )
+    # Asti: no other test has an agent there, so this one is assigned
+    agent_id, agent = await new_user(api, "field_agent", provinces=["AT"])
+    tax_code = unique_tax_code()
+    practice = await hand_over(
+        api,
+        tenant.headers,
+        practice_payload(tenant.id, due_in_days=-120, province="AT", tax_code=tax_code),
+    )
+    pid = practice["id"]
+    visit = await open_task(api, "visits", agent, pid)
+    assert visit["assignee_id"] == agent_id
+    assert "visitable_now" in visit and "hold" in visit
+
+    today = rome_today()
+    sunday = today - timedelta(days=today.weekday() + 1)  # the last Sunday before today
+    visited_at = datetime.combine(sunday, time(11, 0), tzinfo=ROME)
+    future = await api.http.post(
+        f"/practices/{pid}/visit-outcomes",
+        headers=agent,
+        # (the API's clock in these tests is the next moment in the contact hours)
+        json={"outcome": "refused", "visited_at": visited_at.replace(year=2099).isoformat()},
+    )
+    assert future.status_code == 422, future.text
+    assert ["body", "visited_at"] in error_locs(future)
+    ancient = await api.http.post(
+        f"/practices/{pid}/visit-outcomes",
+        headers=agent,
+        json={"outcome": "refused", "visited_at": visited_at.replace(year=1900).isoformat()},
+    )
+    assert ancient.status_code == 422, ancient.text
+    assert ["body", "visited_at"] in error_locs(ancient)
+
+    reported = await api.http.post(
+        f"/practices/{pid}/visit-outcomes",
+        headers=agent,
+        json={"outcome": "refused", "visited_at": visited_at.isoformat()},
+    )
+    assert reported.status_code == 200, reported.text
+    events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
+    flagged = next(e for e in events if e["kind"] == "visit_outside_rules")
+    assert "outside the contact hours" in flagged["summary"]
+    async with api.db.session() as session:
+        logged = (
+            await session.scalars(
+                select(ContactLog).where(
+                    ContactLog.practice_id == pid, ContactLog.channel == "visit"
+                )
+            )
+        ).all()
+        days = (
+            await session.scalars(
+                select(ConversationDay.day).where(ConversationDay.debtor_key == tax_code)
+            )
+        ).all()
+    assert [(c.kind, c.at.astimezone(ROME).date()) for c in logged] == [(CONVERSATION, sunday)]
+    assert list(days) == [sunday]

@@ -7,6 +7,7 @@ import pytest
 from tests.api.helpers import (
     Api,
     Tenant,
+    assign_directly,
     error_locs,
     hand_over,
     new_creditor,
@@ -78,45 +79,60 @@ async def test_unknown_practice_is_404(api: Api) -> None:
     assert response.status_code == 404
 
 
-async def test_field_agent_sees_its_territory_without_personal_data(
+async def test_a_field_agent_sees_the_debtors_of_its_visits_only(
     api: Api, two_tenants: tuple[Tenant, Tenant]
 ) -> None:
+    """Issue 11, point 11: its visits' debtors, not every practice of its provinces."""
     a, _ = two_tenants
-    milan = await hand_over(api, a.headers, practice_payload(a.id, province="MI"))
-    rome = await hand_over(api, a.headers, practice_payload(a.id, province="RM"))
-    _, agent = await new_user(api, "field_agent", provinces=["MI", "MB"])
+    visited = await hand_over(api, a.headers, practice_payload(a.id, province="MI"))
+    neighbour = await hand_over(api, a.headers, practice_payload(a.id, province="MI"))
+    agent_id, agent = await new_user(api, "field_agent", provinces=["MI", "MB"])
+    await assign_directly(api, visited["id"], field_agent_id=agent_id)
 
-    seen = await api.http.get(f"/practices/{milan['id']}", headers=agent)
+    seen = await api.http.get(f"/practices/{visited['id']}", headers=agent)
     assert seen.status_code == 200
-    # in the territory but not assigned: the practice, not the debtor
-    assert seen.json()["debtor"] is None
-    assert "Mario" not in seen.text and "RSSMRA" not in seen.text
+    assert seen.json()["debtor"]["name"] == "Mario Rossi"
+    # in its province, but not its visit: nothing
+    assert (await api.http.get(f"/practices/{neighbour['id']}", headers=agent)).status_code == 403
     assert (
-        await api.http.get(f"/practices/{milan['id']}/documents", headers=agent)
+        await api.http.get(f"/practices/{neighbour['id']}/documents", headers=agent)
     ).status_code == 403
-    assert (await api.http.get(f"/practices/{rome['id']}", headers=agent)).status_code == 403
 
     listed = (await api.http.get("/practices", headers=agent, params={"limit": 200})).json()
-    ids = {p["id"] for p in listed["items"]}
-    assert milan["id"] in ids and rome["id"] not in ids
-    assert all(p["province"] in ("MI", "MB") for p in listed["items"])
-    assert all(p["debtor_name"] is None for p in listed["items"])
+    assert [p["id"] for p in listed["items"]] == [visited["id"]]
+    assert listed["total"] == 1
 
 
-async def test_operator_and_lawyer_see_everything(
+async def test_a_lawyer_sees_the_practices_assigned_to_it_the_operator_all(
     api: Api, two_tenants: tuple[Tenant, Tenant]
 ) -> None:
+    """Issue 11, point 11: a lawyer sees its practices, not every creditor's debtors."""
     a, b = two_tenants
     pa = await hand_over(api, a.headers, practice_payload(a.id))
     pb = await hand_over(api, b.headers, practice_payload(b.id))
-    for role in ("operator", "lawyer"):
-        _, headers = await new_user(api, role)
-        for practice in (pa, pb):
-            got = await api.http.get(f"/practices/{practice['id']}", headers=headers)
-            assert got.status_code == 200
-            assert got.json()["debtor"]["name"] == "Mario Rossi"
-        filtered = await api.http.get("/practices", headers=headers, params={"creditor_id": b.id})
-        assert {p["creditor_id"] for p in filtered.json()["items"]} == {b.id}
+    _, operator = await new_user(api, "operator")
+    for practice in (pa, pb):
+        got = await api.http.get(f"/practices/{practice['id']}", headers=operator)
+        assert got.status_code == 200
+        assert got.json()["debtor"]["name"] == "Mario Rossi"
+    filtered = await api.http.get("/practices", headers=operator, params={"creditor_id": b.id})
+    assert {p["creditor_id"] for p in filtered.json()["items"]} == {b.id}
+
+    lawyer_id, lawyer = await new_user(api, "lawyer")
+    await assign_directly(api, pa["id"], lawyer_id=lawyer_id)
+    got = await api.http.get(f"/practices/{pa['id']}", headers=lawyer)
+    assert got.status_code == 200
+    assert got.json()["debtor"]["name"] == "Mario Rossi"
+    assert (await api.http.get(f"/practices/{pb['id']}", headers=lawyer)).status_code == 403
+    listed = (await api.http.get("/practices", headers=lawyer, params={"limit": 200})).json()
+    assert [p["id"] for p in listed["items"]] == [pa["id"]]
+
+    # the lawyer who took the court steps over sees the practice too
+    other_id, other = await new_user(api, "lawyer")
+    await assign_directly(api, pb["id"], judicial={"lawyer_id": other_id})
+    assert (await api.http.get(f"/practices/{pb['id']}", headers=other)).status_code == 200
+    listed = (await api.http.get("/practices", headers=other, params={"limit": 200})).json()
+    assert [p["id"] for p in listed["items"]] == [pb["id"]]
 
 
 async def test_list_filters_and_pagination(api: Api) -> None:

@@ -315,3 +315,17 @@ def test_generated_strategies_survive_the_pydantic_data_converter(strategy: Stra
     assert back == validated
     assert all(type(s.step) is Step for s in back.steps)
     assert validate_strategy(back) == validated
+
+
+@pytest.mark.parametrize("reminders", [-1, 21])
+def test_opinion_reminders_out_of_range(reminders: int) -> None:
+    assert error_for(Strategy(opinion_reminders=reminders)).field_path == "opinion_reminders"
+
+
+@pytest.mark.parametrize("reminders", [0, 3, 20])
+def test_opinion_reminders_in_range(reminders: int) -> None:
+    assert validate_strategy(Strategy(opinion_reminders=reminders)).opinion_reminders == reminders
+
+
+def test_opinion_reminders_default_to_three() -> None:
+    assert Strategy().opinion_reminders == 3

@@ -296,6 +296,32 @@ async def test_lawyer_opinion_then_authorization_moves_to_judicial(start, env) -
         assert await p.handle.result() == "paid"
 
 
+async def test_opinion_reminders_stop_and_the_request_goes_to_the_admin(start, env) -> None:
+    """Issue 11, point 13: after the strategy's reminders the lawyer is not reminded again
+    (they repeated forever) and the request is on the admin's list, as overdue."""
+    strategy = only_steps(Step.LEGAL_OPINION, opinion_timeout="P1D", opinion_reminders=2)
+    async with start(strategy=strategy) as p:
+
+        def asked() -> int:
+            return sum(n.template == "opinion_request" for n in p.world.notifications)
+
+        await p.waiting_for("the lawyer's opinion")
+        await env.sleep(timedelta(days=3, hours=1))  # the request, two reminders, a timeout
+        await p.waiting_for("overdue: on the admin's list")
+        assert asked() == 3
+        overdue = p.world.open_of("opinion_overdue")
+        assert len(overdue) == 1 and overdue[0].detail == "no opinion after 2 reminder(s)"
+        assert "opinion_overdue" in p.world.kinds()
+        assert p.world.open_of("opinion")  # the lawyer may still answer
+
+        await env.sleep(timedelta(days=30))
+        await p.waiting_for("overdue: on the admin's list")
+        assert asked() == 3  # no reminder any more
+        await p.send(UpdateName.LEGAL_OPINION, LegalOpinionCmd(recommend_action=True))
+        await p.waiting_for("the creditor's authorisation")
+        assert not p.world.open_of("opinion_overdue") and not p.world.open_of("opinion")
+
+
 async def test_creditor_declines(start) -> None:
     async with start(strategy=only_steps()) as p:
         await p.waiting_for("the creditor's authorisation")

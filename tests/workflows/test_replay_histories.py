@@ -182,3 +182,21 @@ async def test_a_practice_waiting_after_its_court_steps_recorded_before_replays(
     history = WorkflowHistory.from_json("practice-judicial-end", text)
     result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_practice_reminding_of_an_opinion_before_the_cap_replays() -> None:
+    """Recorded before OPINION_REMINDERS_CAPPED (histories/record.py opinion): the opinion
+    asked, four reminders (more than today's default cap of three), the opinion given, a
+    withdrawal. It replays on the capped code: workflow.patched is False in its replay."""
+    text = (HISTORIES / "practice_opinion_reminders.json").read_text()
+    scheduled = [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in json.loads(text)["events"]
+        if "activityTaskScheduledEventAttributes" in e
+    ]
+    # five opinion requests (the first and four reminders), then the creditor's authorisation
+    assert scheduled[:7] == ["assign_lawyer", "open_task"] + ["notify"] * 5
+    assert "opinion-overdue" not in text
+    history = WorkflowHistory.from_json("practice-opinion-old", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure

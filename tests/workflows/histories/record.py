@@ -13,7 +13,9 @@ The scenarios:
 - "mixed_due": one invoice overdue and one not yet due at the hand-over, a few days, then a
   withdrawal;
 - "judicial_end": authorised, the court steps stopped by the creditor, a month with nothing to
-  do, then a withdrawal.
+  do, then a withdrawal;
+- "opinion": the lawyer's opinion asked, four reminders (a one-day timeout), the opinion given,
+  then a withdrawal while the creditor's authorisation waits.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from domain.practice import (
     DisputeCmd,
     DisputeResolutionCmd,
     Invoice,
+    LegalOpinionCmd,
     PaymentCmd,
     PracticeInput,
     PromiseCmd,
@@ -73,6 +76,8 @@ async def main(scenario: str = "promise") -> str:
             strategy=(
                 only_steps()
                 if scenario == "judicial_end"
+                else only_steps(Step.LEGAL_OPINION, opinion_timeout="P1D")
+                if scenario == "opinion"
                 else only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE)
             ),
             channels=world.channels,
@@ -116,6 +121,16 @@ async def main(scenario: str = "promise") -> str:
                 await p.send(UpdateName.STOP_JUDICIAL, StopJudicialCmd())
                 await p.until(lambda: world.snapshot.judicial_stage == "stopped", "stopped")
                 await env.sleep(timedelta(days=30))
+            elif scenario == "opinion":
+                await p.waiting_for("the lawyer's opinion")
+                # past the default cap of three reminders OPINION_REMINDERS_CAPPED brought
+                await env.sleep(timedelta(days=4, hours=12))
+                await p.until(
+                    lambda: sum(n.template == "opinion_request" for n in world.notifications) == 5,
+                    "four reminders",
+                )
+                await p.send(UpdateName.LEGAL_OPINION, LegalOpinionCmd(recommend_action=True))
+                await p.waiting_for("the creditor's authorisation")
             elif scenario == "mixed_due":
                 await env.sleep(timedelta(days=4))
                 await p.until(lambda: world.snapshot.next_step is not None, "a wait")
