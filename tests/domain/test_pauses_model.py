@@ -300,13 +300,15 @@ class BasePausesMachine(PausesMachine):
 
 def test_the_same_machine_finds_point_3_in_the_rules_before_issue_11() -> None:
     """A plan, a dispute, days: the plan child reminds the debtor during the dispute, or after
-    its rejection the escalation acts beside the plan."""
+    its rejection the escalation acts beside the plan; or a promise taken while the plan runs
+    (point 3's second flaw): hypothesis reports whichever it meets first."""
     with pytest.raises(AssertionError, match="during a dispute|act together|plan") as found:
         run_state_machine_as_test(
             BasePausesMachine, settings=settings(SETTINGS, report_multiple_bugs=False)
         )
     steps = "\n".join(getattr(found.value, "__notes__", []))
-    assert "state.plan(" in steps and "state.open_dispute()" in steps, steps
+    assert "state.plan(" in steps, steps
+    assert "state.open_dispute()" in steps or "state.promise(" in steps, steps
 
 
 def test_the_shift_rules() -> None:
