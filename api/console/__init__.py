@@ -25,6 +25,9 @@ from fastapi.staticfiles import StaticFiles
 from api.console import (
     errors,
     routes_account,
+    routes_admin_creditors,
+    routes_admin_outbox,
+    routes_admin_rates,
     routes_admin_users,
     routes_auth,
     routes_operator_calls,
@@ -38,7 +41,15 @@ PREFIX = "/console"
 def install(app: FastAPI) -> None:
     """Adds the console's routes, its static files, its security headers and error pages."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (routes_auth, routes_account, routes_admin_users, routes_operator_calls):
+    for module in (
+        routes_auth,
+        routes_account,
+        routes_admin_users,
+        routes_admin_creditors,
+        routes_admin_rates,
+        routes_admin_outbox,
+        routes_operator_calls,
+    ):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.add_middleware(SecurityHeadersMiddleware, prefixes=(PREFIX, "/static"))
     errors.install(app, PREFIX)
