@@ -5,6 +5,7 @@ add a rate through api/services/rates.py, the function POST /rates calls (RateIn
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -29,14 +30,14 @@ Admin = Annotated[Principal, console_require(Role.ADMIN)]
 async def _page(
     request: Request,
     db: SessionDep,
-    today_now: NowDep,
+    now: datetime,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     added: RateOut | None = None,
     status_code: int = 200,
 ) -> Response:
-    missing = await service.missing_rates(db, rome_date(today_now))
+    missing = await service.missing_rates(db, rome_date(now))
     first = missing[0] if missing else None
     return render(
         request,

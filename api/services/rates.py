@@ -23,7 +23,7 @@ from domain.rates import (
     missing_periods,
 )
 
-log = logging.getLogger("api.routers.rates")
+log = logging.getLogger(__name__)
 
 
 def describe(period: RatePeriod, origin: str) -> str:
