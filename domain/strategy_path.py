@@ -4,8 +4,10 @@ would run, counted from the hand-over (the admin's preview of a strategy, before
 Pure: the same waits the practice workflow sleeps (`Strategy.wait_after`, the timeouts for a
 person's answer) and the formal demand's last day from the court calendar (`demand_deadline`,
 which moves it past Sundays and holidays). It assumes the invoices are already due at the
-hand-over (no pre-due reminders), every call unanswered, no letter returned, no trace or visit
-result, no opinion and no authorisation given: each wait runs to its end. Contact-rule windows
+hand-over (no pre-due reminders), every call unanswered, the letters delivered (so skip
+tracing, which runs only when the letters came back too, is skipped with its wait, as the
+workflow skips it), no visit result, no opinion and no authorisation given: each wait runs to
+its end. Contact-rule windows
 (hours, a Sunday) can move a contact by a day; the preview does not model them."""
 
 from __future__ import annotations
@@ -45,8 +47,10 @@ def strategy_path(strategy: Strategy, handed_over: date) -> list[PathEntry]:
     path: list[PathEntry] = []
     for setting in strategy.steps:
         step = Step(setting.step)
-        if not setting.enabled or step is Step.PRE_DUE_REMINDERS:
-            continue  # the invoices are due at the hand-over: no reminders before the due date
+        if not setting.enabled or step in (Step.PRE_DUE_REMINDERS, Step.SKIP_TRACING):
+            # the invoices are due at the hand-over: no reminders before the due date; the
+            # letters arrived: no skip tracing (a skipped step imposes no wait)
+            continue
         if step is Step.PHONE_PHASE:
             for attempt in range(1, strategy.call_attempts + 1):
                 on = rome_date(at)
@@ -65,7 +69,6 @@ def strategy_path(strategy: Strategy, handed_over: date) -> list[PathEntry]:
             path.append(PathEntry(step, on, until=last_day))
         else:
             timeout = {
-                Step.SKIP_TRACING: "trace_timeout",
                 Step.HOME_VISIT: "visit_outcome_timeout",
                 Step.LEGAL_OPINION: "opinion_timeout",
                 Step.AUTHORIZATION: "authorization_timeout",

@@ -23,16 +23,18 @@ def test_the_default_path_day_by_day() -> None:
         # 7 days after the last call's outcome was due
         (Step.SECOND_LETTER, date(2026, 4, 1), None, None),
     ]
+    # no skip tracing: the letters arrived (it runs only when they came back too)
     assert [e.step for e in path][6:] == [
-        Step.SKIP_TRACING,
         Step.HOME_VISIT,
         Step.LEGAL_NOTICE,
         Step.FORMAL_DEMAND,
         Step.LEGAL_OPINION,
         Step.AUTHORIZATION,
     ]
-    trace = path[6]
-    assert trace.on == date(2026, 4, 16) and trace.until == date(2026, 4, 30)
+    # 15 days after the second letter; 21 days for the visit's outcome, then 7
+    visit, notice = path[6], path[7]
+    assert visit.on == date(2026, 4, 16) and visit.until == date(2026, 5, 7)
+    assert notice.on == date(2026, 5, 14)
 
 
 def test_the_demand_term_ends_on_the_court_calendar_and_the_next_step_follows_it() -> None:
