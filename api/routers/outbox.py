@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import func, select
 
 from api.auth import Principal, Role, require
 from api.deps import SessionDep
 from api.schemas import MAX_OFFSET, DeliveryOut, Page
+from api.services import outbox as service
 from db.models import Delivery
 
 router = APIRouter(prefix="/outbox", tags=["outbox"])
@@ -30,18 +30,8 @@ async def list_deliveries(
     channel: the message is here for a person to send, and was not sent (a letter becomes
     `sent` once its raccomandata's tracking number is recorded, a PEC once a receipt arrives).
     `delivery_status` is what the provider reported afterwards."""
-    conditions = []
-    if practice_id is not None:
-        conditions.append(Delivery.practice_id == practice_id)
-    if channel is not None:
-        conditions.append(Delivery.channel == channel)
-    total = await session.scalar(select(func.count(Delivery.id)).where(*conditions)) or 0
-    rows = await session.scalars(
-        select(Delivery)
-        .where(*conditions)
-        .order_by(Delivery.created_at.desc(), Delivery.id)
-        .limit(limit)
-        .offset(offset)
+    rows, total = await service.deliveries(
+        session, practice_id=practice_id, channel=channel, limit=limit, offset=offset
     )
     items = [delivery_out(d) for d in rows]
     return Page[DeliveryOut](items=items, total=total, limit=limit, offset=offset)

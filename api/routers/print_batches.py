@@ -47,7 +47,7 @@ MANIFEST_COLUMNS = (
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _day(value: str) -> date:
+def parse_day(value: str) -> date:
     if _DAY.fullmatch(value):
         try:
             return date.fromisoformat(value)
@@ -71,7 +71,7 @@ def _file_name(position: int, document: Document | None) -> str | None:
     return None if document is None else f"{position:03d}-{document.filename}"
 
 
-async def _batch(
+async def letters_to_post(
     session: SessionDep, day: date, show_all: bool
 ) -> list[tuple[PrintItem, Document | None]]:
     conditions = [
@@ -127,7 +127,7 @@ def manifest_csv(items: list[PrintItem]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _zip(day: date, batch: list[tuple[PrintItem, Document | None]]) -> bytes:
+def zip_batch(day: date, batch: list[tuple[PrintItem, Document | None]]) -> bytes:
     buffer = io.BytesIO()
     # fixed timestamps: the same batch gives the same bytes
     stamp = (day.year, day.month, day.day, 0, 0, 0)
@@ -180,13 +180,13 @@ async def print_batch(
     legal action) and the tracking number once recorded. No amounts: the envelope must not tell
     anyone about the debt. Record each raccomandata's number with
     POST /practices/{id}/documents/{document_id}/tracking."""
-    wanted = _day(day)
-    batch = await _batch(session, wanted, show_all)
+    wanted = parse_day(day)
+    batch = await letters_to_post(session, wanted, show_all)
     if output == "json":
         items = [item for item, _ in batch]
         return PrintBatchOut(day=wanted, total=len(items), items=items)
     return Response(
-        content=_zip(wanted, batch),
+        content=zip_batch(wanted, batch),
         media_type="application/zip",
         headers={"Content-Disposition": f'attachment; filename="print-batch-{wanted}.zip"'},
     )
