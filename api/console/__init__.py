@@ -26,7 +26,9 @@ from api.console import (
     errors,
     routes_account,
     routes_admin_users,
+    routes_agent_visits,
     routes_auth,
+    routes_lawyer,
     routes_operator_calls,
 )
 from api.console.security import SecurityHeadersMiddleware
@@ -38,7 +40,14 @@ PREFIX = "/console"
 def install(app: FastAPI) -> None:
     """Adds the console's routes, its static files, its security headers and error pages."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (routes_auth, routes_account, routes_admin_users, routes_operator_calls):
+    for module in (
+        routes_auth,
+        routes_account,
+        routes_admin_users,
+        routes_operator_calls,
+        routes_lawyer,
+        routes_agent_visits,
+    ):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.add_middleware(SecurityHeadersMiddleware, prefixes=(PREFIX, "/static"))
     errors.install(app, PREFIX)

@@ -23,6 +23,8 @@ router = APIRouter(tags=["console"])
 MAIN_PAGES: dict[Role, str] = {
     Role.ADMIN: "/console/admin/users",
     Role.OPERATOR: "/console/operator/calls",
+    Role.LAWYER: "/console/lawyer/opinions",
+    Role.FIELD_AGENT: "/console/agent/visits",
 }
 ACCOUNT_PAGE = "/console/account"
 
