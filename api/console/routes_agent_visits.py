@@ -101,6 +101,7 @@ async def record_outcome(
     }
     errors: dict[str, str] = {}
     refusal: str | None = None
+    refusal_status = 409
     try:
         # the fields as the API receives them in JSON: the same parsing, the same messages
         body = VisitOutcomeIn.model_validate(
@@ -121,9 +122,9 @@ async def record_outcome(
     except (ValidationError, RequestValidationError) as exc:
         errors = field_errors(exc)
     except HTTPException as exc:
-        if exc.status_code == 404:
-            raise
-        refusal = str(exc.detail)
+        if exc.status_code in (403, 404):
+            raise  # the API's refusal page: not theirs, or not there
+        refusal, refusal_status = str(exc.detail), exc.status_code
     if errors or refusal:
         return await _visits(
             request,
@@ -134,6 +135,6 @@ async def record_outcome(
             form=form,
             errors=errors,
             refusal=refusal,
-            status_code=422 if errors else 409,
+            status_code=422 if errors else refusal_status,
         )
     return RedirectResponse(f"{PAGE}?recorded=1", status_code=303)

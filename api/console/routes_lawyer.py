@@ -143,11 +143,12 @@ async def record_opinion(
     form = {"recommend_action": recommend_action, "action": action, "note": note}
     errors: dict[str, str] = {}
     refusal: str | None = None
+    refusal_status = 409
     try:
         # the fields as the API receives them in JSON: the same parsing, the same messages
-        body = LegalOpinionIn.model_validate(
-            {"recommend_action": optional(recommend_action), "action": action, "note": note}
-        )
+        # an unanswered question is an absent field, as in JSON without it
+        fields = {"recommend_action": optional(recommend_action), "action": action, "note": note}
+        body = LegalOpinionIn.model_validate({k: v for k, v in fields.items() if v is not None})
         await practice_commands.record_legal_opinion(
             practice_id=practice_id,
             body=body,
@@ -158,9 +159,9 @@ async def record_opinion(
     except (ValidationError, RequestValidationError) as exc:
         errors = field_errors(exc)
     except HTTPException as exc:
-        if exc.status_code == 404:
-            raise
-        refusal = str(exc.detail)
+        if exc.status_code in (403, 404):
+            raise  # the API's refusal page: not theirs, or not there
+        refusal, refusal_status = str(exc.detail), exc.status_code
     if errors or refusal:
         return await _opinions(
             request,
@@ -170,7 +171,7 @@ async def record_opinion(
             form=form,
             errors=errors,
             refusal=refusal,
-            status_code=422 if errors else 409,
+            status_code=422 if errors else refusal_status,
         )
     return RedirectResponse(f"{OPINIONS}?recorded=1", status_code=303)
 
@@ -247,7 +248,9 @@ async def _send_step(
     temporal: Client,
     who: Principal,
 ) -> None:
-    body = step.model.model_validate({name: optional(form.get(name)) for name in step.fields})
+    # an empty field is an absent one: the API's default applies (the law's opposition term...)
+    values = {name: optional(form.get(name)) for name in step.fields}
+    body = step.model.model_validate({k: v for k, v in values.items() if v is not None})
     await step.handler(
         practice_id=practice_id, body=body, session=db, temporal=temporal, principal=who
     )
@@ -271,14 +274,15 @@ async def record_step(
     form = {field: str(posted.get(field, ""))[:200] for field in step.fields}
     errors: dict[str, str] = {}
     refusal: str | None = None
+    refusal_status = 409
     try:
         await _send_step(step, practice_id, form, db, temporal, principal)
     except (ValidationError, RequestValidationError) as exc:
         errors = field_errors(exc)
     except HTTPException as exc:
-        if exc.status_code == 404:
-            raise
-        refusal = str(exc.detail)
+        if exc.status_code in (403, 404):
+            raise  # the API's refusal page: not theirs, or not there
+        refusal, refusal_status = str(exc.detail), exc.status_code
     if errors or refusal:
         return await _court_page(
             request,
@@ -289,7 +293,7 @@ async def record_step(
             form=form,
             errors=errors,
             refusal=refusal,
-            status_code=422 if errors else 409,
+            status_code=422 if errors else refusal_status,
         )
     return RedirectResponse(
         f"/console/lawyer/practices/{practice_id}?recorded={name}", status_code=303

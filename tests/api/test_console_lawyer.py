@@ -216,7 +216,9 @@ async def test_the_court_steps_page_and_its_forms(api: Api) -> None:
             ),
             field,
         )
-        refused = await api.http.post(f"{url}/steps/filing", data={"csrf_token": csrf(page), **body})
+        refused = await api.http.post(
+            f"{url}/steps/filing", data={"csrf_token": csrf(page), **body}
+        )
         assert refused.status_code == 422, refused.text
         assert shown_error(refused, f"filing-{field}") == message
 
@@ -231,7 +233,9 @@ async def test_the_court_steps_page_and_its_forms(api: Api) -> None:
     assert alert(refused) == api_refusal.json()["detail"]
     assert 'value="Tribunale di Milano"' in refused.text  # kept for the next try
 
-    assert (await api.http.post(f"{url}/steps/nothing", data={"csrf_token": csrf(page)})).status_code == 404
+    assert (
+        await api.http.post(f"{url}/steps/nothing", data={"csrf_token": csrf(page)})
+    ).status_code == 404
 
     # the statement of account, as the API prints it
     pdf = await api.http.get(f"{url}/statement.pdf")
@@ -242,4 +246,4 @@ async def test_the_court_steps_page_and_its_forms(api: Api) -> None:
     await log_in(api, other["email"], other_password)
     page = await api.http.get("/console/account")
     stolen = await api.http.post(f"{url}/steps/filing", data={"csrf_token": csrf(page), **valid})
-    assert stolen.status_code == 403
+    assert stolen.status_code == 403, re.findall(r"role=.alert.*", stolen.text)
