@@ -86,6 +86,9 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "awaiting_pignoramento": ("pignoramento", "precetto-opposition"),
     "pignoramento": ("pignoramento-outcome",),
 }
+# the terms the creditor must meet (domain.court_calendar: `TermRule.creditor_meets`): their
+# Deadline.last_day is the safe last day, the earliest of the readings the law is argued in
+SAFE_KINDS = frozenset({"decree_service", "precetto_lapse"})
 COURTS = sorted(f"Tribunale di {seat.tribunal}" for seat in SEATS.values())
 
 
@@ -187,7 +190,9 @@ async def deadlines_page(
     terms = await deadlines.deadlines(
         session=db, principal=principal, lawyer_id=None, limit=LIST_LENGTH, offset=0
     )
-    return render(request, "console/lawyer_deadlines.html", {"terms": terms})
+    return render(
+        request, "console/lawyer_deadlines.html", {"terms": terms, "safe_kinds": SAFE_KINDS}
+    )
 
 
 # --- court steps -------------------------------------------------------------------------------
@@ -226,6 +231,7 @@ async def _court_page(
             "errors": errors or {},
             "refusal": refusal,
             "courts": COURTS,
+            "safe_kinds": SAFE_KINDS,
             "seizure_kinds": list(SeizureKind),
             "seizure_outcomes": list(SeizureOutcome),
         },

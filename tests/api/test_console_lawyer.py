@@ -163,8 +163,10 @@ async def test_the_deadlines_nearest_first_overdue_marked_only_ones_own(api: Api
     await log_in(api, lawyer["email"], password)
     page = await api.http.get("/console/lawyer/deadlines")
     assert page.status_code == 200, page.text
-    rows = re.findall(r"<tr( class=\"overdue\")?>\s*<td>\s*([^<]+)<br>", page.text)
-    assert [overdue != "" for overdue, _ in rows] == [True, False, False]
+    rows = re.findall(r"<tr( class=\"overdue\")?>\s*<td>", page.text)
+    assert [overdue != "" for overdue in rows] == [True, False, False]
+    # the terms the creditor must meet are shown at their safe last day, and say so
+    assert page.text.count("(ultimo giorno prudenziale)") == 2
     # the nearest last day first, as the API's list, and what to file for each
     api_list = await api.http.get(
         "/worklists/deadlines", headers=api.admin, params={"lawyer_id": lawyer["id"]}

@@ -79,6 +79,17 @@ async def task_listed(console: Console, worklist: str, reference: str) -> dict[s
     return found
 
 
+async def court_step(page: Page, court: str, title: str) -> None:
+    """The court page once the workflow expects the step titled `title` (its report reaches
+    the page a moment after the step before was accepted)."""
+
+    async def shown() -> bool:
+        await page.goto(court)
+        return await page.get_by_role("heading", name=title, exact=True).count() == 1
+
+    await eventually(shown, f"the form {title!r}", 60, every=1.0)
+
+
 async def test_a_lawyer_records_an_opinion_and_reads_the_deadlines(
     console: Console, page: Page, browser: Browser
 ) -> None:
@@ -123,21 +134,61 @@ async def test_a_lawyer_records_an_opinion_and_reads_the_deadlines(
     # the opinion reached the workflow: the creditor is now asked to authorise
     await task_listed(console, "authorizations", reference)
 
-    await page.get_by_role("link", name="Scadenze").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Scadenze")
-    assert await axe_violations(page) == []
-    if screenshots():
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(SCREENSHOTS / "lawyer-deadlines.png"), full_page=True)
-
     # the practice's court page: not in court yet, its statement to download
-    await page.goto(console.page_url(f"/console/lawyer/practices/{pid}"))
+    court = console.page_url(f"/console/lawyer/practices/{pid}")
+    await page.goto(court)
     await expect(page.locator("#stage")).to_have_text("La fase giudiziale non è iniziata")
     assert await axe_violations(page) == []
     async with page.expect_download() as download:
         await page.get_by_role("link", name="Estratto conto (PDF)").click()
     saved = await (await download.value).path()
     assert saved.read_bytes().startswith(b"%PDF")
+
+    # the creditor authorises: the court steps start, and the lawyer records them by clicking
+    async with httpx.AsyncClient(base_url=console.url) as api:
+        authorised = await api.post(
+            f"/practices/{pid}/legal-authorization",
+            headers=console.stack.admin,
+            json={"authorized": True},
+        )
+    assert authorised.status_code == 200, authorised.text
+    yesterday = (rome_today() - timedelta(days=1)).isoformat()
+    await court_step(page, court, "Deposito del ricorso")
+    await page.get_by_label("Depositato il").fill(yesterday)
+    await page.get_by_label("Tribunale (sede)").fill("Tribunale di Milano")
+    assert await axe_violations(page) == []
+    await page.get_by_role("button", name="Registra: Deposito del ricorso").click()
+    await expect(page.get_by_role("status")).to_have_text("Atto registrato.")
+    await court_step(page, court, "Decreto emesso")
+    await page.get_by_label("Emesso il").fill(yesterday)
+    await page.get_by_label("Numero del decreto").fill("1234/2026")
+    await page.get_by_role("button", name="Registra: Decreto emesso").click()
+    await expect(page.get_by_role("status")).to_have_text("Atto registrato.")
+    await court_step(page, court, "Decreto notificato")
+    await page.get_by_label("Notificato il").fill(yesterday)
+    await page.get_by_role("button", name="Registra: Decreto notificato").click()
+    await expect(page.get_by_role("status")).to_have_text("Atto registrato.")
+    await court_step(page, court, "Opposizione proposta dal debitore")
+    await expect(page.locator("#stage")).to_have_text(
+        "Decreto notificato, decorre il termine per l'opposizione"
+    )
+    # the seat the filing named: its patron saint's day counts in the terms
+    await expect(page.get_by_role("definition").filter(has_text="Milano")).to_have_count(1)
+    await expect(page.get_by_role("row").filter(has_text="Opposizione al decreto")).to_contain_text(
+        "Sant'Ambrogio"
+    )
+    assert await axe_violations(page) == []
+
+    # the opposition term on the deadlines list, with what to do about it
+    await page.get_by_role("link", name="Scadenze").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Scadenze")
+    row = page.get_by_role("row").filter(has_text=reference)
+    await expect(row).to_contain_text("Opposizione al decreto")
+    await expect(row).to_contain_text("art. 641 c.p.c.")
+    assert await axe_violations(page) == []
+    if screenshots():
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / "lawyer-deadlines.png"), full_page=True)
 
 
 async def test_a_field_agent_records_a_visit_outcome_on_a_phone(
