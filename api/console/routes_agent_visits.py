@@ -22,8 +22,9 @@ from api.console.forms import field_errors, optional
 from api.console.security import ConsoleRequest
 from api.console.templating import render
 from api.deps import NowDep, SessionDep, TemporalDep
-from api.routers import practice_commands, worklists
+from api.routers import deals, practice_commands, worklists
 from api.schemas import VisitOutcomeIn
+from api.schemas_deals import ProposalIn
 from domain.contact_rules import may_contact, next_window_start, window_end
 from domain.money import parse_euros
 from domain.practice import VisitOutcome
@@ -33,6 +34,8 @@ router = APIRouter(prefix="/agent", tags=["console"])
 Agent = Annotated[Principal, console_require(Role.ADMIN, Role.FIELD_AGENT)]
 PAGE = "/console/agent/visits"
 LIST_LENGTH = 200
+# the rows of a plan's form (a longer plan is for the API or the operator's desk)
+PLAN_ROWS = 6
 
 
 async def _visits(
@@ -42,6 +45,7 @@ async def _visits(
     now: datetime,
     *,
     current: str | None = None,
+    proposing: bool = False,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
@@ -62,6 +66,8 @@ async def _visits(
             "window": window,
             "cents": parse_euros,
             "current": current,
+            "proposing": proposing,
+            "plan_rows": PLAN_ROWS,
             "form": form or {},
             "errors": errors or {},
             "refusal": refusal,
@@ -138,3 +144,66 @@ async def record_outcome(
             status_code=422 if errors else refusal_status,
         )
     return RedirectResponse(f"{PAGE}?recorded=1", status_code=303)
+
+
+@router.post("/visits/{practice_id}/proposal")
+async def propose(
+    request: Request,
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: Agent,
+    db: SessionDep,
+    now: NowDep,
+    temporal: TemporalDep,
+) -> Response:
+    posted = await request.form()
+    names = ["kind", "amount", "settle_by", "note"] + [
+        f"{part}_{row}" for row in range(PLAN_ROWS) for part in ("due_date", "instalment")
+    ]
+    # text fields only, each as long as the API lets it be
+    form = {name: str(posted.get(name, ""))[:2000] for name in names}
+    kind = form["kind"]
+    body: dict[str, object] = {"kind": kind, "note": form["note"]}
+    if kind == "settlement":
+        body |= {"amount": optional(form["amount"]), "settle_by": optional(form["settle_by"])}
+    else:
+        # the filled rows, in order, as the API's instalments
+        body["instalments"] = [
+            {
+                "due_date": optional(form[f"due_date_{row}"]),
+                "amount": optional(form[f"instalment_{row}"]),
+            }
+            for row in range(PLAN_ROWS)
+            if optional(form[f"due_date_{row}"]) or optional(form[f"instalment_{row}"])
+        ]
+    errors: dict[str, str] = {}
+    refusal: str | None = None
+    refusal_status = 409
+    try:
+        await deals.propose(
+            practice_id=practice_id,
+            body=ProposalIn.model_validate(body),
+            session=db,
+            temporal=temporal,
+            principal=principal,
+        )
+    except (ValidationError, RequestValidationError) as exc:
+        errors = field_errors(exc)
+    except HTTPException as exc:
+        if exc.status_code in (403, 404):
+            raise  # the API's refusal page: not theirs, or not there
+        refusal, refusal_status = str(exc.detail), exc.status_code
+    if errors or refusal:
+        return await _visits(
+            request,
+            db,
+            principal,
+            now,
+            current=practice_id,
+            proposing=True,
+            form=form,
+            errors=errors,
+            refusal=refusal,
+            status_code=422 if errors else refusal_status,
+        )
+    return RedirectResponse(f"{PAGE}?proposed=1", status_code=303)

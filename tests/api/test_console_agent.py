@@ -4,6 +4,7 @@ outcome POST /practices/{id}/visit-outcomes; the same functions with the same re
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -108,3 +109,66 @@ async def test_a_field_agent_records_a_visit_outcome_and_a_colleague_sees_no_add
     )
     assert again.status_code == api_again.status_code, (again.text[-500:], api_again.text)
     assert alert(again) == api_again.json()["detail"].replace("'", "&#39;")
+
+
+async def test_a_field_agent_sends_a_plan_agreed_at_the_door(api: Api) -> None:
+    # Sondrio: no other test has a field agent there, so this one is assigned
+    tenant = await new_creditor(
+        api, only("contact_check", "reminder_letter", "home_visit", visit_outcome_timeout="PT120S")
+    )
+    agent, password = await person(api, role="field_agent", provinces=["SO"])
+    practice = await hand_over(
+        api, tenant.headers, practice_payload(tenant.id, due_in_days=-120, province="SO")
+    )
+    pid = practice["id"]
+
+    async def visit() -> Any:
+        listed = await api.http.get("/worklists/visits", headers=api.admin, params={"limit": 200})
+        return next((t for t in listed.json()["items"] if t["practice_id"] == pid), None)
+
+    task = await eventually(visit, "the home visit", seconds=60)
+    await log_in(api, agent["email"], password)
+    page = await api.http.get("/console/agent/visits")
+    first, second = rome_today() + timedelta(days=10), rome_today() + timedelta(days=40)
+
+    # a settlement above the balance: the API's 422 message, next to the amount
+    settle = {"kind": "settlement", "amount": "2000.00", "settle_by": first.isoformat()}
+    message = await api_message(
+        await api.http.post(f"/practices/{pid}/proposals", headers=api.admin, json=settle),
+        "amount",
+    )
+    refused = await api.http.post(
+        f"/console/agent/visits/{pid}/proposal", data={"csrf_token": csrf(page), **settle}
+    )
+    assert refused.status_code == 422, refused.text
+    assert shown_error(refused, f"v{task['id']}-amount") == message, re.findall(
+        "field-error.*", refused.text
+    )
+    assert 'value="2000.00"' in refused.text and '<details class="proposal" open>' in refused.text
+
+    # a plan in two instalments adding up to the balance (1250.40)
+    plan = {
+        "kind": "plan",
+        "due_date_0": first.isoformat(),
+        "instalment_0": "625.20",
+        "due_date_1": second.isoformat(),
+        "instalment_1": "625.20",
+        "note": "due rate concordate alla visita",
+    }
+    sent = await api.http.post(
+        f"/console/agent/visits/{pid}/proposal", data={"csrf_token": csrf(page), **plan}
+    )
+    assert sent.status_code == 303, sent.text
+    assert sent.headers["location"] == "/console/agent/visits?proposed=1"
+
+    async def in_force() -> Any:
+        view = (await api.http.get(f"/practices/{pid}", headers=api.admin)).json()
+        return view["plan"]
+
+    found = await eventually(in_force, "the plan on the practice", seconds=30)
+    assert [(i["due_date"], i["amount"]) for i in found["instalments"]] == [
+        (first.isoformat(), "625.20"),
+        (second.isoformat(), "625.20"),
+    ]
+    notes = (await api.http.get(f"/practices/{pid}/notes", headers=api.admin)).json()
+    assert any("due rate concordate" in str(n) and agent["id"] in str(n) for n in notes), notes
