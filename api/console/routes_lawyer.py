@@ -41,6 +41,7 @@ from api.schemas_judicial import (
 from domain.court_seats import SEATS
 from domain.judicial import SeizureKind, SeizureOutcome
 from domain.money import parse_euros
+from domain.practice import Phase, Status
 
 router = APIRouter(prefix="/lawyer", tags=["console"])
 
@@ -196,6 +197,29 @@ async def deadlines_page(
 
 
 # --- court steps -------------------------------------------------------------------------------
+
+
+@router.get("/practices")
+async def judicial_practices_page(
+    request: Request, _r: ConsoleRequest, principal: Lawyer, db: SessionDep
+) -> Response:
+    """The practices in the judicial phase (GET /practices?phase=judicial), newest first, the
+    closed ones left out: where a practice waiting to be filed, with no term yet, is found."""
+    found = await practices.list_practices(
+        session=db,
+        principal=principal,
+        status_=None,
+        phase=Phase.JUDICIAL,
+        creditor_id=None,
+        reference=None,
+        outcome=None,
+        limit=LIST_LENGTH,
+        offset=0,
+    )
+    open_ones = [p for p in found.items if p.status != Status.CLOSED]
+    return render(
+        request, "console/lawyer_practices.html", {"items": open_ones, "cents": parse_euros}
+    )
 
 
 async def _court_page(

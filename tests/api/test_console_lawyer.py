@@ -130,6 +130,7 @@ async def test_the_lawyers_pages_are_refused_to_other_roles(api: Api) -> None:
         for path in (
             "/console/lawyer/opinions",
             "/console/lawyer/deadlines",
+            "/console/lawyer/practices",
             f"/console/lawyer/practices/{practice.id}",
             f"/console/lawyer/practices/{practice.id}/statement.pdf",
         ):
@@ -199,7 +200,15 @@ async def test_the_court_steps_page_and_its_forms(api: Api) -> None:
     )
     url = f"/console/lawyer/practices/{practice.id}"
 
+    closed = await row_practice(api, phase="judicial", status="closed", outcome="paid")
+    out_of_court = await row_practice(api, phase="out_of_court")
+
     await log_in(api, lawyer["email"], password)
+    # found among the practices in court before it has any term
+    listed = await api.http.get("/console/lawyer/practices")
+    assert listed.status_code == 200, listed.text
+    assert f'href="{url}">{practice.reference}<' in listed.text
+    assert closed.reference not in listed.text and out_of_court.reference not in listed.text
     page = await api.http.get(url)
     assert page.status_code == 200, page.text
     assert "Da depositare" in page.text and "Notifica del decreto" in page.text
@@ -249,3 +258,37 @@ async def test_the_court_steps_page_and_its_forms(api: Api) -> None:
     page = await api.http.get("/console/account")
     stolen = await api.http.post(f"{url}/steps/filing", data={"csrf_token": csrf(page), **valid})
     assert stolen.status_code == 403, re.findall(r"role=.alert.*", stolen.text)
+
+
+async def test_each_page_is_refused_exactly_when_the_api_refuses_its_list(api: Api) -> None:
+    """Every role against the console's lists and the API's work lists they show. (The court
+    pages read GET /practices, open to every role at the API: they are the lawyer's work place,
+    refused to the others by the role check, see test_the_lawyers_pages_are_refused_...)"""
+    tenant = await new_creditor(api)
+    pairs = {
+        "/console/lawyer/opinions": "/worklists/opinions",
+        "/console/lawyer/deadlines": "/worklists/deadlines",
+        "/console/agent/visits": "/worklists/visits",
+    }
+    roles: list[tuple[str, dict[str, Any]]] = [
+        ("admin", {}),
+        ("operator", {}),
+        ("lawyer", {}),
+        ("field_agent", {"provinces": ["MI"]}),
+        ("creditor", {"creditor_id": tenant.id}),
+    ]
+    for role, extra in roles:
+        user, password = await person(api, role=role, **extra)
+        created = await api.http.post(
+            "/users",
+            headers=api.admin,
+            json={"name": "Chiave", "role": role, "email": f"k-{user['email']}", **extra},
+        )
+        assert created.status_code == 201, created.text
+        key = {"Authorization": f"Bearer {created.json()['key']}"}
+        await log_in(api, user["email"], password)
+        for page, endpoint in pairs.items():
+            console_status = (await api.http.get(page)).status_code
+            api_status = (await api.http.get(endpoint, headers=key)).status_code
+            assert (console_status == 403) == (api_status == 403), (role, page, api_status)
+            assert console_status in (200, 403), (role, page, console_status)

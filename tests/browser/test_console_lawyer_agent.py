@@ -152,6 +152,15 @@ async def test_a_lawyer_records_an_opinion_and_reads_the_deadlines(
             json={"authorized": True},
         )
     assert authorised.status_code == 200, authorised.text
+
+    async def in_court() -> bool:
+        await page.get_by_role("link", name="In tribunale").click()
+        return await page.get_by_role("link", name=reference, exact=True).count() == 1
+
+    await eventually(in_court, "the practice among those in court", 60, every=1.0)
+    assert await axe_violations(page) == []
+    await page.get_by_role("link", name=reference, exact=True).click()
+    await expect(page).to_have_url(court)
     yesterday = (rome_today() - timedelta(days=1)).isoformat()
     await court_step(page, court, "Deposito del ricorso")
     await page.get_by_label("Depositato il").fill(yesterday)
