@@ -31,15 +31,17 @@ from api.schemas import CommandResultOut, LegalOpinionIn
 from api.schemas_judicial import (
     DecreeIn,
     FilingIn,
+    LawsuitIn,
     OppositionIn,
     PignoramentoIn,
     PignoramentoOutcomeIn,
     PrecettoIn,
     PrecettoOppositionIn,
+    PrecettoOppositionOutcomeIn,
     ServiceIn,
 )
 from domain.court_seats import SEATS
-from domain.judicial import SeizureKind, SeizureOutcome
+from domain.judicial import LawsuitOutcome, SeizureKind, SeizureOutcome
 from domain.money import parse_euros
 from domain.practice import Phase, Status
 
@@ -73,6 +75,12 @@ STEPS: dict[str, Step] = {
     "pignoramento-outcome": Step(
         judicial.pignoramento_outcome, PignoramentoOutcomeIn, ("outcome", "amount")
     ),
+    "lawsuit": Step(judicial.lawsuit, LawsuitIn, ("outcome", "next_hearing")),
+    "precetto-opposition-outcome": Step(
+        judicial.precetto_opposition_outcome,
+        PrecettoOppositionOutcomeIn,
+        ("upheld", "resumes_on"),
+    ),
 }
 
 # which forms the judicial workflow's stage expects (JudicialOut.stage); the workflow still
@@ -86,6 +94,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "precetto_term": ("precetto-opposition",),
     "awaiting_pignoramento": ("pignoramento", "precetto-opposition"),
     "pignoramento": ("pignoramento-outcome",),
+    "lawsuit": ("lawsuit",),
+    "precetto_opposed": ("precetto-opposition-outcome",),
 }
 # the terms the creditor must meet (domain.court_calendar: `TermRule.creditor_meets`): their
 # Deadline.last_day is the safe last day, the earliest of the readings the law is argued in
@@ -256,8 +266,14 @@ async def _court_page(
             "refusal": refusal,
             "courts": COURTS,
             "safe_kinds": SAFE_KINDS,
-            "seizure_kinds": list(SeizureKind),
-            "seizure_outcomes": list(SeizureOutcome),
+            # the values of the fields chosen from a list, per step and field (labels in
+            # the template, translated)
+            "choices": {
+                ("pignoramento", "kind"): [k.value for k in SeizureKind],
+                ("pignoramento-outcome", "outcome"): [o.value for o in SeizureOutcome],
+                ("lawsuit", "outcome"): [o.value for o in LawsuitOutcome],
+                ("precetto-opposition-outcome", "upheld"): ["false", "true"],
+            },
         },
         status_code,
     )

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import update
 
 from db.models import Practice, Task
@@ -292,3 +293,63 @@ async def test_each_page_is_refused_exactly_when_the_api_refuses_its_list(api: A
             api_status = (await api.http.get(endpoint, headers=key)).status_code
             assert (console_status == 403) == (api_status == 403), (role, page, api_status)
             assert console_status in (200, 403), (role, page, console_status)
+
+
+@pytest.mark.parametrize(
+    ("stage", "step", "body", "field"),
+    [
+        (
+            "awaiting_decree",
+            "decree",
+            {"issued_on": YESTERDAY, "opposition_days": "0"},
+            "opposition_days",
+        ),
+        ("awaiting_service", "service", {"served_on": TOMORROW}, "served_on"),
+        ("opposition_term", "opposition", {"filed_on": TOMORROW}, "filed_on"),
+        ("decree_final", "precetto", {"served_on": YESTERDAY, "term_days": "9"}, "term_days"),
+        ("precetto_term", "precetto-opposition", {"filed_on": TOMORROW}, "filed_on"),
+        ("awaiting_pignoramento", "pignoramento", {"started_on": TOMORROW}, "started_on"),
+        ("pignoramento", "pignoramento-outcome", {"outcome": "assigned"}, "amount"),
+        (
+            "lawsuit",
+            "lawsuit",
+            {"outcome": "pending", "next_hearing": "1900-01-01"},
+            "next_hearing",
+        ),
+        (
+            "precetto_opposed",
+            "precetto-opposition-outcome",
+            {"upheld": "false", "resumes_on": TOMORROW},
+            "resumes_on",
+        ),
+    ],
+)
+async def test_each_court_step_form_shows_the_api_s_422_next_to_its_field(
+    api: Api, stage: str, step: str, body: dict[str, str], field: str
+) -> None:
+    lawyer, password = await person(api, role="lawyer")
+    practice = await row_practice(
+        api,
+        phase="judicial",
+        lawyer_id=lawyer["id"],
+        judicial={"version": 1, "stage": stage, "lawyer_id": lawyer["id"]},
+        judicial_version=1,
+    )
+    url = f"/console/lawyer/practices/{practice.id}"
+    await log_in(api, lawyer["email"], password)
+    page = await api.http.get(url)
+    assert page.status_code == 200, page.text
+    assert f'action="{url}/steps/{step}"' in page.text  # the form the stage expects
+    as_json: dict[str, Any] = {
+        k: (int(v) if k.endswith("_days") else v == "true" if k == "upheld" else v)
+        for k, v in body.items()
+    }
+    message = await api_message(
+        await api.http.post(
+            f"/practices/{practice.id}/judicial/{step}", headers=api.admin, json=as_json
+        ),
+        field,
+    )
+    refused = await api.http.post(f"{url}/steps/{step}", data={"csrf_token": csrf(page), **body})
+    assert refused.status_code == 422, refused.text
+    assert shown_error(refused, f"{step}-{field}") == message
