@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.auth import Principal, Role, console_require
-from api.console.forms import field_errors, optional
+from api.console.forms import field_errors, optional, text
 from api.console.security import ConsoleRequest
 from api.console.templating import render
 from api.deps import NowDep, SessionDep, TemporalDep
@@ -160,8 +160,8 @@ async def propose(
     names = ["kind", "amount", "settle_by", "note"] + [
         f"{part}_{row}" for row in range(PLAN_ROWS) for part in ("due_date", "instalment")
     ]
-    # text fields only, each as long as the API lets it be
-    form = {name: str(posted.get(name, ""))[:2000] for name in names}
+    # as typed, never cut: a value too long is the API's 422 (an uploaded file is no text)
+    form = {name: text(posted.get(name)) for name in names}
     kind = form["kind"]
     body: dict[str, object] = {"kind": kind, "note": form["note"]}
     if kind == "settlement":

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
 from api.auth import Principal, Role, console_require
-from api.console.forms import field_errors, optional
+from api.console.forms import field_errors, optional, text
 from api.console.security import ConsoleRequest
 from api.console.templating import render
 from api.deps import SessionDep, SettingsDep, TemporalDep
@@ -316,8 +316,8 @@ async def record_step(
     if step is None:
         raise HTTPException(status_code=404, detail="court step not found")
     posted = await request.form()
-    # a step's own fields only, as text (an uploaded file is no value here)
-    form = {field: str(posted.get(field, ""))[:200] for field in step.fields}
+    # a step's own fields only, as typed, never cut: a value too long is the API's 422
+    form = {field: text(posted.get(field)) for field in step.fields}
     errors: dict[str, str] = {}
     refusal: str | None = None
     refusal_status = 409

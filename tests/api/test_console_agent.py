@@ -146,6 +146,18 @@ async def test_a_field_agent_sends_a_plan_agreed_at_the_door(api: Api) -> None:
     )
     assert 'value="2000.00"' in refused.text and '<details class="proposal" open>' in refused.text
 
+    # a note longer than the API takes: its 422, never a note cut short
+    long_note = {**settle, "amount": "900.00", "note": "x" * 2001}
+    message = await api_message(
+        await api.http.post(f"/practices/{pid}/proposals", headers=api.admin, json=long_note),
+        "note",
+    )
+    refused = await api.http.post(
+        f"/console/agent/visits/{pid}/proposal", data={"csrf_token": csrf(page), **long_note}
+    )
+    assert refused.status_code == 422, refused.text
+    assert shown_error(refused, f"v{task['id']}-proposal-note") == message
+
     # a plan in two instalments adding up to the balance (1250.40)
     plan = {
         "kind": "plan",
