@@ -151,17 +151,17 @@ async def record_opinion(
     db: SessionDep,
     temporal: TemporalDep,
     recommend_action: Annotated[str, Form(max_length=10)] = "",
-    action: Annotated[str, Form(max_length=100)] = "decreto_ingiuntivo",
     note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    form = {"recommend_action": recommend_action, "action": action, "note": note}
+    form = {"recommend_action": recommend_action, "note": note}
     errors: dict[str, str] = {}
     refusal: str | None = None
     refusal_status = 409
     try:
         # the fields as the API receives them in JSON: the same parsing, the same messages
         # an unanswered question is an absent field, as in JSON without it
-        fields = {"recommend_action": optional(recommend_action), "action": action, "note": note}
+        # the action is the API's default: the judicial path the product runs, the injunction
+        fields = {"recommend_action": optional(recommend_action), "note": note}
         body = LegalOpinionIn.model_validate({k: v for k, v in fields.items() if v is not None})
         await practice_commands.record_legal_opinion(
             practice_id=practice_id,

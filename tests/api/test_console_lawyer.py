@@ -93,7 +93,6 @@ async def test_a_lawyer_records_an_opinion(api: Api) -> None:
         data={
             "csrf_token": csrf(page),
             "recommend_action": "true",
-            "action": "decreto_ingiuntivo",
             "note": "credito documentato",
         },
     )

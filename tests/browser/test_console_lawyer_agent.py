@@ -127,7 +127,6 @@ async def test_a_lawyer_records_an_opinion_and_reads_the_deadlines(
     )
     assert await axe_violations(page) == []
     await card.get_by_label("Sì, la consiglio").check()
-    await card.get_by_label("Azione consigliata").select_option("decreto_ingiuntivo")
     await card.get_by_role("button", name=f"Registra il parere sulla pratica {reference}").click()
     await expect(page.get_by_role("status")).to_have_text("Parere registrato.")
     await expect(page.get_by_role("region", name=f"Pratica {reference}")).to_have_count(0)
