@@ -29,8 +29,10 @@ from api.console import (
     routes_admin_outbox,
     routes_admin_rates,
     routes_admin_users,
+    routes_agent_visits,
     routes_auth,
     routes_creditor,
+    routes_lawyer,
     routes_operator_calls,
     routes_practice,
 )
@@ -53,6 +55,8 @@ def install(app: FastAPI) -> None:
         routes_operator_calls,
         routes_creditor,
         routes_practice,
+        routes_lawyer,
+        routes_agent_visits,
     ):
         app.include_router(module.router, prefix=PREFIX, include_in_schema=False)
     app.add_middleware(SecurityHeadersMiddleware, prefixes=(PREFIX, "/static"))

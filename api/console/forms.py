@@ -27,3 +27,8 @@ def optional(value: object) -> str | None:
     """An empty field is an absent one."""
     text = value.strip() if isinstance(value, str) else ""
     return text or None
+
+
+def text(value: object) -> str:
+    """A posted field read from the form by name: its text; a file (or nothing) is empty."""
+    return value if isinstance(value, str) else ""

@@ -24,6 +24,8 @@ MAIN_PAGES: dict[Role, str] = {
     Role.ADMIN: "/console/admin/users",
     Role.OPERATOR: "/console/operator/calls",
     Role.CREDITOR: "/console/creditor/practices",
+    Role.LAWYER: "/console/lawyer/opinions",
+    Role.FIELD_AGENT: "/console/agent/visits",
 }
 ACCOUNT_PAGE = "/console/account"
 

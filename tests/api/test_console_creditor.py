@@ -417,7 +417,7 @@ async def test_each_practice_action_is_refused_in_the_console_exactly_when_the_a
         ("operator", {}),
         ("lawyer", {}),
         ("field_agent", {"provinces": ["MI"]}),
-        ("field_agent", {"provinces": ["AO"]}),
+        ("field_agent", {"provinces": ["NU"]}),
         ("creditor", {"creditor_id": tenant.id}),
         ("creditor", {"creditor_id": other.id}),
     ]

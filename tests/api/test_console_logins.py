@@ -163,7 +163,7 @@ async def test_the_e_mail_logs_in_whatever_its_case(api: Api) -> None:
     user, password = await person(api, role="lawyer", email=mixed)
     assert user["email"] == mixed.replace("Example.IT", "example.it")  # the API keeps the case
     answer = await log_in(api, f"  {mixed.lower()} ", password)
-    assert answer.status_code == 303 and answer.headers["location"] == "/console/account"
+    assert answer.status_code == 303 and answer.headers["location"] == "/console/lawyer/opinions"
 
 
 async def test_the_products_address_opens_the_console(api: Api) -> None:

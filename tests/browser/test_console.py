@@ -318,7 +318,8 @@ async def test_two_factor_login_enrolled_and_used_in_the_browser(
 ) -> None:
     email, password = await new_user(browser, console, "Tea Totp", "lawyer")
     await log_in(page, console, email, password)
-    await expect(page).to_have_url(console.page_url("/console/account"))
+    await expect(page).to_have_url(console.page_url("/console/lawyer/opinions"))
+    await page.get_by_role("link", name="Profilo").click()
     await page.get_by_role("button", name="Configura l'accesso a due fattori").click()
     await expect(page.get_by_role("img", name="Codice QR della chiave")).to_be_visible()
     assert await axe_violations(page) == []
@@ -337,4 +338,4 @@ async def test_two_factor_login_enrolled_and_used_in_the_browser(
     assert await axe_violations(page) == []
     await page.get_by_label("Il codice a 6 cifre").fill(pyotp.TOTP(secret).now())
     await page.get_by_role("button", name="Verifica").click()
-    await expect(page).to_have_url(console.page_url("/console/account"))
+    await expect(page).to_have_url(console.page_url("/console/lawyer/opinions"))

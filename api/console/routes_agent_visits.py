@@ -1,0 +1,213 @@
+"""The field agent's visits, phone-sized: the open home visits assigned to them, with the
+address and the contact window, and the outcome form.
+
+Every action is the API's own handler, called as a function with the session's Principal:
+GET /worklists/visits (worklists.visits: a field agent gets only the visits assigned to it, so
+only their addresses, the personal-data rule of api/access.py) and POST
+/practices/{id}/visit-outcomes (practice_commands.record_visit_outcome: only the assigned agent
+reports). Their errors are shown on the page: a field's next to it, a refusal in the alert."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from api.auth import Principal, Role, console_require
+from api.console.forms import field_errors, optional, text
+from api.console.security import ConsoleRequest
+from api.console.templating import render
+from api.deps import NowDep, SessionDep, TemporalDep, get_database
+from api.routers import deals, practice_commands, worklists
+from api.schemas import VisitOutcomeIn
+from api.schemas_deals import ProposalIn
+from domain.contact_rules import may_contact, next_window_start, window_end
+from domain.money import parse_euros
+from domain.practice import VisitOutcome
+
+router = APIRouter(prefix="/agent", tags=["console"])
+
+Agent = Annotated[Principal, console_require(Role.ADMIN, Role.FIELD_AGENT)]
+PAGE = "/console/agent/visits"
+LIST_LENGTH = 200
+# the rows of a plan's form (a longer plan is for the API or the operator's desk)
+PLAN_ROWS = 6
+
+
+async def _visits(
+    request: Request,
+    db: SessionDep,
+    principal: Principal,
+    now: datetime,
+    *,
+    current: str | None = None,
+    proposing: bool = False,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    refusal: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    visits = await worklists.visits(
+        session=db, principal=principal, now=now, limit=LIST_LENGTH, offset=0
+    )
+    # the contact rules' window (UNIREC code): a visit now, or when the next window opens
+    window = (
+        {"open": True, "until": window_end(now)}
+        if may_contact(now)
+        else {"open": False, "from": next_window_start(now)}
+    )
+    return render(
+        request,
+        "console/agent_visits.html",
+        {
+            "visits": visits,
+            "window": window,
+            "cents": parse_euros,
+            "current": current,
+            "proposing": proposing,
+            "plan_rows": PLAN_ROWS,
+            "form": form or {},
+            "errors": errors or {},
+            "refusal": refusal,
+            "outcomes": list(VisitOutcome),
+            "today": now.date(),
+        },
+        status_code,
+    )
+
+
+@router.get("/visits")
+async def visits_page(
+    request: Request, _r: ConsoleRequest, principal: Agent, db: SessionDep, now: NowDep
+) -> Response:
+    return await _visits(request, db, principal, now)
+
+
+@router.post("/visits/{practice_id}/outcome")
+async def record_outcome(
+    request: Request,
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: Agent,
+    db: SessionDep,
+    now: NowDep,
+    temporal: TemporalDep,
+    outcome: Annotated[str, Form(max_length=50)] = "",
+    promised_date: Annotated[str, Form(max_length=20)] = "",
+    promised_amount: Annotated[str, Form(max_length=50)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    form = {
+        "outcome": outcome,
+        "promised_date": promised_date,
+        "promised_amount": promised_amount,
+        "note": note,
+    }
+    errors: dict[str, str] = {}
+    refusal: str | None = None
+    refusal_status = 409
+    try:
+        # the fields as the API receives them in JSON: the same parsing, the same messages
+        body = VisitOutcomeIn.model_validate(
+            {
+                "outcome": outcome,
+                "promised_date": optional(promised_date),
+                "promised_amount": optional(promised_amount),
+                "note": note,
+            }
+        )
+        await practice_commands.record_visit_outcome(
+            practice_id=practice_id,
+            body=body,
+            session=db,
+            temporal=temporal,
+            principal=principal,
+            now=now,
+            db=get_database(request),
+        )
+    except (ValidationError, RequestValidationError) as exc:
+        errors = field_errors(exc)
+    except HTTPException as exc:
+        if exc.status_code in (403, 404):
+            raise  # the API's refusal page: not theirs, or not there
+        refusal, refusal_status = str(exc.detail), exc.status_code
+    if errors or refusal:
+        return await _visits(
+            request,
+            db,
+            principal,
+            now,
+            current=practice_id,
+            form=form,
+            errors=errors,
+            refusal=refusal,
+            status_code=422 if errors else refusal_status,
+        )
+    return RedirectResponse(f"{PAGE}?recorded=1", status_code=303)
+
+
+@router.post("/visits/{practice_id}/proposal")
+async def propose(
+    request: Request,
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: Agent,
+    db: SessionDep,
+    now: NowDep,
+    temporal: TemporalDep,
+) -> Response:
+    posted = await request.form()
+    names = ["kind", "amount", "settle_by", "note"] + [
+        f"{part}_{row}" for row in range(PLAN_ROWS) for part in ("due_date", "instalment")
+    ]
+    # as typed, never cut: a value too long is the API's 422 (an uploaded file is no text)
+    form = {name: text(posted.get(name)) for name in names}
+    kind = form["kind"]
+    body: dict[str, object] = {"kind": kind, "note": form["note"]}
+    if kind == "settlement":
+        body |= {"amount": optional(form["amount"]), "settle_by": optional(form["settle_by"])}
+    else:
+        # the filled rows, in order, as the API's instalments
+        body["instalments"] = [
+            {
+                "due_date": optional(form[f"due_date_{row}"]),
+                "amount": optional(form[f"instalment_{row}"]),
+            }
+            for row in range(PLAN_ROWS)
+            if optional(form[f"due_date_{row}"]) or optional(form[f"instalment_{row}"])
+        ]
+    errors: dict[str, str] = {}
+    refusal: str | None = None
+    refusal_status = 409
+    try:
+        await deals.propose(
+            practice_id=practice_id,
+            body=ProposalIn.model_validate(body),
+            session=db,
+            temporal=temporal,
+            principal=principal,
+        )
+    except (ValidationError, RequestValidationError) as exc:
+        errors = field_errors(exc)
+    except HTTPException as exc:
+        if exc.status_code in (403, 404):
+            raise  # the API's refusal page: not theirs, or not there
+        refusal, refusal_status = str(exc.detail), exc.status_code
+    if errors or refusal:
+        return await _visits(
+            request,
+            db,
+            principal,
+            now,
+            current=practice_id,
+            proposing=True,
+            form=form,
+            errors=errors,
+            refusal=refusal,
+            status_code=422 if errors else refusal_status,
+        )
+    return RedirectResponse(f"{PAGE}?proposed=1", status_code=303)
