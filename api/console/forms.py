@@ -4,9 +4,11 @@ function)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -32,3 +34,31 @@ def optional(value: object) -> str | None:
 def text(value: object) -> str:
     """A posted field read from the form by name: its text; a file (or nothing) is empty."""
     return value if isinstance(value, str) else ""
+
+
+@dataclass
+class Refused:
+    """How the API refused a console action: its 422 as messages by field, or its other refusal
+    (409, 502, ...) as one message with its status. Empty (falsy) when the action went through."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    message: str | None = None
+    status_code: int = 200
+
+    def __bool__(self) -> bool:
+        return bool(self.errors or self.message)
+
+
+async def attempt(action: Callable[[], Awaitable[object]]) -> Refused:
+    """Runs a console action (parse the form with the API's model, call the API's handler) and
+    says how the API refused it. A 403 or 404 is raised on: the console's refusal page (not this
+    person's, or not there), as for a page they may not open."""
+    try:
+        await action()
+    except (ValidationError, RequestValidationError) as exc:
+        return Refused(errors=field_errors(exc), status_code=422)
+    except HTTPException as exc:
+        if exc.status_code in (403, 404):
+            raise
+        return Refused(message=str(exc.detail), status_code=exc.status_code)
+    return Refused()

@@ -12,13 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 
 from api.auth import Principal, Role, console_require
-from api.console.forms import field_errors, optional, text
+from api.console.forms import attempt, optional, text
 from api.console.security import ConsoleRequest
 from api.console.templating import render
 from api.deps import NowDep, SessionDep, TemporalDep, get_database
@@ -107,10 +105,8 @@ async def record_outcome(
         "promised_amount": promised_amount,
         "note": note,
     }
-    errors: dict[str, str] = {}
-    refusal: str | None = None
-    refusal_status = 409
-    try:
+
+    async def act() -> None:
         # the fields as the API receives them in JSON: the same parsing, the same messages
         body = VisitOutcomeIn.model_validate(
             {
@@ -129,13 +125,9 @@ async def record_outcome(
             now=now,
             db=get_database(request),
         )
-    except (ValidationError, RequestValidationError) as exc:
-        errors = field_errors(exc)
-    except HTTPException as exc:
-        if exc.status_code in (403, 404):
-            raise  # the API's refusal page: not theirs, or not there
-        refusal, refusal_status = str(exc.detail), exc.status_code
-    if errors or refusal:
+
+    refused = await attempt(act)
+    if refused:
         return await _visits(
             request,
             db,
@@ -143,9 +135,9 @@ async def record_outcome(
             now,
             current=practice_id,
             form=form,
-            errors=errors,
-            refusal=refusal,
-            status_code=422 if errors else refusal_status,
+            errors=refused.errors,
+            refusal=refused.message,
+            status_code=refused.status_code,
         )
     return RedirectResponse(f"{PAGE}?recorded=1", status_code=303)
 
@@ -180,10 +172,8 @@ async def propose(
             for row in range(PLAN_ROWS)
             if optional(form[f"due_date_{row}"]) or optional(form[f"instalment_{row}"])
         ]
-    errors: dict[str, str] = {}
-    refusal: str | None = None
-    refusal_status = 409
-    try:
+
+    async def act() -> None:
         await deals.propose(
             practice_id=practice_id,
             body=ProposalIn.model_validate(body),
@@ -191,13 +181,9 @@ async def propose(
             temporal=temporal,
             principal=principal,
         )
-    except (ValidationError, RequestValidationError) as exc:
-        errors = field_errors(exc)
-    except HTTPException as exc:
-        if exc.status_code in (403, 404):
-            raise  # the API's refusal page: not theirs, or not there
-        refusal, refusal_status = str(exc.detail), exc.status_code
-    if errors or refusal:
+
+    refused = await attempt(act)
+    if refused:
         return await _visits(
             request,
             db,
@@ -206,8 +192,8 @@ async def propose(
             current=practice_id,
             proposing=True,
             form=form,
-            errors=errors,
-            refusal=refusal,
-            status_code=422 if errors else refusal_status,
+            errors=refused.errors,
+            refusal=refused.message,
+            status_code=refused.status_code,
         )
     return RedirectResponse(f"{PAGE}?proposed=1", status_code=303)

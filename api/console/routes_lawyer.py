@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from temporalio.client import Client
 
 from api.auth import Principal, Role, console_require
-from api.console.forms import field_errors, optional, text
+from api.console.forms import attempt, optional, text
 from api.console.security import ConsoleRequest
 from api.console.templating import render
 from api.deps import SessionDep, SettingsDep, TemporalDep
@@ -154,10 +153,8 @@ async def record_opinion(
     note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     form = {"recommend_action": recommend_action, "note": note}
-    errors: dict[str, str] = {}
-    refusal: str | None = None
-    refusal_status = 409
-    try:
+
+    async def act() -> None:
         # the fields as the API receives them in JSON: the same parsing, the same messages
         # an unanswered question is an absent field, as in JSON without it
         # the action is the API's default: the judicial path the product runs, the injunction
@@ -170,22 +167,18 @@ async def record_opinion(
             temporal=temporal,
             principal=principal,
         )
-    except (ValidationError, RequestValidationError) as exc:
-        errors = field_errors(exc)
-    except HTTPException as exc:
-        if exc.status_code in (403, 404):
-            raise  # the API's refusal page: not theirs, or not there
-        refusal, refusal_status = str(exc.detail), exc.status_code
-    if errors or refusal:
+
+    refused = await attempt(act)
+    if refused:
         return await _opinions(
             request,
             db,
             principal,
             current=practice_id,
             form=form,
-            errors=errors,
-            refusal=refusal,
-            status_code=422 if errors else refusal_status,
+            errors=refused.errors,
+            refusal=refused.message,
+            status_code=refused.status_code,
         )
     return RedirectResponse(f"{OPINIONS}?recorded=1", status_code=303)
 
@@ -318,18 +311,12 @@ async def record_step(
     posted = await request.form()
     # a step's own fields only, as typed, never cut: a value too long is the API's 422
     form = {field: text(posted.get(field)) for field in step.fields}
-    errors: dict[str, str] = {}
-    refusal: str | None = None
-    refusal_status = 409
-    try:
+
+    async def act() -> None:
         await _send_step(step, practice_id, form, db, temporal, principal)
-    except (ValidationError, RequestValidationError) as exc:
-        errors = field_errors(exc)
-    except HTTPException as exc:
-        if exc.status_code in (403, 404):
-            raise  # the API's refusal page: not theirs, or not there
-        refusal, refusal_status = str(exc.detail), exc.status_code
-    if errors or refusal:
+
+    refused = await attempt(act)
+    if refused:
         return await _court_page(
             request,
             db,
@@ -337,9 +324,9 @@ async def record_step(
             practice_id,
             posted=name,
             form=form,
-            errors=errors,
-            refusal=refusal,
-            status_code=422 if errors else refusal_status,
+            errors=refused.errors,
+            refusal=refused.message,
+            status_code=refused.status_code,
         )
     return RedirectResponse(
         f"/console/lawyer/practices/{practice_id}?recorded={name}", status_code=303

@@ -14,12 +14,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 
 from api.auth import Principal, Role, console_require
-from api.console.forms import field_errors, optional
+from api.console.forms import attempt, optional
 from api.console.security import ConsoleRequest
 from api.console.templating import render
 from api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, get_database
@@ -133,9 +131,8 @@ async def outcome(
         "promised_amount": promised_amount,
         "note": note,
     }
-    errors: dict[str, str] = {}
-    refusal: str | None = None
-    try:
+
+    async def act() -> None:
         # the fields as the API receives them in JSON: the same parsing, the same messages
         body = CallOutcomeIn.model_validate(
             {
@@ -152,13 +149,9 @@ async def outcome(
             temporal=temporal,
             principal=principal,
         )
-    except (ValidationError, RequestValidationError) as exc:
-        errors = field_errors(exc)
-    except HTTPException as exc:
-        if exc.status_code == 404:
-            raise
-        refusal = str(exc.detail)
-    if errors or refusal:
+
+    refused = await attempt(act)
+    if refused:
         current = await _current(db, task_id, {"taken": None, "form": form})
         return await _queue(
             request,
@@ -166,8 +159,8 @@ async def outcome(
             principal,
             now,
             current=current,
-            errors=errors,
-            refusal=refusal,
-            status_code=422 if errors else 409,
+            errors=refused.errors,
+            refusal=refused.message,
+            status_code=refused.status_code,
         )
     return RedirectResponse(f"{PAGE}?recorded=1", status_code=303)
