@@ -3,6 +3,7 @@ see tests/pg.py), and the Temporal binaries' paths."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +14,24 @@ import pytest
 from db.migrate import upgrade
 from db.session import Database
 from tests import pg
+
+# Tests that run real processes (the Temporal dev server, workers, `recupero api`: tests/system, and
+# the console in a browser against them: tests/browser) are marked `system`. `make test` runs the
+# suite twice, on SQLite and on PostgreSQL (RECUPERO_TEST_DATABASE); these run the embedded
+# default (SQLite) whatever it says, so they run in the SQLite pass only.
+REAL_PROCESS_DIRS = ("tests/system/", "tests/browser/")
+ONLY_ONCE = pytest.mark.skipif(
+    os.environ.get("RECUPERO_TEST_DATABASE", "sqlite") != "sqlite",
+    reason="they run the SQLite default, in the RECUPERO_TEST_DATABASE=sqlite pass",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = str(item.path).replace("\\", "/")
+        if any(folder in path for folder in REAL_PROCESS_DIRS):
+            item.add_marker(pytest.mark.system)
+            item.add_marker(ONLY_ONCE)
 
 
 def venv_binary(name: str) -> str:

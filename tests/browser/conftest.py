@@ -34,18 +34,6 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # the lockout test needs few attempts; the product's default is 5
 MAX_FAILURES = 3
-ONLY_ONCE = pytest.mark.skipif(
-    os.environ.get("RECUPERO_TEST_DATABASE", "sqlite") != "sqlite",
-    reason="the browser tests run the SQLite default, in the RECUPERO_TEST_DATABASE=sqlite pass",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/browser/" in str(item.path).replace("\\", "/"):
-            # real processes, like tests/system: `make test` runs them in its SQLite pass
-            item.add_marker(pytest.mark.system)
-            item.add_marker(ONLY_ONCE)
 
 
 @dataclass
