@@ -75,3 +75,11 @@ def test_money_and_dates_in_the_locale() -> None:
     assert italian.date(date(2026, 12, 6)) == "6 dic 2026"
     # times are shown in Rome's time: 23:30 UTC on 31 December is already 1 January there
     assert italian.datetime(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)).startswith("01/01/27")
+
+
+def test_amounts_as_the_api_gives_them_including_nothing_left() -> None:
+    """A paid practice's balance is "0.00": the pages show it (it once went through the
+    hand-over's parser, which refuses zero, and the lawyer's court page answered 500)."""
+    assert i18n.language("it").euros("1250.40") == "1.250,40\xa0€"
+    assert i18n.language("it").euros("0.00") == "0,00\xa0€"
+    assert i18n.language("en").euros("0.00") == "€0.00"

@@ -74,6 +74,10 @@ class Language:
     def money(self, cents: int) -> str:
         return format_currency(Decimal(cents) / 100, "EUR", locale=self.code)
 
+    def euros(self, amount: str) -> str:
+        """An amount as the API's views give it ("1250.40", "0.00"), in the locale."""
+        return format_currency(Decimal(amount), "EUR", locale=self.code)
+
     def date(self, value: date) -> str:
         return format_date(value, format="medium", locale=self.code)
 

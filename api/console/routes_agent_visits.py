@@ -24,7 +24,6 @@ from api.routers import deals, practice_commands, worklists
 from api.schemas import VisitOutcomeIn
 from api.schemas_deals import ProposalIn
 from domain.contact_rules import may_contact, next_window_start, window_end
-from domain.money import parse_euros
 from domain.practice import VisitOutcome
 
 router = APIRouter(prefix="/agent", tags=["console"])
@@ -64,7 +63,6 @@ async def _visits(
         {
             "visits": visits,
             "window": window,
-            "cents": parse_euros,
             "current": current,
             "proposing": proposing,
             "plan_rows": PLAN_ROWS,

@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from babel.numbers import format_decimal
@@ -38,7 +39,6 @@ from api.schemas_deals import ProposalDecisionIn
 from api.views import practice_out, practice_summary
 from db.models import Creditor, Practice
 from db.session import Database
-from domain.money import parse_euros
 from domain.practice import DebtorKind, Outcome, Phase, Status
 
 router = APIRouter(prefix="/creditor", tags=["console"])
@@ -129,16 +129,11 @@ async def portfolio(
             "outcomes": list(Outcome),
             "debtor_kinds": list(DebtorKind),
             "names": i18n.PRACTICE_VALUES,
-            "cents": _cents,
             "page_size": PAGE_SIZE,
             "messages": {},
         },
         422 if errors else 200,
     )
-
-
-def _cents(euros: str) -> int:
-    return parse_euros(euros, allow_zero=True)
 
 
 # Italian headings: the file is for the creditor's own office (and Excel's Italian settings:
@@ -165,7 +160,7 @@ def _csv_row(item: PracticeSummary) -> list[str]:
         return i18n.translate("it", i18n.PRACTICE_VALUES.get(value, value)) if value else ""
 
     def euros(text: str) -> str:
-        return format_decimal(_cents(text) / 100, format="0.00", locale="it")
+        return format_decimal(Decimal(text), format="0.00", locale="it")
 
     return [
         item.reference,
@@ -298,7 +293,6 @@ async def _tasks(
             "messages": {},
             "refusal": refusal,
             "form": form or {},
-            "cents": _cents,
         },
         status_code,
     )

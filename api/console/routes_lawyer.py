@@ -41,7 +41,6 @@ from api.schemas_judicial import (
 )
 from domain.court_seats import SEATS
 from domain.judicial import LawsuitOutcome, SeizureKind, SeizureOutcome
-from domain.money import parse_euros
 from domain.practice import Phase, Status
 
 router = APIRouter(prefix="/lawyer", tags=["console"])
@@ -124,7 +123,6 @@ async def _opinions(
         "console/lawyer_opinions.html",
         {
             "requests": requests,
-            "cents": parse_euros,
             "current": current,
             "form": form or {},
             "errors": errors or {},
@@ -220,9 +218,7 @@ async def judicial_practices_page(
         offset=0,
     )
     open_ones = [p for p in found.items if p.status != Status.CLOSED]
-    return render(
-        request, "console/lawyer_practices.html", {"items": open_ones, "cents": parse_euros}
-    )
+    return render(request, "console/lawyer_practices.html", {"items": open_ones})
 
 
 async def _court_page(
@@ -249,7 +245,6 @@ async def _court_page(
         "console/lawyer_court.html",
         {
             "practice": practice,
-            "cents": parse_euros,
             "stage": stage,
             "expected": expected,
             "steps": STEPS,

@@ -10,7 +10,6 @@ their errors, shown on the page."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -33,10 +32,6 @@ PAGE = "/console/operator/calls"
 QUEUE_LENGTH = 50
 
 
-def cents(euros: str) -> int:
-    return int(Decimal(euros) * 100)
-
-
 async def _queue(
     request: Request,
     db: SessionDep,
@@ -56,7 +51,6 @@ async def _queue(
         "console/operator_calls.html",
         {
             "queue": queue,
-            "cents": cents,
             "current": current,
             "outcomes": list(CallOutcome),
             "errors": errors or {},

@@ -27,7 +27,6 @@ from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.routers import practice_commands, practices, statement
 from api.schemas import DocumentOut, NoteOut, PaymentIn, WithdrawalIn, rome_today
 from db.models import User
-from domain.money import parse_euros
 
 router = APIRouter(prefix="/practices", tags=["console"])
 
@@ -92,7 +91,6 @@ async def _page(
             "documents": documents,
             "names": i18n.PRACTICE_VALUES,
             "waiting_names": i18n.WAITING_FOR,
-            "cents": lambda euros: parse_euros(euros, allow_zero=True),
             "may_pay": principal.role in (Role.ADMIN, Role.OPERATOR, Role.CREDITOR),
             "may_withdraw": principal.role in (Role.ADMIN, Role.CREDITOR),
             "open": practice.status.value != "closed",
