@@ -31,6 +31,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from domain.practice import Status
+from domain.strategy import SHIFT_RULES
 
 
 class Lead(StrEnum):
@@ -45,7 +46,6 @@ LEAD_OF = {
     Status.PAUSED_PROMISE: Lead.PROMISE,
     **{s: Lead.DEAL for s in DEAL_STATUSES},
 }
-SHIFT_RULES = ("length", "none")
 
 
 class PauseRefused(Exception):

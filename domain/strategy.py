@@ -42,6 +42,8 @@ LETTER_KINDS = (
 )
 # Strategy.allocation: the values of domain.allocation.AllocationOrder (kept apart: no import)
 ALLOCATIONS = ("law", "costs_interest_principal", "principal_first")
+# how a dispute moves the dates of the promise or deal it suspended (domain/pauses.py)
+SHIFT_RULES = ("length", "none")
 
 # Steps nobody may switch off: nothing judicial starts without the creditor's authorisation.
 MANDATORY_STEPS = frozenset({Step.AUTHORIZATION})
@@ -229,7 +231,7 @@ def validate_strategy(strategy: Strategy) -> Strategy:
         raise StrategyError("demand_term", "must be longer than zero and at most 365 days")
     if strategy.allocation not in ALLOCATIONS:
         raise StrategyError("allocation", f"must be one of {', '.join(ALLOCATIONS)}")
-    if strategy.dispute_shift not in ("length", "none"):
+    if strategy.dispute_shift not in SHIFT_RULES:
         raise StrategyError("dispute_shift", 'must be "length" or "none"')
     for kind in strategy.letter_texts:
         if kind not in LETTER_KINDS:

@@ -64,7 +64,7 @@ with workflow.unsafe.imports_passed_through():
         judicial_workflow_id,
     )
     from domain.money import format_euros
-    from domain.pauses import Lead, PauseRefused, Pauses, shifted
+    from domain.pauses import DEAL_STATUSES, Lead, PauseRefused, Pauses, shifted
     from domain.plans import (
         PLAN_PAUSE_SIGNAL,
         PLAN_PAYMENT_SIGNAL,
@@ -179,12 +179,20 @@ STEP_LABELS = {
 }
 
 
-DEAL_PAUSES = (Status.PAUSED_PROPOSAL, Status.PAUSED_PLAN, Status.PAUSED_SETTLEMENT)
-PAUSES = (Status.PAUSED_PROMISE, Status.PAUSED_DISPUTE, *DEAL_PAUSES)
+PAUSES = (Status.PAUSED_PROMISE, Status.PAUSED_DISPUTE, *DEAL_STATUSES)
 
 
 class Interrupted(Exception):
     """Raised at a wait when the practice was paused or closed meanwhile."""
+
+
+def _refuse(check: Callable[[], None]) -> None:
+    """A composition check of domain.pauses as an update validator's refusal (409): its
+    PauseRefused is a plain exception, which raised in a handler would fail the workflow task."""
+    try:
+        check()
+    except PauseRefused as err:
+        raise _reject(RejectionType.CONFLICT, err.message) from None
 
 
 def _reject(kind: str, message: str, field: str | None = None) -> ApplicationError:
@@ -1181,7 +1189,7 @@ class PracticeWorkflow:
         if self.status != Status.CLOSED:
             await self._close_tasks(None, "cancelled", self.status.value)
         while self.status in PAUSES:
-            if self.status in DEAL_PAUSES:
+            if self.status in DEAL_STATUSES:
                 await self._sit_out_deal()
                 continue
             if self.status == Status.PAUSED_DISPUTE:
@@ -1334,10 +1342,7 @@ class PracticeWorkflow:
             raise _reject(RejectionType.INVALID, "a promise needs a date", "promised_date")
         if amount is None:
             raise _reject(RejectionType.INVALID, "a promise needs an amount", amount_field)
-        try:
-            self.pauses.check_promise()  # no promise while a dispute holds or a deal is in charge
-        except PauseRefused as err:
-            raise _reject(RejectionType.CONFLICT, err.message) from None
+        _refuse(self.pauses.check_promise)  # no promise while a dispute holds or a deal runs
         if promised_date < rome_date(workflow.now()):
             raise _reject(
                 RejectionType.INVALID, "the promised date is in the past", "promised_date"
@@ -1388,6 +1393,9 @@ class PracticeWorkflow:
         self._require_awaiting("call", "call outcome")
         if cmd.outcome == CallOutcome.PROMISE:
             self._check_promise(cmd.promised_date, cmd.promised_amount_cents, "promised_amount")
+        if cmd.outcome == CallOutcome.DISPUTE:
+            # the handler opens it: refused here, not raised there (a task failure)
+            _refuse(self.pauses.check_dispute)
 
     @workflow.update(name=UpdateName.VISIT_OUTCOME)
     async def record_visit_outcome(self, cmd: VisitOutcomeCmd) -> CommandResult:
@@ -1419,6 +1427,8 @@ class PracticeWorkflow:
         self._require_awaiting("visit", "visit outcome")
         if cmd.outcome == VisitOutcome.PROMISE:
             self._check_promise(cmd.promised_date, cmd.promised_amount_cents, "promised_amount")
+        if cmd.outcome == VisitOutcome.DISPUTE:
+            _refuse(self.pauses.check_dispute)
 
     @workflow.update(name=UpdateName.TRACE_RESULT)
     async def record_trace_result(self, cmd: TraceResultCmd) -> CommandResult:
@@ -1453,10 +1463,7 @@ class PracticeWorkflow:
     @open_dispute.validator
     def _validate_dispute(self, cmd: DisputeCmd) -> None:
         self._require_open()
-        try:
-            self.pauses.check_dispute()
-        except PauseRefused as err:
-            raise _reject(RejectionType.CONFLICT, err.message) from None
+        _refuse(self.pauses.check_dispute)
 
     def _open_dispute(self, dispute_id: str, how: str) -> None:
         self.dispute_id = dispute_id
@@ -1802,10 +1809,7 @@ class PracticeWorkflow:
     @proposal.validator
     def _validate_proposal(self, cmd: ProposalCmd) -> None:
         self._require_open()
-        try:
-            self.pauses.check_deal()
-        except PauseRefused as err:
-            raise _reject(RejectionType.CONFLICT, err.message) from None
+        _refuse(self.pauses.check_deal)
         try:
             check_proposal(cmd, self.balance, rome_date(workflow.now()))
         except ProposalError as err:
