@@ -109,13 +109,13 @@ async def test_a_lawyer_records_an_opinion(api: Api) -> None:
     events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
     assert any((e.get("actor") or {}).get("id") == lawyer["id"] for e in events), events
 
-    # the workflow's read-model writes carry the lawyer it assigned, undoing the hand-made
-    # assignment above (api.access: a lawyer sees only its practices): give it back
-    async with api.db.session() as session, session.begin():
-        await session.execute(
-            update(Practice).where(Practice.id == pid).values(lawyer_id=lawyer["id"])
-        )
-    # the same workflow refusal as the API's, in the alert: the opinion was given
+    # the same workflow refusal as the API's, in the alert: the opinion was given. Sent by the
+    # admin (who may open the lawyer's pages): the workflow's read-model writes carry the lawyer
+    # it assigned and soon undo the hand-made assignment above, after which that lawyer may no
+    # longer see the practice (api.access) and would get the 403 page instead
+    admin, admin_password = await person(api, role="admin")
+    await log_in(api, admin["email"], admin_password)
+    page = await api.http.get("/console/lawyer/opinions")
     again = await api.http.post(
         f"/console/lawyer/opinions/{pid}",
         data={"csrf_token": csrf(page), "recommend_action": "true"},
