@@ -39,10 +39,6 @@ def can_see(principal: Principal, practice: Practice) -> bool:
     return principal.role in (Role.ADMIN, Role.OPERATOR)
 
 
-def can_see_personal_data(principal: Principal, practice: Practice) -> bool:
-    return can_see(principal, practice)
-
-
 def visible_practices(principal: Principal) -> ColumnElement[bool]:
     """The same rule as can_see, as a WHERE clause for lists."""
     if principal.role == Role.CREDITOR:

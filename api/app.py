@@ -37,10 +37,10 @@ from api.routers import (
     worklists,
 )
 from api.schemas import HealthOut, MissingRateOut, rome_today
+from api.services.rates import missing_rates
 from config import Settings, connect_temporal, load_settings
-from db.ledger import rate_table
 from db.session import Database
-from domain.rates import MissingPeriod, missing_periods
+from domain.rates import MissingPeriod
 
 log = logging.getLogger(__name__)
 
@@ -156,11 +156,10 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
 async def _missing_rates(db: Database) -> list[MissingPeriod]:
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT.total_seconds()), db.session() as session:
-            table = await rate_table(session)
+            return await missing_rates(session, rome_today())
     except Exception as exc:
         log.warning("rates: the rate table cannot be read (%s)", type(exc).__name__)
         return []
-    return missing_periods(table, rome_today())
 
 
 async def _database_answers(db: Database) -> bool:

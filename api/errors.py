@@ -110,17 +110,16 @@ async def send_update(
     command: Any,
     *,
     invalid_loc: Sequence[str | int] = ("body",),
-    actor: Actor | None = None,
 ) -> CommandResult:
     """Sends a command to a practice's workflow and maps its refusals to HTTP errors.
 
-    The command names who sent it (its `actor` field): `actor`, or else the request's
-    authenticated caller (user id and role, `api.auth.calling_actor`).
+    The command names who sent it (its `actor` field): the request's authenticated caller (user
+    id and role, `api.auth.calling_actor`), unless the command already names one.
 
     CLOSED/CONFLICT -> 409, INVALID -> 422, a finished workflow -> 409, Temporal unreachable
     -> 503, no answer within UPDATE_TIMEOUT -> 504.
     """
-    command = with_actor(command, actor or calling_actor())
+    command = with_actor(command, calling_actor())
     handle = client.get_workflow_handle(workflow_id)
     try:
         async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from api.access import can_see_personal_data
 from api.auth import Principal, Role
 from api.schemas import (
     AddressOut,
@@ -170,7 +169,7 @@ def practice_out(
         open_dispute_id=str(open_dispute) if open_dispute else None,
         field_agent_id=practice.field_agent_id,
         lawyer_id=practice.lawyer_id,
-        debtor=debtor_out(practice) if can_see_personal_data(principal, practice) else None,
+        debtor=debtor_out(practice),
         invoices=[
             InvoiceOut(
                 number=i.number,
@@ -210,7 +209,7 @@ def practice_summary(practice: Practice, principal: Principal) -> PracticeSummar
         next_action_at=practice.next_action_at,
         debtor_kind=DebtorKind(practice.debtor_kind),
         province=practice.province,
-        debtor_name=practice.debtor_name if can_see_personal_data(principal, practice) else None,
+        debtor_name=practice.debtor_name,
         created_at=practice.created_at,
     )
 

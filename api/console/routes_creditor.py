@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from babel.numbers import format_decimal
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,7 +26,7 @@ from api.console import i18n
 from api.console.forms import field_errors, optional
 from api.console.security import ConsoleRequest
 from api.console.templating import render
-from api.deps import SessionDep, TemporalDep, get_database
+from api.deps import DatabaseDep, SessionDep, TemporalDep
 from api.routers import deals, practice_commands, practices, worklists
 from api.schemas import (
     MAX_OFFSET,
@@ -38,13 +38,11 @@ from api.schemas import (
 from api.schemas_deals import ProposalDecisionIn
 from api.views import practice_out, practice_summary
 from db.models import Creditor, Practice
-from db.session import Database
 from domain.practice import DebtorKind, Outcome, Phase, Status
 
 router = APIRouter(prefix="/creditor", tags=["console"])
 
 Creditors = Annotated[Principal, console_require(Role.ADMIN, Role.CREDITOR)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
 PAGE_SIZE = 50
 # rows read per query while streaming the export (keyset: the list's own order)
 EXPORT_BATCH = 500

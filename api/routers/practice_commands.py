@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
@@ -29,7 +29,7 @@ from temporalio.client import Client
 from activities.contact_limits import MAX_ROUNDS, record_visit
 from api.access import load_practice
 from api.auth import Principal, Role, require
-from api.deps import NowDep, SessionDep, TemporalDep, get_database
+from api.deps import DatabaseDep, NowDep, SessionDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, invalid, send_update, unavailable
 from api.schemas import (
     AddressIn,
@@ -296,7 +296,7 @@ async def record_visit_outcome(
     temporal: TemporalDep,
     principal: Annotated[Principal, require(Role.ADMIN, Role.FIELD_AGENT)],
     now: NowDep,
-    db: Annotated[Database, Depends(get_database)],
+    db: DatabaseDep,
 ) -> CommandResultOut:
     """The outcome of a home visit, reported by the field agent assigned to it.
 

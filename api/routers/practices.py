@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, func, select
@@ -25,9 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from temporalio.client import Client
 
-from api.access import can_see_personal_data, load_practice, visible_practices
+from api.access import load_practice, visible_practices
 from api.auth import Principal, Role, calling_actor, require
-from api.deps import SessionDep, SettingsDep, TemporalDep, get_database
+from api.deps import DatabaseDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import conflict, forbidden, invalid, not_found, unavailable
 from api.handover import start_practice_workflow, workflow_input_for
 from api.schemas import (
@@ -81,7 +81,6 @@ router = APIRouter(prefix="/practices", tags=["practices"])
 
 AnyUser = Annotated[Principal, require(*Role)]
 HandOver = Annotated[Principal, require(Role.ADMIN, Role.CREDITOR)]
-DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 def _duplicate_reference(reference: str) -> Exception:
@@ -796,9 +795,7 @@ async def list_notes(practice_id: str, session: SessionDep, principal: AnyUser) 
     """The notes and reasons people gave with their commands (a call's note, a dispute's
     reason...), oldest first. Notes often speak of the debtor's life, so they are shown to those
     who may see the debtor's personal data (a field agent: only on its assigned practices)."""
-    practice = await load_practice(session, principal, practice_id)
-    if not can_see_personal_data(principal, practice):
-        raise forbidden("the notes of this practice are not available to this user")
+    await load_practice(session, principal, practice_id)  # 404/403 as for the practice
     rows = await session.scalars(
         select(PracticeNote)
         .where(PracticeNote.practice_id == practice_id)
@@ -819,11 +816,9 @@ async def list_notes(practice_id: str, session: SessionDep, principal: AnyUser) 
 async def _documents_practice(
     session: SessionDep, principal: Principal, practice_id: str
 ) -> Practice:
-    practice = await load_practice(session, principal, practice_id)
-    # letters print the debtor's name and address
-    if not can_see_personal_data(principal, practice):
-        raise forbidden("the letters of this practice are not available to this user")
-    return practice
+    # letters print the debtor's name and address: those who may see the practice may see them
+    # (api.access: a field agent only its visits' debtors)
+    return await load_practice(session, principal, practice_id)
 
 
 @router.get("/{practice_id}/documents", response_model=list[DocumentOut])

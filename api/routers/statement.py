@@ -24,7 +24,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from activities.rendering import Renderer, ensure_discreet
-from api.access import can_see_personal_data, load_practice
+from api.access import load_practice
 from api.auth import Principal, Role, require
 from api.deps import SessionDep, SettingsDep
 from api.errors import conflict, invalid
@@ -320,9 +320,7 @@ async def get_statement_pdf(
             "agency_email": settings.agency_email,
             "agency_phone": settings.agency_phone,
             "creditor_name": creditor.name if creditor is not None else "",
-            "debtor_name": (
-                practice.debtor_name if can_see_personal_data(principal, practice) else None
-            ),
+            "debtor_name": practice.debtor_name,
             "debtor_business": practice.debtor_kind == "business",
             "today": rome_today(),
         }

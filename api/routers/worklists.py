@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +16,7 @@ from activities.contact_limits import MAX_ROUNDS, hold_for_task
 from activities.voice import CallNotPlaced, ring_operator, voice_configured
 from api.access import visible_practices
 from api.auth import Principal, Role, require
-from api.deps import NowDep, SessionDep, SettingsDep, get_database
+from api.deps import DatabaseDep, NowDep, SessionDep, SettingsDep
 from api.errors import conflict, forbidden, not_found
 from api.schemas import (
     MAX_OFFSET,
@@ -256,7 +256,7 @@ async def take_call(
     principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
     now: NowDep,
     settings: SettingsDep,
-    db: Annotated[Database, Depends(get_database)],
+    db: DatabaseDep,
 ) -> CallTaken:
     """The operator takes a call from the queue (the task's `assignee_id` becomes the operator;
     taking it again is allowed, another operator gets 409) and is connected to the debtor.
@@ -435,9 +435,8 @@ async def end_decisions(
     """Practices whose court steps ended with nothing left to do, waiting for the creditor to
     close them as uncollectable or keep them under watch; answer with
     POST /practices/{id}/end-decision."""
-    conditions = (
-        [] if principal.role == Role.ADMIN else [Practice.creditor_id == principal.creditor_id]
+    rows, total = await _open_tasks(
+        session, "end_decision", limit, offset, visible_practices(principal)
     )
-    rows, total = await _open_tasks(session, "end_decision", limit, offset, *conditions)
     items = [EndDecisionTask(**_common(t, p), claim=euros_out(p.claim_cents)) for t, p in rows]
     return Page[EndDecisionTask](items=items, total=total, limit=limit, offset=offset)
