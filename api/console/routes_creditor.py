@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from babel.numbers import format_decimal
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from api.auth import Principal, Role, console_require
 from api.console import i18n
-from api.console.forms import field_errors, optional
+from api.console.forms import attempt, field_errors, optional
 from api.console.security import ConsoleRequest
 from api.console.templating import render
 from api.deps import DatabaseDep, SessionDep, TemporalDep
@@ -128,7 +128,6 @@ async def portfolio(
             "debtor_kinds": list(DebtorKind),
             "names": i18n.PRACTICE_VALUES,
             "page_size": PAGE_SIZE,
-            "messages": {},
         },
         422 if errors else 200,
     )
@@ -288,7 +287,6 @@ async def _tasks(
             "disputes": disputes,
             "proposals": proposals,
             "errors": errors or {},
-            "messages": {},
             "refusal": refusal,
             "form": form or {},
         },
@@ -314,16 +312,18 @@ async def _decide(
 ) -> Response:
     """Runs the API's handler: back to the list when accepted; its 422s next to the fields of
     this practice's form (ids `<field>-<practice id>`), its 409s in the alert."""
-    try:
-        await call()
-    except (ValidationError, RequestValidationError) as exc:
-        errors = {f"{name}-{practice_id}": msg for name, msg in field_errors(exc).items()}
-        return await _tasks(request, db, principal, errors=errors, form=form, status_code=422)
-    except HTTPException as exc:
-        if exc.status_code in (403, 404):
-            raise
+    refused = await attempt(call)
+    if refused:
+        # a field's error next to this practice's form: ids `<field>-<practice id>`
+        errors = {f"{name}-{practice_id}": msg for name, msg in refused.errors.items()}
         return await _tasks(
-            request, db, principal, refusal=str(exc.detail), form=form, status_code=exc.status_code
+            request,
+            db,
+            principal,
+            errors=errors,
+            refusal=refused.message,
+            form=form,
+            status_code=refused.status_code,
         )
     return RedirectResponse(f"{TASKS_PAGE}?done={done}", status_code=303)
 

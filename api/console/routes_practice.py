@@ -12,14 +12,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from api.auth import Principal, Role, console_require
 from api.console import i18n
-from api.console.forms import field_errors
+from api.console.forms import attempt
 from api.console.i18n import N_
 from api.console.security import ConsoleRequest
 from api.console.templating import render, request_locale
@@ -95,7 +93,6 @@ async def _page(
             "may_withdraw": principal.role in (Role.ADMIN, Role.CREDITOR),
             "open": practice.status.value != "closed",
             "errors": errors or {},
-            "messages": {},
             "refusal": refusal,
             "form": form or {},
             "today": rome_today(),
@@ -146,29 +143,17 @@ async def _command(
 ) -> Response:
     """Runs an API command handler: 303 back to the page when accepted; its 422 errors next to
     the fields, its other refusals (409, a 403 for this practice) in the alert."""
-    try:
-        await call()
-    except (ValidationError, RequestValidationError) as exc:
+    refused = await attempt(call)
+    if refused:
         return await _page(
             request,
             db,
             principal,
             practice_id,
-            errors=field_errors(exc),
+            errors=refused.errors,
+            refusal=refused.message,
             form=form,
-            status_code=422,
-        )
-    except HTTPException as exc:
-        if exc.status_code in (403, 404):
-            raise
-        return await _page(
-            request,
-            db,
-            principal,
-            practice_id,
-            refusal=str(exc.detail),
-            form=form,
-            status_code=exc.status_code,
+            status_code=refused.status_code,
         )
     return RedirectResponse(f"{page_url(practice_id)}?done={done}", status_code=303)
 

@@ -52,7 +52,6 @@ def render(
         "gettext": language.gettext,
         "ngettext": language.ngettext,
         "_": language.gettext,
-        "csrf_token": token,
         "csrf_field": csrf_field,
         # hx-headers on <body>: every HTMX request sends the token (escaped for the attribute)
         "csrf_headers": escape(json.dumps({CSRF_HEADER: token})),
