@@ -23,6 +23,7 @@ from api.deps import NowDep, SessionDep, TemporalDep, get_database
 from api.routers import deals, practice_commands, worklists
 from api.schemas import VisitOutcomeIn
 from api.schemas_deals import ProposalIn
+from domain.calendar import rome_date
 from domain.contact_rules import may_contact, next_window_start, window_end
 from domain.practice import VisitOutcome
 
@@ -70,7 +71,7 @@ async def _visits(
             "errors": errors or {},
             "refusal": refusal,
             "outcomes": list(VisitOutcome),
-            "today": now.date(),
+            "today": rome_date(now),  # the date inputs' least day, in Rome
         },
         status_code,
     )

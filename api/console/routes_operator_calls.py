@@ -23,6 +23,7 @@ from api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, get_database
 from api.routers import practice_commands, worklists
 from api.schemas import CallOutcomeIn
 from db.models import Practice, Task
+from domain.calendar import rome_date
 from domain.practice import CallOutcome
 
 router = APIRouter(prefix="/operator", tags=["console"])
@@ -55,7 +56,7 @@ async def _queue(
             "outcomes": list(CallOutcome),
             "errors": errors or {},
             "refusal": refusal,
-            "today": now.date(),
+            "today": rome_date(now),  # the date inputs' least day, in Rome
         },
         status_code,
     )
