@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -124,16 +124,7 @@ async def hold_for_task(
         await session.execute(delete(ConversationDay).where(ConversationDay.contact_id == held.id))
         held.at = at
     await session.flush()
-    taken = set(
-        (
-            await session.scalars(
-                select(ConversationDay.week_slot).where(
-                    ConversationDay.debtor_key == debtor_key, ConversationDay.week == monday
-                )
-            )
-        ).all()
-    )
-    free = [s for s in range(1, MAX_CONVERSATIONS_PER_WEEK + 1) if s not in taken]
+    free = _free_slots(await _week_guards(session, debtor_key, monday))
     if not free:  # the log and the guard disagree: never grant over the limit
         next_week = at_rome(monday + timedelta(days=7))
         return ContactDecision(False, next_conversation_slot(previous, next_week), WEEK_FULL)
@@ -145,6 +136,24 @@ async def hold_for_task(
     await session.flush()
     log.info("practice %s: the call's conversation is held for %s", practice_id, day)
     return decision
+
+
+async def _week_guards(
+    session: AsyncSession, debtor_key: str, monday: date
+) -> list[tuple[date, int]]:
+    """The debtor's conversations guarded this week (conversation_days): (day, weekly slot)."""
+    rows = await session.execute(
+        select(ConversationDay.day, ConversationDay.week_slot).where(
+            ConversationDay.debtor_key == debtor_key, ConversationDay.week == monday
+        )
+    )
+    return [(day, slot) for day, slot in rows.all()]
+
+
+def _free_slots(guards: list[tuple[date, int]]) -> list[int]:
+    """The weekly slots (1..MAX_CONVERSATIONS_PER_WEEK) no guarded conversation holds."""
+    taken = {slot for _, slot in guards}
+    return [s for s in range(1, MAX_CONVERSATIONS_PER_WEEK + 1) if s not in taken]
 
 
 async def record_visit(
@@ -187,15 +196,9 @@ async def record_visit(
     logged = await conversations_since(session, [debtor_key], at_rome(monday))
     previous = [c.at for c in logged.get(debtor_key, []) if c.id != row.id]
     decision = check_conversation(previous, at, channel="visit")
-    guards = (
-        await session.execute(
-            select(ConversationDay.day, ConversationDay.week_slot).where(
-                ConversationDay.debtor_key == debtor_key, ConversationDay.week == monday
-            )
-        )
-    ).all()
-    free = [s for s in range(1, MAX_CONVERSATIONS_PER_WEEK + 1) if s not in {g[1] for g in guards}]
-    if free and day not in {g[0] for g in guards}:
+    guards = await _week_guards(session, debtor_key, monday)
+    free = _free_slots(guards)
+    if free and day not in {guarded_day for guarded_day, _ in guards}:
         session.add(
             ConversationDay(
                 contact_id=row.id, debtor_key=debtor_key, day=day, week=monday, week_slot=free[0]
@@ -306,16 +309,7 @@ class ContactLimitActivities(ActivityContext):
                         decision.reason,
                     )
                     return ReserveConversationResult(False, decision.next_slot, decision.reason)
-                taken = set(
-                    (
-                        await session.scalars(
-                            select(ConversationDay.week_slot).where(
-                                ConversationDay.debtor_key == key, ConversationDay.week == monday
-                            )
-                        )
-                    ).all()
-                )
-                free = [s for s in range(1, MAX_CONVERSATIONS_PER_WEEK + 1) if s not in taken]
+                free = _free_slots(await _week_guards(session, key, monday))
                 if not free:  # the log and the guard disagree: never grant over the limit
                     await session.rollback()
                     next_week = at_rome(monday + timedelta(days=7))
