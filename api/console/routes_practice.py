@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from api.auth import Principal, Role, console_require
 from api.console import i18n
-from api.console.forms import attempt
+from api.console.forms import attempt, euros
 from api.console.i18n import N_
 from api.console.security import ConsoleRequest
 from api.console.templating import render, request_locale
@@ -73,10 +73,14 @@ async def _page(
     documents: list[DocumentOut] | None = await _optional(
         practices.list_documents(practice_id=practice_id, session=db, principal=principal)
     )
+    # the names of the people who wrote the notes and took the actions on the timeline: the
+    # events keep only a user's id and role (no personal data in the workflow's history)
+    ids = {n.author_id for n in notes or ()} | {
+        e.actor.id for e in events if e.actor is not None and e.actor.kind == "user" and e.actor.id
+    }
     authors: dict[str, str] = {}
-    if notes:
-        ids = sorted({n.author_id for n in notes})
-        rows = await db.execute(select(User.id, User.name).where(User.id.in_(ids)))
+    if ids:
+        rows = await db.execute(select(User.id, User.name).where(User.id.in_(sorted(ids))))
         authors = {user_id: name for user_id, name in rows}
     return render(
         request,
@@ -88,6 +92,7 @@ async def _page(
             "authors": authors,
             "documents": documents,
             "names": i18n.PRACTICE_VALUES,
+            "role_names": i18n.ROLE_NAMES,
             "waiting_names": i18n.WAITING_FOR,
             "may_pay": principal.role in (Role.ADMIN, Role.OPERATOR, Role.CREDITOR),
             "may_withdraw": principal.role in (Role.ADMIN, Role.CREDITOR),
@@ -175,7 +180,11 @@ async def payment(
 
     async def call() -> None:
         body = PaymentIn.model_validate(
-            {"amount": amount.strip(), "paid_on": paid_on or None, "reference": reference.strip()}
+            {
+                "amount": euros(amount) or "",
+                "paid_on": paid_on or None,
+                "reference": reference.strip(),
+            }
         )
         await practice_commands.record_payment(
             practice_id=practice_id, body=body, session=db, temporal=temporal, principal=principal

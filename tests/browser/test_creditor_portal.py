@@ -127,14 +127,15 @@ async def test_a_creditor_follows_its_practices_and_records_a_direct_payment(
     await expect(page.get_by_role("heading", level=1)).to_have_text(f"Pratica {large_ref}")
     assert await axe_violations(page) == []
     today = datetime.now(ZoneInfo("Europe/Rome")).date().isoformat()
-    await page.get_by_label("Importo in euro").fill("250,40")
+    await page.get_by_label("Importo in euro").fill("250 euro")
     await page.get_by_label("Pagato il").fill(today)
     await page.get_by_label("Riferimento bancario (CRO/TRN) o numero di ricevuta").fill("CRO 42")
     await page.get_by_role("button", name="Registra il pagamento").click()
-    # a decimal comma is not the API's format: its message, next to the field
+    # not an amount: the API's message, next to the field
     await expect(page.locator("#amount-error")).to_be_visible()
     assert await axe_violations(page) == []
-    await page.get_by_label("Importo in euro").fill("250.40")
+    # written the Italian way, with a decimal comma
+    await page.get_by_label("Importo in euro").fill("250,40")
     await page.get_by_role("button", name="Registra il pagamento").click()
     await expect(page.get_by_role("status")).to_have_text("Pagamento registrato.")
     facts = page.locator("dl.facts")

@@ -80,6 +80,9 @@ class Stack:
     api_port: int = 0
     # settings of this installation beyond the ones below (RECUPERO_LOGIN_MAX_FAILURES, ...)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # the module `python -m` runs as the API: `cli` (the product's own `recupero api`), or a
+    # test module that wraps it (tests/browser/api_in_contact_hours.py)
+    api_module: str = "cli"
     _logs: int = 0
 
     @property
@@ -174,7 +177,7 @@ class Stack:
         log = self._log("api")
         with open(log, "wb") as out:
             self.api = subprocess.Popen(
-                [sys.executable, "-m", "cli", "api"],
+                [sys.executable, "-m", self.api_module, "api"],
                 cwd=ROOT,
                 env={**self.env(), **env_port},
                 stdout=out,
