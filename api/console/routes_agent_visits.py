@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal, Role, console_require
-from api.console.forms import attempt, optional, text
+from api.console.forms import address_fields, attempt, optional, text
 from api.console.security import ConsoleRequest
 from api.console.templating import render
 from api.deps import NowDep, SessionDep, TemporalDep, get_database
@@ -97,12 +97,21 @@ async def record_outcome(
     promised_date: Annotated[str, Form(max_length=20)] = "",
     promised_amount: Annotated[str, Form(max_length=50)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
+    # moved only: the new address, when the agent learned it
+    new_street: Annotated[str, Form(max_length=400)] = "",
+    new_city: Annotated[str, Form(max_length=200)] = "",
+    new_postal_code: Annotated[str, Form(max_length=20)] = "",
+    new_province: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     form = {
         "outcome": outcome,
         "promised_date": promised_date,
         "promised_amount": promised_amount,
         "note": note,
+        "new_street": new_street,
+        "new_city": new_city,
+        "new_postal_code": new_postal_code,
+        "new_province": new_province,
     }
 
     async def act() -> None:
@@ -112,6 +121,7 @@ async def record_outcome(
                 "outcome": outcome,
                 "promised_date": optional(promised_date),
                 "promised_amount": optional(promised_amount),
+                "new_address": address_fields(form, "new_"),
                 "note": note,
             }
         )
@@ -125,7 +135,7 @@ async def record_outcome(
             db=get_database(request),
         )
 
-    refused = await attempt(act)
+    refused = await attempt(act, nested=("new_address",))
     if refused:
         return await _visits(
             request,
