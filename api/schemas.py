@@ -1073,7 +1073,13 @@ class CallOutcomeIn(RequestModel):
 
 class VisitOutcomeIn(RequestModel):
     outcome: VisitOutcome = Field(
-        description="dispute opens a dispute on the practice (all contact stops)."
+        description="not_found: nobody at the address (marked wrong, letters stop going there). "
+        "met: the debtor was met, no agreement yet (the escalation goes on, as after refused). "
+        "refused: met, will not pay. promise: met, promised to pay (promised_date and "
+        "promised_amount). dispute opens a dispute on the practice (all contact stops). "
+        "moved: the debtor no longer lives there; with new_address the practice's address is "
+        "replaced and used from now on (as after skip tracing), without it the address is "
+        "marked wrong, as for not_found."
     )
     visited_at: AwareDatetime | None = Field(
         default=None,
@@ -1083,12 +1089,24 @@ class VisitOutcomeIn(RequestModel):
     )
     promised_date: PromisedDate = None
     promised_amount: PromisedAmount = None
+    new_address: AddressIn | None = Field(
+        default=None,
+        description="moved only: where the debtor lives now, when the agent learned it.",
+    )
     note: Note = ""
 
     @field_validator("promised_date", "promised_amount")
     @classmethod
     def _promise_fields(cls, value: object, info: ValidationInfo) -> object:
         return _promise_only_with_promise(value, info)
+
+    @field_validator("new_address")
+    @classmethod
+    def _moved_only(cls, value: AddressIn | None, info: ValidationInfo) -> AddressIn | None:
+        outcome = info.data.get("outcome")
+        if value is not None and outcome is not None and outcome != VisitOutcome.MOVED:
+            raise ValueError("only a debtor who moved has a new address")
+        return value
 
 
 class TraceResultIn(RequestModel):

@@ -68,10 +68,14 @@ class CallOutcome(StrEnum):
 
 
 class VisitOutcome(StrEnum):
-    NOT_FOUND = "not_found"  # nobody at the address / moved
-    REFUSED = "refused"
+    NOT_FOUND = "not_found"  # nobody at the address
+    MET = "met"  # met the debtor, no agreement yet (as CallOutcome.REACHED)
+    REFUSED = "refused"  # met, will not pay
     PROMISE = "promise"
     DISPUTE = "dispute"
+    # the debtor no longer lives there; VisitOutcomeCmd.new_address says whether the agent
+    # learned where they went
+    MOVED = "moved"
 
 
 CHANNEL_NAMES = ("email", "phone", "pec", "address")
@@ -155,6 +159,9 @@ class VisitOutcomeCmd:
     # fixed phrase of domain.contact_rules; None when it kept them. The outcome is accepted
     # either way (the visit happened) and the timeline flags it.
     outside_rules: str | None = None
+    # moved: the agent learned the new address, which the API saved on the practice; the
+    # workflow hears only that there is one (personal data never goes into its payloads)
+    new_address: bool = False
 
 
 @dataclass

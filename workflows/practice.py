@@ -159,6 +159,9 @@ DISPUTE_REMINDERS = "dispute-reminders"
 # The lawyer is reminded of an opinion `strategy.opinion_reminders` times, then the request goes
 # to the admin's list (an `opinion_overdue` task) and the reminders stop (they repeated forever).
 OPINION_REMINDERS_CAPPED = "opinion-reminders-capped"
+# A visit reported as moved (VisitOutcome.MOVED): the debtor's address is marked wrong, or, with
+# the new address the agent learned, usable again as after skip tracing. Before, no such outcome.
+VISIT_OUTCOMES_V2 = "visit-outcomes-v2"
 
 REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
 LATE_REMINDER = timedelta(hours=12)
@@ -1413,6 +1416,17 @@ class PracticeWorkflow:
             )
         if cmd.outcome == VisitOutcome.NOT_FOUND:
             self.channels.address = False
+        elif cmd.outcome == VisitOutcome.MOVED and workflow.patched(VISIT_OUTCOMES_V2):
+            # as skip tracing: a new address is usable again (the next letters go there), none
+            # known marks the old one wrong, as not found does
+            self.channels.address = cmd.new_address
+            if cmd.new_address:
+                self.letter_came_back = False
+                self._event(
+                    "visit_new_address",
+                    "The field agent found the debtor's new address",
+                    **self._channel_data(),
+                )
         elif cmd.outcome == VisitOutcome.PROMISE:
             assert cmd.promised_date is not None and cmd.promised_amount_cents is not None
             self._set_promise(cmd.promised_date, cmd.promised_amount_cents, "visit")

@@ -5,7 +5,7 @@ function)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,14 +14,19 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 
-def field_errors(exc: ValidationError | RequestValidationError) -> dict[str, str]:
+def field_errors(
+    exc: ValidationError | RequestValidationError, nested: Collection[str] = ()
+) -> dict[str, str]:
     """{field: message}, the first message per field; `loc` as the API reports it, without
-    its leading "body" (or "query")."""
+    its leading "body" (or "query"). The fields of an object named in `nested` (an address)
+    are keyed "object.field", so each shows next to its own input."""
     errors: Sequence[Any] = exc.errors()
     found: dict[str, str] = {}
     for error in errors:
         loc = [part for part in error.get("loc", ()) if part not in ("body", "path", "query")]
         name = str(loc[0]) if loc else "__all__"
+        if name in nested and len(loc) > 1:
+            name = f"{name}.{loc[1]}"
         found.setdefault(name, str(error.get("msg", "")))
     return found
 
@@ -72,16 +77,26 @@ class Refused:
         return bool(self.errors or self.message)
 
 
-async def attempt(action: Callable[[], Awaitable[object]]) -> Refused:
+async def attempt(action: Callable[[], Awaitable[object]], nested: Collection[str] = ()) -> Refused:
     """Runs a console action (parse the form with the API's model, call the API's handler) and
     says how the API refused it. A 403 or 404 is raised on: the console's refusal page (not this
-    person's, or not there), as for a page they may not open."""
+    person's, or not there), as for a page they may not open. `nested`: as field_errors'."""
     try:
         await action()
     except (ValidationError, RequestValidationError) as exc:
-        return Refused(errors=field_errors(exc), status_code=422)
+        return Refused(errors=field_errors(exc, nested), status_code=422)
     except HTTPException as exc:
         if exc.status_code in (403, 404):
             raise
         return Refused(message=str(exc.detail), status_code=exc.status_code)
     return Refused()
+
+
+ADDRESS_PARTS = ("street", "city", "postal_code", "province")
+
+
+def address_fields(form: Mapping[str, str], prefix: str) -> dict[str, str | None] | None:
+    """An address typed in the fields `{prefix}street`, `{prefix}city`, ... as the API's
+    AddressIn receives it; None when all of them are empty (no address given)."""
+    parts = {part: optional(form.get(prefix + part)) for part in ADDRESS_PARTS}
+    return parts if any(parts.values()) else None

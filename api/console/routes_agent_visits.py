@@ -16,13 +16,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal, Role, console_require
-from api.console.forms import attempt, optional, text
+from api.console.forms import address_fields, attempt, euros, optional
+from api.console.proposals import PLAN_ROWS, proposal_form, send_proposal
 from api.console.security import ConsoleRequest
 from api.console.templating import render
 from api.deps import NowDep, SessionDep, TemporalDep, get_database
-from api.routers import deals, practice_commands, worklists
+from api.routers import practice_commands, worklists
 from api.schemas import VisitOutcomeIn
-from api.schemas_deals import ProposalIn
 from domain.calendar import rome_date
 from domain.contact_rules import may_contact, next_window_start, window_end
 from domain.practice import VisitOutcome
@@ -32,8 +32,6 @@ router = APIRouter(prefix="/agent", tags=["console"])
 Agent = Annotated[Principal, console_require(Role.ADMIN, Role.FIELD_AGENT)]
 PAGE = "/console/agent/visits"
 LIST_LENGTH = 200
-# the rows of a plan's form (a longer plan is for the API or the operator's desk)
-PLAN_ROWS = 6
 
 
 async def _visits(
@@ -97,12 +95,21 @@ async def record_outcome(
     promised_date: Annotated[str, Form(max_length=20)] = "",
     promised_amount: Annotated[str, Form(max_length=50)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
+    # moved only: the new address, when the agent learned it
+    new_street: Annotated[str, Form(max_length=400)] = "",
+    new_city: Annotated[str, Form(max_length=200)] = "",
+    new_postal_code: Annotated[str, Form(max_length=20)] = "",
+    new_province: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     form = {
         "outcome": outcome,
         "promised_date": promised_date,
         "promised_amount": promised_amount,
         "note": note,
+        "new_street": new_street,
+        "new_city": new_city,
+        "new_postal_code": new_postal_code,
+        "new_province": new_province,
     }
 
     async def act() -> None:
@@ -111,7 +118,8 @@ async def record_outcome(
             {
                 "outcome": outcome,
                 "promised_date": optional(promised_date),
-                "promised_amount": optional(promised_amount),
+                "promised_amount": euros(promised_amount),
+                "new_address": address_fields(form, "new_"),
                 "note": note,
             }
         )
@@ -125,7 +133,7 @@ async def record_outcome(
             db=get_database(request),
         )
 
-    refused = await attempt(act)
+    refused = await attempt(act, nested=("new_address",))
     if refused:
         return await _visits(
             request,
@@ -151,37 +159,8 @@ async def propose(
     now: NowDep,
     temporal: TemporalDep,
 ) -> Response:
-    posted = await request.form()
-    names = ["kind", "amount", "settle_by", "note"] + [
-        f"{part}_{row}" for row in range(PLAN_ROWS) for part in ("due_date", "instalment")
-    ]
-    # as typed, never cut: a value too long is the API's 422 (an uploaded file is no text)
-    form = {name: text(posted.get(name)) for name in names}
-    kind = form["kind"]
-    body: dict[str, object] = {"kind": kind, "note": form["note"]}
-    if kind == "settlement":
-        body |= {"amount": optional(form["amount"]), "settle_by": optional(form["settle_by"])}
-    else:
-        # the filled rows, in order, as the API's instalments
-        body["instalments"] = [
-            {
-                "due_date": optional(form[f"due_date_{row}"]),
-                "amount": optional(form[f"instalment_{row}"]),
-            }
-            for row in range(PLAN_ROWS)
-            if optional(form[f"due_date_{row}"]) or optional(form[f"instalment_{row}"])
-        ]
-
-    async def act() -> None:
-        await deals.propose(
-            practice_id=practice_id,
-            body=ProposalIn.model_validate(body),
-            session=db,
-            temporal=temporal,
-            principal=principal,
-        )
-
-    refused = await attempt(act)
+    form = proposal_form(await request.form())
+    refused = await send_proposal(practice_id, form, db=db, temporal=temporal, principal=principal)
     if refused:
         return await _visits(
             request,

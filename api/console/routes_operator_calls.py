@@ -1,27 +1,32 @@
 """The operator's call queue: the calls the contact rules allow now, taking one (click-to-call
-or the number to dial), and its outcome in one form.
+or the number to dial), its outcome in one form, and beside it a plan or settlement proposal
+and the new contacts learned on the call.
 
 Every action is the API's own handler, called as a function with the session's Principal:
 GET /worklists/calls (worklists.calls), POST /worklists/calls/{id}/take (worklists.take_call),
-POST /practices/{id}/call-outcomes (practice_commands.record_call_outcome). Their checks (role,
-contact rules, another operator's call, the workflow's refusals) are the API's, and so are
-their errors, shown on the page."""
+POST /practices/{id}/call-outcomes (practice_commands.record_call_outcome), POST
+/practices/{id}/proposals (deals.propose, through api/console/proposals.py, as the field
+agent's) and POST /practices/{id}/contacts (practice_commands.update_contacts). Their checks
+(role, contact rules, another operator's call, the workflow's refusals) are the API's, and so
+are their errors, shown on the page."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal, Role, console_require
-from api.console.forms import attempt, optional
+from api.console.forms import attempt, euros, optional
+from api.console.proposals import PLAN_ROWS, proposal_form, send_proposal
 from api.console.security import ConsoleRequest
 from api.console.templating import render
 from api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, get_database
+from api.errors import not_found
 from api.routers import practice_commands, worklists
-from api.schemas import CallOutcomeIn
+from api.schemas import CallOutcomeIn, ContactsIn
 from db.models import Practice, Task
 from domain.calendar import rome_date
 from domain.practice import CallOutcome
@@ -56,6 +61,7 @@ async def _queue(
             "outcomes": list(CallOutcome),
             "errors": errors or {},
             "refusal": refusal,
+            "plan_rows": PLAN_ROWS,
             "today": rome_date(now),  # the date inputs' least day, in Rome
         },
         status_code,
@@ -63,19 +69,42 @@ async def _queue(
 
 
 async def _current(db: SessionDep, task_id: str, taken: dict[str, Any]) -> dict[str, Any] | None:
-    """The call being worked on: its task and practice (balance, reference) beside the form."""
+    """The call being worked on: its task and practice (balance, reference) beside the forms;
+    `taken` adds what the page shows of it (the connection, each form's values and errors)."""
     task = await db.get(Task, task_id)
     practice = await db.get(Practice, task.practice_id) if task is not None else None
     if task is None or practice is None:
         return None
-    return {"task": task, "practice": practice, **taken}
+    shown: dict[str, Any] = {"taken": None, "form": {}, "offer": {}, "contacts": {}}
+    return {"task": task, "practice": practice, "section": None, **shown, **taken}
+
+
+async def _call(db: SessionDep, task_id: str) -> Task:
+    """A call task (for the proposal and contacts forms, which name the call, not the
+    practice); any other id is the API's 404."""
+    task = await db.get(Task, task_id)
+    if task is None or task.kind != "call":
+        raise not_found("call")
+    return task
 
 
 @router.get("/calls")
 async def calls_page(
-    request: Request, _r: ConsoleRequest, principal: Operator, db: SessionDep, now: NowDep
+    request: Request,
+    _r: ConsoleRequest,
+    principal: Operator,
+    db: SessionDep,
+    now: NowDep,
+    call: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    return await _queue(request, db, principal, now)
+    # back on the call after a proposal or new contacts: shown only while it is still this
+    # operator's open call (what taking it gave them)
+    task = await db.get(Task, call) if call else None
+    current = None
+    if task is not None and task.kind == "call" and task.status == "open":
+        if task.assignee_id == principal.id:
+            current = await _current(db, task.id, {})
+    return await _queue(request, db, principal, now, current=current)
 
 
 @router.post("/calls/{task_id}/take")
@@ -101,7 +130,7 @@ async def take(
         if exc.status_code == 404:
             raise
         return await _queue(request, db, principal, now, refusal=str(exc.detail), status_code=409)
-    current = await _current(db, task_id, {"taken": taken, "form": {}})
+    current = await _current(db, task_id, {"taken": taken})
     return await _queue(request, db, principal, now, current=current)
 
 
@@ -133,7 +162,7 @@ async def outcome(
             {
                 "outcome": outcome,
                 "promised_date": optional(promised_date),
-                "promised_amount": optional(promised_amount),
+                "promised_amount": euros(promised_amount),
                 "note": note,
             }
         )
@@ -147,7 +176,7 @@ async def outcome(
 
     refused = await attempt(act)
     if refused:
-        current = await _current(db, task_id, {"taken": None, "form": form})
+        current = await _current(db, task_id, {"form": form, "section": "outcome"})
         return await _queue(
             request,
             db,
@@ -159,3 +188,79 @@ async def outcome(
             status_code=refused.status_code,
         )
     return RedirectResponse(f"{PAGE}?recorded=1", status_code=303)
+
+
+@router.post("/calls/{task_id}/proposal")
+async def propose(
+    request: Request,
+    task_id: str,
+    _r: ConsoleRequest,
+    principal: Operator,
+    db: SessionDep,
+    now: NowDep,
+    temporal: TemporalDep,
+) -> Response:
+    """A plan or settlement agreed on the call: the field agent's form and handler."""
+    task = await _call(db, task_id)
+    form = proposal_form(await request.form())
+    refused = await send_proposal(
+        task.practice_id, form, db=db, temporal=temporal, principal=principal
+    )
+    if refused:
+        current = await _current(db, task_id, {"offer": form, "section": "proposal"})
+        return await _queue(
+            request,
+            db,
+            principal,
+            now,
+            current=current,
+            errors=refused.errors,
+            refusal=refused.message,
+            status_code=refused.status_code,
+        )
+    # back on the call: its outcome is still to record
+    return RedirectResponse(f"{PAGE}?call={task_id}&proposed=1", status_code=303)
+
+
+@router.post("/calls/{task_id}/contacts")
+async def contacts(
+    request: Request,
+    task_id: str,
+    _r: ConsoleRequest,
+    principal: Operator,
+    db: SessionDep,
+    now: NowDep,
+    temporal: TemporalDep,
+    email: Annotated[str, Form(max_length=400)] = "",
+    phone: Annotated[str, Form(max_length=100)] = "",
+    pec: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    """New contacts the debtor gave on the call: POST /practices/{id}/contacts's handler (the
+    workflow hears only which channels changed)."""
+    task = await _call(db, task_id)
+    form = {"email": email, "phone": phone, "pec": pec}
+
+    async def act() -> None:
+        body = ContactsIn.model_validate({name: optional(value) for name, value in form.items()})
+        await practice_commands.update_contacts(
+            practice_id=task.practice_id,
+            body=body,
+            session=db,
+            temporal=temporal,
+            principal=principal,
+        )
+
+    refused = await attempt(act)
+    if refused:
+        current = await _current(db, task_id, {"contacts": form, "section": "contacts"})
+        return await _queue(
+            request,
+            db,
+            principal,
+            now,
+            current=current,
+            errors=refused.errors,
+            refusal=refused.message,
+            status_code=refused.status_code,
+        )
+    return RedirectResponse(f"{PAGE}?call={task_id}&contacts=1", status_code=303)

@@ -304,7 +304,11 @@ async def record_visit_outcome(
     once the workflow accepts the outcome, that day's conversation is taken, so no call or other
     visit of the debtor is granted that day (nor a fourth that week). A visit outside the
     windows the visit list showed (the hours, one conversation a day, three a week) is accepted,
-    since it happened, and the timeline flags it with the rule it broke."""
+    since it happened, and the timeline flags it with the rule it broke.
+
+    A debtor who moved (`moved`) with the `new_address` the agent learned: the practice's
+    address is replaced once the workflow has accepted the outcome, and the next letters go
+    there; the workflow hears only that there is one."""
     # a field agent reaches only the practices of its visits (api.access)
     practice = await load_practice(session, principal, practice_id)
     if practice.status == Status.CLOSED:
@@ -329,6 +333,8 @@ async def record_visit_outcome(
         promised_date=body.promised_date,
         promised_amount_cents=parse_euros(body.promised_amount) if body.promised_amount else None,
         outside_rules=None if decision.allowed else decision.reason,
+        # the workflow hears that there is a new address, never the address
+        new_address=body.new_address is not None,
     )
     result = await _send(
         session,
@@ -338,6 +344,8 @@ async def record_visit_outcome(
         command,
         ["body", "promised_amount"],
         note=_note(principal, practice, NoteKind.VISIT_OUTCOME, body.note),
+        # saved once the workflow has accepted the outcome, as a trace result's contacts
+        contacts=_Contacts(address=body.new_address) if body.new_address else None,
     )
     key = f"{task_key}:visited" if task_key else f"{practice.id}:visit:{uuid.uuid4().hex}"
     await _take_visit_conversation(db, practice.id, debtor, key, visited_at)

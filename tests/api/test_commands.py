@@ -323,6 +323,10 @@ async def test_trace_result_refused_writes_no_contacts(api: Api, tenant: Tenant)
     assert view["debtor"]["email"] == "mario.rossi@example.it"
 
 
+# a debtor's new address, as a field agent reports it with a visit outcome "moved"
+NEW_ADDRESS = {"street": "Via Piave 3", "city": "Belluno", "postal_code": "32100", "province": "BL"}
+
+
 @pytest.mark.parametrize(
     ("path", "body", "loc"),
     [
@@ -362,6 +366,16 @@ async def test_trace_result_refused_writes_no_contacts(api: Api, tenant: Tenant)
         ),
         ("call-outcomes", {"outcome": "hung_up"}, ["body", "outcome"]),
         ("visit-outcomes", {"outcome": "no_answer"}, ["body", "outcome"]),
+        (
+            "visit-outcomes",
+            {"outcome": "refused", "new_address": NEW_ADDRESS},
+            ["body", "new_address"],
+        ),
+        (
+            "visit-outcomes",
+            {"outcome": "moved", "new_address": {**NEW_ADDRESS, "postal_code": "3210"}},
+            ["body", "new_address", "postal_code"],
+        ),
         ("trace-results", {"found": True}, ["body", "found"]),
         ("trace-results", {"found": False, "phone": "+393470000000"}, ["body", "phone"]),
         ("trace-results", {"found": True, "phone": "123"}, ["body", "phone"]),

@@ -184,3 +184,93 @@ async def test_a_field_agent_sends_a_plan_agreed_at_the_door(api: Api) -> None:
     ]
     notes = (await api.http.get(f"/practices/{pid}/notes", headers=api.admin)).json()
     assert any("due rate concordate" in str(n) and agent["id"] in str(n) for n in notes), notes
+
+
+async def test_a_field_agent_reports_a_debtor_who_moved_with_the_new_address(api: Api) -> None:
+    """moved with the new address: the API's validation next to each field, then the address
+    replaced on the practice once the workflow accepted it; the workflow, its events and the
+    timeline get only that there is one."""
+    # Trento: no other test has a field agent there, so this one is assigned
+    tenant = await new_creditor(
+        api,
+        only(
+            "contact_check",
+            "reminder_letter",
+            "home_visit",
+            "legal_notice",
+            visit_outcome_timeout="PT120S",
+        ),
+    )
+    agent, password = await person(api, role="field_agent", provinces=["TN"])
+    practice = await hand_over(
+        api, tenant.headers, practice_payload(tenant.id, due_in_days=-120, province="TN")
+    )
+    pid = practice["id"]
+
+    async def visit() -> Any:
+        listed = await api.http.get("/worklists/visits", headers=api.admin, params={"limit": 200})
+        return next((t for t in listed.json()["items"] if t["practice_id"] == pid), None)
+
+    task = await eventually(visit, "the home visit", seconds=60)
+    await log_in(api, agent["email"], password)
+    page = await api.http.get("/console/agent/visits")
+    assert f'id="v{task["id"]}-new_street"' in page.text  # the fields, without JavaScript
+    new = {
+        "new_street": "Via Piave 3",
+        "new_city": "Rovereto",
+        "new_postal_code": "3806",
+        "new_province": "TN",
+    }
+    bad_cap = {"street": "Via Piave 3", "city": "Rovereto", "postal_code": "3806"}
+    message = await api_message(
+        await api.http.post(
+            f"/practices/{pid}/visit-outcomes",
+            headers=api.admin,
+            json={"outcome": "moved", "new_address": {**bad_cap, "province": "TN"}},
+        ),
+        "postal_code",
+    )
+    refused = await api.http.post(
+        f"/console/agent/visits/{pid}/outcome",
+        data={"csrf_token": csrf(page), "outcome": "moved", **new},
+    )
+    assert refused.status_code == 422, refused.text
+    assert shown_error(refused, f"v{task['id']}-new_postal_code") == message
+    assert shown_error(refused, f"v{task['id']}-new_street") is None
+    assert 'value="Rovereto"' in refused.text  # as typed
+    # an address with another outcome: the API's refusal, next to the fieldset
+    wrong = await api.http.post(
+        f"/console/agent/visits/{pid}/outcome",
+        data={"csrf_token": csrf(page), "outcome": "refused", **new, "new_postal_code": "38068"},
+    )
+    assert wrong.status_code == 422
+    assert (
+        shown_error(wrong, f"v{task['id']}-new_address")
+        == "Value error, only a debtor who moved has a new address"
+    )
+
+    recorded = await api.http.post(
+        f"/console/agent/visits/{pid}/outcome",
+        data={"csrf_token": csrf(page), "outcome": "moved", **new, "new_postal_code": "38068"},
+    )
+    assert recorded.status_code == 303, recorded.text
+
+    view = (await api.http.get(f"/practices/{pid}", headers=api.admin)).json()
+    assert view["debtor"]["address"] == {
+        "street": "Via Piave 3",
+        "city": "Rovereto",
+        "postal_code": "38068",
+        "province": "TN",
+        "country": "IT",
+    }
+
+    async def events() -> Any:
+        listed = await api.http.get(f"/practices/{pid}/events", headers=api.admin)
+        found = listed.json()
+        return found if any(e["kind"] == "visit_new_address" for e in found) else None
+
+    timeline = await eventually(events, "the new address on the timeline", seconds=30)
+    assert "Via Piave" not in str(timeline) and "Rovereto" not in str(timeline)
+    outcome = next(e for e in timeline if e["kind"] == "visit_outcome")
+    assert outcome["data"]["outcome"] == "moved"
+    assert next(e for e in timeline if e["kind"] == "visit_new_address")["data"]["address"]

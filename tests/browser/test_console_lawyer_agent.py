@@ -216,12 +216,14 @@ async def test_a_field_agent_records_a_visit_outcome_on_a_phone(
         link = (await admin_page.locator("#invitation-link").inner_text()).strip()
     finally:
         await admin.close()
-    pid, reference = await hand_over_practice(
-        console,
-        only("contact_check", "reminder_letter", "home_visit", visit_outcome_timeout="PT600S"),
-        PROVINCE,
+    strategy = only(
+        "contact_check", "reminder_letter", "home_visit", visit_outcome_timeout="PT600S"
     )
+    pid, reference = await hand_over_practice(console, strategy, PROVINCE)
+    # a second visit, whose debtor moved
+    moved_pid, moved_reference = await hand_over_practice(console, strategy, PROVINCE)
     await task_listed(console, "visits", reference)
+    await task_listed(console, "visits", moved_reference)
 
     phone = await browser.new_context(
         locale="it-IT", viewport=PHONE, is_mobile=True, has_touch=True
@@ -233,7 +235,7 @@ async def test_a_field_agent_records_a_visit_outcome_on_a_phone(
         await log_in(page, console, email, password)
         await expect(page).to_have_url(console.page_url("/console/agent/visits"))
         await expect(page.get_by_role("heading", level=1)).to_have_text("Visite")
-        card = page.get_by_role("region", name="Mario Rossi")
+        card = page.get_by_role("region", name="Mario Rossi").filter(has_text=reference)
         await expect(card).to_contain_text("Via Roma 1")
         await expect(card).to_contain_text(reference)
         # one column: nothing wider than the phone's screen
@@ -249,17 +251,39 @@ async def test_a_field_agent_records_a_visit_outcome_on_a_phone(
         await card.get_by_label("Data promessa (solo promessa)").fill(promised)
         await card.get_by_label("Importo promesso in euro (solo promessa)").fill("600,5x")
         await card.get_by_role("button", name=re.compile("^Registra l'esito della visita")).click()
-        card = page.get_by_role("region", name="Mario Rossi")
+        card = page.get_by_role("region", name="Mario Rossi").filter(has_text=reference)
         await expect(card.locator(".field-error")).to_be_visible()
         assert await axe_violations(page) == []
         await card.get_by_label("Importo promesso in euro (solo promessa)").fill("600.50")
         await card.get_by_label("Nota", exact=True).fill("Pagherà a fine mese.")
         await card.get_by_role("button", name=re.compile("^Registra l'esito della visita")).click()
         await expect(page.get_by_role("status")).to_have_text("Esito registrato.")
-        await expect(page.get_by_role("region", name="Mario Rossi")).to_have_count(0)
+        await expect(page.get_by_role("region").filter(has_text=reference)).to_have_count(0)
         assert await axe_violations(page) == []
+
+        # the other debtor moved: the new address, its CAP wrong first (the error beside it)
+        card = page.get_by_role("region", name="Mario Rossi").filter(has_text=moved_reference)
+        await card.get_by_label("Esito", exact=True).select_option("moved")
+        await card.get_by_label("Via e numero civico").fill("Via Piave 3")
+        await card.get_by_label("Comune").fill("Feltre")
+        await card.get_by_label("CAP", exact=True).fill("3203")
+        await card.get_by_label("Provincia (es. MI)").fill("BL")
+        await card.get_by_role("button", name=re.compile("^Registra l'esito della visita")).click()
+        card = page.get_by_role("region", name="Mario Rossi").filter(has_text=moved_reference)
+        await expect(card.locator(".field-error")).to_have_count(1)
+        await expect(card.get_by_label("CAP", exact=True)).to_have_attribute("aria-invalid", "true")
+        assert await axe_violations(page) == []
+        await card.get_by_label("CAP", exact=True).fill("32032")
+        await card.get_by_role("button", name=re.compile("^Registra l'esito della visita")).click()
+        await expect(page.get_by_role("status")).to_have_text("Esito registrato.")
+        await expect(page.get_by_role("region").filter(has_text=moved_reference)).to_have_count(0)
     finally:
         await phone.close()
+
+    async with httpx.AsyncClient(base_url=console.url) as api:
+        moved = (await api.get(f"/practices/{moved_pid}", headers=console.stack.admin)).json()
+    assert moved["debtor"]["address"]["street"] == "Via Piave 3"
+    assert moved["debtor"]["address"]["postal_code"] == "32032"
 
     async def promise() -> dict[str, Any] | None:
         async with httpx.AsyncClient(base_url=console.url) as api:

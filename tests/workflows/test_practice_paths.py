@@ -260,6 +260,50 @@ async def test_visit_ending_in_a_promise(start) -> None:
         assert await p.handle.result() == "paid"
 
 
+async def _visit_reported(p, env, cmd: VisitOutcomeCmd) -> None:
+    """The visit step reached, the outcome reported, the legal notice after the step's wait."""
+    await p.waiting_for("home visit outcome")
+    await p.send(UpdateName.VISIT_OUTCOME, cmd)
+    await env.sleep(timedelta(days=8))
+    await p.until(lambda: "legal_notice" in p.world.letter_kinds(), "the legal notice")
+    reported = [e.data["outcome"] for e in p.world.events.values() if e.kind == "visit_outcome"]
+    assert reported == [cmd.outcome.value]
+    assert not p.world.open_of("visit")
+
+
+VISIT_THEN_NOTICE = only_steps(Step.CONTACT_CHECK, Step.HOME_VISIT, Step.LEGAL_NOTICE)
+
+
+async def test_a_visit_that_met_the_debtor_goes_on_with_the_escalation(start, env) -> None:
+    """met: the conversation happened, no agreement; as refused, the next step follows and the
+    address stays good."""
+    async with start(strategy=VISIT_THEN_NOTICE) as p:
+        await _visit_reported(p, env, VisitOutcomeCmd(outcome=VisitOutcome.MET))
+        assert p.world.snapshot.channels.address is True
+        assert p.world.letters[-1].post is True
+        assert "visit_new_address" not in p.world.kinds()
+
+
+async def test_a_debtor_who_moved_to_a_known_address_gets_letters_there(start, env) -> None:
+    """moved with the new address the agent learned: as skip tracing finding one, the address
+    is usable (the API saved it; the workflow hears only the flag) and the notice is posted."""
+    async with start(strategy=VISIT_THEN_NOTICE) as p:
+        cmd = VisitOutcomeCmd(outcome=VisitOutcome.MOVED, new_address=True)
+        await _visit_reported(p, env, cmd)
+        assert p.world.snapshot.channels.address is True
+        assert p.world.letters[-1].post is True
+        assert "visit_new_address" in p.world.kinds()
+
+
+async def test_a_debtor_who_moved_without_a_new_address_is_as_not_found(start, env) -> None:
+    """moved, nowhere known: the address is marked wrong, as for not_found (no post)."""
+    async with start(strategy=VISIT_THEN_NOTICE) as p:
+        await _visit_reported(p, env, VisitOutcomeCmd(outcome=VisitOutcome.MOVED))
+        assert p.world.snapshot.channels.address is False
+        assert p.world.letters[-1].post is False
+        assert "visit_new_address" not in p.world.kinds()
+
+
 async def test_no_field_agent_for_the_province_skips_the_visit(start) -> None:
     world = FakeWorld(field_agent=None)
     strategy = only_steps(Step.HOME_VISIT, Step.LEGAL_NOTICE)

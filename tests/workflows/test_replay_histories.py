@@ -200,3 +200,14 @@ async def test_a_practice_reminding_of_an_opinion_before_the_cap_replays() -> No
     history = WorkflowHistory.from_json("practice-opinion-old", text)
     result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+async def test_a_visit_reported_before_the_new_outcomes_replays() -> None:
+    """Recorded before VISIT_OUTCOMES_V2 (histories/record.py visit): a home visit reported as
+    not found, the legal notice after it, a withdrawal. It replays on the code that knows the
+    outcomes met and moved."""
+    text = (HISTORIES / "practice_visit_not_found.json").read_text()
+    assert "visit-outcomes-v2" not in text  # the old shape: no marker
+    history = WorkflowHistory.from_json("practice-visit-old", text)
+    result = await _replayer().replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure

@@ -15,7 +15,9 @@ The scenarios:
 - "judicial_end": authorised, the court steps stopped by the creditor, a month with nothing to
   do, then a withdrawal;
 - "opinion": the lawyer's opinion asked, four reminders (a one-day timeout), the opinion given,
-  then a withdrawal while the creditor's authorisation waits.
+  then a withdrawal while the creditor's authorisation waits;
+- "visit": a home visit reported as not found (the address marked wrong), the legal notice
+  after it, then a withdrawal.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ from domain.practice import (
     PromiseCmd,
     StopJudicialCmd,
     UpdateName,
+    VisitOutcome,
+    VisitOutcomeCmd,
     WithdrawalCmd,
     workflow_id_for,
 )
@@ -78,6 +82,8 @@ async def main(scenario: str = "promise") -> str:
                 if scenario == "judicial_end"
                 else only_steps(Step.LEGAL_OPINION, opinion_timeout="P1D")
                 if scenario == "opinion"
+                else only_steps(Step.CONTACT_CHECK, Step.HOME_VISIT, Step.LEGAL_NOTICE)
+                if scenario == "visit"
                 else only_steps(Step.REMINDER_LETTER, Step.PHONE_PHASE)
             ),
             channels=world.channels,
@@ -131,6 +137,12 @@ async def main(scenario: str = "promise") -> str:
                 )
                 await p.send(UpdateName.LEGAL_OPINION, LegalOpinionCmd(recommend_action=True))
                 await p.waiting_for("the creditor's authorisation")
+            elif scenario == "visit":
+                await p.waiting_for("home visit outcome")
+                outcome = VisitOutcomeCmd(outcome=VisitOutcome.NOT_FOUND)
+                await p.send(UpdateName.VISIT_OUTCOME, outcome)
+                await env.sleep(timedelta(days=8))
+                await p.until(lambda: "legal_notice" in world.letter_kinds(), "the legal notice")
             elif scenario == "mixed_due":
                 await env.sleep(timedelta(days=4))
                 await p.until(lambda: world.snapshot.next_step is not None, "a wait")
