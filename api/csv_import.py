@@ -89,6 +89,7 @@ class ImportFailed(Exception):
 def practice_body(first: dict[str, str]) -> dict[str, Any]:
     """The body of POST /practices from a line's practice columns (invoices still empty); the
     console's hand-over form has the same fields."""
+
     def optional(column: str) -> str | None:
         return first[column] or None
 

@@ -62,3 +62,13 @@ async def attempt(action: Callable[[], Awaitable[object]]) -> Refused:
             raise
         return Refused(message=str(exc.detail), status_code=exc.status_code)
     return Refused()
+
+
+def typed_euros(value: str) -> str:
+    """An amount as a person types it in Italian ("1.250,40", "99,6") in the API's format
+    ("1250.40"); without a comma it is passed as typed ("1250.40"), and the API's own check
+    judges the result either way (a wrong amount keeps its message)."""
+    cleaned = value.strip()
+    if "," not in cleaned:
+        return cleaned
+    return cleaned.replace(".", "").replace(",", ".")
