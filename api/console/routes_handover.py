@@ -23,6 +23,7 @@ import hashlib
 import io
 import logging
 import secrets
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -236,17 +237,35 @@ class Job:
     total: int
     creditor_ids: list[str]
     done: int = 0
-    finished: bool = False
     started: int = 0
     already_handed_over: int = 0
     failed: int = 0
     failures: list[str] = field(default_factory=list)
     error: str | None = None
     task: asyncio.Task[None] | None = None
+    finished_at: float | None = None  # time.monotonic()
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
 
 
 # job id -> job; the id is the hash of who uploaded and the file (see the module's docstring)
 JOBS: dict[str, Job] = {}
+# finished jobs are forgotten after a day (their practices are in the portfolio), and the
+# oldest finished ones first when there are more than this many
+JOBS_KEPT = 1000
+JOB_KEPT_FOR = 24 * 3600.0
+
+
+def _forget_old_jobs() -> None:
+    now = time.monotonic()
+    finished = sorted(
+        (job.finished_at, job_id) for job_id, job in JOBS.items() if job.finished_at is not None
+    )
+    for i, (at, job_id) in enumerate(finished):
+        if now - at > JOB_KEPT_FOR or len(finished) - i > JOBS_KEPT:
+            del JOBS[job_id]
 
 
 def _handler_poster(
@@ -292,7 +311,7 @@ async def _run(job: Job, parsed: csv_import.Practices, post: csv_import.Poster) 
     else:
         job.started, job.already_handed_over = report.started, report.already_handed_over
         job.failed, job.failures = report.failed, report.failures[:50]
-    job.finished = True
+    job.finished_at = time.monotonic()
 
 
 def _import_page(
@@ -390,6 +409,7 @@ async def upload(
     if errors:
         return _import_page(request, errors=errors, status_code=422)
     creditor_ids = sorted({str(b["creditor_id"]) for b in parsed.bodies})
+    _forget_old_jobs()
     job = JOBS[job_id] = Job(total=len(parsed.bodies), creditor_ids=creditor_ids)
     # the task runs with this request's context: the caller named on each practice's hand-over
     job.task = asyncio.create_task(_run(job, parsed, post))

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 
 from api.console import routes_handover
 from db.models import Practice
-from tests.api.helpers import Api, new_creditor, rome_today, unique, unique_tax_code
+from tests.api.helpers import Api, eventually, new_creditor, rome_today, unique, unique_tax_code
 from tests.api.test_console_logins import csrf, log_in, person
 from tests.test_import_cli import _csv, _good_lines, _line
 
@@ -28,9 +29,23 @@ async def _count(api: Api, creditor_id: str) -> int:
     return int(count or 0)
 
 
-async def _creditor_login(api: Api, creditor_id: str) -> None:
+async def _creditor_login(api: Api, creditor_id: str) -> str:
     user, password = await person(api, role="creditor", creditor_id=creditor_id)
     await log_in(api, user["email"], password)
+    user_id: str = user["id"]
+    return user_id
+
+
+async def _handed_over_by(api: Api, practice_id: str) -> dict[str, Any]:
+    """The actor of the practice's hand-over event, once its workflow recorded it."""
+
+    async def actor() -> dict[str, Any] | None:
+        events = await api.http.get(f"/practices/{practice_id}/events", headers=api.admin)
+        found = [e["actor"] for e in events.json() if e["kind"] == "handed_over"]
+        return found[0] if found else None
+
+    found: dict[str, Any] = await eventually(actor, "the hand-over event")
+    return found
 
 
 def _form(page: httpx.Response, **changes: str) -> dict[str, str]:
@@ -71,7 +86,7 @@ def _form(page: httpx.Response, **changes: str) -> dict[str, str]:
 
 async def test_a_creditor_hands_over_one_practice_by_form_once(api: Api) -> None:
     tenant = await new_creditor(api)
-    await _creditor_login(api, tenant.id)
+    user_id = await _creditor_login(api, tenant.id)
     page = await api.http.get(PAGE)
     assert page.status_code == 200 and 'href="/console/creditor/handover"' in page.text
     data = _form(page)
@@ -85,6 +100,12 @@ async def test_a_creditor_hands_over_one_practice_by_form_once(api: Api) -> None
     assert shown.json()["reference"] == data["reference"]
     assert shown.json()["claim"] == "1350.00"
     assert len(api.recorder.started) == starts + 1
+    # the timeline names who handed it over
+    assert await _handed_over_by(api, practice_id) == {
+        "kind": "user",
+        "id": user_id,
+        "role": "creditor",
+    }
 
     # the same form sent again (a double click, a resent POST): the same practice, none new
     again = await api.http.post(PAGE, data=data)
@@ -163,7 +184,7 @@ async def test_a_csv_with_a_bad_line_starts_nothing_then_the_good_one_starts_all
     api: Api,
 ) -> None:
     tenant = await new_creditor(api)
-    await _creditor_login(api, tenant.id)
+    user_id = await _creditor_login(api, tenant.id)
     template = await api.http.get(PAGE + "/import/template.csv")
     assert template.status_code == 200 and template.text.startswith("creditor_id,reference,")
     assert tenant.id in template.text
@@ -189,10 +210,15 @@ async def test_a_csv_with_a_bad_line_starts_nothing_then_the_good_one_starts_all
     await job.task
     status = await api.http.get(progress_page + "/status")
     assert status.status_code == 200
-    assert "3 di 3" in status.text or "3 of 3" in status.text
+    assert "3 di 3 pratiche" in status.text
     assert "hx-trigger" not in status.text  # finished: the polling stops
     assert await _count(api, tenant.id) == 3
     assert len(api.recorder.started) == starts + 3
+    # the background task acts as the person who uploaded: the timeline names them
+    async with api.db.session() as session:
+        first = await session.scalar(select(Practice.id).where(Practice.creditor_id == tenant.id))
+    assert first is not None
+    assert (await _handed_over_by(api, first))["id"] == user_id
 
     # the same file again: nothing started twice (the batch's idempotency)
     again = await _upload(api, good)
@@ -248,3 +274,38 @@ async def _upload_bytes(api: Api, content: bytes) -> httpx.Response:
         data={"csrf_token": csrf(page)},
         files={"file": ("x.csv", content, "text/csv")},
     )
+
+
+async def test_the_progress_polls_every_second_until_the_job_is_finished(api: Api) -> None:
+    tenant = await new_creditor(api)
+    await _creditor_login(api, tenant.id)
+    job = routes_handover.Job(total=120, creditor_ids=[tenant.id], done=50)
+    routes_handover.JOBS["running-job"] = job
+    try:
+        page = await api.http.get(PAGE + "/import/running-job")
+        assert page.status_code == 200
+        assert 'hx-trigger="every 1s"' in page.text
+        assert 'max="120" value="50"' in page.text and "50 di 120 pratiche" in page.text
+        job.done, job.started = 120, 120
+        job.finished_at = 0.0
+        status = await api.http.get(PAGE + "/import/running-job/status")
+        assert "hx-trigger" not in status.text and "120 avviate" in status.text
+    finally:
+        del routes_handover.JOBS["running-job"]
+
+
+def test_finished_jobs_are_forgotten_after_a_day_running_ones_never() -> None:
+    jobs = {
+        "old": routes_handover.Job(total=1, creditor_ids=[], finished_at=-1e9),
+        "recent": routes_handover.Job(total=1, creditor_ids=[], finished_at=1e12),
+        "running": routes_handover.Job(total=1, creditor_ids=[]),
+    }
+    saved = dict(routes_handover.JOBS)
+    routes_handover.JOBS.clear()
+    routes_handover.JOBS.update(jobs)
+    try:
+        routes_handover._forget_old_jobs()
+        assert sorted(routes_handover.JOBS) == ["recent", "running"]
+    finally:
+        routes_handover.JOBS.clear()
+        routes_handover.JOBS.update(saved)
