@@ -263,6 +263,12 @@ async def test_a_file_too_large_or_not_text_is_refused_with_a_message(api: Api) 
         files={"file": ("big.csv", b"x" * (routes_handover.MAX_UPLOAD + 1), "text/csv")},
     )
     assert large.status_code == 413 and "5 MB" in large.text
+    # announced far larger: refused before the form is read (before its CSRF token even)
+    huge = await api.http.post(
+        PAGE + "/import",
+        files={"file": ("big.csv", b"x" * (routes_handover.MAX_UPLOAD + 100_000), "text/csv")},
+    )
+    assert huge.status_code == 413 and "5 MB" in huge.text
     binary = await _upload_bytes(api, b"\xff\xfe\x00bad")
     assert binary.status_code == 422 and "UTF-8" in binary.text
 
