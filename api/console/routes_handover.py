@@ -93,6 +93,7 @@ async def _form_page(
     *,
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
+    focus: str | None = None,
     status_code: int = 200,
 ) -> Response:
     return render(
@@ -103,6 +104,7 @@ async def _form_page(
             "rows": range(rows),
             "errors": errors or {},
             "refusal": refusal,
+            "focus": focus,
             "creditors": await _creditors(db, principal),
             "debtor_kinds": list(DebtorKind),
             "names": i18n.PRACTICE_VALUES,
@@ -162,7 +164,10 @@ async def handover(
     if principal.role == Role.CREDITOR:
         form["creditor_id"] = principal.creditor_id or ""  # fixed: its own creditor
     if text(posted.get("action")) == "add_invoice":
-        return await _form_page(request, db, principal, form, min(rows + 1, MAX_INVOICE_ROWS))
+        more = min(rows + 1, MAX_INVOICE_ROWS)
+        # the keyboard's focus goes to the new row (htmx honours autofocus in what it swaps in)
+        focus = f"invoice_number-{more - 1}"
+        return await _form_page(request, db, principal, form, more, focus=focus)
     key = form["key"].strip()
     if not key:  # an old form without its key: a new key, nothing started
         form["key"] = secrets.token_urlsafe(16)

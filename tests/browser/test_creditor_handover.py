@@ -61,7 +61,7 @@ async def test_a_creditor_hands_over_by_form_and_by_csv(
     await page.get_by_label("Vostro riferimento").fill(reference)
     # one more invoice row, in place (HTMX), keeping what was typed
     await page.get_by_role("button", name="Aggiungete una fattura").click()
-    await expect(page.get_by_label("Numero fattura, riga 4")).to_be_visible()
+    await expect(page.get_by_label("Numero fattura, riga 4")).to_be_focused()
     await expect(page.get_by_label("Vostro riferimento")).to_have_value(reference)
     await page.get_by_label("Tipo di debitore").select_option("consumer")
     await page.get_by_label("Nome o ragione sociale").fill("Mario Rossi")
