@@ -5,6 +5,7 @@ in the background with its progress)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from typing import Any
@@ -113,12 +114,22 @@ async def test_a_creditor_hands_over_one_practice_by_form_once(api: Api) -> None
     assert await _count(api, tenant.id) == 1
     assert len(api.recorder.started) == starts + 1
 
+    # the same form sent twice at once: one practice, both answers lead to it
+    twice = _form(await api.http.get(PAGE))
+    first, second = await asyncio.gather(
+        api.http.post(PAGE, data=twice), api.http.post(PAGE, data=twice)
+    )
+    assert first.status_code == second.status_code == 303, (first.text, second.text)
+    assert first.headers["location"] == second.headers["location"]
+    assert await _count(api, tenant.id) == 2
+    assert len(api.recorder.started) == starts + 2
+
     # a creditor hands over only for itself: another creditor's id in the form is replaced
     other = await new_creditor(api)
     fresh = _form(await api.http.get(PAGE), creditor_id=other.id)
     moved = await api.http.post(PAGE, data=fresh)
     assert moved.status_code == 303
-    assert await _count(api, other.id) == 0 and await _count(api, tenant.id) == 2
+    assert await _count(api, other.id) == 0 and await _count(api, tenant.id) == 3
 
 
 async def test_the_apis_422_is_shown_next_to_its_field_and_nothing_starts(api: Api) -> None:
