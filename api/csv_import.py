@@ -15,7 +15,7 @@ import asyncio
 import csv
 import io
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -79,13 +79,17 @@ class ImportReport:
     failed: int = 0
     errors: list[LineError] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    practice_ids: list[str] = field(default_factory=list)
 
 
 class ImportFailed(Exception):
     """The API refused the import as a whole (authentication, permissions, unreachable...)."""
 
 
-def _body(first: dict[str, str]) -> dict[str, Any]:
+def practice_body(first: dict[str, str]) -> dict[str, Any]:
+    """The body of POST /practices from a line's practice columns (invoices still empty); the
+    console's hand-over form has the same fields."""
+
     def optional(column: str) -> str | None:
         return first[column] or None
 
@@ -109,6 +113,16 @@ def _body(first: dict[str, str]) -> dict[str, Any]:
             },
         },
         "invoices": [],
+    }
+
+
+def invoice_body(row: dict[str, str]) -> dict[str, Any]:
+    """An invoice of POST /practices from a line's invoice columns."""
+    return {
+        "number": row["invoice_number"],
+        "issue_date": row["issue_date"],
+        "due_date": row["due_date"],
+        "amount": row["amount"],
     }
 
 
@@ -163,7 +177,7 @@ def read_practices(source: TextIO) -> Practices:
         at = index.get(key)
         if at is None:
             at = index[key] = len(result.bodies)
-            result.bodies.append(_body(row))
+            result.bodies.append(practice_body(row))
             result.lines.append([])
             firsts.append(row)
         else:
@@ -174,14 +188,7 @@ def read_practices(source: TextIO) -> Practices:
                 if row[c] != firsts[at][c]
             )
         result.lines[at].append(line)
-        result.bodies[at]["invoices"].append(
-            {
-                "number": row["invoice_number"],
-                "issue_date": row["issue_date"],
-                "due_date": row["due_date"],
-                "amount": row["amount"],
-            }
-        )
+        result.bodies[at]["invoices"].append(invoice_body(row))
 
     for body, lines in zip(result.bodies, result.lines, strict=True):
         try:
@@ -216,24 +223,118 @@ class Progress:
         self.stream.flush()
 
 
-async def _post(
-    client: httpx.AsyncClient, chunk: list[dict[str, Any]], dry_run: bool
-) -> httpx.Response:
-    try:
-        response = await client.post(
-            "/practices/batch",
-            json={"practices": chunk},
-            params={"dry_run": "true"} if dry_run else None,
-        )
-    except httpx.HTTPError as exc:
-        raise ImportFailed(f"the API is not answering ({exc!r}); nothing more was sent") from exc
-    if response.status_code not in (200, 422):
+# POST /practices/batch for a chunk (the practices, whether a dry run) -> (status code, JSON
+# body). The command asks it over HTTP (http_poster); the console calls the API's handler with
+# the session's Principal (api/console/routes_handover.py): one check, one sending, two doors.
+Poster = Callable[[list[dict[str, Any]], bool], Awaitable[tuple[int, Any]]]
+
+
+def http_poster(client: httpx.AsyncClient) -> Poster:
+    async def post(chunk: list[dict[str, Any]], dry_run: bool) -> tuple[int, Any]:
         try:
-            detail = response.json().get("detail")
+            response = await client.post(
+                "/practices/batch",
+                json={"practices": chunk},
+                params={"dry_run": "true"} if dry_run else None,
+            )
+        except httpx.HTTPError as exc:
+            raise ImportFailed(
+                f"the API is not answering ({exc!r}); nothing more was sent"
+            ) from exc
+        try:
+            body = response.json()
         except ValueError:
-            detail = response.text[:200]
-        raise ImportFailed(f"the API answered {response.status_code}: {detail}")
-    return response
+            body = {"detail": response.text[:200]}
+        if response.status_code not in (200, 403, 422):
+            detail = body.get("detail") if isinstance(body, dict) else body
+            raise ImportFailed(f"the API answered {response.status_code}: {detail}")
+        return response.status_code, body
+
+    return post
+
+
+async def check_practices(practices: Practices, post: Poster) -> list[LineError]:
+    """What only the server knows, asked before anything starts: whether each creditor exists
+    and may be handed over for by this caller. A dry run of one practice per creditor (every
+    row was already validated with the API's own models by read_practices) instead of sending
+    the whole file twice. Returns the lines it refuses (empty: the file may be sent)."""
+    errors: list[LineError] = []
+    probes: dict[str, int] = {}
+    for i, body in enumerate(practices.bodies):
+        probes.setdefault(str(body["creditor_id"]), i)
+
+    def of_creditor(creditor: object) -> list[int]:
+        return [i for i, b in enumerate(practices.bodies) if b["creditor_id"] == creditor]
+
+    async def probe(rows: list[int]) -> None:
+        status, answer = await post([practices.bodies[i] for i in rows], True)
+        if status == 403:
+            if len(rows) > 1:  # which creditor is refused: ask for each alone
+                for row in rows:
+                    await probe([row])
+                return
+            # a creditor this caller may not hand over for: wrong on every practice of it
+            for i in of_creditor(practices.bodies[rows[0]]["creditor_id"]):
+                line, column = locate(["creditor_id"], practices.lines[i])
+                errors.append(LineError(line, column, str(answer.get("detail", ""))))
+            return
+        if status != 422:
+            return
+        for error in answer["detail"]:
+            at = rows[int(error["row"])]
+            # an unknown creditor is wrong on every practice of it
+            targets = (
+                of_creditor(practices.bodies[at]["creditor_id"])
+                if list(error["loc"]) == ["creditor_id"]
+                else [at]
+            )
+            for i in targets:
+                line, column = locate(error["loc"], practices.lines[i])
+                errors.append(LineError(line, column, error["msg"]))
+
+    await probe(list(probes.values()))
+    errors.sort(key=lambda e: e.line)
+    return errors
+
+
+async def send_practices(
+    practices: Practices,
+    post: Poster,
+    *,
+    chunk_size: int = 200,
+    concurrency: int = 4,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Sends checked practices in chunks, `concurrency` requests in flight; the batch endpoint's
+    idempotency makes a second sending of the same file start nothing twice."""
+    report = ImportReport(practices=len(practices.bodies))
+    chunks = [
+        (start, practices.bodies[start : start + chunk_size])
+        for start in range(0, len(practices.bodies), chunk_size)
+    ]
+    gate = asyncio.Semaphore(concurrency)
+
+    async def send(start: int, chunk: list[dict[str, Any]]) -> None:
+        async with gate:
+            status, body = await post(chunk, False)
+        if status != 200:  # the data changed since the dry run
+            raise ImportFailed(f"the API refused practices {start}-{start + len(chunk) - 1}")
+        report.started += body["started"]
+        report.already_handed_over += body["already_handed_over"]
+        report.failed += body["failed"]
+        report.failures.extend(
+            f"line {practices.lines[start + r['row']][0]}: {r['reference']}: {r['detail']}"
+            for r in body["practices"]
+            if r["status"] == "failed"
+        )
+        report.practice_ids.extend(
+            r["practice_id"] for r in body["practices"] if r["practice_id"] is not None
+        )
+        if progress is not None:
+            progress(len(chunk))
+
+    await asyncio.gather(*(send(start, chunk) for start, chunk in chunks))
+    return report
 
 
 async def import_practices(
@@ -244,64 +345,18 @@ async def import_practices(
     concurrency: int = 4,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Sends validated practices to POST /practices/batch: first a dry run of one practice per
-    creditor (what only the server knows: an unknown creditor, or one this key may not hand over
-    for -> the report's errors, nothing started), then the chunks for real, `concurrency`
-    requests in flight. Raises ImportFailed when the API refuses the import as a whole."""
-    report = ImportReport(practices=len(practices.bodies), errors=list(practices.errors))
-    if report.errors or not practices.bodies:
-        return report
-    chunks = [
-        (start, practices.bodies[start : start + chunk_size])
-        for start in range(0, len(practices.bodies), chunk_size)
-    ]
-    gate = asyncio.Semaphore(concurrency)
-
-    # Every row was validated here with the API's own models (read_practices). What only the
-    # server knows is whether each creditor exists and may be handed over for with this key: a
-    # dry run of one practice per creditor asks it before anything starts, instead of sending
-    # the whole file twice.
-    probes: dict[str, int] = {}
-    for i, body in enumerate(practices.bodies):
-        probes.setdefault(str(body["creditor_id"]), i)
-    probe_rows = list(probes.values())
-    response = await _post(client, [practices.bodies[i] for i in probe_rows], dry_run=True)
-    if response.status_code == 422:
-        for error in response.json()["detail"]:
-            at = probe_rows[int(error["row"])]
-            creditor = practices.bodies[at]["creditor_id"]
-            # an unknown creditor is wrong on every practice of it
-            targets = (
-                [i for i, b in enumerate(practices.bodies) if b["creditor_id"] == creditor]
-                if list(error["loc"]) == ["creditor_id"]
-                else [at]
-            )
-            for i in targets:
-                line, column = locate(error["loc"], practices.lines[i])
-                report.errors.append(LineError(line, column, error["msg"]))
-    if report.errors:
-        report.errors.sort(key=lambda e: e.line)
-        return report
-
-    async def send(start: int, chunk: list[dict[str, Any]]) -> None:
-        async with gate:
-            response = await _post(client, chunk, dry_run=False)
-        if response.status_code == 422:  # the data changed since the dry run
-            raise ImportFailed(f"the API refused practices {start}-{start + len(chunk) - 1}")
-        body = response.json()
-        report.started += body["started"]
-        report.already_handed_over += body["already_handed_over"]
-        report.failed += body["failed"]
-        report.failures.extend(
-            f"line {practices.lines[start + r['row']][0]}: {r['reference']}: {r['detail']}"
-            for r in body["practices"]
-            if r["status"] == "failed"
-        )
-        if progress is not None:
-            progress(len(chunk))
-
-    await asyncio.gather(*(send(start, chunk) for start, chunk in chunks))
-    return report
+    """Sends validated practices to POST /practices/batch: first check_practices (a refused
+    creditor -> the report's errors, nothing started), then send_practices. Raises ImportFailed
+    when the API refuses the import as a whole."""
+    if practices.errors or not practices.bodies:
+        return ImportReport(practices=len(practices.bodies), errors=list(practices.errors))
+    post = http_poster(client)
+    errors = await check_practices(practices, post)
+    if errors:
+        return ImportReport(practices=len(practices.bodies), errors=errors)
+    return await send_practices(
+        practices, post, chunk_size=chunk_size, concurrency=concurrency, progress=progress
+    )
 
 
 async def run_import(

@@ -209,3 +209,22 @@ async def test_the_command_prints_what_it_did_and_a_rerun_starts_none(
     assert await run() == 0
     assert "3 practices: 0 started, 3 already handed over, 0 failed" in capsys.readouterr().out
     assert await _count(api, tenant.id) == 3
+
+
+async def test_another_creditors_lines_are_line_errors_and_nothing_starts(api: Api) -> None:
+    """A creditor's key may hand over only for its creditor: the server's 403 on the dry run
+    becomes an error on each line of the other creditor, the rest is not started either."""
+    tenant = await new_creditor(api)
+    other = await new_creditor(api)
+    lines = _good_lines(tenant.id, 2) + [_line(other.id, unique("CSV"), unique_tax_code(), "F")]
+    client = httpx.AsyncClient(
+        transport=api.http._transport, base_url=str(api.http.base_url), headers=tenant.headers
+    )
+    starts = len(api.recorder.started)
+
+    report = await import_practices(read_practices(io.StringIO(_csv(lines))), client)
+
+    assert [(e.line, e.column) for e in report.errors] == [(6, "creditor_id")]
+    assert "only for its own creditor" in report.errors[0].msg
+    assert report.started == 0 and len(api.recorder.started) == starts
+    assert await _count(api, tenant.id) == 0

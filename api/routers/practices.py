@@ -295,6 +295,19 @@ async def hand_over(
     unknown creditor is a 404 (the creditor is a
     resource named in the body, not a malformed value).
     """
+    return await hand_over_practice(body, session, temporal, settings, principal, new_id())
+
+
+async def hand_over_practice(
+    body: PracticeCreate,
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    principal: Principal,
+    practice_id: str,
+) -> PracticeOut:
+    """POST /practices with the practice's id chosen by the caller: the console derives it from
+    its form's one-time key, so a form submitted twice names the practice it already started."""
     if principal.role == Role.CREDITOR and body.creditor_id != principal.creditor_id:
         raise forbidden("a creditor user hands over practices only for its own creditor")
     for loc, msg in invoice_number_errors(body)[:1]:
@@ -312,7 +325,7 @@ async def hand_over(
         raise _duplicate_reference(body.reference)
 
     practice, workflow_input = new_practice(
-        body, creditor.id, creditor_strategy(creditor), new_id()
+        body, creditor.id, creditor_strategy(creditor), practice_id
     )
     try:
         await save_and_start(session, temporal, settings, practice, workflow_input)
