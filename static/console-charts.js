@@ -12,7 +12,12 @@
       return;
     }
     var data = JSON.parse(block.textContent);
-    var money = new Intl.NumberFormat(data.locale, { style: "currency", currency: "EUR" });
+    // grouping always, as the tables (Babel) write it: 1.000,00 € rather than 1000,00 €
+    var money = new Intl.NumberFormat(data.locale, {
+      style: "currency",
+      currency: "EUR",
+      useGrouping: "always",
+    });
     var share = new Intl.NumberFormat(data.locale, {
       style: "percent",
       maximumFractionDigits: 1,
@@ -60,7 +65,10 @@
       var valueAxis = options.indexAxis === "y" ? "x" : "y";
       config.options.scales[valueAxis] = {
         beginAtZero: true,
-        ticks: { callback: function (value) { return format(value); } },
+        ticks: {
+          precision: options.precision,
+          callback: function (value) { return format(value); },
+        },
       };
       return config;
     }
@@ -79,8 +87,8 @@
       bars(
         data.statuses,
         data.statuses.counts,
-        function (count) { return Number.isInteger(count) ? String(count) : ""; },
-        { color: "#4b7d3a", indexAxis: "y" }
+        function (count) { return String(count); },
+        { color: "#4b7d3a", indexAxis: "y", precision: 0 }
       )
     );
     draw(
