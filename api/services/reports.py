@@ -43,7 +43,8 @@ def check_period(from_: date | None, to: date | None) -> None:
 
 
 def handed_over(creditor_id: str, from_: date | None, to: date | None) -> list[ColumnElement[bool]]:
-    """The creditor's practices handed over in the period (Rome days, inclusive)."""
+    """The creditor's practices handed over in the period (Rome days, inclusive); the
+    creditor's condition first."""
     conditions: list[ColumnElement[bool]] = [Practice.creditor_id == creditor_id]
     if from_ is not None:
         conditions.append(Practice.created_at >= start_of(from_))
@@ -165,8 +166,11 @@ def _month_bounds(months: list[date]) -> Select[tuple[datetime, datetime]]:
     return rows[0] if len(rows) == 1 else union_all(*rows)  # type: ignore[return-value]
 
 
-async def cohorts(session: AsyncSession, conditions: list[ColumnElement[bool]]) -> list[Cohort]:
+async def cohorts(
+    session: AsyncSession, creditor_id: str, from_: date | None, to: date | None
+) -> list[Cohort]:
     """The practices handed over in each Rome month: placed (their invoices) and recovered."""
+    conditions = handed_over(creditor_id, from_, to)
     first, last = (
         await session.execute(
             select(func.min(Practice.created_at), func.max(Practice.created_at)).where(*conditions)
@@ -183,14 +187,19 @@ async def cohorts(session: AsyncSession, conditions: list[ColumnElement[bool]]) 
         .correlate(Practice)
         .scalar_subquery()
     )
-    found: dict[date, tuple[int, int, int]] = {}
-    for starts, count, placed_cents, paid_cents in await session.execute(
+    # the creditor compared as an expression (`creditor_id || ''`), which no index serves: so
+    # SQLite lets the months drive and reads each month's practices by the created_at index,
+    # instead of comparing every practice of the creditor with every month (0.2 s instead of
+    # 2.5 s for a portfolio of 100,000 practices over three years)
+    query = (
         select(bounds.c.starts, func.count(), func.sum(placed), func.sum(Practice.paid_cents))
-        .select_from(Practice)
-        .join(bounds, in_month)
-        .where(*conditions)
+        .select_from(bounds)
+        .join(Practice, in_month)
+        .where(Practice.creditor_id.concat("") == creditor_id, *conditions[1:])
         .group_by(bounds.c.starts)
-    ):
+    )
+    found: dict[date, tuple[int, int, int]] = {}
+    for starts, count, placed_cents, paid_cents in await session.execute(query):
         month = month_of(rome_date(_aware(starts)))
         found[month] = (int(count), int(placed_cents or 0), int(paid_cents or 0))
     return [Cohort(m, *found.get(m, (0, 0, 0))) for m in months]
@@ -218,5 +227,5 @@ async def creditor_charts(
         recovered_by_month=await recovered_by_month(session, creditor_id, from_, to),
         by_status=by_status,
         by_outcome=by_outcome,
-        cohorts=await cohorts(session, conditions),
+        cohorts=await cohorts(session, creditor_id, from_, to),
     )
