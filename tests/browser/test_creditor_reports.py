@@ -60,6 +60,8 @@ async def test_a_creditor_reads_its_reports_with_charts(
             await asyncio.sleep(0.5)
         assert figures["by_outcome"]["paid"] == 1, figures
 
+    errors: list[str] = []  # the browser's console: a refused script or style would show here
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     await creditor_user(browser, console, page, creditor_id)
     await page.get_by_role("link", name="Report", exact=True).click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Report")
@@ -80,6 +82,7 @@ async def test_a_creditor_reads_its_reports_with_charts(
     await expect(cohort).to_contain_text("1.340,40\xa0€")  # placed: both handed over today
     await expect(cohort).to_contain_text("81,3%")  # 1.090,00 of 1.340,40
     assert await axe_violations(page) == []
+    assert errors == []
     await screenshot(page, "creditor-reports")
 
     # a period that starts today: the payment of 40 days ago is left out
