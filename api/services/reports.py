@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    cast,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import invalid
@@ -131,8 +140,10 @@ async def recovered_by_month(
     """Payments by the month they were paid, every month from the first to the last listed."""
     paid_on = Event.data["paid_on"].as_string()  # ISO day: its first 7 characters are the month
     month = func.substr(paid_on, 1, 7)
+    # as BIGINT, as the practices' amounts: as_integer() would be PostgreSQL's 32-bit INTEGER
+    amount = cast(Event.data["amount_cents"].as_string(), BigInteger)
     query = (
-        select(month, func.sum(Event.data["amount_cents"].as_integer()), func.count())
+        select(month, func.sum(amount), func.count())
         .join(Practice, Practice.id == Event.practice_id)
         .where(Practice.creditor_id == creditor_id, Event.kind == "payment")
         .group_by(month)
