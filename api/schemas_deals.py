@@ -189,3 +189,40 @@ class CreditorReportOut(BaseModel):
         description="Given up on settled practices, in euros.", examples=["200.00"]
     )
     plans: PlansOut
+
+
+class MonthRecoveredOut(BaseModel):
+    month: str = Field(description="Calendar month, YYYY-MM.", examples=["2026-03"])
+    recovered: str = Field(description="Paid in the month, in euros.", examples=["1250.40"])
+    payments: int = Field(description="Payments made in the month.")
+
+
+class CohortOut(BaseModel):
+    month: str = Field(description="Month of hand-over (Europe/Rome), YYYY-MM.")
+    practices: int = Field(description="Practices handed over in the month.")
+    placed: str = Field(description="Their invoices' total, in euros.", examples=["10000.00"])
+    recovered: str = Field(description="Paid on them to date, in euros.", examples=["2534.00"])
+    share: str | None = Field(
+        description="recovered / placed, a ratio with four decimals; null if nothing placed.",
+        examples=["0.2534"],
+    )
+
+
+class CreditorChartsOut(BaseModel):
+    creditor_id: str
+    from_: date | None = Field(
+        serialization_alias="from", description="First day of the period (Europe/Rome), if given."
+    )
+    to: date | None = Field(description="Last day of the period (Europe/Rome), if given.")
+    recovered_by_month: list[MonthRecoveredOut] = Field(
+        description="Payments by the month they were paid (paid in the period)."
+    )
+    by_status: dict[str, int] = Field(
+        description="Practices handed over in the period by status (every status listed)."
+    )
+    by_outcome: dict[str, int] = Field(
+        description="Closed practices handed over in the period by outcome (every outcome listed)."
+    )
+    cohorts: list[CohortOut] = Field(
+        description="By month of hand-over in the period: placed, recovered to date, share."
+    )

@@ -10,20 +10,33 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 
 from api.auth import Principal, Role, require
 from api.deps import SessionDep
-from api.errors import invalid
 from api.routers.creditors import _creditor_for
-from api.schemas import ROME, euros_out
-from api.schemas_deals import CreditorReportOut, PlansOut, SettledOut
+from api.schemas import euros_out
+from api.schemas_deals import (
+    CohortOut,
+    CreditorChartsOut,
+    CreditorReportOut,
+    MonthRecoveredOut,
+    PlansOut,
+    SettledOut,
+)
+from api.services.reports import (
+    CreditorCharts,
+    check_period,
+    creditor_charts,
+    handed_over,
+    practice_counts,
+)
 from db.models import Practice
-from domain.practice import Outcome, Status
+from domain.practice import Outcome
 
 router = APIRouter(
     prefix="/reports",
@@ -48,34 +61,12 @@ To = Annotated[
 RUNNING_PLAN = ("active", "warned")
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=ROME)
-
-
 async def _report(
     session: SessionDep, creditor_id: str, from_: date | None, to: date | None
 ) -> CreditorReportOut:
-    if from_ is not None and to is not None and to < from_:
-        raise invalid(["query", "to"], "the period ends before it starts")
-    conditions: list[ColumnElement[bool]] = [Practice.creditor_id == creditor_id]
-    if from_ is not None:
-        conditions.append(Practice.created_at >= _start_of(from_))
-    if to is not None:
-        conditions.append(Practice.created_at < _start_of(to + timedelta(days=1)))
-
-    by_status = {s.value: 0 for s in Status}
-    for value, count in await session.execute(
-        select(Practice.status, func.count()).where(*conditions).group_by(Practice.status)
-    ):
-        by_status[value] = by_status.get(value, 0) + count
-    by_outcome = {o.value: 0 for o in Outcome}
-    for outcome, count in await session.execute(
-        select(Practice.outcome, func.count())
-        .where(*conditions, Practice.outcome.is_not(None))
-        .group_by(Practice.outcome)
-    ):
-        if outcome is not None:
-            by_outcome[outcome] = by_outcome.get(outcome, 0) + count
+    check_period(from_, to)
+    conditions = handed_over(creditor_id, from_, to)
+    by_status, by_outcome = await practice_counts(session, conditions)
 
     written_off = Practice.snapshot["written_off_cents"].as_integer()
     totals = (
@@ -196,3 +187,48 @@ async def creditor_report(
     practice's latest deal."""
     await _creditor_for(session, principal, creditor_id)
     return await _report(session, creditor_id, from_, to)
+
+
+def charts_out(charts: CreditorCharts) -> CreditorChartsOut:
+    return CreditorChartsOut(
+        creditor_id=charts.creditor_id,
+        from_=charts.from_,
+        to=charts.to,
+        recovered_by_month=[
+            MonthRecoveredOut(
+                month=m.month.strftime("%Y-%m"),
+                recovered=euros_out(m.recovered_cents),
+                payments=m.payments,
+            )
+            for m in charts.recovered_by_month
+        ],
+        by_status=charts.by_status,
+        by_outcome=charts.by_outcome,
+        cohorts=[
+            CohortOut(
+                month=c.month.strftime("%Y-%m"),
+                practices=c.practices,
+                placed=euros_out(c.placed_cents),
+                recovered=euros_out(c.recovered_cents),
+                share=str(c.share) if c.share is not None else None,
+            )
+            for c in charts.cohorts
+        ],
+    )
+
+
+@router.get("/creditors/{creditor_id}/monthly", response_model=CreditorChartsOut)
+async def creditor_report_monthly(
+    creditor_id: str,
+    session: SessionDep,
+    principal: AdminOrCreditor,
+    from_: From = None,
+    to: To = None,
+) -> CreditorChartsOut:
+    """The figures of the console's report charts: the amount recovered by the month it was
+    paid (payments whose day falls in the period), the practices handed over in the period by
+    status and by outcome, and by month of hand-over (Europe/Rome) the amount placed, what has
+    been recovered on it to date and their share. Months without figures between the first and
+    the last are listed with zeros; amounts in euros."""
+    await _creditor_for(session, principal, creditor_id)
+    return charts_out(await creditor_charts(session, creditor_id, from_, to))

@@ -1,0 +1,131 @@
+"""The report charts' figures (api/services/reports.py) from hand-made read-model rows: months
+in Europe/Rome, cohorts of hand-over, the period, another creditor's rows left out."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from api.services.reports import Cohort, MonthRecovered, creditor_charts
+from db.models import Creditor, Event, Practice
+from db.session import Database
+from tests.factories import create_creditor, create_practice, invoice
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[arg-type]
+
+
+async def payment(
+    db: Database, practice: Practice, seq: int, paid_on: date, cents: int, at: datetime
+) -> None:
+    data: dict[str, Any] = {
+        "amount_cents": cents,
+        "paid_on": paid_on.isoformat(),
+        "reference": f"CRO-{practice.id[:6]}-{seq}",
+    }
+    async with db.session() as session, session.begin():
+        session.add(
+            Event(practice_id=practice.id, seq=seq, at=at, kind="payment", summary="", data=data)
+        )
+
+
+async def placed(db: Database, creditor: Creditor, cents: int, at: datetime, **kw: Any) -> Practice:
+    rows = [invoice(f"F-{cents}-{at:%H%M}", date(2025, 12, 1), date(2025, 12, 31), cents)]
+    return await create_practice(db, creditor, invoices=rows, created_at=at, **kw)
+
+
+@pytest.fixture
+async def book(database: Database) -> tuple[Creditor, Creditor]:
+    creditor = await create_creditor(database)
+    other = await create_creditor(database)
+    # 31 Jan 23:30 UTC is already 1 February in Rome (UTC+1): a February cohort
+    feb_in_rome = await placed(database, creditor, 100_000, utc(2026, 1, 31, 23, 30))
+    # 31 Jan 22:30 UTC is 23:30 in Rome: still January
+    jan = await placed(database, creditor, 50_000, utc(2026, 1, 31, 22, 30))
+    # 31 Mar 22:30 UTC is 1 April 00:30 in Rome (summer time, UTC+2): April
+    apr = await placed(
+        database,
+        creditor,
+        40_000,
+        utc(2026, 3, 31, 22, 30),
+        status="closed",
+        outcome="paid",
+        paid_cents=40_000,
+        balance_cents=0,
+    )
+    # reduced by a dispute after hand-over: the placed amount is still the invoices'
+    await placed(
+        database, creditor, 20_000, utc(2026, 4, 10, 9), claim_cents=10_000, balance_cents=10_000
+    )
+    foreign = await placed(database, other, 999_900, utc(2026, 1, 15, 9), paid_cents=999_900)
+    await payment(database, foreign, 1, date(2026, 1, 20), 999_900, utc(2026, 1, 20, 9))
+
+    # payments: by the day paid, whatever the moment they were recorded
+    await payment(database, jan, 1, date(2026, 1, 31), 10_000, utc(2026, 1, 31, 23, 30))
+    await payment(database, jan, 2, date(2026, 3, 5), 5_050, utc(2026, 3, 6, 8))
+    await payment(database, feb_in_rome, 1, date(2026, 2, 1), 25_000, utc(2026, 2, 1, 9))
+    await payment(database, apr, 1, date(2026, 4, 2), 40_000, utc(2026, 4, 2, 9))
+    async with database.session() as session, session.begin():
+        for p, paid in ((jan, 15_050), (feb_in_rome, 25_000)):
+            row = await session.get(Practice, p.id)
+            assert row is not None
+            row.paid_cents = paid
+            row.balance_cents = row.claim_cents - paid
+    return creditor, other
+
+
+async def test_payments_by_month_paid_and_cohorts_by_rome_month(
+    database: Database, book: tuple[Creditor, Creditor]
+) -> None:
+    creditor, _other = book
+    async with database.session() as session:
+        charts = await creditor_charts(session, creditor.id, None, None)
+    assert charts.recovered_by_month == [
+        MonthRecovered(date(2026, 1, 1), 10_000, 1),  # recorded on 1 Feb in Rome, paid on 31 Jan
+        MonthRecovered(date(2026, 2, 1), 25_000, 1),
+        MonthRecovered(date(2026, 3, 1), 5_050, 1),
+        MonthRecovered(date(2026, 4, 1), 40_000, 1),
+    ]
+    assert charts.cohorts == [
+        Cohort(date(2026, 1, 1), 1, 50_000, 15_050),
+        Cohort(date(2026, 2, 1), 1, 100_000, 25_000),
+        Cohort(date(2026, 3, 1), 0, 0, 0),  # no hand-over in March: listed, empty
+        Cohort(date(2026, 4, 1), 2, 60_000, 40_000),
+    ]
+    assert [c.share for c in charts.cohorts] == [
+        Decimal("0.3010"),
+        Decimal("0.2500"),
+        None,
+        Decimal("0.6667"),
+    ]
+    assert charts.by_status["active"] == 3 and charts.by_status["closed"] == 1
+    assert sum(charts.by_status.values()) == 4  # the other creditor's practice is not counted
+    assert charts.by_outcome["paid"] == 1 and sum(charts.by_outcome.values()) == 1
+
+
+async def test_the_period_selects_payments_by_day_paid_and_practices_by_hand_over(
+    database: Database, book: tuple[Creditor, Creditor]
+) -> None:
+    creditor, _other = book
+    async with database.session() as session:
+        charts = await creditor_charts(session, creditor.id, date(2026, 2, 1), date(2026, 3, 31))
+    # payments paid from 1 February to 31 March, on any practice of the creditor
+    assert charts.recovered_by_month == [
+        MonthRecovered(date(2026, 2, 1), 25_000, 1),
+        MonthRecovered(date(2026, 3, 1), 5_050, 1),
+    ]
+    # practices handed over in the period by the Rome day: only the one of 1 February (Rome)
+    assert charts.cohorts == [Cohort(date(2026, 2, 1), 1, 100_000, 25_000)]
+    assert sum(charts.by_status.values()) == 1 and charts.by_status["active"] == 1
+
+
+async def test_a_creditor_without_practices_has_empty_charts(database: Database) -> None:
+    creditor = await create_creditor(database)
+    async with database.session() as session:
+        charts = await creditor_charts(session, creditor.id, None, None)
+    assert charts.recovered_by_month == [] and charts.cohorts == []
+    assert set(charts.by_status.values()) == {0}
