@@ -129,27 +129,27 @@ async def test_one_practice_from_hand_over_to_payment_by_clicking(
     )
     try:
         # 4. the creditor hands the practice over by form: its workflow starts at once
-        await creditor.get_by_role("link", name="Affida").click()
-        await creditor.get_by_label("Riferimento").fill(reference)
+        await creditor.get_by_role("link", name="Affida", exact=True).click()
+        await creditor.get_by_label("Vostro riferimento").fill(reference)
         await creditor.get_by_label("Tipo di debitore").select_option("consumer")
         await creditor.get_by_label("Nome o ragione sociale").fill("Mario Rossi")
         await creditor.get_by_label("Codice fiscale").fill("RSSMRA85T10A562S")
-        await creditor.get_by_label("E-mail").fill("mario.rossi@example.it")
-        await creditor.get_by_label("Telefono").fill("+393331234567")
+        await creditor.get_by_label("E-mail", exact=True).fill("mario.rossi@example.it")
+        await creditor.get_by_label("Telefono", exact=True).fill("+393331234567")
         await creditor.get_by_label("Via e numero civico").fill("Via Roma 1")
         await creditor.get_by_label("Comune").fill("Milano")
         await creditor.get_by_label("CAP").fill("20121")
-        await creditor.get_by_label("Provincia").fill("MI")
+        await creditor.get_by_label("Provincia (es. MI)").fill("MI")
         today = rome_today()
-        await creditor.get_by_label("Fattura 1: numero").fill("FT-2026-101")
-        await creditor.get_by_label("Fattura 1: data di emissione").fill(
+        await creditor.get_by_label("Numero fattura, riga 1").fill("FT-2026-101")
+        await creditor.get_by_label("Data di emissione, riga 1").fill(
             (today - timedelta(days=60)).isoformat()
         )
-        await creditor.get_by_label("Fattura 1: scadenza").fill(
+        await creditor.get_by_label("Scadenza, riga 1").fill(
             (today - timedelta(days=30)).isoformat()
         )
-        await creditor.get_by_label("Fattura 1: importo in euro").fill("1.250,40")
-        await creditor.get_by_role("button", name="Affida la pratica").click()
+        await creditor.get_by_label("Importo in euro, riga 1").fill("1.250,40")
+        await creditor.get_by_role("button", name="Affida", exact=True).click()
         await expect(creditor.get_by_role("heading", level=1)).to_have_text(f"Pratica {reference}")
         practice_url = creditor.url
         facts = creditor.locator("dl.facts").first
@@ -173,7 +173,7 @@ async def test_one_practice_from_hand_over_to_payment_by_clicking(
         await operator.get_by_label("Esito").select_option("promise")
         await operator.get_by_label("Data promessa (solo promessa)").fill(promised)
         await operator.get_by_label("Importo promesso in euro (solo promessa)").fill("250,40")
-        await operator.get_by_label("Nota").fill("paga la prima parte a fine mese")
+        await operator.get_by_label("Nota", exact=True).fill("paga la prima parte a fine mese")
         await operator.get_by_role("button", name="Registra l'esito").click()
         await expect(operator.get_by_role("status")).to_have_text("Esito registrato.")
         assert await axe_violations(operator) == []
