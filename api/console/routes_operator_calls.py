@@ -25,7 +25,7 @@ from api.console.security import ConsoleRequest
 from api.console.templating import render
 from api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, get_database
 from api.errors import not_found
-from api.routers import practice_commands, worklists
+from api.routers import practice_commands, practices, worklists
 from api.schemas import CallOutcomeIn, ContactsIn
 from db.models import Practice, Task
 from domain.calendar import rome_date
@@ -68,15 +68,43 @@ async def _queue(
     )
 
 
-async def _current(db: SessionDep, task_id: str, taken: dict[str, Any]) -> dict[str, Any] | None:
-    """The call being worked on: its task and practice (balance, reference) beside the forms;
+# how much of the practice's history the call shows beside its forms (the whole is one link away)
+RECENT_EVENTS = 6
+RECENT_NOTES = 3
+
+
+async def _current(
+    db: SessionDep, principal: Principal, task_id: str, taken: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The call being worked on: its task and practice beside the forms (balance, the promise
+    if one runs, the latest of its timeline and notes, as the practice's page shows them);
     `taken` adds what the page shows of it (the connection, each form's values and errors)."""
+    # the session may hold the practice as a command loaded it (without its invoices): the
+    # page reads it afresh, as GET /practices/{id} would (routes_practice does the same)
+    db.expunge_all()
     task = await db.get(Task, task_id)
-    practice = await db.get(Practice, task.practice_id) if task is not None else None
-    if task is None or practice is None:
+    if task is None:
         return None
+    # the view first: it loads the practice with its invoices, which db.get then finds
+    view = await practices.get_practice(
+        practice_id=task.practice_id, session=db, principal=principal
+    )
+    practice = await db.get(Practice, task.practice_id)
+    if practice is None:
+        return None
+    events = await practices.list_events(practice_id=practice.id, session=db, principal=principal)
+    notes = await practices.list_notes(practice_id=practice.id, session=db, principal=principal)
     shown: dict[str, Any] = {"taken": None, "form": {}, "offer": {}, "contacts": {}}
-    return {"task": task, "practice": practice, "section": None, **shown, **taken}
+    return {
+        "task": task,
+        "practice": practice,
+        "view": view,
+        "events": list(reversed(events))[:RECENT_EVENTS],
+        "notes": list(reversed(notes))[:RECENT_NOTES],
+        "section": None,
+        **shown,
+        **taken,
+    }
 
 
 async def _call(db: SessionDep, task_id: str) -> Task:
@@ -103,7 +131,7 @@ async def calls_page(
     current = None
     if task is not None and task.kind == "call" and task.status == "open":
         if task.assignee_id == principal.id:
-            current = await _current(db, task.id, {})
+            current = await _current(db, principal, task.id, {})
     return await _queue(request, db, principal, now, current=current)
 
 
@@ -130,7 +158,7 @@ async def take(
         if exc.status_code == 404:
             raise
         return await _queue(request, db, principal, now, refusal=str(exc.detail), status_code=409)
-    current = await _current(db, task_id, {"taken": taken})
+    current = await _current(db, principal, task_id, {"taken": taken})
     return await _queue(request, db, principal, now, current=current)
 
 
@@ -176,7 +204,7 @@ async def outcome(
 
     refused = await attempt(act)
     if refused:
-        current = await _current(db, task_id, {"form": form, "section": "outcome"})
+        current = await _current(db, principal, task_id, {"form": form, "section": "outcome"})
         return await _queue(
             request,
             db,
@@ -207,7 +235,7 @@ async def propose(
         task.practice_id, form, db=db, temporal=temporal, principal=principal
     )
     if refused:
-        current = await _current(db, task_id, {"offer": form, "section": "proposal"})
+        current = await _current(db, principal, task_id, {"offer": form, "section": "proposal"})
         return await _queue(
             request,
             db,
@@ -252,7 +280,7 @@ async def contacts(
 
     refused = await attempt(act)
     if refused:
-        current = await _current(db, task_id, {"contacts": form, "section": "contacts"})
+        current = await _current(db, principal, task_id, {"contacts": form, "section": "contacts"})
         return await _queue(
             request,
             db,

@@ -166,9 +166,9 @@ async def test_one_practice_from_hand_over_to_payment_by_clicking(
         take = operator.get_by_role("button", name=f"Prendi la chiamata della pratica {reference}")
         await expect(take).to_be_visible(timeout=60_000)
         assert await axe_violations(operator) == []
-        await screenshot(operator, "operator-calls")
         await take.click()
         await expect(operator.locator("#dial")).to_have_text("+393331234567")
+        await screenshot(operator, "operator-calls")
         promised = (in_contact_hours().date() + timedelta(days=10)).isoformat()
         await operator.get_by_label("Esito").select_option("promise")
         await operator.get_by_label("Data promessa (solo promessa)").fill(promised)
