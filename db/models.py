@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     Numeric,
@@ -141,7 +142,15 @@ class Invitation(Base):
 
 class Practice(Base):
     __tablename__ = "practices"
-    __table_args__ = (UniqueConstraint("creditor_id", "reference", name="uq_practice_reference"),)
+    __table_args__ = (
+        UniqueConstraint("creditor_id", "reference", name="uq_practice_reference"),
+        # the practices list's keyset pages (api/services/practice_pages.py: newest first, the
+        # id breaking ties): a creditor's portfolio, the same by status (its most used filter),
+        # and every creditor's (the admin); hand-over dates are a range of the same index
+        Index("ix_practices_creditor_created", "creditor_id", "created_at", "id"),
+        Index("ix_practices_creditor_status_created", "creditor_id", "status", "created_at", "id"),
+        Index("ix_practices_created_id", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     creditor_id: Mapped[str] = mapped_column(ForeignKey("creditors.id"), index=True)
