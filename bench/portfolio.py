@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import random
 import re
 import secrets
@@ -187,6 +188,7 @@ def fill(url: str, practices: int, now: datetime) -> tuple[list[str], str, str]:
 
 ANALYZE = False
 WARM_UP = 5
+AMOUNT = {"claim_from": "1000", "claim_to": "5000"}
 
 
 # --- measuring -----------------------------------------------------------------------------------
@@ -196,6 +198,7 @@ WARM_UP = 5
 class Timings:
     server: list[float] = dataclasses.field(default_factory=list)
     sql: list[float] = dataclasses.field(default_factory=list)
+    cpu: list[float] = dataclasses.field(default_factory=list)
 
 
 class Meter:
@@ -204,6 +207,7 @@ class Meter:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.last_server = 0.0
+        self.last_cpu = 0.0
         self.sql = 0.0
         self._started: float | None = None
 
@@ -211,13 +215,14 @@ class Meter:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         self.sql = 0.0
 
         async def timed_send(message: Message) -> None:
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
                 self.last_server = time.perf_counter() - start
+                self.last_cpu = time.process_time() - cpu
 
         await self.app(scope, receive, timed_send)
 
@@ -274,9 +279,12 @@ async def main() -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
             await log_in(http, app, creditors[0])
             api = {"Authorization": f"Bearer {key}"}
+            admin = {"Authorization": f"Bearer {settings.admin_key}"}
             month = (now - timedelta(days=200)).astimezone(UTC).date().replace(day=1)
-            deep = await deep_cursor(http, pages=200)
-            api_deep = await api_deep_cursor(http, api, pages=200)
+            # page 201 (10,000 practices deep) of creditor 0's ~50,000, fewer on a smaller run
+            depth = max(1, min(200, args.practices * 4 // 10 // 50))
+            deep = await deep_cursor(http, pages=depth)
+            api_deep = await api_deep_cursor(http, api, pages=depth)
             kinds: list[tuple[str, str, dict[str, str], dict[str, str]]] = [
                 ("console: first page, unfiltered", "/console/creditor/practices", {}, {}),
                 ("console: status=active", "/console/creditor/practices", {"status": "active"}, {}),
@@ -314,18 +322,29 @@ async def main() -> None:
                     {},
                 ),
                 (
-                    "console: page 201 by cursor",
+                    f"console: page {depth + 1} by cursor",
                     "/console/creditor/practices",
                     {"cursor": deep},
                     {},
                 ),
                 ("API: GET /practices, limit 50", "/practices", {}, api),
                 ("API: status=active, limit 50", "/practices", {"status": "active"}, api),
-                ("API: page 201 by cursor", "/practices", {"cursor": api_deep}, api),
-                ("API: page 201 by offset (old way)", "/practices", {"offset": "10000"}, api),
+                (f"API: page {depth + 1} by cursor", "/practices", {"cursor": api_deep}, api),
+                (
+                    f"API: page {depth + 1} by offset (old way)",
+                    "/practices",
+                    {"offset": str(depth * 50)},
+                    api,
+                ),
+                (f"API, admin: all {args.practices:,}, limit 50", "/practices", {}, admin),
+                ("API, admin: amount 1,000-5,000", "/practices", AMOUNT, admin),
             ]
-            print(f"\n{args.requests} requests each, one at a time; server time (SQL part), ms")
-            print(f"{'request':42} {'p50':>13} {'p95':>13} {'p99':>13}")
+            print(
+                f"\n{args.requests} requests each, one at a time, ms: server time p50 / p95 / p99,"
+                " the SQL part of it p50 / p95, and the process's CPU time p50 / p95"
+            )
+            print(f"load average before: {os.getloadavg()[0]:.1f} (2 cores shared)")
+            print(f"{'request':42} {'server':>20} {'SQL':>12} {'CPU':>12}")
             for name, path, params, headers in kinds:
                 timings = Timings()
                 for _ in range(WARM_UP):  # the first requests of a kind compile its SQL
@@ -335,12 +354,15 @@ async def main() -> None:
                     assert answer.status_code == 200, (name, answer.status_code, answer.text[:300])
                     timings.server.append(meter.last_server * 1000)
                     timings.sql.append(meter.sql * 1000)
+                    timings.cpu.append(meter.last_cpu * 1000)
                 cells = [
-                    f"{percentile(timings.server, q):6.1f} ({percentile(timings.sql, q):4.1f})"
-                    for q in (50, 95, 99)
+                    " / ".join(f"{percentile(timings.server, q):.0f}" for q in (50, 95, 99)),
+                    " / ".join(f"{percentile(timings.sql, q):.0f}" for q in (50, 95)),
+                    " / ".join(f"{percentile(timings.cpu, q):.0f}" for q in (50, 95)),
                 ]
-                print(f"{name:42} " + " ".join(f"{c:>13}" for c in cells))
+                print(f"{name:42} {cells[0]:>20} {cells[1]:>12} {cells[2]:>12}")
 
+            print(f"load average after: {os.getloadavg()[0]:.1f}")
             began = time.perf_counter()
             exported = await http.get("/console/creditor/practices.csv")
             rows = exported.text.count("\n") - 1
@@ -426,10 +448,13 @@ async def explain(app: Any, creditor_id: str, month: date) -> None:
         "amount 1,000-5,000": {"claim_from": "1000", "claim_to": "5000"},
         "one month": {"handed_over_from": month, "handed_over_to": month + timedelta(days=30)},
     }
+    admin = dataclasses.replace(principal, role=Role.ADMIN, creditor_id=None)
     engine = app.state.db.engine
     print("\nEXPLAIN QUERY PLAN (SQLite)")
-    for name, filters in cases.items():
-        conditions = practice_filters(principal, **filters)
+    amount = {"claim_from": "1000", "claim_to": "5000"}
+    for name, filters in [*cases.items(), ("admin, amount 1,000-5,000", amount)]:
+        caller = admin if name.startswith("admin") else principal
+        conditions = practice_filters(caller, **filters)
         cursor = practice_pages.Cursor(practice_pages.Direction.AFTER, datetime.now(UTC), "f" * 32)
         page = (
             select(Practice)
