@@ -135,16 +135,11 @@ async def offset_page(
     )
 
 
-async def count(
-    session: AsyncSession, conditions: Sequence[ColumnElement[bool]], *, cap: int | None = None
-) -> int:
-    """How many practices match; with `cap`, counting stops at cap + 1 (a page view needs no
-    exact total beyond it, and the count is the one part of a page that reads every match)."""
-    if cap is None:
-        every = select(func.count()).select_from(Practice).where(*conditions)
-        return await session.scalar(every) or 0
-    matching = select(Practice.id).where(*conditions).limit(cap + 1).subquery()
-    return await session.scalar(select(func.count()).select_from(matching)) or 0
+async def count(session: AsyncSession, conditions: Sequence[ColumnElement[bool]]) -> int:
+    """How many practices match: the one part of a page that reads every match, answered from
+    the portfolio's covering indexes (a few ms for 50,000 practices: bench/README.md)."""
+    every = select(func.count()).select_from(Practice).where(*conditions)
+    return await session.scalar(every) or 0
 
 
 async def every_practice(
