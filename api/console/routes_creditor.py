@@ -121,7 +121,6 @@ async def portfolio(
             "outcomes": list(Outcome),
             "debtor_kinds": list(DebtorKind),
             "names": i18n.PRACTICE_VALUES,
-            "page_size": PAGE_SIZE,
         },
         422 if errors else 200,
     )
