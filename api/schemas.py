@@ -771,6 +771,20 @@ class PracticeSummary(BaseModel):
     created_at: datetime
 
 
+class PracticePage(Page[PracticeSummary]):
+    """GET /practices: pages by cursor (keyset: as fast deep in the list as on its first page,
+    stable while practices are handed over); `offset` is still accepted."""
+
+    next_cursor: str | None = Field(
+        default=None,
+        description="Pass as `cursor` for the page after this one; null on the last page.",
+    )
+    previous_cursor: str | None = Field(
+        default=None,
+        description="Pass as `cursor` for the page before this one; null on the first page.",
+    )
+
+
 class JudicialOut(BaseModel):
     """Where the court steps stand (the judicial workflow's last report)."""
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     Numeric,
@@ -139,9 +140,24 @@ class Invitation(Base):
     used_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+# the portfolio's filters (other than the creditor and the hand-over dates), carried by its indexes
+PORTFOLIO = ("status", "phase", "outcome", "debtor_kind", "claim_cents")
+
+
 class Practice(Base):
     __tablename__ = "practices"
-    __table_args__ = (UniqueConstraint("creditor_id", "reference", name="uq_practice_reference"),)
+    __table_args__ = (
+        UniqueConstraint("creditor_id", "reference", name="uq_practice_reference"),
+        # the practices list's keyset pages (api/services/practice_pages.py: newest first, the
+        # id breaking ties), a creditor's (the portfolio) and every creditor's (the admin): the
+        # hand-over dates are a range of it, and it carries every other filter's column, so the
+        # filters and the page's count are answered from the index alone (without them, counting
+        # 50,000 practices by amount read each row from the table: 300+ ms); and by status, the
+        # most used filter, so that a rare status is a range too, not a scan
+        Index("ix_practices_creditor_created", "creditor_id", "created_at", "id", *PORTFOLIO),
+        Index("ix_practices_creditor_status_created", "creditor_id", "status", "created_at", "id"),
+        Index("ix_practices_created_id", "created_at", "id", *PORTFOLIO),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     creditor_id: Mapped[str] = mapped_column(ForeignKey("creditors.id"), index=True)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.auth import Principal, Role, console_require
@@ -29,13 +29,13 @@ from api.console.templating import render
 from api.deps import DatabaseDep, SessionDep, TemporalDep
 from api.routers import deals, practice_commands, practices, worklists
 from api.schemas import (
-    MAX_OFFSET,
     AuthorizationIn,
     DisputeResolutionIn,
     PracticeOut,
     PracticeSummary,
 )
 from api.schemas_deals import ProposalDecisionIn
+from api.services import practice_pages
 from api.views import practice_out, practice_summary
 from db.models import Creditor, Practice
 from domain.practice import DebtorKind, Outcome, Phase, Status
@@ -83,19 +83,12 @@ def _read_filters(request: Request) -> tuple[PortfolioFilters, dict[str, str], d
     return filters, typed, {}
 
 
-def _offset(request: Request) -> int:
-    try:
-        return min(max(int(request.query_params.get("offset", "0")), 0), MAX_OFFSET)
-    except ValueError:
-        return 0
-
-
 @router.get("/practices")
 async def portfolio(
     request: Request, _r: ConsoleRequest, principal: Creditors, db: SessionDep
 ) -> Response:
     filters, typed, errors = _read_filters(request)
-    offset = _offset(request)
+    cursor = request.query_params.get("cursor") or None
     page = None
     if not errors:
         try:
@@ -103,7 +96,8 @@ async def portfolio(
                 session=db,
                 principal=principal,
                 limit=PAGE_SIZE,
-                offset=offset,
+                offset=0,
+                cursor=cursor,
                 **filters.arguments(),
             )
         except RequestValidationError as exc:
@@ -127,7 +121,6 @@ async def portfolio(
             "outcomes": list(Outcome),
             "debtor_kinds": list(DebtorKind),
             "names": i18n.PRACTICE_VALUES,
-            "page_size": PAGE_SIZE,
         },
         422 if errors else 200,
     )
@@ -199,33 +192,16 @@ async def portfolio_csv(
         writer = csv.writer(buffer, delimiter=";")
         buffer.write("\ufeff")  # a BOM: Excel reads the file as UTF-8 (accents in names)
         writer.writerow(CSV_COLUMNS)
-        after: Practice | None = None
         async with database.session() as session:
-            while True:
-                query = select(Practice).where(*conditions)
-                if after is not None:
-                    query = query.where(
-                        or_(
-                            Practice.created_at < after.created_at,
-                            and_(
-                                Practice.created_at == after.created_at,
-                                Practice.id > after.id,
-                            ),
-                        )
-                    )
-                batch = list(
-                    await session.scalars(
-                        query.order_by(*practices.PRACTICE_ORDER).limit(EXPORT_BATCH)
-                    )
-                )
+            batches = practice_pages.every_practice(session, conditions, batch=EXPORT_BATCH)
+            async for batch in batches:
                 for practice in batch:
                     writer.writerow(_csv_row(practice_summary(practice, principal)))
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
-                if len(batch) < EXPORT_BATCH:
-                    return
-                after = batch[-1]
+        if buffer.tell():  # the headings of an empty export
+            yield buffer.getvalue()
 
     return StreamingResponse(
         rows(),

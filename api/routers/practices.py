@@ -40,14 +40,14 @@ from api.schemas import (
     EventOut,
     NoteKind,
     NoteOut,
-    Page,
     PracticeBatch,
     PracticeCreate,
     PracticeOut,
-    PracticeSummary,
+    PracticePage,
     invoice_number_errors,
     rome_today,
 )
+from api.services import practice_pages
 from api.strategies import creditor_strategy, strategy_to_json
 from api.views import practice_out, practice_summary
 from config import Settings
@@ -705,7 +705,7 @@ def _rome_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=ROME)
 
 
-@router.get("", response_model=Page[PracticeSummary])
+@router.get("", response_model=PracticePage)
 async def list_practices(
     session: SessionDep,
     principal: AnyUser,
@@ -728,10 +728,24 @@ async def list_practices(
         str | None, Query(max_length=20, description="Claim at most this, in euros.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> Page[PracticeSummary]:
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Deprecated: prefer `cursor`.")
+    ] = 0,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=practice_pages.MAX_CURSOR_LENGTH,
+            description="The page after or before another: its `next_cursor` or "
+            "`previous_cursor`, with the same filters (not with `offset`).",
+        ),
+    ] = None,
+) -> PracticePage:
     """Practices the caller may see, newest first: a creditor its own, a field agent those of
-    its territory and its visits, the other roles all."""
+    its territory and its visits, the other roles all. Page by `cursor` (keyset: every page as
+    fast as the first, none repeats or skips a practice while others are handed over)."""
+    position = None if cursor is None else practice_pages.decode_cursor(cursor)
+    if position is not None and offset:
+        raise invalid(["query", "cursor"], "give a cursor or an offset, not both")
     conditions = practice_filters(
         principal,
         status_=status_,
@@ -745,20 +759,21 @@ async def list_practices(
         claim_from=claim_from,
         claim_to=claim_to,
     )
-    total = await session.scalar(select(func.count(Practice.id)).where(*conditions)) or 0
-    rows = await session.scalars(
-        select(Practice).where(*conditions).order_by(*PRACTICE_ORDER).limit(limit).offset(offset)
-    )
-    return Page[PracticeSummary](
-        items=[practice_summary(p, principal) for p in rows],
-        total=total,
+    if offset:
+        page = await practice_pages.offset_page(session, conditions, limit=limit, offset=offset)
+    else:
+        page = await practice_pages.keyset_page(session, conditions, limit=limit, cursor=position)
+    return PracticePage(
+        items=[practice_summary(p, principal) for p in page.practices],
+        total=await practice_pages.count(session, conditions),
         limit=limit,
         offset=offset,
+        next_cursor=page.next_cursor,
+        previous_cursor=page.previous_cursor,
     )
 
 
-# newest first; the id breaks ties so that pages neither repeat nor skip a practice
-PRACTICE_ORDER = (Practice.created_at.desc(), Practice.id)
+PRACTICE_ORDER = practice_pages.PRACTICE_ORDER
 
 
 @router.get(
