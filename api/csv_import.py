@@ -24,6 +24,7 @@ import httpx
 from pydantic import ValidationError
 
 from api.schemas import PracticeCreate, invoice_number_errors
+from domain.money import as_typed_by_people
 
 COLUMNS = (
     "creditor_id",
@@ -122,7 +123,8 @@ def invoice_body(row: dict[str, str]) -> dict[str, Any]:
         "number": row["invoice_number"],
         "issue_date": row["issue_date"],
         "due_date": row["due_date"],
-        "amount": row["amount"],
+        # "1250,40" and "1.250,40" as a spreadsheet in Italian writes them, or "1250.40"
+        "amount": as_typed_by_people(row["amount"]),
     }
 
 

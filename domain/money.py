@@ -31,6 +31,30 @@ def parse_euros(text: str, *, allow_zero: bool = False) -> int:
     return cents
 
 
+_GROUPED = re.compile(r"\d{1,3}(\.\d{3})+")
+
+
+def as_typed_by_people(text: str) -> str:
+    """An amount as people write it, in the API's format: "1.250,40", "250,40", "€ 1.250,40"
+    and "250.40" all become "1250.40" (the console's forms, and the CSVs a spreadsheet in
+    Italian exports).
+
+    A comma is the decimal separator, and dots then group thousands; without a comma, dots
+    group thousands only when every group has three digits ("1.250" is one thousand two
+    hundred and fifty, as an Italian reads it), else the dot is the decimal point. "€" and
+    spaces are dropped. What is not a number comes back as given, so that parse_euros' own
+    message names the mistake."""
+    raw = text.strip()
+    cleaned = raw.replace("€", "").replace("\xa0", "").replace(" ", "")
+    if "," in cleaned:
+        if cleaned.count(",") != 1:
+            return raw
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    elif _GROUPED.fullmatch(cleaned.lstrip("-")):
+        cleaned = cleaned.replace(".", "")
+    return cleaned or raw
+
+
 def cents_to_decimal_string(cents: int) -> str:
     """125040 -> '1250.40' (the API's wire format)."""
     sign = "-" if cents < 0 else ""

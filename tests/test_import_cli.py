@@ -71,7 +71,9 @@ def test_bad_lines_are_printed_with_their_number_and_field(
 ) -> None:
     creditor = "c" * 32
     lines = _good_lines(creditor, 3)  # file lines 2..7
-    lines[1] = _line(creditor, "X", "RSSMRA85T10A562S", "FT-2", amount="12,50")  # line 3
+    lines[1] = _line(
+        creditor, "X", "RSSMRA85T10A562S", "FT-2", amount="12,505"
+    )  # line 3: three decimals
     lines[3] = lines[3].replace('"FT-2"', '"FT-1"')  # line 5: the same number as line 4
     lines[4] = lines[4].replace('"Milano"', '"Roma"')  # line 6: a practice's city differs
     lines.append(_line(creditor, "BAD", "NOT-A-CODE", "FT-9", due_date="2020-01-01"))  # line 8
@@ -124,6 +126,19 @@ def test_a_file_that_cannot_be_read_is_one_clear_error(
 def test_a_file_with_missing_columns_is_refused() -> None:
     parsed = read_practices(io.StringIO("creditor_id,reference\nx,y\n"))
     assert [(e.line, e.msg) for e in parsed.errors] == [(1, "missing column(s)")]
+
+
+def test_a_file_as_a_spreadsheet_in_italian_saves_it_is_read() -> None:
+    """Semicolons between the columns and decimal commas in the amounts, as Excel and LibreOffice
+    in Italian save a CSV."""
+    italian = [
+        _line("c1", "R1", "RSSMRA85T10A562S", "FT-1", amount="1.250,40"),
+        _line("c1", "R1", "RSSMRA85T10A562S", "FT-2", amount="99,5"),
+    ]
+    text = ";".join(COLUMNS) + "\n" + "\n".join(line.replace('","', '";"') for line in italian)
+    parsed = read_practices(io.StringIO(text + "\n"))
+    assert parsed.errors == []
+    assert [i["amount"] for i in parsed.bodies[0]["invoices"]] == ["1250.40", "99.5"]
 
 
 async def _count(api: Api, creditor_id: str) -> int:

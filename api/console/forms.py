@@ -4,7 +4,6 @@ function)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +11,8 @@ from typing import Any
 from fastapi import HTTPException
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+
+from domain.money import as_typed_by_people
 
 
 def field_errors(
@@ -37,26 +38,12 @@ def optional(value: object) -> str | None:
     return text or None
 
 
-_GROUPED = re.compile(r"\d{1,3}(\.\d{3})+")
-
-
 def euros(value: object) -> str | None:
     """An amount typed in euros, as the API's models read it ("1250.40"); empty is absent.
-
-    People write Italian amounts, "1.250,40" or "250,40", and also "250.40": a comma is the
-    decimal separator and dots then group thousands; without a comma, dots group thousands
-    only when every group has three digits ("1.250" is one thousand two hundred and fifty, as
-    an Italian reads it), else the dot is the decimal point. "€" and spaces are dropped. What
-    is not a number is passed on unchanged, so the API's own message names the field."""
+    People's ways of writing it ("1.250,40", "250,40", "250.40") are read by
+    domain.money.as_typed_by_people."""
     raw = optional(value)
-    if raw is None:
-        return None
-    cleaned = raw.replace("€", "").replace("\xa0", "").replace(" ", "")
-    if "," in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".", 1) if cleaned.count(",") == 1 else raw
-    elif _GROUPED.fullmatch(cleaned.lstrip("-")):
-        cleaned = cleaned.replace(".", "")
-    return cleaned or raw
+    return None if raw is None else as_typed_by_people(raw)
 
 
 def text(value: object) -> str:
