@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.access import console_practice_boundary
 from api.auth import Principal, Role, console_require
 from api.console.forms import attempt, optional, text
 from api.console.security import ConsoleRequest
@@ -28,6 +29,8 @@ from domain.contact_rules import may_contact, next_window_start, window_end
 from domain.practice import VisitOutcome
 
 router = APIRouter(prefix="/agent", tags=["console"])
+# another's practice is the 403 page before the form is read, as the API answers
+PracticeBoundary = Depends(console_practice_boundary)
 
 Agent = Annotated[Principal, console_require(Role.ADMIN, Role.FIELD_AGENT)]
 PAGE = "/console/agent/visits"
@@ -84,7 +87,7 @@ async def visits_page(
     return await _visits(request, db, principal, now)
 
 
-@router.post("/visits/{practice_id}/outcome")
+@router.post("/visits/{practice_id}/outcome", dependencies=[PracticeBoundary])
 async def record_outcome(
     request: Request,
     practice_id: str,
@@ -141,7 +144,7 @@ async def record_outcome(
     return RedirectResponse(f"{PAGE}?recorded=1", status_code=303)
 
 
-@router.post("/visits/{practice_id}/proposal")
+@router.post("/visits/{practice_id}/proposal", dependencies=[PracticeBoundary])
 async def propose(
     request: Request,
     practice_id: str,
