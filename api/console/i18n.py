@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -83,6 +83,10 @@ class Language:
 
     def datetime(self, value: datetime) -> str:
         return format_datetime(value.astimezone(ROME), format="short", locale=self.code)
+
+    def timeline(self, kind: str, summary: str, data: Mapping[str, object]) -> str:
+        """A timeline line in this language (see timeline_line)."""
+        return timeline_line(self.code, kind, summary, data)
 
 
 @functools.cache
@@ -178,3 +182,33 @@ WAITING_FOR = {
     "the court steps (see the judicial stage)": N_("the court steps"),
     "payment after the court steps": N_("payment after the court steps"),
 }
+
+
+# The timeline's lines: the workflows record each event's summary in English (its payloads
+# carry ids, amounts and dates, never a language), with the event's kind and values; the
+# console says them in the reader's language from those values. A summary with no line of its
+# own here is looked up as a message (the fixed ones below), else shown as recorded.
+EVENT_TEXTS = (
+    N_("Due date passed unpaid: out-of-court collection begins"),
+    N_("Legal action authorised: judicial phase"),
+)
+HANDED_OVER_ONE = N_("Practice handed over: 1 invoice, claim %(claim)s")
+HANDED_OVER_MANY = N_("Practice handed over: %(invoices)s invoices, claim %(claim)s")
+STEP_STARTED = N_("Step: %(step)s")
+
+
+def timeline_line(code: str, kind: str, summary: str, data: Mapping[str, object]) -> str:
+    catalogue = translations(code)
+    lang = language(code)
+    if kind == "handed_over":
+        invoices, claim = data.get("invoices"), data.get("claim_cents")
+        if isinstance(invoices, int) and isinstance(claim, int):
+            message = HANDED_OVER_ONE if invoices == 1 else HANDED_OVER_MANY
+            return catalogue.gettext(message) % {"invoices": invoices, "claim": lang.money(claim)}
+    if kind == "step_started":
+        step = data.get("step")
+        if isinstance(step, str) and step in PRACTICE_VALUES:
+            name = catalogue.gettext(PRACTICE_VALUES[step])
+            return catalogue.gettext(STEP_STARTED) % {"step": name}
+    # an empty message would be the catalogue's header
+    return catalogue.gettext(summary) if summary else summary

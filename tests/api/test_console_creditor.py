@@ -479,3 +479,37 @@ async def test_hand_over_dates_filter_the_list_and_extreme_ones_are_no_error(api
         answer = await api.http.get("/practices", headers=tenant.headers, params=params)
         assert answer.status_code == 200, (params, answer.text)
         assert ([p["id"] for p in answer.json()["items"]] == [practice["id"]]) is listed, params
+
+
+async def test_the_timeline_speaks_the_readers_language(api: Api) -> None:
+    """The workflow records its events' summaries in English; the practice page says them in
+    the person's language from the event's values (Italian first, English on request)."""
+    tenant = await new_creditor(api)
+    practice = await hand_over(
+        api, tenant.headers, practice_payload(tenant.id, amounts=("1000.00", "250.40"))
+    )
+
+    async def step_started() -> bool:
+        events = await api.http.get(f"/practices/{practice['id']}/events", headers=api.admin)
+        return "step_started" in {e["kind"] for e in events.json()}
+
+    await eventually(step_started, "the first step's start")
+    user, password = await person(api, role="creditor", creditor_id=tenant.id)
+    await log_in(api, user["email"], password)
+    url = f"/console/practices/{practice['id']}"
+
+    italian = await api.http.get(url)
+    assert italian.status_code == 200, italian.text
+    assert "Pratica affidata: 2 fatture, credito 1.250,40\xa0€" in italian.text
+    assert "Fase: Promemoria prima della scadenza" in italian.text
+    assert "Practice handed over" not in italian.text and "Step:" not in italian.text
+
+    account = await api.http.get("/console/account")
+    switched = await api.http.post(
+        "/console/account/language", data={"csrf_token": csrf(account), "locale": "en"}
+    )
+    assert switched.status_code == 303
+    english = await api.http.get(url)
+    assert "Practice handed over: 2 invoices, claim €1,250.40" in english.text
+    assert "Step: Reminders before the due date" in english.text
+    assert "Pratica affidata" not in english.text
