@@ -191,10 +191,25 @@ WAITING_FOR = {
 EVENT_TEXTS = (
     N_("Due date passed unpaid: out-of-court collection begins"),
     N_("Legal action authorised: judicial phase"),
+    N_("No e-mail or SMS possible: reminder not sent"),
+    N_("No outcome recorded in time: counted as unanswered"),
+    N_("Skip tracing requested: looking for new contacts"),
+    N_("Skip tracing not completed in time"),
+    N_("No visit outcome recorded in time"),
+    N_("Lawyer assigned"),
+    N_("Lawyer's opinion requested"),
+    N_("Creditor asked to authorise legal action"),
+    N_("Promise kept: collection goes on for the rest"),
+    N_("Skip tracing found new contacts"),
+    N_("Skip tracing found nothing new"),
+    N_("Dispute rejected by the creditor: collection resumes"),
+    N_("Dispute upheld by the creditor"),
+    N_("The creditor stopped the court steps"),
 )
 HANDED_OVER_ONE = N_("Practice handed over: 1 invoice, claim %(claim)s")
 HANDED_OVER_MANY = N_("Practice handed over: %(invoices)s invoices, claim %(claim)s")
 STEP_STARTED = N_("Step: %(step)s")
+RESUMED = N_("Escalation resumed at: %(step)s")
 
 
 def timeline_line(code: str, kind: str, summary: str, data: Mapping[str, object]) -> str:
@@ -205,10 +220,40 @@ def timeline_line(code: str, kind: str, summary: str, data: Mapping[str, object]
         if isinstance(invoices, int) and isinstance(claim, int):
             message = HANDED_OVER_ONE if invoices == 1 else HANDED_OVER_MANY
             return catalogue.gettext(message) % {"invoices": invoices, "claim": lang.money(claim)}
-    if kind == "step_started":
+    if kind in ("step_started", "resumed"):
         step = data.get("step")
         if isinstance(step, str) and step in PRACTICE_VALUES:
             name = catalogue.gettext(PRACTICE_VALUES[step])
-            return catalogue.gettext(STEP_STARTED) % {"step": name}
+            message = STEP_STARTED if kind == "step_started" else RESUMED
+            return catalogue.gettext(message) % {"step": name}
     # an empty message would be the catalogue's header
     return catalogue.gettext(summary) if summary else summary
+
+
+# The refusals people meet on the console's forms: the API's and the workflow's messages are
+# English (they are the API's), the pages say them in the reader's language (render() looks
+# a page's `refusal` and field `errors` up here; one not listed is shown as the API gave it)
+REFUSALS = (
+    N_("no call outcome is expected now"),
+    N_("no visit outcome is expected now"),
+    N_("no skip tracing result is expected now"),
+    N_("no lawyer's opinion is expected now"),
+    N_("no authorisation is expected now"),
+    N_("no proposal waits for a decision"),
+    N_("no dispute is open"),
+    N_("no court steps are running"),
+    N_("the court steps have not ended"),
+    N_("the practice is closed"),
+    N_("the practice is already under watch"),
+    N_("a payment with this reference is recorded"),
+    N_("the promised date is in the past"),
+    N_("a promise needs an amount"),
+    N_("a promise needs a date"),
+    N_("amount must be positive"),
+    N_("Field required"),
+)
+
+
+def refusal_text(code: str, message: str) -> str:
+    """An API or workflow refusal in the reader's language, when the catalogue has it."""
+    return translations(code).gettext(message) if message else message

@@ -503,6 +503,12 @@ async def test_the_timeline_speaks_the_readers_language(api: Api) -> None:
     assert "Pratica affidata: 2 fatture, credito 1.250,40\xa0€" in italian.text
     assert "Fase: Promemoria prima della scadenza" in italian.text
     assert "Practice handed over" not in italian.text and "Step:" not in italian.text
+    # the workflow's refusal, shown on the form, in the reader's language too
+    authorize = f"/console/creditor/tasks/{practice['id']}/authorization"
+    token = csrf(await api.http.get("/console/account"))
+    refused = await api.http.post(authorize, data={"csrf_token": token, "authorized": "true"})
+    assert refused.status_code == 409
+    assert "nessuna autorizzazione è attesa ora" in refused.text
 
     account = await api.http.get("/console/account")
     switched = await api.http.post(
@@ -513,3 +519,5 @@ async def test_the_timeline_speaks_the_readers_language(api: Api) -> None:
     assert "Practice handed over: 2 invoices, claim €1,250.40" in english.text
     assert "Step: Reminders before the due date" in english.text
     assert "Pratica affidata" not in english.text
+    refused = await api.http.post(authorize, data={"csrf_token": token, "authorized": "true"})
+    assert refused.status_code == 409 and "no authorisation is expected now" in refused.text
