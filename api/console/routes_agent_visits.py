@@ -17,9 +17,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.access import console_practice_boundary
 from api.auth import Principal, Role, console_require
+from api.console import i18n
 from api.console.forms import attempt, optional, text
 from api.console.security import ConsoleRequest
-from api.console.templating import render
+from api.console.templating import render, request_locale
 from api.deps import NowDep, SessionDep, TemporalDep, get_database
 from api.routers import deals, practice_commands, worklists
 from api.schemas import VisitOutcomeIn
@@ -61,6 +62,12 @@ async def _visits(
         if may_contact(now)
         else {"open": False, "from": next_window_start(now)}
     )
+    if errors and current not in {visit.practice_id for visit in visits.items}:
+        # a practice not on this list (the admin's, say) has no form here to show its
+        # messages next to: they go in the alert, in the page's language
+        code = request_locale(request)
+        messages = [i18n.refusal_text(code, m) for m in errors.values()]
+        refusal = "; ".join(m for m in (refusal, *messages) if m)
     return render(
         request,
         "console/agent_visits.html",

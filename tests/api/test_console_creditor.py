@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from api.console import routes_creditor
+from api.console.i18n import timeline_line
 from tests.api.helpers import (
     Api,
     eventually,
@@ -121,7 +122,10 @@ async def test_the_practice_page_its_letters_a_direct_payment_and_a_withdrawal(a
     assert practice["reference"] in page.text and "Mario Rossi" in page.text
     assert "1.250,40\xa0€" in page.text
     events = (await api.http.get(f"/practices/{pid}/events", headers=tenant.headers)).json()
-    assert html.escape(events[0]["summary"], quote=False) in page.text
+    # the first event as the console says it (in the page's language, from the event's values)
+    first = events[0]
+    line = timeline_line("it", first["kind"], first["summary"], first["data"])
+    assert html.escape(line, quote=False) in page.text
     assert api_view["current_step"] is not None
     link = f"/console/practices/{pid}/documents/{sent['id']}"
     assert f'href="{link}"' in page.text

@@ -25,8 +25,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from markupsafe import escape
 from sqlalchemy import update
 
+from api.console.i18n import refusal_text
 from api.console.routes_admin_creditors import DURATION_INPUTS, OTHER
 from api.console.routes_lawyer import STEPS
 from api.schemas import StrategyModel
@@ -491,4 +493,11 @@ async def test_the_console_refuses_exactly_when_the_api_refuses(
             assert page.headers["content-type"].startswith("text/html"), page.headers
             if console_kind in ("409", "422"):
                 assert "<form" in page.text, (actor.name, page.text[:500])
+                # with the API's message (in the page's language, Italian, escaped as the page
+                # escapes it): the 409's detail,
+                # or one of the 422's field messages
+                detail = answer.json()["detail"]
+                messages = [detail] if isinstance(detail, str) else [e["msg"] for e in detail]
+                shown = [str(escape(refusal_text("it", m))) for m in messages]
+                assert any(m in page.text for m in shown), (actor.name, shown, page.text[-3000:])
     assert not mismatches, "\n".join([*mismatches, "all:", *seen])
