@@ -210,6 +210,27 @@ HANDED_OVER_ONE = N_("Practice handed over: 1 invoice, claim %(claim)s")
 HANDED_OVER_MANY = N_("Practice handed over: %(invoices)s invoices, claim %(claim)s")
 STEP_STARTED = N_("Step: %(step)s")
 RESUMED = N_("Escalation resumed at: %(step)s")
+PAYMENT = N_("Payment of %(amount)s received on %(date)s; balance %(balance)s")
+PROMISE = N_("Promise to pay %(amount)s by %(date)s: escalation paused")
+CALL_OUTCOME = N_("Call outcome: %(outcome)s")
+VISIT_OUTCOME = N_("Visit outcome: %(outcome)s")
+# the outcomes as the operator's and the agent's forms name them (the same messages)
+OUTCOME_NAMES = {
+    "call_outcome": {
+        "no_answer": N_("No answer"),
+        "wrong_number": N_("Wrong number"),
+        "refused": N_("Refused to pay"),
+        "reached": N_("Reached, no agreement yet"),
+        "promise": N_("Promise to pay"),
+        "dispute": N_("Dispute"),
+    },
+    "visit_outcome": {
+        "not_found": N_("Not found (nobody there, or moved)"),
+        "refused": N_("Met: refused to pay"),
+        "promise": N_("Met: promise to pay"),
+        "dispute": N_("Met: disputes the debt"),
+    },
+}
 
 
 def timeline_line(code: str, kind: str, summary: str, data: Mapping[str, object]) -> str:
@@ -226,6 +247,29 @@ def timeline_line(code: str, kind: str, summary: str, data: Mapping[str, object]
             name = catalogue.gettext(PRACTICE_VALUES[step])
             message = STEP_STARTED if kind == "step_started" else RESUMED
             return catalogue.gettext(message) % {"step": name}
+    if kind == "payment":
+        amount, paid_on, balance = (
+            data.get(k) for k in ("amount_cents", "paid_on", "balance_cents")
+        )
+        if isinstance(amount, int) and isinstance(paid_on, str) and isinstance(balance, int):
+            return catalogue.gettext(PAYMENT) % {
+                "amount": lang.money(amount),
+                "date": lang.date(date.fromisoformat(paid_on)),
+                "balance": lang.money(balance),
+            }
+    if kind == "promise":
+        amount, promised = data.get("amount_cents"), data.get("promised_date")
+        if isinstance(amount, int) and isinstance(promised, str):
+            return catalogue.gettext(PROMISE) % {
+                "amount": lang.money(amount),
+                "date": lang.date(date.fromisoformat(promised)),
+            }
+    if kind in OUTCOME_NAMES:
+        outcome = data.get("outcome")
+        names = OUTCOME_NAMES[kind]
+        if isinstance(outcome, str) and outcome in names:
+            message = CALL_OUTCOME if kind == "call_outcome" else VISIT_OUTCOME
+            return catalogue.gettext(message) % {"outcome": catalogue.gettext(names[outcome])}
     # an empty message would be the catalogue's header
     return catalogue.gettext(summary) if summary else summary
 

@@ -498,6 +498,12 @@ async def test_the_timeline_speaks_the_readers_language(api: Api) -> None:
         return "step_started" in {e["kind"] for e in events.json()}
 
     await eventually(step_started, "the first step's start")
+    paid = await api.http.post(
+        f"/practices/{practice['id']}/payments",
+        headers=tenant.headers,
+        json={"amount": "100.00", "paid_on": rome_today().isoformat(), "reference": "CRO 1"},
+    )
+    assert paid.status_code == 200, paid.text
     user, password = await person(api, role="creditor", creditor_id=tenant.id)
     await log_in(api, user["email"], password)
     url = f"/console/practices/{practice['id']}"
@@ -506,6 +512,8 @@ async def test_the_timeline_speaks_the_readers_language(api: Api) -> None:
     assert italian.status_code == 200, italian.text
     assert "Pratica affidata: 2 fatture, credito 1.250,40\xa0€" in italian.text
     assert "Fase: Promemoria prima della scadenza" in italian.text
+    assert "Pagamento di 100,00\xa0€ ricevuto il" in italian.text
+    assert "saldo 1.150,40\xa0€" in italian.text
     assert "Practice handed over" not in italian.text and "Step:" not in italian.text
     # the workflow's refusal, shown on the form, in the reader's language too
     authorize = f"/console/creditor/tasks/{practice['id']}/authorization"
@@ -522,6 +530,7 @@ async def test_the_timeline_speaks_the_readers_language(api: Api) -> None:
     english = await api.http.get(url)
     assert "Practice handed over: 2 invoices, claim €1,250.40" in english.text
     assert "Step: Reminders before the due date" in english.text
+    assert "Payment of €100.00 received on" in english.text and "balance €1,150.40" in english.text
     assert "Pratica affidata" not in english.text
     refused = await api.http.post(authorize, data={"csrf_token": token, "authorized": "true"})
     assert refused.status_code == 409 and "no authorisation is expected now" in refused.text
