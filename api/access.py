@@ -81,7 +81,9 @@ FORBIDDEN_PRACTICE = "this practice belongs to another creditor, or is not assig
 
 async def _check_boundary(session: AsyncSession, principal: Principal, practice_id: str) -> None:
     practice = await session.get(Practice, practice_id)
-    if practice is not None and not can_see(principal, practice):
+    if practice is None:
+        raise not_found("practice")
+    if not can_see(principal, practice):
         raise forbidden(FORBIDDEN_PRACTICE)
 
 
@@ -91,9 +93,9 @@ async def practice_boundary(
     principal: Annotated[Principal, Depends(current_principal)],
 ) -> None:
     """The tenant boundary before the request body: a router dependency of the practice's
-    commands, so another creditor's (or another lawyer's, another agent's) practice is a 403
-    whatever the body. An unknown practice is left to the handler (its 404 after the role
-    check)."""
+    commands, so an unknown practice is a 404 and another creditor's (or another lawyer's,
+    another agent's) a 403, whatever the body and before the role check (the console's actions
+    answer in the same order: console_practice_boundary)."""
     await _check_boundary(session, principal, practice_id)
 
 

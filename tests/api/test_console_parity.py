@@ -448,12 +448,27 @@ def _kind(status: int) -> str:
 PROBES = [probe for probes in PARITY.values() for probe in probes]
 
 
-@pytest.mark.parametrize("probe", PROBES, ids=[p.name for p in PROBES])
+CASES = [(probe, False) for probe in PROBES] + [
+    (probe, True) for probe in PROBES if "{practice_id}" in probe.console_url
+]
+
+
+@pytest.mark.parametrize(
+    ("probe", "unknown"),
+    CASES,
+    ids=[p.name + ("-unknown-practice" if unknown else "") for p, unknown in CASES],
+)
 async def test_the_console_refuses_exactly_when_the_api_refuses(
-    api: Api, world: World, probe: Probe
+    api: Api, world: World, probe: Probe, unknown: bool
 ) -> None:
+    """Each probe on the practice (or creditor, user) of the world, and the practice's actions
+    on a practice that does not exist too (a 404 for every role, in both)."""
     t = world.targets
-    fields = {"practice_id": t.practice_id, "creditor_id": t.creditor_id, "user_id": t.user_id}
+    fields = {
+        "practice_id": "no-such-practice" if unknown else t.practice_id,
+        "creditor_id": t.creditor_id,
+        "user_id": t.user_id,
+    }
     # the assignments again: an earlier probe's accepted command (a payment) has the workflow
     # write its read model, which carries its own (none) over the ones written directly
     async with api.db.session() as session, session.begin():
@@ -476,7 +491,7 @@ async def test_the_console_refuses_exactly_when_the_api_refuses(
             headers={"X-CSRF-Token": actor.token},
         )
         api_kind, console_kind = _kind(answer.status_code), _kind(page.status_code)
-        if probe.screen_only is not None and actor.role in probe.screen_only[0]:
+        if probe.screen_only is not None and actor.role in probe.screen_only[0] and not unknown:
             if page.status_code != 403:
                 mismatches.append(f"{actor.name}: screen-only changed: {page.status_code}")
             continue
