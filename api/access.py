@@ -14,11 +14,15 @@ This module is the one place these rules are written: the API's checks and lists
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Depends
 from sqlalchemy import ColumnElement, false, or_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from api.auth import Principal, Role
+from api.auth import Principal, Role, current_principal, session_principal
+from api.deps import SessionDep
 from api.errors import forbidden, not_found
 from db.models import Practice
 
@@ -68,5 +72,38 @@ async def load_practice(
     if practice is None:
         raise not_found("practice")
     if not can_see(principal, practice):
-        raise forbidden("this practice belongs to another creditor, or is not assigned to you")
+        raise forbidden(FORBIDDEN_PRACTICE)
     return practice
+
+
+FORBIDDEN_PRACTICE = "this practice belongs to another creditor, or is not assigned to you"
+
+
+async def _check_boundary(session: AsyncSession, principal: Principal, practice_id: str) -> None:
+    practice = await session.get(Practice, practice_id)
+    if practice is None:
+        raise not_found("practice")
+    if not can_see(principal, practice):
+        raise forbidden(FORBIDDEN_PRACTICE)
+
+
+async def practice_boundary(
+    practice_id: str,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> None:
+    """The tenant boundary before the request body: a router dependency of the practice's
+    commands, so an unknown practice is a 404 and another creditor's (or another lawyer's,
+    another agent's) a 403, whatever the body and before the role check (the console's actions
+    answer in the same order: console_practice_boundary)."""
+    await _check_boundary(session, principal, practice_id)
+
+
+async def console_practice_boundary(
+    practice_id: str,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(session_principal)],
+) -> None:
+    """practice_boundary for the console's actions on a practice (the session's Principal):
+    the same 403 before the form is read, so the console refuses as the API does."""
+    await _check_boundary(session, principal, practice_id)

@@ -12,14 +12,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.access import console_practice_boundary
 from api.auth import Principal, Role, console_require
+from api.console import i18n
 from api.console.forms import address_fields, attempt, euros, optional
 from api.console.proposals import PLAN_ROWS, proposal_form, send_proposal
 from api.console.security import ConsoleRequest
-from api.console.templating import render
+from api.console.templating import render, request_locale
 from api.deps import NowDep, SessionDep, TemporalDep, get_database
 from api.routers import practice_commands, worklists
 from api.schemas import VisitOutcomeIn
@@ -28,6 +30,8 @@ from domain.contact_rules import may_contact, next_window_start, window_end
 from domain.practice import VisitOutcome
 
 router = APIRouter(prefix="/agent", tags=["console"])
+# another's practice is the 403 page before the form is read, as the API answers
+PracticeBoundary = Depends(console_practice_boundary)
 
 Agent = Annotated[Principal, console_require(Role.ADMIN, Role.FIELD_AGENT)]
 PAGE = "/console/agent/visits"
@@ -56,6 +60,12 @@ async def _visits(
         if may_contact(now)
         else {"open": False, "from": next_window_start(now)}
     )
+    if errors and current not in {visit.practice_id for visit in visits.items}:
+        # a practice not on this list (the admin's, say) has no form here to show its
+        # messages next to: they go in the alert, in the page's language
+        code = request_locale(request)
+        messages = [i18n.refusal_text(code, m) for m in errors.values()]
+        refusal = "; ".join(m for m in (refusal, *messages) if m)
     return render(
         request,
         "console/agent_visits.html",
@@ -82,7 +92,7 @@ async def visits_page(
     return await _visits(request, db, principal, now)
 
 
-@router.post("/visits/{practice_id}/outcome")
+@router.post("/visits/{practice_id}/outcome", dependencies=[PracticeBoundary])
 async def record_outcome(
     request: Request,
     practice_id: str,
@@ -149,7 +159,7 @@ async def record_outcome(
     return RedirectResponse(f"{PAGE}?recorded=1", status_code=303)
 
 
-@router.post("/visits/{practice_id}/proposal")
+@router.post("/visits/{practice_id}/proposal", dependencies=[PracticeBoundary])
 async def propose(
     request: Request,
     practice_id: str,

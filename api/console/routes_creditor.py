@@ -14,13 +14,14 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from babel.numbers import format_decimal
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from api.access import console_practice_boundary
 from api.auth import Principal, Role, console_require
 from api.console import i18n
 from api.console.forms import attempt, field_errors, optional
@@ -41,6 +42,8 @@ from db.models import Creditor, Practice
 from domain.practice import DebtorKind, Outcome, Phase, Status
 
 router = APIRouter(prefix="/creditor", tags=["console"])
+# another's practice is the 403 page before the form is read, as the API answers
+PracticeBoundary = Depends(console_practice_boundary)
 
 Creditors = Annotated[Principal, console_require(Role.ADMIN, Role.CREDITOR)]
 PAGE_SIZE = 50
@@ -304,7 +307,7 @@ async def _decide(
     return RedirectResponse(f"{TASKS_PAGE}?done={done}", status_code=303)
 
 
-@router.post("/tasks/{practice_id}/authorization")
+@router.post("/tasks/{practice_id}/authorization", dependencies=[PracticeBoundary])
 async def authorization(
     request: Request,
     practice_id: str,
@@ -327,7 +330,7 @@ async def authorization(
     return await _decide(request, db, principal, practice_id, form, call, "authorization")
 
 
-@router.post("/tasks/{practice_id}/dispute")
+@router.post("/tasks/{practice_id}/dispute", dependencies=[PracticeBoundary])
 async def dispute(
     request: Request,
     practice_id: str,
@@ -359,7 +362,7 @@ async def dispute(
     return await _decide(request, db, principal, practice_id, form, call, "dispute")
 
 
-@router.post("/tasks/{practice_id}/proposal")
+@router.post("/tasks/{practice_id}/proposal", dependencies=[PracticeBoundary])
 async def proposal(
     request: Request,
     practice_id: str,

@@ -15,11 +15,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 from temporalio.client import Client
 
+from api.access import console_practice_boundary
 from api.auth import Principal, Role, console_require
 from api.console.forms import attempt, optional, text
 from api.console.security import ConsoleRequest
@@ -44,6 +45,8 @@ from domain.judicial import LawsuitOutcome, SeizureKind, SeizureOutcome
 from domain.practice import Phase, Status
 
 router = APIRouter(prefix="/lawyer", tags=["console"])
+# another's practice is the 403 page before the form is read, as the API answers
+PracticeBoundary = Depends(console_practice_boundary)
 
 Lawyer = Annotated[Principal, console_require(Role.ADMIN, Role.LAWYER)]
 OPINIONS = "/console/lawyer/opinions"
@@ -139,7 +142,7 @@ async def opinions_page(
     return await _opinions(request, db, principal)
 
 
-@router.post("/opinions/{practice_id}")
+@router.post("/opinions/{practice_id}", dependencies=[PracticeBoundary])
 async def record_opinion(
     request: Request,
     practice_id: str,
@@ -290,7 +293,7 @@ async def _send_step(
     )
 
 
-@router.post("/practices/{practice_id}/steps/{name}")
+@router.post("/practices/{practice_id}/steps/{name}", dependencies=[PracticeBoundary])
 async def record_step(
     request: Request,
     practice_id: str,

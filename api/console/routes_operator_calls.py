@@ -155,9 +155,12 @@ async def take(
             db=get_database(request),
         )
     except HTTPException as exc:
-        if exc.status_code == 404:
-            raise
-        return await _queue(request, db, principal, now, refusal=str(exc.detail), status_code=409)
+        if exc.status_code in (403, 404):
+            raise  # the refusal page, as forms.attempt() answers them
+        # the API's own status (409 taken or held back, 502 Twilio did not place the call)
+        return await _queue(
+            request, db, principal, now, refusal=str(exc.detail), status_code=exc.status_code
+        )
     current = await _current(db, principal, task_id, {"taken": taken})
     return await _queue(request, db, principal, now, current=current)
 

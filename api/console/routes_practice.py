@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from api.access import console_practice_boundary
 from api.auth import Principal, Role, console_require
 from api.console import i18n
 from api.console.forms import attempt, euros
@@ -27,6 +28,8 @@ from api.schemas import DocumentOut, NoteOut, PaymentIn, WithdrawalIn, rome_toda
 from db.models import User
 
 router = APIRouter(prefix="/practices", tags=["console"])
+# another's practice is the 403 page before the form is read, as the API answers
+PracticeBoundary = Depends(console_practice_boundary)
 
 AnyUser = Annotated[Principal, console_require(*Role)]
 # the roles of POST /practices/{id}/payments and /withdrawal (the API's require() lists)
@@ -163,7 +166,7 @@ async def _command(
     return RedirectResponse(f"{page_url(practice_id)}?done={done}", status_code=303)
 
 
-@router.post("/{practice_id}/payments")
+@router.post("/{practice_id}/payments", dependencies=[PracticeBoundary])
 async def payment(
     request: Request,
     practice_id: str,
@@ -193,7 +196,7 @@ async def payment(
     return await _command(request, db, principal, practice_id, form, call, "payment")
 
 
-@router.post("/{practice_id}/withdrawal")
+@router.post("/{practice_id}/withdrawal", dependencies=[PracticeBoundary])
 async def withdrawal(
     request: Request,
     practice_id: str,

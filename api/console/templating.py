@@ -61,6 +61,16 @@ def render(
         "user": login.user if login is not None and login.session.verified else None,
     }
     values.update(context or {})
+    # the API's refusals, as the form shows them, in the page's language
+    refusal = values.get("refusal")
+    if isinstance(refusal, str):
+        values["refusal"] = i18n.refusal_text(language.code, refusal)
+    errors = values.get("errors")
+    if isinstance(errors, dict):
+        values["errors"] = {
+            name: i18n.refusal_text(language.code, text) if isinstance(text, str) else text
+            for name, text in errors.items()
+        }
     html = environment.get_template(template).render(values)
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"  # pages carry personal data and tokens

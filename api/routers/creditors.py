@@ -61,10 +61,14 @@ async def get_strategy(
 
 @router.put("/{creditor_id}/strategy", response_model=StrategyModel)
 async def put_strategy(
-    creditor_id: str, body: StrategyModel, session: SessionDep, principal: AdminOrCreditor
+    creditor_id: str, body: StrategyModel, session: SessionDep, principal: Admin
 ) -> StrategyModel:
     """Replaces the strategy with a new version (GET .../strategy/versions lists them).
     Practices already handed over keep the one they started with.
+
+    The agency's admin edits it (as in the console): the strategy is how the agency works the
+    creditor's practices, agreed with the creditor; a creditor reads it (GET) and steers its
+    practices by its decisions (authorisations, proposals, disputes, withdrawals).
 
     A bad value is a 422 whose `loc` names it, e.g. `["body", "steps", 0, "wait_after"]` or
     `["body", "letter_texts", "reminder_letter"]` for a letter text that is not a valid template.

@@ -20,9 +20,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 
-from api.access import load_practice
+from api.access import load_practice, practice_boundary
 from api.auth import Principal, Role, require
 from api.deps import SessionDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, forbidden, invalid
@@ -46,6 +46,8 @@ from domain.practice import Status, UpdateName
 
 router = APIRouter(
     prefix="/practices/{practice_id}",
+    # another's practice is a 403 before its body is read (api/access.py)
+    dependencies=[Depends(practice_boundary)],
     tags=["deals"],
     responses={
         403: {

@@ -19,11 +19,11 @@ import logging
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.access import load_practice
+from api.access import load_practice, practice_boundary
 from api.auth import Principal, Role, require
 from api.deps import SessionDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, send_update, unavailable
@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(
     prefix="/practices/{practice_id}",
+    # another's practice is a 403 before its body is read (api/access.py)
+    dependencies=[Depends(practice_boundary)],
     tags=["judicial"],
     responses={
         403: {"description": "Wrong role, or not the practice's lawyer."},

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Depends, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
 
 from activities.contact_limits import MAX_ROUNDS, record_visit
-from api.access import load_practice
+from api.access import load_practice, practice_boundary
 from api.auth import Principal, Role, require
 from api.deps import DatabaseDep, NowDep, SessionDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, invalid, send_update, unavailable
@@ -85,6 +85,8 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(
     prefix="/practices/{practice_id}",
+    # another's practice is a 403 before its body is read (api/access.py)
+    dependencies=[Depends(practice_boundary)],
     tags=["practice commands"],
     responses={
         403: {"description": "Wrong role, or another creditor's / territory's practice."},

@@ -576,7 +576,7 @@ async def test_overdue_practice_reaches_the_call_queue_with_a_letter(
     strategy = await api.http.get(f"/creditors/{tenant.id}/strategy", headers=tenant.headers)
     slow_calls = {**strategy.json(), "call_outcome_timeout": "PT120S"}
     saved = await api.http.put(
-        f"/creditors/{tenant.id}/strategy", headers=tenant.headers, json=slow_calls
+        f"/creditors/{tenant.id}/strategy", headers=api.admin, json=slow_calls
     )
     assert saved.status_code == 200
     practice = await hand_over(api, tenant.headers, practice_payload(tenant.id, due_in_days=-45))

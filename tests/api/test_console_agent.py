@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from api.console.i18n import refusal_text
 from tests.api.helpers import Api, eventually, hand_over, new_creditor, practice_payload, rome_today
 from tests.api.test_console_lawyer import alert, api_message, shown_error
 from tests.api.test_console_logins import csrf, log_in, person
@@ -108,7 +109,7 @@ async def test_a_field_agent_records_a_visit_outcome_and_a_colleague_sees_no_add
         f"/practices/{pid}/visit-outcomes", headers=api.admin, json={"outcome": "refused"}
     )
     assert again.status_code == api_again.status_code, (again.text[-500:], api_again.text)
-    assert alert(again) == api_again.json()["detail"].replace("'", "&#39;")
+    assert alert(again) == refusal_text("it", api_again.json()["detail"]).replace("'", "&#39;")
 
 
 async def test_a_field_agent_sends_a_plan_agreed_at_the_door(api: Api) -> None:

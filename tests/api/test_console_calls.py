@@ -26,7 +26,7 @@ async def test_an_operator_takes_a_call_and_records_a_promise(api: Api) -> None:
     strategy = await api.http.get(f"/creditors/{tenant.id}/strategy", headers=tenant.headers)
     slow_calls = {**strategy.json(), "call_outcome_timeout": "PT120S"}
     saved = await api.http.put(
-        f"/creditors/{tenant.id}/strategy", headers=tenant.headers, json=slow_calls
+        f"/creditors/{tenant.id}/strategy", headers=api.admin, json=slow_calls
     )
     assert saved.status_code == 200
     practice = await hand_over(api, tenant.headers, practice_payload(tenant.id, due_in_days=-45))

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from api.console import routes_creditor
+from api.console.i18n import timeline_line
 from tests.api.helpers import (
     Api,
     eventually,
@@ -121,7 +122,10 @@ async def test_the_practice_page_its_letters_a_direct_payment_and_a_withdrawal(a
     assert practice["reference"] in page.text and "Mario Rossi" in page.text
     assert "1.250,40\xa0€" in page.text
     events = (await api.http.get(f"/practices/{pid}/events", headers=tenant.headers)).json()
-    assert html.escape(events[0]["summary"], quote=False) in page.text
+    # the first event as the console says it (in the page's language, from the event's values)
+    first = events[0]
+    line = timeline_line("it", first["kind"], first["summary"], first["data"])
+    assert html.escape(line, quote=False) in page.text
     assert api_view["current_step"] is not None
     link = f"/console/practices/{pid}/documents/{sent['id']}"
     assert f'href="{link}"' in page.text
@@ -479,3 +483,54 @@ async def test_hand_over_dates_filter_the_list_and_extreme_ones_are_no_error(api
         answer = await api.http.get("/practices", headers=tenant.headers, params=params)
         assert answer.status_code == 200, (params, answer.text)
         assert ([p["id"] for p in answer.json()["items"]] == [practice["id"]]) is listed, params
+
+
+async def test_the_timeline_speaks_the_readers_language(api: Api) -> None:
+    """The workflow records its events' summaries in English; the practice page says them in
+    the person's language from the event's values (Italian first, English on request)."""
+    tenant = await new_creditor(api)
+    practice = await hand_over(
+        api, tenant.headers, practice_payload(tenant.id, amounts=("1000.00", "250.40"))
+    )
+
+    async def step_started() -> bool:
+        events = await api.http.get(f"/practices/{practice['id']}/events", headers=api.admin)
+        return "step_started" in {e["kind"] for e in events.json()}
+
+    await eventually(step_started, "the first step's start")
+    paid = await api.http.post(
+        f"/practices/{practice['id']}/payments",
+        headers=tenant.headers,
+        json={"amount": "100.00", "paid_on": rome_today().isoformat(), "reference": "CRO 1"},
+    )
+    assert paid.status_code == 200, paid.text
+    user, password = await person(api, role="creditor", creditor_id=tenant.id)
+    await log_in(api, user["email"], password)
+    url = f"/console/practices/{practice['id']}"
+
+    italian = await api.http.get(url)
+    assert italian.status_code == 200, italian.text
+    assert "Pratica affidata: 2 fatture, credito 1.250,40\xa0€" in italian.text
+    assert "Fase: Promemoria prima della scadenza" in italian.text
+    assert "Pagamento di 100,00\xa0€ ricevuto il" in italian.text
+    assert "saldo 1.150,40\xa0€" in italian.text
+    assert "Practice handed over" not in italian.text and "Step:" not in italian.text
+    # the workflow's refusal, shown on the form, in the reader's language too
+    authorize = f"/console/creditor/tasks/{practice['id']}/authorization"
+    token = csrf(await api.http.get("/console/account"))
+    refused = await api.http.post(authorize, data={"csrf_token": token, "authorized": "true"})
+    assert refused.status_code == 409
+    assert "nessuna autorizzazione è attesa ora" in refused.text
+
+    account = await api.http.get("/console/account")
+    switched = await api.http.post(
+        "/console/account/language", data={"csrf_token": csrf(account), "locale": "en"}
+    )
+    assert switched.status_code == 303
+    english = await api.http.get(url)
+    assert "Practice handed over: 2 invoices, claim €1,250.40" in english.text
+    assert "Step: Reminders before the due date" in english.text
+    assert "Payment of €100.00 received on" in english.text and "balance €1,150.40" in english.text
+    assert "Pratica affidata" not in english.text
+    refused = await api.http.post(authorize, data={"csrf_token": token, "authorized": "true"})
+    assert refused.status_code == 409 and "no authorisation is expected now" in refused.text

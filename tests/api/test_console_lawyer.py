@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from api.console.i18n import refusal_text
 from db.models import Practice, Task
 from tests.api.helpers import Api, eventually, hand_over, new_creditor, practice_payload, rome_today
 from tests.api.test_console_logins import csrf, log_in, person
@@ -37,7 +38,8 @@ def alert(page: httpx.Response) -> str:
 async def api_message(response: httpx.Response, field: str) -> str:
     assert response.status_code == 422, response.text
     message: str = next(e["msg"] for e in response.json()["detail"] if e["loc"][-1] == field)
-    return message.replace("'", "&#39;")
+    # the API's message, in the page's language (Italian) when the catalogue has it
+    return refusal_text("it", message).replace("'", "&#39;")
 
 
 async def test_a_lawyer_records_an_opinion(api: Api) -> None:
@@ -124,7 +126,7 @@ async def test_a_lawyer_records_an_opinion(api: Api) -> None:
         f"/practices/{pid}/legal-opinion", headers=api.admin, json={"recommend_action": True}
     )
     assert again.status_code == api_again.status_code == 409, (again.text, api_again.text)
-    assert alert(again) == api_again.json()["detail"].replace("'", "&#39;")
+    assert alert(again) == refusal_text("it", api_again.json()["detail"]).replace("'", "&#39;")
 
 
 async def test_the_lawyers_pages_are_refused_to_other_roles(api: Api) -> None:
@@ -247,7 +249,7 @@ async def test_the_court_steps_page_and_its_forms(api: Api) -> None:
     assert api_refusal.status_code == 409
     refused = await api.http.post(f"{url}/steps/filing", data={"csrf_token": csrf(page), **valid})
     assert refused.status_code == 409
-    assert alert(refused) == api_refusal.json()["detail"]
+    assert alert(refused) == refusal_text("it", api_refusal.json()["detail"])
     assert 'value="Tribunale di Milano"' in refused.text  # kept for the next try
 
     assert (

@@ -130,7 +130,7 @@ async def test_bad_strategy_is_422_naming_the_field(
     tenant = await new_creditor(api)
     before = (await api.http.get(f"/creditors/{tenant.id}/strategy", headers=api.admin)).json()
     response = await api.http.put(
-        f"/creditors/{tenant.id}/strategy", headers=tenant.headers, json=strategy
+        f"/creditors/{tenant.id}/strategy", headers=api.admin, json=strategy
     )
     assert response.status_code == 422, response.text
     assert loc in error_locs(response), response.json()
@@ -146,6 +146,11 @@ async def test_creditor_sees_only_its_own_creditor(api: Api) -> None:
     assert (
         await api.http.put(f"/creditors/{a.id}/strategy", headers=b.headers, json={})
     ).status_code == 403
+    # the strategy is the agency's to edit (its admin, as in the console): a creditor reads its
+    # own and steers its practices by its decisions, it does not rewrite how they are worked
+    own = (await api.http.get(f"/creditors/{a.id}/strategy", headers=a.headers)).json()
+    edited = await api.http.put(f"/creditors/{a.id}/strategy", headers=a.headers, json=own)
+    assert edited.status_code == 403, edited.text
     assert (await api.http.get("/creditors/unknown", headers=api.admin)).status_code == 404
 
 
@@ -199,13 +204,15 @@ async def test_user_key_shown_once_and_works(api: Api) -> None:
 async def test_a_strategy_change_keeps_versions(api: Api) -> None:
     """Point 10: each PUT is a new version with who saved it; a practice records the version
     it runs, and keeps it after the creditor changes the strategy again."""
-    from tests.api.helpers import hand_over, new_creditor, practice_payload
+    from tests.api.helpers import hand_over, new_creditor, new_user, practice_payload
 
     tenant = await new_creditor(api)  # saved once by the admin: version 1
     versions = f"/creditors/{tenant.id}/strategy/versions"
+    # saved by a named admin (the strategy is the agency's to edit): its id on the version
+    editor_id, editor = await new_user(api, "admin")
     second = await api.http.put(
         f"/creditors/{tenant.id}/strategy",
-        headers=tenant.headers,
+        headers=editor,
         json=fast_strategy(allocation="costs_interest_principal"),
     )
     assert second.status_code == 200, second.text
@@ -221,7 +228,7 @@ async def test_a_strategy_change_keeps_versions(api: Api) -> None:
     assert [(v["version"], v["current"]) for v in body] == [(1, False), (2, False), (3, True)]
     assert [v["saved_by"] for v in body] == [
         {"id": "admin", "role": "admin"},
-        {"id": tenant.user_id, "role": "creditor"},
+        {"id": editor_id, "role": "admin"},
         {"id": "admin", "role": "admin"},
     ]
     assert body[1]["strategy"]["allocation"] == "costs_interest_principal"

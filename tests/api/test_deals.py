@@ -315,9 +315,7 @@ async def test_strategy_carries_the_bounds_and_the_plan_timings(api: Api) -> Non
         proposal_reminder_interval="PT5S",
         proposal_timeout="PT30S",
     )
-    saved = await api.http.put(
-        f"/creditors/{tenant.id}/strategy", headers=tenant.headers, json=body
-    )
+    saved = await api.http.put(f"/creditors/{tenant.id}/strategy", headers=api.admin, json=body)
     assert saved.status_code == 200, saved.text
     assert saved.json()["plan_bounds"] == {
         "max_instalments": 6,
@@ -336,7 +334,7 @@ async def test_strategy_carries_the_bounds_and_the_plan_timings(api: Api) -> Non
     # bounds left out keep their defaults
     partial = await api.http.put(
         f"/creditors/{tenant.id}/strategy",
-        headers=tenant.headers,
+        headers=api.admin,
         json=fast_strategy(plan_bounds={"max_discount_percent": 0, "min_instalment": "0"}),
     )
     assert partial.status_code == 200, partial.text
@@ -401,7 +399,7 @@ async def test_bad_bounds_or_plan_timings_are_422_naming_the_field(
     tenant = await new_creditor(api)
     before = (await api.http.get(f"/creditors/{tenant.id}/strategy", headers=api.admin)).json()
     response = await api.http.put(
-        f"/creditors/{tenant.id}/strategy", headers=tenant.headers, json=fast_strategy(**change)
+        f"/creditors/{tenant.id}/strategy", headers=api.admin, json=fast_strategy(**change)
     )
     assert response.status_code == 422, response.text
     assert loc in error_locs(response), response.json()

@@ -80,8 +80,16 @@ async def browser() -> AsyncIterator[Browser]:
         await browser.close()
 
 
-async def new_context(browser: Browser, language: str = "it-IT") -> BrowserContext:
-    context = await browser.new_context(locale=language, viewport={"width": 1280, "height": 900})
+# an Italian person's browser: Chromium's date inputs follow the locale (gg/mm/aaaa, not
+# mm/dd/yyyy), and "today" in the page's scripts is Rome's, as the server's (domain.calendar)
+LOCALE = "it-IT"
+TIMEZONE = "Europe/Rome"
+
+
+async def new_context(browser: Browser, language: str = LOCALE) -> BrowserContext:
+    context = await browser.new_context(
+        locale=language, timezone_id=TIMEZONE, viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(15_000)
     return context
 

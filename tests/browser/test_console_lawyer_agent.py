@@ -14,7 +14,9 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.api.helpers import fast_strategy, practice_payload, rome_today, unique, vat_number
 from tests.browser.conftest import (
+    LOCALE,
     SCREENSHOTS,
+    TIMEZONE,
     Console,
     accept_invitation,
     axe_violations,
@@ -226,7 +228,7 @@ async def test_a_field_agent_records_a_visit_outcome_on_a_phone(
     await task_listed(console, "visits", moved_reference)
 
     phone = await browser.new_context(
-        locale="it-IT", viewport=PHONE, is_mobile=True, has_touch=True
+        locale=LOCALE, timezone_id=TIMEZONE, viewport=PHONE, is_mobile=True, has_touch=True
     )
     phone.set_default_timeout(15_000)
     try:
