@@ -130,6 +130,8 @@ def _read_form(posted: Any) -> tuple[dict[str, str], int]:
         for name in INVOICE_FIELDS:
             form[f"{name}-{rows}"] = text(posted.get(f"{name}-{rows}"))[:100]
         rows += 1
+    for name in INVOICE_FIELDS:  # a post without any invoice row still shows (and reads) one
+        form.setdefault(f"{name}-0", "")
     return form, max(rows, 1)
 
 

@@ -32,7 +32,7 @@ from api.console.i18n import refusal_text
 from api.console.routes_admin_creditors import DURATION_INPUTS, OTHER
 from api.console.routes_lawyer import STEPS
 from api.schemas import StrategyModel
-from db.models import Practice
+from db.models import Practice, Task
 from domain.strategy import STEP_ORDER
 from tests.api.helpers import (
     Api,
@@ -72,6 +72,7 @@ class Targets:
     user_id: str
     strategy: dict[str, Any]
     assigned: dict[str, str]
+    call_id: str  # an open call on the practice (the operator's proposal and contacts forms)
 
 
 Form = Callable[[Targets], dict[str, str]]
@@ -89,6 +90,8 @@ class Probe:
     # roles the API accepts for the action but the console's screen is not theirs (a 403
     # page there), with the reason: kept explicit, and checked to stay exactly that
     screen_only: tuple[frozenset[str], str] | None = None
+    # a refusal of the same kind whose message is the console's own, with the reason
+    same_message: tuple[bool, str] = (True, "")
 
 
 def _fixed(value: Any) -> Callable[[Targets], Any]:
@@ -253,7 +256,63 @@ PARITY: dict[str, list[Probe]] = {
             screen_only=(
                 frozenset({"operator", "creditor"}),
                 "the visit's proposal form is on the field agent's visits screen; operators "
-                "and creditors propose through the API (the console has no form of theirs yet)",
+                "propose from the call (its own entry), creditors through the API",
+            ),
+        )
+    ],
+    f"{C}/operator/calls/{{task_id}}/proposal": [
+        Probe(
+            "call-proposal",
+            f"{C}/operator/calls/{{call_id}}/proposal",
+            _fixed({"kind": "settlement", "amount": "abc", "settle_by": ""}),
+            "POST",
+            f"{P}/proposals",
+            _fixed({"kind": "settlement", "amount": "abc", "settle_by": None}),
+            screen_only=(
+                frozenset({"creditor", "field_agent"}),
+                "the call's proposal form is on the operator's calls screen; field agents "
+                "propose from the visit (its own entry), creditors through the API",
+            ),
+        )
+    ],
+    f"{C}/operator/calls/{{task_id}}/contacts": [
+        Probe(
+            "call-contacts",
+            f"{C}/operator/calls/{{call_id}}/contacts",
+            _fixed({"email": "not-an-address"}),
+            "POST",
+            f"{P}/contacts",
+            _fixed({"email": "not-an-address"}),
+            screen_only=(
+                frozenset({"creditor", "field_agent"}),
+                "the new contacts form is on the operator's call; a field agent's new address "
+                "comes with the visit's outcome, creditors send contacts through the API",
+            ),
+        )
+    ],
+    f"{C}/creditor/handover": [
+        # a hand-over with its reference missing: the API's 422 (nothing is started)
+        Probe(
+            "handover",
+            f"{C}/creditor/handover",
+            lambda t: {"creditor_id": t.creditor_id, "key": "parity", "debtor_kind": "consumer"},
+            "POST",
+            "/practices",
+            lambda t: {"creditor_id": t.creditor_id, "debtor": {"kind": "consumer"}},
+        )
+    ],
+    f"{C}/creditor/handover/import": [
+        # no file: nothing to hand over (the API's batch of no practices)
+        Probe(
+            "handover-import",
+            f"{C}/creditor/handover/import",
+            _fixed({}),
+            "POST",
+            "/practices/batch",
+            _fixed({"practices": []}),
+            same_message=(
+                False,
+                "the upload's own message (no file chosen) stands for the batch's empty list",
             ),
         )
     ],
@@ -426,6 +485,13 @@ async def world(api: Api) -> AsyncIterator[World]:
         lawyer_id=ids["lawyer-assigned"],
         field_agent_id=ids["agent-assigned"],
     )
+    async with api.db.session() as session, session.begin():
+        call = Task(
+            idempotency_key=f"parity-call-{secrets.token_hex(4)}",
+            practice_id=practice["id"],
+            kind="call",
+        )
+        session.add(call)
     strategy = await api.http.get(f"/creditors/{own.id}/strategy", headers=api.admin)
     assert strategy.status_code == 200
     model = StrategyModel.model_validate(strategy.json()).model_dump(mode="json")
@@ -435,6 +501,7 @@ async def world(api: Api) -> AsyncIterator[World]:
         user_id=own.user_id,
         strategy=model,
         assigned={"lawyer_id": ids["lawyer-assigned"], "field_agent_id": ids["agent-assigned"]},
+        call_id=call.id,
     )
     yield World(targets=targets, actors=actors)
     for actor in actors:
@@ -468,6 +535,7 @@ async def test_the_console_refuses_exactly_when_the_api_refuses(
         "practice_id": "no-such-practice" if unknown else t.practice_id,
         "creditor_id": t.creditor_id,
         "user_id": t.user_id,
+        "call_id": t.call_id,
     }
     # the assignments again: an earlier probe's accepted command (a payment) has the workflow
     # write its read model, which carries its own (none) over the ones written directly
@@ -508,6 +576,7 @@ async def test_the_console_refuses_exactly_when_the_api_refuses(
             assert page.headers["content-type"].startswith("text/html"), page.headers
             if console_kind in ("409", "422"):
                 assert "<form" in page.text, (actor.name, page.text[:500])
+            if console_kind in ("409", "422") and probe.same_message[0]:
                 # with the API's message (in the page's language, Italian, escaped as the page
                 # escapes it): the 409's detail,
                 # or one of the 422's field messages
