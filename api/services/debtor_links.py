@@ -62,7 +62,8 @@ def link_secret(settings: Settings) -> bytes:
 
 def derive_token(secret: bytes, idempotency_key: str) -> str:
     digest = hmac.new(secret, f"debtor-link:{idempotency_key}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")  # 43 characters
+    # 24 bytes (192 bits, as secrets.token_urlsafe(24)): 32 characters, short enough for an SMS
+    return base64.urlsafe_b64encode(digest[:24]).decode("ascii")
 
 
 def link_url(settings: Settings, token: str) -> str:
@@ -98,7 +99,7 @@ async def issue(
         if existing is not None:
             return existing, token
     else:
-        token = secrets.token_urlsafe(32)
+        token = secrets.token_urlsafe(24)
     link = DebtorLink(
         practice_id=practice.id,
         token_hash=token_hash(token),
