@@ -7,6 +7,7 @@ an id from the request."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -68,6 +69,10 @@ async def statement_pdf(access: VerifiedDebtor, db: SessionDep, settings: Settin
     if statement is None:
         return JSONResponse({"detail": "the statement cannot be made today"}, status_code=409)
     return await statement_pdf_response(db, settings, practice, statement)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "pratica"
 
 
 def _when(value: datetime | None) -> str | None:
@@ -143,9 +148,7 @@ async def your_data(access: VerifiedDebtor, db: SessionDep, now: NowDep) -> Resp
     return JSONResponse(
         data,
         headers={
-            "Content-Disposition": f'attachment; filename="dati-{practice.reference}.json"'
-            if practice.reference.isascii()
-            else 'attachment; filename="dati.json"',
+            "Content-Disposition": f'attachment; filename="dati-{_safe(practice.reference)}.json"',
             "Cache-Control": "no-store",
         },
     )
