@@ -8,6 +8,7 @@ import io
 import re
 from datetime import UTC, date, datetime
 
+import segno
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -17,6 +18,7 @@ from db.models import DebtorLink, Delivery, Document
 from db.session import Database
 from domain.activity_io import LetterInput, ReminderInput
 from tests.factories import create_creditor, create_practice, make_settings
+from tests.test_letters import qr_modules
 
 LINK = re.compile(r"https://pagina\.example\.it/d/([A-Za-z0-9_-]{32})")
 
@@ -44,8 +46,14 @@ async def test_a_letter_prints_the_short_address_and_a_second_qr_code(database: 
         found = LINK.search(text)
         assert found is not None, text
         token = found.group(1)
-        images = {i.data for p in reader.pages for i in p.images}
-        assert len(images) == 2  # the payment's QR code and the page's
+        images = list({i.data: i for p in reader.pages for i in p.images}.values())
+        assert len(images) == 2  # the payment's QR code, then the page's
+        # the second one is the QR code of exactly this short address
+        expected = segno.make(found.group(0), error="m", micro=False)
+        size = len(expected.matrix)
+        assert qr_modules(images[1].image, size) == [
+            [bool(m) for m in row] for row in expected.matrix
+        ]
         # the link works for this practice, and only its hash is stored
         link = await debtor_links.resolve(session, token, datetime.now(UTC))
         assert link is not None and link.practice_id == practice.id
