@@ -117,11 +117,14 @@ def _gone(request: Request) -> Response:
 
 @router.get("/{token}")
 async def open_link(
-    request: Request, _access: DebtorRequest, token: str, db: SessionDep, now: NowDep
+    request: Request, access: DebtorRequest, token: str, db: SessionDep, now: NowDep
 ) -> Response:
     link = await debtor_links.resolve(db, token, now)
     if link is None:
         return _gone(request)
+    if access is not None and access.practice_id == link.practice_id:
+        # already past the second step for this practice (an earlier or this letter's link)
+        return RedirectResponse(f"{PREFIX}/me", status_code=303)
     return await _link_page(request, db, link, token, now)
 
 

@@ -118,6 +118,12 @@ async def test_the_tax_code_opens_the_page_of_this_practice_only(api: Api) -> No
     page = await api.http.get("/d/me")
     assert page.status_code == 200, page.text
     assert_debtor_headers(page)
+    # the link again, with the session: straight to the page
+    again = await api.http.get(f"/d/{token}")
+    assert again.status_code == 303 and again.headers["location"] == "/d/me"
+    # another practice's link with this session: its own second step, nothing of this one
+    other = await api.http.get(f"/d/{other_token}")
+    assert other.status_code == 200 and "FT-2026-101" not in other.text
     assert "FT-2026-101" in page.text and "1.250,40" in page.text
     assert "77,70" not in page.text
     data = await api.http.get("/d/me/data.json")
