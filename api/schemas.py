@@ -359,6 +359,10 @@ class StrategyModel(RequestModel):
     watch_interval: str = _duration(
         _DEFAULT.watch_interval, "A practice kept under watch re-checks the debtor this often."
     )
+    debtor_link_validity: str = _duration(
+        _DEFAULT.debtor_link_validity,
+        "How long the link to the debtor's own page, in each letter, e-mail and SMS, works.",
+    )
     letter_texts: dict[str, str] = Field(
         default_factory=dict,
         description="Body paragraph of a letter, by kind (" + ", ".join(LETTER_KINDS) + "): a "

@@ -469,3 +469,40 @@ class DebtorOptOut(Base):
     practice_id: Mapped[str | None] = mapped_column(ForeignKey("practices.id"), default=None)
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DebtorLink(Base):
+    """A link to the debtor's own page (api/debtor), one per letter, e-mail or SMS that carried
+    it: only the token's SHA-256 is stored. `idempotency_key` is the sending activity's, so a
+    retried activity finds its link again (the token is derived from it, api.services
+    .debtor_links). Wrong second steps lock the link until `locked_until`; a one-time code
+    sent to a contact on file is kept hashed with its expiry."""
+
+    __tablename__ = "debtor_links"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    code_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DebtorSession(Base):
+    """A debtor who passed the second step on a link: server-side like ConsoleSession, the
+    cookie holds only `id`. It ends with its link (revoked or expired) and after
+    DEBTOR_IDLE_MINUTES without a request."""
+
+    __tablename__ = "debtor_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    link_id: Mapped[str] = mapped_column(ForeignKey("debtor_links.id"), index=True)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
