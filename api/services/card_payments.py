@@ -106,13 +106,14 @@ def stripe_client(settings: Settings) -> stripe.StripeClient:
     the library's module globals (tests point it at a local server)."""
     if not card_payments_on(settings):
         raise CardPaymentsOff()
-    base: stripe.BaseAddresses | None = (
-        {"api": settings.stripe_api_base} if settings.stripe_api_base else None
-    )
     # retries of a POST carry the same Idempotency-Key, so they never create a second session
-    return stripe.StripeClient(
-        settings.stripe_secret_key, base_addresses=base, max_network_retries=2
-    )
+    if settings.stripe_api_base:
+        return stripe.StripeClient(
+            settings.stripe_secret_key,
+            base_addresses={"api": settings.stripe_api_base},
+            max_network_retries=2,
+        )
+    return stripe.StripeClient(settings.stripe_secret_key, max_network_retries=2)
 
 
 async def due_today(db: AsyncSession, practice: Practice) -> int:
