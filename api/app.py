@@ -19,6 +19,7 @@ from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
 from api.handover import StrandedSweeper
 from api.routers import (
+    card_payments,
     creditors,
     deadlines,
     deals,
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         users,
         practices,
         practice_commands,
+        card_payments,
         deals,
         debtor_links,
         opt_outs,

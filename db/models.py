@@ -506,3 +506,31 @@ class DebtorSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CardPayment(Base):
+    """A card payment through Stripe Checkout (api/services/card_payments.py): the session we
+    asked Stripe for, and what its signed webhook said. No personal data: ids, amounts, times.
+
+    status: started (a Checkout page is open), paid (booked on the practice), expired (the page
+    timed out unpaid), mismatch (Stripe reported an amount or currency other than the one asked:
+    nothing booked, for the admin to look at), refused (paid at Stripe but the practice refused
+    the payment, e.g. closed meanwhile: nothing booked, the admin refunds it)."""
+
+    __tablename__ = "card_payments"
+
+    # derived from the caller's idempotency key when there is one, so a retry finds its row
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    stripe_session_id: Mapped[str] = mapped_column(String(255), unique=True)
+    checkout_url: Mapped[str] = mapped_column(Text)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default="started")
+    # why a row is mismatch or refused, in fixed words (never Stripe's free text)
+    detail: Mapped[str | None] = mapped_column(String(200), default=None)
+    # who asked for the link (domain.actor): a user's id and role, or the debtor
+    started_by_kind: Mapped[str] = mapped_column(String(20))
+    started_by_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(default=None)
+    stripe_payment_intent: Mapped[str | None] = mapped_column(String(255), default=None)
