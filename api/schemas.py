@@ -979,7 +979,9 @@ class NoteOut(BaseModel):
     id: str
     kind: NoteKind = Field(description="The command it came with.")
     text: str
-    author_id: str = Field(description="The user who sent the command.")
+    author_id: str | None = Field(
+        description="The user who sent the command; null when the debtor wrote it."
+    )
     created_at: datetime
 
 
@@ -1224,6 +1226,10 @@ class CommandResultOut(BaseModel):
 
 class DisputeOpened(CommandResultOut):
     dispute_id: str = Field(description="Needed to resolve the dispute.")
+    document_ids: list[str] = Field(
+        default_factory=list,
+        description="The documents sent with it (GET /practices/{id}/documents/{document_id}).",
+    )
 
 
 # --- work lists, outbox, health ----------------------------------------------------------------
