@@ -19,6 +19,7 @@ from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
 from api.handover import StrandedSweeper
 from api.routers import (
+    contact_preferences,
     creditors,
     deadlines,
     deals,
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         practice_commands,
         deals,
         opt_outs,
+        contact_preferences,
         judicial,
         statement,
         worklists,
