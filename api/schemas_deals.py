@@ -25,9 +25,9 @@ from api.schemas import (
     _optional,
     rome_today,
 )
-from domain.plans import ClosureReason, ProposalKind
+from domain.plans import MAX_PLAN_INSTALMENTS, ClosureReason, ProposalKind
 
-MAX_INSTALMENTS = 120
+MAX_INSTALMENTS = MAX_PLAN_INSTALMENTS
 
 
 def _not_too_far(value: date | None) -> date | None:
@@ -138,6 +138,12 @@ class ProposalOut(CommandResultOut):
     reasons: list[str] = Field(
         description="The creditor's bounds the proposal is outside of; empty when within.",
         examples=[["more than 12 instalments"]],
+    )
+    answer_by: date | None = Field(
+        default=None,
+        description="Outside the bounds: the last day the creditor has to decide (Europe/Rome; "
+        "unanswered by then the proposal is refused, the strategy's proposal_timeout). Null "
+        "when the deal is in force at once.",
     )
 
 

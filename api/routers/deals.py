@@ -27,9 +27,9 @@ from api.auth import Principal, Role, require
 from api.deps import SessionDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, forbidden, invalid
 from api.routers.practice_commands import _note, _send
-from api.schemas import CommandResultOut, NoteKind, rome_today
+from api.schemas import CommandResultOut, NoteKind
 from api.schemas_deals import ClosureIn, ProposalDecisionIn, ProposalIn, ProposalOut
-from api.strategies import strategy_from_json
+from api.services import proposals
 from db.models import Practice
 from domain.money import parse_euros
 from domain.plans import (
@@ -39,8 +39,6 @@ from domain.plans import (
     ProposalDecisionCmd,
     ProposalError,
     ProposalKind,
-    check_proposal,
-    outside_bounds,
 )
 from domain.practice import Status, UpdateName
 
@@ -122,26 +120,24 @@ async def propose(
     """
     practice = await _practice_for(session, principal, practice_id)
     proposal_id = uuid.uuid4().hex
-    command = _command(body, proposal_id, principal.role.value)
-    balance = practice.balance_cents
     try:
-        check_proposal(command, balance, rome_today())
+        outcome = await proposals.propose(
+            session,
+            temporal,
+            practice,
+            _command(body, proposal_id, principal.role.value),
+            proposal_id=proposal_id,
+            note=body.note,
+            author_id=principal.id,
+        )
     except ProposalError as exc:
         raise invalid(_PROPOSAL_LOC.get(exc.field_name, ["body"]), exc.message) from exc
-    reasons = outside_bounds(command, balance, strategy_from_json(practice.strategy).plan_bounds)
-    result = await _send(
-        session,
-        temporal,
-        practice,
-        UpdateName.PROPOSAL,
-        command,
-        note=_note(principal, practice, NoteKind.PROPOSAL, body.note),
-    )
     return ProposalOut(
-        **result.model_dump(),
+        **outcome.result.model_dump(),
         proposal_id=proposal_id,
-        within_bounds=not reasons,
-        reasons=reasons,
+        within_bounds=outcome.within_bounds,
+        reasons=outcome.reasons,
+        answer_by=outcome.answer_by,
     )
 
 
