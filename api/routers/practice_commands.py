@@ -52,6 +52,7 @@ from api.schemas import (
     WithdrawalIn,
     euros_out,
 )
+from api.services import contacts as contacts_service
 from api.services import disputes
 from api.services.evidence import EVIDENCE_RULES, MAX_EVIDENCE_BYTES, EvidenceFile
 from db.contact_log import conversations_since, practice_debtor_key
@@ -65,7 +66,6 @@ from domain.practice import (
     AuthorizationCmd,
     CallOutcomeCmd,
     CommandResult,
-    ContactsCmd,
     DebtAdviceNoticeCmd,
     DisputeResolutionCmd,
     EndDecision,
@@ -637,19 +637,10 @@ async def update_contacts(
 ) -> CommandResultOut:
     """New contact details for the debtor. The workflow hears only which channels changed,
     never the values; the row is committed once the workflow has accepted the change."""
-    contacts = _Contacts(email=body.email, phone=body.phone, pec=body.pec, address=body.address)
-    changed = contacts.given()
-    if not changed:
+    if not any(v is not None for v in (body.email, body.phone, body.pec, body.address)):
         raise invalid(["body"], "give at least one of email, phone, pec, address")
     practice = await _open_practice(session, principal, practice_id)
-    return await _send(
-        session,
-        temporal,
-        practice,
-        UpdateName.CONTACTS,
-        ContactsCmd(changed=changed),
-        contacts=contacts,
-    )
+    return await contacts_service.update_contacts(session, temporal, practice, body)
 
 
 @router.post("/letter-returned", response_model=CommandResultOut)
