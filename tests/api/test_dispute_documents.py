@@ -125,3 +125,30 @@ async def test_too_many_files_and_the_json_dispute_share_the_path(api: Api, tena
     )
     assert opened.status_code == 201 and opened.json()["document_ids"] == []
     assert await stored(api, pid) == (0, 1)
+
+
+async def test_a_large_file_is_taken_and_one_over_10_mb_refused(api: Api, tenant: Tenant) -> None:
+    pid = (await hand_over(api, tenant.headers, practice_payload(tenant.id)))["id"]
+    pdf = tiny_pdf()
+    too_big = pdf + b"\0" * (10 * 1024 * 1024 + 1 - len(pdf))
+    refused = await api.http.post(
+        f"/practices/{pid}/disputes/with-documents",
+        headers=tenant.headers,
+        data={"reason": "contestazione"},
+        files=[("files", ("scansione.pdf", too_big, "application/pdf"))],
+    )
+    assert refused.status_code == 422 and error_locs(refused) == [["body", "files", 0]]
+    assert await stored(api, pid) == (0, 0)
+    large = pdf + b"\0" * (3 * 1024 * 1024)  # beyond the form parser's in-memory part size
+    opened = await api.http.post(
+        f"/practices/{pid}/disputes/with-documents",
+        headers=tenant.headers,
+        data={"reason": "contestazione"},
+        files=[("files", ("scansione.pdf", large, "application/pdf"))],
+    )
+    assert opened.status_code == 201, opened.text
+    (document_id,) = opened.json()["document_ids"]
+    download = await api.http.get(
+        f"/practices/{pid}/documents/{document_id}", headers=tenant.headers
+    )
+    assert download.content == large
