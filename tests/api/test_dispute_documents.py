@@ -7,7 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from db.models import Document, PracticeNote
+from api.services import disputes
+from api.services.evidence import EvidenceFile
+from db.models import Document, Practice, PracticeNote
+from domain.actor import Actor, ActorKind
 from tests.api.helpers import (
     Api,
     Tenant,
@@ -17,6 +20,7 @@ from tests.api.helpers import (
     new_user,
     practice_payload,
 )
+from tests.api.test_console_logins import log_in, person
 from tests.test_evidence import EXE, tiny_image, tiny_pdf
 
 
@@ -152,3 +156,37 @@ async def test_a_large_file_is_taken_and_one_over_10_mb_refused(api: Api, tenant
         f"/practices/{pid}/documents/{document_id}", headers=tenant.headers
     )
     assert download.content == large
+
+
+async def test_the_debtor_opens_a_dispute_through_the_service(api: Api, tenant: Tenant) -> None:
+    """What the debtor's page calls: the debtor is the actor on the timeline, its reason a note
+    with no user as author, its document with the practice; the console shows the practice."""
+    pid = (await hand_over(api, tenant.headers, practice_payload(tenant.id)))["id"]
+    png = tiny_image("PNG")
+    async with api.db.session() as session:
+        practice = await session.get(Practice, pid)
+        assert practice is not None
+        opening = await disputes.open_dispute(
+            session,
+            api.temporal,
+            practice,
+            reason="non ho mai ricevuto la merce",
+            files=[EvidenceFile("foto.png", png)],
+            author_id=None,
+            actor=Actor(ActorKind.DEBTOR),
+        )
+    assert opening.result.status == "paused_dispute" and len(opening.document_ids) == 1
+    events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()
+    opened = [e for e in events if e["kind"] == "dispute_opened"]
+    assert opened and opened[0]["actor"]["kind"] == "debtor"
+    notes = (await api.http.get(f"/practices/{pid}/notes", headers=api.admin)).json()
+    assert [(n["kind"], n["author_id"]) for n in notes] == [("dispute", None)]
+    user, password = await person(api, role="creditor", creditor_id=tenant.id)
+    await log_in(api, user["email"], password)
+    page = await api.http.get(f"/console/practices/{pid}")
+    assert page.status_code == 200, page.text
+    assert "non ho mai ricevuto la merce" in page.text
+    assert f"/console/practices/{pid}/documents/{opening.document_ids[0]}" in page.text
+    image = await api.http.get(f"/console/practices/{pid}/documents/{opening.document_ids[0]}")
+    assert image.content == png and image.headers["content-type"] == "image/png"
+    api.http.cookies.clear()
