@@ -21,12 +21,8 @@ from api.errors import invalid
 
 MAX_EVIDENCE_FILES = 5
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
-# the media type stored and served for each accepted type, by the one puremagic reports
-ACCEPTED_TYPES = {
-    "application/pdf": "application/pdf",
-    "image/jpeg": "image/jpeg",
-    "image/png": "image/png",
-}
+# the media types accepted, as puremagic reports them; stored and served as such
+ACCEPTED_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 EVIDENCE_KIND = "dispute_evidence"
 EVIDENCE_RULES = (
     f"PDF, JPEG or PNG, at most {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB each and "
@@ -62,7 +58,7 @@ def sniff_media_type(content: bytes) -> str | None:
         return None
     for match in matches:  # the most confident first
         if match.offset == 0 and match.mime_type in ACCEPTED_TYPES:
-            return ACCEPTED_TYPES[match.mime_type]
+            return match.mime_type
     return None
 
 
