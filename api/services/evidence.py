@@ -58,7 +58,7 @@ def sniff_media_type(content: bytes) -> str | None:
         return None
     for match in matches:  # the most confident first
         if match.offset == 0 and match.mime_type in ACCEPTED_TYPES:
-            return match.mime_type
+            return str(match.mime_type)
     return None
 
 
