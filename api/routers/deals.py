@@ -27,8 +27,14 @@ from api.auth import Principal, Role, require
 from api.deps import SessionDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, forbidden, invalid
 from api.routers.practice_commands import _note, _send
-from api.schemas import CommandResultOut, NoteKind
-from api.schemas_deals import ClosureIn, ProposalDecisionIn, ProposalIn, ProposalOut
+from api.schemas import CommandResultOut, NoteKind, euros_out
+from api.schemas_deals import (
+    ClosureIn,
+    ProposalDecisionIn,
+    ProposalIn,
+    ProposalOut,
+    ScheduledInstalment,
+)
 from api.services import proposals
 from db.models import Practice
 from domain.money import parse_euros
@@ -62,6 +68,7 @@ router = APIRouter(
 # check_proposal's field names -> the request's
 _PROPOSAL_LOC: dict[str, list[str | int]] = {
     "instalments": ["body", "instalments"],
+    "instalment_count": ["body", "instalment_count"],
     "down_payment": ["body", "down_payment"],
     "settlement": ["body", "amount"],
     "settle_by": ["body", "settle_by"],
@@ -78,7 +85,13 @@ async def _practice_for(session: SessionDep, principal: Principal, practice_id: 
     return practice
 
 
-def _command(body: ProposalIn, proposal_id: str, source: str) -> ProposalCmd:
+def _command(body: ProposalIn, proposal_id: str, source: str, practice: Practice) -> ProposalCmd:
+    if body.kind == ProposalKind.PLAN and body.instalment_count is not None:
+        assert body.first_due_date is not None  # the request model requires it with a count
+        # the id is the service's to set (proposals.propose)
+        return proposals.plan_by_count(
+            body.instalment_count, body.first_due_date, practice, source=source
+        )
     if body.kind == ProposalKind.PLAN:
         down = body.down_payment
         return ProposalCmd(
@@ -121,22 +134,31 @@ async def propose(
     practice = await _practice_for(session, principal, practice_id)
     proposal_id = uuid.uuid4().hex
     try:
+        command = _command(body, proposal_id, principal.role.value, practice)
         outcome = await proposals.propose(
             session,
             temporal,
             practice,
-            _command(body, proposal_id, principal.role.value),
+            command,
             proposal_id=proposal_id,
             note=body.note,
             author_id=principal.id,
         )
     except ProposalError as exc:
-        raise invalid(_PROPOSAL_LOC.get(exc.field_name, ["body"]), exc.message) from exc
+        loc = _PROPOSAL_LOC.get(exc.field_name, ["body"])
+        if body.instalment_count is not None and exc.field_name == "instalments":
+            # a plan built from a count fails only on its dates: the first one was given
+            loc = ["body", "first_due_date"]
+        raise invalid(loc, exc.message) from exc
     return ProposalOut(
         **outcome.result.model_dump(),
         proposal_id=proposal_id,
         within_bounds=outcome.within_bounds,
         reasons=outcome.reasons,
+        schedule=[
+            ScheduledInstalment(due_date=i.due_date, amount=euros_out(i.amount_cents))
+            for i in outcome.schedule
+        ],
         answer_by=outcome.answer_by,
     )
 

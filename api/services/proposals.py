@@ -49,7 +49,9 @@ class ProposalOutcome:
     schedule: list[Instalment]  # a plan's dates and amounts, the down payment first
 
 
-def plan_by_count(count: int, first_due: date, practice: Practice) -> ProposalCmd:
+def plan_by_count(
+    count: int, first_due: date, practice: Practice, source: str = "debtor"
+) -> ProposalCmd:
     """A plan of `count` equal monthly instalments from `first_due` for the practice's current
     balance (domain.plans.equal_instalments), as the debtor's page asks for one. The id is
     given by `propose`. A ProposalError names "instalment_count" when no such plan exists."""
@@ -57,7 +59,7 @@ def plan_by_count(count: int, first_due: date, practice: Practice) -> ProposalCm
         proposal_id="",
         kind=ProposalKind.PLAN,
         instalments=equal_instalments(count, first_due, practice.balance_cents),
-        source="debtor",
+        source=source,
     )
 
 

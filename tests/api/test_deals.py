@@ -23,7 +23,7 @@ from api.services import proposals
 from db.models import Creditor, Practice, PracticeNote
 from domain.actor import Actor, ActorKind
 from domain.calendar import ROME
-from domain.plans import ProposalError
+from domain.plans import ProposalError, equal_instalments
 from tests.api.helpers import (
     Api,
     Headers,
@@ -40,6 +40,8 @@ from tests.api.helpers import (
 from tests.factories import create_practice
 
 TODAY = rome_today()
+COUNT = ["body", "instalment_count"]
+INSTALMENTS = ["body", "instalments"]
 
 
 def day(n: int) -> str:
@@ -147,6 +149,25 @@ async def notes_of(api: Api, practice_id: str) -> list[str]:
         ),
         ({**settlement(), "kind": "barter"}, ["body", "kind"]),
         ({**settlement(), "ammount": "10.00"}, ["body", "ammount"]),
+        ({"kind": "plan", "instalment_count": 0, "first_due_date": day(5)}, COUNT),
+        ({"kind": "plan", "instalment_count": 121, "first_due_date": day(5)}, COUNT),
+        ({"kind": "plan", "instalment_count": 3}, ["body", "first_due_date"]),
+        ({"kind": "plan", "first_due_date": day(5)}, ["body", "first_due_date"]),
+        (
+            {"kind": "plan", "instalment_count": 3, "first_due_date": day(-1)},
+            ["body", "first_due_date"],
+        ),
+        ({**plan("1250.40"), "instalment_count": 3, "first_due_date": day(5)}, INSTALMENTS),
+        (
+            {
+                "kind": "plan",
+                "instalment_count": 3,
+                "first_due_date": day(5),
+                "down_payment": {"due_date": day(1), "amount": "10.00"},
+            },
+            ["body", "down_payment"],
+        ),
+        ({**settlement(), "instalment_count": 3}, COUNT),
     ],
     ids=[
         "plan-short",
@@ -175,6 +196,14 @@ async def notes_of(api: Api, practice_id: str) -> list[str]:
         "settlement-with-down-payment",
         "unknown-kind",
         "unknown-field",
+        "count-zero",
+        "count-over",
+        "count-without-first-date",
+        "first-date-without-count",
+        "count-first-date-past",
+        "count-and-instalments",
+        "count-with-down-payment",
+        "settlement-with-count",
     ],
 )
 async def test_a_proposal_that_cannot_be_a_deal_is_422_naming_the_field(
@@ -859,3 +888,24 @@ async def test_the_debtors_plan_by_count_goes_through_the_same_service(api: Api)
     with pytest.raises(ProposalError) as refused:
         proposals.plan_by_count(0, first, row)
     assert refused.value.field_name == "instalment_count"
+
+
+async def test_a_plan_by_count_within_the_bounds_shows_its_schedule(api: Api) -> None:
+    tenant = await new_creditor(api, fast_strategy(plan_grace="P5D", plan_reminder_lead="P1D"))
+    _, operator = await new_user(api, "operator")
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id, due_in_days=-10))
+    first = TODAY + timedelta(days=3)
+    response = await api.http.post(
+        f"/practices/{practice['id']}/proposals",
+        headers=operator,
+        json={"kind": "plan", "instalment_count": 3, "first_due_date": first.isoformat()},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["within_bounds"], body["answer_by"]) == (True, None)
+    dates = [equal_instalments(3, first, 125040)[n].due_date.isoformat() for n in range(3)]
+    assert body["schedule"] == [
+        {"due_date": dates[0], "amount": "416.80"},
+        {"due_date": dates[1], "amount": "416.80"},
+        {"due_date": dates[2], "amount": "416.80"},
+    ]
