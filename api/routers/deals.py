@@ -130,6 +130,10 @@ async def propose(
     force at once (`within_bounds`: true; the practice pauses while it runs); outside them it
     waits for the creditor's decision (`within_bounds`: false, `reasons` say which bounds).
     A deal while another runs or waits is a 409. Returns the proposal id the decision needs.
+
+    A plan may instead be `instalment_count` equal monthly instalments for the balance from
+    `first_due_date` (the day kept, or the month's last); `schedule` shows the dates and
+    amounts. Outside the bounds, `answer_by` is the last day the creditor has to decide.
     """
     practice = await _practice_for(session, principal, practice_id)
     proposal_id = uuid.uuid4().hex
