@@ -20,6 +20,7 @@ from api.deps import get_database, get_temporal
 from api.handover import StrandedSweeper
 from api.routers import (
     card_payments,
+    contact_preferences,
     creditors,
     deadlines,
     deals,
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         deals,
         debtor_links,
         opt_outs,
+        contact_preferences,
         judicial,
         statement,
         worklists,

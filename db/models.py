@@ -313,7 +313,8 @@ class PracticeNote(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
-    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    # None when the debtor wrote it (the debtor's page: no user of the product)
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     kind: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -534,3 +535,18 @@ class CardPayment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     paid_at: Mapped[datetime | None] = mapped_column(default=None)
     stripe_payment_intent: Mapped[str | None] = mapped_column(String(255), default=None)
+
+
+class DebtorContactPreference(Base):
+    """The time of day a debtor prefers to be contacted (domain.contact_rules.PREFERRED_WINDOWS:
+    morning, afternoon, evening), for all of its practices like its opt-outs. The contact rules'
+    hours stay the law: the preference only chooses within them."""
+
+    __tablename__ = "debtor_contact_preferences"
+
+    debtor_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    preferred_window: Mapped[str] = mapped_column(String(20))
+    # where and by whom it was last given (None: the debtor)
+    practice_id: Mapped[str | None] = mapped_column(ForeignKey("practices.id"), default=None)
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
