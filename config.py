@@ -76,6 +76,17 @@ class Settings:
     invitation_hours: int = 72
     # True: admins and creditors must turn on two-factor login (TOTP) before any other page
     two_factor_required: bool = False
+    # the secret the debtor's links are derived from (api/services/debtor_links.py): a retried
+    # letter carries the same link. Empty: a random one kept in data_dir/debtor-link-secret
+    # (several worker hosts must then share RECUPERO_DEBTOR_LINK_SECRET)
+    debtor_link_secret: str = ""
+    # card payments through Stripe Checkout (api/services/card_payments.py): both set turn them
+    # on; without them the card option is absent and nothing pretends to take a card
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    # the address of Stripe's API; empty: the library's own (https://api.stripe.com). Tests
+    # point it at a local server standing in for Stripe
+    stripe_api_base: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     # Tests only (no environment variable sets it): the clock the contact rules read, so tests
     # against a real-time server can run at night. The product always uses the real time.
@@ -124,8 +135,12 @@ def load_settings() -> Settings:
         login_max_failures=int(_env("RECUPERO_LOGIN_MAX_FAILURES", "5")),
         login_lockout_minutes=int(_env("RECUPERO_LOGIN_LOCKOUT_MINUTES", "15")),
         invitation_hours=int(_env("RECUPERO_INVITATION_HOURS", "72")),
+        debtor_link_secret=_env("RECUPERO_DEBTOR_LINK_SECRET"),
         two_factor_required=_env("RECUPERO_TWO_FACTOR_REQUIRED", "false").lower()
         in ("1", "true", "yes", "on"),
+        stripe_secret_key=_env("STRIPE_SECRET_KEY"),
+        stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET"),
+        stripe_api_base=_env("RECUPERO_STRIPE_API_BASE").rstrip("/"),
     )
 
 

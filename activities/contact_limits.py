@@ -31,6 +31,7 @@ from db.contact_log import (
     conversations_since,
     opted_out_keys,
     practice_debtor_key,
+    preferred_windows,
     task_hold_prefix,
 )
 from db.models import ContactLog, ConversationDay
@@ -47,11 +48,15 @@ from domain.contact_rules import (
     CONVERSATION_CHANNELS,
     GRANTED,
     MAX_CONVERSATIONS_PER_WEEK,
+    OPT_OUT_CHANNELS,
     WEEK_FULL,
     ContactDecision,
     check_conversation,
     check_message,
+    in_preferred_window,
     next_conversation_slot,
+    preferred_reason,
+    preferred_slot,
     week_start,
 )
 
@@ -210,6 +215,26 @@ async def record_visit(
     return decision
 
 
+def _preferred(
+    decision: ContactDecision, at: datetime, window: str | None, previous: list[datetime]
+) -> ContactDecision:
+    """A conversation's decision shaped by the debtor's preferred time of day: one the rules
+    allow outside it waits for it; one they refuse waits for the first preferred moment after
+    their next slot. The moment given is always one the rules allow (preferred_slot)."""
+    if window is None or (not decision.allowed and decision.next_slot is None):
+        return decision
+    if decision.allowed:
+        if in_preferred_window(at, window):
+            return decision
+        return ContactDecision(
+            False, preferred_slot(at, window, previous), preferred_reason(window)
+        )
+    assert decision.next_slot is not None
+    return ContactDecision(
+        False, preferred_slot(decision.next_slot, window, previous), decision.reason
+    )
+
+
 def _invalid(message: str) -> ApplicationError:
     return ApplicationError(message, type="InvalidInput", non_retryable=True)
 
@@ -239,15 +264,29 @@ class ContactLimitActivities(ActivityContext):
             practice = await load_practice(session, input.practice_id)
             key = practice_debtor_key(practice)
             opted_out = bool(await opted_out_keys(session, [key], input.channel))
+            # the debtor's preferred time of day shapes the channels it may refuse (calls,
+            # e-mails, SMS), never a visit; the rules decide first and always hold
+            window = (
+                (await preferred_windows(session, [key])).get(key)
+                if input.channel in OPT_OUT_CHANNELS
+                else None
+            )
 
         if input.channel not in CONVERSATION_CHANNELS:
             decision = check_message(input.at, opted_out=opted_out, channel=input.channel)
             if not decision.allowed:
-                return ReserveConversationResult(False, decision.next_slot, decision.reason)
+                next_slot = decision.next_slot
+                if next_slot is not None and window is not None:
+                    next_slot = preferred_slot(next_slot, window)
+                return ReserveConversationResult(False, next_slot, decision.reason)
+            if window is not None and not in_preferred_window(input.at, window):
+                return ReserveConversationResult(
+                    False, preferred_slot(input.at, window), preferred_reason(window)
+                )
             return await self._log_message(input, key)
 
         for _ in range(MAX_ROUNDS):
-            result = await self._try_conversation(input, key, opted_out)
+            result = await self._try_conversation(input, key, opted_out, window)
             if result is not None:
                 return result
         raise ApplicationError(
@@ -276,7 +315,11 @@ class ContactLimitActivities(ActivityContext):
         return ReserveConversationResult(granted=True, next_slot=None, reason=GRANTED)
 
     async def _try_conversation(
-        self, input: ReserveConversationInput, key: str, opted_out: bool
+        self,
+        input: ReserveConversationInput,
+        key: str,
+        opted_out: bool,
+        window: str | None = None,
     ) -> ReserveConversationResult | None:
         """One round: the grant or the refusal, or None when a concurrent reservation of the
         same debtor committed first (the caller reads again)."""
@@ -300,6 +343,7 @@ class ContactLimitActivities(ActivityContext):
                 decision = check_conversation(
                     previous, input.at, opted_out=opted_out, channel=input.channel
                 )
+                decision = _preferred(decision, input.at, window, previous)
                 if not decision.allowed:
                     await session.rollback()
                     log.info(

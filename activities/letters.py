@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.contacts import skip_reason, usable_contact
 from activities.context import ActivityContext, PracticeFile, load_practice_file, today_in_rome
+from activities.debtor_link import debtor_link, link_qr_data_uri
 from activities.deliveries import Attachment, Message, add_to_result, write_outbox
 from activities.rendering import (
     Breakdown,
@@ -156,7 +157,7 @@ class LetterActivities(ActivityContext):
         )
 
     async def _document(
-        self, file: PracticeFile, input: LetterInput, skipped: list[str]
+        self, file: PracticeFile, input: LetterInput, skipped: list[str], link: str
     ) -> Document:
         key = f"{input.idempotency_key}:pdf"
         async with self.db.session() as session:
@@ -172,6 +173,8 @@ class LetterActivities(ActivityContext):
             if lawyer is None:
                 skipped.append("lawyer: none assigned or not active, agency letterhead used")
         view = self._view(file, input, lawyer)
+        view.debtor_link = link
+        view.debtor_link_qr = link_qr_data_uri(link)
         view.breakdown = await self._breakdown(file, view.letter_date, skipped)
         if input.text_override:
             view.body_override = self.renderer.override(
@@ -228,7 +231,8 @@ class LetterActivities(ActivityContext):
             file = await load_practice_file(session, input.practice_id, with_invoices=True)
 
         result = SentResult()
-        document = await self._document(file, input, result.skipped)
+        link = await debtor_link(self.db, self.settings, file.practice, input.idempotency_key)
+        document = await self._document(file, input, result.skipped, link)
         result.document_id = document.id
         title = TITLES[input.kind]
 
@@ -258,7 +262,9 @@ class LetterActivities(ActivityContext):
             if address is None:
                 result.skipped.append(f"{channel}: {skip_reason(channel, reason)}")
                 continue
-            outcome = await sender.send(self._copy_message(file, input, document, channel, address))
+            outcome = await sender.send(
+                self._copy_message(file, input, document, channel, address, link)
+            )
             add_to_result(result, outcome)
         return result
 
@@ -269,10 +275,12 @@ class LetterActivities(ActivityContext):
         document: Document,
         channel: str,
         address: str,
+        link: str,
     ) -> Message:
         reference = file.practice.reference
         body = self.renderer.message(
             "letter_copy",
+            debtor_link=link,
             debtor_name=file.practice.debtor_name,
             reference=reference,
             agency_phone=self.settings.agency_phone,

@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.contacts import skip_reason, usable_contact
 from activities.context import ActivityContext, PracticeFile, load_practice_file
+from activities.debtor_link import debtor_link
 from activities.deliveries import Message, add_to_result
 from domain.activity_io import ActivityName, ReminderInput, SentResult
 
@@ -41,20 +42,23 @@ class ReminderActivities(ActivityContext):
             file = await load_practice_file(session, input.practice_id, with_invoices=True)
 
         result = SentResult()
+        link = ""
+        if input.email or input.sms:
+            link = await debtor_link(self.db, self.settings, file.practice, input.idempotency_key)
         if input.email:
             address, reason = usable_contact(file, "email")
             if address is None:
                 result.skipped.append(f"email: {skip_reason('email', reason)}")
             else:
                 add_to_result(
-                    result, await self.email.send(self._email(file, input, template, address))
+                    result, await self.email.send(self._email(file, input, template, address, link))
                 )
         if input.sms:
             number, reason = usable_contact(file, "phone")
             if number is None:
                 result.skipped.append(f"sms: {skip_reason('phone', reason)}")
             else:
-                add_to_result(result, await self.sms.send(self._sms(file, input, number)))
+                add_to_result(result, await self.sms.send(self._sms(file, input, number, link)))
         log.info(
             "pre-due reminder (%s) for practice %s: %s",
             input.moment,
@@ -64,11 +68,12 @@ class ReminderActivities(ActivityContext):
         return result
 
     def _email(
-        self, file: PracticeFile, input: ReminderInput, template: str, address: str
+        self, file: PracticeFile, input: ReminderInput, template: str, address: str, link: str
     ) -> Message:
         practice, creditor = file.practice, file.creditor
         body = self.renderer.message(
             template,
+            debtor_link=link,
             debtor_name=practice.debtor_name,
             due_date=input.due_date,
             amount_cents=input.amount_cents,
@@ -91,9 +96,10 @@ class ReminderActivities(ActivityContext):
             practice_id=practice.id,
         )
 
-    def _sms(self, file: PracticeFile, input: ReminderInput, number: str) -> Message:
+    def _sms(self, file: PracticeFile, input: ReminderInput, number: str, link: str) -> Message:
         body = self.renderer.message(
             "sms_contact",
+            debtor_link=link,
             agency_phone=self.settings.agency_phone,
             agency_name=self.settings.agency_name,
             reference=file.practice.reference,

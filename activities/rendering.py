@@ -130,6 +130,9 @@ class LetterView:
     breakdown: Breakdown | None = None
     # the EPC payment QR code as a PNG data URI; None when the transfer cannot be encoded
     payment_qr: str | None = None
+    # the debtor's own page (api/debtor): its short address and a QR code of it
+    debtor_link: str | None = None
+    debtor_link_qr: str | None = None
 
     @property
     def invoices_total_cents(self) -> int:

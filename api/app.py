@@ -14,14 +14,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from temporalio.client import Client
 
-from api import console
+from api import console, debtor
 from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
 from api.handover import StrandedSweeper
 from api.routers import (
+    card_payments,
+    contact_preferences,
     creditors,
     deadlines,
     deals,
+    debtor_links,
     deliveries,
     judicial,
     opt_outs,
@@ -112,8 +115,11 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         users,
         practices,
         practice_commands,
+        card_payments,
         deals,
+        debtor_links,
         opt_outs,
+        contact_preferences,
         judicial,
         statement,
         worklists,
@@ -128,6 +134,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
         app.include_router(module.router)
     # the web console for people (pages, static files, their security headers)
     console.install(app)
+    # the debtor's own page behind every letter, e-mail and SMS (/d/{token})
+    debtor.install(app)
 
     @app.get("/health", tags=["health"], response_model=HealthOut)
     async def health(request: Request) -> JSONResponse:

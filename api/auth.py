@@ -105,8 +105,21 @@ def principal_of(user: User) -> Principal:
 _CALLER: ContextVar[Principal | None] = ContextVar("recupero_caller", default=None)
 
 
+# a request acting for someone without a user row: the debtor on their own page (api/debtor)
+_ACTOR: ContextVar[Actor | None] = ContextVar("recupero_request_actor", default=None)
+
+
+def act_as(actor: Actor) -> None:
+    """Called by a dependency (in the request's task, like authenticate()): the commands the
+    request sends name `actor`."""
+    _ACTOR.set(actor)
+
+
 def calling_actor() -> Actor | None:
     """The authenticated caller of the current request as an actor (id and role), if any."""
+    actor = _ACTOR.get()
+    if actor is not None:
+        return actor
     principal = _CALLER.get()
     return None if principal is None else user_actor(principal.id, principal.role.value)
 

@@ -359,6 +359,10 @@ class StrategyModel(RequestModel):
     watch_interval: str = _duration(
         _DEFAULT.watch_interval, "A practice kept under watch re-checks the debtor this often."
     )
+    debtor_link_validity: str = _duration(
+        _DEFAULT.debtor_link_validity,
+        "How long the link to the debtor's own page, in each letter, e-mail and SMS, works.",
+    )
     letter_texts: dict[str, str] = Field(
         default_factory=dict,
         description="Body paragraph of a letter, by kind (" + ", ".join(LETTER_KINDS) + "): a "
@@ -979,7 +983,9 @@ class NoteOut(BaseModel):
     id: str
     kind: NoteKind = Field(description="The command it came with.")
     text: str
-    author_id: str = Field(description="The user who sent the command.")
+    author_id: str | None = Field(
+        description="The user who sent the command; null when the debtor wrote it."
+    )
     created_at: datetime
 
 
@@ -1224,6 +1230,10 @@ class CommandResultOut(BaseModel):
 
 class DisputeOpened(CommandResultOut):
     dispute_id: str = Field(description="Needed to resolve the dispute.")
+    document_ids: list[str] = Field(
+        default_factory=list,
+        description="The documents sent with it (GET /practices/{id}/documents/{document_id}).",
+    )
 
 
 # --- work lists, outbox, health ----------------------------------------------------------------
@@ -1245,6 +1255,11 @@ class TaskItem(BaseModel):
 class CallTask(TaskItem):
     debtor_name: str
     phone: str | None
+    preferred_window: str | None = Field(
+        default=None,
+        description="The time of day the debtor prefers (morning, afternoon, evening): the "
+        "calls whose debtor prefers the present time come first.",
+    )
     callable_now: bool = Field(
         default=True,
         description="False only in the supervisors' view (?all=true): the contact rules hold "
@@ -1462,6 +1477,18 @@ class HealthOut(BaseModel):
 # --- opt-outs ----------------------------------------------------------------------------------
 
 
+def _opt_out_channel(value: str) -> str:
+    channel = value.lower()
+    if channel == "post":
+        raise ValueError(
+            "letters by post are the legal minimum (formal notice and demand): a debtor "
+            "cannot opt out of them"
+        )
+    if channel not in OPT_OUT_CHANNELS:
+        raise ValueError(f"a debtor may opt out of {', '.join(OPT_OUT_CHANNELS)}")
+    return channel
+
+
 class OptOutIn(RequestModel):
     channel: str = Field(
         description="call, email or sms. Letters by post are the legal minimum and cannot be "
@@ -1472,15 +1499,33 @@ class OptOutIn(RequestModel):
     @field_validator("channel")
     @classmethod
     def _channel(cls, value: str) -> str:
-        channel = value.lower()
-        if channel == "post":
-            raise ValueError(
-                "letters by post are the legal minimum (formal notice and demand): a debtor "
-                "cannot opt out of them"
-            )
-        if channel not in OPT_OUT_CHANNELS:
-            raise ValueError(f"a debtor may opt out of {', '.join(OPT_OUT_CHANNELS)}")
-        return channel
+        return _opt_out_channel(value)
+
+
+PreferredWindow = Literal["morning", "afternoon", "evening"]
+
+
+class ContactPreferencesIn(RequestModel):
+    opt_out: list[Annotated[str, AfterValidator(_opt_out_channel)]] = Field(
+        default_factory=list,
+        max_length=len(OPT_OUT_CHANNELS),
+        description="Channels the debtor refuses (call, email, sms), added to those already "
+        "recorded: a refusal is not withdrawn here. Letters by post cannot be refused.",
+        examples=[["sms"]],
+    )
+    preferred_window: PreferredWindow | None = Field(
+        default=None,
+        description="The time of day the debtor prefers: morning 08:30-13:00, afternoon "
+        "13:00-18:00, evening 18:00-21:00 (Saturday has no evening), always inside the contact "
+        "rules' hours; null for none. Replaces the one recorded.",
+    )
+
+
+class ContactPreferencesOut(BaseModel):
+    opt_out: list[str] = Field(
+        description="Every channel the debtor refused, for all of its practices."
+    )
+    preferred_window: PreferredWindow | None
 
 
 class OptOutOut(BaseModel):

@@ -25,9 +25,9 @@ from api.schemas import (
     _optional,
     rome_today,
 )
-from domain.plans import ClosureReason, ProposalKind
+from domain.plans import MAX_PLAN_INSTALMENTS, ClosureReason, ProposalKind
 
-MAX_INSTALMENTS = 120
+MAX_INSTALMENTS = MAX_PLAN_INSTALMENTS
 
 
 def _not_too_far(value: date | None) -> date | None:
@@ -62,6 +62,22 @@ class ProposalIn(RequestModel):
     """
 
     kind: ProposalKind = Field(description="plan or settlement.")
+    instalment_count: int | None = Field(
+        default=None,
+        validate_default=True,
+        ge=1,
+        le=MAX_INSTALMENTS,
+        description="A plan given as a number of equal monthly instalments for the current "
+        "balance (the cents left over on the last), from `first_due_date`, the day of the month "
+        "kept (a 31st falls on the last day of shorter months); instead of `instalments`.",
+        examples=[6],
+    )
+    first_due_date: Annotated[date | None, AfterValidator(_not_too_far)] = Field(
+        default=None,
+        validate_default=True,
+        description="The first instalment's date of a plan given by `instalment_count`.",
+        examples=["2026-12-31"],
+    )
     instalments: list[InstalmentIn] = Field(
         default_factory=list,
         validate_default=True,
@@ -91,12 +107,38 @@ class ProposalIn(RequestModel):
     )
     note: Note = ""
 
+    @field_validator("instalment_count")
+    @classmethod
+    def _plan_count(cls, value: int | None, info: ValidationInfo) -> object:
+        if value is not None and info.data.get("kind") == ProposalKind.SETTLEMENT:
+            raise ValueError("a settlement has no instalments")
+        return value
+
+    @field_validator("first_due_date")
+    @classmethod
+    def _plan_first_date(cls, value: date | None, info: ValidationInfo) -> object:
+        if "instalment_count" not in info.data:
+            return value  # the count was refused already
+        counted = info.data["instalment_count"] is not None
+        if counted and value is None:
+            raise ValueError("required with instalment_count")
+        if not counted and value is not None:
+            raise ValueError("only with instalment_count")
+        return value
+
     @field_validator("instalments")
     @classmethod
     def _plan_instalments(cls, value: list[InstalmentIn], info: ValidationInfo) -> object:
         kind = info.data.get("kind")
-        if kind == ProposalKind.PLAN and not value:
-            raise ValueError("a plan needs at least one instalment")
+        counted = info.data.get("instalment_count") is not None
+        if kind == ProposalKind.PLAN and counted and value:
+            raise ValueError("give the instalments or instalment_count, not both")
+        if kind == ProposalKind.PLAN and not value and not counted:
+            if "instalment_count" not in info.data:
+                return value  # the count was refused already
+            raise ValueError(
+                "a plan needs at least one instalment (or instalment_count and first_due_date)"
+            )
         if kind == ProposalKind.SETTLEMENT and value:
             raise ValueError("a settlement has no instalments")
         return value
@@ -106,6 +148,8 @@ class ProposalIn(RequestModel):
     def _plan_down_payment(cls, value: InstalmentIn | None, info: ValidationInfo) -> object:
         if value is not None and info.data.get("kind") == ProposalKind.SETTLEMENT:
             raise ValueError("a settlement has no down payment")
+        if value is not None and info.data.get("instalment_count") is not None:
+            raise ValueError("a plan by instalment_count has no down payment")
         return value
 
     @field_validator("amount")
@@ -129,6 +173,11 @@ class ProposalIn(RequestModel):
         return _not_too_far(value)
 
 
+class ScheduledInstalment(BaseModel):
+    due_date: date
+    amount: str = Field(examples=["208.40"])
+
+
 class ProposalOut(CommandResultOut):
     proposal_id: str = Field(description="Needed for the creditor's decision.")
     within_bounds: bool = Field(
@@ -138,6 +187,17 @@ class ProposalOut(CommandResultOut):
     reasons: list[str] = Field(
         description="The creditor's bounds the proposal is outside of; empty when within.",
         examples=[["more than 12 instalments"]],
+    )
+    schedule: list[ScheduledInstalment] = Field(
+        default_factory=list,
+        description="A plan's dates and amounts, the down payment first (as built from "
+        "instalment_count); empty for a settlement.",
+    )
+    answer_by: date | None = Field(
+        default=None,
+        description="Outside the bounds: the last day the creditor has to decide (Europe/Rome; "
+        "unanswered by then the proposal is refused, the strategy's proposal_timeout). Null "
+        "when the deal is in force at once.",
     )
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import ContactLog, DebtorOptOut, Practice
+from db.models import ContactLog, DebtorContactPreference, DebtorOptOut, Practice
 from domain.contact_rules import debtor_key
 
 CONVERSATION = "conversation"
@@ -53,6 +53,19 @@ async def opted_out_keys(
         )
     )
     return set(rows.scalars())
+
+
+async def preferred_windows(session: AsyncSession, debtor_keys: Collection[str]) -> dict[str, str]:
+    """The preferred time of day (domain.contact_rules.PREFERRED_WINDOWS) of those of
+    `debtor_keys` that gave one."""
+    if not debtor_keys:
+        return {}
+    rows = await session.execute(
+        select(DebtorContactPreference.debtor_key, DebtorContactPreference.preferred_window).where(
+            DebtorContactPreference.debtor_key.in_(sorted(set(debtor_keys)))
+        )
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 async def conversations_since(

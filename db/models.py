@@ -313,7 +313,8 @@ class PracticeNote(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
-    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    # None when the debtor wrote it (the debtor's page: no user of the product)
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     kind: Mapped[str] = mapped_column(String(30))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -469,3 +470,83 @@ class DebtorOptOut(Base):
     practice_id: Mapped[str | None] = mapped_column(ForeignKey("practices.id"), default=None)
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DebtorLink(Base):
+    """A link to the debtor's own page (api/debtor), one per letter, e-mail or SMS that carried
+    it: only the token's SHA-256 is stored. `idempotency_key` is the sending activity's, so a
+    retried activity finds its link again (the token is derived from it, api.services
+    .debtor_links). Wrong second steps lock the link until `locked_until`; a one-time code
+    sent to a contact on file is kept hashed with its expiry."""
+
+    __tablename__ = "debtor_links"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    code_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    code_expires_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DebtorSession(Base):
+    """A debtor who passed the second step on a link: server-side like ConsoleSession, the
+    cookie holds only `id`. It ends with its link (revoked or expired) and after
+    DEBTOR_IDLE_MINUTES without a request."""
+
+    __tablename__ = "debtor_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    link_id: Mapped[str] = mapped_column(ForeignKey("debtor_links.id"), index=True)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CardPayment(Base):
+    """A card payment through Stripe Checkout (api/services/card_payments.py): the session we
+    asked Stripe for, and what its signed webhook said. No personal data: ids, amounts, times.
+
+    status: started (a Checkout page is open), paid (booked on the practice), expired (the page
+    timed out unpaid), mismatch (Stripe reported an amount or currency other than the one asked:
+    nothing booked, for the admin to look at), refused (paid at Stripe but the practice refused
+    the payment, e.g. closed meanwhile: nothing booked, the admin refunds it)."""
+
+    __tablename__ = "card_payments"
+
+    # derived from the caller's idempotency key when there is one, so a retry finds its row
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    stripe_session_id: Mapped[str] = mapped_column(String(255), unique=True)
+    checkout_url: Mapped[str] = mapped_column(Text)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default="started")
+    # why a row is mismatch or refused, in fixed words (never Stripe's free text)
+    detail: Mapped[str | None] = mapped_column(String(200), default=None)
+    # who asked for the link (domain.actor): a user's id and role, or the debtor
+    started_by_kind: Mapped[str] = mapped_column(String(20))
+    started_by_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(default=None)
+    stripe_payment_intent: Mapped[str | None] = mapped_column(String(255), default=None)
+
+
+class DebtorContactPreference(Base):
+    """The time of day a debtor prefers to be contacted (domain.contact_rules.PREFERRED_WINDOWS:
+    morning, afternoon, evening), for all of its practices like its opt-outs. The contact rules'
+    hours stay the law: the preference only chooses within them."""
+
+    __tablename__ = "debtor_contact_preferences"
+
+    debtor_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    preferred_window: Mapped[str] = mapped_column(String(20))
+    # where and by whom it was last given (None: the debtor)
+    practice_id: Mapped[str | None] = mapped_column(ForeignKey("practices.id"), default=None)
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -47,6 +47,7 @@ __all__ = [
     "OPENING_HOURS",
     "OPT_OUT_CHANNELS",
     "OUTSIDE_HOURS",
+    "PREFERRED_WINDOWS",
     "WEEK_FULL",
     "ContactDecision",
     "GRANTED",
@@ -61,6 +62,10 @@ __all__ = [
     "next_window_start",
     "opening_hours",
     "opted_out_reason",
+    "in_preferred_window",
+    "preferred_hours",
+    "preferred_reason",
+    "preferred_slot",
     "week_start",
     "window_end",
     "within_limits",
@@ -260,6 +265,71 @@ def check_message(
     if not may_contact(at):
         return ContactDecision(False, next_window_start(at), OUTSIDE_HOURS)
     return ContactDecision(True, None, GRANTED)
+
+
+# -- the debtor's preferred time of day -------------------------------------------------------
+
+# What a debtor may say it prefers (issue 13): a part of the day, start inside, end outside. The
+# windows above stay the law: a preference only chooses a moment inside them (Saturday has no
+# evening; a day the rules close has none of them).
+PREFERRED_WINDOWS: MappingProxyType[str, tuple[time, time]] = MappingProxyType(
+    {
+        "morning": (time(8, 30), time(13, 0)),
+        "afternoon": (time(13, 0), time(18, 0)),
+        "evening": (time(18, 0), time(21, 0)),
+    }
+)
+# how far ahead a preferred moment is looked for; beyond it the rules' own next slot is taken
+# (a preference never holds a contact back for long, e.g. over a long closure)
+PREFERENCE_HORIZON_DAYS = 14
+
+
+def preferred_reason(window: str) -> str:
+    start, end = PREFERRED_WINDOWS[window]
+    return f"the debtor prefers the {window} ({start:%H:%M}-{end:%H:%M})"
+
+
+def preferred_hours(day: date, window: str) -> tuple[datetime, datetime] | None:
+    """The part of `day`'s contact window inside the preferred `window`, or None when the rules
+    close the day or leave nothing of that window (Saturday evening)."""
+    hours = opening_hours(day)
+    if window not in PREFERRED_WINDOWS:
+        raise ContactRulesError(f"unknown preferred window {window!r}")
+    if hours is None:
+        return None
+    start, end = PREFERRED_WINDOWS[window]
+    lower = max(hours[0], at_rome(day, start))
+    upper = min(hours[1], at_rome(day, end))
+    return (lower, upper) if lower < upper else None
+
+
+def in_preferred_window(at: datetime, window: str) -> bool:
+    """True when `at` is inside both the contact window and the preferred one."""
+    instant = _utc(at)
+    hours = preferred_hours(rome_date(instant), window)
+    return hours is not None and hours[0] <= instant < hours[1]
+
+
+def preferred_slot(
+    at: datetime, window: str, previous: Iterable[datetime] | None = None
+) -> datetime:
+    """The earliest moment >= `at` inside the debtor's preferred window that the rules allow: for
+    a message (`previous` None) the window only, for a conversation also the limits given the
+    debtor's other conversations `previous`. Within PREFERENCE_HORIZON_DAYS; past it, the rules'
+    own earliest moment (`next_window_start` / `next_conversation_slot`), so a preference delays
+    a contact by hours, never for good."""
+    moments = None if previous is None else list(previous)
+    per_day, per_week = _days_and_weeks(moments or ())
+    instant = _utc(at)
+    day = rome_date(instant)
+    for _ in range(PREFERENCE_HORIZON_DAYS):
+        hours = preferred_hours(day, window)
+        if hours is not None and (moments is None or _limit_reason(per_day, per_week, day) is None):
+            moment = max(instant, hours[0].astimezone(UTC))
+            if moment < hours[1]:
+                return moment.astimezone(ROME)
+        day += _ONE_DAY
+    return next_window_start(at) if moments is None else next_conversation_slot(moments, at)
 
 
 # -- who the debtor is -------------------------------------------------------------------------

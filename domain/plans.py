@@ -4,6 +4,7 @@ plan's instalments. Pure code: the workflows and the API use it alike."""
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -78,6 +79,34 @@ class ProposalError(ValueError):
 def schedule(proposal: ProposalCmd) -> list[Instalment]:
     """The plan's dates and amounts, the down payment first."""
     return ([proposal.down_payment] if proposal.down_payment else []) + list(proposal.instalments)
+
+
+# the longest plan the API takes (api.schemas_deals.MAX_INSTALMENTS): ten years of months
+MAX_PLAN_INSTALMENTS = 120
+
+
+def monthly_date(first: date, months: int) -> date:
+    """`first` moved on by `months` calendar months, keeping its day: a 31st falls on the last
+    day of a shorter month (31 January, 28/29 February, 31 March, 30 April...), and each date
+    is computed from `first`, never from the one before, so the day comes back when it can."""
+    index = first.month - 1 + months
+    year, month = first.year + index // 12, index % 12 + 1
+    return date(year, month, min(first.day, calendar.monthrange(year, month)[1]))
+
+
+def equal_instalments(count: int, first_due: date, balance_cents: int) -> list[Instalment]:
+    """A plan of `count` monthly instalments from `first_due` paying `balance_cents`: equal
+    amounts, the cents left over on the last, so they add up to the balance exactly. A
+    ProposalError names the field ("instalment_count") when no such plan exists."""
+    if not 1 <= count <= MAX_PLAN_INSTALMENTS:
+        raise ProposalError("instalment_count", f"between 1 and {MAX_PLAN_INSTALMENTS} instalments")
+    if balance_cents < count:
+        raise ProposalError(
+            "instalment_count", "more instalments than cents to pay: every one must be positive"
+        )
+    each = balance_cents // count
+    amounts = [each] * (count - 1) + [balance_cents - each * (count - 1)]
+    return [Instalment(monthly_date(first_due, n), amount) for n, amount in enumerate(amounts)]
 
 
 def check_proposal(proposal: ProposalCmd, balance_cents: int, today: date) -> None:

@@ -124,6 +124,8 @@ class Strategy:
     end_decision_reminder_interval: str = "P14D"
     dispute_reminder_interval: str = "P7D"  # the creditor is reminded of an open dispute
     watch_interval: str = "P182D"
+    # how long the link to the debtor's own page (api/debtor) in a letter, e-mail or SMS works
+    debtor_link_validity: str = "P90D"
 
     def setting(self, step: Step) -> StepSetting:
         for s in self.steps:
@@ -145,6 +147,7 @@ class Strategy:
 
 DURATION_FIELDS = (
     "pre_due_reminder_lead",
+    "debtor_link_validity",
     "demand_term",
     "call_retry_interval",
     "call_outcome_timeout",

@@ -40,6 +40,7 @@ def make_settings(**overrides: Any) -> Settings:
         temporal_ui_port=8233,
         admin_key="",
         agency_name="Studio Servizi Creditizi",
+        debtor_link_secret="tests-debtor-link-secret",
         agency_email="pratiche@studio-servizi.example.it",
         agency_phone="+39 02 1234567",
         sendgrid_api_key="",

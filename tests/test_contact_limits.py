@@ -718,3 +718,108 @@ async def test_a_visit_takes_the_days_conversation_even_outside_the_rules(
     assert (refused.granted, refused.reason) == (False, WEEK_FULL)
     late = await visit(database, a, rome(FRI, "10:00"))
     assert (late.allowed, late.reason) == (False, WEEK_FULL)
+
+
+# -- the debtor's contact preferences (issue 13) ------------------------------------------------
+
+
+async def test_contact_preferences_through_the_api_are_honoured_by_the_gate(
+    app_db: tuple[httpx.AsyncClient, Database, Clock],
+) -> None:
+    http, db, _clock = app_db
+    a, b = await two_creditors_one_debtor(db)
+    operator = await user_headers(db, "operator")
+    creditor = await user_headers(db, "creditor", creditor_id=a.creditor_id)
+    acts = PracticeActivities(db, make_settings())
+    assert (await reserve(acts, b, rome(MON, "10:00"), "email")).granted
+
+    put = await http.put(
+        f"/practices/{a.id}/contact-preferences",
+        json={"opt_out": ["email"], "preferred_window": "evening"},
+        headers=operator,
+    )
+    assert put.status_code == 200, put.text
+    assert put.json() == {"opt_out": ["email"], "preferred_window": "evening"}
+    # the same debtor on the other creditor's practice: the same preferences
+    got = await http.get(f"/practices/{b.id}/contact-preferences")
+    assert got.json() == {"opt_out": ["email"], "preferred_window": "evening"}
+    # the refusal is the opt-outs' own row: the opt-outs API sees it too
+    assert [o["channel"] for o in (await http.get(f"/practices/{b.id}/opt-outs")).json()] == [
+        "email"
+    ]
+
+    # an e-mail is not sent, ever; an SMS waits for the evening; at 18:00 it goes
+    email = await reserve(acts, b, rome(MON, "10:00"), "email")
+    assert (email.granted, email.next_slot, email.reason) == (
+        False,
+        None,
+        "the debtor opted out of email",
+    )
+    sms = await reserve(acts, b, rome(MON, "10:00"), "sms")
+    assert (sms.granted, sms.next_slot) == (False, rome(MON, "18:00"))
+    assert sms.reason == "the debtor prefers the evening (18:00-21:00)"
+    assert (await reserve(acts, b, rome(MON, "18:00"), "sms")).granted
+    # a call on Saturday (no evening) waits for Monday evening, and refused by the rules on a
+    # Sunday it is given the first evening the rules allow
+    call = await reserve(acts, a, rome(SAT, "10:00"))
+    assert (call.granted, call.next_slot) == (False, rome(NEXT_MON, "18:00"))
+    sunday = await reserve(acts, a, rome("2026-11-29", "19:00"))
+    assert (sunday.granted, sunday.next_slot, sunday.reason) == (
+        False,
+        rome(NEXT_MON, "18:00"),
+        OUTSIDE_HOURS,
+    )
+    assert (await reserve(acts, a, rome(NEXT_MON, "18:30"))).granted
+    # a visit is not shaped by the preference
+    assert (await reserve(acts, b, rome("2026-12-01", "10:00"), "visit")).granted
+
+    # nothing is withdrawn by leaving it out; null removes the window
+    cleared = await http.put(
+        f"/practices/{a.id}/contact-preferences",
+        json={"opt_out": ["sms"], "preferred_window": None},
+    )
+    assert cleared.json() == {"opt_out": ["email", "sms"], "preferred_window": None}
+    assert (await reserve(acts, a, rome("2026-12-02", "10:00"), "call")).granted
+
+    for body, loc in (
+        ({"opt_out": ["email", "post"]}, ["body", "opt_out", 1]),
+        ({"opt_out": ["fax"]}, ["body", "opt_out", 0]),
+        ({"preferred_window": "night"}, ["body", "preferred_window"]),
+        ({"opt_out": "email"}, ["body", "opt_out"]),
+    ):
+        refused = await http.put(f"/practices/{a.id}/contact-preferences", json=body)
+        assert refused.status_code == 422, body
+        assert refused.json()["detail"][0]["loc"] == loc
+    assert (
+        await http.put(f"/practices/{a.id}/contact-preferences", json={}, headers=creditor)
+    ).status_code == 403
+    assert (await http.get("/practices/nope/contact-preferences")).status_code == 404
+
+
+async def test_the_call_queue_lists_first_the_debtors_who_prefer_now(
+    app_db: tuple[httpx.AsyncClient, Database, Clock],
+) -> None:
+    http, db, clock = app_db
+    operator = await user_headers(db, "operator")
+    creditor = await create_creditor(db)
+    practices = [await create_practice(db, creditor, debtor_tax_code=None) for _ in range(3)]
+    morning, evening, none = practices
+    for practice in practices:
+        await queue_call(db, practice)
+    for practice, window in ((morning, "morning"), (evening, "evening")):
+        response = await http.put(
+            f"/practices/{practice.id}/contact-preferences", json={"preferred_window": window}
+        )
+        assert response.status_code == 200
+
+    async def order() -> list[tuple[str, str | None]]:
+        response = await http.get("/worklists/calls", headers=operator)
+        return [(i["practice_id"], i["preferred_window"]) for i in response.json()["items"]]
+
+    clock.at = rome(MON, "10:00")
+    assert await order() == [(morning.id, "morning"), (none.id, None), (evening.id, "evening")]
+    clock.at = rome(MON, "19:00")
+    assert await order() == [(evening.id, "evening"), (none.id, None), (morning.id, "morning")]
+    # outside the rules' hours the preference shows nothing
+    clock.at = rome(MON, "21:30")
+    assert await order() == []

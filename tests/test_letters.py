@@ -380,10 +380,12 @@ async def test_pre_due_reminders_are_courteous_and_discreet(
     )
 
     assert sms.recipient == "+393331234567"
-    assert sms.body.startswith("Gentile cliente, la preghiamo di contattarci al +39 02 1234567")
+    assert sms.body.startswith("Gentile cliente, per una comunicazione che la riguarda visiti")
+    assert "ci chiami al +39 02 1234567" in sms.body
     assert practice.reference in sms.body
     assert "€" not in sms.body and "pagamento" not in sms.body and "Rossi" not in sms.body
-    assert len(sms.body) <= 160
+    # with the link to the debtor's page: two SMS segments at most (GSM-7, 153 each)
+    assert len(sms.body) <= 306
     for text in (email.subject, email.body, sms.body):
         assert not FORBIDDEN.search(text)
 
@@ -453,7 +455,8 @@ async def test_every_letter_carries_the_payment_qr_code_and_still_prints_the_iba
     # WeasyPrint shares one resource dictionary between pages: a two-page letter lists the
     # same image on both
     images = list({image.data: image for page in reader.pages for image in page.images}.values())
-    assert len(images) == 1
+    # the payment's QR code, then the debtor page's (tests/test_debtor_links_in_letters.py)
+    assert len(images) == 2
     text = pdf_text(content)
     assert f"IBAN {IBAN}" in text
     assert "Inquadri il codice con l'app della sua banca" in text
@@ -484,9 +487,11 @@ async def test_a_balance_a_qr_code_cannot_carry_leaves_the_letter_without_one(
         LetterInput(practice.id, f"{practice.id}:reminder_letter:1", "reminder_letter", 0)
     )
     content = await letter_document(database, result.document_id)
-    assert [i for page in PdfReader(io.BytesIO(content)).pages for i in page.images] == []
+    # only the debtor page's QR code is left (one image, however many pages list it)
+    images = {i.data for page in PdfReader(io.BytesIO(content)).pages for i in page.images}
+    assert len(images) == 1
     text = pdf_text(content)
-    assert f"IBAN {IBAN}" in text and "Inquadri il codice" not in text
+    assert f"IBAN {IBAN}" in text and "Inquadri il codice con l'app della sua banca" not in text
 
 
 # -- issue 11 point 5: the letters print the term the practice acts on ------------------------

@@ -369,7 +369,7 @@ async def test_twilio_sends_the_reminder_sms_once(
     form = request.form()
     assert form["To"] == "+393331234567"
     assert form["From"] == "+390200000000"
-    assert form["Body"].startswith("Gentile cliente, la preghiamo di contattarci")
+    assert form["Body"].startswith("Gentile cliente, per una comunicazione che la riguarda")
     assert practice.reference in form["Body"]
     assert "StatusCallback" not in form  # no public URL configured: no callbacks asked for
     expected_auth = base64.b64encode(f"{settings.twilio_account_sid}:token".encode()).decode()

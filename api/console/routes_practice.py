@@ -78,7 +78,8 @@ async def _page(
     )
     # the names of the people who wrote the notes and took the actions on the timeline: the
     # events keep only a user's id and role (no personal data in the workflow's history)
-    ids = {n.author_id for n in notes or ()} | {
+    # (a note the debtor wrote has no author among the users)
+    ids = {n.author_id for n in notes or () if n.author_id} | {
         e.actor.id for e in events if e.actor is not None and e.actor.kind == "user" and e.actor.id
     }
     authors: dict[str, str] = {}

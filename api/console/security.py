@@ -39,9 +39,15 @@ class SecurityHeadersMiddleware:
     """Adds SECURITY_HEADERS to the responses under `prefixes` (the API's JSON is left alone:
     its Swagger page loads its script from a CDN)."""
 
-    def __init__(self, app: ASGIApp, prefixes: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        prefixes: tuple[str, ...],
+        headers: tuple[tuple[bytes, bytes], ...] = SECURITY_HEADERS,
+    ) -> None:
         self.app = app
         self.prefixes = prefixes
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not str(scope["path"]).startswith(self.prefixes):
@@ -51,7 +57,7 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(n, v) for n, v in SECURITY_HEADERS if n not in names]
+                extra = [(n, v) for n, v in self.headers if n not in names]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

@@ -27,9 +27,15 @@ from api.auth import Principal, Role, require
 from api.deps import SessionDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, forbidden, invalid
 from api.routers.practice_commands import _note, _send
-from api.schemas import CommandResultOut, NoteKind, rome_today
-from api.schemas_deals import ClosureIn, ProposalDecisionIn, ProposalIn, ProposalOut
-from api.strategies import strategy_from_json
+from api.schemas import CommandResultOut, NoteKind, euros_out
+from api.schemas_deals import (
+    ClosureIn,
+    ProposalDecisionIn,
+    ProposalIn,
+    ProposalOut,
+    ScheduledInstalment,
+)
+from api.services import proposals
 from db.models import Practice
 from domain.money import parse_euros
 from domain.plans import (
@@ -39,8 +45,6 @@ from domain.plans import (
     ProposalDecisionCmd,
     ProposalError,
     ProposalKind,
-    check_proposal,
-    outside_bounds,
 )
 from domain.practice import Status, UpdateName
 
@@ -66,6 +70,7 @@ router = APIRouter(
 # check_proposal's field names -> the request's
 _PROPOSAL_LOC: dict[str, list[str | int]] = {
     "instalments": ["body", "instalments"],
+    "instalment_count": ["body", "instalment_count"],
     "down_payment": ["body", "down_payment"],
     "settlement": ["body", "amount"],
     "settle_by": ["body", "settle_by"],
@@ -82,7 +87,13 @@ async def _practice_for(session: SessionDep, principal: Principal, practice_id: 
     return practice
 
 
-def _command(body: ProposalIn, proposal_id: str, source: str) -> ProposalCmd:
+def _command(body: ProposalIn, proposal_id: str, source: str, practice: Practice) -> ProposalCmd:
+    if body.kind == ProposalKind.PLAN and body.instalment_count is not None:
+        assert body.first_due_date is not None  # the request model requires it with a count
+        # the id is the service's to set (proposals.propose)
+        return proposals.plan_by_count(
+            body.instalment_count, body.first_due_date, practice, source=source
+        )
     if body.kind == ProposalKind.PLAN:
         down = body.down_payment
         return ProposalCmd(
@@ -121,29 +132,40 @@ async def propose(
     force at once (`within_bounds`: true; the practice pauses while it runs); outside them it
     waits for the creditor's decision (`within_bounds`: false, `reasons` say which bounds).
     A deal while another runs or waits is a 409. Returns the proposal id the decision needs.
+
+    A plan may instead be `instalment_count` equal monthly instalments for the balance from
+    `first_due_date` (the day kept, or the month's last); `schedule` shows the dates and
+    amounts. Outside the bounds, `answer_by` is the last day the creditor has to decide.
     """
     practice = await _practice_for(session, principal, practice_id)
     proposal_id = uuid.uuid4().hex
-    command = _command(body, proposal_id, principal.role.value)
-    balance = practice.balance_cents
     try:
-        check_proposal(command, balance, rome_today())
+        command = _command(body, proposal_id, principal.role.value, practice)
+        outcome = await proposals.propose(
+            session,
+            temporal,
+            practice,
+            command,
+            proposal_id=proposal_id,
+            note=body.note,
+            author_id=principal.id,
+        )
     except ProposalError as exc:
-        raise invalid(_PROPOSAL_LOC.get(exc.field_name, ["body"]), exc.message) from exc
-    reasons = outside_bounds(command, balance, strategy_from_json(practice.strategy).plan_bounds)
-    result = await _send(
-        session,
-        temporal,
-        practice,
-        UpdateName.PROPOSAL,
-        command,
-        note=_note(principal, practice, NoteKind.PROPOSAL, body.note),
-    )
+        loc = _PROPOSAL_LOC.get(exc.field_name, ["body"])
+        if body.instalment_count is not None and exc.field_name == "instalments":
+            # a plan built from a count fails only on its dates: the first one was given
+            loc = ["body", "first_due_date"]
+        raise invalid(loc, exc.message) from exc
     return ProposalOut(
-        **result.model_dump(),
+        **outcome.result.model_dump(),
         proposal_id=proposal_id,
-        within_bounds=not reasons,
-        reasons=reasons,
+        within_bounds=outcome.within_bounds,
+        reasons=outcome.reasons,
+        schedule=[
+            ScheduledInstalment(due_date=i.due_date, amount=euros_out(i.amount_cents))
+            for i in outcome.schedule
+        ],
+        answer_by=outcome.answer_by,
     )
 
 

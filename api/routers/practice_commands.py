@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
@@ -52,6 +52,9 @@ from api.schemas import (
     WithdrawalIn,
     euros_out,
 )
+from api.services import contacts as contacts_service
+from api.services import disputes
+from api.services.evidence import EVIDENCE_RULES, MAX_EVIDENCE_BYTES, EvidenceFile
 from db.contact_log import conversations_since, practice_debtor_key
 from db.models import Practice, PracticeNote, Task
 from db.session import Database
@@ -63,9 +66,7 @@ from domain.practice import (
     AuthorizationCmd,
     CallOutcomeCmd,
     CommandResult,
-    ContactsCmd,
     DebtAdviceNoticeCmd,
-    DisputeCmd,
     DisputeResolutionCmd,
     EndDecision,
     EndDecisionCmd,
@@ -421,18 +422,49 @@ async def open_dispute(
     principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR, Role.CREDITOR)],
 ) -> DisputeOpened:
     """The debtor contests the debt (contestazione): all contact stops until the creditor
-    resolves it. Returns the dispute id the resolution needs."""
+    resolves it. Returns the dispute id the resolution needs. With documents: POST
+    /practices/{id}/disputes/with-documents."""
     practice = await _open_practice(session, principal, practice_id)
-    dispute_id = uuid.uuid4().hex
-    result = await _send(
-        session,
-        temporal,
-        practice,
-        UpdateName.DISPUTE,
-        DisputeCmd(dispute_id=dispute_id),
-        note=_note(principal, practice, NoteKind.DISPUTE, body.reason),
+    opening = await disputes.open_dispute(
+        session, temporal, practice, reason=body.reason, author_id=principal.id
     )
-    return DisputeOpened(**result.model_dump(), dispute_id=dispute_id)
+    return DisputeOpened(**_result(opening.result).model_dump(), dispute_id=opening.dispute_id)
+
+
+@router.post(
+    "/disputes/with-documents",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DisputeOpened,
+)
+async def open_dispute_with_documents(
+    practice_id: str,
+    reason: Annotated[str, Form(min_length=1, max_length=2000)],
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR, Role.CREDITOR)],
+    files: Annotated[list[UploadFile], File(description=EVIDENCE_RULES)] = [],  # noqa: B006
+) -> DisputeOpened:
+    """POST /disputes with the debtor's documents (multipart/form-data: `reason` and up to
+    five `files`). Each file must be a PDF, JPEG or PNG of at most 10 MB, checked from its
+    content; one bad file is a 422 naming ["body", "files", i], and then no dispute opens and
+    nothing is stored. The documents are listed with the practice's documents (kind
+    dispute_evidence) and downloaded like its letters."""
+    practice = await _open_practice(session, principal, practice_id)
+    received = [await _received(f) for f in files]
+    opening = await disputes.open_dispute(
+        session, temporal, practice, reason=reason, files=received, author_id=principal.id
+    )
+    return DisputeOpened(
+        **_result(opening.result).model_dump(),
+        dispute_id=opening.dispute_id,
+        document_ids=opening.document_ids,
+    )
+
+
+async def _received(upload: UploadFile) -> EvidenceFile:
+    # one byte more than allowed is enough to refuse a file as too big without reading it all
+    content = await upload.read(MAX_EVIDENCE_BYTES + 1)
+    return EvidenceFile(filename=upload.filename or "", content=content)
 
 
 @router.post("/disputes/{dispute_id}/resolution", response_model=CommandResultOut)
@@ -607,19 +639,10 @@ async def update_contacts(
 ) -> CommandResultOut:
     """New contact details for the debtor. The workflow hears only which channels changed,
     never the values; the row is committed once the workflow has accepted the change."""
-    contacts = _Contacts(email=body.email, phone=body.phone, pec=body.pec, address=body.address)
-    changed = contacts.given()
-    if not changed:
+    if not any(v is not None for v in (body.email, body.phone, body.pec, body.address)):
         raise invalid(["body"], "give at least one of email, phone, pec, address")
     practice = await _open_practice(session, principal, practice_id)
-    return await _send(
-        session,
-        temporal,
-        practice,
-        UpdateName.CONTACTS,
-        ContactsCmd(changed=changed),
-        contacts=contacts,
-    )
+    return await contacts_service.update_contacts(session, temporal, practice, body)
 
 
 @router.post("/letter-returned", response_model=CommandResultOut)

@@ -22,6 +22,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.rendering import Renderer, ensure_discreet
 from api.access import load_practice
@@ -42,6 +43,7 @@ from api.schemas_judicial import (
     StatementReduction,
     StatementTotals,
 )
+from config import Settings
 from db.ledger import LedgerError, plain_rate, practice_ledger, rate_table
 from db.models import Creditor, Practice
 from domain.account import Account, MissingRate
@@ -210,6 +212,12 @@ async def build_statement(
     session: SessionDep, principal: Principal, practice_id: str, at: date | None
 ) -> tuple[Practice, StatementOut]:
     practice = await load_practice(session, principal, practice_id, with_invoices=True)
+    return practice, await statement_of(session, practice, at)
+
+
+async def statement_of(session: AsyncSession, practice: Practice, at: date | None) -> StatementOut:
+    """The statement of a practice already loaded with its invoices (and access checked): the
+    API's, the console's and the debtor's page's one code path."""
     today = rome_today()
     day = at or today
     if day > today:
@@ -246,7 +254,7 @@ async def build_statement(
             notes.append(f"the interest the law gives is not shown: {missing_rate_message(exc)}")
         except StatementError:
             law = None
-    return practice, statement_out(practice, account, law, notes)
+    return statement_out(practice, account, law, notes)
 
 
 @router.get("/statement", response_model=StatementOut)
@@ -312,6 +320,13 @@ async def get_statement_pdf(
     """The same statement as a PDF in Italian (estratto conto), with what is claimed only. The
     debtor's name is printed for the users who may see the debtor's personal data."""
     practice, statement = await build_statement(session, principal, practice_id, at)
+    return await statement_pdf_response(session, settings, practice, statement)
+
+
+async def statement_pdf_response(
+    session: AsyncSession, settings: Settings, practice: Practice, statement: StatementOut
+) -> Response:
+    """The statement printed (the API's and the debtor's page's PDF)."""
     creditor = await session.get(Creditor, practice.creditor_id)
     html = statement_html(
         {

@@ -23,6 +23,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel, Field
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
@@ -32,6 +33,7 @@ from api.delivery_reports import DeliveryStatus, Report, Tally, record_and_tell
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import invalid, not_found
 from api.schemas import PecReceiptIn, PecReceiptKind, WebhookResult
+from api.services import card_payments
 from config import Settings
 from db.models import Delivery, utcnow
 from domain.practice import InvalidReason
@@ -43,6 +45,7 @@ router = APIRouter(prefix="/webhooks", tags=["provider callbacks"])
 SENDGRID_SIGNATURE = "X-Twilio-Email-Event-Webhook-Signature"
 SENDGRID_TIMESTAMP = "X-Twilio-Email-Event-Webhook-Timestamp"
 TWILIO_SIGNATURE = "X-Twilio-Signature"
+STRIPE_SIGNATURE = "Stripe-Signature"
 
 _REFUSED = HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="signature not valid")
 
@@ -407,3 +410,40 @@ async def pec_receipt(
     tally = Tally()
     await record_and_tell(session, temporal, [(delivery.id, report)], tally)
     return _answer(tally)
+
+
+# --- Stripe --------------------------------------------------------------------------------------
+
+
+class StripeResult(BaseModel):
+    outcome: str = Field(
+        description="booked, already_booked, mismatch (another amount or currency than asked: "
+        "nothing booked), refused (the practice refused it: nothing booked), expired, ignored."
+    )
+
+
+@router.post(
+    "/stripe",
+    response_model=StripeResult,
+    responses={
+        400: {"description": "Stripe-Signature missing, wrong or too old: nothing booked."},
+        503: {"description": "The practice's workflow could not be told; Stripe retries."},
+    },
+)
+async def stripe_events(
+    request: Request, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+) -> StripeResult:
+    """Stripe's webhook (configure https://<RECUPERO_PUBLIC_URL>/webhooks/stripe for
+    checkout.session.completed and checkout.session.expired). Verified with the library against
+    STRIPE_WEBHOOK_SECRET (timestamps up to 300 s old). A completed, paid checkout books the
+    payment on the practice once, with the debtor as actor; an amount or currency other than
+    the checkout's books nothing and is kept as `mismatch` for the admin. Other events: 200,
+    ignored."""
+    body = await request.body()
+    try:
+        event = card_payments.verified_event(
+            settings, body, request.headers.get(STRIPE_SIGNATURE, "")
+        )
+    except card_payments.BadSignature:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="signature not valid") from None
+    return StripeResult(outcome=await card_payments.handle_event(session, temporal, event))

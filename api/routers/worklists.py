@@ -32,11 +32,22 @@ from api.schemas import (
     euros_out,
 )
 from api.views import address_out
-from db.contact_log import conversations_since, opted_out_keys, practice_debtor_key
+from db.contact_log import (
+    conversations_since,
+    opted_out_keys,
+    practice_debtor_key,
+    preferred_windows,
+)
 from db.models import Practice, Task, User
 from db.session import Database
 from domain.calendar import at_rome
-from domain.contact_rules import ContactDecision, check_conversation, may_contact, week_start
+from domain.contact_rules import (
+    ContactDecision,
+    check_conversation,
+    in_preferred_window,
+    may_contact,
+    week_start,
+)
 from domain.identifiers import normalize_phone
 from domain.practice import DebtorKind
 
@@ -152,11 +163,27 @@ async def calls(
     rows = await _all_open_tasks(session, "call")
     decisions = await _call_decisions(session, rows, now)
     listed = [(t, p, decisions[t.id]) for t, p in rows if show_all or decisions[t.id].allowed]
+    # the debtor's preferred time of day orders the queue, never what it holds: first the calls
+    # whose debtor prefers now, then those without a preference, then those preferring another
+    # time (the urgency order within each; a stable sort)
+    windows = await preferred_windows(session, {practice_debtor_key(p) for _, p, _d in listed})
+
+    def preference(practice: Practice) -> str | None:
+        return windows.get(practice_debtor_key(practice))
+
+    def rank(practice: Practice) -> int:
+        window = preference(practice)
+        if window is None:
+            return 1
+        return 0 if in_preferred_window(now, window) else 2
+
+    listed.sort(key=lambda row: rank(row[1]))
     items = [
         CallTask(
             **_common(t, p),
             debtor_name=p.debtor_name,
             phone=p.phone,
+            preferred_window=preference(p),
             callable_now=d.allowed,
             callable_from=d.next_slot,
             hold=None if d.allowed else d.reason,

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from db.models import Creditor, PracticeNote
+from api.services import proposals
+from db.models import Creditor, Practice, PracticeNote
+from domain.actor import Actor, ActorKind
+from domain.calendar import ROME
+from domain.plans import ProposalError, equal_instalments
 from tests.api.helpers import (
     Api,
     Headers,
@@ -35,6 +40,8 @@ from tests.api.helpers import (
 from tests.factories import create_practice
 
 TODAY = rome_today()
+COUNT = ["body", "instalment_count"]
+INSTALMENTS = ["body", "instalments"]
 
 
 def day(n: int) -> str:
@@ -142,6 +149,25 @@ async def notes_of(api: Api, practice_id: str) -> list[str]:
         ),
         ({**settlement(), "kind": "barter"}, ["body", "kind"]),
         ({**settlement(), "ammount": "10.00"}, ["body", "ammount"]),
+        ({"kind": "plan", "instalment_count": 0, "first_due_date": day(5)}, COUNT),
+        ({"kind": "plan", "instalment_count": 121, "first_due_date": day(5)}, COUNT),
+        ({"kind": "plan", "instalment_count": 3}, ["body", "first_due_date"]),
+        ({"kind": "plan", "first_due_date": day(5)}, ["body", "first_due_date"]),
+        (
+            {"kind": "plan", "instalment_count": 3, "first_due_date": day(-1)},
+            ["body", "first_due_date"],
+        ),
+        ({**plan("1250.40"), "instalment_count": 3, "first_due_date": day(5)}, INSTALMENTS),
+        (
+            {
+                "kind": "plan",
+                "instalment_count": 3,
+                "first_due_date": day(5),
+                "down_payment": {"due_date": day(1), "amount": "10.00"},
+            },
+            ["body", "down_payment"],
+        ),
+        ({**settlement(), "instalment_count": 3}, COUNT),
     ],
     ids=[
         "plan-short",
@@ -170,6 +196,14 @@ async def notes_of(api: Api, practice_id: str) -> list[str]:
         "settlement-with-down-payment",
         "unknown-kind",
         "unknown-field",
+        "count-zero",
+        "count-over",
+        "count-without-first-date",
+        "first-date-without-count",
+        "count-first-date-past",
+        "count-and-instalments",
+        "count-with-down-payment",
+        "settlement-with-count",
     ],
 )
 async def test_a_proposal_that_cannot_be_a_deal_is_422_naming_the_field(
@@ -750,7 +784,7 @@ async def test_a_plan_within_the_bounds_is_in_force_at_once(api: Api) -> None:
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["accepted"] is True
-    assert (body["within_bounds"], body["reasons"]) == (True, [])
+    assert (body["within_bounds"], body["reasons"], body["answer_by"]) == (True, [], None)
     assert len(body["proposal_id"]) == 32 and body["balance"] == "1250.40"
 
     async def plan_in_force() -> dict[str, Any] | None:
@@ -788,3 +822,88 @@ async def test_the_strategy_keeps_the_interest_claim_and_the_allocation(api: Api
         json=fast_strategy(allocation="newest_first"),
     )
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "allocation"
+
+
+def promised_day(timeout: timedelta, before: datetime, after: datetime) -> set[str]:
+    """The days the creditor's answer may be promised for, the request sent between the two."""
+    return {
+        (moment + timeout + timedelta(minutes=1)).astimezone(ROME).date().isoformat()
+        for moment in (before, after)
+    }
+
+
+async def test_a_plan_outside_the_bounds_promises_the_creditors_answer_by_a_date(
+    api: Api,
+) -> None:
+    """Outside the creditor's bounds the proposal waits for it, and the answer is promised by
+    the day its silence would refuse it (the strategy's proposal_timeout)."""
+    tenant = await new_creditor(api, fast_strategy(proposal_timeout="P10D"))
+    _, operator = await new_user(api, "operator")
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id, due_in_days=-10))
+    before = datetime.now(UTC)
+    response = await api.http.post(
+        f"/practices/{practice['id']}/proposals",
+        headers=operator,
+        json=plan(*(["96.18"] * 12 + ["96.24"])),
+    )
+    after = datetime.now(UTC)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["within_bounds"], body["reasons"]) == (False, ["more than 12 instalments"])
+    assert body["answer_by"] in promised_day(timedelta(days=10), before, after)
+    assert body["status"] == "paused_proposal"
+
+
+async def test_the_debtors_plan_by_count_goes_through_the_same_service(api: Api) -> None:
+    """The debtor's page: a number of instalments and a first date, built into equal monthly
+    instalments for the balance, sent by the service the API uses, with the debtor as actor."""
+    tenant = await new_creditor(api, fast_strategy(proposal_timeout="P7D"))
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id, due_in_days=-10))
+    async with api.db.session() as session:
+        row = await session.get(Practice, practice["id"])
+        assert row is not None
+        first = TODAY + timedelta(days=20)
+        command = proposals.plan_by_count(24, first, row)
+        before = datetime.now(UTC)
+        outcome = await proposals.propose(
+            session,
+            api.temporal,
+            row,
+            command,
+            proposal_id=uuid.uuid4().hex,
+            note="",
+            author_id=None,
+            actor=Actor(ActorKind.DEBTOR),
+        )
+        after = datetime.now(UTC)
+    assert outcome.within_bounds is False and outcome.reasons == ["more than 12 instalments"]
+    assert outcome.answer_by is not None
+    assert outcome.answer_by.isoformat() in promised_day(timedelta(days=7), before, after)
+    assert len(outcome.schedule) == 24 and outcome.schedule[0].due_date == first
+    assert sum(i.amount_cents for i in outcome.schedule) == 125040
+    assert outcome.result.status == "paused_proposal"
+    # and one that cannot be a plan at all names the field the page shows it on
+    with pytest.raises(ProposalError) as refused:
+        proposals.plan_by_count(0, first, row)
+    assert refused.value.field_name == "instalment_count"
+
+
+async def test_a_plan_by_count_within_the_bounds_shows_its_schedule(api: Api) -> None:
+    tenant = await new_creditor(api, fast_strategy(plan_grace="P5D", plan_reminder_lead="P1D"))
+    _, operator = await new_user(api, "operator")
+    practice = await hand_over(api, tenant.headers, practice_payload(tenant.id, due_in_days=-10))
+    first = TODAY + timedelta(days=3)
+    response = await api.http.post(
+        f"/practices/{practice['id']}/proposals",
+        headers=operator,
+        json={"kind": "plan", "instalment_count": 3, "first_due_date": first.isoformat()},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["within_bounds"], body["answer_by"]) == (True, None)
+    dates = [equal_instalments(3, first, 125040)[n].due_date.isoformat() for n in range(3)]
+    assert body["schedule"] == [
+        {"due_date": dates[0], "amount": "416.80"},
+        {"due_date": dates[1], "amount": "416.80"},
+        {"due_date": dates[2], "amount": "416.80"},
+    ]

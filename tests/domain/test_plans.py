@@ -6,16 +6,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from domain.plans import (
+    MAX_PLAN_INSTALMENTS,
     Instalment,
     PlanBounds,
     ProposalCmd,
     ProposalError,
     ProposalKind,
     check_proposal,
+    equal_instalments,
     match_payments,
     outside_bounds,
     schedule,
@@ -274,3 +276,67 @@ def test_the_paid_shares_add_up_to_what_was_paid_up_to_the_total(
         if is_short:
             assert all(s.paid_cents == 0 for s in states[i + 1 :])
             break
+
+
+# --- a plan from a number of instalments and a first date (the debtor's page) ------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "expected"),
+    [
+        (
+            date(2027, 1, 31),
+            [date(2027, 1, 31), date(2027, 2, 28), date(2027, 3, 31), date(2027, 4, 30)],
+        ),
+        (
+            date(2028, 1, 30),
+            [date(2028, 1, 30), date(2028, 2, 29), date(2028, 3, 30), date(2028, 4, 30)],
+        ),
+        (
+            date(2026, 11, 15),
+            [date(2026, 11, 15), date(2026, 12, 15), date(2027, 1, 15), date(2027, 2, 15)],
+        ),
+    ],
+)
+def test_monthly_dates_keep_the_day_or_the_months_last(first: date, expected: list[date]) -> None:
+    assert [i.due_date for i in equal_instalments(4, first, 100_000)] == expected
+
+
+def test_equal_amounts_with_the_cents_left_on_the_last() -> None:
+    assert [i.amount_cents for i in equal_instalments(3, date(2027, 1, 1), 100_000)] == [
+        33_333,
+        33_333,
+        33_334,
+    ]
+
+
+@pytest.mark.parametrize(("count", "balance"), [(0, 1000), (121, 100_000), (5, 4)])
+def test_no_plan_names_the_count(count: int, balance: int) -> None:
+    with pytest.raises(ProposalError) as exc:
+        equal_instalments(count, date(2027, 1, 1), balance)
+    assert exc.value.field_name == "instalment_count"
+
+
+@given(
+    st.integers(min_value=1, max_value=MAX_PLAN_INSTALMENTS),
+    st.dates(min_value=date(2026, 1, 1), max_value=date(2090, 12, 31)),
+    st.integers(min_value=1, max_value=10**11),
+)
+def test_equal_instalments_pay_the_balance_on_increasing_dates(
+    count: int, first: date, balance: int
+) -> None:
+    assume(balance >= count)
+    items = equal_instalments(count, first, balance)
+    assert len(items) == count
+    assert sum(i.amount_cents for i in items) == balance
+    assert all(i.amount_cents > 0 for i in items)
+    # equal but for the last, which carries fewer cents than there are instalments more
+    assert len({i.amount_cents for i in items[:-1]}) <= 1
+    assert 0 <= items[-1].amount_cents - items[0].amount_cents < count
+    dates = [i.due_date for i in items]
+    assert dates[0] == first and all(a < b for a, b in zip(dates, dates[1:], strict=False))
+    assert all(d.day == first.day or d.day < first.day for d in dates)
+    # a plan built this way is a deal the checks accept
+    check_proposal(
+        ProposalCmd(proposal_id="p", kind=ProposalKind.PLAN, instalments=items), balance, first
+    )

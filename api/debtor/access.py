@@ -1,0 +1,150 @@
+"""Who is on the debtor's page, and the page's protections.
+
+- `DebtorRequest`: every /d/ route's dependency; finds the debtor's session (if any), fixes the
+  request's CSRF token (the session's, or before the second step a random value in its own
+  SameSite=Strict cookie, repeated by the form: double submit) and refuses an unsafe request
+  without it (DebtorCsrfRefused: a 403 page).
+- `VerifiedDebtor`: a route behind the second step takes it; it gives the DebtorAccess
+  (`.practice_id`: the one practice the session opens) and makes the request act as the debtor
+  (`domain.actor` kind "debtor": api.auth.calling_actor() names it on every command sent).
+  Without a session the debtor is sent to a page saying to open the link again.
+- `render()`: the debtor's pages (templates/debtor/, their own base), in Italian or English.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup, escape
+
+from api.auth import act_as
+from api.console import i18n
+from api.console.security import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, is_secure
+from api.console.templating import environment
+from api.deps import NowDep, SessionDep
+from api.services import debtor_links
+from api.services.debtor_links import DebtorAccess
+from domain.actor import Actor, ActorKind
+
+PREFIX = "/d"
+SESSION_COOKIE = "recupero_debtor"  # never the console's cookie
+CSRF_COOKIE = "recupero_debtor_csrf"
+LANG_COOKIE = "recupero_debtor_lang"
+DEBTOR = Actor(ActorKind.DEBTOR)
+
+
+class DebtorCsrfRefused(Exception):
+    """An unsafe request on /d/ without the right token."""
+
+
+class DebtorSessionRequired(Exception):
+    """A page behind the second step opened without a working session."""
+
+
+def act_as_debtor() -> Actor:
+    """Makes the current request's commands name the debtor as their actor (call it in a
+    dependency or at the top of a route, before sending a command)."""
+    act_as(DEBTOR)
+    return DEBTOR
+
+
+async def debtor_request(request: Request, db: SessionDep, now: NowDep) -> DebtorAccess | None:
+    access = await debtor_links.load_session(db, request.cookies.get(SESSION_COOKIE, ""), now)
+    if access is not None:
+        expected = access.session.csrf_token
+    else:
+        expected = request.cookies.get(CSRF_COOKIE) or ""
+        if not expected:
+            expected = secrets.token_urlsafe(32)
+            request.state.new_debtor_csrf = expected
+    request.state.csrf_token = expected
+    request.state.debtor_access = access
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER)
+        if sent is None:
+            form = await request.form()
+            field = form.get(CSRF_FIELD)
+            sent = field if isinstance(field, str) else None
+        if not sent or not secrets.compare_digest(sent, expected):
+            raise DebtorCsrfRefused()
+    return access
+
+
+DebtorRequest = Annotated[DebtorAccess | None, Depends(debtor_request)]
+
+
+async def verified_debtor(access: DebtorRequest) -> DebtorAccess:
+    if access is None:
+        raise DebtorSessionRequired()
+    act_as_debtor()
+    return access
+
+
+VerifiedDebtor = Annotated[DebtorAccess, Depends(verified_debtor)]
+
+
+def set_session_cookie(response: Response, request: Request, session_id: str) -> None:
+    # Strict: the session never rides on a request another site started; bound to /d only
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=debtor_links.IDLE_MINUTES * 60 * 48,  # the server ends it long before
+        httponly=True,
+        samesite="strict",
+        secure=is_secure(request),
+        path=PREFIX,
+    )
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="strict", secure=is_secure(request), path=PREFIX
+    )
+
+
+def request_locale(request: Request) -> str:
+    return i18n.negotiate(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    language = i18n.language(request_locale(request))
+    token: str = getattr(request.state, "csrf_token", "")
+    settings = getattr(request.app.state, "settings", None)
+
+    def csrf_field() -> Markup:
+        return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+    values: dict[str, Any] = {
+        "request": request,
+        "lang": language,
+        "gettext": language.gettext,
+        "ngettext": language.ngettext,
+        "_": language.gettext,
+        "csrf_field": csrf_field,
+        "csrf_headers": escape(json.dumps({CSRF_HEADER: token})),
+        "here": request.url.path,
+        # the agency's name heads the page: never "debt collection" (Garante, 30 November 2005)
+        "agency_name": getattr(settings, "agency_name", ""),
+        "agency_phone": getattr(settings, "agency_phone", ""),
+    }
+    values.update(context or {})
+    html = environment.get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    new_csrf = getattr(request.state, "new_debtor_csrf", None)
+    if new_csrf:
+        response.set_cookie(
+            CSRF_COOKIE,
+            new_csrf,
+            httponly=True,
+            samesite="strict",
+            secure=is_secure(request),
+            path=PREFIX,
+        )
+    return response

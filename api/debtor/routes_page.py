@@ -1,0 +1,168 @@
+"""The debtor's page after the second step, `/d/me`: the creditor, the invoices, what is due
+today with interest and costs in plain words (the statement), the payments booked, the plan if
+there is one, the statement's PDF; and "your data" (GDPR art. 15) as a JSON download.
+
+Everything is of the session's one practice (VerifiedDebtor.practice_id), never looked up by
+an id from the request."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from api.debtor.access import (
+    PREFIX,
+    DebtorRequest,
+    VerifiedDebtor,
+    clear_session_cookie,
+    render,
+)
+from api.debtor.statement import practice_with_invoices, statement_today
+from api.deps import NowDep, SessionDep, SettingsDep
+from api.routers.statement import statement_pdf_response
+from api.services import debtor_links
+from api.views import plan_out
+from db.models import Creditor, Delivery, Event, PracticeNote
+
+router = APIRouter(prefix=f"{PREFIX}/me", tags=["debtor"])
+
+# the page's sections, in order: templates included by debtor/page.html with the page's context
+# (the second round's actions append theirs: "debtor/_pay.html", ...)
+SECTIONS: list[str] = [
+    "debtor/_due.html",
+    "debtor/_invoices.html",
+    "debtor/_payments.html",
+    "debtor/_plan.html",
+    "debtor/_your_data.html",
+]
+
+
+@router.get("")
+async def page(request: Request, access: VerifiedDebtor, db: SessionDep) -> Response:
+    practice = await practice_with_invoices(db, access.practice_id)
+    creditor = await db.get(Creditor, practice.creditor_id)
+    assert creditor is not None
+    statement = await statement_today(db, practice)
+    return render(
+        request,
+        "debtor/page.html",
+        {
+            "access": access,
+            "practice": practice,
+            "creditor": creditor,
+            "statement": statement,
+            "plan": plan_out(practice.snapshot or {}),
+            "sections": SECTIONS,
+        },
+    )
+
+
+@router.get("/statement.pdf")
+async def statement_pdf(access: VerifiedDebtor, db: SessionDep, settings: SettingsDep) -> Response:
+    practice = await practice_with_invoices(db, access.practice_id)
+    statement = await statement_today(db, practice)
+    if statement is None:
+        return JSONResponse({"detail": "the statement cannot be made today"}, status_code=409)
+    return await statement_pdf_response(db, settings, practice, statement)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "pratica"
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@router.get("/data.json")
+async def your_data(access: VerifiedDebtor, db: SessionDep, now: NowDep) -> Response:
+    """A copy of what the agency holds about the debtor in this practice (GDPR art. 15): the
+    debtor's data and contacts, the invoices, the timeline (payments included, with who acted),
+    the notes people wrote and the messages sent (channel, subject, when, status; the address is
+    the debtor's own, in "debtor"). Nothing of another practice."""
+    practice = await practice_with_invoices(db, access.practice_id)
+    creditor = await db.get(Creditor, practice.creditor_id)
+    assert creditor is not None
+    events = await db.scalars(
+        select(Event).where(Event.practice_id == practice.id).order_by(Event.seq)
+    )
+    notes = await db.scalars(
+        select(PracticeNote)
+        .where(PracticeNote.practice_id == practice.id)
+        .order_by(PracticeNote.created_at)
+    )
+    deliveries = await db.scalars(
+        select(Delivery).where(Delivery.practice_id == practice.id).order_by(Delivery.created_at)
+    )
+    data: dict[str, Any] = {
+        "generated_at": now.isoformat(),
+        "controller": {"creditor": creditor.name, "creditor_vat_number": creditor.vat_number},
+        "practice": {"reference": practice.reference, "status": practice.status},
+        "debtor": {
+            "kind": practice.debtor_kind,
+            "name": practice.debtor_name,
+            "tax_code": practice.debtor_tax_code,
+            "vat_number": practice.debtor_vat_number,
+            "email": practice.email,
+            "phone": practice.phone,
+            "pec": practice.pec,
+            "address": {
+                "street": practice.street,
+                "postal_code": practice.postal_code,
+                "city": practice.city,
+                "province": practice.province,
+                "country": practice.country,
+            },
+            "contacts_found_wrong": list(practice.invalid_channels or []),
+        },
+        "invoices": [
+            {
+                "number": i.number,
+                "issue_date": i.issue_date.isoformat(),
+                "due_date": i.due_date.isoformat(),
+                "amount_cents": i.amount_cents,
+            }
+            for i in practice.invoices
+        ],
+        "timeline": [
+            {"at": e.at.isoformat(), "kind": e.kind, "summary": e.summary, "by": e.actor_kind}
+            for e in events
+        ],
+        "notes": [{"at": n.created_at.isoformat(), "kind": n.kind, "text": n.text} for n in notes],
+        "messages": [
+            {
+                "channel": d.channel,
+                "subject": d.subject,
+                "created_at": _when(d.created_at),
+                "status": d.status,
+                "delivery_status": d.delivery_status,
+            }
+            for d in deliveries
+        ],
+    }
+    return JSONResponse(
+        data,
+        headers={
+            "Content-Disposition": f'attachment; filename="dati-{_safe(practice.reference)}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/logout")
+async def logout(request: Request, access: DebtorRequest, db: SessionDep) -> Response:
+    if access is not None:
+        await debtor_links.end_session(db, access.session.id)
+    response = RedirectResponse(f"{PREFIX}/me/bye", status_code=303)
+    clear_session_cookie(response, request)
+    return response
+
+
+@router.get("/bye")
+async def bye(request: Request, _access: DebtorRequest) -> Response:
+    return render(request, "debtor/message.html", {"message": "bye"})
