@@ -19,7 +19,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal, Role, console_require
-from api.console.forms import attempt, euros, optional
+from api.console.forms import Refused, attempt, euros, optional
 from api.console.proposals import PLAN_ROWS, proposal_form, send_proposal
 from api.console.security import ConsoleRequest
 from api.console.templating import render
@@ -116,6 +116,30 @@ async def _call(db: SessionDep, task_id: str) -> Task:
     return task
 
 
+async def _refused(
+    request: Request,
+    db: SessionDep,
+    principal: Principal,
+    now: datetime,
+    task_id: str,
+    shown: dict[str, Any],
+    refused: Refused,
+) -> Response:
+    """The queue with the call open again, the refused form as typed (`shown`: its values and
+    which section they belong to) and the API's messages next to its fields."""
+    current = await _current(db, principal, task_id, shown)
+    return await _queue(
+        request,
+        db,
+        principal,
+        now,
+        current=current,
+        errors=refused.errors,
+        refusal=refused.message,
+        status_code=refused.status_code,
+    )
+
+
 @router.get("/calls")
 async def calls_page(
     request: Request,
@@ -207,16 +231,8 @@ async def outcome(
 
     refused = await attempt(act)
     if refused:
-        current = await _current(db, principal, task_id, {"form": form, "section": "outcome"})
-        return await _queue(
-            request,
-            db,
-            principal,
-            now,
-            current=current,
-            errors=refused.errors,
-            refusal=refused.message,
-            status_code=refused.status_code,
+        return await _refused(
+            request, db, principal, now, task_id, {"form": form, "section": "outcome"}, refused
         )
     return RedirectResponse(f"{PAGE}?recorded=1", status_code=303)
 
@@ -238,16 +254,8 @@ async def propose(
         task.practice_id, form, db=db, temporal=temporal, principal=principal
     )
     if refused:
-        current = await _current(db, principal, task_id, {"offer": form, "section": "proposal"})
-        return await _queue(
-            request,
-            db,
-            principal,
-            now,
-            current=current,
-            errors=refused.errors,
-            refusal=refused.message,
-            status_code=refused.status_code,
+        return await _refused(
+            request, db, principal, now, task_id, {"offer": form, "section": "proposal"}, refused
         )
     # back on the call: its outcome is still to record
     return RedirectResponse(f"{PAGE}?call={task_id}&proposed=1", status_code=303)
@@ -283,15 +291,7 @@ async def contacts(
 
     refused = await attempt(act)
     if refused:
-        current = await _current(db, principal, task_id, {"contacts": form, "section": "contacts"})
-        return await _queue(
-            request,
-            db,
-            principal,
-            now,
-            current=current,
-            errors=refused.errors,
-            refusal=refused.message,
-            status_code=refused.status_code,
+        return await _refused(
+            request, db, principal, now, task_id, {"contacts": form, "section": "contacts"}, refused
         )
     return RedirectResponse(f"{PAGE}?call={task_id}&contacts=1", status_code=303)
