@@ -334,18 +334,21 @@ async def card_checkout(
 
     refused = await attempt(call)
     if refused:
-        # the API's `amount` is this form's `checkout_amount` (the payment form has an amount)
-        errors = {
-            ("checkout_amount" if name == "amount" else name): text
-            for name, text in refused.errors.items()
-        }
+        # the API's `amount` is this form's `checkout_amount` (the payment form has an amount);
+        # a field the form has not (success_url: RECUPERO_PUBLIC_URL unset) goes to the alert
+        errors = {"checkout_amount": refused.errors["amount"]} if "amount" in refused.errors else {}
+        others = [text for name, text in refused.errors.items() if name != "amount"]
+        if refused.status_code not in (422, 502):
+            # the key made a checkout already (another amount now: 409): the form again with
+            # a new key, for a new link; after a 422 or Stripe's failure nothing was made
+            form.pop("key")
         return await _page(
             request,
             db,
             principal,
             practice_id,
             errors=errors,
-            refusal=refused.message,
+            refusal=others[0] if others else refused.message,
             form=form,
             status_code=refused.status_code,
         )

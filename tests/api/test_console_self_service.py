@@ -174,6 +174,12 @@ async def test_an_operator_sends_a_card_payment_link_and_sees_its_status(
     again = await http.post(action, data=form)
     assert again.headers["location"] == location
     assert len(fake_stripe.sessions) == before + 1
+    # the same form with another amount (the browser's back button): the API's 409, and the
+    # form shown again has a new key for a new link
+    reused = await http.post(action, data={**form, "checkout_amount": "20,00"})
+    assert reused.status_code == 409 and 'role="alert"' in reused.text
+    fresh = re.search(r'name="key" value="([^"]+)"', reused.text)
+    assert fresh and fresh.group(1) != key.group(1)
     async with api.db.session() as session:
         rows = list(
             await session.scalars(select(CardPayment).where(CardPayment.practice_id == pid))
