@@ -232,6 +232,25 @@ class PlansOut(BaseModel):
     broken: int = Field(description="Plans broken: collection resumed.")
 
 
+class ProposedOnlineOut(BaseModel):
+    proposed: int = Field(description="Proposed by the debtors on their page in the period.")
+    accepted: int = Field(
+        description="Of those, accepted: within the creditor's bounds, or approved since."
+    )
+
+
+class SelfServiceOut(BaseModel):
+    """What the debtors did on their own page (issue 13): the timeline's events whose actor is
+    the debtor. Payments count by the day paid, proposals and disputes by the day made, on any
+    of the creditor's practices (whenever handed over)."""
+
+    payments: int = Field(description="Payments made online (card payments booked).")
+    paid: str = Field(description="Their amount, in euros.", examples=["450.00"])
+    plans: ProposedOnlineOut
+    settlements: ProposedOnlineOut
+    disputes: int = Field(description="Disputes opened by the debtors on their page.")
+
+
 class CreditorReportOut(BaseModel):
     creditor_id: str
     from_: date | None = Field(
@@ -249,6 +268,7 @@ class CreditorReportOut(BaseModel):
         description="Given up on settled practices, in euros.", examples=["200.00"]
     )
     plans: PlansOut
+    online: SelfServiceOut
 
 
 class MonthRecoveredOut(BaseModel):
@@ -286,3 +306,4 @@ class CreditorChartsOut(BaseModel):
     cohorts: list[CohortOut] = Field(
         description="By month of hand-over in the period: placed, recovered to date, share."
     )
+    online: SelfServiceOut

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from api.services.reports import Cohort, MonthRecovered, creditor_charts
+from api.services.reports import Cohort, MonthRecovered, SelfService, creditor_charts
 from db.models import Creditor, Event, Practice
 from db.session import Database
 from tests.factories import create_creditor, create_practice, invoice
@@ -129,3 +129,170 @@ async def test_a_creditor_without_practices_has_empty_charts(database: Database)
         charts = await creditor_charts(session, creditor.id, None, None)
     assert charts.recovered_by_month == [] and charts.cohorts == []
     assert set(charts.by_status.values()) == {0}
+
+
+async def event(
+    db: Database,
+    practice: Practice,
+    seq: int,
+    kind: str,
+    at: datetime,
+    actor: str | None,
+    summary: str = "",
+    **data: Any,
+) -> None:
+    async with db.session() as session, session.begin():
+        session.add(
+            Event(
+                practice_id=practice.id,
+                seq=seq,
+                at=at,
+                kind=kind,
+                summary=summary,
+                data=data,
+                actor_kind=actor,
+                actor_id="u-1" if actor == "user" else None,
+                actor_role="operator" if actor == "user" else None,
+            )
+        )
+
+
+async def test_online_self_service_counts_the_debtors_own_actions(database: Database) -> None:
+    creditor = await create_creditor(database)
+    other = await create_creditor(database)
+    practice = await placed(database, creditor, 90_000, utc(2025, 12, 10, 9))
+    second = await placed(database, creditor, 50_000, utc(2025, 12, 11, 9))
+    foreign = await placed(database, other, 70_000, utc(2025, 12, 10, 9))
+
+    def paid(day: date, cents: int) -> dict[str, Any]:
+        return {"amount_cents": cents, "paid_on": day.isoformat(), "reference": "Stripe pi"}
+
+    # payments: two by the debtor (a card payment), one an operator recorded, one before the
+    # period, one on another creditor's practice
+    await event(
+        database,
+        practice,
+        1,
+        "payment",
+        utc(2026, 2, 3, 9),
+        "debtor",
+        **paid(date(2026, 2, 3), 12_000),
+    )
+    await event(
+        database,
+        second,
+        1,
+        "payment",
+        utc(2026, 3, 1, 9),
+        "debtor",
+        **paid(date(2026, 3, 1), 3_050),
+    )
+    await event(
+        database,
+        practice,
+        2,
+        "payment",
+        utc(2026, 2, 4, 9),
+        "user",
+        **paid(date(2026, 2, 4), 50_000),
+    )
+    await event(
+        database,
+        second,
+        2,
+        "payment",
+        utc(2026, 1, 5, 9),
+        "debtor",
+        **paid(date(2026, 1, 5), 1_000),
+    )
+    await event(
+        database,
+        foreign,
+        1,
+        "payment",
+        utc(2026, 2, 3, 9),
+        "debtor",
+        **paid(date(2026, 2, 3), 70_000),
+    )
+    # proposals: a plan within the bounds (accepted at once), a plan outside them the creditor
+    # approved (a deal started for it), a settlement outside them still waiting, an operator's
+    # settlement (not online)
+    plan = "Proposal (plan, debtor)"
+    settlement = "Proposal (settlement, debtor): needs the creditor's approval (too low)"
+    await event(
+        database,
+        practice,
+        3,
+        "proposal",
+        utc(2026, 2, 10, 9),
+        "debtor",
+        plan,
+        proposal_id="p1",
+        within_bounds=True,
+    )
+    await event(
+        database, practice, 4, "deal_started", utc(2026, 2, 10, 9), "debtor", proposal_id="p1"
+    )
+    await event(
+        database,
+        second,
+        3,
+        "proposal",
+        utc(2026, 2, 11, 9),
+        "debtor",
+        plan + ": needs",
+        proposal_id="p2",
+        within_bounds=False,
+    )
+    await event(database, second, 4, "proposal_approved", utc(2026, 2, 12, 9), "user")
+    await event(database, second, 5, "deal_started", utc(2026, 2, 12, 9), "user", proposal_id="p2")
+    await event(
+        database,
+        practice,
+        5,
+        "proposal",
+        utc(2026, 2, 20, 9),
+        "debtor",
+        settlement,
+        proposal_id="p3",
+        within_bounds=False,
+    )
+    await event(
+        database,
+        practice,
+        6,
+        "proposal",
+        utc(2026, 2, 21, 9),
+        "user",
+        "Proposal (settlement, call)",
+        proposal_id="p4",
+        within_bounds=True,
+    )
+    await event(
+        database, practice, 7, "deal_started", utc(2026, 2, 21, 9), "user", proposal_id="p4"
+    )
+    # disputes: one by the debtor, one recorded by an operator
+    await event(
+        database, second, 6, "dispute_opened", utc(2026, 3, 31, 21, 30), "debtor", dispute_id="d1"
+    )
+    await event(
+        database, practice, 8, "dispute_opened", utc(2026, 3, 2, 9), "user", dispute_id="d2"
+    )
+
+    async with database.session() as session:
+        period = await creditor_charts(session, creditor.id, date(2026, 2, 1), date(2026, 3, 31))
+        whole = await creditor_charts(session, creditor.id, None, None)
+        march = await creditor_charts(session, creditor.id, date(2026, 3, 1), date(2026, 3, 31))
+    assert period.self_service == SelfService(
+        payments=2,
+        paid_cents=15_050,
+        plans_proposed=2,
+        plans_accepted=2,
+        settlements_proposed=1,
+        settlements_accepted=0,
+        # 31 March 21:30 UTC is 23:30 in Rome: still in the period
+        disputes=1,
+    )
+    assert whole.self_service.payments == 3 and whole.self_service.paid_cents == 16_050
+    # the period selects the debtors' actions by their day, not the practices' hand-over
+    assert march.self_service == SelfService(payments=1, paid_cents=3_050, disputes=1)

@@ -43,6 +43,7 @@ DURATION_INPUTS = (
     "opinion_timeout",
     "demand_term",
     "authorization_timeout",
+    "debtor_link_validity",  # how long the link printed in a letter opens the debtor's page
 )
 FORM_FIELDS = frozenset(
     {"steps", "call_attempts", "allocation", "claim_interest", *DURATION_INPUTS}

@@ -5,7 +5,8 @@ The figures are api/services/reports.creditor_charts, the function behind GET
 /reports/creditors/{id}/monthly: the page and the API share the rules. Each chart is drawn by
 Chart.js (static/vendor/chartjs) from a JSON block of the page (static/console-charts.js: the
 Content-Security-Policy allows no inline script), and each has a table with the same figures
-formatted for the page's language, for screen readers and for whoever prefers numbers."""
+formatted for the page's language, for screen readers and for whoever prefers numbers. A last
+table, without a chart, counts what the debtors did themselves on their own page."""
 
 from __future__ import annotations
 
@@ -121,6 +122,16 @@ def _view(charts: CreditorCharts, code: str) -> dict[str, Any]:
         for c in charts.cohorts
     ]
     gettext = i18n.translations(code).gettext
+    online = charts.self_service
+    self_service = [
+        (gettext("Payments made online"), str(online.payments)),
+        (gettext("Amount paid online"), language.money(online.paid_cents)),
+        (gettext("Plans proposed online"), str(online.plans_proposed)),
+        (gettext("Plans proposed online and accepted"), str(online.plans_accepted)),
+        (gettext("Settlements proposed online"), str(online.settlements_proposed)),
+        (gettext("Settlements proposed online and accepted"), str(online.settlements_accepted)),
+        (gettext("Disputes opened online"), str(online.disputes)),
+    ]
     data = {
         "locale": code,
         "recovered": {
@@ -147,6 +158,7 @@ def _view(charts: CreditorCharts, code: str) -> dict[str, Any]:
         "statuses": statuses,
         "practices_total": sum(charts.by_status.values()),
         "cohorts": cohorts,
+        "self_service": self_service,
         "data": data,
     }
 

@@ -26,14 +26,18 @@ from api.schemas_deals import (
     CreditorReportOut,
     MonthRecoveredOut,
     PlansOut,
+    ProposedOnlineOut,
+    SelfServiceOut,
     SettledOut,
 )
 from api.services.reports import (
     CreditorCharts,
+    SelfService,
     check_period,
     creditor_charts,
     handed_over,
     practice_counts,
+    self_service,
 )
 from db.models import Practice
 from domain.practice import Outcome
@@ -112,6 +116,19 @@ async def _report(
             late=states.get("warned", 0),
             broken=states.get("broken", 0),
         ),
+        online=online_out(await self_service(session, creditor_id, from_, to)),
+    )
+
+
+def online_out(online: SelfService) -> SelfServiceOut:
+    return SelfServiceOut(
+        payments=online.payments,
+        paid=euros_out(online.paid_cents),
+        plans=ProposedOnlineOut(proposed=online.plans_proposed, accepted=online.plans_accepted),
+        settlements=ProposedOnlineOut(
+            proposed=online.settlements_proposed, accepted=online.settlements_accepted
+        ),
+        disputes=online.disputes,
     )
 
 
@@ -134,6 +151,13 @@ def report_rows(report: CreditorReportOut) -> list[tuple[str, Any]]:
         ("plans.on_time", report.plans.on_time),
         ("plans.late", report.plans.late),
         ("plans.broken", report.plans.broken),
+        ("online.payments", report.online.payments),
+        ("online.paid", report.online.paid),
+        ("online.plans.proposed", report.online.plans.proposed),
+        ("online.plans.accepted", report.online.plans.accepted),
+        ("online.settlements.proposed", report.online.settlements.proposed),
+        ("online.settlements.accepted", report.online.settlements.accepted),
+        ("online.disputes", report.online.disputes),
     ]
     return rows
 
@@ -158,7 +182,10 @@ async def creditor_report_csv(
 ) -> Response:
     """The creditor's report as CSV, one row per metric (`metric,value`): `practices`,
     `status.<status>`, `outcome.<outcome>`, `recovered`, `settled.count`, `settled.paid`,
-    `written_off`, `plans.active`, `plans.on_time`, `plans.late`, `plans.broken`."""
+    `written_off`, `plans.active`, `plans.on_time`, `plans.late`, `plans.broken`, and what the
+    debtors did on their own page: `online.payments`, `online.paid`, `online.plans.proposed`,
+    `online.plans.accepted`, `online.settlements.proposed`, `online.settlements.accepted`,
+    `online.disputes`."""
     await _creditor_for(session, principal, creditor_id)
     report = await _report(session, creditor_id, from_, to)
     out = io.StringIO()
@@ -184,7 +211,8 @@ async def creditor_report(
     counts by status and by outcome; amounts recovered (paid on them), settled (practices
     closed as settled and what was paid on them) and written off (the rest of a settled
     balance), as euros; repayment plans running (on time or late) and broken, from each
-    practice's latest deal."""
+    practice's latest deal. `online`: what the debtors did on their own page (payments by the
+    day paid, proposals and disputes by the day made, in the period)."""
     await _creditor_for(session, principal, creditor_id)
     return await _report(session, creditor_id, from_, to)
 
@@ -214,6 +242,7 @@ def charts_out(charts: CreditorCharts) -> CreditorChartsOut:
             )
             for c in charts.cohorts
         ],
+        online=online_out(charts.self_service),
     )
 
 

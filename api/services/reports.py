@@ -9,8 +9,15 @@
   agency (their invoices: a later reduction of the claim does not shrink it) and what has been
   paid on them to date; the share is recovered / placed.
 
+- online self-service: what the debtors did themselves on their page (issue 13), from the
+  timeline's events whose actor is the debtor: payments (a card payment Stripe confirmed is
+  booked with the debtor as actor), plans and settlements proposed and how many of them were
+  accepted (within the creditor's bounds, or approved: a deal started for that proposal),
+  disputes opened.
+
 The period (`from`, `to`: days in Europe/Rome, inclusive) selects the payments by the day they
-were paid and the practices by the day they were handed over, as GET /reports/creditors/{id}
+were paid, the debtors' proposals and disputes by the day they made them, and the practices by
+the day they were handed over, as GET /reports/creditors/{id}
 selects the practices. Everything is aggregated by the database (GROUP BY), never by loading
 the practices: a portfolio of 100,000 practices is a few dozen rows here.
 """
@@ -25,17 +32,23 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Select,
+    case,
     cast,
+    exists,
     func,
     literal,
+    or_,
     select,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from api.errors import invalid
 from db.models import Event, InvoiceRow, Practice, UTCDateTime
+from domain.actor import ActorKind
 from domain.calendar import ROME, rome_date
+from domain.plans import ProposalKind
 from domain.practice import Outcome, Status
 
 SHARE_PLACES = Decimal("0.0001")  # the share as a ratio with four decimals (25.34 %)
@@ -103,6 +116,19 @@ class Cohort:
 
 
 @dataclass(frozen=True)
+class SelfService:
+    """What the debtors did on their own page in the period (counts; the amount in cents)."""
+
+    payments: int = 0
+    paid_cents: int = 0
+    plans_proposed: int = 0
+    plans_accepted: int = 0
+    settlements_proposed: int = 0
+    settlements_accepted: int = 0
+    disputes: int = 0
+
+
+@dataclass(frozen=True)
 class CreditorCharts:
     creditor_id: str
     from_: date | None
@@ -111,6 +137,7 @@ class CreditorCharts:
     by_status: dict[str, int]
     by_outcome: dict[str, int]
     cohorts: list[Cohort]
+    self_service: SelfService
 
 
 async def practice_counts(
@@ -224,6 +251,74 @@ def _aware(moment: datetime | str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
+# the proposal event's data holds no kind: its summary, written by the workflow
+# (workflows/practice.py `proposal`), starts with it: "Proposal (settlement, debtor)..."
+def _proposal_of_kind(kind: ProposalKind) -> ColumnElement[bool]:
+    return Event.summary.like(f"Proposal ({kind.value},%")
+
+
+async def self_service(
+    session: AsyncSession, creditor_id: str, from_: date | None, to: date | None
+) -> SelfService:
+    """The debtors' own actions on the creditor's practices in the period: their payments by
+    the day paid, their proposals and disputes by the day made (Rome days, inclusive)."""
+    by_debtor = [
+        Practice.creditor_id == creditor_id,
+        Event.actor_kind == ActorKind.DEBTOR.value,
+    ]
+    paid_on = Event.data["paid_on"].as_string()
+    amount = cast(Event.data["amount_cents"].as_string(), BigInteger)
+    payments_query = (
+        select(func.count(), func.coalesce(func.sum(amount), 0))
+        .join(Practice, Practice.id == Event.practice_id)
+        .where(*by_debtor, Event.kind == "payment")
+    )
+    if from_ is not None:
+        payments_query = payments_query.where(paid_on >= from_.isoformat())
+    if to is not None:
+        payments_query = payments_query.where(paid_on <= to.isoformat())
+    payments, paid = (await session.execute(payments_query)).one()
+
+    made: list[ColumnElement[bool]] = []
+    if from_ is not None:
+        made.append(Event.at >= start_of(from_))
+    if to is not None:
+        made.append(Event.at < start_of(to + timedelta(days=1)))
+    # accepted: within the bounds at once, or a deal started for it later (the creditor's
+    # approval); whoever approved it, the proposal was the debtor's
+    started = aliased(Event)
+    accepted = or_(
+        Event.data["within_bounds"].as_boolean().is_(True),
+        exists().where(
+            started.practice_id == Event.practice_id,
+            started.kind == "deal_started",
+            started.data["proposal_id"].as_string() == Event.data["proposal_id"].as_string(),
+        ),
+    )
+
+    def counted(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    plan = _proposal_of_kind(ProposalKind.PLAN)
+    settlement = _proposal_of_kind(ProposalKind.SETTLEMENT)
+    proposal = Event.kind == "proposal"
+    dispute = Event.kind == "dispute_opened"
+    row = (
+        await session.execute(
+            select(
+                counted(proposal & plan),
+                counted(proposal & plan & accepted),
+                counted(proposal & settlement),
+                counted(proposal & settlement & accepted),
+                counted(dispute),
+            )
+            .join(Practice, Practice.id == Event.practice_id)
+            .where(*by_debtor, Event.kind.in_(("proposal", "dispute_opened")), *made)
+        )
+    ).one()
+    return SelfService(int(payments), int(paid or 0), *(int(value) for value in row))
+
+
 async def creditor_charts(
     session: AsyncSession, creditor_id: str, from_: date | None, to: date | None
 ) -> CreditorCharts:
@@ -239,4 +334,5 @@ async def creditor_charts(
         by_status=by_status,
         by_outcome=by_outcome,
         cohorts=await cohorts(session, creditor_id, from_, to),
+        self_service=await self_service(session, creditor_id, from_, to),
     )

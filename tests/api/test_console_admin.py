@@ -134,6 +134,7 @@ async def test_a_strategy_the_api_refuses_is_refused_with_the_same_message_by_th
         ({"call_attempts": "tre"}, "call_attempts", "call_attempts"),
         ({"steps.10.enabled": None}, "steps.10.enabled", "steps-10-enabled"),
         ({"trace_timeout": "PT0S"}, "trace_timeout", "trace_timeout"),
+        ({"debtor_link_validity": "90 giorni"}, "debtor_link_validity", "debtor_link_validity"),
     ]
     for change, path, field_id in cases:
         data = strategy_form(page, **change)
@@ -177,6 +178,7 @@ def api_body(data: dict[str, Any]) -> dict[str, Any]:
         "opinion_timeout",
         "demand_term",
         "authorization_timeout",
+        "debtor_link_validity",
         "allocation",
     ):
         body[name] = data[name]
@@ -223,13 +225,20 @@ async def test_admin_saves_a_strategy_sees_its_versions_and_previews_a_path(api:
     await as_role(api, "admin")
     url = f"{CREDITORS}/{tenant.id}/strategy"
     page = await api.http.get(url)
+    # the debtor's link validity among the durations, labelled in Italian
+    assert '<label for="strategy-debtor_link_validity">Validità del link' in page.text
     data = strategy_form(
-        page, demand_term="P20D", call_attempts="2", **{"steps.2.wait_after": "P10D"}
+        page,
+        demand_term="P20D",
+        call_attempts="2",
+        debtor_link_validity="P30D",
+        **{"steps.2.wait_after": "P10D"},
     )
     saved = await api.http.post(url, data={"csrf_token": csrf(page), **data})
     assert saved.status_code == 303 and saved.headers["location"] == url + "?saved=1"
     stored = await api.http.get(f"/creditors/{tenant.id}/strategy", headers=api.admin)
     assert stored.json()["demand_term"] == "P20D" and stored.json()["call_attempts"] == 2
+    assert stored.json()["debtor_link_validity"] == "P30D"
     assert stored.json()["steps"][2] == {
         "step": "reminder_letter",
         "enabled": True,

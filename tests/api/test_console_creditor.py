@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -183,7 +184,11 @@ async def test_the_practice_page_its_letters_a_direct_payment_and_a_withdrawal(a
     closed = (await api.http.get(f"/practices/{pid}", headers=tenant.headers)).json()
     assert closed["status"] == "closed" and closed["outcome"] == "withdrawn"
     page = await api.http.get(f"/console/practices/{pid}")
-    assert "accordo diretto" in page.text and 'action="/console/practices' not in page.text
+    assert "accordo diretto" in page.text
+    # no command on a closed practice; its letter's link to the debtor's page can still be
+    # revoked (a letter that went to the wrong address shows the creditor and the amount)
+    actions = re.findall(r'action="/console/practices/[^"]+"', page.text)
+    assert actions == [f'action="/console/practices/{pid}/debtor-links/revoke"'], actions
 
 
 async def test_an_operator_opens_a_practice_but_cannot_withdraw_it(api: Api) -> None:

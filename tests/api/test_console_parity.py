@@ -164,6 +164,28 @@ PARITY: dict[str, list[Probe]] = {
             _fixed({"reason": "x" * 2001}),
         )
     ],
+    f"{C}/practices/{{practice_id}}/debtor-links/revoke": [
+        # the practice has no link yet (no letter): accepted, nothing to revoke
+        Probe(
+            "revoke-debtor-links",
+            f"{C}{P}/debtor-links/revoke",
+            _fixed({"confirm": "yes"}),
+            "POST",
+            f"{P}/debtor-links/revoke",
+            _fixed(None),
+        )
+    ],
+    f"{C}/practices/{{practice_id}}/card-checkouts": [
+        # without Stripe keys (the tests' settings): the API's 409, card payments are off
+        Probe(
+            "card-checkout",
+            f"{C}{P}/card-checkouts",
+            _fixed({"checkout_amount": "10,00", "key": "parity"}),
+            "POST",
+            f"{P}/card-checkouts",
+            _fixed({"amount": "10.00"}),
+        )
+    ],
     f"{C}/creditor/tasks/{{practice_id}}/authorization": [
         Probe(
             "authorization",

@@ -5,6 +5,8 @@ figures are the read model's), the month rules are tested in tests/test_report_c
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from datetime import UTC, date, datetime
@@ -187,3 +189,101 @@ async def test_an_operator_cannot_open_the_reports(api: Api) -> None:
     refused = await api.http.get(PAGE)
     assert refused.status_code == 403
     assert 'href="/console/creditor/reports"' not in refused.text
+
+
+async def _debtor_events(
+    api: Api, practice: Practice, rows: list[tuple[str, str, dict[str, Any]]]
+) -> None:
+    """Timeline events (kind, actor kind, data) written directly, from seq 100, on 10 Feb 2026."""
+    async with api.db.session() as session, session.begin():
+        for seq, (kind, actor, data) in enumerate(rows, start=100):
+            summary = data.pop("summary", "")
+            session.add(
+                Event(
+                    practice_id=practice.id,
+                    seq=seq,
+                    at=datetime(2026, 2, 10, 9, tzinfo=UTC),
+                    kind=kind,
+                    summary=summary,
+                    data=data,
+                    actor_kind=actor,
+                    actor_id=None if actor == "debtor" else "someone",
+                )
+            )
+
+
+async def test_the_report_counts_what_the_debtors_did_online(api: Api) -> None:
+    tenant = await new_creditor(api)
+    creditor = await _row(api, tenant.id)
+    practice = await _practice(
+        api, creditor, 100_000, datetime(2026, 1, 10, 9, tzinfo=UTC), [(date(2026, 2, 1), 20_000)]
+    )
+    paid = {"amount_cents": 45_000, "paid_on": "2026-02-10", "reference": "Stripe pi_1"}
+    await _debtor_events(
+        api,
+        practice,
+        [
+            ("payment", "debtor", paid),
+            (
+                "proposal",
+                "debtor",
+                {"summary": "Proposal (plan, debtor)", "proposal_id": "a", "within_bounds": True},
+            ),
+            ("deal_started", "debtor", {"proposal_id": "a"}),
+            (
+                "proposal",
+                "debtor",
+                {
+                    "summary": "Proposal (settlement, debtor): needs",
+                    "proposal_id": "b",
+                    "within_bounds": False,
+                },
+            ),
+            (
+                "proposal",
+                "user",
+                {
+                    "summary": "Proposal (settlement, call)",
+                    "proposal_id": "c",
+                    "within_bounds": True,
+                },
+            ),
+            ("dispute_opened", "debtor", {"dispute_id": "d"}),
+            ("dispute_opened", "user", {"dispute_id": "e"}),
+        ],
+    )
+    online = {
+        "payments": 1,
+        "paid": "450.00",
+        "plans": {"proposed": 1, "accepted": 1},
+        "settlements": {"proposed": 1, "accepted": 0},
+        "disputes": 1,
+    }
+    report = await api.http.get(f"/reports/creditors/{tenant.id}", headers=tenant.headers)
+    assert report.status_code == 200, report.text
+    assert report.json()["online"] == online
+    # the operator's payment (the fixture's, no actor) is recovered but not online
+    assert report.json()["recovered"] == "200.00"
+    monthly = await api.http.get(f"/reports/creditors/{tenant.id}/monthly", headers=tenant.headers)
+    assert monthly.json()["online"] == online
+    # a period without the debtors' actions
+    march = await api.http.get(
+        f"/reports/creditors/{tenant.id}", headers=tenant.headers, params={"from": "2026-03-01"}
+    )
+    assert march.json()["online"]["payments"] == 0 and march.json()["online"]["disputes"] == 0
+    rows = (await api.http.get(f"/reports/creditors/{tenant.id}.csv", headers=tenant.headers)).text
+    values = dict(list(csv.reader(io.StringIO(rows)))[1:])
+    assert (values["online.payments"], values["online.paid"]) == ("1", "450.00")
+    assert (values["online.plans.proposed"], values["online.plans.accepted"]) == ("1", "1")
+    assert values["online.settlements.proposed"] == "1"
+    assert values["online.settlements.accepted"] == "0" and values["online.disputes"] == "1"
+
+    # the console's report page: the same figures in a table, in Italian
+    await as_role(api, "creditor", creditor_id=tenant.id)
+    page = await api.http.get(PAGE)
+    assert page.status_code == 200, page.text
+    table = page.text[page.text.index('id="table-online"') :]
+    table = table[: table.index("</table>")]
+    assert '<th scope="row">Pagamenti online</th><td class="number">1</td>' in table
+    assert "450,00\xa0€" in table
+    assert "Contestazioni aperte online" in table

@@ -664,6 +664,14 @@ async def test_report_counts_and_sums_the_creditors_practices(api: Api, book: Te
         "settled": {"count": 2, "paid": "1100.00"},
         "written_off": "270.00",
         "plans": {"active": 2, "on_time": 1, "late": 1, "broken": 1},
+        # nothing done by the debtors on their own page (tests/api/test_creditor_reports.py)
+        "online": {
+            "payments": 0,
+            "paid": "0.00",
+            "plans": {"proposed": 0, "accepted": 0},
+            "settlements": {"proposed": 0, "accepted": 0},
+            "disputes": 0,
+        },
     }
     # the admin sees the same
     as_admin = await api.http.get(f"/reports/creditors/{book.id}", headers=api.admin)
