@@ -96,8 +96,9 @@ def _qr_svg(beneficiary: str, iban: str, amount_cents: int, remittance: str) -> 
         return None  # the transfer's details are still shown in words
     # as the letters (activities/rendering.py): level M, UTF-8 as the payload declares
     code = segno.make(payload, error="m", micro=False, boost_error=False, encoding="utf-8")
-    # segno's own markup (no text of ours in it): a title names it for screen readers
-    svg = code.svg_inline(scale=5, border=4, title="EPC QR", svgclass="payment-qr")
+    # segno's own markup (no text of ours in it): a title names it for screen readers; a
+    # viewBox and no fixed size, so that the stylesheet scales it (a fixed size crops it)
+    svg = code.svg_inline(scale=5, border=4, title="EPC QR", svgclass="payment-qr", omitsize=True)
     return Markup(svg)
 
 

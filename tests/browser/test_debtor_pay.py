@@ -2,7 +2,8 @@
 stack with Stripe's API played by tests/stripe_fake.py: the practice handed over through the
 API, the worker's reminder letter fetched as a PDF, its QR code decoded from the PDF's image and
 found to be the short address printed on it; the page that address opens, the second step with
-the codice fiscale, the pay section (card and bank transfer), Stripe's Checkout page (the fake's:
+the codice fiscale, the pay section (card, and bank transfer: its QR code read from the screen
+is the EPC transfer of the amount due), Stripe's Checkout page (the fake's:
 its Pay button delivers the signed checkout.session.completed webhook to the API, as Stripe
 does), the page Stripe sends the payer back to, and the practice closed, paid. axe-core on each
 of the debtor's pages."""
@@ -17,9 +18,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import zxingcpp
+from PIL import Image
 from playwright.async_api import Browser, expect
 from pypdf import PdfReader
 
+from domain.money import as_typed_by_people, parse_euros
+from domain.payment_qr import epc_payload
 from tests.api.helpers import fast_strategy, practice_payload, unique_tax_code
 from tests.browser.conftest import axe_violations, screenshot
 from tests.browser.test_creditor_portal import new_creditor
@@ -128,10 +132,20 @@ async def test_a_debtor_goes_from_the_qr_code_on_a_real_letter_to_a_closed_pract
         await expect(pay.get_by_test_id("transfer-reference")).to_have_text(
             created.json()["reference"]
         )
-        await expect(pay.locator("svg.payment-qr")).to_be_visible()
         amount = page.get_by_label("Importo in euro")
         prefilled = await amount.input_value()
         assert re.fullmatch(r"\d+,\d\d", prefilled), prefilled
+        # the transfer's QR code, as a banking app would read it from the screen
+        shown = await pay.locator("svg.payment-qr").screenshot()
+        read = [c.text for c in zxingcpp.read_barcodes(Image.open(io.BytesIO(shown)))]
+        assert read == [
+            epc_payload(
+                beneficiary="Forniture Lombarde S.r.l.",
+                iban=await pay.get_by_test_id("transfer-iban").inner_text(),
+                amount_cents=parse_euros(as_typed_by_people(prefilled)),
+                remittance=created.json()["reference"],
+            )
+        ]
         assert await axe_violations(page) == []
         await pay.scroll_into_view_if_needed()
         await screenshot(page, "debtor-pay")
