@@ -158,10 +158,18 @@ def _handler(fake: FakeStripe) -> type[BaseHTTPRequestHandler]:
 class StripeServer:
     """The fake on 127.0.0.1, a free port, served by a thread while the context is open."""
 
-    def __init__(self, secret_key: str, webhook_url: str = "", webhook_secret: str = "") -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        webhook_url: str = "",
+        webhook_secret: str = "",
+        host_name: str = "127.0.0.1",
+    ) -> None:
+        """`host_name` names the server in its url: "localhost" makes it another site than an
+        application on 127.0.0.1 for a browser (as Stripe's Checkout is: SameSite cookies)."""
         self.fake = FakeStripe(secret_key, webhook_url=webhook_url, webhook_secret=webhook_secret)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.fake))
-        self.fake.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.fake.url = f"http://{host_name}:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def __enter__(self) -> FakeStripe:

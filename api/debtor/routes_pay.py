@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from api.console.templating import environment
 from api.debtor import routes_page
-from api.debtor.access import PREFIX, VerifiedDebtor, render
+from api.debtor.access import PREFIX, DebtorRequest, VerifiedDebtor, render
 from api.debtor.statement import practice_with_invoices, statement_today
 from api.deps import SessionDep, SettingsDep
 from api.services import card_payments
@@ -197,7 +197,7 @@ async def pay_by_card(
             access.practice_id,
             cents,
             success_url=f"{base}{PREFIX}/me/pay/done",
-            cancel_url=f"{base}{PREFIX}/me",
+            cancel_url=f"{base}{PREFIX}/me/pay/cancelled",
             actor=card_payments.DEBTOR,
             idempotency_key=f"debtor-page-{key}" if key else None,
         )
@@ -216,12 +216,23 @@ async def pay_by_card(
 
 
 @router.get("/done")
-async def paid(request: Request, access: VerifiedDebtor, db: SessionDep) -> Response:
+async def paid(request: Request, access: DebtorRequest, db: SessionDep) -> Response:
     """Where Stripe sends the payer back. It books nothing (the webhook does): it says the
-    payment shows on the page as soon as the bank confirms it, with the last checkout's state."""
-    checkouts = await card_payments.checkouts_of(db, access.practice_id)
+    payment shows on the page as soon as the bank confirms it, with the last checkout's state.
+
+    The session's cookie is SameSite=Strict, so a browser coming back from Stripe's site does
+    not send it: without a session the page says the same without the checkout's state, and
+    its link back to the page (a navigation from our own site) carries the cookie again."""
+    checkouts = await card_payments.checkouts_of(db, access.practice_id) if access else []
     return render(
         request,
         "debtor/pay_done.html",
-        {"checkout": checkouts[0] if checkouts else None},
+        {"checkout": checkouts[0] if checkouts else None, "cancelled": False},
     )
+
+
+@router.get("/cancelled")
+async def cancelled(request: Request, _access: DebtorRequest) -> Response:
+    """Where Stripe sends the payer who gave up: nothing was paid (no session needed, as for
+    /done), and a link back to the page."""
+    return render(request, "debtor/pay_done.html", {"checkout": None, "cancelled": True})

@@ -108,12 +108,21 @@ async def test_the_card_form_starts_one_checkout_for_the_amount_typed_the_italia
     assert {r["line_items[0][price_data][unit_amount]"] for r in sent} == {"100000"}
     assert [s["url"] for s in fake_stripe.sessions.values()].count(first.headers["location"]) == 1
     assert sent[0]["success_url"].endswith("/d/me/pay/done")
-    assert sent[0]["cancel_url"].endswith("/d/me")
+    assert sent[0]["cancel_url"].endswith("/d/me/pay/cancelled")
     # the page Stripe sends the payer back to books nothing: the checkout is still waiting
     done = await paying.get("/d/me/pay/done")
     assert done.status_code == 200
     assert 'data-testid="checkout-status"' in done.text
     assert "1.000,00" in done.text
+    # back from Stripe's site the SameSite=Strict cookie is not sent: the same page, no state
+    cookies = dict(paying.cookies)
+    paying.cookies.clear()
+    for path in ("/d/me/pay/done", "/d/me/pay/cancelled"):
+        without = await paying.get(path)
+        assert without.status_code == 200, without.text
+        assert 'data-testid="checkout-status"' not in without.text
+        assert 'href="/d/me"' in without.text
+    paying.cookies.update(cookies)
     async with api.db.session() as session:
         rows = await card_payments.checkouts_of(session, body["id"])
     assert [(r.amount_cents, r.status, r.started_by_kind) for r in rows] == [
@@ -166,3 +175,22 @@ async def test_the_bank_transfer_shows_the_iban_the_amount_and_its_epc_qr_code(
     code = segno.make(payload, error="m", micro=False, boost_error=False, encoding="utf-8")
     svg = code.svg_inline(scale=5, border=4, title="EPC QR", svgclass="payment-qr", omitsize=True)
     assert svg in page.text
+
+
+async def test_stripe_refusing_is_a_message_on_the_page_not_an_error(
+    api: Api, paying: httpx.AsyncClient, fake_stripe: FakeStripe
+) -> None:
+    _, token, tax_code = await practice_with_link(api)
+    page = await signed_in(paying, token, tax_code)
+    key = fake_stripe.secret_key
+    fake_stripe.secret_key = "sk_test_another_account"  # Stripe answers 401 to ours
+    try:
+        refused = await paying.post(
+            "/d/me/pay/card",
+            data={"csrf_token": csrf(page), "amount": "100,00", "key": one_time_key(page)},
+        )
+    finally:
+        fake_stripe.secret_key = key
+    assert refused.status_code == 503
+    assert 'data-testid="pay-refused"' in refused.text
+    assert 'data-testid="pay-transfer"' in refused.text  # the transfer is still offered
