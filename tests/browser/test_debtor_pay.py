@@ -123,6 +123,7 @@ async def test_a_debtor_goes_from_the_qr_code_on_a_real_letter_to_a_closed_pract
         page = await context.new_page()
         response = await page.goto(links[0])
         assert response is not None and response.status == 200
+        assert await axe_violations(page) == []
         await page.get_by_label("Il suo codice fiscale o partita IVA").fill(tax_code)
         await page.get_by_role("button", name="Continua").first.click()
         await page.wait_for_url(re.compile(r"/d/me$"))
