@@ -109,6 +109,7 @@ def pay_section(
     statement: Any,
     amount: str | None = None,
     error: PayError | None = None,
+    locale: str = "it",
 ) -> PaySection:
     settings: Settings | None = getattr(request.app.state, "settings", None)
     due = _due_cents(practice, statement)
@@ -120,7 +121,7 @@ def pay_section(
         minimum_cents=low,
         maximum_cents=high,
         key=secrets.token_urlsafe(24),
-        amount=amount if amount is not None else _typed(due),
+        amount=amount if amount is not None else _typed(due, locale),
         error=error,
         beneficiary=creditor.name,
         iban=creditor.iban,
@@ -129,10 +130,11 @@ def pay_section(
     )
 
 
-def _typed(cents: int) -> str:
-    """The amount as an Italian types it: 1250,40 (the field accepts 1.250,40 and 1250.40)."""
+def _typed(cents: int, locale: str) -> str:
+    """The amount as people type it in the page's language, without grouping: 1250,40 in
+    Italian, 1250.40 in English (the field reads both, and 1.250,40)."""
     whole, rest = divmod(cents, 100)
-    return f"{whole},{rest:02d}"
+    return f"{whole}{'.' if locale == 'en' else ','}{rest:02d}"
 
 
 environment.globals["debtor_pay_section"] = pay_section

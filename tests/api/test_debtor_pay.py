@@ -93,6 +93,8 @@ async def test_the_card_form_starts_one_checkout_for_the_amount_typed_the_italia
     page = await signed_in(paying, token, tax_code)
     assert 'data-testid="pay-card"' in page.text
     assert 'value="1250,40"' in page.text  # prefilled with the balance due today
+    english = await paying.get("/d/me", headers={"Accept-Language": "en"})
+    assert 'value="1250.40"' in english.text, english.text
     policy = page.headers["content-security-policy"]
     assert f"form-action 'self' https://checkout.stripe.com {fake_stripe.url};" in policy
     key = one_time_key(page)
