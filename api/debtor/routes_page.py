@@ -35,6 +35,7 @@ router = APIRouter(prefix=f"{PREFIX}/me", tags=["debtor"])
 # (the second round's actions append theirs: "debtor/_pay.html", ...)
 SECTIONS: list[str] = [
     "debtor/_due.html",
+    "debtor/_pay.html",
     "debtor/_invoices.html",
     "debtor/_payments.html",
     "debtor/_plan.html",
