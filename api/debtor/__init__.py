@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from api.console.security import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
-from api.debtor import routes_link, routes_page
+from api.debtor import routes_contacts, routes_dispute, routes_link, routes_page, routes_propose
 from api.debtor.access import DebtorCsrfRefused, DebtorSessionRequired, render
 
 # the token is in the address: no Referer may carry it anywhere; the page is nobody's search hit
@@ -32,7 +32,7 @@ DEBTOR_HEADERS = (
 )
 
 # the page's own routes first: /d/me... before /d/{token}
-ROUTES = (routes_page, routes_link)
+ROUTES = (routes_page, routes_propose, routes_dispute, routes_contacts, routes_link)
 
 
 def install(app: FastAPI) -> None:
