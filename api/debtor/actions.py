@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.debtor.access import PREFIX, render
-from api.debtor.routes_page import page_context
+from api.debtor.routes_page import SECTIONS, page_context
 from api.services.debtor_links import DebtorAccess
 from db.models import Event, Practice
 from domain.practice import Status
@@ -37,6 +37,22 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name for "mark, translate 
 CLOSED = N_("This position is closed: nothing more can be done on it here.")
 UNAVAILABLE = N_("We could not do this now. Try again in a few minutes, or call us.")
 EXPIRED_FORM = N_("This form was already used. Check the page below, then fill it in again.")
+
+
+# the actions' sections, in the page's order, before "your data" (the page's last section)
+ACTION_SECTIONS = ("debtor/_propose.html", "debtor/_dispute.html", "debtor/_contacts.html")
+
+
+def add_section(template: str) -> None:
+    """Adds an action's section to the page, in ACTION_SECTIONS' order whatever order the
+    modules are imported in."""
+    assert template in ACTION_SECTIONS
+    present = [t for t in ACTION_SECTIONS if t in SECTIONS or t == template]
+    for name in present:
+        if name in SECTIONS:
+            SECTIONS.remove(name)
+    at = SECTIONS.index("debtor/_your_data.html")
+    SECTIONS[at:at] = present
 
 
 def one_time_key() -> str:

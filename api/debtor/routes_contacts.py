@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.debtor import actions
 from api.debtor.access import PREFIX, VerifiedDebtor
 from api.debtor.actions import N_
-from api.debtor.routes_page import CONTEXT, SECTIONS
+from api.debtor.routes_page import CONTEXT
 from api.debtor.statement import practice_with_invoices
 from api.deps import SessionDep, TemporalDep
 from api.schemas import ContactPreferencesIn, ContactsIn
@@ -151,6 +151,5 @@ async def set_preferences(
     return actions.done(PREFERENCES_FORM, "contacts-title")
 
 
-# before "your data", the page's last section
-SECTIONS.insert(SECTIONS.index("debtor/_your_data.html"), "debtor/_contacts.html")
+actions.add_section("debtor/_contacts.html")
 CONTEXT.append(_context)

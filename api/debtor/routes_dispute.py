@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.debtor import actions
 from api.debtor.access import PREFIX, VerifiedDebtor
 from api.debtor.actions import N_
-from api.debtor.routes_page import CONTEXT, SECTIONS
+from api.debtor.routes_page import CONTEXT
 from api.debtor.statement import practice_with_invoices
 from api.deps import SessionDep, TemporalDep
 from api.services import disputes
@@ -110,6 +110,5 @@ async def dispute(
     return actions.done(FORM, "dispute-title")
 
 
-# before "your data", the page's last section
-SECTIONS.insert(SECTIONS.index("debtor/_your_data.html"), "debtor/_dispute.html")
+actions.add_section("debtor/_dispute.html")
 CONTEXT.append(_context)

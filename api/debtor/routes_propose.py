@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.debtor import actions
 from api.debtor.access import PREFIX, VerifiedDebtor
 from api.debtor.actions import N_
-from api.debtor.routes_page import CONTEXT, SECTIONS
+from api.debtor.routes_page import CONTEXT
 from api.debtor.statement import practice_with_invoices
 from api.deps import SessionDep, TemporalDep
 from api.schemas_deals import MAX_INSTALMENTS, ProposalIn
@@ -176,6 +176,5 @@ async def propose(
     return actions.done(FORM, "propose-title")
 
 
-# before "your data", the page's last section
-SECTIONS.insert(SECTIONS.index("debtor/_your_data.html"), "debtor/_propose.html")
+actions.add_section("debtor/_propose.html")
 CONTEXT.append(_context)
