@@ -140,6 +140,13 @@ async def test_each_form_names_its_field_in_italian_and_sends_nothing(api: Api) 
     )
     assert bad_email.status_code == 422
     assert "indirizzo e-mail" in field_error(bad_email, "email")
+    # and in English when the debtor chose it
+    api.http.cookies.set("recupero_debtor_lang", "en")
+    english = await api.http.post("/d/me/contacts", data={"csrf_token": token, "phone": "12"})
+    assert english.status_code == 422
+    assert "Enter a valid phone number" in field_error(english, "phone")
+    assert "accepts at once up to 12 monthly instalments" in english.text
+    api.http.cookies.set("recupero_debtor_lang", "it")
     bad_window = await api.http.post(
         "/d/me/preferences", data={"csrf_token": token, "preferred_window": "midnight"}
     )
