@@ -6,14 +6,24 @@ a closed practice refusing every action with a clear message."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import func, select
 
-from db.models import DebtorContactPreference, DebtorOptOut, Document
-from tests.api.helpers import Api, eventually, rome_today
+from api.services import debtor_links
+from db.models import DebtorContactPreference, DebtorOptOut, Document, Practice
+from tests.api.helpers import (
+    Api,
+    eventually,
+    fast_strategy,
+    hand_over,
+    new_creditor,
+    practice_payload,
+    rome_today,
+    unique_tax_code,
+)
 from tests.api.test_debtor_page import csrf, enter, practice_with_link
 from tests.test_evidence import EXE, tiny_pdf
 
@@ -243,3 +253,40 @@ async def test_a_closed_practice_refuses_every_action_clearly(api: Api) -> None:
         assert refused.status_code == 409, (path, refused.text)
         assert message in refused.text, path
     assert await events(api, pid, "contacts_updated") == []
+
+
+async def test_a_required_down_payment_is_told_and_sends_a_plan_to_the_creditor(
+    api: Api,
+) -> None:
+    strategy = fast_strategy(
+        plan_bounds={
+            "max_instalments": 12,
+            "min_instalment": "50.00",
+            "max_discount_percent": 20,
+            "min_down_payment_percent": 10,
+        }
+    )
+    creditor = await new_creditor(api, strategy)
+    tax_code = unique_tax_code()
+    body = await hand_over(api, creditor.headers, practice_payload(creditor.id, tax_code=tax_code))
+    async with api.db.session() as session:
+        practice = await session.get(Practice, body["id"])
+        assert practice is not None
+        _, link = await debtor_links.issue(session, practice, datetime.now(UTC))
+    assert (await enter(api, link, tax_code)).status_code == 303
+    api.http.cookies.set("recupero_debtor_lang", "it")
+    page = await api.http.get("/d/me")
+    assert "un acconto di almeno il 10%" in page.text
+    sent = await api.http.post(
+        "/d/me/proposal",
+        data={
+            "csrf_token": csrf(page),
+            "key": KEY.findall(page.text)[0],
+            "kind": "plan",
+            "instalment_count": "2",
+            "first_due_date": (rome_today() + timedelta(days=3)).isoformat(),
+        },
+    )
+    assert sent.status_code == 303, sent.text
+    view = (await api.http.get(f"/practices/{body['id']}", headers=api.admin)).json()
+    assert view["plan"]["state"] == "awaiting_approval"
