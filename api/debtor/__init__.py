@@ -20,7 +20,14 @@ from fastapi.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.console.security import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
-from api.debtor import routes_link, routes_page, routes_pay
+from api.debtor import (
+    routes_contacts,
+    routes_dispute,
+    routes_link,
+    routes_page,
+    routes_pay,
+    routes_propose,
+)
 from api.debtor.access import DebtorCsrfRefused, DebtorSessionRequired, render
 from config import Settings
 
@@ -34,7 +41,7 @@ DEBTOR_HEADERS = (
 )
 
 # the page's own routes first: /d/me... before /d/{token}
-ROUTES = (routes_page, routes_pay, routes_link)
+ROUTES = (routes_page, routes_pay, routes_propose, routes_dispute, routes_contacts, routes_link)
 
 
 def debtor_csp(settings: Settings | None) -> str:

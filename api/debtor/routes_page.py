@@ -8,12 +8,14 @@ an id from the request."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.debtor.access import (
     PREFIX,
@@ -26,8 +28,9 @@ from api.debtor.statement import practice_with_invoices, statement_today
 from api.deps import NowDep, SessionDep, SettingsDep
 from api.routers.statement import statement_pdf_response
 from api.services import debtor_links
+from api.services.debtor_links import DebtorAccess
 from api.views import plan_out
-from db.models import Creditor, Delivery, Event, PracticeNote
+from db.models import Creditor, Delivery, Event, Practice, PracticeNote
 
 router = APIRouter(prefix=f"{PREFIX}/me", tags=["debtor"])
 
@@ -42,25 +45,37 @@ SECTIONS: list[str] = [
     "debtor/_your_data.html",
 ]
 
+# what the sections need beyond the page's context (the actions append theirs, like SECTIONS):
+# each is awaited with the request, the session, the access and the practice, and its dict
+# merged into the context
+ContextProvider = Callable[
+    [Request, AsyncSession, DebtorAccess, Practice], Awaitable[dict[str, Any]]
+]
+CONTEXT: list[ContextProvider] = []
 
-@router.get("")
-async def page(request: Request, access: VerifiedDebtor, db: SessionDep) -> Response:
+
+async def page_context(request: Request, db: AsyncSession, access: DebtorAccess) -> dict[str, Any]:
+    """The page's context: an action re-renders the page with it (and its form's errors)."""
     practice = await practice_with_invoices(db, access.practice_id)
     creditor = await db.get(Creditor, practice.creditor_id)
     assert creditor is not None
     statement = await statement_today(db, practice)
-    return render(
-        request,
-        "debtor/page.html",
-        {
-            "access": access,
-            "practice": practice,
-            "creditor": creditor,
-            "statement": statement,
-            "plan": plan_out(practice.snapshot or {}),
-            "sections": SECTIONS,
-        },
-    )
+    context: dict[str, Any] = {
+        "access": access,
+        "practice": practice,
+        "creditor": creditor,
+        "statement": statement,
+        "plan": plan_out(practice.snapshot or {}),
+        "sections": SECTIONS,
+    }
+    for provider in CONTEXT:
+        context.update(await provider(request, db, access, practice))
+    return context
+
+
+@router.get("")
+async def page(request: Request, access: VerifiedDebtor, db: SessionDep) -> Response:
+    return render(request, "debtor/page.html", await page_context(request, db, access))
 
 
 @router.get("/statement.pdf")

@@ -46,14 +46,17 @@ async def open_dispute(
     files: Sequence[EvidenceFile] = (),
     author_id: str | None,
     actor: Actor | None = None,
+    dispute_id: str | None = None,
 ) -> DisputeOpening:
     """Opens a dispute on `practice` (already loaded with the caller's access checked, and not
     closed) with the debtor's reason and documents. `author_id` is the user who records it, None
     when the debtor does (then `actor` is the debtor; None takes the request's caller). A bad
     file is a 422 naming ["body", "files", i] and nothing is sent or written; a refusal of the
-    workflow is mapped by api.errors.send_update and nothing is written."""
+    workflow is mapped by api.errors.send_update and nothing is written. `dispute_id` is the
+    caller's one-time key (the debtor's page renders one in its form, so a retry finds the
+    dispute it opened on the timeline); None: a new id."""
     checked = check_evidence(files)
-    dispute_id = uuid.uuid4().hex
+    dispute_id = dispute_id or uuid.uuid4().hex
     result = await send_update(
         temporal,
         practice.workflow_id,
