@@ -87,6 +87,11 @@ class Settings:
     # the address of Stripe's API; empty: the library's own (https://api.stripe.com). Tests
     # point it at a local server standing in for Stripe
     stripe_api_base: str = ""
+    # the bearer token a Prometheus scrape presents to GET /metrics (an admin's API key works
+    # too); empty: only admins read it
+    metrics_token: str = ""
+    # where the worker serves the Temporal SDK's own metrics (host:port); empty: nowhere
+    worker_metrics_address: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     # Tests only (no environment variable sets it): the clock the contact rules read, so tests
     # against a real-time server can run at night. The product always uses the real time.
@@ -141,6 +146,8 @@ def load_settings() -> Settings:
         stripe_secret_key=_env("STRIPE_SECRET_KEY"),
         stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET"),
         stripe_api_base=_env("RECUPERO_STRIPE_API_BASE").rstrip("/"),
+        metrics_token=_env("RECUPERO_METRICS_TOKEN"),
+        worker_metrics_address=_env("RECUPERO_WORKER_METRICS_ADDRESS"),
     )
 
 

@@ -18,6 +18,7 @@ from api import console, debtor
 from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
 from api.handover import StrandedSweeper
+from api.observe import metrics
 from api.routers import (
     card_payments,
     contact_preferences,
@@ -136,6 +137,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     console.install(app)
     # the debtor's own page behind every letter, e-mail and SMS (/d/{token})
     debtor.install(app)
+    # GET /metrics and the request counts (added last: the outermost middleware times it all)
+    metrics.install(app)
 
     @app.get("/health", tags=["health"], response_model=HealthOut)
     async def health(request: Request) -> JSONResponse:
