@@ -99,6 +99,11 @@ QUIET = {
     "twilio.http_client": logging.WARNING,  # dumps every request's numbers and headers
     "sqlalchemy.engine": logging.WARNING,  # the SQL echo, with its parameters
     "sqlalchemy.pool": logging.WARNING,
+    # the drivers' own DEBUG lines: aiosqlite logs every statement with its parameters (the
+    # debtor's row on a hand-over, seen by tests/api/test_log_privacy.py)
+    "aiosqlite": logging.WARNING,
+    "psycopg": logging.WARNING,
+    "asyncpg": logging.WARNING,
     "httpx": logging.WARNING,  # one line per provider call, URL included
     "httpcore": logging.WARNING,
     "aiosmtpd": logging.WARNING,
@@ -148,14 +153,20 @@ def configure_logging(default_format: str = "json", level: int = logging.INFO) -
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for name, quiet in QUIET.items():
-        logging.getLogger(name).setLevel(quiet)
+    quiet_loggers()
     install_access_filter()
     return kind
 
 
+def quiet_loggers() -> None:
+    for name, quiet in QUIET.items():
+        logging.getLogger(name).setLevel(quiet)
+
+
 def install_access_filter() -> None:
-    logging.getLogger("uvicorn.access").addFilter(AccessLine())
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessLine) for f in access.filters):
+        access.addFilter(AccessLine())
 
 
 def uvicorn_log_config() -> dict[str, Any]:
