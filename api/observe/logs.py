@@ -19,6 +19,7 @@ import os
 from contextvars import ContextVar
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio import activity, workflow
@@ -124,6 +125,8 @@ def make_formatter(kind: str) -> logging.Formatter:
         "%(asctime)s %(levelname)s %(name)s %(message)s",
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         timestamp=False,
+        # uvicorn's copy of its message with terminal colours: noise in a JSON line
+        reserved_attrs=[*RESERVED_ATTRS, "color_message"],
     )
 
 
