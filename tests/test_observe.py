@@ -86,3 +86,32 @@ def test_tracing_is_off_without_an_otlp_endpoint(monkeypatch: pytest.MonkeyPatch
 def test_a_safe_path() -> None:
     assert tracing.safe_path("/d/abc/documents/1?x=y") == "/d/{token}/documents/1"
     assert tracing.safe_path("/practices/p1?q=Rossi") == "/practices/p1"
+
+
+async def test_a_request_line_carries_the_practice_of_its_route() -> None:
+    import httpx
+
+    app = FastAPI()
+    app.add_middleware(logs.RequestContext)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.make_formatter("json"))
+    handler.addFilter(logs.ContextIds())
+    logger = logging.getLogger("tests.observe.request")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    @app.get("/practices/{practice_id}/notes")
+    async def notes(practice_id: str) -> dict[str, str]:
+        logger.info("notes read")
+        return {}
+
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t"
+        ) as http:
+            assert (await http.get("/practices/p42/notes")).status_code == 200
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(stream.getvalue())
+    assert (line["practice_id"], line["workflow_id"]) == ("p42", "practice-p42")
