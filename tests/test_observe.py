@@ -80,7 +80,7 @@ def test_tracing_is_off_without_an_otlp_endpoint(monkeypatch: pytest.MonkeyPatch
     assert tracing.temporal_interceptors(None) == []
     app = FastAPI()
     tracing.instrument_app(app, None)
-    assert not app.user_middleware
+    assert not getattr(app, "_is_instrumented_by_opentelemetry", False)
 
 
 def test_a_safe_path() -> None:
@@ -115,3 +115,17 @@ async def test_a_request_line_carries_the_practice_of_its_route() -> None:
         logger.removeHandler(handler)
     line = json.loads(stream.getvalue())
     assert (line["practice_id"], line["workflow_id"]) == ("p42", "practice-p42")
+
+
+def test_tracing_is_on_with_an_otlp_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("OTEL_SERVICE_NAME", "recupero-test")
+    monkeypatch.setattr(tracing, "_provider", [])
+    provider = tracing.tracer_provider("recupero-api")
+    assert provider is not None and tracing.tracer_provider("recupero-worker") is provider
+    assert provider.resource.attributes["service.name"] == "recupero-test"
+    assert len(tracing.temporal_interceptors(provider)) == 1
+    app = FastAPI()
+    tracing.instrument_app(app, provider)
+    assert getattr(app, "_is_instrumented_by_opentelemetry", False)
+    provider.shutdown()
