@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
@@ -141,12 +142,16 @@ def console_lines(settings: Settings, invitation: str | None) -> str:
 
 
 KEEP_ALIVE_SECONDS = 75
+# where `recupero run` serves the worker's Temporal SDK metrics unless told otherwise (an empty
+# RECUPERO_WORKER_METRICS_ADDRESS turns them off)
+DEFAULT_WORKER_METRICS = "127.0.0.1:9464"
 
 
 def _uvicorn_server(settings: Settings, client: Client | None = None) -> uvicorn.Server:
     import uvicorn
 
     from api.app import create_app
+    from api.observe.logs import install_access_filter, uvicorn_log_config
 
     app = create_app(settings, temporal_client=client)
     config = uvicorn.Config(
@@ -154,27 +159,41 @@ def _uvicorn_server(settings: Settings, client: Client | None = None) -> uvicorn
         host=settings.api_host,
         port=settings.api_port,
         log_level="info",
+        # uvicorn's lines go through our root handler (JSON or text, the access line scrubbed)
+        log_config=uvicorn_log_config(),
         lifespan="on",
         # longer than clients keep an idle connection (httpx: 5 s, uvicorn's own default): a
         # server that closes first races a client reusing the connection, and a POST sent on a
         # closing connection fails on the client without reaching the API
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
+    install_access_filter()  # after uvicorn configured its loggers
     return uvicorn.Server(config)
 
 
 async def _run_stack(settings: Settings) -> None:
+    from api.observe import tracing
     from config import connect_temporal
     from db.session import Database
-    from worker import build_worker
+    from worker import build_worker, worker_runtime
 
     try:
-        client = await connect_temporal(settings)
+        # one client for the API and the worker: the worker's runtime (its metrics port) and the
+        # tracing interceptor serve both
+        client = await connect_temporal(
+            settings,
+            interceptors=tracing.temporal_interceptors(tracing.tracer_provider("recupero")),
+            runtime=worker_runtime(settings),
+        )
     except RuntimeError as exc:
         raise SystemExit(f"could not connect to the Temporal dev server: {exc}") from exc
     db = Database(settings.database_url)
     worker = build_worker(client, db, settings)
     server = _uvicorn_server(settings, client)
+    if settings.worker_metrics_address:
+        log.info(
+            "the worker's Temporal metrics: http://%s/metrics", settings.worker_metrics_address
+        )
     worker_task = asyncio.create_task(worker.run())
     try:
         await server.serve()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signals)
@@ -268,10 +287,16 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "import":
         raise SystemExit(cmd_import(args))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from api.observe.logs import configure_logging
     from config import load_settings
 
+    # JSON lines where a log collector reads them (api, worker); `run` is the developer's and the
+    # small office's terminal: text by default. RECUPERO_LOG_FORMAT=json|text overrides both.
+    configure_logging("text" if args.command in ("run", "migrate") else "json")
     settings = load_settings()
+    if args.command == "run" and "RECUPERO_WORKER_METRICS_ADDRESS" not in os.environ:
+        # the embedded stack serves the worker's Temporal metrics on loopback by default
+        settings = dataclasses.replace(settings, worker_metrics_address=DEFAULT_WORKER_METRICS)
     {"run": cmd_run, "worker": cmd_worker, "api": cmd_api, "migrate": migrate}[args.command](
         settings
     )

@@ -6,15 +6,16 @@ import asyncio
 import functools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from pydantic import TypeAdapter
-from temporalio.client import Client
+from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 
 
 def _env(name: str, default: str = "") -> str:
@@ -87,6 +88,11 @@ class Settings:
     # the address of Stripe's API; empty: the library's own (https://api.stripe.com). Tests
     # point it at a local server standing in for Stripe
     stripe_api_base: str = ""
+    # the bearer token a Prometheus scrape presents to GET /metrics (an admin's API key works
+    # too); empty: only admins read it
+    metrics_token: str = ""
+    # where the worker serves the Temporal SDK's own metrics (host:port); empty: nowhere
+    worker_metrics_address: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     # Tests only (no environment variable sets it): the clock the contact rules read, so tests
     # against a real-time server can run at night. The product always uses the real time.
@@ -141,6 +147,8 @@ def load_settings() -> Settings:
         stripe_secret_key=_env("STRIPE_SECRET_KEY"),
         stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET"),
         stripe_api_base=_env("RECUPERO_STRIPE_API_BASE").rstrip("/"),
+        metrics_token=_env("RECUPERO_METRICS_TOKEN"),
+        worker_metrics_address=_env("RECUPERO_WORKER_METRICS_ADDRESS"),
     )
 
 
@@ -165,13 +173,20 @@ class SharedPydanticPayloadConverter(PydanticPayloadConverter):
 data_converter = DataConverter(payload_converter_class=SharedPydanticPayloadConverter)
 
 
-async def connect_temporal(settings: Settings, wait_seconds: float = 60.0) -> Client:
+async def connect_temporal(
+    settings: Settings,
+    wait_seconds: float = 60.0,
+    *,
+    interceptors: Sequence[Interceptor] = (),
+    runtime: Runtime | None = None,
+) -> Client:
     """The Temporal client every process uses: the pydantic converter carries the domain
     dataclasses (dates included) across the workflow boundary.
 
     A frontend opens its port a moment before it answers ("Frontend is not healthy yet"), and in
     docker-compose the API and workers may start before the server: connecting is retried for
-    `wait_seconds` before the error is raised."""
+    `wait_seconds` before the error is raised. `interceptors`: the tracing one when traces are
+    exported (api/observe/tracing.py); `runtime`: the worker's, serving the SDK's metrics."""
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
@@ -179,6 +194,8 @@ async def connect_temporal(settings: Settings, wait_seconds: float = 60.0) -> Cl
                 settings.temporal_address,
                 namespace=settings.temporal_namespace,
                 data_converter=data_converter,
+                interceptors=interceptors,
+                runtime=runtime,
             )
         except RuntimeError:
             if time.monotonic() >= deadline:

@@ -9,10 +9,12 @@ import asyncio
 import logging
 
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import build_activities
+from api.observe import logs, tracing
 from config import Settings, connect_temporal, load_settings
 from db.session import Database
 from workflows.judicial import JudicialWorkflow
@@ -26,8 +28,11 @@ from workflows.practice import PracticeWorkflow
 # price: a non-deterministic call (datetime.now, random...) is not caught at run time. The
 # workflow tests (tests/workflows) run every path under the default sandbox, which does catch
 # them, and RECUPERO_WORKFLOW_SANDBOX=true puts the product's worker back in it.
+# (opentelemetry: the tracing interceptor's workflow side keeps its context across the sandbox)
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows", "domain")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "workflows", "domain", "opentelemetry"
+    )
 )
 
 
@@ -46,9 +51,33 @@ def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
     )
 
 
+_runtimes: dict[str, Runtime] = {}
+
+
+def worker_runtime(settings: Settings) -> Runtime | None:
+    """The Temporal runtime serving the SDK's own metrics (workflow and activity task latencies,
+    slots, polls, cache...) for Prometheus at http://<RECUPERO_WORKER_METRICS_ADDRESS>/metrics;
+    None (the SDK's default runtime, no port) when the address is empty. One per address and
+    process: a runtime binds its port once."""
+    address = settings.worker_metrics_address
+    if not address:
+        return None
+    if address not in _runtimes:
+        _runtimes[address] = Runtime(
+            telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(bind_address=address, durations_as_seconds=True)
+            )
+        )
+    return _runtimes[address]
+
+
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or load_settings()
-    client = await connect_temporal(settings)
+    client = await connect_temporal(
+        settings,
+        interceptors=tracing.temporal_interceptors(tracing.tracer_provider("recupero-worker")),
+        runtime=worker_runtime(settings),
+    )
     db = Database(settings.database_url)
     try:
         worker = build_worker(client, db, settings)
@@ -59,5 +88,5 @@ async def run_worker(settings: Settings | None = None) -> None:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
+    logs.configure_logging("json")
     asyncio.run(run_worker())

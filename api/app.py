@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
 from temporalio.client import Client
 
@@ -18,6 +19,7 @@ from api import console, debtor
 from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
 from api.handover import StrandedSweeper
+from api.observe import logs, metrics, tracing
 from api.routers import (
     card_payments,
     contact_preferences,
@@ -67,16 +69,25 @@ field, 503 when the workflow service is unreachable.
 """
 
 
-def create_app(settings: Settings | None = None, temporal_client: Client | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    temporal_client: Client | None = None,
+    tracer_provider: TracerProvider | None = None,
+) -> FastAPI:
     """The API. Its lifespan opens the database and (unless one is given) the Temporal client
-    once, keeps both on `app.state`, and makes sure the admin key works."""
+    once, keeps both on `app.state`, and makes sure the admin key works. Requests are traced
+    with `tracer_provider`, by default the OTLP one when OTEL_EXPORTER_OTLP_ENDPOINT is set
+    (api/observe/tracing.py), else not at all."""
     settings = settings or load_settings()
+    tracer_provider = tracer_provider or tracing.tracer_provider("recupero-api")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url)
         try:
-            client = temporal_client or await connect_temporal(settings)
+            client = temporal_client or await connect_temporal(
+                settings, interceptors=tracing.temporal_interceptors(tracer_provider)
+            )
             await ensure_admin_key(db, settings)
             # a rate nobody added refuses every statement that needs it: say so at startup too
             for gap in await _missing_rates(db):
@@ -136,6 +147,11 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     console.install(app)
     # the debtor's own page behind every letter, e-mail and SMS (/d/{token})
     debtor.install(app)
+    # the request's practice id for the logs (api/observe/logs.py)
+    app.add_middleware(logs.RequestContext)
+    # GET /metrics and the request counts (added last: the outermost middleware times it all)
+    metrics.install(app)
+    tracing.instrument_app(app, tracer_provider)
 
     @app.get("/health", tags=["health"], response_model=HealthOut)
     async def health(request: Request) -> JSONResponse:

@@ -35,11 +35,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url)
+        # hide_parameters: an error's message (logged) never carries a row's personal data
+        engine = create_async_engine(url, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
         url,
+        hide_parameters=True,
         # a server restart or an idle timeout in between must not fail the next activity
         pool_pre_ping=True,
         pool_recycle=1800,
@@ -63,11 +65,16 @@ def to_sync_url(url: str) -> str:
 def make_sync_engine(url: str) -> Engine:
     sync_url = to_sync_url(url)
     if sync_url.startswith("sqlite"):
-        engine = create_engine(sync_url)
+        engine = create_engine(sync_url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
-        sync_url, pool_pre_ping=True, pool_recycle=1800, pool_size=SYNC_THREADS, max_overflow=0
+        sync_url,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_size=SYNC_THREADS,
+        max_overflow=0,
     )
 
 
