@@ -23,11 +23,9 @@ from markupsafe import Markup
 from api.console.templating import environment
 from api.debtor import routes_page
 from api.debtor.access import PREFIX, DebtorRequest, VerifiedDebtor, render
-from api.debtor.statement import practice_with_invoices, statement_today
 from api.deps import SessionDep, SettingsDep
 from api.services import card_payments
 from api.services.debtor_links import DebtorAccess
-from api.views import plan_out
 from config import Settings
 from db.models import Creditor, Practice
 from domain.money import AmountError, as_typed_by_people, parse_euros
@@ -153,26 +151,11 @@ async def _page_again(
     status: int,
 ) -> Response:
     """The debtor's page again, with the pay section's error next to the amount (what GET
-    /d/me shows, plus the error, which the template words in the page's language)."""
-    practice = await practice_with_invoices(db, access.practice_id)
-    creditor = await db.get(Creditor, practice.creditor_id)
-    assert creditor is not None
-    statement = await statement_today(db, practice)
-    return render(
-        request,
-        "debtor/page.html",
-        {
-            "access": access,
-            "practice": practice,
-            "creditor": creditor,
-            "statement": statement,
-            "plan": plan_out(practice.snapshot or {}),
-            "sections": routes_page.SECTIONS,
-            "pay_amount": amount,
-            "pay_error": error,
-        },
-        status,
-    )
+    /d/me shows, every section's context included, plus the error, which the template words in
+    the page's language)."""
+    context = await routes_page.page_context(request, db, access)
+    context.update(pay_amount=amount, pay_error=error)
+    return render(request, "debtor/page.html", context, status)
 
 
 @router.post("/card")

@@ -22,7 +22,9 @@ CHARTS = ("chart-recovered", "chart-statuses", "chart-cohorts")
 
 
 async def drawn(page: Page) -> list[bool]:
-    """Which of the page's canvases Chart.js has a chart on."""
+    """Which of the page's canvases Chart.js has a chart on, once the page's deferred scripts
+    ran (a heading is visible before them: on a busy machine they come later)."""
+    await page.wait_for_load_state("load")
     result: list[bool] = await page.evaluate(
         "(ids) => ids.map((id) => Chart.getChart(document.getElementById(id)) !== undefined)",
         list(CHARTS),
