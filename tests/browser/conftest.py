@@ -62,14 +62,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         data_dir=tmp_path_factory.mktemp("browser"),
         extra_env={"RECUPERO_LOGIN_MAX_FAILURES": str(MAX_FAILURES)},
     )
-    try:
-        stack.migrate()
-        stack.start_temporal()
-        stack.start_worker()
-        stack.start_api()
+    with stack.running():
         yield stack
-    finally:
-        stack.close()
 
 
 @pytest.fixture(scope="module")

@@ -32,14 +32,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         api_port=port,
         extra_env={"RECUPERO_PUBLIC_URL": f"http://127.0.0.1:{port}"},
     )
-    try:
-        stack.migrate()
-        stack.start_temporal()
-        stack.start_worker()
-        stack.start_api()
+    with stack.running():
         yield stack
-    finally:
-        stack.close()
 
 
 async def letter_link(client: httpx.AsyncClient, practice_id: str, seconds: int = 90) -> str:

@@ -64,14 +64,8 @@ def stack(
             "RECUPERO_STRIPE_API_BASE": fake.url,
         },
     )
-    try:
-        stack.migrate()
-        stack.start_temporal()
-        stack.start_worker()
-        stack.start_api()
+    with stack.running():
         yield stack
-    finally:
-        stack.close()
 
 
 def qr_codes(pdf: bytes) -> list[str]:

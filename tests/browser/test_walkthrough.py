@@ -42,14 +42,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         extra_env={"RECUPERO_LOGIN_MAX_FAILURES": str(MAX_FAILURES)},
         api_module="tests.browser.api_in_contact_hours",
     )
-    try:
-        stack.migrate()
-        stack.start_temporal()
-        stack.start_worker()
-        stack.start_api()
+    with stack.running():
         yield stack
-    finally:
-        stack.close()
 
 
 async def reload_until(page: Page, locator: Locator, what: str, seconds: int = 60) -> None:

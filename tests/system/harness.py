@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,19 @@ class Stack:
             )
         _wait_port(self.api, self.api_port, "the API", log)
         return f"http://127.0.0.1:{self.api_port}"
+
+    @contextmanager
+    def running(self) -> Iterator[Stack]:
+        """The whole installation started (migrations, Temporal, a worker, the API) for the
+        `with` block, every process stopped after it: a test module's one stack."""
+        try:
+            self.migrate()
+            self.start_temporal()
+            self.start_worker()
+            self.start_api()
+            yield self
+        finally:
+            self.close()
 
     def kill_api(self) -> None:
         _kill(self.api)
