@@ -1,8 +1,8 @@
 """When a debtor may be contacted: the hours of the UNIREC code of conduct and its limits on
 conversations, in Europe/Rome. Pure and deterministic (no clock, no I/O), importable by workflows.
 
-Rules (/work/shared/DOMAIN.md, "Contact rules"; code of conduct agreed by UNIREC and the consumer
-associations, 2015, revised 2017):
+Rules (the domain notes, DOMAIN.md, "Contact rules"; code of conduct agreed by UNIREC and the
+consumer associations, 2015, revised 2017):
 
 - Windows: Monday-Friday 08:30-21:00, Saturday 08:30-15:00, never on Sundays or Italian national
   public holidays (`domain.court_calendar`, the `holidays` package, country IT: 1 January,

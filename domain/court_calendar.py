@@ -6,7 +6,7 @@ the module is imported (the `holidays` package reads its translation files then)
 after that only reads frozen in-memory data. Dates are calendar days in Italy (Europe/Rome); a
 term runs out at the end of its last day (`Deadline.ends_at`, `domain.calendar.end_of_rome_day`).
 
-Legal choices (the rules and their sources are the `TermRule`s below; /work/shared/DOMAIN.md):
+Legal choices (the rules and their sources are the `TermRule`s below; the domain notes, DOMAIN.md):
 
 - Computation, art. 155 c.p.c. (artt. 1187 and 2963 c.c. say the same for the formal demand):
   the first day (dies a quo) is not counted, public holidays inside the term count, a term whose

@@ -36,17 +36,16 @@ def request_locale(request: Request) -> str:
     return i18n.negotiate(preference, request.headers.get("accept-language"))
 
 
-def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
-) -> HTMLResponse:
-    language = i18n.language(request_locale(request))
+def page_values(request: Request, language: i18n.Language) -> dict[str, Any]:
+    """What every page's template gets, the console's and the debtor's: the request, the
+    language's gettext callables, and the request's CSRF token as a form field and as the
+    header HTMX sends."""
     token: str = getattr(request.state, "csrf_token", "")
-    login: ConsoleLogin | None = getattr(request.state, "console_login", None)
 
     def csrf_field() -> Markup:
         return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
 
-    values: dict[str, Any] = {
+    return {
         "request": request,
         "lang": language,
         "gettext": language.gettext,
@@ -55,6 +54,16 @@ def render(
         "csrf_field": csrf_field,
         # hx-headers on <body>: every HTMX request sends the token (escaped for the attribute)
         "csrf_headers": escape(json.dumps({CSRF_HEADER: token})),
+    }
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    language = i18n.language(request_locale(request))
+    login: ConsoleLogin | None = getattr(request.state, "console_login", None)
+    values = page_values(request, language)
+    values |= {
         "role_names": {
             role: i18n.translate(language.code, name) for role, name in i18n.ROLE_NAMES.items()
         },

@@ -13,18 +13,16 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
-from markupsafe import Markup, escape
 
 from api.auth import act_as
 from api.console import i18n
 from api.console.security import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, is_secure
-from api.console.templating import environment
+from api.console.templating import environment, page_values
 from api.deps import NowDep, SessionDep
 from api.services import debtor_links
 from api.services.debtor_links import DebtorAccess
@@ -114,20 +112,9 @@ def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     language = i18n.language(request_locale(request))
-    token: str = getattr(request.state, "csrf_token", "")
     settings = getattr(request.app.state, "settings", None)
-
-    def csrf_field() -> Markup:
-        return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
-
-    values: dict[str, Any] = {
-        "request": request,
-        "lang": language,
-        "gettext": language.gettext,
-        "ngettext": language.ngettext,
-        "_": language.gettext,
-        "csrf_field": csrf_field,
-        "csrf_headers": escape(json.dumps({CSRF_HEADER: token})),
+    values = page_values(request, language)
+    values |= {
         "here": request.url.path,
         # the agency's name heads the page: never "debt collection" (Garante, 30 November 2005)
         "agency_name": getattr(settings, "agency_name", ""),
