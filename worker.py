@@ -20,6 +20,7 @@ from db.session import Database
 from workflows.judicial import JudicialWorkflow
 from workflows.plan import PlanWorkflow
 from workflows.practice import PracticeWorkflow
+from workflows.retention import RetentionSweepWorkflow
 
 # Temporal's sandbox re-imports a workflow's module for every new run and enters itself for
 # every activation and every payload it converts. Passing our modules through (they keep no
@@ -44,7 +45,7 @@ def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow],
+        workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow, RetentionSweepWorkflow],
         activities=build_activities(db, settings),
         workflow_runner=workflow_runner(settings),
         max_cached_workflows=settings.worker_cache_size,
