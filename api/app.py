@@ -34,6 +34,7 @@ from api.routers import (
     practice_commands,
     practices,
     print_batches,
+    privacy,
     rates,
     reports,
     statement,
@@ -139,6 +140,7 @@ def create_app(
         reports,
         outbox,
         print_batches,
+        privacy,
         deliveries,
         webhooks,
     ):
