@@ -49,9 +49,7 @@ async def test_an_operator_records_an_erasure_request_on_the_practice_page(api: 
 async def test_the_admin_reads_the_requests_and_the_access_log(api: Api) -> None:
     creditor = await new_creditor(api)
     pid = (await hand_over(api, creditor.headers, practice_payload(creditor.id)))["id"]
-    recorded = await api.http.post(
-        f"/practices/{pid}/erasure-requests", headers=api.admin, json={}
-    )
+    recorded = await api.http.post(f"/practices/{pid}/erasure-requests", headers=api.admin, json={})
     assert recorded.status_code == 201
     assert (await api.http.get(f"/practices/{pid}", headers=creditor.headers)).status_code == 200
     await as_role(api, "admin")
