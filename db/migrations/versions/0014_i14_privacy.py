@@ -32,7 +32,7 @@ def upgrade() -> None:
         )
     op.execute(
         "UPDATE practices SET closed_at = COALESCE("
-        "(SELECT MAX(events.at) FROM events"
+        "(SELECT MIN(events.at) FROM events"
         " WHERE events.practice_id = practices.id AND events.kind = 'closed'),"
         " practices.updated_at) WHERE practices.status = 'closed'"
     )
