@@ -168,3 +168,47 @@ async def test_the_sweep_erases_a_closed_practice_after_its_period(database: Dat
         assert charts.by_outcome["withdrawn"] == 1
         assert charts.by_status["closed"] == 1
     assert (await _row(db, other.id)).debtor_name == "Mario Rossi"
+
+
+async def test_a_backlog_is_swept_in_batches_across_runs(database: Database) -> None:
+    """More due practices than one run's batches: the sweep continues as new with its count,
+    and erases each practice once."""
+    db = database
+    settings = make_settings(task_queue=f"retention-{uuid.uuid4().hex[:8]}")
+    creditor = await create_creditor(db, retention_days=30)
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    due = [
+        await create_practice(db, creditor, status="closed", outcome="paid", closed_at=long_ago)
+        for _ in range(5)
+    ]
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=venv_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        async with build_worker(env.client, db, settings):
+            handle = await env.client.start_workflow(
+                RetentionSweepWorkflow.run,
+                RetentionSweepInput(batch_size=2, max_batches=1),
+                id=f"retention-{uuid.uuid4().hex}",
+                task_queue=settings.task_queue,
+            )
+            assert await handle.result() == 5
+            # three runs: 2 + 2 (full batches, the run's last) then 1
+            runs = 1
+            first = env.client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+            history = await first.fetch_history()
+            while history.events[-1].HasField(
+                "workflow_execution_continued_as_new_event_attributes"
+            ):
+                runs += 1
+                attributes = history.events[-1].workflow_execution_continued_as_new_event_attributes
+                history = await env.client.get_workflow_handle(
+                    handle.id, run_id=attributes.new_execution_run_id
+                ).fetch_history()
+            assert runs == 3
+    finally:
+        await env.shutdown()
+    for practice in due:
+        row = await _row(db, practice.id)
+        assert row.erased_at is not None and row.debtor_name == ""
