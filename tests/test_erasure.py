@@ -241,7 +241,9 @@ async def test_a_request_is_decided_by_the_practices_state(database: Database) -
     assert partial.keep_until == (NOW - timedelta(days=40) + timedelta(days=3653)).date()
     assert "identity" in partial.kept and "contacts" in partial.erased
     erased = answers[past.id]
-    assert (erased.decision, erased.reason, erased.kept) == ("erased", "no_duty", [])
+    # the same debtor's other practices (the factories' one codice fiscale) keep its opt-outs
+    assert (erased.decision, erased.reason, erased.kept) == ("erased", "no_duty", ["preferences"])
+    assert "preferences" not in erased.erased
     assert await _count(db, ErasureRequest) == 3
     async with db.session() as session:
         row = await session.get(Practice, past.id)
@@ -251,3 +253,20 @@ async def test_a_request_is_decided_by_the_practices_state(database: Database) -
         assert (again.decision, again.reason) == ("erased", "already_erased")
         listed = await erasure.list_requests(session, practice_id=past.id)
         assert [r.id for r in listed] == [again.id, erased.id]  # newest first
+
+
+async def test_a_debtor_known_by_one_practice_loses_its_refusals_with_it(
+    database: Database,
+) -> None:
+    db = database
+    practice = await _closed(db, debtor_tax_code=None)
+    key = f"practice:{practice.id}"
+    async with db.session() as session, session.begin():
+        session.add(DebtorOptOut(debtor_key=key, channel="email", practice_id=practice.id))
+    async with db.session() as session:
+        row = await session.get(Practice, practice.id)
+        assert row is not None
+        erased = await erasure.erase_practice(session, row, erasure.Scope.CONTACTS, NOW)
+        await session.commit()
+    assert erasure.Category.PREFERENCES in erased
+    assert await _count(db, DebtorOptOut, DebtorOptOut.debtor_key == key) == 0

@@ -130,7 +130,8 @@ async def erase_practice(
 ) -> tuple[Category, ...]:
     """Erases the practice's debtor data of `scope`, in the caller's transaction (flushed, not
     committed: an erasure request and what it erased commit together). Idempotent: erased data
-    stays erased and a second call changes nothing. Returns the categories of the scope."""
+    stays erased and a second call changes nothing. Returns the categories erased: the scope's,
+    without the preferences while another practice still holds the debtor."""
     key = practice_debtor_key(practice)
     pid = practice.id
     practice.email = practice.phone = practice.pec = None
@@ -179,16 +180,19 @@ async def erase_practice(
         practice.reference = f"erased-{pid}"
         if practice.erased_at is None:
             practice.erased_at = now
-    if not key.startswith(("practice:", "erased:")) and not await _other_copies(
-        session, practice, key
-    ):
+    erased = ERASED_BY_SCOPE[scope]
+    # a debtor known by this practice alone ("practice:<id>") has no other copy
+    if key.startswith("practice:") or not await _other_copies(session, practice, key):
         # the last practice holding the debtor: its refusals and preferences go with it
         await session.execute(delete(DebtorOptOut).where(DebtorOptOut.debtor_key == key))
         await session.execute(
             delete(DebtorContactPreference).where(DebtorContactPreference.debtor_key == key)
         )
+    else:
+        # another practice still holds the debtor: they keep protecting it there
+        erased = tuple(c for c in erased if c != Category.PREFERENCES)
     await session.flush()
-    return ERASED_BY_SCOPE[scope]
+    return erased
 
 
 async def _other_copies(session: AsyncSession, practice: Practice, key: str) -> bool:
@@ -301,7 +305,9 @@ async def request_erasure(
     else:
         decision, reason = Decision.ERASED, Reason.NO_DUTY
         erased = await erase_practice(session, practice, Scope.ALL, now)
-    kept = () if decision == Decision.ERASED else tuple(c for c in Category if c not in erased)
+    # what stays: everything when refused, what a legal duty covers until keep_until, and the
+    # debtor's opt-outs and preferences while another practice holds the debtor
+    kept = () if reason == Reason.ALREADY_ERASED else tuple(c for c in Category if c not in erased)
     request = ErasureRequest(
         practice_id=practice.id,
         requested_at=now,
