@@ -342,6 +342,9 @@ class Delivery(Base):
     twice. delivery_status is what the provider reported afterwards (see DeliveryEvent)."""
 
     __tablename__ = "deliveries"
+    # the outbox backlog by channel (GET /metrics at every scrape, the outbox page's filters)
+    # reads this index alone, not the whole table of every message ever sent
+    __table_args__ = (Index("ix_deliveries_status_channel", "status", "channel"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -452,7 +455,8 @@ class ConversationDay(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     contact_id: Mapped[str] = mapped_column(ForeignKey("contact_log.id"), unique=True)
     debtor_key: Mapped[str] = mapped_column(String(64))
-    day: Mapped[date] = mapped_column(Date)
+    # indexed for today's count (GET /metrics); the unique constraints lead with the debtor
+    day: Mapped[date] = mapped_column(Date, index=True)
     week: Mapped[date] = mapped_column(Date)  # the Monday of the ISO week, in Rome
     week_slot: Mapped[int] = mapped_column(Integer)
 
