@@ -53,6 +53,8 @@ def settings(tmp_path: Path, database: Database) -> Settings:
         task_queue=f"scheduled-{uuid.uuid4().hex[:8]}",
         # the rows the tests write have no workflow: only the sweep's own test sweeps them
         stranded_after_seconds=0,
+        # the sandbox catches a non-deterministic call in the scheduled workflows
+        workflow_sandbox=True,
     )
 
 
