@@ -58,8 +58,15 @@ class Settings:
     pec_starttls: bool = False
     # a practice row that has waited this long for its workflow was cut off mid hand-over (the
     # API died between its commit and the workflow start): the API starts it (api/handover.py);
-    # 0 turns that off
+    # 0 turns that off. The sweep is a Temporal Schedule (schedules.py) run every
+    # min(30, this) seconds
     stranded_after_seconds: int = 60
+    # the day's print batch is closed at this time (HH:MM, Europe/Rome) on working days: its
+    # letters are fixed for the mail house, later ones go to the next working day's batch
+    print_cutoff: str = "16:00"
+    # the daily rate check alerts the admin when a rate period starting within this many weeks
+    # has no known rate (schedules.py, activities/scheduled.py)
+    rate_notice_weeks: int = 6
     # run the workflows in Temporal's sandbox, which checks at run time for non-deterministic
     # calls (worker.py); off by default: the workflow tests run every path in it
     workflow_sandbox: bool = False
@@ -133,6 +140,8 @@ def load_settings() -> Settings:
         pec_from=_env("RECUPERO_PEC_FROM"),
         pec_starttls=_env("RECUPERO_PEC_STARTTLS", "false").lower() in ("1", "true", "yes", "on"),
         stranded_after_seconds=int(_env("RECUPERO_STRANDED_AFTER_SECONDS", "60")),
+        print_cutoff=_env("RECUPERO_PRINT_CUTOFF", "16:00"),
+        rate_notice_weeks=int(_env("RECUPERO_RATE_NOTICE_WEEKS", "6")),
         worker_cache_size=int(_env("RECUPERO_WORKER_CACHE_SIZE", "4000")),
         workflow_sandbox=_env("RECUPERO_WORKFLOW_SANDBOX", "false").lower()
         in ("1", "true", "yes", "on"),

@@ -1,6 +1,8 @@
-"""The Temporal worker: the practice workflow and the activities, on one task queue.
+"""The Temporal worker: the practice workflow, the scheduled workflows and the activities, on one
+task queue.
 
-Run as many as needed (`recupero worker`); they share the practices on the task queue.
+Run as many as needed (`recupero worker`); they share the practices on the task queue. Each
+makes sure the schedules exist at start (schedules.py: idempotent, never duplicated).
 """
 
 from __future__ import annotations
@@ -17,9 +19,21 @@ from activities import build_activities
 from api.observe import logs, tracing
 from config import Settings, connect_temporal, load_settings
 from db.session import Database
+from schedules import ensure_schedules
 from workflows.judicial import JudicialWorkflow
 from workflows.plan import PlanWorkflow
 from workflows.practice import PracticeWorkflow
+from workflows.scheduled import PrintCutoffWorkflow, RateCheckWorkflow, StrandedSweepWorkflow
+
+# every workflow a worker runs; a scheduled one (schedules.py) is added here too
+WORKFLOWS = [
+    PracticeWorkflow,
+    JudicialWorkflow,
+    PlanWorkflow,
+    StrandedSweepWorkflow,
+    PrintCutoffWorkflow,
+    RateCheckWorkflow,
+]
 
 # Temporal's sandbox re-imports a workflow's module for every new run and enters itself for
 # every activation and every payload it converts. Passing our modules through (they keep no
@@ -44,7 +58,7 @@ def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow],
+        workflows=WORKFLOWS,
         activities=build_activities(db, settings),
         workflow_runner=workflow_runner(settings),
         max_cached_workflows=settings.worker_cache_size,
@@ -78,6 +92,7 @@ async def run_worker(settings: Settings | None = None) -> None:
         interceptors=tracing.temporal_interceptors(tracing.tracer_provider("recupero-worker")),
         runtime=worker_runtime(settings),
     )
+    await ensure_schedules(client, settings)
     db = Database(settings.database_url)
     try:
         worker = build_worker(client, db, settings)

@@ -554,3 +554,29 @@ class DebtorContactPreference(Base):
     practice_id: Mapped[str | None] = mapped_column(ForeignKey("practices.id"), default=None)
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PrintBatch(Base):
+    """A working day's print batch, closed at the agency's cut-off (RECUPERO_PRINT_CUTOFF): the
+    post letters written from the previous working day's cut-off up to this one, fixed in
+    print_batch_items so the mail house's list no longer changes. One row per day."""
+
+    __tablename__ = "print_batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    # the letters taken were written in [window_start, cutoff_at)
+    window_start: Mapped[datetime] = mapped_column()
+    cutoff_at: Mapped[datetime] = mapped_column()
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PrintBatchItem(Base):
+    """One letter of a closed batch, in the batch's order. A letter is in one batch at most."""
+
+    __tablename__ = "print_batch_items"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("print_batches.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), unique=True)
