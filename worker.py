@@ -129,6 +129,11 @@ def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
     )
 
 
+# the server refuses a burst of requests to one deployment ("too many requests issued to Worker
+# Deployment": several workers of a new build starting together), and may be briefly away
+BUSY = (RPCStatusCode.RESOURCE_EXHAUSTED, RPCStatusCode.UNAVAILABLE, RPCStatusCode.ABORTED)
+
+
 async def _describe(client: Client, name: str) -> DescribeWorkerDeploymentResponse | None:
     try:
         return await client.workflow_service.describe_worker_deployment(
@@ -142,6 +147,8 @@ async def _describe(client: Client, name: str) -> DescribeWorkerDeploymentRespon
             ) from exc
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None  # no worker of the deployment has polled yet
+        if exc.status in BUSY:
+            return None  # look again in a moment
         raise
 
 
@@ -205,11 +212,8 @@ async def take_over(client: Client, settings: Settings, wait_seconds: float = 60
                         )
                     )
                 except RPCError as exc:
-                    if exc.status not in (
-                        RPCStatusCode.FAILED_PRECONDITION,
-                        RPCStatusCode.ABORTED,
-                        RPCStatusCode.NOT_FOUND,
-                    ):
+                    # FAILED_PRECONDITION: "conflict token mismatch", another worker changed it
+                    if exc.status not in (RPCStatusCode.FAILED_PRECONDITION, *BUSY):
                         raise
                     log.info("taking over %s: %s; trying again", mine.deployment_name, exc)
                 else:
