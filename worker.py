@@ -183,14 +183,14 @@ async def take_over(client: Client, settings: Settings, wait_seconds: float = 60
         if described is not None:
             info = described.worker_deployment_info
             current = info.routing_config.current_deployment_version.build_id
-            if current == mine.build_id:
-                if await _routed_to(client, settings.task_queue, mine.build_id):
-                    return True
             first_polled = {
                 v.deployment_version.build_id: v.create_time.ToDatetime()
                 for v in info.version_summaries
             }
-            if mine.build_id in first_polled:
+            if current == mine.build_id:
+                if await _routed_to(client, settings.task_queue, mine.build_id):
+                    return True
+            elif mine.build_id in first_polled:
                 if current in first_polled and first_polled[current] > first_polled[mine.build_id]:
                     log.warning(
                         "build %s of %s is current and newer than this worker's %s: this worker "
