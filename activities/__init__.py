@@ -32,6 +32,7 @@ from activities.notify import NotifyActivities
 from activities.record import RecordActivities
 from activities.reminders import ReminderActivities
 from activities.retention import RetentionActivities
+from activities.scheduled import ScheduledActivities
 from activities.statement import StatementActivities
 from activities.worklists import WorklistActivities
 from config import Settings
@@ -64,6 +65,7 @@ class PracticeActivities(
     JudicialActivities,
     StatementActivities,
     RetentionActivities,
+    ScheduledActivities,
 ):
     """PracticeActivities(db, settings, email=None, sms=None, pec=None): channels left out are
     chosen from the settings (SendGrid / Twilio / the PEC mailbox with credentials, the outbox
@@ -85,6 +87,10 @@ class PracticeActivities(
             self.release_conversation,
             self.record_judicial,
             self.compute_statement,
+            # the scheduled workflows' (schedules.py)
+            self.sweep_stranded,
+            self.close_print_batches,
+            self.check_rates,
             self.sweep_retention,
         ]
 

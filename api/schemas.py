@@ -1397,6 +1397,11 @@ class PrintBatchOut(BaseModel):
     day: date
     total: int
     items: list[PrintItem]
+    closed_at: datetime | None = Field(
+        default=None,
+        description="When the day's batch was closed at the cut-off (its list no longer "
+        "changes); null while it is open.",
+    )
 
 
 # --- provider reports ----------------------------------------------------------------------------

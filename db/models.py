@@ -359,6 +359,9 @@ class Delivery(Base):
     twice. delivery_status is what the provider reported afterwards (see DeliveryEvent)."""
 
     __tablename__ = "deliveries"
+    # the outbox backlog by channel (GET /metrics at every scrape, the outbox page's filters)
+    # reads this index alone, not the whole table of every message ever sent
+    __table_args__ = (Index("ix_deliveries_status_channel", "status", "channel"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -469,7 +472,8 @@ class ConversationDay(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     contact_id: Mapped[str] = mapped_column(ForeignKey("contact_log.id"), unique=True)
     debtor_key: Mapped[str] = mapped_column(String(64))
-    day: Mapped[date] = mapped_column(Date)
+    # indexed for today's count (GET /metrics); the unique constraints lead with the debtor
+    day: Mapped[date] = mapped_column(Date, index=True)
     week: Mapped[date] = mapped_column(Date)  # the Monday of the ISO week, in Rome
     week_slot: Mapped[int] = mapped_column(Integer)
 
@@ -615,3 +619,29 @@ class AccessLogEntry(Base):
     practice_id: Mapped[str] = mapped_column(String(32))
     what: Mapped[str] = mapped_column(String(20))  # practice, document, statement, export
     target_id: Mapped[str | None] = mapped_column(String(32), default=None)  # the document
+
+
+class PrintBatch(Base):
+    """A working day's print batch, closed at the agency's cut-off (RECUPERO_PRINT_CUTOFF): the
+    post letters written from the previous working day's cut-off up to this one, fixed in
+    print_batch_items so the mail house's list no longer changes. One row per day."""
+
+    __tablename__ = "print_batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    # the letters taken were written in [window_start, cutoff_at)
+    window_start: Mapped[datetime] = mapped_column()
+    cutoff_at: Mapped[datetime] = mapped_column()
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PrintBatchItem(Base):
+    """One letter of a closed batch, in the batch's order. A letter is in one batch at most."""
+
+    __tablename__ = "print_batch_items"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("print_batches.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), unique=True)

@@ -1,4 +1,4 @@
-"""Migration 0014_i14_privacy on a database with data: practices closed before it get their
+"""Migration 0016_i14_privacy on a database with data: practices closed before it get their
 closure's time from their "closed" event (or their last update), open ones none; creditors get
 the ten-year retention period."""
 
@@ -14,7 +14,7 @@ from db.migrate import alembic_config
 from db.session import to_sync_url
 from tests import pg
 
-BEFORE = "0013_debtor_preferences"
+BEFORE = "0015_lead_indexes"
 CLOSED_AT = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
 UPDATED_AT = datetime(2025, 5, 6, 8, 0, tzinfo=UTC)
 

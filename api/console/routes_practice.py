@@ -131,7 +131,6 @@ async def _page(
             "authors": authors,
             "documents": documents,
             "names": i18n.PRACTICE_VALUES,
-            "waiting_names": i18n.WAITING_FOR,
             "may_pay": principal.role in PAYERS,
             "may_withdraw": principal.role in (Role.ADMIN, Role.CREDITOR),
             "links": links,

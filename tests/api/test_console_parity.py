@@ -262,8 +262,8 @@ PARITY: dict[str, list[Probe]] = {
     f"{C}/operator/calls/{{task_id}}/outcome": [
         Probe(
             "call-outcome",
-            f"{C}/operator/calls/no-such-task/outcome",
-            lambda t: {"practice_id": t.practice_id, "outcome": "no_answer"},
+            f"{C}/operator/calls/{{call_id}}/outcome",
+            _fixed({"outcome": "no_answer"}),
             "POST",
             f"{P}/call-outcomes",
             _fixed({"outcome": "no_answer"}),

@@ -5,16 +5,16 @@ the debtors' erasure requests (erasure_requests) and who read whose data (access
 Practices closed before this migration get closed_at from their "closed" event (the
 workflow's own time), or their last update when the event is missing.
 
-Revision ID: 0014_i14_privacy
-Revises: 0013_debtor_preferences
+Revision ID: 0016_i14_privacy
+Revises: 0015_lead_indexes
 Create Date: 2026-12-06 07:30:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_i14_privacy"
-down_revision = "0013_debtor_preferences"
+revision = "0016_i14_privacy"
+down_revision = "0015_lead_indexes"
 branch_labels = None
 depends_on = None
 
