@@ -39,6 +39,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from config import Settings
 from domain.print_days import parse_cutoff
+from domain.retention import RETENTION_WORKFLOW_NAME, RetentionSweepInput
 from domain.scheduled import (
     PrintCutoffInput,
     RateCheckInput,
@@ -121,9 +122,14 @@ SCHEDULES: tuple[ScheduledWork, ...] = (
         daily_at(7, 0),
         catchup=timedelta(days=1),
     ),
-    # the retention sweep: one more line here, e.g.
-    # ScheduledWork("retention-sweep", "RetentionSweepWorkflow", lambda s: RetentionSweepInput(),
-    #               daily_at(2, 30), catchup=timedelta(days=1)),
+    ScheduledWork(
+        "retention-sweep",
+        RETENTION_WORKFLOW_NAME,
+        lambda _s: RetentionSweepInput(),
+        # at night, when nobody reads the practices it erases
+        daily_at(2, 30),
+        catchup=timedelta(days=1),
+    ),
 )
 
 

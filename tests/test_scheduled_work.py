@@ -272,6 +272,30 @@ async def test_the_rate_check_alerts_the_admin_of_a_rate_not_known_weeks_ahead(
     assert count == len(expected)
 
 
+async def test_the_retention_sweep_erases_a_debtor_kept_past_its_creditors_period(
+    client: Client, settings: Settings, database: Database
+) -> None:
+    now = datetime.now(UTC)
+    creditor = await create_creditor(database, retention_days=30)
+    due = await create_practice(
+        database, creditor, status="closed", outcome="paid", closed_at=now - timedelta(days=31)
+    )
+    kept = await create_practice(
+        database, creditor, status="closed", outcome="paid", closed_at=now - timedelta(days=29)
+    )
+    await ensure_schedules(client, settings)
+
+    assert await triggered(client, settings, "retention-sweep", int) == 1
+    async with database.session() as session:
+        erased = await session.get(Practice, due.id)
+        still = await session.get(Practice, kept.id)
+    assert erased is not None and erased.erased_at is not None and not erased.debtor_name
+    assert erased.claim_cents == due.claim_cents and erased.outcome == "paid"
+    assert still is not None and still.erased_at is None and still.debtor_name
+    # the next night finds nothing more to erase
+    assert await triggered(client, settings, "retention-sweep", int) == 0
+
+
 def test_days_due_closes_missed_working_days_in_order() -> None:
     cutoff = parse_cutoff("16:00")
     rome = cutoff_at(date(2026, 12, 7), cutoff).tzinfo  # a Monday
