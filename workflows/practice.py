@@ -36,9 +36,7 @@ with workflow.unsafe.imports_passed_through():
         NotifyInput,
         OpenTaskInput,
         OpenTaskResult,
-        PaymentLine,
         RecordInput,
-        ReductionLine,
         ReleaseConversationInput,
         ReminderInput,
         ReserveConversationInput,
@@ -52,8 +50,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import at_rome, end_of_rome_day, rome_date
     from domain.consumer_credit import (
         DEBT_ADVICE_LETTER,
-        ForbearanceMeasure,
-        missing_before_enforcement,
     )
     from domain.contact_rules import may_contact, next_window_start
     from domain.court_calendar import demand_deadline, letter_pay_by
@@ -64,24 +60,19 @@ with workflow.unsafe.imports_passed_through():
         judicial_workflow_id,
     )
     from domain.money import format_euros
-    from domain.pauses import DEAL_STATUSES, Lead, PauseRefused, Pauses, shifted
+    from domain.pauses import DEAL_STATUSES, shifted
     from domain.plans import (
         PLAN_PAUSE_SIGNAL,
         PLAN_PAYMENT_SIGNAL,
         PLAN_PROGRESS_SIGNAL,
         PLAN_WORKFLOW_NAME,
         ClosureCmd,
-        ClosureReason,
         PlanInput,
         PlanPause,
         PlanProgress,
         ProposalCmd,
         ProposalDecisionCmd,
-        ProposalError,
         ProposalKind,
-        check_proposal,
-        match_payments,
-        outside_bounds,
         plan_workflow_id,
         schedule,
     )
@@ -103,28 +94,56 @@ with workflow.unsafe.imports_passed_through():
         EndDecision,
         EndDecisionCmd,
         ForbearanceCmd,
-        InstalmentView,
-        InvalidReason,
         LegalOpinionCmd,
         LetterReturnedCmd,
         Outcome,
         PaymentCmd,
         Phase,
-        PlanView,
         PracticeInput,
         PracticeSnapshot,
         PromiseCmd,
         PromiseView,
-        RejectionType,
         Status,
         StopJudicialCmd,
         TimelineEvent,
         TraceResultCmd,
         UpdateName,
-        VisitOutcome,
         VisitOutcomeCmd,
         WithdrawalCmd,
     )
+    from domain.practice_state import checks
+    from domain.practice_state.checks import Refused
+    from domain.practice_state.commands import (
+        apply_authorization,
+        apply_call_outcome,
+        apply_closure,
+        apply_contact_invalid,
+        apply_contacts,
+        apply_cost,
+        apply_dispute,
+        apply_dispute_resolution,
+        apply_end_decision,
+        apply_forbearance,
+        apply_legal_opinion,
+        apply_letter_returned,
+        apply_payment,
+        apply_plan_progress,
+        apply_promise,
+        apply_proposal,
+        apply_proposal_decision,
+        apply_trace_result,
+        apply_visit_outcome,
+        apply_withdrawal,
+        book_cost,
+        book_dispute_resolution,
+        book_payment,
+        close,
+        closure_summary,
+        plan_view,
+        snapshot,
+        start_deal,
+    )
+    from domain.practice_state.state import Awaiting, DealStage, Event, PracticeState
     from domain.strategy import STEP_ORDER, Step
 
 # Activities that only touch the database are quick; rendering a PDF and handing it to a
@@ -189,13 +208,14 @@ class Interrupted(Exception):
     """Raised at a wait when the practice was paused or closed meanwhile."""
 
 
-def _refuse(check: Callable[[], None]) -> None:
-    """A composition check of domain.pauses as an update validator's refusal (409): its
-    PauseRefused is a plain exception, which raised in a handler would fail the workflow task."""
-    try:
-        check()
-    except PauseRefused as err:
-        raise _reject(RejectionType.CONFLICT, err.message) from None
+class _Versions:
+    """domain.practice_state.Versions from this workflow's history (workflow.patched)."""
+
+    def pauses_compose(self) -> bool:
+        return workflow.patched(PAUSES_COMPOSE)
+
+    def visit_outcomes_v2(self) -> bool:
+        return workflow.patched(VISIT_OUTCOMES_V2)
 
 
 def _reject(kind: str, message: str, field: str | None = None) -> ApplicationError:
@@ -208,106 +228,33 @@ def _reject(kind: str, message: str, field: str | None = None) -> ApplicationErr
 class PracticeWorkflow:
     @workflow.init
     def __init__(self, inp: PracticeInput) -> None:
+        # everything the practice knows, one serialisable value (domain/practice_state)
+        self.state = PracticeState.start(inp)
         self.inp = inp
         self.strategy = inp.strategy
-        self.claim = sum(i.amount_cents for i in inp.invoices)
-        self.balance = self.claim
-        self.paid = 0
+        self.versions = _Versions()
+        # the workflow's machinery, not state: tasks, locks, child workflow handles
         # pre-due reminders beside the escalation, for invoices not yet due (COLLECT_OVERDUE_NOW)
         self.pre_due_task: asyncio.Task[None] | None = None
-        self.payment_refs: set[str] = set()
-        self.channels = replace(inp.channels)
-        self.status = Status.ACTIVE
-        # who is in charge and whether a dispute holds; `status` mirrors `pauses.status` (but for
-        # CLOSED), and changes only through _take
-        self.pauses = Pauses()
-        self.phase = Phase.OUT_OF_COURT
-        self.outcome: Outcome | None = None
-
-        self.seq = 0
-        self.version = 0
-        self.pending_events: list[TimelineEvent] = []
         self.flush_lock = asyncio.Lock()
-        # events or state not written to the read model yet, to be written before the workflow
-        # next waits or runs an activity (see _record_pending)
-        self.unrecorded = False
-
-        self.promise: PromiseView | None = None
-        self.promise_version = 0
-        self.paid_toward_promise = 0
-        self.dispute_id: str | None = None
-        self.disputes_opened = 0
-
-        self.steps: list[Step] = []
-        self.step_index = 0
-        self.action_done = False
-        self.step_skipped = False
-        self.occurrences: dict[str, int] = {}
-        self.current_step: Step | None = None
-        self.next_step: str | None = None
-        self.next_action_at: datetime | None = None
-        self.waiting_for: str | None = None
-
-        # what the escalation is waiting for from a person, and what they answered
-        self.awaiting: str | None = None
-        self.call_outcome: CallOutcomeCmd | None = None
-        self.visit_outcome: VisitOutcomeCmd | None = None
-        self.trace_result: TraceResultCmd | None = None
-        self.opinion: LegalOpinionCmd | None = None
-        self.authorization: AuthorizationCmd | None = None
-        # consumer credit (domain.consumer_credit): the measures offered, the notice's date
-        self.forbearance: list[str] = []
-        self.debt_advice_sent_on: date | None = None
-
-        self.reminders_sent: set[str] = set()
-        self.letters_sent = 0
-        self.letter_came_back = False
-        self.phone_failed = False
-        self.calls_made = 0
-        self.demand_expires_at: datetime | None = None
-        self.demand_term_recorded = False
-        self.field_agent_id: str | None = None
-        self.lawyer_id: str | None = None
-
-        # money beyond the invoices, and the court steps
-        self.costs: list[CostCmd] = []
-        self.claims_interest = inp.strategy.claim_interest
-        self.claim_filed_on: date | None = None
-        self.judicial: ChildWorkflowHandle[Any, str] | None = None
-        self.judicial_outcome: str | None = None
-        self.judicial_watch: asyncio.Task[None] | None = None
-        self.payments: list[PaymentLine] = []
-        self.reductions: list[ReductionLine] = []
-        self.interest = 0
-        self.overpaid = 0
         self.money_lock = asyncio.Lock()
-        self.statement_failure: str | None = None
-        # a deal: the proposal, the creditor's decision, the plan's progress
-        self.deal: ProposalCmd | None = None
-        self.deal_state: str | None = None
-        self.deal_decision: ProposalDecisionCmd | None = None
-        self.paid_toward_deal = 0
+        self.judicial: ChildWorkflowHandle[Any, str] | None = None
+        self.judicial_watch: asyncio.Task[None] | None = None
         self.plan: ChildWorkflowHandle[Any, str] | None = None
-        self.plan_result: str | None = None
-        self.written_off = 0
-        # after the court steps: the creditor's choice, and the watch's re-checks (END_DECISION)
-        self.end_choice: EndDecision | None = None
-        self.end_asks = 0
-        self.watch_checks = 0
 
     # --- the escalation ----------------------------------------------------------------------
 
     @workflow.run
     async def run(self, inp: PracticeInput) -> str:
-        self.steps = [s for s in STEP_ORDER if self.strategy.enabled(s)]
+        self.state.escalation.steps = [s for s in STEP_ORDER if self.strategy.enabled(s)]
         today = rome_date(workflow.now())
         due_ahead = any(i.due_date >= today for i in inp.invoices)
         overdue = any(i.due_date < today for i in inp.invoices)
         if due_ahead and overdue and workflow.patched(COLLECT_OVERDUE_NOW):
             # the overdue part is collected now; the rest is reminded before its due date by a
             # task beside the escalation, and joins the collection once it falls due unpaid
-            if Step.PRE_DUE_REMINDERS in self.steps:
-                self.steps.remove(Step.PRE_DUE_REMINDERS)
+            if Step.PRE_DUE_REMINDERS in self.state.escalation.steps:
+                self.state.escalation.steps.remove(Step.PRE_DUE_REMINDERS)
             self.pre_due_task = asyncio.create_task(
                 self._pre_due_reminders(
                     f"{inp.practice_id}:{Step.PRE_DUE_REMINDERS.value}:1", background=True
@@ -315,60 +262,64 @@ class PracticeWorkflow:
             )
         elif due_ahead:
             # collection never starts before the invoices fall due, reminders or not
-            self.phase = Phase.PRE_DUE
-            if Step.PRE_DUE_REMINDERS not in self.steps:
-                self.steps.insert(0, Step.PRE_DUE_REMINDERS)
-        elif Step.PRE_DUE_REMINDERS in self.steps:
-            self.steps.remove(Step.PRE_DUE_REMINDERS)
+            self.state.phase = Phase.PRE_DUE
+            if Step.PRE_DUE_REMINDERS not in self.state.escalation.steps:
+                self.state.escalation.steps.insert(0, Step.PRE_DUE_REMINDERS)
+        elif Step.PRE_DUE_REMINDERS in self.state.escalation.steps:
+            self.state.escalation.steps.remove(Step.PRE_DUE_REMINDERS)
         self._event(
             "handed_over",
             f"Practice handed over: {len(inp.invoices)} invoice(s), "
-            f"claim {format_euros(self.claim)}",
+            f"claim {format_euros(self.state.money.claim)}",
             invoices=len(inp.invoices),
-            claim_cents=self.claim,
+            claim_cents=self.state.money.claim,
             by=inp.handed_over_by,
         )
-        if not (self.steps and workflow.patched(RECORD_LOCALLY)):
+        if not (self.state.escalation.steps and workflow.patched(RECORD_LOCALLY)):
             await self._flush()  # else the first step's record, a moment later, carries it
 
-        while self.status != Status.CLOSED and self.step_index < len(self.steps):
-            step = self.steps[self.step_index]
+        while self.state.status != Status.CLOSED and self.state.escalation.index < len(
+            self.state.escalation.steps
+        ):
+            step = self.state.escalation.steps[self.state.escalation.index]
             try:
                 await self._run_step(step)
-                self.step_index += 1
-                self.action_done = False
+                self.state.escalation.index += 1
+                self.state.escalation.action_done = False
             except Interrupted:
                 await self._handle_interruption()
-                if self.action_done:
-                    self.step_index += 1
-                    self.action_done = False
-                if not self._is_closed() and self.step_index < len(self.steps):
-                    nxt = self.steps[self.step_index]
+                if self.state.escalation.action_done:
+                    self.state.escalation.index += 1
+                    self.state.escalation.action_done = False
+                if not self._is_closed() and self.state.escalation.index < len(
+                    self.state.escalation.steps
+                ):
+                    nxt = self.state.escalation.steps[self.state.escalation.index]
                     self._event(
                         "resumed", f"Escalation resumed at the {STEP_LABELS[nxt]}", step=nxt
                     )
 
         # Authorised practices wait in the judicial phase while the court steps run as a child
         # workflow; payments, promises, disputes and withdrawal still apply.
-        while self.status != Status.CLOSED:
-            self.current_step = None
-            self.next_step = None
-            self.next_action_at = None
+        while self.state.status != Status.CLOSED:
+            self.state.escalation.current = None
+            self.state.wait.next_step = None
+            self.state.wait.next_action_at = None
             if workflow.patched(END_DECISION):
                 try:
                     # the court steps run: wait for them; once they ended, the creditor decides
-                    if self.judicial_outcome is None:
-                        self.waiting_for = "the court steps (see the judicial stage)"
+                    if self.state.court.outcome is None:
+                        self.state.wait.waiting_for = "the court steps (see the judicial stage)"
                         await self._flush()
-                        await self._wait(None, lambda: self.judicial_outcome is not None)
+                        await self._wait(None, lambda: self.state.court.outcome is not None)
                     else:
                         await self._after_court()
                 except Interrupted:
                     await self._handle_interruption()
                 continue
-            self.waiting_for = (
+            self.state.wait.waiting_for = (
                 "the court steps (see the judicial stage)"
-                if self.judicial_outcome is None
+                if self.state.court.outcome is None
                 else "payment after the court steps"
             )
             await self._flush()
@@ -378,23 +329,23 @@ class PracticeWorkflow:
                 await self._handle_interruption()
 
         await self._finalize()
-        assert self.outcome is not None
-        return self.outcome.value
+        assert self.state.outcome is not None
+        return self.state.outcome.value
 
     async def _run_step(self, step: Step) -> None:
-        self.current_step = step
-        occurrence = self.occurrences.get(step, 0) + 1
-        self.occurrences[step] = occurrence
+        self.state.escalation.current = step
+        occurrence = self.state.escalation.occurrences.get(step, 0) + 1
+        self.state.escalation.occurrences[step] = occurrence
         key = f"{self.inp.practice_id}:{step.value}:{occurrence}"
-        self.next_step = None
-        self.next_action_at = None
-        self.waiting_for = None
+        self.state.wait.next_step = None
+        self.state.wait.next_action_at = None
+        self.state.wait.waiting_for = None
         await self._refresh_balance()  # letters print today's total
         self._event("step_started", f"Step: {STEP_LABELS[step]}", step=step)
         if workflow.patched(RECORD_LOCALLY):
             # written with whatever the step does first (an activity, a wait): the step's start
             # and, say, its parking on a timer are one write, not two
-            self.unrecorded = True
+            self.state.timeline.unrecorded = True
         else:
             await self._flush()
 
@@ -411,45 +362,41 @@ class PracticeWorkflow:
             Step.LEGAL_OPINION: self._legal_opinion,
             Step.AUTHORIZATION: self._authorization,
         }[step]
-        self.step_skipped = False
+        self.state.escalation.skipped = False
         if step in (Step.LEGAL_OPINION, Step.AUTHORIZATION):
             await self._demand_term(step.value)
         await handler(key)
-        self.action_done = True
-        if self.status == Status.CLOSED or self.step_skipped:
+        self.state.escalation.action_done = True
+        if self.state.status == Status.CLOSED or self.state.escalation.skipped:
             return  # a step that did nothing imposes no wait on the debtor's file
         await self._wait_after(step)
 
     def _due_now(self) -> int:
         today = rome_date(workflow.now())
         ahead = sum(i.amount_cents for i in self.inp.invoices if i.due_date >= today)
-        return max(self.balance - ahead, 0) if ahead else self.balance
-
-    def _following_step(self) -> str | None:
-        i = self.step_index + 1
-        return self.steps[i].value if i < len(self.steps) else None
+        return max(self.state.money.balance - ahead, 0) if ahead else self.state.money.balance
 
     def _skip(self, reason: str) -> None:
-        self.step_skipped = True
+        self.state.escalation.skipped = True
         self._event("step_skipped", reason)
 
     async def _wait_after(self, step: Step) -> None:
         wait = self.strategy.wait_after(step)
-        self.next_step = self._following_step()
-        self.waiting_for = None
+        self.state.wait.next_step = self.state.escalation.following()
+        self.state.wait.waiting_for = None
         if wait > timedelta(0):
-            self.next_action_at = workflow.now() + wait
+            self.state.wait.next_action_at = workflow.now() + wait
             await self._flush()
         await self._wait(wait)
 
     # step 1: reminders before the due date, and on the day
     async def _pre_due(self, key: str) -> None:
-        self.phase = Phase.PRE_DUE
+        self.state.phase = Phase.PRE_DUE
         await self._pre_due_reminders(key)
         due_dates = sorted({i.due_date for i in self.inp.invoices})
         # collection starts the day after the last due date (the wait after this step is the grace)
         await self._sleep_until(end_of_rome_day(due_dates[-1]), "out_of_court")
-        self.phase = Phase.OUT_OF_COURT
+        self.state.phase = Phase.OUT_OF_COURT
         self._event(
             "phase_changed",
             "Due date passed unpaid: out-of-court collection begins",
@@ -475,7 +422,7 @@ class PracticeWorkflow:
                     continue
                 if moment == "before" and rome_date(workflow.now()) >= due:
                     continue  # handed over too late for the early reminder: the day's one is enough
-                if f"{due}:{moment}" in self.reminders_sent:
+                if f"{due}:{moment}" in self.state.escalation.reminders_sent:
                     continue  # resumed after a pause: never remind twice for the same moment
                 if not background:
                     await self._sleep_until(at, "pre_due_reminder")
@@ -490,7 +437,7 @@ class PracticeWorkflow:
                 if background and self._interrupted():
                     if self._is_closed():
                         return
-                    self.reminders_sent.add(f"{due}:{moment}")
+                    self.state.escalation.reminders_sent.append(f"{due}:{moment}")
                     self._event("reminder_skipped", f"Reminder '{moment}' skipped: a pause holds")
                     await self._flush()
                     continue
@@ -501,10 +448,10 @@ class PracticeWorkflow:
                     continue
                 reminder_key = f"{key}:{n}:{moment}"
                 try:
-                    email = self.channels.email and (
+                    email = self.state.channels.email and (
                         await self._clear_to_contact(reminder_key, "email") is not None
                     )
-                    sms = self.channels.phone and (
+                    sms = self.state.channels.phone and (
                         await self._clear_to_contact(reminder_key, "sms") is not None
                     )
                     if not (email or sms):
@@ -516,7 +463,7 @@ class PracticeWorkflow:
                 except Interrupted:
                     if not background:
                         raise
-                    self.reminders_sent.add(f"{due}:{moment}")
+                    self.state.escalation.reminders_sent.append(f"{due}:{moment}")
                     self._event("reminder_skipped", f"Reminder '{moment}' skipped: a pause holds")
                     await self._flush()
                     continue
@@ -528,12 +475,12 @@ class PracticeWorkflow:
                         idempotency_key=reminder_key,
                         moment=moment,
                         due_date=due,
-                        amount_cents=min(amount, self.balance),
+                        amount_cents=min(amount, self.state.money.balance),
                         email=email,
                         sms=sms,
                     ),
                 )
-                self.reminders_sent.add(f"{due}:{moment}")
+                self.state.escalation.reminders_sent.append(f"{due}:{moment}")
                 if result is None:
                     continue
                 self._event(
@@ -550,8 +497,8 @@ class PracticeWorkflow:
         delay = at - workflow.now()
         if delay <= timedelta(0):
             return
-        self.next_step = next_step
-        self.next_action_at = at
+        self.state.wait.next_step = next_step
+        self.state.wait.next_action_at = at
         await self._flush()
         await self._wait(delay)
 
@@ -565,11 +512,10 @@ class PracticeWorkflow:
         # the check only narrows: a channel found wrong while it ran stays wrong
         for name in CHANNEL_NAMES:
             if not getattr(result.channels, name):
-                setattr(self.channels, name, False)
-        self._event(
-            "contacts_checked",
-            "Debtor analysis: " + ("; ".join(result.findings) or "nothing to note"),
-            **self._channel_data(),
+                setattr(self.state.channels, name, False)
+        findings = "; ".join(result.findings) or "nothing to note"
+        self._emit(
+            [Event("contacts_checked", f"Debtor analysis: {findings}", self.state.channel_data())]
         )
 
     # steps 3, 5, 8: letters
@@ -625,13 +571,13 @@ class PracticeWorkflow:
             pec_copy=pec_copy,
             text_override=self.strategy.letter_texts.get(kind),
             pay_by=pay_by,
-            lawyer_id=self.lawyer_id,
-            post=self.channels.address,
+            lawyer_id=self.state.escalation.lawyer_id,
+            post=self.state.channels.address,
         )
         result = await self._send(label, ActivityName.SEND_LETTER, letter)
         if result is None:
             return None
-        self.letters_sent += 1
+        self.state.escalation.letters_sent += 1
         self._event(
             "letter_sent",
             f"{label} sent for {format_euros(balance)} "
@@ -640,7 +586,9 @@ class PracticeWorkflow:
             document_id=result.document_id,
             balance_cents=balance,
         )
-        if self.channels.email and await self._clear_to_contact(letter.idempotency_key, "email"):
+        if self.state.channels.email and await self._clear_to_contact(
+            letter.idempotency_key, "email"
+        ):
             copy = await self._send(
                 f"{label} (e-mail copy)",
                 ActivityName.SEND_LETTER,
@@ -667,15 +615,15 @@ class PracticeWorkflow:
     # step 4
     async def _phone_phase(self, key: str) -> None:
         attempts = self.strategy.call_attempts
-        if not self.channels.phone:
-            self.phone_failed = True
+        if not self.state.channels.phone:
+            self.state.escalation.phone_failed = True
             self._skip("No valid phone number: phone phase skipped")
             return
         reached = False
         # attempts made before a pause count: resuming never calls more than call_attempts times
-        for attempt in range(self.calls_made + 1, attempts + 1):
-            self.calls_made = attempt
-            self.call_outcome = None
+        for attempt in range(self.state.escalation.calls_made + 1, attempts + 1):
+            self.state.escalation.calls_made = attempt
+            self.state.answers.call = None
             timeout = self.strategy.duration("call_outcome_timeout")
             grant = await self._clear_to_contact(f"{key}:call:{attempt}", "call")
             if grant is None:
@@ -685,14 +633,14 @@ class PracticeWorkflow:
                 "call",
                 attempt=attempt,
                 detail=f"{attempt}/{attempts}",
-                awaiting="call",
+                awaiting=Awaiting.CALL,
             )
             self._event("call_queued", f"Call queued for operators (attempt {attempt}/{attempts})")
             outcome = await self._await_answer(
-                "call",
+                Awaiting.CALL,
                 f"call outcome (attempt {attempt}/{attempts})",
                 timeout,
-                lambda: self.call_outcome,
+                lambda: self.state.answers.call,
             )
             await self._close_tasks(
                 "call",
@@ -719,33 +667,33 @@ class PracticeWorkflow:
                 break
             if attempt < attempts:
                 retry = self.strategy.duration("call_retry_interval")
-                self.next_step = "phone_phase"
-                self.next_action_at = workflow.now() + retry
-                self.waiting_for = None
+                self.state.wait.next_step = "phone_phase"
+                self.state.wait.next_action_at = workflow.now() + retry
+                self.state.wait.waiting_for = None
                 await self._flush()
                 await self._wait(retry)
-        self.phone_failed = not reached
-        self.calls_made = 0
+        self.state.escalation.phone_failed = not reached
+        self.state.escalation.calls_made = 0
 
     # step 6
     async def _skip_tracing(self, key: str) -> None:
         # the letters got nowhere (one came back, or there is no usable address) and neither did
         # the phone (never reached, a wrong number, or no number at all)
-        letter_failed = self.letter_came_back or not self.channels.address
-        phone_failed = self.phone_failed or not self.channels.phone
+        letter_failed = self.state.escalation.letter_came_back or not self.state.channels.address
+        phone_failed = self.state.escalation.phone_failed or not self.state.channels.phone
         if not (letter_failed and phone_failed):
             self._skip("Skip tracing not needed: the letters or the phone got through")
             return
-        self.trace_result = None
+        self.state.answers.trace = None
         await self._open_task(
-            f"{key}:trace", "trace", detail="letter and calls got nothing", awaiting="trace"
+            f"{key}:trace", "trace", detail="letter and calls got nothing", awaiting=Awaiting.TRACE
         )
         self._event("trace_requested", "Skip tracing requested: looking for new contacts")
         result = await self._await_answer(
-            "trace",
+            Awaiting.TRACE,
             "skip tracing result",
             self.strategy.duration("trace_timeout"),
-            lambda: self.trace_result,
+            lambda: self.state.answers.trace,
         )
         await self._close_tasks(
             "trace",
@@ -757,7 +705,7 @@ class PracticeWorkflow:
 
     # step 7
     async def _home_visit(self, key: str) -> None:
-        if not self.channels.address:
+        if not self.state.channels.address:
             self._skip("Home visit skipped: the address is known to be wrong")
             return
         assigned: AssignResult = await self._activity(
@@ -772,9 +720,11 @@ class PracticeWorkflow:
         if assigned.user_id is None:
             self._skip(f"Home visit skipped: {assigned.reason}")
             return
-        self.field_agent_id = assigned.user_id
-        self.visit_outcome = None
-        await self._open_task(f"{key}:visit", "visit", assignee=assigned.user_id, awaiting="visit")
+        self.state.escalation.field_agent_id = assigned.user_id
+        self.state.answers.visit = None
+        await self._open_task(
+            f"{key}:visit", "visit", assignee=assigned.user_id, awaiting=Awaiting.VISIT
+        )
         # the province is the debtor's current one, as the assignment chose it (the notice reads
         # it from the practice; the hand-over's province may be out of date after skip tracing)
         await self._notify(f"{key}:notify-agent", assigned.user_id, "visit_assigned")
@@ -784,10 +734,10 @@ class PracticeWorkflow:
             field_agent_id=assigned.user_id,
         )
         outcome = await self._await_answer(
-            "visit",
+            Awaiting.VISIT,
             "home visit outcome",
             self.strategy.duration("visit_outcome_timeout"),
-            lambda: self.visit_outcome,
+            lambda: self.state.answers.visit,
         )
         await self._close_tasks(
             "visit",
@@ -805,25 +755,25 @@ class PracticeWorkflow:
             # in days on the court calendar: a last day on a holiday moves to the next one
             deadline = demand_deadline(rome_date(workflow.now()), term)
             pay_by = deadline.last_day
-            self.demand_expires_at = deadline.ends_at
+            self.state.escalation.demand_expires_at = deadline.ends_at
         else:
             expires = workflow.now() + term
             pay_by = rome_date(expires)
             # a term in days runs to the end of its last day in Rome; a shorter one (a demo)
             # exactly
-            self.demand_expires_at = (
+            self.state.escalation.demand_expires_at = (
                 end_of_rome_day(pay_by) if term >= timedelta(days=1) else expires
             )
-        self.demand_term_recorded = False
+        self.state.escalation.demand_term_recorded = False
         await self._send_letter(
             key,
             "formal_demand",
             f"Formal demand (term {self.strategy.demand_term}, pay by {pay_by.isoformat()})",
             pay_by=pay_by,
-            pec_copy=self.inp.debtor_kind == DebtorKind.BUSINESS and self.channels.pec,
+            pec_copy=self.inp.debtor_kind == DebtorKind.BUSINESS and self.state.channels.pec,
         )
-        self.action_done = True
-        await self._demand_term(self._following_step() or "judicial")
+        self.state.escalation.action_done = True
+        await self._demand_term(self.state.escalation.following() or "judicial")
 
     async def _clear_to_contact(self, key: str, channel: str) -> str | None:
         """Waits until the contact rules let the debtor be contacted on `channel` (the hours;
@@ -856,42 +806,43 @@ class PracticeWorkflow:
                     f"{result.reason}",
                     channel=channel,
                 )
-            self.waiting_for = f"the contact rules to allow a {channel}"
-            self.next_action_at = result.next_slot
+            self.state.wait.waiting_for = f"the contact rules to allow a {channel}"
+            self.state.wait.next_action_at = result.next_slot
             await self._flush()
             await self._wait(max(result.next_slot - workflow.now(), timedelta(seconds=1)))
-            self.waiting_for = None
+            self.state.wait.waiting_for = None
 
     async def _demand_term(self, next_step: str) -> None:
         """The formal demand's term runs out before anything after it happens, even when a pause
         interrupted it (art. 1454 c.c.: the debtor has the whole term)."""
-        if self.demand_expires_at is None or self.demand_term_recorded:
+        expires = self.state.escalation.demand_expires_at
+        if expires is None or self.state.escalation.demand_term_recorded:
             return
-        await self._sleep_until(self.demand_expires_at, next_step)
-        self.demand_term_recorded = True
+        await self._sleep_until(expires, next_step)
+        self.state.escalation.demand_term_recorded = True
         self._event(
             "demand_term_expired",
-            f"Formal demand term expired on {rome_date(self.demand_expires_at).isoformat()}",
+            f"Formal demand term expired on {rome_date(expires).isoformat()}",
         )
 
     async def _ensure_lawyer(self, key: str) -> None:
         retry = timedelta(days=1)
-        while self.lawyer_id is None:
+        while self.state.escalation.lawyer_id is None:
             assigned: AssignResult = await self._activity(
                 ActivityName.ASSIGN_LAWYER,
                 AssignInput(practice_id=self.inp.practice_id, idempotency_key=f"{key}:lawyer"),
                 result_type=AssignResult,
             )
             if assigned.user_id is not None:
-                self.lawyer_id = assigned.user_id
+                self.state.escalation.lawyer_id = assigned.user_id
                 self._event("lawyer_assigned", "Lawyer assigned", lawyer_id=assigned.user_id)
                 return
             if retry == timedelta(days=1):
                 self._event("waiting", f"Formal demand waits: {assigned.reason}")
             # an agency without a lawyer yet: look again, daily at first then weekly, rather
             # than skip the demand (and without growing the history every day for years)
-            self.waiting_for = "a lawyer to be registered"
-            self.next_action_at = workflow.now() + retry
+            self.state.wait.waiting_for = "a lawyer to be registered"
+            self.state.wait.next_action_at = workflow.now() + retry
             await self._flush()
             await self._wait(retry)
             retry = min(retry * 2, LAWYER_RETRY_MAX)
@@ -899,30 +850,33 @@ class PracticeWorkflow:
     # step 10
     async def _legal_opinion(self, key: str) -> None:
         await self._ensure_lawyer(key)
-        assert self.lawyer_id is not None
-        self.opinion = None
+        assert self.state.escalation.lawyer_id is not None
+        self.state.answers.opinion = None
         await self._open_task(
-            f"{key}:opinion", "opinion", assignee=self.lawyer_id, awaiting="opinion"
+            f"{key}:opinion",
+            "opinion",
+            assignee=self.state.escalation.lawyer_id,
+            awaiting=Awaiting.OPINION,
         )
         self._event("opinion_requested", "Lawyer's opinion requested")
         reminders = 0
         overdue = False
         # the lawyer may answer while a reminder is going out: the answer stays welcome
-        self.awaiting = "opinion"
+        self.state.wait.awaiting = Awaiting.OPINION
         try:
             while True:
                 await self._notify(
                     f"{key}:opinion-request:{reminders}",
-                    self.lawyer_id,
+                    self.state.escalation.lawyer_id,
                     "opinion_request",
                     reminder=reminders,
-                    balance_cents=self.balance,
+                    balance_cents=self.state.money.balance,
                 )
                 opinion = await self._await_answer(
-                    "opinion",
+                    Awaiting.OPINION,
                     "the lawyer's opinion",
                     self.strategy.duration("opinion_timeout"),
-                    lambda: self.opinion,
+                    lambda: self.state.answers.opinion,
                     release=False,
                 )
                 if opinion is not None:
@@ -949,7 +903,7 @@ class PracticeWorkflow:
             f"{key}:opinion-overdue",
             "opinion_overdue",
             detail=f"no opinion after {reminders} reminder(s)",
-            awaiting="opinion",
+            awaiting=Awaiting.OPINION,
         )
         self._event(
             "opinion_overdue",
@@ -957,23 +911,25 @@ class PracticeWorkflow:
             "overdue opinions, the lawyer is not reminded again",
             reminders=reminders,
         )
-        self.waiting_for = "the lawyer's opinion (overdue: on the admin's list)"
-        self.next_step = None
-        self.next_action_at = None
+        self.state.wait.waiting_for = "the lawyer's opinion (overdue: on the admin's list)"
+        self.state.wait.next_step = None
+        self.state.wait.next_action_at = None
         await self._flush()
-        await self._wait(None, lambda: self.opinion is not None)
+        await self._wait(None, lambda: self.state.answers.opinion is not None)
 
     # step 11
     async def _authorization(self, key: str) -> None:
-        self.authorization = None
-        await self._open_task(f"{key}:authorization", "authorization", awaiting="authorization")
+        self.state.answers.authorization = None
+        await self._open_task(
+            f"{key}:authorization", "authorization", awaiting=Awaiting.AUTHORIZATION
+        )
         self._event("authorization_requested", "Creditor asked to authorise legal action")
         interval = self.strategy.duration("authorization_reminder_interval")
         deadline = workflow.now() + self.strategy.duration("authorization_timeout")
-        opinion = self.opinion
+        opinion = self.state.answers.opinion
         reminders = 0
         answer: AuthorizationCmd | None = None
-        self.awaiting = "authorization"
+        self.state.wait.awaiting = Awaiting.AUTHORIZATION
         try:
             while True:
                 await self._notify(
@@ -981,19 +937,19 @@ class PracticeWorkflow:
                     "creditor",
                     "authorization_request",
                     reminder=reminders,
-                    balance_cents=self.balance,
+                    balance_cents=self.state.money.balance,
                     recommend_action=opinion.recommend_action if opinion else None,
                     action=opinion.action if opinion else None,
                 )
                 remaining = deadline - workflow.now()
-                if self.authorization is not None or remaining <= timedelta(0):
-                    answer = self.authorization
+                if self.state.answers.authorization is not None or remaining <= timedelta(0):
+                    answer = self.state.answers.authorization
                     break
                 answer = await self._await_answer(
-                    "authorization",
+                    Awaiting.AUTHORIZATION,
                     "the creditor's authorisation",
                     min(interval, remaining),
-                    lambda: self.authorization,
+                    lambda: self.state.answers.authorization,
                     release=False,
                 )
                 if answer is not None or workflow.now() >= deadline:
@@ -1007,17 +963,17 @@ class PracticeWorkflow:
             "done" if answer else "cancelled",
             ("authorized" if answer.authorized else "declined") if answer else "no answer",
         )
-        if self.status == Status.CLOSED:
+        if self.state.status == Status.CLOSED:
             return  # paid or withdrawn while the answer was being filed
         if answer is None:
             self._close(Outcome.RETURNED, "Creditor did not answer in time: practice returned")
         elif not answer.authorized:
             self._close(Outcome.RETURNED, "Creditor declined legal action: practice returned")
         else:
-            self.phase = Phase.JUDICIAL
+            self.state.phase = Phase.JUDICIAL
             # the decreto ingiuntivo claims interest and the compensation, whatever was waived
             # out of court
-            self.claims_interest = True
+            self.state.money.claims_interest = True
             await self._refresh_balance()
             self._event(
                 "phase_changed", "Legal action authorised: judicial phase", phase=Phase.JUDICIAL
@@ -1025,29 +981,34 @@ class PracticeWorkflow:
             # the court steps need a lawyer even when the strategy skipped the demand and opinion
             await self._ensure_lawyer(key)
             await self._start_judicial()
-            if self.lawyer_id:
-                await self._notify(f"{key}:authorized", self.lawyer_id, "authorized")
+            if self.state.escalation.lawyer_id:
+                await self._notify(
+                    f"{key}:authorized", self.state.escalation.lawyer_id, "authorized"
+                )
 
     async def _await_dispute_decision(self) -> None:
         """No contact with the debtor while a dispute holds; the creditor, who decides it, is
         reminded every dispute_reminder_interval, and the practice shows the next reminder."""
-        dispute = self.dispute_id
+        dispute = self.state.dispute.open_id
         interval = self.strategy.duration("dispute_reminder_interval")
         reminders = 0
-        while self.status == Status.PAUSED_DISPUTE and self.dispute_id == dispute:
+        while self.state.status == Status.PAUSED_DISPUTE and self.state.dispute.open_id == dispute:
             if reminders:
                 await self._notify(
                     f"{self.inp.practice_id}:dispute:{dispute}:{reminders}",
                     "creditor",
                     "dispute_request",
                     reminder=reminders,
-                    balance_cents=self.balance,
+                    balance_cents=self.state.money.balance,
                 )
-            self.next_action_at = workflow.now() + interval
+            self.state.wait.next_action_at = workflow.now() + interval
             await self._flush()
             try:
                 await workflow.wait_condition(
-                    lambda: self.status != Status.PAUSED_DISPUTE or self.dispute_id != dispute,
+                    lambda: (
+                        self.state.status != Status.PAUSED_DISPUTE
+                        or self.state.dispute.open_id != dispute
+                    ),
                     timeout=interval,
                 )
             except TimeoutError:
@@ -1060,55 +1021,57 @@ class PracticeWorkflow:
         (a skip-tracing and contact-check task), and what the check finds goes back to the
         creditor. Writing off closes the practice (EndDecisionCmd's handler)."""
         pid = self.inp.practice_id
-        while self.end_choice is None:
-            self.end_asks += 1
-            key = f"{pid}:end-decision:{self.end_asks}"
-            await self._open_task(key, "end_decision", awaiting="end_decision")
+        while self.state.court.end_choice is None:
+            self.state.court.end_asks += 1
+            key = f"{pid}:end-decision:{self.state.court.end_asks}"
+            await self._open_task(key, "end_decision", awaiting=Awaiting.END_DECISION)
             self._event(
                 "end_decision_requested",
-                f"Court steps ended ({(self.judicial_outcome or '').replace('_', ' ')}): the "
+                f"Court steps ended ({(self.state.court.outcome or '').replace('_', ' ')}): the "
                 "creditor decides to close as uncollectable or keep under watch",
             )
             interval = self.strategy.duration("end_decision_reminder_interval")
             reminders = 0
-            self.awaiting = "end_decision"
-            while self.end_choice is None:
+            self.state.wait.awaiting = Awaiting.END_DECISION
+            while self.state.court.end_choice is None:
                 await self._notify(
                     f"{key}:{reminders}",
                     "creditor",
                     "end_decision_request",
                     reminder=reminders,
-                    balance_cents=self.balance,
+                    balance_cents=self.state.money.balance,
                 )
-                self.waiting_for = (
+                self.state.wait.waiting_for = (
                     "the creditor's decision: close as uncollectable or keep under watch"
                 )
-                self.next_action_at = workflow.now() + interval
+                self.state.wait.next_action_at = workflow.now() + interval
                 await self._flush()
-                await self._wait(interval, lambda: self.end_choice is not None)
+                await self._wait(interval, lambda: self.state.court.end_choice is not None)
                 reminders += 1
             self._release_answer()
-            await self._close_tasks("end_decision", "done", self.end_choice.value)
+            await self._close_tasks("end_decision", "done", self.state.court.end_choice.value)
         # kept under watch
         every = self.strategy.duration("watch_interval")
-        self.waiting_for = "the next re-check of the debtor (kept under watch)"
-        self.next_action_at = workflow.now() + every
+        self.state.wait.waiting_for = "the next re-check of the debtor (kept under watch)"
+        self.state.wait.next_action_at = workflow.now() + every
         await self._flush()
         await self._wait(every)
-        self.watch_checks += 1
-        self.trace_result = None
+        self.state.court.watch_checks += 1
+        self.state.answers.trace = None
         await self._open_task(
-            f"{pid}:watch:{self.watch_checks}",
+            f"{pid}:watch:{self.state.court.watch_checks}",
             "trace",
             detail="re-check under watch: new address, phone, employer or assets",
-            awaiting="trace",
+            awaiting=Awaiting.TRACE,
         )
-        self._event("watch_check", f"Re-check of the debtor under watch ({self.watch_checks})")
+        self._event(
+            "watch_check", f"Re-check of the debtor under watch ({self.state.court.watch_checks})"
+        )
         result = await self._await_answer(
-            "trace",
+            Awaiting.TRACE,
             "the re-check of the debtor (skip tracing and contact check)",
             self.strategy.duration("trace_timeout"),
-            lambda: self.trace_result,
+            lambda: self.state.answers.trace,
         )
         await self._close_tasks(
             "trace",
@@ -1116,16 +1079,16 @@ class PracticeWorkflow:
             "found" if result and result.found else "not found",
         )
         if result is not None and result.found:
-            self.end_choice = None  # something new: the creditor decides again
+            self.state.court.end_choice = None  # something new: the creditor decides again
 
     # --- waiting -------------------------------------------------------------------------------
 
     def _is_closed(self) -> bool:
         # a method, not an inline comparison: handlers change the status across every await
-        return self.status == Status.CLOSED
+        return self.state.closed
 
     def _interrupted(self) -> bool:
-        return self.status != Status.ACTIVE
+        return self.state.interrupted
 
     def _before_contact(self) -> None:
         """A pause or closure may have arrived while an activity ran: never contact the debtor
@@ -1162,7 +1125,7 @@ class PracticeWorkflow:
 
     async def _await_answer(
         self,
-        what: str,
+        what: Awaiting,
         label: str,
         timeout: timedelta,
         answer: Callable[[], Any],
@@ -1170,10 +1133,10 @@ class PracticeWorkflow:
     ) -> Any:
         """Waits for a person's answer; `release=False` keeps accepting it afterwards (the caller
         sends a reminder and asks again, and releases when done)."""
-        self.awaiting = what
-        self.waiting_for = label
-        self.next_step = None
-        self.next_action_at = workflow.now() + timeout
+        self.state.wait.awaiting = what
+        self.state.wait.waiting_for = label
+        self.state.wait.next_step = None
+        self.state.wait.next_action_at = workflow.now() + timeout
         await self._flush()
         try:
             got = await self._wait(timeout, lambda: answer() is not None)
@@ -1183,44 +1146,43 @@ class PracticeWorkflow:
         return answer() if got else None
 
     def _release_answer(self) -> None:
-        self.awaiting = None
-        self.waiting_for = None
+        self.state.release_answer()
 
     async def _handle_interruption(self) -> None:
         """A pause or a closure reached a wait: stop all contact, then sit out the pause."""
         self._release_answer()
-        if self.status != Status.CLOSED:
-            await self._close_tasks(None, "cancelled", self.status.value)
-        while self.status in PAUSES:
-            if self.status in DEAL_STATUSES:
+        if self.state.status != Status.CLOSED:
+            await self._close_tasks(None, "cancelled", self.state.status.value)
+        while self.state.status in PAUSES:
+            if self.state.status in DEAL_STATUSES:
                 await self._sit_out_deal()
                 continue
-            if self.status == Status.PAUSED_DISPUTE:
-                self.next_step = None
-                self.next_action_at = None
-                self.waiting_for = "the creditor's decision on the dispute"
+            if self.state.status == Status.PAUSED_DISPUTE:
+                self.state.wait.next_step = None
+                self.state.wait.next_action_at = None
+                self.state.wait.waiting_for = "the creditor's decision on the dispute"
                 if workflow.patched(DISPUTE_REMINDERS):
                     await self._await_dispute_decision()
                     continue
                 await self._flush()
-                await workflow.wait_condition(lambda: self.status != Status.PAUSED_DISPUTE)
+                await workflow.wait_condition(lambda: self.state.status != Status.PAUSED_DISPUTE)
                 continue
-            promise = self.promise
+            promise = self.state.promise.view
             assert promise is not None
-            version = self.promise_version
+            version = self.state.promise.version
             deadline = end_of_rome_day(promise.promised_date) + self.strategy.duration(
                 "promise_grace"
             )
-            self.next_step = None
-            self.next_action_at = deadline
-            self.waiting_for = f"payment promised by {promise.promised_date.isoformat()}"
+            self.state.wait.next_step = None
+            self.state.wait.next_action_at = deadline
+            self.state.wait.waiting_for = f"payment promised by {promise.promised_date.isoformat()}"
             await self._flush()
 
             def settled(p: PromiseView = promise, v: int = version) -> bool:
                 return (
-                    self.status != Status.PAUSED_PROMISE
-                    or self.promise_version != v
-                    or self.paid_toward_promise >= p.amount_cents
+                    self.state.status != Status.PAUSED_PROMISE
+                    or self.state.promise.version != v
+                    or self.state.promise.paid_toward >= p.amount_cents
                 )
 
             try:
@@ -1229,426 +1191,175 @@ class PracticeWorkflow:
                 )
             except TimeoutError:
                 pass
-            if self.status != Status.PAUSED_PROMISE or self.promise_version != version:
+            if self.state.status != Status.PAUSED_PROMISE or self.state.promise.version != version:
                 continue  # closed, disputed, or replaced by a newer promise
-            kept = self.paid_toward_promise >= promise.amount_cents
-            self.promise = None
-            self._take(self.pauses.ended())
+            kept = self.state.promise.paid_toward >= promise.amount_cents
+            self.state.promise.view = None
+            self.state.take(self.state.pauses.ended())
             if kept:
                 self._event(
                     "promise_kept",
                     "Promise kept: collection goes on for the rest",
-                    balance_cents=self.balance,
+                    balance_cents=self.state.money.balance,
                 )
             else:
                 self._event(
                     "promise_broken",
-                    f"Promise broken: {format_euros(self.paid_toward_promise)} of "
+                    f"Promise broken: {format_euros(self.state.promise.paid_toward)} of "
                     f"{format_euros(promise.amount_cents)} paid by "
                     f"{promise.promised_date.isoformat()}",
                 )
-        self.waiting_for = None
-        self.next_action_at = None
+        self.state.wait.waiting_for = None
+        self.state.wait.next_action_at = None
         await self._flush()
 
-    # --- commands ----------------------------------------------------------------------------
+    # --- commands: each update's validator is its check, its handler applies it ---------------
+    # (domain/practice_state: check_<command> and apply_<command>; the handler adds what only a
+    # workflow does: telling a running plan, recomputing the interest, writing the read model)
 
-    def _require_open(self) -> None:
-        if self.status == Status.CLOSED:
-            raise _reject(RejectionType.CLOSED, f"the practice is closed ({self.outcome})")
-
-    def _require_awaiting(self, what: str, label: str) -> None:
-        self._require_open()
-        if self.awaiting != what:
-            raise _reject(RejectionType.CONFLICT, f"no {label} is expected now")
+    def _check(self, check: Callable[[PracticeState, Any, date], None], cmd: Any) -> None:
+        try:
+            check(self.state, cmd, rome_date(workflow.now()))
+        except Refused as err:
+            raise _reject(err.kind, err.message, err.field) from None
 
     def _result(self, message: str) -> CommandResult:
         return CommandResult(
-            accepted=True, message=message, balance_cents=self.balance, status=self.status.value
+            accepted=True,
+            message=message,
+            balance_cents=self.state.money.balance,
+            status=self.state.status.value,
         )
+
+    async def _applied(self, events: list[Event], message: str) -> CommandResult:
+        self._emit(events)
+        await self._flush()
+        return self._result(message)
 
     @workflow.update(name=UpdateName.PAYMENT)
     async def payment(self, cmd: PaymentCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self.payment_refs.add(cmd.reference)
-        self.payments.append(
-            PaymentLine(
-                paid_on=cmd.paid_on,
-                amount_cents=cmd.amount_cents,
-                reference=cmd.reference,
-                invoice_number=cmd.invoice_number,
-            )
-        )
-        self.balance -= cmd.amount_cents
-        self.paid += cmd.amount_cents
-        if self.promise is not None:
-            self.paid_toward_promise += cmd.amount_cents
-        if self.deal_state in ("active", "warned"):
-            self.paid_toward_deal += cmd.amount_cents
-            if self.plan is not None and self.plan_result is None:
-                await self.plan.signal(PLAN_PAYMENT_SIGNAL, cmd.amount_cents)
+        if book_payment(self.state, cmd) and self._plan_running():
+            assert self.plan is not None
+            await self.plan.signal(PLAN_PAYMENT_SIGNAL, cmd.amount_cents)
         await self._refresh_balance()
-        self._event(
-            "payment",
-            f"Payment of {format_euros(cmd.amount_cents)} received on {cmd.paid_on.isoformat()}; "
-            f"balance {format_euros(self.balance)}",
-            amount_cents=cmd.amount_cents,
-            paid_on=cmd.paid_on.isoformat(),
-            reference=cmd.reference,
-            balance_cents=self.balance,
-            # the invoice the debtor named (art. 1193 c.1 c.c.); None when not said
-            invoice_number=cmd.invoice_number,
-        )
-        if self.overpaid > 0:
-            self._event(
-                "overpaid",
-                f"Paid {format_euros(self.overpaid)} more than owed: to be refunded",
-                overpaid_cents=self.overpaid,
-            )
-        if self.balance <= 0:
-            self._close(Outcome.PAID, "Paid in full")
-        await self._flush()
-        return self._result("paid in full" if self.balance <= 0 else "partial payment recorded")
+        events = apply_payment(self.state, cmd, workflow.now())
+        paid = self.state.money.balance <= 0
+        return await self._applied(events, "paid in full" if paid else "partial payment recorded")
 
     @payment.validator
     def _validate_payment(self, cmd: PaymentCmd) -> None:
-        self._require_open()
-        if cmd.amount_cents <= 0:
-            raise _reject(RejectionType.INVALID, "amount must be positive", "amount")
-        # with interest claimed the debtor may pay today's total, above the last known balance;
-        # an overpayment is recorded for refund rather than refused
-        if not self.claims_interest and cmd.amount_cents > self.balance:
-            raise _reject(
-                RejectionType.INVALID,
-                f"amount exceeds the balance of {format_euros(self.balance)}",
-                "amount",
-            )
-        if cmd.reference in self.payment_refs:
-            raise _reject(RejectionType.CONFLICT, "a payment with this reference is recorded")
+        self._check(checks.check_payment, cmd)
 
     @workflow.update(name=UpdateName.PROMISE)
     async def promise_to_pay(self, cmd: PromiseCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self._set_promise(cmd.promised_date, cmd.amount_cents, cmd.source)
-        await self._flush()
-        return self._result("escalation paused until the promised date")
+        events = apply_promise(self.state, cmd, workflow.now())
+        return await self._applied(events, "escalation paused until the promised date")
 
     @promise_to_pay.validator
     def _validate_promise(self, cmd: PromiseCmd) -> None:
-        self._require_open()
-        self._check_promise(cmd.promised_date, cmd.amount_cents, "amount")
-
-    def _check_promise(
-        self, promised_date: date | None, amount: int | None, amount_field: str
-    ) -> None:
-        if promised_date is None:
-            raise _reject(RejectionType.INVALID, "a promise needs a date", "promised_date")
-        if amount is None:
-            raise _reject(RejectionType.INVALID, "a promise needs an amount", amount_field)
-        _refuse(self.pauses.check_promise)  # no promise while a dispute holds or a deal runs
-        if promised_date < rome_date(workflow.now()):
-            raise _reject(
-                RejectionType.INVALID, "the promised date is in the past", "promised_date"
-            )
-        if not 0 < amount <= self.balance:
-            raise _reject(
-                RejectionType.INVALID,
-                f"the promised amount must be between 0.01 and the balance "
-                f"{format_euros(self.balance)}",
-                amount_field,
-            )
-
-    def _set_promise(self, promised_date: date, amount: int, source: str) -> None:
-        self.promise = PromiseView(promised_date=promised_date, amount_cents=amount, source=source)
-        self.promise_version += 1
-        self.paid_toward_promise = 0
-        self._take(self.pauses.promise())
-        self._event(
-            "promise",
-            f"Promise to pay {format_euros(amount)} by {promised_date.isoformat()} ({source}): "
-            "escalation paused",
-            amount_cents=amount,
-            promised_date=promised_date.isoformat(),
-            source=source,
-        )
+        self._check(checks.check_promise, cmd)
 
     @workflow.update(name=UpdateName.CALL_OUTCOME)
     async def record_call_outcome(self, cmd: CallOutcomeCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self._event(
-            "call_outcome",
-            f"Call outcome: {cmd.outcome.value.replace('_', ' ')}",
-            outcome=cmd.outcome,
-        )
-        if cmd.outcome == CallOutcome.WRONG_NUMBER:
-            self.channels.phone = False
-        elif cmd.outcome == CallOutcome.PROMISE:
-            assert cmd.promised_date is not None and cmd.promised_amount_cents is not None
-            self._set_promise(cmd.promised_date, cmd.promised_amount_cents, "call")
-        elif cmd.outcome == CallOutcome.DISPUTE:
-            self._open_dispute(f"call-{self.disputes_opened + 1}", "raised on the phone")
-        self.call_outcome = cmd
-        await self._flush()
-        return self._result("call outcome recorded")
+        events = apply_call_outcome(self.state, cmd, workflow.now(), self.versions)
+        return await self._applied(events, "call outcome recorded")
 
     @record_call_outcome.validator
     def _validate_call_outcome(self, cmd: CallOutcomeCmd) -> None:
-        self._require_awaiting("call", "call outcome")
-        if cmd.outcome == CallOutcome.PROMISE:
-            self._check_promise(cmd.promised_date, cmd.promised_amount_cents, "promised_amount")
-        if cmd.outcome == CallOutcome.DISPUTE:
-            # the handler opens it: refused here, not raised there (a task failure)
-            _refuse(self.pauses.check_dispute)
+        self._check(checks.check_call_outcome, cmd)
 
     @workflow.update(name=UpdateName.VISIT_OUTCOME)
     async def record_visit_outcome(self, cmd: VisitOutcomeCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self._event(
-            "visit_outcome",
-            f"Visit outcome: {cmd.outcome.value.replace('_', ' ')}",
-            outcome=cmd.outcome,
-        )
-        if cmd.outside_rules is not None:
-            self._event(
-                "visit_outside_rules",
-                f"The visit took place outside the contact rules: {cmd.outside_rules}",
-                reason=cmd.outside_rules,
-            )
-        if cmd.outcome == VisitOutcome.NOT_FOUND:
-            self.channels.address = False
-        elif cmd.outcome == VisitOutcome.MOVED and workflow.patched(VISIT_OUTCOMES_V2):
-            # as skip tracing: a new address is usable again (the next letters go there), none
-            # known marks the old one wrong, as not found does
-            self.channels.address = cmd.new_address
-            if cmd.new_address:
-                self.letter_came_back = False
-                self._event(
-                    "visit_new_address",
-                    "The field agent found the debtor's new address",
-                    **self._channel_data(),
-                )
-        elif cmd.outcome == VisitOutcome.PROMISE:
-            assert cmd.promised_date is not None and cmd.promised_amount_cents is not None
-            self._set_promise(cmd.promised_date, cmd.promised_amount_cents, "visit")
-        elif cmd.outcome == VisitOutcome.DISPUTE:
-            self._open_dispute(f"visit-{self.disputes_opened + 1}", "raised at the visit")
-        self.visit_outcome = cmd
-        await self._flush()
-        return self._result("visit outcome recorded")
+        events = apply_visit_outcome(self.state, cmd, workflow.now(), self.versions)
+        return await self._applied(events, "visit outcome recorded")
 
     @record_visit_outcome.validator
     def _validate_visit_outcome(self, cmd: VisitOutcomeCmd) -> None:
-        self._require_awaiting("visit", "visit outcome")
-        if cmd.outcome == VisitOutcome.PROMISE:
-            self._check_promise(cmd.promised_date, cmd.promised_amount_cents, "promised_amount")
-        if cmd.outcome == VisitOutcome.DISPUTE:
-            _refuse(self.pauses.check_dispute)
+        self._check(checks.check_visit_outcome, cmd)
 
     @workflow.update(name=UpdateName.TRACE_RESULT)
     async def record_trace_result(self, cmd: TraceResultCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        for name in cmd.found_channels if cmd.found else ():
-            if name in CHANNEL_NAMES:
-                setattr(self.channels, name, True)
-        if "address" in cmd.found_channels:
-            self.letter_came_back = False  # a new address: letters can go again
-        self._event(
-            "trace_result",
-            "Skip tracing found new contacts" if cmd.found else "Skip tracing found nothing new",
-            found=cmd.found,
-            **self._channel_data(),
-        )
-        self.trace_result = cmd
-        await self._flush()
-        return self._result("trace result recorded")
+        events = apply_trace_result(self.state, cmd, workflow.now())
+        return await self._applied(events, "trace result recorded")
 
     @record_trace_result.validator
     def _validate_trace_result(self, cmd: TraceResultCmd) -> None:
-        self._require_awaiting("trace", "skip tracing result")
+        self._check(checks.check_trace_result, cmd)
 
     @workflow.update(name=UpdateName.DISPUTE)
     async def open_dispute(self, cmd: DisputeCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self._open_dispute(cmd.dispute_id, "recorded")
+        self._emit(apply_dispute(self.state, cmd, workflow.now(), self.versions))
         await self._tell_plan(PlanPause(suspended=True))
         await self._flush()
         return self._result("dispute opened: all contact stops until the creditor resolves it")
 
     @open_dispute.validator
     def _validate_dispute(self, cmd: DisputeCmd) -> None:
-        self._require_open()
-        _refuse(self.pauses.check_dispute)
-
-    def _open_dispute(self, dispute_id: str, how: str) -> None:
-        self.dispute_id = dispute_id
-        self.disputes_opened += 1
-        today = rome_date(workflow.now())
-        if workflow.patched(PAUSES_COMPOSE):
-            # whichever is in charge (escalation, promise, deal) is suspended, not dropped
-            self._take(self.pauses.open_dispute(dispute_id, today))
-        else:
-            # before: a disputed debt was not paid on a promise, and the escalation resumed
-            self.promise = None
-            self._take(Pauses().open_dispute(dispute_id, today))
-        self._event("dispute_opened", f"Dispute {how}: all contact stopped", dispute_id=dispute_id)
+        self._check(checks.check_dispute, cmd)
 
     @workflow.update(name=UpdateName.DISPUTE_RESOLUTION)
     async def resolve_dispute(self, cmd: DisputeResolutionCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self.dispute_id = None
-        if not cmd.upheld:
-            await self._resume_after_dispute()
-            self._event(
-                "dispute_resolved",
-                "Dispute rejected by the creditor: collection resumes",
-                dispute_id=cmd.dispute_id,
-                upheld=False,
-            )
-        elif cmd.reduce_by_cents is None or cmd.reduce_by_cents >= self.balance:
-            self._event(
-                "dispute_resolved",
-                "Dispute upheld by the creditor",
-                dispute_id=cmd.dispute_id,
-                upheld=True,
-            )
-            self._close(Outcome.DISPUTE_UPHELD, "Closed: dispute upheld")
-        else:
-            self.claim -= cmd.reduce_by_cents
-            self.balance -= cmd.reduce_by_cents
-            self.reductions.append(
-                ReductionLine(on=rome_date(workflow.now()), amount_cents=cmd.reduce_by_cents)
-            )
+        reduced = book_dispute_resolution(self.state, cmd, workflow.now())
+        if reduced:
             await self._refresh_balance()
-            await self._resume_after_dispute()
-            self._event(
-                "dispute_resolved",
-                f"Dispute upheld in part: claim reduced by {format_euros(cmd.reduce_by_cents)}, "
-                f"balance {format_euros(self.balance)}; collection resumes",
-                dispute_id=cmd.dispute_id,
-                upheld=True,
-                reduce_by_cents=cmd.reduce_by_cents,
-            )
+        before = self.state.pauses
+        self._emit(apply_dispute_resolution(self.state, cmd, workflow.now(), reduced))
+        if not cmd.upheld or reduced:
+            # the one in charge resumed, its dates moved by the dispute (domain/pauses.py)
+            moved = self.state.pauses.shift_days - before.shift_days
+            await self._tell_plan(PlanPause(suspended=False, shift_days=moved))
         await self._flush()
         return self._result("dispute resolved")
 
-    async def _resume_after_dispute(self) -> None:
-        """The one in charge before the dispute takes over again, its dates moved by the
-        creditor's rule (domain/pauses.py)."""
-        before = self.pauses
-        self._take(before.resolve_dispute(rome_date(workflow.now()), self.strategy.dispute_shift))
-        moved = self.pauses.shift_days - before.shift_days
-        if self.pauses.lead == Lead.PROMISE and self.promise is not None and moved:
-            self.promise = replace(
-                self.promise, promised_date=shifted(self.promise.promised_date, moved)
-            )
-        if moved:
-            self._event(
-                "dates_moved",
-                f"The {self.pauses.lead.value}'s dates moved by {moved} day(s), "
-                "the length of the dispute",
-                days=moved,
-            )
-        await self._tell_plan(PlanPause(suspended=False, shift_days=moved))
+    @resolve_dispute.validator
+    def _validate_resolution(self, cmd: DisputeResolutionCmd) -> None:
+        self._check(checks.check_dispute_resolution, cmd)
 
     async def _tell_plan(self, pause: PlanPause) -> None:
         """A running plan suspends (no reminder, no warning) while a dispute holds."""
-        if (
-            self.pauses.in_charge == Status.PAUSED_PLAN
-            and self.plan is not None
-            and self.plan_result is None
-        ):
+        if self.state.pauses.in_charge == Status.PAUSED_PLAN and self._plan_running():
+            assert self.plan is not None
             await self.plan.signal(PLAN_PAUSE_SIGNAL, pause)
 
-    def _take(self, pauses: Pauses) -> None:
-        self.pauses = pauses
-        if self.status != Status.CLOSED:
-            self.status = pauses.status
-
-    @resolve_dispute.validator
-    def _validate_resolution(self, cmd: DisputeResolutionCmd) -> None:
-        self._require_open()
-        if self.dispute_id is None:
-            raise _reject(RejectionType.CONFLICT, "no dispute is open")
-        if cmd.dispute_id != self.dispute_id:
-            raise _reject(RejectionType.CONFLICT, f"the open dispute is {self.dispute_id}")
-        if cmd.reduce_by_cents is not None and not cmd.upheld:
-            raise _reject(
-                RejectionType.INVALID, "reduce_by only applies to an upheld dispute", "reduce_by"
-            )
-        if cmd.reduce_by_cents is not None and cmd.reduce_by_cents <= 0:
-            raise _reject(RejectionType.INVALID, "reduce_by must be positive", "reduce_by")
+    def _plan_running(self) -> bool:
+        return self.plan is not None and self.state.deal.plan_result is None
 
     @workflow.update(name=UpdateName.LEGAL_OPINION)
     async def record_legal_opinion(self, cmd: LegalOpinionCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self._event(
-            "legal_opinion",
-            f"Lawyer's opinion: {cmd.action}"
-            if cmd.recommend_action
-            else "Lawyer's opinion: legal action not advised",
-            recommend_action=cmd.recommend_action,
-            action=cmd.action,
-        )
-        self.opinion = cmd
-        await self._flush()
-        return self._result("opinion recorded")
+        events = apply_legal_opinion(self.state, cmd, workflow.now())
+        return await self._applied(events, "opinion recorded")
 
     @record_legal_opinion.validator
     def _validate_opinion(self, cmd: LegalOpinionCmd) -> None:
-        self._require_awaiting("opinion", "lawyer's opinion")
+        self._check(checks.check_legal_opinion, cmd)
 
     @workflow.update(name=UpdateName.AUTHORIZATION)
     async def record_authorization(self, cmd: AuthorizationCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self._event(
-            "authorization",
-            "Creditor authorised legal action"
-            if cmd.authorized
-            else "Creditor declined legal action",
-            authorized=cmd.authorized,
-        )
-        self.authorization = cmd
-        await self._flush()
-        return self._result("authorised" if cmd.authorized else "declined")
+        events = apply_authorization(self.state, cmd, workflow.now())
+        return await self._applied(events, "authorised" if cmd.authorized else "declined")
 
     @record_authorization.validator
     def _validate_authorization(self, cmd: AuthorizationCmd) -> None:
-        self._require_awaiting("authorization", "authorisation")
-        # consumer credit: no court phase before forbearance and the debt-advice notice
-        # (Directive (EU) 2023/2225 artt. 35, 36; D.Lgs. 212/2025); declining stays possible
-        missing = missing_before_enforcement(
-            self.inp.consumer_credit,
-            bool(self.forbearance),
-            self.debt_advice_sent_on is not None,
-            rome_date(workflow.now()),
-        )
-        if cmd.authorized and missing:
-            raise _reject(
-                RejectionType.CONFLICT,
-                "consumer credit: legal action needs first " + " and ".join(missing),
-            )
+        self._check(checks.check_authorization, cmd)
 
     @workflow.update(name=UpdateName.FORBEARANCE)
     async def record_forbearance(self, cmd: ForbearanceCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self.forbearance.append(cmd.measure)
-        self._event(
-            "forbearance_offered",
-            f"Forbearance offered on {cmd.offered_on.isoformat()}: "
-            f"{cmd.measure.replace('_', ' ')} (Directive (EU) 2023/2225 art. 35)",
-            measure=cmd.measure,
-            offered_on=cmd.offered_on.isoformat(),
-        )
-        await self._flush()
-        return self._result("forbearance recorded")
+        events = apply_forbearance(self.state, cmd, workflow.now())
+        return await self._applied(events, "forbearance recorded")
 
     @record_forbearance.validator
     def _validate_forbearance(self, cmd: ForbearanceCmd) -> None:
-        self._require_open()
-        if not self.inp.consumer_credit:
-            raise _reject(RejectionType.CONFLICT, "the practice is not a consumer-credit debt")
-        if cmd.measure not in {m.value for m in ForbearanceMeasure}:
-            raise _reject(RejectionType.INVALID, "unknown forbearance measure", "measure")
+        self._check(checks.check_forbearance, cmd)
 
     @workflow.update(name=UpdateName.DEBT_ADVICE_NOTICE)
     async def send_debt_advice_notice(self, cmd: DebtAdviceNoticeCmd) -> CommandResult:
@@ -1664,89 +1375,53 @@ class PracticeWorkflow:
             return CommandResult(
                 accepted=False,
                 message="the notice could not be sent: no usable address",
-                balance_cents=self.balance,
-                status=self.status.value,
+                balance_cents=self.state.money.balance,
+                status=self.state.status.value,
             )
-        self.debt_advice_sent_on = rome_date(workflow.now())
+        self.state.credit.debt_advice_sent_on = rome_date(workflow.now())
         await self._flush()
         return self._result("debt-advice notice sent")
 
     @send_debt_advice_notice.validator
     def _validate_debt_advice_notice(self, cmd: DebtAdviceNoticeCmd) -> None:
-        self._require_open()
-        if not self.inp.consumer_credit:
-            raise _reject(RejectionType.CONFLICT, "the practice is not a consumer-credit debt")
-        if self.debt_advice_sent_on is not None:
-            raise _reject(
-                RejectionType.CONFLICT,
-                f"the notice was sent on {self.debt_advice_sent_on.isoformat()}",
-            )
+        self._check(checks.check_debt_advice_notice, cmd)
 
     @workflow.update(name=UpdateName.WITHDRAWAL)
     async def withdraw(self, cmd: WithdrawalCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self._close(Outcome.WITHDRAWN, "Withdrawn by the creditor")
-        await self._flush()
-        return self._result("withdrawn")
+        return await self._applied(apply_withdrawal(self.state, cmd, workflow.now()), "withdrawn")
 
     @withdraw.validator
     def _validate_withdrawal(self, cmd: WithdrawalCmd) -> None:
-        self._require_open()
+        self._check(checks.check_withdrawal, cmd)
 
     @workflow.update(name=UpdateName.CONTACTS)
     async def update_contacts(self, cmd: ContactsCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        for name in cmd.changed:
-            if name in CHANNEL_NAMES:
-                setattr(self.channels, name, True)
-        if "address" in cmd.changed:
-            self.letter_came_back = False
-        self._event(
-            "contacts_updated",
-            "Contact details updated: " + (", ".join(cmd.changed) or "none"),
-            **self._channel_data(),
-        )
-        await self._flush()
-        return self._result("contacts updated")
+        events = apply_contacts(self.state, cmd, workflow.now())
+        return await self._applied(events, "contacts updated")
 
     @update_contacts.validator
     def _validate_contacts(self, cmd: ContactsCmd) -> None:
-        self._require_open()
+        self._check(checks.check_contacts, cmd)
 
     @workflow.signal(name=CLAIM_FILED_SIGNAL)
     async def claim_filed(self, filed_on: date) -> None:
         # from this day a consumer's interest runs at the late-payment rate (art. 1284 c. 4)
-        self.claim_filed_on = filed_on
+        self.state.money.claim_filed_on = filed_on
         await self._refresh_balance()
         await self._flush()
 
     @workflow.update(name=UpdateName.COST)
     async def record_cost(self, cmd: CostCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self.costs.append(cmd)
-        self.balance += cmd.amount_cents
+        book_cost(self.state, cmd)
         await self._refresh_balance()
-        self._event(
-            "cost",
-            f"{cmd.kind.capitalize()} cost of {format_euros(cmd.amount_cents)} recorded "
-            f"({cmd.incurred_on.isoformat()}); balance {format_euros(self.balance)}",
-            amount_cents=cmd.amount_cents,
-            incurred_on=cmd.incurred_on.isoformat(),
-            cost_kind=cmd.kind,
-            balance_cents=self.balance,
-        )
-        await self._flush()
-        return self._result("cost recorded")
+        return await self._applied(apply_cost(self.state, cmd, workflow.now()), "cost recorded")
 
     @record_cost.validator
     def _validate_cost(self, cmd: CostCmd) -> None:
-        self._require_open()
-        if cmd.amount_cents <= 0:
-            raise _reject(RejectionType.INVALID, "amount must be positive", "amount")
-        if cmd.incurred_on > rome_date(workflow.now()):
-            raise _reject(RejectionType.INVALID, "the cost date is in the future", "incurred_on")
-        if cmd.kind not in ("legal", "collection"):
-            raise _reject(RejectionType.INVALID, 'kind is "legal" or "collection"', "kind")
+        self._check(checks.check_cost, cmd)
 
     @workflow.update(name=UpdateName.STOP_JUDICIAL)
     async def stop_judicial(self, cmd: StopJudicialCmd) -> CommandResult:
@@ -1757,232 +1432,124 @@ class PracticeWorkflow:
 
     @stop_judicial.validator
     def _validate_stop_judicial(self, cmd: StopJudicialCmd) -> None:
-        self._require_open()
-        if self.judicial is None or self.judicial_outcome is not None:
-            raise _reject(RejectionType.CONFLICT, "no court steps are running")
+        self._check(checks.check_stop_judicial, cmd)
 
     @workflow.update(name=UpdateName.END_DECISION)
     async def end_decision(self, cmd: EndDecisionCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self._event(
-            "end_decision",
-            "The creditor chose to "
-            + (
-                "close the practice as uncollectable"
-                if cmd.decision == EndDecision.WRITE_OFF
-                else "keep the practice under watch"
-            ),
-            decision=cmd.decision,
-        )
-        if cmd.decision == EndDecision.WRITE_OFF:
-            written_off = max(self.balance, 0)
-            self._close(
-                Outcome.UNCOLLECTABLE,
-                f"Closed as uncollectable: {format_euros(written_off)} written off",
-            )
-            self.written_off = written_off
-            self.balance = 0
-        self.end_choice = cmd.decision
-        await self._flush()
-        return self._result(
+        events = apply_end_decision(self.state, cmd, workflow.now())
+        return await self._applied(
+            events,
             "closed as uncollectable"
             if cmd.decision == EndDecision.WRITE_OFF
-            else "kept under watch: the debtor is re-checked periodically"
+            else "kept under watch: the debtor is re-checked periodically",
         )
 
     @end_decision.validator
     def _validate_end_decision(self, cmd: EndDecisionCmd) -> None:
-        self._require_open()
-        if self.judicial_outcome is None:
-            raise _reject(RejectionType.CONFLICT, "the court steps have not ended")
-        if cmd.decision == EndDecision.WATCH and self.end_choice == EndDecision.WATCH:
-            raise _reject(RejectionType.CONFLICT, "the practice is already under watch")
+        self._check(checks.check_end_decision, cmd)
 
     @workflow.update(name=UpdateName.PROPOSAL)
     async def proposal(self, cmd: ProposalCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self.deal = cmd
-        self.deal_decision = None
-        self.promise = None  # a deal supersedes a promise
-        reasons = outside_bounds(cmd, self.balance, self.strategy.plan_bounds)
-        self._event(
-            "proposal",
-            f"Proposal ({cmd.kind.value}, {cmd.source})"
-            + (f": needs the creditor's approval ({'; '.join(reasons)})" if reasons else ""),
-            proposal_id=cmd.proposal_id,
-            within_bounds=not reasons,
-        )
-        if reasons:
-            self.deal_state = "awaiting_approval"
-            self._take(self.pauses.deal(Status.PAUSED_PROPOSAL))
-        else:
-            self._start_deal(cmd)
-        await self._flush()
-        return self._result("waits for the creditor" if reasons else "accepted")
+        events = apply_proposal(self.state, cmd, workflow.now())
+        waits = self.state.deal.stage == DealStage.AWAITING_APPROVAL
+        return await self._applied(events, "waits for the creditor" if waits else "accepted")
 
     @proposal.validator
     def _validate_proposal(self, cmd: ProposalCmd) -> None:
-        self._require_open()
-        _refuse(self.pauses.check_deal)
-        try:
-            check_proposal(cmd, self.balance, rome_date(workflow.now()))
-        except ProposalError as err:
-            raise _reject(RejectionType.INVALID, err.message, err.field_name) from None
+        self._check(checks.check_proposal, cmd)
 
     @workflow.update(name=UpdateName.PROPOSAL_DECISION)
     async def proposal_decision(self, cmd: ProposalDecisionCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self.deal_decision = cmd
-        await self._flush()
-        return self._result("approved" if cmd.approved else "refused")
+        events = apply_proposal_decision(self.state, cmd, workflow.now())
+        return await self._applied(events, "approved" if cmd.approved else "refused")
 
     @proposal_decision.validator
     def _validate_decision(self, cmd: ProposalDecisionCmd) -> None:
-        self._require_open()
-        if self.status != Status.PAUSED_PROPOSAL or self.deal is None:
-            raise _reject(RejectionType.CONFLICT, "no proposal waits for a decision")
-        if cmd.proposal_id != self.deal.proposal_id:
-            raise _reject(
-                RejectionType.CONFLICT, f"the proposal waiting is {self.deal.proposal_id}"
-            )
+        self._check(checks.check_proposal_decision, cmd)
 
     @workflow.update(name=UpdateName.CLOSURE)
     async def closure(self, cmd: ClosureCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        outcome = Outcome(cmd.reason.value)
-        summary = {
-            ClosureReason.DECEASED: "Closed: the debtor died",
-            ClosureReason.UNABLE_TO_PAY: "Closed: the debtor was found unable to pay",
-            ClosureReason.INSOLVENCY: (
-                f"Closed: insolvency proceedings; the creditor files its claim of "
-                f"{format_euros(self.balance)} with the receiver (insinuazione al passivo)"
-            ),
-        }[cmd.reason]
-        self._close(outcome, summary)
-        await self._flush()
-        return self._result(summary)
+        summary = closure_summary(self.state, cmd)
+        return await self._applied(apply_closure(self.state, cmd, workflow.now()), summary)
 
     @closure.validator
     def _validate_closure(self, cmd: ClosureCmd) -> None:
-        self._require_open()
+        self._check(checks.check_closure, cmd)
 
     @workflow.signal(name=PLAN_PROGRESS_SIGNAL)
     async def plan_progress(self, progress: PlanProgress) -> None:
-        label = {
-            "plan_reminder": "Reminder sent for instalment",
-            "plan_warning": "Warning sent: missed instalment",
-            "plan_broken": "Missed again after the warning: instalment",
-            "plan_kept": "All instalments paid, last one",
-        }.get(progress.kind, progress.kind)
-        if progress.kind == "plan_warning":
-            self.deal_state = "warned"
-        self._event(
-            progress.kind,
-            f"{label} {progress.instalment} due {progress.due_date.isoformat()}"
-            + (
-                f" ({format_euros(progress.outstanding_cents)} outstanding)"
-                if progress.outstanding_cents
-                else ""
-            ),
-            instalment=progress.instalment,
-        )
+        self._emit(apply_plan_progress(self.state, progress, workflow.now()))
         await self._flush()
 
     @workflow.update(name=UpdateName.CONTACT_INVALID)
     async def contact_invalid(self, cmd: ContactInvalidCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        # a bounced e-mail or a failed SMS: that channel is dropped, and the escalation falls
-        # back on the others (and to skip tracing when none is left)
-        setattr(self.channels, cmd.channel, False)
-        if cmd.channel == "phone" and self.awaiting == "call" and self.call_outcome is None:
-            # the queued call cannot succeed: count it as a wrong number now
-            self.call_outcome = CallOutcomeCmd(outcome=CallOutcome.WRONG_NUMBER)
-        self._event(
-            "contact_invalid",
-            f"{cmd.channel.upper() if cmd.channel == 'pec' else cmd.channel.capitalize()} "
-            f"reported unusable ({cmd.reason.replace('_', ' ')})",
-            channel=cmd.channel,
-            reason=cmd.reason,
-            **self._channel_data(),
-        )
-        await self._flush()
-        return self._result("contact marked unusable")
+        events = apply_contact_invalid(self.state, cmd, workflow.now())
+        return await self._applied(events, "contact marked unusable")
 
     @contact_invalid.validator
     def _validate_contact_invalid(self, cmd: ContactInvalidCmd) -> None:
-        self._require_open()
-        if cmd.channel not in ("email", "phone", "pec"):
-            raise _reject(RejectionType.INVALID, "channel is email, phone or pec", "channel")
-        if cmd.reason not in {r.value for r in InvalidReason}:
-            raise _reject(RejectionType.INVALID, "unknown reason", "reason")
+        self._check(checks.check_contact_invalid, cmd)
 
     @workflow.update(name=UpdateName.LETTER_RETURNED)
     async def letter_returned(self, cmd: LetterReturnedCmd) -> CommandResult:
         _acting(cmd.actor)  # the events this command causes name its sender
-        self.letter_came_back = True
-        self.channels.address = False
-        self._event("letter_returned", "Letter returned undelivered: postal address marked wrong")
-        await self._flush()
-        return self._result("letter return recorded")
+        events = apply_letter_returned(self.state, cmd, workflow.now())
+        return await self._applied(events, "letter return recorded")
 
     @letter_returned.validator
     def _validate_letter_returned(self, cmd: LetterReturnedCmd) -> None:
-        self._require_open()
-        if self.letters_sent == 0:
-            raise _reject(RejectionType.CONFLICT, "no letter has been sent yet")
+        self._check(checks.check_letter_returned, cmd)
 
     @workflow.query(name=STATE_QUERY)
-    def state(self) -> PracticeSnapshot:
-        return self._snapshot()
+    def query_state(self) -> PracticeSnapshot:
+        return snapshot(self.state)
 
     # --- bookkeeping -------------------------------------------------------------------------
 
     def _close(self, outcome: Outcome, summary: str) -> None:
-        if self.status == Status.CLOSED:
-            return  # the first closure stands (a payment racing a decline stays "paid")
-        self.status = Status.CLOSED
-        self.outcome = outcome
-        self.promise = None
-        self.next_step = None
-        self.next_action_at = None
-        self.waiting_for = None
-        self._event("closed", summary, outcome=outcome)
+        self._emit(close(self.state, outcome, summary))
 
     async def _sit_out_deal(self) -> None:
         """A deal pauses the escalation: the creditor's decision on a proposal outside its
         bounds, then the plan (a child workflow) or the settlement until its date."""
-        deal = self.deal
+        deal = self.state.deal.proposal
         assert deal is not None
-        if self.status == Status.PAUSED_PROPOSAL:
+        if self.state.status == Status.PAUSED_PROPOSAL:
             await self._await_decision(deal)
             return
-        if self.status == Status.PAUSED_SETTLEMENT:
+        if self.state.status == Status.PAUSED_SETTLEMENT:
             assert deal.settlement_cents is not None and deal.settle_by is not None
-            settle_by = shifted(deal.settle_by, self.pauses.shift_days)  # moved by disputes
+            settle_by = shifted(deal.settle_by, self.state.pauses.shift_days)  # moved by disputes
             deadline = end_of_rome_day(settle_by)
-            self.waiting_for = f"the settlement's payment by {settle_by.isoformat()}"
-            self.next_action_at = deadline
+            self.state.wait.waiting_for = f"the settlement's payment by {settle_by.isoformat()}"
+            self.state.wait.next_action_at = deadline
             await self._flush()
             target = deal.settlement_cents
-            await self._wait_deal(lambda: self.paid_toward_deal >= target, deadline)
-            if self.status != Status.PAUSED_SETTLEMENT:
+            await self._wait_deal(lambda: self.state.deal.paid_toward >= target, deadline)
+            if self.state.status != Status.PAUSED_SETTLEMENT:
                 return
-            if self.paid_toward_deal >= target:
-                self.written_off = max(self.balance, 0)
-                self.deal_state = "kept"
+            if self.state.deal.paid_toward >= target:
+                written_off = max(self.state.money.balance, 0)
+                self.state.money.written_off = written_off
+                self.state.deal.stage = DealStage.KEPT
                 self._close(
                     Outcome.SETTLED,
-                    f"Settled (saldo e stralcio): {format_euros(self.written_off)} written off",
+                    f"Settled (saldo e stralcio): {format_euros(written_off)} written off",
                 )
-                self.balance = 0
+                self.state.money.balance = 0
             else:
-                self.deal_state = "lapsed"
-                self._take(self.pauses.ended())
+                self.state.deal.stage = DealStage.LAPSED
+                self.state.take(self.state.pauses.ended())
                 self._event("settlement_lapsed", "Settlement not paid by its date: it lapsed")
             return
         # a plan
         if self.plan is None:
-            self.plan_result = None
+            self.state.deal.plan_result = None
             self.plan = await workflow.start_child_workflow(
                 PLAN_WORKFLOW_NAME,
                 PlanInput(
@@ -1991,47 +1558,49 @@ class PracticeWorkflow:
                     proposal_id=deal.proposal_id,
                     # moved by a dispute that held before the plan could start
                     instalments=[
-                        replace(i, due_date=shifted(i.due_date, self.pauses.shift_days))
+                        replace(i, due_date=shifted(i.due_date, self.state.pauses.shift_days))
                         for i in schedule(deal)
                     ],
                     reminder_lead=self.strategy.plan_reminder_lead,
                     grace=self.strategy.plan_grace,
-                    email=self.channels.email,
-                    sms=self.channels.phone and not self.channels.email,
+                    email=self.state.channels.email,
+                    sms=self.state.channels.phone and not self.state.channels.email,
                 ),
                 id=plan_workflow_id(self.inp.practice_id, deal.proposal_id),
                 result_type=str,
                 parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
             )
-            if self.paid_toward_deal:
-                await self.plan.signal(PLAN_PAYMENT_SIGNAL, self.paid_toward_deal)
+            if self.state.deal.paid_toward:
+                await self.plan.signal(PLAN_PAYMENT_SIGNAL, self.state.deal.paid_toward)
             asyncio.create_task(self._watch_plan(self.plan))
-        self.waiting_for = "the repayment plan"
-        self.next_action_at = self._next_instalment_at()
+        self.state.wait.waiting_for = "the repayment plan"
+        self.state.wait.next_action_at = self._next_instalment_at()
         await self._flush()
         await workflow.wait_condition(
-            lambda: self.plan_result is not None or self.status != Status.PAUSED_PLAN
+            lambda: (
+                self.state.deal.plan_result is not None or self.state.status != Status.PAUSED_PLAN
+            )
         )
-        if self.status != Status.PAUSED_PLAN:
+        if self.state.status != Status.PAUSED_PLAN:
             return
         self.plan = None
-        if self.plan_result == "broken":
-            self.deal_state = "broken"
-            self._take(self.pauses.ended())
+        if self.state.deal.plan_result == "broken":
+            self.state.deal.stage = DealStage.BROKEN
+            self.state.take(self.state.pauses.ended())
             self._event(
                 "plan_broken",
-                f"Plan broken: {format_euros(self.balance)} still owed",
-                balance_cents=self.balance,
+                f"Plan broken: {format_euros(self.state.money.balance)} still owed",
+                balance_cents=self.state.money.balance,
             )
         else:
-            self.deal_state = "kept"
+            self.state.deal.stage = DealStage.KEPT
             # kept with something left (interest): collection goes on
-            self._take(self.pauses.ended())
-            self._event("plan_kept", "Plan kept", balance_cents=self.balance)
+            self.state.take(self.state.pauses.ended())
+            self._event("plan_kept", "Plan kept", balance_cents=self.state.money.balance)
 
     def _next_instalment_at(self) -> datetime | None:
         """When the plan next needs the debtor's money: the first instalment not fully paid."""
-        view = self._plan_view()
+        view = plan_view(self.state)
         for item in view.instalments if view else []:
             if item.paid_cents < item.amount_cents:
                 return end_of_rome_day(item.due_date)
@@ -2042,18 +1611,18 @@ class PracticeWorkflow:
         # later is the system's
         _acting(None)
         try:
-            self.plan_result = await handle
+            self.state.deal.plan_result = await handle
         except ChildWorkflowError:
-            self.plan_result = "broken"
+            self.state.deal.plan_result = "broken"
 
     async def _wait_deal(self, done: Callable[[], bool], until: datetime) -> None:
-        status = self.status
+        status = self.state.status
         remaining = until - workflow.now()
         if remaining <= timedelta(0):
             return
         try:
             await workflow.wait_condition(
-                lambda: done() or self.status != status, timeout=remaining
+                lambda: done() or self.state.status != status, timeout=remaining
             )
         except TimeoutError:
             pass
@@ -2062,31 +1631,33 @@ class PracticeWorkflow:
         interval = self.strategy.duration("proposal_reminder_interval")
         deadline = workflow.now() + self.strategy.duration("proposal_timeout")
         reminders = 0
-        while self.status == Status.PAUSED_PROPOSAL and self.deal_decision is None:
+        while self.state.status == Status.PAUSED_PROPOSAL and self.state.deal.decision is None:
             await self._notify(
                 f"{self.inp.practice_id}:proposal:{deal.proposal_id}:{reminders}",
                 "creditor",
                 "proposal_request",
                 reminder=reminders,
-                balance_cents=self.balance,
+                balance_cents=self.state.money.balance,
                 summary=self._deal_summary(deal),
             )
-            self.waiting_for = "the creditor's decision on a proposal"
-            self.next_action_at = min(workflow.now() + interval, deadline)
+            self.state.wait.waiting_for = "the creditor's decision on a proposal"
+            self.state.wait.next_action_at = min(workflow.now() + interval, deadline)
             await self._flush()
-            await self._wait_deal(lambda: self.deal_decision is not None, self.next_action_at)
+            await self._wait_deal(
+                lambda: self.state.deal.decision is not None, self.state.wait.next_action_at
+            )
             if workflow.now() >= deadline:
                 break
             reminders += 1
-        if self.status != Status.PAUSED_PROPOSAL:
+        if self.state.status != Status.PAUSED_PROPOSAL:
             return
-        decision = self.deal_decision
+        decision = self.state.deal.decision
         if decision is not None and decision.approved:
             self._event("proposal_approved", "The creditor approved the proposal")
-            self._start_deal(deal)
+            self._emit(start_deal(self.state, deal))
             return
-        self.deal_state = "refused"
-        self._take(self.pauses.ended())
+        self.state.deal.stage = DealStage.REFUSED
+        self.state.take(self.state.pauses.ended())
         self._event(
             "proposal_refused",
             "The creditor refused the proposal"
@@ -2107,46 +1678,11 @@ class PracticeWorkflow:
             f"al {items[-1].due_date.isoformat()}"
         )
 
-    def _start_deal(self, deal: ProposalCmd) -> None:
-        self.deal_state = "active"
-        self.paid_toward_deal = 0
-        self._take(
-            self.pauses.deal(
-                Status.PAUSED_PLAN if deal.kind == ProposalKind.PLAN else Status.PAUSED_SETTLEMENT
-            )
-        )
-        self._event(
-            "deal_started",
-            ("Repayment plan" if deal.kind == ProposalKind.PLAN else "Settlement")
-            + " in force: escalation paused",
-            proposal_id=deal.proposal_id,
-        )
-
-    def _plan_view(self) -> PlanView | None:
-        deal = self.deal
-        if deal is None or self.deal_state is None:
-            return None
-        states = match_payments(schedule(deal), self.paid_toward_deal)
-        # the dates as moved by disputes while the deal was in charge (domain/pauses.py)
-        days = self.pauses.shift_days if self.pauses.lead == Lead.DEAL else 0
-        return PlanView(
-            proposal_id=deal.proposal_id,
-            kind=deal.kind.value,
-            state=self.deal_state,
-            instalments=[
-                InstalmentView(shifted(s.due_date, days), s.amount_cents, s.paid_cents)
-                for s in states
-            ],
-            settlement_cents=deal.settlement_cents,
-            settle_by=shifted(deal.settle_by, days) if deal.settle_by else None,
-            paid_cents=self.paid_toward_deal,
-        )
-
     async def _refresh_balance(self) -> None:
         """With interest claimed, what the debtor owes comes from the statement of account
         (interest per day across rate periods, the EUR 40 per invoice for businesses, costs,
         payments allocated per art. 1194 c.c.); otherwise the balance is principal and costs."""
-        if not self.claims_interest:
+        if not self.state.money.claims_interest:
             return
         async with self.money_lock:  # the newest payments win, whatever order results arrive in
             try:
@@ -2155,10 +1691,13 @@ class PracticeWorkflow:
                     StatementInput(
                         practice_id=self.inp.practice_id,
                         at=rome_date(workflow.now()),
-                        payments=list(self.payments),
-                        costs=[CostLine(c.incurred_on, c.amount_cents, c.kind) for c in self.costs],
-                        reductions=list(self.reductions),
-                        claim_filed_on=self.claim_filed_on,
+                        payments=list(self.state.money.payments),
+                        costs=[
+                            CostLine(c.incurred_on, c.amount_cents, c.kind)
+                            for c in self.state.money.costs
+                        ],
+                        reductions=list(self.state.money.reductions),
+                        claim_filed_on=self.state.money.claim_filed_on,
                         claim_interest=True,
                         allocation=self.strategy.allocation,
                     ),
@@ -2168,14 +1707,14 @@ class PracticeWorkflow:
                 # e.g. no rate published yet for a recent day: the admin adds it (POST /rates);
                 # meanwhile the balance stays principal and costs, and the timeline says why
                 reason = err.cause.message if isinstance(err.cause, ApplicationError) else str(err)
-                if reason != self.statement_failure:
-                    self.statement_failure = reason
+                if reason != self.state.money.statement_failure:
+                    self.state.money.statement_failure = reason
                     self._event("statement_unavailable", f"Interest not computed: {reason}")
                 return
-            self.statement_failure = None
-            self.balance = result.total_outstanding_cents
-            self.interest = result.interest_outstanding_cents
-            self.overpaid = result.overpaid_cents
+            self.state.money.statement_failure = None
+            self.state.money.balance = result.total_outstanding_cents
+            self.state.money.interest = result.interest_outstanding_cents
+            self.state.money.overpaid = result.overpaid_cents
 
     async def _start_judicial(self) -> None:
         self.judicial = await workflow.start_child_workflow(
@@ -2183,7 +1722,7 @@ class PracticeWorkflow:
             JudicialInput(
                 practice_id=self.inp.practice_id,
                 parent_workflow_id=workflow.info().workflow_id,
-                lawyer_id=self.lawyer_id,
+                lawyer_id=self.state.escalation.lawyer_id,
                 residence=self.inp.residence,
             ),
             id=judicial_workflow_id(self.inp.practice_id),
@@ -2191,100 +1730,70 @@ class PracticeWorkflow:
             # a practice that ends takes its court steps with it (they are told and stop)
             parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
         )
+        self.state.court.started = True
         self.judicial_watch = asyncio.create_task(self._watch_judicial(self.judicial))
 
     async def _watch_judicial(self, handle: ChildWorkflowHandle[Any, str]) -> None:
         _acting(None)  # the court steps' end is not the authoriser's doing (see _watch_plan)
         outcome = await handle
-        self.judicial_outcome = outcome
+        self.state.court.outcome = outcome
         self._event(
             "judicial_ended", f"Court steps ended: {outcome.replace('_', ' ')}", outcome=outcome
         )
         await self._flush()
 
     async def _stop_judicial(self) -> None:
-        if self.judicial is not None and self.judicial_outcome is None:
+        if self.judicial is not None and self.state.court.outcome is None:
             self.judicial.cancel()
-            await workflow.wait_condition(lambda: self.judicial_outcome is not None)
+            await workflow.wait_condition(lambda: self.state.court.outcome is not None)
 
     async def _finalize(self) -> None:
         # the lawyer is told and the court steps stop before the practice says it is closed
         await self._stop_judicial()
-        if self.plan is not None and self.plan_result is None:
+        if self.plan is not None and self.state.deal.plan_result is None:
             self.plan.cancel()
-        await self._close_tasks(None, "cancelled", f"practice closed ({self.outcome})")
+        await self._close_tasks(None, "cancelled", f"practice closed ({self.state.outcome})")
         await self._notify(
             f"{self.inp.practice_id}:closed",
             "creditor",
             "closed",
-            outcome=self.outcome,
-            paid_cents=self.paid,
-            balance_cents=self.balance,
+            outcome=self.state.outcome,
+            paid_cents=self.state.money.paid,
+            balance_cents=self.state.money.balance,
         )
         await self._flush()
         # updates accepted just before closing finish their own flush before the run returns
         await workflow.wait_condition(workflow.all_handlers_finished)
 
     def _event(self, kind: str, summary: str, *, by: Actor | None = None, **data: Any) -> None:
-        """A timeline event; its actor is `by`, else the sender of the command being handled,
+        values = {k: (v.value if hasattr(v, "value") else v) for k, v in data.items()}
+        self._emit([Event(kind, summary, values)], by)
+
+    def _emit(self, events: list[Event], by: Actor | None = None) -> None:
+        """Timeline events; their actor is `by`, else the sender of the command being handled,
         else the system (domain.actor)."""
-        self.seq += 1
-        self.pending_events.append(
-            TimelineEvent(
-                seq=self.seq,
-                at=workflow.now(),
-                kind=kind,
-                summary=summary,
-                actor=by or current_actor(),
-                data={k: (v.value if hasattr(v, "value") else v) for k, v in data.items()},
+        timeline = self.state.timeline
+        for e in events:
+            timeline.seq += 1
+            timeline.pending.append(
+                TimelineEvent(
+                    seq=timeline.seq,
+                    at=workflow.now(),
+                    kind=e.kind,
+                    summary=e.summary,
+                    actor=by or current_actor(),
+                    data=dict(e.data),
+                )
             )
-        )
-
-    def _channel_data(self) -> dict[str, Any]:
-        return {
-            "email": self.channels.email,
-            "phone": self.channels.phone,
-            "pec": self.channels.pec,
-            "address": self.channels.address,
-        }
-
-    def _snapshot(self) -> PracticeSnapshot:
-        return PracticeSnapshot(
-            version=self.version,
-            status=self.status,
-            phase=self.phase,
-            balance_cents=self.balance,
-            paid_cents=self.paid,
-            claim_cents=self.claim,
-            outcome=self.outcome,
-            current_step=self.current_step.value if self.current_step else None,
-            next_step=self.next_step,
-            next_action_at=self.next_action_at,
-            waiting_for=self.waiting_for,
-            promise=self.promise,
-            open_dispute_id=self.dispute_id,
-            field_agent_id=self.field_agent_id,
-            lawyer_id=self.lawyer_id,
-            channels=replace(self.channels),
-            costs_cents=sum(c.amount_cents for c in self.costs),
-            interest_cents=self.interest,
-            claims_interest=self.claims_interest,
-            claim_filed_on=self.claim_filed_on,
-            judicial_stage=self.judicial_outcome,
-            plan=self._plan_view(),
-            written_off_cents=self.written_off,
-            forbearance_measures=list(self.forbearance),
-            debt_advice_sent_on=self.debt_advice_sent_on,
-        )
 
     async def _flush(self) -> None:
         """Writes the new timeline events and the current state to the read model."""
         async with self.flush_lock:
-            self.unrecorded = False
-            events, self.pending_events = self.pending_events, []
-            self.version += 1
+            self.state.timeline.unrecorded = False
+            events, self.state.timeline.pending = self.state.timeline.pending, []
+            self.state.timeline.version += 1
             record = RecordInput(
-                practice_id=self.inp.practice_id, events=events, snapshot=self._snapshot()
+                practice_id=self.inp.practice_id, events=events, snapshot=snapshot(self.state)
             )
             if workflow.patched(RECORD_LOCALLY):
                 # one database write: run in the workflow task itself, so a command's answer or
@@ -2301,7 +1810,7 @@ class PracticeWorkflow:
     async def _record_pending(self) -> None:
         """What the read model does not show yet is written before the practice waits, or before
         an activity that may take a while: what people see is never behind a wait."""
-        if self.unrecorded:
+        if self.state.timeline.unrecorded:
             await self._flush()
 
     async def _activity(
@@ -2327,12 +1836,12 @@ class PracticeWorkflow:
         assignee: str | None = None,
         attempt: int = 1,
         detail: str = "",
-        awaiting: str | None = None,
+        awaiting: Awaiting | None = None,
     ) -> str:
         self._before_contact()
         # the task is visible on a work list as soon as it is written: its answer is welcome
         # from then on, not only once the workflow starts waiting for it
-        self.awaiting = awaiting
+        self.state.wait.awaiting = awaiting
         result: OpenTaskResult = await self._activity(
             ActivityName.OPEN_TASK,
             OpenTaskInput(
