@@ -10,11 +10,7 @@ from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from domain.actor import acting as _acting
-    from domain.judicial import (
-        JUDICIAL_WORKFLOW_NAME,
-        JudicialInput,
-        judicial_workflow_id,
-    )
+    from domain.judicial import JUDICIAL_WORKFLOW_NAME, JudicialInput, judicial_workflow_id
     from domain.practice_state.state import Awaiting
 
 from workflows.practice import waits

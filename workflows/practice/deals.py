@@ -30,14 +30,8 @@ with workflow.unsafe.imports_passed_through():
         plan_workflow_id,
         schedule,
     )
-    from domain.practice import (
-        Outcome,
-        Status,
-    )
-    from domain.practice_state.commands import (
-        plan_view,
-        start_deal,
-    )
+    from domain.practice import Outcome, Status
+    from domain.practice_state.commands import plan_view, start_deal
     from domain.practice_state.state import DealStage
 
 from workflows.practice.effects import Practice

@@ -27,15 +27,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.actor import Actor, current_actor
     from domain.calendar import rome_date
-    from domain.practice import (
-        Outcome,
-        PracticeInput,
-        TimelineEvent,
-    )
-    from domain.practice_state.commands import (
-        close,
-        snapshot,
-    )
+    from domain.practice import Outcome, PracticeInput, TimelineEvent
+    from domain.practice_state.commands import close, snapshot
     from domain.practice_state.state import Awaiting, Event, PracticeState
 
 from workflows.activity_options import DB_TIMEOUT, RETRY, SEND_TIMEOUT

@@ -11,18 +11,11 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.activity_io import (
-        ActivityName,
-        ReserveConversationInput,
-        ReserveConversationResult,
-    )
+    from domain.activity_io import ActivityName, ReserveConversationInput, ReserveConversationResult
     from domain.calendar import end_of_rome_day
     from domain.money import format_euros
     from domain.pauses import DEAL_STATUSES
-    from domain.practice import (
-        PromiseView,
-        Status,
-    )
+    from domain.practice import PromiseView, Status
     from domain.practice_state.state import Awaiting
     from domain.strategy import Step
 

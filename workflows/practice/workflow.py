@@ -117,15 +117,16 @@ class PracticeWorkflow:
 
     @workflow.run
     async def run(self, inp: PracticeInput) -> str:
-        self.state.escalation.steps = [s for s in STEP_ORDER if self.p.strategy.enabled(s)]
+        esc = self.state.escalation
+        esc.steps = [s for s in STEP_ORDER if self.p.strategy.enabled(s)]
         today = rome_date(workflow.now())
         due_ahead = any(i.due_date >= today for i in inp.invoices)
         overdue = any(i.due_date < today for i in inp.invoices)
         if due_ahead and overdue and workflow.patched(COLLECT_OVERDUE_NOW):
             # the overdue part is collected now; the rest is reminded before its due date by a
             # task beside the escalation, and joins the collection once it falls due unpaid
-            if Step.PRE_DUE_REMINDERS in self.state.escalation.steps:
-                self.state.escalation.steps.remove(Step.PRE_DUE_REMINDERS)
+            if Step.PRE_DUE_REMINDERS in esc.steps:
+                esc.steps.remove(Step.PRE_DUE_REMINDERS)
             self.p.pre_due_task = asyncio.create_task(
                 steps.pre_due_reminders(
                     self.p, f"{inp.practice_id}:{Step.PRE_DUE_REMINDERS.value}:1", background=True
@@ -134,10 +135,10 @@ class PracticeWorkflow:
         elif due_ahead:
             # collection never starts before the invoices fall due, reminders or not
             self.state.phase = Phase.PRE_DUE
-            if Step.PRE_DUE_REMINDERS not in self.state.escalation.steps:
-                self.state.escalation.steps.insert(0, Step.PRE_DUE_REMINDERS)
-        elif Step.PRE_DUE_REMINDERS in self.state.escalation.steps:
-            self.state.escalation.steps.remove(Step.PRE_DUE_REMINDERS)
+            if Step.PRE_DUE_REMINDERS not in esc.steps:
+                esc.steps.insert(0, Step.PRE_DUE_REMINDERS)
+        elif Step.PRE_DUE_REMINDERS in esc.steps:
+            esc.steps.remove(Step.PRE_DUE_REMINDERS)
         self.p.event(
             "handed_over",
             f"Practice handed over: {len(inp.invoices)} invoice(s), "
@@ -146,26 +147,21 @@ class PracticeWorkflow:
             claim_cents=self.state.money.claim,
             by=inp.handed_over_by,
         )
-        if not (self.state.escalation.steps and workflow.patched(RECORD_LOCALLY)):
+        if not (esc.steps and workflow.patched(RECORD_LOCALLY)):
             await self.p.flush()  # else the first step's record, a moment later, carries it
 
-        while self.state.status != Status.CLOSED and self.state.escalation.index < len(
-            self.state.escalation.steps
-        ):
-            step = self.state.escalation.steps[self.state.escalation.index]
+        while not self.state.closed and esc.index < len(esc.steps):
             try:
-                await steps.run_step(self.p, step)
-                self.state.escalation.index += 1
-                self.state.escalation.action_done = False
+                await steps.run_step(self.p, esc.steps[esc.index])
+                esc.index += 1
+                esc.action_done = False
             except Interrupted:
                 await waits.handle_interruption(self.p)
-                if self.state.escalation.action_done:
-                    self.state.escalation.index += 1
-                    self.state.escalation.action_done = False
-                if not self.p.is_closed() and self.state.escalation.index < len(
-                    self.state.escalation.steps
-                ):
-                    nxt = self.state.escalation.steps[self.state.escalation.index]
+                if esc.action_done:
+                    esc.index += 1
+                    esc.action_done = False
+                if not self.state.closed and esc.index < len(esc.steps):
+                    nxt = esc.steps[esc.index]
                     self.p.event(
                         "resumed", f"Escalation resumed at the {STEP_LABELS[nxt]}", step=nxt
                     )
