@@ -13,7 +13,6 @@ from domain.practice_state.checks import Refused
 from domain.practice_state.commands import Latest, Versions, snapshot
 from domain.practice_state.state import (
     Awaiting,
-    CostKind,
     DealStage,
     Event,
     PracticeState,
@@ -21,7 +20,6 @@ from domain.practice_state.state import (
 
 __all__ = [
     "Awaiting",
-    "CostKind",
     "DealStage",
     "Event",
     "Latest",

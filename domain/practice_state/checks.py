@@ -48,7 +48,12 @@ from domain.practice import (
     VisitOutcomeCmd,
     WithdrawalCmd,
 )
-from domain.practice_state.state import REPORTABLE_CHANNELS, Awaiting, CostKind, PracticeState
+from domain.practice_state.state import (
+    RECORDABLE_COSTS,
+    REPORTABLE_CHANNELS,
+    Awaiting,
+    PracticeState,
+)
 
 
 class Refused(Exception):
@@ -224,7 +229,7 @@ def check_cost(state: PracticeState, cmd: CostCmd, today: date) -> None:
         raise Refused(RejectionType.INVALID, "amount must be positive", "amount")
     if cmd.incurred_on > today:
         raise Refused(RejectionType.INVALID, "the cost date is in the future", "incurred_on")
-    if cmd.kind not in {k.value for k in CostKind}:
+    if cmd.kind not in RECORDABLE_COSTS:
         raise Refused(RejectionType.INVALID, 'kind is "legal" or "collection"', "kind")
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from domain.activity_io import PaymentLine, ReductionLine
+from domain.costs import CostKind
 from domain.pauses import Pauses
 from domain.plans import ProposalCmd, ProposalDecisionCmd
 from domain.practice import (
@@ -60,10 +61,8 @@ class DealStage(StrEnum):
     LAPSED = "lapsed"
 
 
-class CostKind(StrEnum):
-    LEGAL = "legal"
-    COLLECTION = "collection"
-
+# the costs a person records on a practice (the flat compensation is computed, never recorded)
+RECORDABLE_COSTS = (CostKind.LEGAL, CostKind.COLLECTION)
 
 # the channels a provider may report unusable (ContactInvalidCmd.channel); the postal address is
 # reported by a letter coming back (LetterReturnedCmd)

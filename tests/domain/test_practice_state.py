@@ -234,8 +234,9 @@ def test_cost_checks_and_booking() -> None:
     assert (err.kind, err.message, err.field) == (INVALID, "amount must be positive", "amount")
     err = refused(c.check_cost, state, CostCmd(100, TODAY + timedelta(days=1)))
     assert (err.message, err.field) == ("the cost date is in the future", "incurred_on")
-    err = refused(c.check_cost, state, CostCmd(100, TODAY, kind="travel"))
-    assert (err.message, err.field) == ('kind is "legal" or "collection"', "kind")
+    for kind in ("travel", "flat_compensation_231"):  # the compensation is computed, not recorded
+        err = refused(c.check_cost, state, CostCmd(100, TODAY, kind=kind))
+        assert (err.message, err.field) == ('kind is "legal" or "collection"', "kind")
     cost = CostCmd(5000, TODAY, kind="collection")
     c.check_cost(state, cost, TODAY)
     a.book_cost(state, cost)
