@@ -61,7 +61,7 @@ from domain.practice import (
     VisitOutcomeCmd,
     WithdrawalCmd,
 )
-from domain.practice_state.state import DealStage, Event, PracticeState
+from domain.practice_state.state import Awaiting, DealStage, Event, PracticeState
 
 
 class Versions(Protocol):
@@ -512,7 +512,11 @@ def apply_contact_invalid(
     # a bounced e-mail or a failed SMS: that channel is dropped, and the escalation falls
     # back on the others (and to skip tracing when none is left)
     setattr(state.channels, cmd.channel, False)
-    if cmd.channel == "phone" and state.wait.awaiting == "call" and state.answers.call is None:
+    if (
+        cmd.channel == "phone"
+        and state.wait.awaiting == Awaiting.CALL
+        and state.answers.call is None
+    ):
         # the queued call cannot succeed: count it as a wrong number now
         state.answers.call = CallOutcomeCmd(outcome=CallOutcome.WRONG_NUMBER)
     name = cmd.channel.upper() if cmd.channel == "pec" else cmd.channel.capitalize()
