@@ -12,7 +12,7 @@ locks, running tasks, child workflow handles.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from domain.activity_io import PaymentLine, ReductionLine
@@ -162,6 +162,12 @@ class WaitState:
     next_action_at: datetime | None = None
     waiting_for: str | None = None
     awaiting: Awaiting | None = None
+    # the wait under way, kept here rather than in a coroutine's locals (a continue-as-new finds
+    # them): the reminders sent for it, the moment it gives up (an authorisation, a proposal's
+    # decision), and how long until the next look for a lawyer
+    reminders: int = 0
+    deadline: datetime | None = None
+    lawyer_retry: timedelta = timedelta(days=1)
 
 
 @dataclass

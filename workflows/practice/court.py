@@ -34,14 +34,14 @@ async def after_court(p: Practice) -> None:
             "creditor decides to close as uncollectable or keep under watch",
         )
         interval = p.strategy.duration("end_decision_reminder_interval")
-        reminders = 0
+        p.state.wait.reminders = 0
         p.state.wait.awaiting = Awaiting.END_DECISION
         while p.state.court.end_choice is None:
             await p.notify(
-                f"{key}:{reminders}",
+                f"{key}:{p.state.wait.reminders}",
                 "creditor",
                 "end_decision_request",
-                reminder=reminders,
+                reminder=p.state.wait.reminders,
                 balance_cents=p.state.money.balance,
             )
             p.state.wait.waiting_for = (
@@ -50,7 +50,7 @@ async def after_court(p: Practice) -> None:
             p.state.wait.next_action_at = workflow.now() + interval
             await p.flush()
             await waits.wait(p, interval, lambda: p.state.court.end_choice is not None)
-            reminders += 1
+            p.state.wait.reminders += 1
         p.release_answer()
         await p.close_tasks("end_decision", "done", p.state.court.end_choice.value)
     # kept under watch

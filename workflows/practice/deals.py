@@ -163,14 +163,15 @@ async def wait_deal(p: Practice, done: Callable[[], bool], until: datetime) -> N
 
 async def await_decision(p: Practice, deal: ProposalCmd) -> None:
     interval = p.strategy.duration("proposal_reminder_interval")
-    deadline = workflow.now() + p.strategy.duration("proposal_timeout")
-    reminders = 0
+    waiting = p.state.wait
+    waiting.deadline = deadline = workflow.now() + p.strategy.duration("proposal_timeout")
+    waiting.reminders = 0
     while p.state.status == Status.PAUSED_PROPOSAL and p.state.deal.decision is None:
         await p.notify(
-            f"{p.inp.practice_id}:proposal:{deal.proposal_id}:{reminders}",
+            f"{p.inp.practice_id}:proposal:{deal.proposal_id}:{waiting.reminders}",
             "creditor",
             "proposal_request",
-            reminder=reminders,
+            reminder=waiting.reminders,
             balance_cents=p.state.money.balance,
             summary=deal_summary(p, deal),
         )
@@ -180,7 +181,7 @@ async def await_decision(p: Practice, deal: ProposalCmd) -> None:
         await wait_deal(p, lambda: p.state.deal.decision is not None, p.state.wait.next_action_at)
         if workflow.now() >= deadline:
             break
-        reminders += 1
+        waiting.reminders += 1
     if p.state.status != Status.PAUSED_PROPOSAL:
         return
     decision = p.state.deal.decision

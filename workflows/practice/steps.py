@@ -500,7 +500,8 @@ async def demand_term(p: Practice, next_step: str) -> None:
 
 
 async def ensure_lawyer(p: Practice, key: str) -> None:
-    retry = timedelta(days=1)
+    waiting = p.state.wait
+    waiting.lawyer_retry = timedelta(days=1)
     while p.state.escalation.lawyer_id is None:
         assigned: AssignResult = await p.activity(
             ActivityName.ASSIGN_LAWYER,
@@ -511,15 +512,15 @@ async def ensure_lawyer(p: Practice, key: str) -> None:
             p.state.escalation.lawyer_id = assigned.user_id
             p.event("lawyer_assigned", "Lawyer assigned", lawyer_id=assigned.user_id)
             return
-        if retry == timedelta(days=1):
+        if waiting.lawyer_retry == timedelta(days=1):
             p.event("waiting", f"Formal demand waits: {assigned.reason}")
         # an agency without a lawyer yet: look again, daily at first then weekly, rather
         # than skip the demand (and without growing the history every day for years)
-        p.state.wait.waiting_for = "a lawyer to be registered"
-        p.state.wait.next_action_at = workflow.now() + retry
+        waiting.waiting_for = "a lawyer to be registered"
+        waiting.next_action_at = workflow.now() + waiting.lawyer_retry
         await p.flush()
-        await waits.wait(p, retry)
-        retry = min(retry * 2, LAWYER_RETRY_MAX)
+        await waits.wait(p, waiting.lawyer_retry)
+        waiting.lawyer_retry = min(waiting.lawyer_retry * 2, LAWYER_RETRY_MAX)
 
 
 # step 10
@@ -534,17 +535,18 @@ async def legal_opinion(p: Practice, key: str) -> None:
         awaiting=Awaiting.OPINION,
     )
     p.event("opinion_requested", "Lawyer's opinion requested")
-    reminders = 0
+    waiting = p.state.wait
+    waiting.reminders = 0
     overdue = False
     # the lawyer may answer while a reminder is going out: the answer stays welcome
-    p.state.wait.awaiting = Awaiting.OPINION
+    waiting.awaiting = Awaiting.OPINION
     try:
         while True:
             await p.notify(
-                f"{key}:opinion-request:{reminders}",
+                f"{key}:opinion-request:{waiting.reminders}",
                 p.state.escalation.lawyer_id,
                 "opinion_request",
-                reminder=reminders,
+                reminder=waiting.reminders,
                 balance_cents=p.state.money.balance,
             )
             opinion = await waits.await_answer(
@@ -557,14 +559,14 @@ async def legal_opinion(p: Practice, key: str) -> None:
             )
             if opinion is not None:
                 break
-            if reminders >= p.strategy.opinion_reminders and workflow.patched(
+            if waiting.reminders >= p.strategy.opinion_reminders and workflow.patched(
                 OPINION_REMINDERS_CAPPED
             ):
-                await opinion_overdue(p, key, reminders)
+                await opinion_overdue(p, key, waiting.reminders)
                 overdue = True
                 break
-            reminders += 1
-            p.event("opinion_reminder", f"Lawyer reminded of the opinion ({reminders})")
+            waiting.reminders += 1
+            p.event("opinion_reminder", f"Lawyer reminded of the opinion ({waiting.reminders})")
     finally:
         p.release_answer()
     await p.close_tasks("opinion", "done", "given")
@@ -601,18 +603,19 @@ async def authorization(p: Practice, key: str) -> None:
     await p.open_task(f"{key}:authorization", "authorization", awaiting=Awaiting.AUTHORIZATION)
     p.event("authorization_requested", "Creditor asked to authorise legal action")
     interval = p.strategy.duration("authorization_reminder_interval")
-    deadline = workflow.now() + p.strategy.duration("authorization_timeout")
+    waiting = p.state.wait
+    waiting.deadline = deadline = workflow.now() + p.strategy.duration("authorization_timeout")
     opinion = p.state.answers.opinion
-    reminders = 0
+    waiting.reminders = 0
     answer: AuthorizationCmd | None = None
-    p.state.wait.awaiting = Awaiting.AUTHORIZATION
+    waiting.awaiting = Awaiting.AUTHORIZATION
     try:
         while True:
             await p.notify(
-                f"{key}:authorization-request:{reminders}",
+                f"{key}:authorization-request:{waiting.reminders}",
                 "creditor",
                 "authorization_request",
-                reminder=reminders,
+                reminder=waiting.reminders,
                 balance_cents=p.state.money.balance,
                 recommend_action=opinion.recommend_action if opinion else None,
                 action=opinion.action if opinion else None,
@@ -631,8 +634,8 @@ async def authorization(p: Practice, key: str) -> None:
             )
             if answer is not None or workflow.now() >= deadline:
                 break
-            reminders += 1
-            p.event("authorization_reminder", f"Creditor reminded ({reminders})")
+            waiting.reminders += 1
+            p.event("authorization_reminder", f"Creditor reminded ({waiting.reminders})")
     finally:
         p.release_answer()
     await p.close_tasks(

@@ -89,14 +89,15 @@ async def await_dispute_decision(p: Practice) -> None:
     reminded every dispute_reminder_interval, and the practice shows the next reminder."""
     dispute = p.state.dispute.open_id
     interval = p.strategy.duration("dispute_reminder_interval")
-    reminders = 0
+    waiting = p.state.wait
+    waiting.reminders = 0
     while p.state.status == Status.PAUSED_DISPUTE and p.state.dispute.open_id == dispute:
-        if reminders:
+        if waiting.reminders:
             await p.notify(
-                f"{p.inp.practice_id}:dispute:{dispute}:{reminders}",
+                f"{p.inp.practice_id}:dispute:{dispute}:{waiting.reminders}",
                 "creditor",
                 "dispute_request",
-                reminder=reminders,
+                reminder=waiting.reminders,
                 balance_cents=p.state.money.balance,
             )
         p.state.wait.next_action_at = workflow.now() + interval
@@ -109,7 +110,7 @@ async def await_dispute_decision(p: Practice) -> None:
                 timeout=interval,
             )
         except TimeoutError:
-            reminders += 1
+            waiting.reminders += 1
 
 
 async def wait(
