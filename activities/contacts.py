@@ -21,7 +21,7 @@ from domain.identifiers import (
     normalize_tax_code,
     normalize_vat_number,
 )
-from domain.practice import Channels
+from domain.practice import Channels, DebtorKind
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _address_findings(file: PracticeFile) -> tuple[bool, list[str]]:
 def _identity_findings(file: PracticeFile) -> list[str]:
     p = file.practice
     findings = []
-    if p.debtor_kind == "business":
+    if p.debtor_kind == DebtorKind.BUSINESS:
         if not p.debtor_vat_number:
             findings.append("business debtor: no VAT number")
         else:
@@ -107,11 +107,11 @@ def _identity_findings(file: PracticeFile) -> list[str]:
             findings.append("tax code valid")
         except ValueError:
             # a company's codice fiscale is its 11-digit number, not a person's 16 characters
-            if p.debtor_kind == "business" and p.debtor_tax_code.strip().isdigit():
+            if p.debtor_kind == DebtorKind.BUSINESS and p.debtor_tax_code.strip().isdigit():
                 findings.append("tax code is a company number")
             else:
                 findings.append("tax code not valid")
-    elif p.debtor_kind != "business":
+    elif p.debtor_kind != DebtorKind.BUSINESS:
         findings.append("no tax code")
     return findings
 
@@ -151,7 +151,7 @@ class ContactActivities(ActivityContext):
 
         channels = Channels(email=False, phone=False, pec=False, address=False)
         findings: list[str] = []
-        business = file.practice.debtor_kind == "business"
+        business = file.practice.debtor_kind == DebtorKind.BUSINESS
         for channel in ("email", "phone", "pec"):
             value, reason = usable_contact(file, channel)
             name = _NAMES[channel]

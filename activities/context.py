@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,8 +26,7 @@ from activities.rendering import Renderer
 from config import Settings
 from db.models import Creditor, Practice
 from db.session import Database
-
-ROME = ZoneInfo("Europe/Rome")
+from domain.calendar import ROME  # one definition of the practice's zone
 
 # Contact channels of a practice, by the name Channels and invalid_channels use, and the column
 # holding the value. The postal address is several columns; street stands for all of them.

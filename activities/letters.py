@@ -34,6 +34,7 @@ from domain.activity_io import ActivityName, LetterInput, SentResult
 from domain.court_calendar import FORMAL_DEMAND, compute_deadline
 from domain.money import format_euros
 from domain.payment_qr import PaymentQrError
+from domain.practice import DebtorKind
 from domain.rates import RateError
 from domain.statement import StatementError
 from domain.strategy import LETTER_KINDS
@@ -60,7 +61,7 @@ def _safe_filename_part(text: str) -> str:
 
 def address_lines(file: PracticeFile) -> list[str]:
     p = file.practice
-    lines = ["Spett.le", p.debtor_name] if p.debtor_kind == "business" else [p.debtor_name]
+    lines = ["Spett.le", p.debtor_name] if p.debtor_kind == DebtorKind.BUSINESS else [p.debtor_name]
     lines.append(p.street)
     lines.append(f"{p.postal_code} {p.city} ({p.province})")
     if p.country and p.country.upper() != "IT":
@@ -116,7 +117,7 @@ class LetterActivities(ActivityContext):
             creditor_name=creditor.name,
             creditor_iban=creditor.iban,
             debtor_name=practice.debtor_name,
-            debtor_business=practice.debtor_kind == "business",
+            debtor_business=practice.debtor_kind == DebtorKind.BUSINESS,
             address_lines=address_lines(file),
             invoices=[
                 InvoiceLine(i.number, i.issue_date, i.due_date, i.amount_cents)

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -27,6 +26,7 @@ from pydantic import (
 )
 
 from api.roles import Role
+from domain.calendar import ROME  # one definition of the practice's zone
 from domain.consumer_credit import ForbearanceMeasure
 from domain.contact_rules import OPT_OUT_CHANNELS
 from domain.identifiers import (
@@ -43,7 +43,6 @@ from domain.practice import CallOutcome, DebtorKind, Phase, Status, VisitOutcome
 from domain.rates import RateKind
 from domain.strategy import DEFAULT_WAITS, LETTER_KINDS, STEP_ORDER, Step, StepSetting, Strategy
 
-ROME = ZoneInfo("Europe/Rome")
 MAX_AHEAD = timedelta(days=3653)
 MAX_PROMISE_AHEAD = timedelta(days=366)
 

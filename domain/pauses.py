@@ -20,7 +20,7 @@ When the creditor rejects it, or upholds it in part, the one that was in charge 
 the time they had; "none", they stay as they were (what fell due meanwhile is due at once). A
 dispute upheld in full closes the practice. No promise or deal starts while a dispute holds.
 
-The workflow (workflows/practice.py) keeps one `Pauses` and moves it only through these methods;
+The workflow (workflows/practice/) keeps one `Pauses` and moves it only through these methods;
 its `status` is `Pauses.status`.
 """
 

@@ -10,6 +10,10 @@ A payment may designate one of the invoices (art. 1193 c.1 c.c.); naming another
 StatementError. Payments after `at` and recorded costs dated after `at` are left out. The EUR
 40 compensation (business debtors only) is due for an invoice still unpaid at the end of its
 due date.
+
+`walk` is the one walk behind `statement_at` and `domain.account.account_at`, which adds to it
+reductions of the claim (a credit note on principal, before the same day's payments) and a
+practice that claims no interest (nothing accrues, no compensation).
 """
 
 from __future__ import annotations
@@ -100,6 +104,40 @@ class Statement:
         return [s for line in self.invoices for s in line.segments]
 
 
+@dataclass(frozen=True)
+class Reduction:
+    """The claim reduced by `amount_cents` from `on` (a dispute upheld in part)."""
+
+    on: date
+    amount_cents: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount_cents, int) or self.amount_cents <= 0:
+            raise StatementError("a reduction must be a positive amount in cents")
+
+
+@dataclass(frozen=True)
+class ReductionLine:
+    invoice_number: str
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class AppliedReduction:
+    reduction: Reduction
+    lines: list[ReductionLine] = field(default_factory=list)
+    unapplied_cents: int = 0  # beyond the principal still unpaid: owed back to the debtor
+
+
+@dataclass(frozen=True)
+class Walked:
+    """What the walk found: the statement, and the reductions as they were applied."""
+
+    statement: Statement
+    reductions: list[AppliedReduction]
+    reduced_cents: dict[str, int]  # per invoice number
+
+
 @dataclass
 class _InvoiceState:
     invoice: Invoice
@@ -109,6 +147,7 @@ class _InvoiceState:
     interest_accrued: int = 0
     interest_paid: int = 0
     compensation_paid: int = 0
+    reduced: int = 0  # principal taken off by reductions of the claim
     segments: list[InterestSegment] = field(default_factory=list)
 
 
@@ -152,11 +191,31 @@ def statement_at(
     Raises StatementError for bad input (no invoices, `at` before the first invoice, a payment
     before the first invoice) and RateUnknown when principal is outstanding on a day with no
     rate known."""
+    return walk(
+        invoices, debtor_kind, payments, costs, (), claim_filed_on, at, rates, allocation, True
+    ).statement
+
+
+def walk(
+    invoices: Sequence[Invoice],
+    debtor_kind: DebtorKind,
+    payments: Sequence[Payment],
+    costs: Sequence[Cost],
+    reductions: Sequence[Reduction],
+    claim_filed_on: date | None,
+    at: date,
+    rates: RateTable,
+    allocation: AllocationOrder,
+    claim_interest: bool,
+) -> Walked:
+    """The one walk behind statement_at and domain.account.account_at: payments and reductions
+    in date order (reductions before payments on the same day, each in the order given);
+    interest and the flat compensation only when `claim_interest`."""
     debtor_kind = DebtorKind(debtor_kind)
     allocation = AllocationOrder(allocation)
     _validate(invoices, at)
     first_issue = min(inv.issue_date for inv in invoices)
-    compensation = flat_compensation_cents(debtor_kind)
+    compensation = flat_compensation_cents(debtor_kind) if claim_interest else 0
 
     states = [
         _InvoiceState(inv, inv.amount_cents, accrued_through=inv.due_date)
@@ -171,17 +230,18 @@ def statement_at(
                 continue
             if state.accrued_through <= state.invoice.due_date < day:
                 state.late = state.principal_outstanding > 0
-            segments = accrue(
-                state.principal_outstanding,
-                state.accrued_through + timedelta(days=1),
-                day,
-                debtor_kind=debtor_kind,
-                claim_filed_on=claim_filed_on,
-                rates=rates,
-                invoice_number=state.invoice.number,
-            )
-            state.segments.extend(segments)
-            state.interest_accrued += sum(s.amount_cents for s in segments)
+            if claim_interest:
+                segments = accrue(
+                    state.principal_outstanding,
+                    state.accrued_through + timedelta(days=1),
+                    day,
+                    debtor_kind=debtor_kind,
+                    claim_filed_on=claim_filed_on,
+                    rates=rates,
+                    invoice_number=state.invoice.number,
+                )
+                state.segments.extend(segments)
+                state.interest_accrued += sum(s.amount_cents for s in segments)
             state.accrued_through = day
 
     def open_items(day: date) -> list[OpenItem]:
@@ -231,15 +291,21 @@ def statement_at(
                 )
         return items
 
-    allocations: list[PaymentAllocation] = []
-    for payment in sorted((p for p in payments if p.paid_on <= at), key=lambda p: p.paid_on):
-        if payment.paid_on < first_issue:
-            raise StatementError(
-                f"payment of {payment.paid_on.isoformat()} is before the first invoice "
-                f"({first_issue.isoformat()})"
-            )
-        check_designation(payment, by_number)
-        accrue_to(payment.paid_on)
+    def reduce(reduction: Reduction) -> AppliedReduction:
+        """A credit note on principal, oldest invoice first (domain.account)."""
+        remaining = reduction.amount_cents
+        lines: list[ReductionLine] = []
+        for state in states:
+            take = min(remaining, state.principal_outstanding)
+            if take <= 0:
+                continue
+            state.principal_outstanding -= take
+            state.reduced += take
+            remaining -= take
+            lines.append(ReductionLine(state.invoice.number, take))
+        return AppliedReduction(reduction, lines, remaining)
+
+    def pay(payment: Payment) -> PaymentAllocation:
         result = allocate(payment, open_items(payment.paid_on), allocation)
         for line in result.lines:
             if line.cost_index is not None:
@@ -253,7 +319,30 @@ def statement_at(
                 state.interest_paid += line.amount_cents
             else:
                 state.compensation_paid += line.amount_cents
-        allocations.append(result)
+        return result
+
+    # reductions before payments on the same day; each kind in the order given
+    moves: list[tuple[date, int, int, Payment | Reduction]] = [
+        (r.on, 0, i, r) for i, r in enumerate(reductions) if r.on <= at
+    ] + [(p.paid_on, 1, i, p) for i, p in enumerate(payments) if p.paid_on <= at]
+    moves.sort(key=lambda m: (m[0], m[1], m[2]))
+
+    allocations: list[PaymentAllocation] = []
+    applied: list[AppliedReduction] = []
+    for day, _, _, move in moves:
+        what = "payment" if isinstance(move, Payment) else "reduction"
+        if day < first_issue:
+            raise StatementError(
+                f"{what} of {day.isoformat()} is before the first invoice "
+                f"({first_issue.isoformat()})"
+            )
+        if isinstance(move, Payment):
+            check_designation(move, by_number)
+        accrue_to(day)
+        if isinstance(move, Reduction):
+            applied.append(reduce(move))
+        else:
+            allocations.append(pay(move))
     accrue_to(at)
 
     lines = [_invoice_line(state, compensation) for state in states]
@@ -270,7 +359,7 @@ def statement_at(
         for index, cost in enumerate(costs)
         if cost.date <= at
     ]
-    return Statement(
+    statement = Statement(
         at=at,
         debtor_kind=debtor_kind,
         claim_filed_on=claim_filed_on,
@@ -281,10 +370,13 @@ def statement_at(
         payments=allocations,
         totals=_totals(lines, cost_lines, allocations),
     )
+    reduced = {s.invoice.number: s.reduced for s in states if s.reduced}
+    return Walked(statement, applied, reduced)
 
 
 def _invoice_line(state: _InvoiceState, compensation: int) -> InvoiceLine:
     inv = state.invoice
+    principal = inv.amount_cents - state.reduced  # net of reductions of the claim
     compensation_due = compensation if state.late else 0
     principal_outstanding = state.principal_outstanding
     interest_outstanding = state.interest_accrued - state.interest_paid
@@ -293,8 +385,8 @@ def _invoice_line(state: _InvoiceState, compensation: int) -> InvoiceLine:
         number=inv.number,
         issue_date=inv.issue_date,
         due_date=inv.due_date,
-        principal_cents=inv.amount_cents,
-        principal_paid_cents=inv.amount_cents - principal_outstanding,
+        principal_cents=principal,
+        principal_paid_cents=principal - principal_outstanding,
         principal_outstanding_cents=principal_outstanding,
         interest_accrued_cents=state.interest_accrued,
         interest_paid_cents=state.interest_paid,

@@ -11,7 +11,7 @@ workflow itself is not run: on the Temporal test server each step would cost a w
 and timers (hundreds of milliseconds), and the hundreds of examples that find an interleaving
 like issue 11's point 1 (a call queued one evening, taken the next morning, another creditor's
 call the same morning) would take many minutes. The model plays the workflow's part the way
-`workflows/practice.py` does: it reserves with the activity before queueing a call (keys
+`workflows/practice/waits.py` does: it reserves with the activity before queueing a call (keys
 `<task key>:call:<n>`), and gives the conversation back under that key when nobody answered.
 
 The model keeps its own record of when each conversation really happened (a call at the moment

@@ -18,7 +18,6 @@ from datetime import date, time, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -68,9 +67,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.money import format_euros
     from domain.practice import CommandResult, RejectionType, TimelineEvent
 
-DB_TIMEOUT = timedelta(seconds=30)
-SEND_TIMEOUT = timedelta(minutes=2)
-RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
+from workflows.activity_options import DB_TIMEOUT, RETRY, SEND_TIMEOUT
+
 REMINDER_CLOCK = time(9, 0)
 # A lawyer who records a case's history (a decree issued months ago, then its service) needs a
 # moment to enter the next act before a term that ran out in the past is declared lapsed.

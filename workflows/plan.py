@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -38,8 +37,9 @@ with workflow.unsafe.imports_passed_through():
         match_payments,
     )
 
+from workflows.activity_options import DB_TIMEOUT, RETRY, SEND_TIMEOUT
+
 REMINDER_CLOCK = time(9, 0)
-RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
 
 
 @workflow.defn(name=PLAN_WORKFLOW_NAME)
@@ -143,7 +143,7 @@ class PlanWorkflow:
                     at=workflow.now(),
                 ),
                 result_type=ReserveConversationResult,
-                start_to_close_timeout=timedelta(seconds=30),
+                start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=RETRY,
             )
             if self.suspended:
@@ -165,7 +165,7 @@ class PlanWorkflow:
                         email=self.inp.email,
                         sms=self.inp.sms,
                     ),
-                    start_to_close_timeout=timedelta(minutes=2),
+                    start_to_close_timeout=SEND_TIMEOUT,
                     retry_policy=RETRY,
                 )
             except ActivityError:

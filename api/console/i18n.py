@@ -14,7 +14,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
@@ -25,10 +24,11 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from domain.calendar import ROME  # one definition of the practice's zone
+
 LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
 LOCALES = ("it", "en")
 DEFAULT_LOCALE = "it"
-ROME = ZoneInfo("Europe/Rome")
 
 
 @functools.cache

@@ -39,6 +39,7 @@ from api.schemas_deals import ProposalDecisionIn
 from api.services import access_log, practice_pages
 from api.views import practice_out, practice_summary
 from db.models import Creditor, Practice
+from domain.calendar import ROME
 from domain.practice import DebtorKind, Outcome, Phase, Status
 
 router = APIRouter(prefix="/creditor", tags=["console"])
@@ -167,8 +168,8 @@ def _csv_row(item: PracticeSummary) -> list[str]:
         euros(item.paid),
         euros(item.balance),
         name(item.next_step),
-        item.next_action_at.astimezone(i18n.ROME).date().isoformat() if item.next_action_at else "",
-        item.created_at.astimezone(i18n.ROME).date().isoformat(),
+        item.next_action_at.astimezone(ROME).date().isoformat() if item.next_action_at else "",
+        item.created_at.astimezone(ROME).date().isoformat(),
     ]
 
 

@@ -19,8 +19,9 @@ from api.delivery_reports import DeliveryStatus, Report, record_report
 from api.deps import SessionDep
 from api.errors import conflict, invalid, not_found
 from api.routers.outbox import delivery_out
-from api.schemas import ROME, DeliveryEventOut, DeliveryOut, TrackingIn, rome_today
+from api.schemas import DeliveryEventOut, DeliveryOut, TrackingIn, rome_today
 from db.models import Delivery, DeliveryEvent, Document, utcnow
+from domain.calendar import ROME
 
 router = APIRouter(prefix="/practices/{practice_id}", tags=["deliveries"])
 

@@ -50,6 +50,7 @@ from db.models import Creditor, Practice
 from domain.account import Account, MissingRate
 from domain.interest import InterestSegment
 from domain.money import format_euros, parse_euros
+from domain.practice import DebtorKind
 from domain.rates import RateKind, RateOverlap, act_period_of, how_to_add_rate
 from domain.statement import StatementError
 
@@ -338,7 +339,7 @@ async def statement_pdf_response(
             "agency_phone": settings.agency_phone,
             "creditor_name": creditor.name if creditor is not None else "",
             "debtor_name": practice.debtor_name,
-            "debtor_business": practice.debtor_kind == "business",
+            "debtor_business": practice.debtor_kind == DebtorKind.BUSINESS,
             "today": rome_today(),
         }
     )

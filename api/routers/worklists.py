@@ -20,7 +20,6 @@ from api.deps import DatabaseDep, NowDep, SessionDep, SettingsDep
 from api.errors import conflict, forbidden, not_found
 from api.schemas import (
     MAX_OFFSET,
-    ROME,
     AuthorizationTask,
     CallTaken,
     CallTask,
@@ -40,7 +39,7 @@ from db.contact_log import (
 )
 from db.models import Practice, Task, User
 from db.session import Database
-from domain.calendar import at_rome
+from domain.calendar import ROME, at_rome
 from domain.contact_rules import (
     ContactDecision,
     check_conversation,

@@ -6,7 +6,7 @@ The proposal is checked against the balance and today (domain.plans.check_propos
 ProposalError names the field) and against the creditor's bounds (its strategy's plan_bounds):
 within them the deal is in force at once; outside them it waits for the creditor, who is
 reminded every `proposal_reminder_interval` and whose silence after `proposal_timeout` refuses
-it (workflows/practice.py `_await_decision`). `answer_by` is that last day, so a debtor can be
+it (workflows/practice/deals.py `await_decision`). `answer_by` is that last day, so a debtor can be
 told "you will have an answer by <date>".
 """
 

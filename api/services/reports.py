@@ -252,7 +252,8 @@ def _aware(moment: datetime | str) -> datetime:
 
 
 # the proposal event's data holds no kind: its summary, written by the workflow
-# (workflows/practice.py `proposal`), starts with it: "Proposal (settlement, debtor)..."
+# (domain/practice_state/commands.py `apply_proposal`), starts with it:
+# "Proposal (settlement, debtor)..."
 def _proposal_of_kind(kind: ProposalKind) -> ColumnElement[bool]:
     return Event.summary.like(f"Proposal ({kind.value},%")
 

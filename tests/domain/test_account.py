@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.account import Account, MissingRate, Reduction, _walk, account_at
+from domain.account import Account, MissingRate, Reduction, account_at
 from domain.allocation import AllocationOrder, Payment
 from domain.costs import Cost, CostKind
 from domain.practice import DebtorKind, Invoice
 from domain.rates import RateKind, RateTable, published_rates
-from domain.statement import StatementError, statement_at
+from domain.statement import StatementError
 
 BUSINESS = DebtorKind.BUSINESS
 CONSUMER = DebtorKind.CONSUMER
@@ -156,7 +156,7 @@ def test_a_reduction_before_the_first_invoice_is_an_error() -> None:
         )  # fmt: skip
 
 
-# --- the walk is statement_at's ----------------------------------------------------------------
+# --- random practices ----------------------------------------------------------------------
 
 FIRST, LAST = date(2019, 1, 1), date(2026, 6, 30)
 days = st.dates(min_value=FIRST, max_value=LAST)
@@ -184,29 +184,6 @@ def practices(draw: st.DrawFn) -> tuple[list[Invoice], list[Payment], list[Cost]
         )
     )
     return invoices, payments, costs
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    practice=practices(),
-    kind=st.sampled_from(list(DebtorKind)),
-    filed=st.none() | days,
-    order=st.sampled_from(list(AllocationOrder)),
-    data=st.data(),
-)
-def test_without_reductions_the_walk_is_statement_at(
-    practice: tuple[list[Invoice], list[Payment], list[Cost]],
-    kind: DebtorKind,
-    filed: date | None,
-    order: AllocationOrder,
-    data: st.DataObject,
-) -> None:
-    invoices, payments, costs = practice
-    at = data.draw(st.dates(min_value=min(i.issue_date for i in invoices), max_value=LAST))
-    expected = statement_at(invoices, kind, payments, costs, filed, at, RATES, order)
-    walked = _walk(invoices, kind, payments, costs, [], filed, at, RATES, order, True)
-    assert walked.statement == expected
-    assert walked.reductions == [] and walked.reduced_cents == {}
 
 
 @settings(max_examples=100, deadline=None)

@@ -1,0 +1,116 @@
+"""The court steps: the judicial child workflow, and what the creditor decides once they ended."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from temporalio import workflow
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from domain.actor import acting as _acting
+    from domain.judicial import JUDICIAL_WORKFLOW_NAME, JudicialInput, judicial_workflow_id
+    from domain.practice_state.state import Awaiting
+
+from workflows.practice import waits
+from workflows.practice.effects import Practice
+
+
+async def after_court(p: Practice) -> None:
+    """The court steps ended and the practice is still open: nothing is left to do but what
+    the creditor decides. Until it does, it is reminded every end_decision_reminder_interval
+    (a task on its work list); under watch, the debtor is re-checked every watch_interval
+    (a skip-tracing and contact-check task), and what the check finds goes back to the
+    creditor. Writing off closes the practice (EndDecisionCmd's handler)."""
+    pid = p.inp.practice_id
+    while p.state.court.end_choice is None:
+        p.state.court.end_asks += 1
+        key = f"{pid}:end-decision:{p.state.court.end_asks}"
+        await p.open_task(key, "end_decision", awaiting=Awaiting.END_DECISION)
+        p.event(
+            "end_decision_requested",
+            f"Court steps ended ({(p.state.court.outcome or '').replace('_', ' ')}): the "
+            "creditor decides to close as uncollectable or keep under watch",
+        )
+        interval = p.strategy.duration("end_decision_reminder_interval")
+        p.state.wait.reminders = 0
+        p.state.wait.awaiting = Awaiting.END_DECISION
+        while p.state.court.end_choice is None:
+            await p.notify(
+                f"{key}:{p.state.wait.reminders}",
+                "creditor",
+                "end_decision_request",
+                reminder=p.state.wait.reminders,
+                balance_cents=p.state.money.balance,
+            )
+            p.state.wait.waiting_for = (
+                "the creditor's decision: close as uncollectable or keep under watch"
+            )
+            p.state.wait.next_action_at = workflow.now() + interval
+            await p.flush()
+            await waits.wait(p, interval, lambda: p.state.court.end_choice is not None)
+            p.state.wait.reminders += 1
+        p.release_answer()
+        await p.close_tasks("end_decision", "done", p.state.court.end_choice.value)
+    # kept under watch
+    every = p.strategy.duration("watch_interval")
+    p.state.wait.waiting_for = "the next re-check of the debtor (kept under watch)"
+    p.state.wait.next_action_at = workflow.now() + every
+    await p.flush()
+    await waits.wait(p, every)
+    p.state.court.watch_checks += 1
+    p.state.answers.trace = None
+    await p.open_task(
+        f"{pid}:watch:{p.state.court.watch_checks}",
+        "trace",
+        detail="re-check under watch: new address, phone, employer or assets",
+        awaiting=Awaiting.TRACE,
+    )
+    p.event("watch_check", f"Re-check of the debtor under watch ({p.state.court.watch_checks})")
+    result = await waits.await_answer(
+        p,
+        Awaiting.TRACE,
+        "the re-check of the debtor (skip tracing and contact check)",
+        p.strategy.duration("trace_timeout"),
+        lambda: p.state.answers.trace,
+    )
+    await p.close_tasks(
+        "trace",
+        "done" if result else "cancelled",
+        "found" if result and result.found else "not found",
+    )
+    if result is not None and result.found:
+        p.state.court.end_choice = None  # something new: the creditor decides again
+
+
+async def start_judicial(p: Practice) -> None:
+    p.judicial = await workflow.start_child_workflow(
+        JUDICIAL_WORKFLOW_NAME,
+        JudicialInput(
+            practice_id=p.inp.practice_id,
+            parent_workflow_id=workflow.info().workflow_id,
+            lawyer_id=p.state.escalation.lawyer_id,
+            residence=p.inp.residence,
+        ),
+        id=judicial_workflow_id(p.inp.practice_id),
+        result_type=str,
+        # a practice that ends takes its court steps with it (they are told and stop)
+        parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+    )
+    p.state.court.started = True
+    p.judicial_watch = asyncio.create_task(watch_judicial(p, p.judicial))
+
+
+async def watch_judicial(p: Practice, handle: ChildWorkflowHandle[Any, str]) -> None:
+    _acting(None)  # the court steps' end is not the authoriser's doing (see _watch_plan)
+    outcome = await handle
+    p.state.court.outcome = outcome
+    p.event("judicial_ended", f"Court steps ended: {outcome.replace('_', ' ')}", outcome=outcome)
+    await p.flush()
+
+
+async def stop_judicial(p: Practice) -> None:
+    if p.judicial is not None and p.state.court.outcome is None:
+        p.judicial.cancel()
+        await workflow.wait_condition(lambda: p.state.court.outcome is not None)

@@ -1,0 +1,44 @@
+"""The practice workflow's patch ids (workflow.patched): practices started before a change
+replay the old commands. Every id stays as long as a practice started before it may run."""
+
+from temporalio import workflow
+
+# Patch ids (workflow.patched): practices started before a change replay the old commands.
+# The read model is written by a local activity (it was a normal activity), and the hand-over's
+# event is written with the first step's record (it had a write of its own). One id for both
+# changes, which shipped together: every patch id costs each new practice a marker and a
+# search-attribute upsert on the server.
+RECORD_LOCALLY = "record-practice-as-local-activity"
+# The formal demand's term comes from the court calendar (a last day on a Sunday or a public
+# holiday moves to the next working day, artt. 1187, 2963 c.c.); it was `now + term`. Asked only
+# on the formal demand's path, so that practices that never get there pay nothing for it.
+DEMAND_TERM_ON_COURT_CALENDAR = "demand_term_on_court_calendar"
+# A dispute suspends whichever of escalation / promise / deal is in charge (domain/pauses.py) and
+# tells a running plan to suspend; before, it dropped a promise and its rejection resumed the
+# escalation beside a running plan.
+PAUSES_COMPOSE = "pauses-compose"
+# Invoices overdue at the hand-over are collected at once, while those not yet due get their
+# pre-due reminders beside the escalation; before, everything waited for the last due date.
+COLLECT_OVERDUE_NOW = "collect-overdue-now"
+# When the court steps end (a lost opposition, a negative pignoramento, stopped, ...) the practice
+# asks the creditor to close it as uncollectable or keep it under watch; before, it waited forever.
+END_DECISION = "end-decision"
+# An open dispute reminds the creditor to decide (and shows until when it waits); before, it
+# waited without a date.
+DISPUTE_REMINDERS = "dispute-reminders"
+# The lawyer is reminded of an opinion `strategy.opinion_reminders` times, then the request goes
+# to the admin's list (an `opinion_overdue` task) and the reminders stop (they repeated forever).
+OPINION_REMINDERS_CAPPED = "opinion-reminders-capped"
+# A visit reported as moved (VisitOutcome.MOVED): the debtor's address is marked wrong, or, with
+# the new address the agent learned, usable again as after skip tracing. Before, no such outcome.
+VISIT_OUTCOMES_V2 = "visit-outcomes-v2"
+
+
+class PatchedVersions:
+    """domain.practice_state.Versions from this workflow's history (workflow.patched)."""
+
+    def pauses_compose(self) -> bool:
+        return workflow.patched(PAUSES_COMPOSE)
+
+    def visit_outcomes_v2(self) -> bool:
+        return workflow.patched(VISIT_OUTCOMES_V2)
