@@ -8,6 +8,7 @@ by tests/histories/test_replay_releases.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from temporalio.client import WorkflowHistory
@@ -104,7 +105,13 @@ async def test_a_practice_parked_before_its_due_date_takes_one_write(start) -> N
     strategy = only_steps(Step.REMINDER_LETTER)
     async with start(world=world, strategy=strategy, invoices=invoices) as p:
         await p.next_step_is("out_of_court")
-        history = await p.handle.fetch_history()
+        # the local activity's marker is in the history once its workflow task completed, a
+        # moment after the fake read model saw the record: wait for the task's timer
+        for _ in range(100):
+            history = await p.handle.fetch_history()
+            if any(e.HasField("timer_started_event_attributes") for e in history.events):
+                break
+            await asyncio.sleep(0.05)
     assert len(world.records) == 1
     assert [e.kind for e in world.records[0].events] == ["handed_over", "step_started"]
     assert world.records[0].snapshot.next_action_at is not None
