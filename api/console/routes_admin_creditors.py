@@ -131,7 +131,7 @@ def _strategy_form(model: StrategyModel) -> dict[str, Any]:
     """The form's values for a strategy: the main fields, and the others as JSON."""
     data = model.model_dump(mode="json")
     form: dict[str, Any] = {name: data[name] for name in FORM_FIELDS if name != "steps"}
-    form["steps"] = data["steps"]
+    form["steps"] = [{**row, "position": str(i + 1)} for i, row in enumerate(data["steps"])]
     rest = {k: v for k, v in data.items() if k not in FORM_FIELDS}
     form[OTHER] = json.dumps(rest, indent=2, ensure_ascii=False)
     return form
@@ -139,17 +139,29 @@ def _strategy_form(model: StrategyModel) -> dict[str, Any]:
 
 def _form_body(fields: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """The posted form as StrategyModel's input, the values to show again, and the errors
-    found before the model (a JSON textarea that is not a JSON object)."""
+    found before the model (a JSON textarea that is not a JSON object, a position that is not
+    a number). Each row names its step (`steps.<i>.step`, the canonical one when absent) and
+    its place (`steps.<i>.position`): the steps run in the order of the positions, ties and
+    rows without one keeping the form's order. Errors on a step name the form's row
+    (`_rows_back`)."""
     errors: dict[str, str] = {}
-    steps = []
+    rows: list[dict[str, Any]] = []
     for i, step in enumerate(STEP_ORDER):
-        steps.append(
+        position = str(fields.get(f"steps.{i}.position", "") or "").strip()
+        if position and not position.isdigit():
+            errors[f"steps.{i}.position"] = "must be a whole number"
+        rows.append(
             {
-                "step": step.value,
+                "step": str(fields.get(f"steps.{i}.step") or step.value),
                 "enabled": fields.get(f"steps.{i}.enabled") == "on",
                 "wait_after": str(fields.get(f"steps.{i}.wait_after", "")).strip(),
+                "position": position,
             }
         )
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: int(rows[i]["position"]) if rows[i]["position"].isdigit() else i + 1,
+    )
     body: dict[str, Any] = {}
     other = str(fields.get(OTHER, "") or "{}")
     try:
@@ -162,15 +174,33 @@ def _form_body(fields: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, s
         parsed = {}
     # the form's own inputs win over the same names in the JSON
     body.update({k: v for k, v in parsed.items() if k not in FORM_FIELDS})
-    body["steps"] = steps
+    body["steps"] = [{k: rows[i][k] for k in ("step", "enabled", "wait_after")} for i in order]
     for name in DURATION_INPUTS:
         body[name] = str(fields.get(name, "")).strip()
     body["call_attempts"] = str(fields.get("call_attempts", "")).strip()
     body["allocation"] = str(fields.get("allocation", ""))
     body["claim_interest"] = fields.get("claim_interest") == "on"
     form = {k: v for k, v in body.items() if k in FORM_FIELDS}
+    form["steps"] = rows
     form[OTHER] = other
+    form[ROW_ORDER] = order
     return body, form, errors
+
+
+ROW_ORDER = "_order"  # the form's key holding, for each step as posted, the row it came from
+
+
+def _rows_back(errors: dict[str, str], order: list[int]) -> dict[str, str]:
+    """`steps.<k>.field` of the ordered list back to the form's row it came from."""
+    moved: dict[str, str] = {}
+    for path, message in errors.items():
+        parts = path.split(".")
+        if len(parts) > 1 and parts[0] == "steps" and parts[1].isdigit():
+            k = int(parts[1])
+            if k < len(order):
+                parts[1] = str(order[k])
+        moved.setdefault(".".join(parts), message)
+    return moved
 
 
 def _placed(errors: dict[str, str]) -> dict[str, str]:
@@ -259,7 +289,7 @@ async def _checked(
             model = StrategyModel.model_validate(body)
             service.checked_strategy(model)
         except (ValidationError, RequestValidationError) as exc:
-            errors = error_paths(exc)
+            errors = _rows_back(error_paths(exc), form[ROW_ORDER])
             model = None
     if model is None:
         page = await _strategy_page(
@@ -293,7 +323,7 @@ async def save_strategy(
             creditor,
             rome_date(now),
             form=form,
-            errors=_placed(error_paths(exc)),
+            errors=_placed(_rows_back(error_paths(exc), form[ROW_ORDER])),
             status_code=422,
         )
     # after a save, a reload must not save again
