@@ -248,3 +248,38 @@ async def test_an_experiment_assigns_arms_for_good(api: Api) -> None:
         f"{base}/experiments/nope/end", headers=api.admin, json={"end": today.isoformat()}
     )
     assert missing.status_code == 404
+
+
+async def test_a_stranded_row_starts_with_its_arm(api: Api) -> None:
+    """The stranded-row sweep starts a practice in an experiment with the arm its row
+    recorded: the arm never changes, whoever starts the workflow."""
+    from api.handover import StrandedSweeper
+    from api.routers.practices import new_practice
+    from api.schemas import PracticeCreate
+    from api.services.lab import Choice
+    from db.models import new_id, utcnow
+    from domain.strategy import Strategy
+
+    tenant = await new_creditor(api)
+    since = utcnow()
+    choice = Choice(
+        strategy_name="default",
+        strategy=Strategy(),
+        segments_version=0,
+        segment_rule="default",
+        experiment_id="exp-stranded",
+        experiment_arm="challenger-1",
+    )
+    practice, _ = new_practice(
+        PracticeCreate.model_validate(practice_payload(tenant.id)), tenant.id, choice, new_id()
+    )
+    async with api.db.session() as session:
+        session.add(practice)
+        await session.commit()
+    sweeper = StrandedSweeper(api.db, api.temporal, api.settings)
+    assert await sweeper.sweep(timedelta(0), since) == 1
+    handle = api.temporal.get_workflow_handle(practice.workflow_id)
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(EXPERIMENT) == "exp-stranded"
+    assert attributes.get(EXPERIMENT_ARM) == "challenger-1"
+    await handle.terminate(reason="test done")
