@@ -174,3 +174,35 @@ async def test_only_the_admin_opens_the_lab(api: Api) -> None:
         await as_role(api, role, **extra)
         page = await api.http.get(f"{CREDITORS}/{tenant.id}/lab")
         assert page.status_code == 403
+
+
+async def test_a_named_strategy_is_edited_on_its_own_page(api: Api) -> None:
+    tenant = await new_creditor(api)
+    await as_role(api, "admin")
+    lab = f"{CREDITORS}/{tenant.id}/lab"
+    made = await post_form(
+        api, lab, f"{lab}/strategies", {"name": "gentle", "copy_from": "default"}
+    )
+    assert made.status_code == 303
+    page = await api.http.get(lab)
+    assert f'href="{CREDITORS}/{tenant.id}/strategies/gentle"' in page.text
+    url = f"{CREDITORS}/{tenant.id}/strategies/gentle"
+    page = await api.http.get(url)
+    assert page.status_code == 200
+    assert f'action="{url}"' in page.text
+    demand, phone = 8, 3
+    data = strategy_form(page, **{f"steps.{demand}.position": "4", f"steps.{phone}.position": "9"})
+    saved = await api.http.post(url, data={"csrf_token": csrf(page), **data})
+    assert saved.status_code == 303, saved.text[:2000]
+    assert saved.headers["location"] == url + "?saved=1"
+    got = (
+        await api.http.get(f"/creditors/{tenant.id}/strategies/gentle", headers=api.admin)
+    ).json()
+    assert got["version"] == 2
+    order = [s["step"] for s in got["strategy"]["steps"]]
+    assert order.index("formal_demand") < order.index("phone_phase")
+    # the default strategy is untouched
+    default = (await api.http.get(f"/creditors/{tenant.id}/strategy", headers=api.admin)).json()
+    assert [s["step"] for s in default["steps"]] == [s.value for s in STEP_ORDER]
+    # a name never saved has no page
+    assert (await api.http.get(f"{CREDITORS}/{tenant.id}/strategies/nothing")).status_code == 404

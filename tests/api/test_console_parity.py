@@ -385,6 +385,28 @@ PARITY: dict[str, list[Probe]] = {
             lambda t: t.strategy,
         )
     ],
+    # a named strategy's page edits one the lab page added (a name never saved is its 404,
+    # where PUT would create it): probed on `default`, which every creditor has
+    f"{C}/admin/creditors/{{creditor_id}}/strategies/{{name}}": [
+        Probe(
+            "named-strategy",
+            f"{C}/admin/creditors/{{creditor_id}}/strategies/default",
+            _strategy_form,
+            "PUT",
+            "/creditors/{creditor_id}/strategies/default",
+            lambda t: t.strategy,
+        )
+    ],
+    f"{C}/admin/creditors/{{creditor_id}}/strategies/{{name}}/preview": [
+        Probe(
+            "named-strategy-preview",
+            f"{C}/admin/creditors/{{creditor_id}}/strategies/default/preview",
+            lambda t: {**_strategy_form(t), "call_attempts": "0"},
+            "PUT",
+            "/creditors/{creditor_id}/strategies/default",
+            lambda t: {**t.strategy, "call_attempts": 0},
+        )
+    ],
     f"{C}/admin/creditors/{{creditor_id}}/lab/segments": [
         Probe(
             "lab-segments",
