@@ -1,4 +1,4 @@
-"""Migration 0015_i15_segments on a database with data: the strategy versions saved so far become
+"""Migration 0017_i15_segments on a database with data: the strategy versions saved so far become
 the creditor's `default` named strategy; practices handed over before have no segment."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from tests import pg
 def test_saved_versions_become_the_default_strategy(tmp_path: Path) -> None:
     url = to_sync_url(pg.database_url(tmp_path))
     cfg = alembic_config(url)
-    command.upgrade(cfg, "0014_lead_indexes")
-    command.downgrade(cfg, "0014_lead_indexes")  # a PostgreSQL test database starts at the newest
+    command.upgrade(cfg, "0016_i14_privacy")
+    command.downgrade(cfg, "0016_i14_privacy")  # a PostgreSQL test database starts at the newest
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
@@ -49,7 +49,7 @@ def test_saved_versions_become_the_default_strategy(tmp_path: Path) -> None:
                     "saved_at) VALUES ('c1', 'gentle', 1, '{}', CURRENT_TIMESTAMP)"
                 )
             )
-        command.downgrade(cfg, "0014_lead_indexes")  # and back: the default versions stay
+        command.downgrade(cfg, "0016_i14_privacy")  # and back: the default versions stay
         with engine.connect() as conn:
             versions = conn.execute(sa.text("SELECT version FROM strategy_versions")).scalars()
             assert sorted(versions) == [1, 2]

@@ -7,16 +7,16 @@ segment_versions: a creditor's ordered segment rules, each save a version. exper
 champion/challenger experiments. practices: how the strategy was chosen at hand-over (named
 strategy, segments' version and rule, experiment and arm); None for practices handed over before.
 
-Revision ID: 0015_i15_segments
-Revises: 0014_lead_indexes
+Revision ID: 0017_i15_segments
+Revises: 0016_i14_privacy
 Create Date: 2026-12-06 08:00:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_i15_segments"
-down_revision = "0014_lead_indexes"
+revision = "0017_i15_segments"
+down_revision = "0016_i14_privacy"
 branch_labels = None
 depends_on = None
 
