@@ -17,6 +17,7 @@ from temporalio.client import Client
 from api import console, debtor
 from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
+from api.handover import SEARCH_ATTRIBUTES, register_search_attributes
 from api.observe import logs, metrics, tracing
 from api.routers import (
     card_payments,
@@ -27,6 +28,7 @@ from api.routers import (
     debtor_links,
     deliveries,
     judicial,
+    lab,
     opt_outs,
     outbox,
     practice_commands,
@@ -88,6 +90,19 @@ def create_app(
                 settings, interceptors=tracing.temporal_interceptors(tracer_provider)
             )
             await ensure_admin_key(db, settings)
+            try:
+                added = await register_search_attributes(client, settings.temporal_namespace)
+            except Exception as exc:  # noqa: BLE001 - said loudly, the API still serves
+                # a practice in an experiment cannot start without them (503 on its hand-over)
+                log.error(
+                    "could not register the search attributes %s (%s): add them with "
+                    "`temporal operator search-attribute create`",
+                    ", ".join(k.name for k in SEARCH_ATTRIBUTES),
+                    type(exc).__name__,
+                )
+            else:
+                if added:
+                    log.info("search attributes registered: %s", ", ".join(added))
             # a rate nobody added refuses every statement that needs it: say so at startup too
             for gap in await _missing_rates(db):
                 log.warning(
@@ -114,6 +129,7 @@ def create_app(
     )
     for module in (
         creditors,
+        lab,
         users,
         practices,
         practice_commands,

@@ -17,8 +17,19 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.strategies import strategy_from_json
@@ -38,6 +49,44 @@ log = logging.getLogger(__name__)
 # not started again forever.
 STRANDED_WINDOW = timedelta(days=7)
 SWEEP_BATCH = 200
+
+
+# The practice's experiment and arm (domain/experiments.py) as Temporal search attributes, so a
+# workflow list can be cut by arm (`RecuperoExperimentArm = "challenger-1"`). Ids and arm labels
+# only: never personal data. Set when the workflow starts, never changed (the arm is fixed).
+EXPERIMENT = SearchAttributeKey.for_keyword("RecuperoExperiment")
+EXPERIMENT_ARM = SearchAttributeKey.for_keyword("RecuperoExperimentArm")
+SEARCH_ATTRIBUTES = (EXPERIMENT, EXPERIMENT_ARM)
+
+
+async def register_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Adds the custom search attributes the namespace lacks (the operator service; the API
+    does it at startup, on the dev server and the test servers alike). Returns those added."""
+    known = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        for key in SEARCH_ATTRIBUTES
+        if key.name not in known.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    return sorted(missing)
+
+
+def search_attributes_for(practice: Practice) -> TypedSearchAttributes | None:
+    """The experiment and arm of a practice in an experiment; None otherwise."""
+    if practice.experiment_id is None or practice.experiment_arm is None:
+        return None
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(EXPERIMENT, practice.experiment_id),
+            SearchAttributePair(EXPERIMENT_ARM, practice.experiment_arm),
+        ]
+    )
 
 
 def workflow_input_for(practice: Practice, strategy: Strategy | None = None) -> PracticeInput:
@@ -63,7 +112,11 @@ def workflow_input_for(practice: Practice, strategy: Strategy | None = None) -> 
 
 
 async def start_practice_workflow(
-    temporal: Client, settings: Settings, workflow_id: str, workflow_input: PracticeInput
+    temporal: Client,
+    settings: Settings,
+    workflow_id: str,
+    workflow_input: PracticeInput,
+    search_attributes: TypedSearchAttributes | None = None,
 ) -> bool:
     """Starts the practice's workflow; False when a workflow with its id already exists (started
     by an earlier attempt: it is kept)."""
@@ -73,6 +126,7 @@ async def start_practice_workflow(
             workflow_input,
             id=workflow_id,
             task_queue=settings.task_queue,
+            search_attributes=search_attributes,
             # a workflow id is used once: a finished or terminated practice is never restarted
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
@@ -125,7 +179,11 @@ class StrandedSweeper:
         started = 0
         for practice in practices:
             if await start_practice_workflow(
-                self.temporal, self.settings, practice.workflow_id, workflow_input_for(practice)
+                self.temporal,
+                self.settings,
+                practice.workflow_id,
+                workflow_input_for(practice),
+                search_attributes_for(practice),
             ):
                 started += 1
                 log.warning(

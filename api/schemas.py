@@ -265,8 +265,9 @@ class StrategyModel(RequestModel):
 
     steps: list[StepSettingModel] = Field(
         default_factory=_default_steps,
-        description="Step settings; steps left out keep their defaults. Returned complete and "
-        "in the canonical order.",
+        description="Step settings in the order the creditor wants them; steps left out keep "
+        "their defaults and their place. The law's order binds: the authorisation last, the "
+        "reminders before the due date first (a 422 on `steps`). Returned complete.",
     )
     pre_due_reminder_lead: str = _duration(
         _DEFAULT.pre_due_reminder_lead, "How long before the due date the first reminder goes."
@@ -872,6 +873,16 @@ class PlanOut(BaseModel):
     paid: str = Field(default="0.00", description="Paid toward the deal so far, in euros.")
 
 
+class ChosenByOut(BaseModel):
+    """The strategy lab's choice at hand-over (GET /creditors/{id}/segments, .../experiments)."""
+
+    strategy_name: str = Field(description="The named strategy the practice runs.")
+    segments_version: int = Field(description="The segment rules' version; 0: none saved.")
+    segment_rule: str = Field(description='The rule that matched; "default" when none did.')
+    experiment_id: str | None = Field(description="The experiment that assigned its strategy.")
+    experiment_arm: str | None = Field(description='"champion" or "challenger-<n>".')
+
+
 class PracticeOut(BaseModel):
     id: str
     creditor_id: str
@@ -913,6 +924,11 @@ class PracticeOut(BaseModel):
         default=None,
         description="The creditor's strategy version this practice runs (GET /creditors/{id}/"
         "strategy/versions); 0: the defaults; null: handed over before versions were kept.",
+    )
+    chosen_by: ChosenByOut | None = Field(
+        default=None,
+        description="How the strategy was chosen at hand-over (segments and experiments); "
+        "null: handed over before segments existed.",
     )
     judicial: JudicialOut | None = Field(
         default=None, description="The court steps; null until the judicial phase starts."

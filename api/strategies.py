@@ -10,6 +10,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import TypeAdapter
 
 from db.models import Creditor
+from domain.segments import SegmentError
 from domain.strategy import Strategy, StrategyError, validate_strategy
 
 _ADAPTER: TypeAdapter[Strategy] = TypeAdapter(Strategy)
@@ -50,7 +51,7 @@ def check_strategy(strategy: Strategy) -> Strategy:
     return checked
 
 
-def error_loc(error: StrategyError) -> list[str | int]:
+def error_loc(error: StrategyError | SegmentError) -> list[str | int]:
     """'steps.0.wait_after' -> ['body', 'steps', 0, 'wait_after'] (FastAPI's loc shape)."""
     loc: list[str | int] = ["body"]
     parts = error.field_path.split(".")

@@ -9,6 +9,7 @@ from typing import Any
 from api.auth import Principal, Role
 from api.schemas import (
     AddressOut,
+    ChosenByOut,
     CreditorOut,
     DeadlineOut,
     DebtorOut,
@@ -145,6 +146,18 @@ def deadline_out(row: Deadline) -> DeadlineOut:
     )
 
 
+def chosen_by_out(practice: Practice) -> ChosenByOut | None:
+    if practice.strategy_name is None or practice.segment_rule is None:
+        return None
+    return ChosenByOut(
+        strategy_name=practice.strategy_name,
+        segments_version=practice.segments_version or 0,
+        segment_rule=practice.segment_rule,
+        experiment_id=practice.experiment_id,
+        experiment_arm=practice.experiment_arm,
+    )
+
+
 def practice_out(
     practice: Practice, principal: Principal, deadlines: Sequence[Deadline] = ()
 ) -> PracticeOut:
@@ -181,6 +194,7 @@ def practice_out(
         ],
         strategy=strategy_summary(practice.strategy),
         strategy_version=practice.strategy_version,
+        chosen_by=chosen_by_out(practice),
         consumer_credit=bool(practice.consumer_credit),
         forbearance_measures=[str(m) for m in snapshot.get("forbearance_measures") or ()],
         debt_advice_sent_on=snapshot.get("debt_advice_sent_on"),

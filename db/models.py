@@ -208,6 +208,15 @@ class Practice(Base):
     # the creditor's strategy version this practice runs (copied at hand-over); None: handed
     # over before versions were kept
     strategy_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    # how the strategy was chosen at hand-over (domain/segments.py, domain/experiments.py): the
+    # named strategy, the segments' version and the rule that matched ("default": none did),
+    # and the experiment and arm ("champion", "challenger-<n>") when one ran in that segment.
+    # None: handed over before segments existed.
+    strategy_name: Mapped[str | None] = mapped_column(String(40), default=None)
+    segments_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    segment_rule: Mapped[str | None] = mapped_column(String(40), default=None)
+    experiment_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    experiment_arm: Mapped[str | None] = mapped_column(String(20), default=None)
     # a consumer's debt under a consumer credit agreement (domain.consumer_credit)
     consumer_credit: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # the judicial workflow's last JudicialSnapshot (domain/judicial.py) as JSON, and its version:
@@ -267,16 +276,61 @@ class StrategyVersion(Base):
     practice records the version it runs, so what it did can be read against the rules then."""
 
     __tablename__ = "strategy_versions"
-    __table_args__ = (UniqueConstraint("creditor_id", "version", name="uq_strategy_version"),)
+    __table_args__ = (
+        UniqueConstraint("creditor_id", "name", "version", name="uq_strategy_name_version"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     creditor_id: Mapped[str] = mapped_column(ForeignKey("creditors.id"), index=True)
+    # the named strategy (domain.segments.NAME_PATTERN); "default" is the one
+    # PUT /creditors/{id}/strategy edits, mirrored in creditors.strategy / strategy_version.
+    # Each name numbers its own versions from 1; the newest is the current one.
+    name: Mapped[str] = mapped_column(String(40), default="default", server_default="default")
     version: Mapped[int] = mapped_column(Integer)
     strategy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     saved_at: Mapped[datetime] = mapped_column(default=utcnow)
     # who saved it: ids and roles only (an admin key has no user row, hence no foreign key)
     saved_by_id: Mapped[str | None] = mapped_column(String(64), default=None)
     saved_by_role: Mapped[str | None] = mapped_column(String(20), default=None)
+
+
+class SegmentVersion(Base):
+    """A creditor's segment rules as saved (PUT /creditors/{id}/segments), numbered from 1; the
+    newest is in force. `rules` is the ordered list of domain.segments.SegmentRule as JSON (the
+    first that holds chooses), `default_strategy` the named strategy when none holds. A practice
+    records the version and the rule that chose its strategy."""
+
+    __tablename__ = "segment_versions"
+    __table_args__ = (UniqueConstraint("creditor_id", "version", name="uq_segment_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    creditor_id: Mapped[str] = mapped_column(ForeignKey("creditors.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    default_strategy: Mapped[str] = mapped_column(String(40), default="default")
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+    saved_by_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    saved_by_role: Mapped[str | None] = mapped_column(String(20), default=None)
+
+
+class ExperimentRow(Base):
+    """A champion/challenger experiment in one segment of a creditor (domain/experiments.py).
+    Its arms never change once created (that would move practices between arms): it can only
+    be ended (`ends_on`, a Rome date, inclusive)."""
+
+    __tablename__ = "experiments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    creditor_id: Mapped[str] = mapped_column(ForeignKey("creditors.id"), index=True)
+    # a rule's name in the creditor's segments, or "default"
+    segment: Mapped[str] = mapped_column(String(40))
+    # [{"strategy": name, "share": percent}], the champion first
+    arms: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_by_role: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class Deadline(Base):

@@ -181,6 +181,51 @@ class StrategyError(ValueError):
         self.message = message
 
 
+# The order the law binds, whatever order the creditor sets the rest in: (step, step that must
+# come after it, why). Checked among the enabled steps only ("where both run"). The order of the
+# other steps is the creditor's (seed 000: some agencies send the formal demand before the phone
+# phase).
+ORDER_RULES: tuple[tuple[Step, Step, str], ...] = (
+    *(
+        (
+            step,
+            Step.AUTHORIZATION,
+            "the creditor's authorisation comes last: nothing judicial starts without it, and "
+            "the court steps start from it",
+        )
+        for step in STEP_ORDER
+        if step is not Step.AUTHORIZATION
+    ),
+)
+
+
+def order_error(steps: list[StepSetting]) -> str | None:
+    """The first rule of ORDER_RULES the enabled steps break, said in words; None if none.
+    Reminders before the due date are first too: the workflow runs them before collection."""
+    at = {Step(s.step): i for i, s in enumerate(steps) if s.enabled}
+    for first, then, why in ORDER_RULES:
+        if first in at and then in at and at[first] > at[then]:
+            return f"{first.value} must come before {then.value}: {why}"
+    if Step.PRE_DUE_REMINDERS in at and at[Step.PRE_DUE_REMINDERS] != min(at.values()):
+        return "pre_due_reminders must be the first step: they run before the due date"
+    return None
+
+
+def _complete(given: list[StepSetting]) -> list[StepSetting]:
+    """Every step, the ones the creditor named in its order. The named steps fill, in the
+    creditor's order, the places STEP_ORDER gives those same steps; the steps left out keep
+    their own place with their defaults. A list in the canonical order (or with steps left out)
+    comes back in STEP_ORDER; [formal_demand, phone_phase] swaps just those two."""
+    named = {s.step: s for s in given}
+    queue = iter(given)
+    return [
+        next(queue)
+        if step in named
+        else StepSetting(step=step, enabled=True, wait_after=DEFAULT_WAITS[step])
+        for step in STEP_ORDER
+    ]
+
+
 # Practices live for years, but no single wait in a strategy should outlast a limitation period.
 LONGEST_WAIT = timedelta(days=3650)
 
@@ -192,9 +237,11 @@ def _bounded(wait: timedelta) -> timedelta:
 
 
 def validate_strategy(strategy: Strategy) -> Strategy:
-    """Checks a strategy and returns it with its step list complete and in the canonical order.
+    """Checks a strategy and returns it with its step list complete, in the creditor's order.
 
-    Steps left out of the list keep their defaults; a step named twice is an error.
+    Steps left out of the list keep their defaults and their place in STEP_ORDER (`_complete`);
+    a step named twice is an error; an order against the law (ORDER_RULES) is an error on
+    `steps`.
     """
     seen: dict[Step, StepSetting] = {}
     for i, s in enumerate(strategy.steps):
@@ -241,8 +288,8 @@ def validate_strategy(strategy: Strategy) -> Strategy:
             raise StrategyError(
                 f"letter_texts.{kind}", f"unknown letter; known: {', '.join(LETTER_KINDS)}"
             )
-    steps = [
-        seen.get(step, StepSetting(step=step, enabled=True, wait_after=DEFAULT_WAITS[step]))
-        for step in STEP_ORDER
-    ]
+    steps = _complete(list(seen.values()))
+    broken = order_error(steps)
+    if broken is not None:
+        raise StrategyError("steps", broken)
     return replace(strategy, steps=steps, letter_texts=dict(strategy.letter_texts))

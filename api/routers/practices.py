@@ -29,7 +29,7 @@ from api.access import load_practice, visible_practices
 from api.auth import Principal, Role, calling_actor, require
 from api.deps import DatabaseDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import conflict, forbidden, invalid, not_found, unavailable
-from api.handover import start_practice_workflow, workflow_input_for
+from api.handover import search_attributes_for, start_practice_workflow, workflow_input_for
 from api.schemas import (
     MAX_OFFSET,
     ActorOut,
@@ -48,7 +48,15 @@ from api.schemas import (
     rome_today,
 )
 from api.services import access_log, practice_pages
-from api.strategies import creditor_strategy, strategy_to_json
+from api.services.lab import (
+    Choice,
+    choose_strategy,
+    debtor_keys,
+    debtors_with_practices,
+    handover_facts,
+    load_lab,
+)
+from api.strategies import strategy_to_json
 from api.views import practice_out, practice_summary
 from config import Settings
 from db.models import (
@@ -101,9 +109,13 @@ def batch_practice_id(creditor_id: str, reference: str) -> str:
 
 
 def new_practice(
-    body: PracticeCreate, creditor_id: str, strategy: Strategy, practice_id: str
+    body: PracticeCreate, creditor_id: str, chosen: Strategy | Choice, practice_id: str
 ) -> tuple[Practice, PracticeInput]:
-    """The read-model row of a validated hand-over and its workflow's input."""
+    """The read-model row of a validated hand-over and its workflow's input. `chosen` is what
+    the creditor's segments and experiments chose (api/services/lab.py: recorded on the row), or
+    a bare strategy (recorded without how it was chosen)."""
+    choice = chosen if isinstance(chosen, Choice) else None
+    strategy = chosen.strategy if isinstance(chosen, Choice) else chosen
     invoices = [
         Invoice(
             number=inv.number,
@@ -146,6 +158,11 @@ def new_practice(
         snapshot_version=0,
         strategy=strategy_to_json(strategy),
         strategy_version=strategy.version,
+        strategy_name=choice.strategy_name if choice else None,
+        segments_version=choice.segments_version if choice else None,
+        segment_rule=choice.segment_rule if choice else None,
+        experiment_id=choice.experiment_id if choice else None,
+        experiment_arm=choice.experiment_arm if choice else None,
         consumer_credit=body.consumer_credit,
         invoices=[
             InvoiceRow(
@@ -226,7 +243,9 @@ async def save_and_start(
             raise CommitFailed(type(exc).__name__) from exc
 
     try:
-        started = await start_practice_workflow(temporal, settings, workflow_id, workflow_input)
+        started = await start_practice_workflow(
+            temporal, settings, workflow_id, workflow_input, search_attributes_for(practice)
+        )
     except Exception as exc:
         log.warning("practice %s: workflow start failed (%s)", practice_id, type(exc).__name__)
         await _unsave(session, temporal, practice)
@@ -324,9 +343,11 @@ async def hand_over_practice(
     if taken is not None:
         raise _duplicate_reference(body.reference)
 
-    practice, workflow_input = new_practice(
-        body, creditor.id, creditor_strategy(creditor), practice_id
-    )
+    lab = await load_lab(session, creditor)
+    known = await debtors_with_practices(session, debtor_keys(body))
+    today = rome_today()
+    choice = choose_strategy(lab, handover_facts(body, today, bool(known)), practice_id, today)
+    practice, workflow_input = new_practice(body, creditor.id, choice, practice_id)
     try:
         await save_and_start(session, temporal, settings, practice, workflow_input)
     except DuplicateReference as exc:
@@ -410,7 +431,7 @@ async def _bulk_hand_over(
     settings: Settings,
     valid: list[tuple[int, PracticeCreate]],
     existing: dict[tuple[str, str], str],
-    strategies: dict[str, Strategy],
+    choices: dict[int, Choice],
 ) -> list[BatchRowOut] | None:
     """The batch's new rows in one write transaction, then their workflows started
     BATCH_CONCURRENCY at a time; a row whose start fails is taken back (`failed`). The same
@@ -431,7 +452,7 @@ async def _bulk_hand_over(
             )
             continue
         practice, workflow_input = new_practice(
-            item, item.creditor_id, strategies[item.creditor_id], batch_practice_id(*key)
+            item, item.creditor_id, choices[row], batch_practice_id(*key)
         )
         new.append((row, practice, workflow_input))
     if new:
@@ -449,7 +470,11 @@ async def _bulk_hand_over(
                 async with gate:
                     try:
                         return await start_practice_workflow(
-                            temporal, settings, practice.workflow_id, workflow_input
+                            temporal,
+                            settings,
+                            practice.workflow_id,
+                            workflow_input,
+                            search_attributes_for(practice),
                         )
                     except Exception as exc:  # noqa: BLE001 - reported on the row
                         return exc
@@ -546,7 +571,22 @@ async def hand_over_batch(
         raise RequestValidationError(errors)
 
     existing = await _existing_practices(session, [item for _, item in valid])
-    strategies = {cid: creditor_strategy(c) for cid, c in creditors.items()}
+    # each row's strategy, chosen as a single hand-over chooses it; "other practices" are those
+    # handed over before this batch
+    labs = {cid: await load_lab(session, c) for cid, c in creditors.items()}
+    known = await debtors_with_practices(
+        session, set().union(*(debtor_keys(item) for _, item in valid))
+    )
+    today = rome_today()
+    choices = {
+        row: choose_strategy(
+            labs[item.creditor_id],
+            handover_facts(item, today, bool(debtor_keys(item) & known)),
+            batch_practice_id(item.creditor_id, item.reference),
+            today,
+        )
+        for row, item in valid
+    }
     await session.rollback()  # the rows are written in sessions of their own
     gate = asyncio.Semaphore(BATCH_CONCURRENCY)
 
@@ -567,9 +607,7 @@ async def hand_over_batch(
                 practice_id=practice_id,
                 status=BatchRowStatus.WOULD_START,
             )
-        practice, workflow_input = new_practice(
-            item, item.creditor_id, strategies[item.creditor_id], practice_id
-        )
+        practice, workflow_input = new_practice(item, item.creditor_id, choices[row], practice_id)
         async with gate, db.session() as row_session:
             try:
                 started = await save_and_start(
@@ -615,7 +653,7 @@ async def hand_over_batch(
 
     results = None
     if not dry_run:
-        results = await _bulk_hand_over(db, temporal, settings, valid, existing, strategies)
+        results = await _bulk_hand_over(db, temporal, settings, valid, existing, choices)
     if results is None:  # a dry run, or a reference taken meanwhile: row by row
         results = list(await asyncio.gather(*(one(row, item) for row, item in valid)))
     counts = Counter(r.status for r in results)

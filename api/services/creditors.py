@@ -86,11 +86,12 @@ async def save_strategy(
 
 
 async def strategy_versions(session: AsyncSession, creditor: Creditor) -> list[StrategyVersion]:
-    """Every version the creditor saved, oldest first."""
+    """Every version of the creditor's default strategy, oldest first (the other named
+    strategies: api/services/lab.py)."""
     return list(
         await session.scalars(
             select(StrategyVersion)
-            .where(StrategyVersion.creditor_id == creditor.id)
+            .where(StrategyVersion.creditor_id == creditor.id, StrategyVersion.name == "default")
             .order_by(StrategyVersion.version)
         )
     )

@@ -386,6 +386,81 @@ PARITY: dict[str, list[Probe]] = {
             lambda t: {**t.strategy, "call_attempts": 0},
         )
     ],
+    # the strategy lab (api/console/routes_admin_lab.py): the admin's, as the API's edits are
+    f"{C}/admin/creditors/{{creditor_id}}/lab/strategies": [
+        Probe(
+            "lab-strategy",
+            f"{C}/admin/creditors/{{creditor_id}}/lab/strategies",
+            _fixed({"name": "Bad Name", "copy_from": "default"}),
+            "PUT",
+            "/creditors/{creditor_id}/strategies/Bad%20Name",
+            lambda t: t.strategy,
+        )
+    ],
+    # a named strategy's page edits one the lab page added (a name never saved is its 404,
+    # where PUT would create it): probed on `default`, which every creditor has
+    f"{C}/admin/creditors/{{creditor_id}}/strategies/{{name}}": [
+        Probe(
+            "named-strategy",
+            f"{C}/admin/creditors/{{creditor_id}}/strategies/default",
+            _strategy_form,
+            "PUT",
+            "/creditors/{creditor_id}/strategies/default",
+            lambda t: t.strategy,
+        )
+    ],
+    f"{C}/admin/creditors/{{creditor_id}}/strategies/{{name}}/preview": [
+        Probe(
+            "named-strategy-preview",
+            f"{C}/admin/creditors/{{creditor_id}}/strategies/default/preview",
+            lambda t: {**_strategy_form(t), "call_attempts": "0"},
+            "PUT",
+            "/creditors/{creditor_id}/strategies/default",
+            lambda t: {**t.strategy, "call_attempts": 0},
+        )
+    ],
+    f"{C}/admin/creditors/{{creditor_id}}/lab/segments": [
+        Probe(
+            "lab-segments",
+            f"{C}/admin/creditors/{{creditor_id}}/lab/segments",
+            _fixed({"default_strategy": "nowhere"}),
+            "PUT",
+            "/creditors/{creditor_id}/segments",
+            _fixed({"rules": [], "default_strategy": "nowhere"}),
+        )
+    ],
+    f"{C}/admin/creditors/{{creditor_id}}/lab/experiments": [
+        Probe(
+            "lab-experiment",
+            f"{C}/admin/creditors/{{creditor_id}}/lab/experiments",
+            lambda _t: {
+                "segment": "default",
+                "champion": "default",
+                "champion_share": "90",
+                "challenger": "default",
+                "challenger_share": "20",
+                "start": rome_today().isoformat(),
+            },
+            "POST",
+            "/creditors/{creditor_id}/experiments",
+            lambda _t: {
+                "segment": "default",
+                "champion": {"strategy": "default", "share": 90},
+                "challengers": [{"strategy": "default", "share": 20}],
+                "start": rome_today().isoformat(),
+            },
+        )
+    ],
+    f"{C}/admin/creditors/{{creditor_id}}/lab/experiments/{{experiment_id}}/end": [
+        Probe(
+            "lab-experiment-end",
+            f"{C}/admin/creditors/{{creditor_id}}/lab/experiments/no-such-experiment/end",
+            lambda _t: {"end": rome_today().isoformat()},
+            "POST",
+            "/creditors/{creditor_id}/experiments/no-such-experiment/end",
+            lambda _t: {"end": rome_today().isoformat()},
+        )
+    ],
     f"{C}/admin/creditors/{{creditor_id}}/retention": [
         Probe(
             "retention",

@@ -119,6 +119,55 @@ async def test_admin_adds_a_half_year_rate_and_sees_the_outbox_and_print_batch(
     assert await axe_violations(page) == []
 
 
+async def test_admin_sets_segments_and_starts_an_experiment_in_the_lab(
+    console: Console, page: Page
+) -> None:
+    await log_in(page, console, console.admin_email, console.admin_password)
+    await page.get_by_role("link", name="Mandanti").click()
+    vat = vat_number()
+    await page.get_by_label("Nome", exact=True).fill("Laboratorio Verdi S.r.l.")
+    await page.get_by_label("Partita IVA", exact=True).fill(vat)
+    await page.get_by_label("IBAN", exact=True).fill("IT60X0542811101000000123456")
+    await page.get_by_role("button", name="Registra").click()
+    await page.get_by_role("link", name="Laboratorio strategie di Laboratorio Verdi S.r.l.").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Laboratorio strategie di Laboratorio Verdi S.r.l."
+    )
+    assert await axe_violations(page) == []
+
+    # a named strategy, then a rule choosing it, with a province the API refuses
+    await page.get_by_label("Nome (lettere minuscole, cifre, - e _)").fill("gentile")
+    await page.get_by_role("button", name="Salva come nuova versione di questo nome").click()
+    await expect(page.locator("#strategies")).to_contain_text("gentile")
+    await page.get_by_label("Nome della regola 1", exact=True).fill("piccoli")
+    await page.get_by_label("Strategia della regola 1", exact=True).select_option("gentile")
+    await page.get_by_label("Importo inferiore a, regola 1", exact=True).fill("500,00")
+    await page.get_by_label("Province della regola 1", exact=True).fill("XX")
+    await page.get_by_role("button", name="Salva le regole come nuova versione").click()
+    await expect(page.locator("#rules-0-provinces-error")).to_contain_text("XX")
+    await expect(page.get_by_label("Province della regola 1", exact=True)).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    assert await axe_violations(page) == []
+    await page.get_by_label("Province della regola 1", exact=True).fill("MI, MB")
+    await page.get_by_role("button", name="Salva le regole come nuova versione").click()
+    await expect(page.get_by_role("status")).to_have_text("Salvato.")
+    await expect(page.get_by_label("Province della regola 1", exact=True)).to_have_value("MI, MB")
+
+    # a 90/10 experiment in the segment
+    await page.get_by_label("Segmento", exact=True).select_option("piccoli")
+    await page.get_by_label("Campione", exact=True).select_option("gentile")
+    await page.get_by_label("Quota del Campione, in percentuale").fill("90")
+    await page.get_by_label("Sfidante", exact=True).select_option("default")
+    await page.get_by_label("Quota del Sfidante, in percentuale").fill("10")
+    await page.get_by_label("Primo giorno", exact=True).fill(
+        rome_date(datetime.now(UTC)).isoformat()
+    )
+    await page.get_by_role("button", name="Avvia l'esperimento").click()
+    await expect(page.locator("#experiments")).to_contain_text("challenger-1: default 10%")
+    assert await axe_violations(page) == []
+
+
 async def test_admin_reads_the_access_log_and_requests_and_shortens_a_retention(
     console: Console, page: Page
 ) -> None:

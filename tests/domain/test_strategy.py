@@ -1,5 +1,6 @@
-"""domain.strategy: validate_strategy's errors and field paths, the canonical step list, and the
-strategy's trip through Temporal's pydantic data converter."""
+"""domain.strategy: validate_strategy's errors and field paths, the step list completed in the
+creditor's order and the law's order kept, and the strategy's trip through Temporal's pydantic
+data converter."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from domain.strategy import (
     StepSetting,
     Strategy,
     StrategyError,
+    order_error,
     validate_strategy,
 )
 
@@ -56,14 +58,18 @@ def test_an_empty_step_list_comes_back_complete_with_defaults() -> None:
     assert strategy.steps == Strategy().steps
 
 
-def test_a_partial_shuffled_step_list_comes_back_complete_in_canonical_order() -> None:
+def test_a_partial_shuffled_step_list_comes_back_complete_in_its_order() -> None:
     given_steps = [
         StepSetting(step=Step.HOME_VISIT, enabled=False),
         StepSetting(step=Step.PHONE_PHASE, enabled=True, wait_after="P3D"),
         StepSetting(step=Step.PRE_DUE_REMINDERS, enabled=False, wait_after="PT0S"),
     ]
     strategy = validate_strategy(Strategy(steps=given_steps))
-    assert [s.step for s in strategy.steps] == list(STEP_ORDER)
+    # the three named steps take, in the given order, the places STEP_ORDER gives them (0, 3,
+    # 6); the others keep theirs
+    order = list(STEP_ORDER)
+    order[0], order[3], order[6] = Step.HOME_VISIT, Step.PHONE_PHASE, Step.PRE_DUE_REMINDERS
+    assert [s.step for s in strategy.steps] == order
     assert strategy.setting(Step.HOME_VISIT) == StepSetting(Step.HOME_VISIT, False, "PT0S")
     assert strategy.setting(Step.PHONE_PHASE) == StepSetting(Step.PHONE_PHASE, True, "P3D")
     assert strategy.setting(Step.PRE_DUE_REMINDERS) == StepSetting(
@@ -244,6 +250,9 @@ positive_durations = st.integers(min_value=1, max_value=400 * 86400).map(
 def step_lists(draw: st.DrawFn) -> list[StepSetting]:
     chosen = draw(st.permutations(list(STEP_ORDER)))
     chosen = chosen[: draw(st.integers(min_value=0, max_value=len(chosen)))]
+    # in any order the law allows: the reminders before the due date first, the authorisation
+    # last (test_steps_in_any_order_are_refused_only_against_the_law tries the others)
+    chosen.sort(key=lambda s: {Step.PRE_DUE_REMINDERS: -1, Step.AUTHORIZATION: 1}.get(s, 0))
     return [
         StepSetting(
             step=step,
@@ -275,9 +284,21 @@ def valid_strategies(draw: st.DrawFn) -> Strategy:
 
 
 @given(valid_strategies())
-def test_valid_strategies_come_back_complete_in_canonical_order(strategy: Strategy) -> None:
+def test_valid_strategies_come_back_complete_in_their_order(strategy: Strategy) -> None:
+    named = [s.step for s in strategy.steps]
+    completed = [
+        step
+        for step in STEP_ORDER
+        # the named steps in the creditor's order in their own places, the rest in place
+        if step not in named
+    ]
     validated = validate_strategy(strategy)
-    assert [s.step for s in validated.steps] == list(STEP_ORDER)
+    assert [s.step for s in validated.steps if s.step in named] == named
+    assert [s.step for s in validated.steps if s.step not in named] == completed
+    for i, s in enumerate(validated.steps):
+        if s.step not in named:
+            assert STEP_ORDER[i] == s.step
+    assert order_error(validated.steps) is None
     given_settings = {s.step: s for s in strategy.steps}
     for s in validated.steps:
         if s.step in given_settings:
@@ -329,3 +350,59 @@ def test_opinion_reminders_in_range(reminders: int) -> None:
 
 def test_opinion_reminders_default_to_three() -> None:
     assert Strategy().opinion_reminders == 3
+
+
+# --- the order of the steps ----------------------------------------------------------------------
+
+
+def _steps(*steps: Step) -> list[StepSetting]:
+    return [StepSetting(step=s, enabled=True, wait_after=DEFAULT_WAITS[s]) for s in steps]
+
+
+def test_the_formal_demand_may_come_before_the_phone_phase() -> None:
+    # seed 000: the agency sends the formal demand, then phone collection
+    strategy = validate_strategy(Strategy(steps=_steps(Step.FORMAL_DEMAND, Step.PHONE_PHASE)))
+    order = [s.step for s in strategy.steps]
+    assert order.index(Step.FORMAL_DEMAND) < order.index(Step.PHONE_PHASE)
+    assert order[-1] is Step.AUTHORIZATION
+
+
+def test_nothing_may_follow_the_authorisation() -> None:
+    error = error_for(Strategy(steps=_steps(Step.AUTHORIZATION, Step.LEGAL_OPINION)))
+    assert error.field_path == "steps"
+    assert "legal_opinion must come before authorization" in error.message
+
+
+def test_a_disabled_step_after_the_authorisation_does_not_bind() -> None:
+    steps = _steps(Step.AUTHORIZATION, Step.LEGAL_OPINION)
+    steps[1] = replace(steps[1], enabled=False)
+    strategy = validate_strategy(Strategy(steps=steps))
+    assert [s.step for s in strategy.steps][-2:] == [Step.AUTHORIZATION, Step.LEGAL_OPINION]
+
+
+def test_reminders_before_the_due_date_come_first() -> None:
+    error = error_for(Strategy(steps=_steps(Step.CONTACT_CHECK, Step.PRE_DUE_REMINDERS)))
+    assert error.field_path == "steps"
+    assert "pre_due_reminders must be the first step" in error.message
+
+
+def test_the_default_order_keeps_the_law() -> None:
+    assert order_error(Strategy().steps) is None
+
+
+@given(st.permutations(list(STEP_ORDER)), st.lists(st.booleans(), min_size=11, max_size=11))
+def test_steps_in_any_order_are_refused_only_against_the_law(
+    order: list[Step], enabled: list[bool]
+) -> None:
+    steps = [
+        StepSetting(step=s, enabled=on or s is Step.AUTHORIZATION, wait_after="P1D")
+        for s, on in zip(order, enabled, strict=True)
+    ]
+    running = [s.step for s in steps if s.enabled]
+    lawful = running[-1] is Step.AUTHORIZATION and (
+        Step.PRE_DUE_REMINDERS not in running or running[0] is Step.PRE_DUE_REMINDERS
+    )
+    if lawful:
+        assert [s.step for s in validate_strategy(Strategy(steps=steps)).steps] == order
+    else:
+        assert error_for(Strategy(steps=steps)).field_path == "steps"
