@@ -33,6 +33,11 @@ OPINION_REMINDERS_CAPPED = "opinion-reminders-capped"
 # the new address the agent learned, usable again as after skip tracing. Before, no such outcome.
 VISIT_OUTCOMES_V2 = "visit-outcomes-v2"
 
+# The steps run in the order the creditor's strategy lists them (domain/strategy.py keeps the
+# order the law binds); before, always in STEP_ORDER. Asked only for a practice whose order
+# differs from the default.
+STEPS_IN_CREDITORS_ORDER = "steps-in-creditors-order"
+
 
 class PatchedVersions:
     """domain.practice_state.Versions from this workflow's history (workflow.patched)."""

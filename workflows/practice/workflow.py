@@ -99,7 +99,12 @@ with workflow.unsafe.imports_passed_through():
 from workflows.practice import court, deals, steps, waits
 from workflows.practice.effects import Interrupted, Practice
 from workflows.practice.steps import STEP_LABELS
-from workflows.practice.versions import COLLECT_OVERDUE_NOW, END_DECISION, RECORD_LOCALLY
+from workflows.practice.versions import (
+    COLLECT_OVERDUE_NOW,
+    END_DECISION,
+    RECORD_LOCALLY,
+    STEPS_IN_CREDITORS_ORDER,
+)
 
 
 def _reject(kind: str, message: str, field: str | None = None) -> ApplicationError:
@@ -118,7 +123,16 @@ class PracticeWorkflow:
     @workflow.run
     async def run(self, inp: PracticeInput) -> str:
         esc = self.state.escalation
-        esc.steps = [s for s in STEP_ORDER if self.p.strategy.enabled(s)]
+        default_order = [s for s in STEP_ORDER if self.p.strategy.enabled(s)]
+        creditors_order = [Step(s.step) for s in self.p.strategy.steps if s.enabled]
+        # the steps in the creditor's order (issue 15: a formal demand before the phone phase,
+        # say); asked only when it differs from the default, so a practice in the default order,
+        # and every one started before strategies had an order, pays no marker for it
+        esc.steps = (
+            creditors_order
+            if creditors_order != default_order and workflow.patched(STEPS_IN_CREDITORS_ORDER)
+            else default_order
+        )
         today = rome_date(workflow.now())
         due_ahead = any(i.due_date >= today for i in inp.invoices)
         overdue = any(i.due_date < today for i in inp.invoices)
