@@ -12,10 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from domain.actor import Actor
 from domain.judicial import Residence
 from domain.strategy import Strategy
+
+if TYPE_CHECKING:
+    # defined there, on top of this module; state.py puts it in this module's namespace once it
+    # is defined, where pydantic looks when it resolves `PracticeInput.resume`
+    from domain.practice_state.state import PracticeState
 
 TASK_QUEUE = "recupero-practices"
 
@@ -118,6 +124,13 @@ class PracticeInput:
     consumer_credit: bool = False
     # who handed it over (domain.actor); None: a stranded row restarted by the sweep
     handed_over_by: Actor | None = None
+    # a run hands over to a new one (continue-as-new) at its next safe point once its history
+    # has this many events, or earlier when the server suggests it; None: only when suggested
+    # (docs/ARCHITECTURE.md "Continue-as-new")
+    history_bound: int | None = 10_000
+    # what a run that continued as new starts from: the state its predecessor handed over
+    # (its `inp` is this input without `resume`); None: a practice just handed over
+    resume: PracticeState | None = None
 
 
 # --- commands (workflow updates) -------------------------------------------------------------

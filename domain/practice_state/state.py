@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+import domain.practice as _practice
 from domain.activity_io import PaymentLine, ReductionLine
 from domain.costs import CostKind
 from domain.pauses import Pauses
@@ -122,6 +123,13 @@ class DealState:
     decision: ProposalDecisionCmd | None = None
     paid_toward: int = 0
     plan_result: str | None = None  # the plan child workflow's result, once it ended
+    # the running plan's workflow id when it outlives the run that started it (PLANS_OUTLIVE_RUN):
+    # a run that continued as new signals and cancels it by this id, and learns its end from the
+    # plan's last progress signal (plan_kept, plan_broken)
+    plan_workflow_id: str | None = None
+    # the progress signals applied, "<proposal>:<kind>:<instalment>": one that reached the
+    # practice twice (the plan repeating itself across its own continue-as-new) counts once
+    progress_seen: list[str] = field(default_factory=list)
 
     @property
     def collecting(self) -> bool:
@@ -273,3 +281,10 @@ class PracticeState:
             "pec": self.channels.pec,
             "address": self.channels.address,
         }
+
+
+# PracticeInput.resume (domain/practice.py) carries a PracticeState, which holds its PracticeInput:
+# that module cannot import this one (it is built on it), so the name is put where pydantic looks
+# for it when it resolves the annotation. Every process that reads a practice's input (the worker,
+# through workflows/practice) imports this module.
+_practice.PracticeState = PracticeState  # type: ignore[attr-defined]

@@ -119,6 +119,7 @@ def start(env: WorkflowEnvironment):
         invoices: list[Invoice] | None = None,
         kind: DebtorKind = DebtorKind.CONSUMER,
         consumer_credit: bool = False,
+        history_bound: int | None = 10_000,
     ) -> AsyncIterator[Practice]:
         world = world or FakeWorld()
         practice_id = uuid.uuid4().hex
@@ -132,6 +133,7 @@ def start(env: WorkflowEnvironment):
             strategy=strategy or validate_strategy(Strategy()),
             channels=world.channels,
             consumer_credit=consumer_credit,
+            history_bound=history_bound,
         )
         async with Worker(
             env.client,

@@ -34,7 +34,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.practice_state.commands import plan_view, start_deal
     from domain.practice_state.state import DealStage
 
+from workflows.practice import handover
 from workflows.practice.effects import Practice
+from workflows.practice.versions import PLANS_OUTLIVE_RUN
 
 
 async def tell_plan(p: Practice, pause: PlanPause) -> None:
@@ -81,10 +83,14 @@ async def sit_out_deal(p: Practice) -> None:
             p.state.take(p.state.pauses.ended())
             p.event("settlement_lapsed", "Settlement not paid by its date: it lapsed")
         return
-    # a plan
+    # a plan (a run that continued as new while the plan ran has it already: Practice.__init__)
     if p.plan is None:
         p.state.deal.plan_result = None
-        p.plan = await workflow.start_child_workflow(
+        # a plan that outlives this run (a continue-as-new) is cancelled by the practice itself
+        # when it closes (the workflow's _finalize)
+        outlives = workflow.patched(PLANS_OUTLIVE_RUN)
+        plan_id = plan_workflow_id(p.inp.practice_id, deal.proposal_id)
+        child: ChildWorkflowHandle[Any, str] = await workflow.start_child_workflow(
             PLAN_WORKFLOW_NAME,
             PlanInput(
                 practice_id=p.inp.practice_id,
@@ -100,22 +106,33 @@ async def sit_out_deal(p: Practice) -> None:
                 email=p.state.channels.email,
                 sms=p.state.channels.phone and not p.state.channels.email,
             ),
-            id=plan_workflow_id(p.inp.practice_id, deal.proposal_id),
+            id=plan_id,
             result_type=str,
-            parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+            parent_close_policy=(
+                ParentClosePolicy.ABANDON if outlives else ParentClosePolicy.REQUEST_CANCEL
+            ),
         )
+        p.plan = child
+        p.state.deal.plan_workflow_id = plan_id if outlives else None
         if p.state.deal.paid_toward:
-            await p.plan.signal(PLAN_PAYMENT_SIGNAL, p.state.deal.paid_toward)
-        asyncio.create_task(watch_plan(p, p.plan))
+            await child.signal(PLAN_PAYMENT_SIGNAL, p.state.deal.paid_toward)
+        asyncio.create_task(watch_plan(p, child))
     p.state.wait.waiting_for = "the repayment plan"
     p.state.wait.next_action_at = next_instalment_at(p)
     await p.flush()
-    await workflow.wait_condition(
-        lambda: p.state.deal.plan_result is not None or p.state.status != Status.PAUSED_PLAN
-    )
+
+    def ended() -> bool:
+        return p.state.deal.plan_result is not None or p.state.status != Status.PAUSED_PLAN
+
+    # years of instalments: a safe point to continue as new (the next run reaches the plan by id)
+    while not ended():
+        await workflow.wait_condition(lambda: ended() or handover.due(p))
+        if not ended():
+            await handover.hand_over(p, lambda: not ended())
     if p.state.status != Status.PAUSED_PLAN:
         return
     p.plan = None
+    p.state.deal.plan_workflow_id = None
     if p.state.deal.plan_result == "broken":
         p.state.deal.stage = DealStage.BROKEN
         p.state.take(p.state.pauses.ended())

@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.workflow import ChildWorkflowHandle
+from temporalio.workflow import ChildWorkflowHandle, ExternalWorkflowHandle
 
 with workflow.unsafe.imports_passed_through():
     from domain.activity_io import (
@@ -47,8 +47,13 @@ class Practice:
     it."""
 
     def __init__(self, inp: PracticeInput) -> None:
-        # everything the practice knows, one serialisable value
-        self.state = PracticeState.start(inp)
+        # everything the practice knows, one serialisable value: the predecessor's when this run
+        # continued as new (docs/ARCHITECTURE.md "Continue-as-new")
+        self.state = inp.resume if inp.resume is not None else PracticeState.start(inp)
+        self.resumed = inp.resume is not None
+        # the CONTINUE_AS_NEW patch said no (a practice replaying from before it): this run never
+        # hands over
+        self.handover_off = False
         self.inp = inp
         self.strategy = inp.strategy
         self.versions = PatchedVersions()
@@ -58,7 +63,18 @@ class Practice:
         self.money_lock = asyncio.Lock()  # the newest payments win (refresh_balance)
         self.judicial: ChildWorkflowHandle[Any, str] | None = None
         self.judicial_watch: asyncio.Task[None] | None = None
-        self.plan: ChildWorkflowHandle[Any, str] | None = None
+        # the running plan: the child handle of the run that started it, or, in a run that
+        # continued as new, a handle by its workflow id (signals and cancel; no result)
+        self.plan: ChildWorkflowHandle[Any, str] | ExternalWorkflowHandle[Any] | None = None
+        if self.state.deal.plan_workflow_id is not None and self.state.deal.plan_result is None:
+            # this run continued as new while the plan ran: it reaches the plan by its id, and
+            # learns its end from the plan's last progress signal (the workflow's plan_progress)
+            self.plan = workflow.get_external_workflow_handle(self.state.deal.plan_workflow_id)
+
+    @property
+    def plan_by_id(self) -> bool:
+        """The plan is reached by its workflow id: its end comes by signal, not by a result."""
+        return isinstance(self.plan, ExternalWorkflowHandle)
 
     async def send(self, label: str, name: str, arg: Any) -> SentResult | None:
         """A send the activity refused for good (not a retryable outage: those are retried) is

@@ -38,6 +38,15 @@ VISIT_OUTCOMES_V2 = "visit-outcomes-v2"
 # differs from the default.
 STEPS_IN_CREDITORS_ORDER = "steps-in-creditors-order"
 
+# Issue 14: a repayment plan is started with ParentClosePolicy.ABANDON (was REQUEST_CANCEL), so
+# that it outlives the run that started it when the practice continues as new; the practice
+# cancels it itself when it closes. Asked at each plan's start.
+PLANS_OUTLIVE_RUN = "plans-outlive-run"
+# Issue 14: the practice continues as new at a safe point once its history reaches
+# PracticeInput.history_bound or the server suggests it. Asked only then, so that practices
+# whose history stays short pay no marker.
+CONTINUE_AS_NEW = "practice-continue-as-new"
+
 
 class PatchedVersions:
     """domain.practice_state.Versions from this workflow's history (workflow.patched)."""

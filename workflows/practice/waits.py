@@ -164,11 +164,13 @@ async def await_answer(
     return answer() if got else None
 
 
-async def handle_interruption(p: Practice) -> None:
-    """A pause or a closure reached a wait: stop all contact, then sit out the pause."""
-    p.release_answer()
-    if p.state.status != Status.CLOSED:
-        await p.close_tasks(None, "cancelled", p.state.status.value)
+async def handle_interruption(p: Practice, stop_contact: bool = True) -> None:
+    """A pause or a closure reached a wait: stop all contact, then sit out the pause.
+    `stop_contact=False`: a run that continued as new in the pause, whose predecessor did it."""
+    if stop_contact:
+        p.release_answer()
+        if p.state.status != Status.CLOSED:
+            await p.close_tasks(None, "cancelled", p.state.status.value)
     while p.state.status in PAUSES:
         if p.state.status in DEAL_STATUSES:
             await deals.sit_out_deal(p)

@@ -19,6 +19,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ExternalWorkflowHandle
 
 with workflow.unsafe.imports_passed_through():
     from domain.actor import acting as _acting
@@ -96,7 +97,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.practice_state.state import DealStage, Event, PracticeState
     from domain.strategy import STEP_ORDER, Step
 
-from workflows.practice import court, deals, steps, waits
+from workflows.practice import court, deals, handover, steps, waits
 from workflows.practice.effects import Interrupted, Practice
 from workflows.practice.steps import STEP_LABELS
 from workflows.practice.versions import (
@@ -122,6 +123,78 @@ class PracticeWorkflow:
 
     @workflow.run
     async def run(self, inp: PracticeInput) -> str:
+        esc = self.state.escalation
+        # a run that continued as new (docs/ARCHITECTURE.md "Continue-as-new") starts where its
+        # predecessor handed over: between two steps, in a pause (the wait for a plan), or in
+        # the court's aftermath; the hand-over itself happened once, in the first run
+        if not self.p.resumed:
+            await self._hand_over(inp)
+        # the predecessor stopped contact when the pause began: this run only sits it out
+        pause_carried = self.p.resumed and self.state.interrupted and not self.state.closed
+
+        while not self.state.closed and esc.index < len(esc.steps):
+            try:
+                if pause_carried:
+                    raise Interrupted
+                if handover.due(self.p):
+                    await handover.hand_over(self.p, lambda: not self.state.interrupted)
+                await steps.run_step(self.p, esc.steps[esc.index])
+                esc.index += 1
+                esc.action_done = False
+            except Interrupted:
+                await waits.handle_interruption(self.p, stop_contact=not pause_carried)
+                pause_carried = False
+                if esc.action_done:
+                    esc.index += 1
+                    esc.action_done = False
+                if not self.state.closed and esc.index < len(esc.steps):
+                    nxt = esc.steps[esc.index]
+                    self.p.event(
+                        "resumed", f"Escalation resumed at the {STEP_LABELS[nxt]}", step=nxt
+                    )
+
+        # Authorised practices wait in the judicial phase while the court steps run as a child
+        # workflow; payments, promises, disputes and withdrawal still apply.
+        while self.state.status != Status.CLOSED:
+            self.state.escalation.current = None
+            self.state.wait.next_step = None
+            self.state.wait.next_action_at = None
+            if workflow.patched(END_DECISION):
+                try:
+                    if pause_carried:
+                        raise Interrupted
+                    # the court steps run: wait for them; once they ended, the creditor decides
+                    if self.state.court.outcome is None:
+                        self.state.wait.waiting_for = "the court steps (see the judicial stage)"
+                        await self.p.flush()
+                        await waits.wait(self.p, None, lambda: self.state.court.outcome is not None)
+                    else:
+                        if handover.due(self.p):
+                            # between two rounds of the aftermath (years of re-checks under watch)
+                            await handover.hand_over(self.p, lambda: not self.state.interrupted)
+                        await court.after_court(self.p)
+                except Interrupted:
+                    await waits.handle_interruption(self.p, stop_contact=not pause_carried)
+                    pause_carried = False
+                continue
+            self.state.wait.waiting_for = (
+                "the court steps (see the judicial stage)"
+                if self.state.court.outcome is None
+                else "payment after the court steps"
+            )
+            await self.p.flush()
+            try:
+                await waits.wait(self.p, None)
+            except Interrupted:
+                await waits.handle_interruption(self.p)
+
+        await self._finalize()
+        assert self.state.outcome is not None
+        return self.state.outcome.value
+
+    async def _hand_over(self, inp: PracticeInput) -> None:
+        """The first run's start: the steps in order, the pre-due reminders, the hand-over's
+        event."""
         esc = self.state.escalation
         default_order = [s for s in STEP_ORDER if self.p.strategy.enabled(s)]
         creditors_order = [Step(s.step) for s in self.p.strategy.steps if s.enabled]
@@ -163,55 +236,6 @@ class PracticeWorkflow:
         )
         if not (esc.steps and workflow.patched(RECORD_LOCALLY)):
             await self.p.flush()  # else the first step's record, a moment later, carries it
-
-        while not self.state.closed and esc.index < len(esc.steps):
-            try:
-                await steps.run_step(self.p, esc.steps[esc.index])
-                esc.index += 1
-                esc.action_done = False
-            except Interrupted:
-                await waits.handle_interruption(self.p)
-                if esc.action_done:
-                    esc.index += 1
-                    esc.action_done = False
-                if not self.state.closed and esc.index < len(esc.steps):
-                    nxt = esc.steps[esc.index]
-                    self.p.event(
-                        "resumed", f"Escalation resumed at the {STEP_LABELS[nxt]}", step=nxt
-                    )
-
-        # Authorised practices wait in the judicial phase while the court steps run as a child
-        # workflow; payments, promises, disputes and withdrawal still apply.
-        while self.state.status != Status.CLOSED:
-            self.state.escalation.current = None
-            self.state.wait.next_step = None
-            self.state.wait.next_action_at = None
-            if workflow.patched(END_DECISION):
-                try:
-                    # the court steps run: wait for them; once they ended, the creditor decides
-                    if self.state.court.outcome is None:
-                        self.state.wait.waiting_for = "the court steps (see the judicial stage)"
-                        await self.p.flush()
-                        await waits.wait(self.p, None, lambda: self.state.court.outcome is not None)
-                    else:
-                        await court.after_court(self.p)
-                except Interrupted:
-                    await waits.handle_interruption(self.p)
-                continue
-            self.state.wait.waiting_for = (
-                "the court steps (see the judicial stage)"
-                if self.state.court.outcome is None
-                else "payment after the court steps"
-            )
-            await self.p.flush()
-            try:
-                await waits.wait(self.p, None)
-            except Interrupted:
-                await waits.handle_interruption(self.p)
-
-        await self._finalize()
-        assert self.state.outcome is not None
-        return self.state.outcome.value
 
     def _check(self, check: Callable[[PracticeState, Any, date], None], cmd: Any) -> None:
         try:
@@ -470,7 +494,17 @@ class PracticeWorkflow:
 
     @workflow.signal(name=PLAN_PROGRESS_SIGNAL)
     async def plan_progress(self, progress: PlanProgress) -> None:
+        deal = self.state.deal
+        key = f"{deal.proposal.proposal_id if deal.proposal else ''}:{progress.kind}:"
+        key += str(progress.instalment)
+        if key in deal.progress_seen:
+            return  # told twice (the plan repeating itself across its own continue-as-new)
+        deal.progress_seen.append(key)
         self.p.emit(apply_plan_progress(self.state, progress, workflow.now()))
+        if self.p.plan_by_id and progress.kind in ("plan_kept", "plan_broken"):
+            # a run that continued as new while the plan ran has no child handle to await: the
+            # plan's last signal, sent just before it returns, says how it ended
+            deal.plan_result = "kept" if progress.kind == "plan_kept" else "broken"
         await self.p.flush()
 
     @workflow.update(name=UpdateName.CONTACT_INVALID)
@@ -501,7 +535,10 @@ class PracticeWorkflow:
         # the lawyer is told and the court steps stop before the practice says it is closed
         await court.stop_judicial(self.p)
         if self.p.plan is not None and self.state.deal.plan_result is None:
-            self.p.plan.cancel()
+            if isinstance(self.p.plan, ExternalWorkflowHandle):
+                await self.p.plan.cancel()
+            else:
+                self.p.plan.cancel()
         await self.p.close_tasks(None, "cancelled", f"practice closed ({self.state.outcome})")
         await self.p.notify(
             f"{self.p.inp.practice_id}:closed",
