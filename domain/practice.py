@@ -125,8 +125,8 @@ class PracticeInput:
     # who handed it over (domain.actor); None: a stranded row restarted by the sweep
     handed_over_by: Actor | None = None
     # a run hands over to a new one (continue-as-new) at its next safe point once its history
-    # has this many events, or earlier when the server suggests it; None: only when suggested
-    # (docs/ARCHITECTURE.md "Continue-as-new")
+    # has this many events, or earlier when the server suggests it; None: never, the practice
+    # stays one run (docs/ARCHITECTURE.md "Continue-as-new")
     history_bound: int | None = 10_000
     # what a run that continued as new starts from: the state its predecessor handed over
     # (its `inp` is this input without `resume`); None: a practice just handed over

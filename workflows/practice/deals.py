@@ -117,9 +117,12 @@ async def sit_out_deal(p: Practice) -> None:
         if p.state.deal.paid_toward:
             await child.signal(PLAN_PAYMENT_SIGNAL, p.state.deal.paid_toward)
         asyncio.create_task(watch_plan(p, child))
-    p.state.wait.waiting_for = "the repayment plan"
-    p.state.wait.next_action_at = next_instalment_at(p)
-    await p.flush()
+    if p.in_plan_wait:
+        p.in_plan_wait = False  # the predecessor showed it and wrote it: back to the wait
+    else:
+        p.state.wait.waiting_for = "the repayment plan"
+        p.state.wait.next_action_at = next_instalment_at(p)
+        await p.flush()
 
     def ended() -> bool:
         return p.state.deal.plan_result is not None or p.state.status != Status.PAUSED_PLAN

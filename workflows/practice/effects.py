@@ -70,6 +70,8 @@ class Practice:
             # this run continued as new while the plan ran: it reaches the plan by its id, and
             # learns its end from the plan's last progress signal (the workflow's plan_progress)
             self.plan = workflow.get_external_workflow_handle(self.state.deal.plan_workflow_id)
+        # handed over in the wait for the plan: what it shows it waits for is written already
+        self.in_plan_wait = self.plan is not None
 
     @property
     def plan_by_id(self) -> bool:

@@ -29,15 +29,15 @@ HEADROOM = 120
 
 
 def past_bound(p: Practice) -> bool:
-    """The server suggests a new run, or the history is near PracticeInput.history_bound.
-    Deterministic: both come from the workflow task's started event."""
-    info = workflow.info()
-    if info.is_continue_as_new_suggested():
-        return True
+    """The server suggests a new run, or the history is near PracticeInput.history_bound (None:
+    the practice stays one run whatever its length). Deterministic: both numbers come from the
+    workflow task's started event, so a replay decides alike."""
     bound = p.inp.history_bound
     if bound is None:
         return False
-    return info.get_current_history_length() >= max(bound - HEADROOM, MIN_EVENTS)
+    info = workflow.info()
+    threshold = max(bound - HEADROOM, MIN_EVENTS)
+    return info.is_continue_as_new_suggested() or info.get_current_history_length() >= threshold
 
 
 def movable(p: Practice) -> bool:

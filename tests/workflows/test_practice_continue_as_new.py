@@ -1,0 +1,213 @@
+"""A practice that runs for ten years continues as new (issue 14): a 120-instalment plan paid for
+three years, then broken; the court steps, with two years of lawsuit; four years under watch with a
+re-check every week. The same practice is run twice side by side on the time-skipping server, one
+with a small history bound and one without: each run of the first stays under its bound, and both
+end with the same timeline, money and snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio.api.history.v1 import History
+from temporalio.api.testservice.v1 import UnlockTimeSkippingRequest
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+
+from domain.judicial import (
+    DecreeCmd,
+    FilingCmd,
+    JudicialUpdate,
+    LawsuitOutcome,
+    LawsuitUpdateCmd,
+    OppositionCmd,
+    ServiceCmd,
+    judicial_workflow_id,
+)
+from domain.plans import Instalment, ProposalCmd, ProposalDecisionCmd, ProposalKind
+from domain.practice import (
+    AuthorizationCmd,
+    EndDecision,
+    EndDecisionCmd,
+    PaymentCmd,
+    PracticeInput,
+    Status,
+    TraceResultCmd,
+    UpdateName,
+)
+from domain.strategy import Step
+from tests.workflows.conftest import Practice, only_steps
+from tests.workflows.test_judicial import court
+from tests.workflows.test_replay_histories import _replayer
+
+BOUND = 400
+MONTHS_PAID = 36
+INSTALMENT = 1042  # 120 of them: the default claim, 1,250.40 EUR
+
+
+async def _runs(p: Practice) -> list[History]:
+    """Every run of the practice, first to last, following each continue-as-new."""
+    client = p.env.client
+    run_id: str | None = p.handle.first_execution_run_id
+    runs = []
+    while run_id is not None:
+        history = await client.get_workflow_handle(p.handle.id, run_id=run_id).fetch_history()
+        runs.append(history)
+        last = history.events[-1]
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            if last.HasField("workflow_execution_continued_as_new_event_attributes")
+            else None
+        )
+    return runs
+
+
+async def _carried(p: Practice, history: History) -> PracticeInput:
+    started = history.events[0].workflow_execution_started_event_attributes
+    [inp] = await p.env.client.data_converter.decode(started.input.payloads, [PracticeInput])
+    assert isinstance(inp, PracticeInput)
+    return inp
+
+
+def _without_times(value: Any) -> Any:
+    """A snapshot's content without its clock times (the two practices run a moment apart)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _without_times(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not isinstance(getattr(value, f.name), datetime)
+        }
+    if isinstance(value, list):
+        return [_without_times(v) for v in value]
+    return value
+
+
+async def _sleep_a_day(env: WorkflowEnvironment) -> None:
+    """Measured: on the time-skipping test server a child that ends after the run that started
+    it continued as new (the plan, started with ABANDON) leaves the server's time-skipping lock
+    taken, and the next sleep hangs until its RPC times out; the same child ending under the
+    run that started it does not (the same scenario with no bound). The real server has no such
+    lock. Sleeps a day, releasing the lock if it got stuck."""
+    try:
+        await asyncio.wait_for(env.sleep(timedelta(days=1)), 10)
+    except TimeoutError:
+        await env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
+
+
+async def _all(ps: list[Practice], update: str, cmd: object) -> None:
+    for p in ps:
+        result = await p.send(update, cmd)
+        assert result.accepted, result
+
+
+async def _until_all(ps: list[Practice], check: Any, what: str) -> None:
+    for p in ps:
+        await p.until(lambda p=p: p.world.snapshot is not None and check(p), what)  # type: ignore[misc]
+
+
+async def test_ten_years_continue_as_new_and_end_as_in_one_run(start) -> None:
+    strategy = only_steps(Step.REMINDER_LETTER, watch_interval="P7D", trace_timeout="P3D")
+    async with (
+        start(strategy=strategy, history_bound=BOUND) as bounded,
+        start(strategy=strategy, history_bound=None) as single,
+    ):
+        ps = [bounded, single]
+        env = bounded.env
+        await _until_all(ps, lambda p: p.world.snapshot.next_step == "authorization", "letter")
+        # a plan of 120 monthly instalments: more than the creditor accepts unasked
+        today = await bounded.today()
+        deal = ProposalCmd(
+            proposal_id="plan-120",
+            kind=ProposalKind.PLAN,
+            instalments=[
+                Instalment(due_date=today + timedelta(days=30 * n), amount_cents=INSTALMENT)
+                for n in range(1, 121)
+            ],
+        )
+        await _all(ps, UpdateName.PROPOSAL, deal)
+        await _all(ps, UpdateName.PROPOSAL_DECISION, ProposalDecisionCmd("plan-120", True))
+        await _until_all(ps, lambda p: p.world.snapshot.status == "paused_plan", "the plan")
+        # three years paid month by month, each instalment after its reminder
+        for month in range(1, MONTHS_PAID + 1):
+            await env.sleep(timedelta(days=30))
+            await _until_all(
+                ps, lambda p, m=month: p.world.kinds().count("plan_reminder") == m, "a reminder"
+            )
+            paid_on = await bounded.today()
+            await _all(ps, UpdateName.PAYMENT, PaymentCmd(INSTALMENT, paid_on, f"R{month}"))
+        # then nothing: warned, broken, and the escalation resumes at the authorisation
+        await env.sleep(timedelta(days=39))
+        while not all("plan_broken" in p.world.kinds() for p in ps):
+            await _sleep_a_day(env)
+        for p in ps:
+            await p.waiting_for("the creditor's authorisation")
+        await _all(ps, UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
+        await _until_all(ps, lambda p: p.world.judicial is not None, "the court steps")
+        # the court steps: filed, decreed, served, opposed, and two years of lawsuit, lost
+        js = [p.env.client.get_workflow_handle(judicial_workflow_id(p.inp.practice_id)) for p in ps]
+        today = await bounded.today()
+        for j in js:
+            await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=today))
+            await court(j, JudicialUpdate.DECREE, DecreeCmd(issued_on=today))
+            await court(j, JudicialUpdate.SERVICE, ServiceCmd(served_on=today))
+        await _until_all(ps, lambda p: p.world.judicial.stage == "opposition_term", "the term")
+        for j in js:
+            await court(j, JudicialUpdate.OPPOSITION, OppositionCmd(filed_on=today))
+        await env.sleep(timedelta(days=730))
+        for j in js:
+            await court(j, JudicialUpdate.LAWSUIT, LawsuitUpdateCmd(outcome=LawsuitOutcome.LOST))
+        await _until_all(ps, lambda p: len(p.world.open_of("end_decision")) == 1, "the decision")
+        await _all(ps, UpdateName.END_DECISION, EndDecisionCmd(EndDecision.WATCH))
+        # four years under watch, the debtor re-checked every week (nothing found, unanswered);
+        # the whole stays under the ten years the time-skipping server lets one run live
+        await env.sleep(timedelta(days=4 * 365))
+        while not all(p.world.open_of("trace") for p in ps):
+            await env.sleep(timedelta(days=1))
+        found = TraceResultCmd(found=True, found_channels=["phone"])
+        await _all(ps, UpdateName.TRACE_RESULT, found)
+        await _until_all(ps, lambda p: len(p.world.open_of("end_decision")) == 1, "asked again")
+        await _all(ps, UpdateName.END_DECISION, EndDecisionCmd(EndDecision.WRITE_OFF))
+        assert [await p.handle.result() for p in ps] == ["uncollectable", "uncollectable"]
+
+        # the bounded practice continued as new, every run under its bound; the other did not
+        runs = await _runs(bounded)
+        lengths = [len(h.events) for h in runs]
+        assert len(runs) >= 10, lengths
+        assert max(lengths) <= BOUND, lengths
+        [one] = await _runs(single)
+        assert len(one.events) > 10 * BOUND  # what a single run of it grows to
+        # runs handed over in the plan's wait (the plan re-attached by its id) and under watch
+        carried = [(await _carried(bounded, h)).resume for h in runs[1:]]
+        assert all(state is not None for state in carried)
+        statuses = {state.status for state in carried if state is not None}
+        assert Status.PAUSED_PLAN in statuses and Status.ACTIVE in statuses
+        assert any(s is not None and s.court.watch_checks > 0 for s in carried)
+        # the plan was started once and ran to its breach across the runs
+        started = [
+            e
+            for h in runs
+            for e in h.events
+            if e.HasField("start_child_workflow_execution_initiated_event_attributes")
+        ]
+        assert len(started) == 2  # the plan and the court steps, each once
+
+        # the same practice, event for event: timeline, money, snapshot
+        a, b = bounded.world, single.world
+        assert a.kinds() == b.kinds()
+        assert [(e.seq, e.kind, e.summary, e.data) for _, e in sorted(a.events.items())] == [
+            (e.seq, e.kind, e.summary, e.data) for _, e in sorted(b.events.items())
+        ]
+        counts = Counter(a.kinds())
+        assert counts["plan_reminder"] == MONTHS_PAID + 1
+        assert counts["watch_check"] >= 4 * 365 // 10 - 1  # every 7 days after 3 unanswered
+        assert a.snapshot is not None and b.snapshot is not None
+        assert _without_times(a.snapshot) == _without_times(b.snapshot)
+        assert a.snapshot.paid_cents == MONTHS_PAID * INSTALMENT
+        assert len(a.reminders) == len(b.reminders)
+        assert [t.kind for t in a.tasks.values()] == [t.kind for t in b.tasks.values()]
+        # every run replays on the code that wrote it
+        for h in runs[:3] + runs[-2:]:
+            await _replayer().replay_workflow(WorkflowHistory(bounded.handle.id, list(h.events)))
