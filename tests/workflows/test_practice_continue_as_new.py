@@ -211,3 +211,51 @@ async def test_ten_years_continue_as_new_and_end_as_in_one_run(start) -> None:
         # every run replays on the code that wrote it
         for h in runs[:3] + runs[-2:]:
             await _replayer().replay_workflow(WorkflowHistory(bounded.handle.id, list(h.events)))
+
+
+async def test_a_practice_hands_over_between_steps(start) -> None:
+    """With a bound below what one step adds, the escalation hands over at the top of every
+    step, and walks the same steps, letters and events as one run."""
+    strategy = only_steps(Step.REMINDER_LETTER, Step.SECOND_LETTER, Step.LEGAL_NOTICE)
+    async with (
+        start(strategy=strategy, history_bound=40) as bounded,
+        start(strategy=strategy, history_bound=None) as single,
+    ):
+        ps = [bounded, single]
+
+        def asking(p: Practice) -> bool:
+            return p.world.snapshot is not None and p.world.snapshot.waiting_for == (
+                "the creditor's authorisation"
+            )
+
+        for _ in range(40):  # the letters' waits, a few days at a time
+            if all(asking(p) for p in ps):
+                break
+            await bounded.env.sleep(timedelta(days=5))
+        for p in ps:
+            await p.waiting_for("the creditor's authorisation")
+        await _all(ps, UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=False))
+        assert [await p.handle.result() for p in ps] == ["returned", "returned"]
+        runs = await _runs(bounded)
+        carried = [(await _carried(bounded, h)).resume for h in runs[1:]]
+        # one hand-over before each step after the first, all in the escalation
+        indexes = [s.escalation.index for s in carried if s is not None]
+        assert indexes == [1, 2, 3], indexes  # the second letter, the notice, the authorisation
+        assert all(s is not None and s.status == Status.ACTIVE for s in carried)
+        [one] = await _runs(single)
+        assert len(one.events) > max(len(h.events) for h in runs)
+        a, b = bounded.world, single.world
+        assert [(e.seq, e.kind, e.summary, e.data) for _, e in sorted(a.events.items())] == [
+            (e.seq, e.kind, e.summary, e.data) for _, e in sorted(b.events.items())
+        ]
+        assert (
+            a.letter_kinds()
+            == b.letter_kinds()
+            == [
+                "reminder_letter",
+                "second_letter",
+                "legal_notice",
+            ]
+        )
+        assert a.snapshot is not None and b.snapshot is not None
+        assert _without_times(a.snapshot) == _without_times(b.snapshot)
