@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio.api.history.v1 import History
 from temporalio.api.testservice.v1 import UnlockTimeSkippingRequest
-from temporalio.client import WorkflowHistory
+from temporalio.client import WorkflowExecutionStatus, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from domain.judicial import (
@@ -27,7 +27,15 @@ from domain.judicial import (
     ServiceCmd,
     judicial_workflow_id,
 )
-from domain.plans import Instalment, ProposalCmd, ProposalDecisionCmd, ProposalKind
+from domain.plans import (
+    PLAN_PROGRESS_SIGNAL,
+    Instalment,
+    PlanProgress,
+    ProposalCmd,
+    ProposalDecisionCmd,
+    ProposalKind,
+    plan_workflow_id,
+)
 from domain.practice import (
     AuthorizationCmd,
     EndDecision,
@@ -37,6 +45,7 @@ from domain.practice import (
     Status,
     TraceResultCmd,
     UpdateName,
+    WithdrawalCmd,
 )
 from domain.strategy import Step
 from tests.workflows.conftest import Practice, only_steps
@@ -259,3 +268,54 @@ async def test_a_practice_hands_over_between_steps(start) -> None:
         )
         assert a.snapshot is not None and b.snapshot is not None
         assert _without_times(a.snapshot) == _without_times(b.snapshot)
+
+
+async def test_a_plan_outlives_the_run_that_started_it(start) -> None:
+    """Handed over in the plan's wait: the new run reaches the plan by its id (a payment goes
+    to it, a progress signal told twice counts once) and cancels it when the practice closes."""
+    async with start(strategy=only_steps(Step.REMINDER_LETTER), history_bound=40) as p:
+        await p.until(
+            lambda: p.world.snapshot is not None and p.world.snapshot.next_step == "authorization",
+            "the letter",
+        )
+        today = await p.today()
+        deal = ProposalCmd(
+            proposal_id="plan-2",
+            kind=ProposalKind.PLAN,
+            instalments=[
+                Instalment(due_date=today + timedelta(days=30 * n), amount_cents=62520)
+                for n in (1, 2)
+            ],
+        )
+        await p.send(UpdateName.PROPOSAL, deal)
+        await p.until(lambda: p.world.snapshot.status == "paused_plan", "the plan")
+        client = p.env.client
+        for _ in range(100):  # the hand-over follows the plan's start at once (bound 40)
+            if len(await _runs(p)) > 1:
+                break
+            await asyncio.sleep(0.05)
+        runs = await _runs(p)
+        assert len(runs) > 1
+        carried = (await _carried(p, runs[-1])).resume
+        assert carried is not None and carried.status == Status.PAUSED_PLAN
+        plan = client.get_workflow_handle(plan_workflow_id(p.inp.practice_id, "plan-2"))
+        await p.send(UpdateName.PAYMENT, PaymentCmd(10000, today, "R1"))
+        await p.until(lambda: p.world.snapshot.paid_cents == 10000, "the payment")
+        assert await plan.query("plan_paid", result_type=int) == 10000  # signalled by its id
+        told = PlanProgress("plan_reminder", 1, today + timedelta(days=30), 52520)
+        await p.handle.signal(PLAN_PROGRESS_SIGNAL, told)
+        await p.handle.signal(PLAN_PROGRESS_SIGNAL, told)
+        await p.until(lambda: "plan_reminder" in p.world.kinds(), "the progress")
+        await p.send(UpdateName.WITHDRAWAL, WithdrawalCmd())
+        assert await p.handle.result() == "withdrawn"
+        assert p.world.kinds().count("plan_reminder") == 1
+        assert (await plan.describe()).status == WorkflowExecutionStatus.CANCELED
+        [started] = [
+            e
+            for h in await _runs(p)
+            for e in h.events
+            if e.HasField("start_child_workflow_execution_initiated_event_attributes")
+        ]
+        assert started.start_child_workflow_execution_initiated_event_attributes.workflow_id == (
+            plan.id
+        )
