@@ -72,23 +72,6 @@ CLAIM_FILED_SIGNAL = "claim_filed"  # child -> practice: consumers' interest swi
 
 
 @dataclass
-class JudicialInput:
-    practice_id: str
-    parent_workflow_id: str
-    lawyer_id: str | None = None
-    residence: Residence = Residence.ITALY
-    # days before each deadline the lawyer is reminded
-    reminder_days: list[int] = field(default_factory=lambda: [10, 3, 1])
-    # None: the court steps run in one history (those started before continue-as-new existed,
-    # and a parent that cancels them through its child handle, which would miss a continued run:
-    # see docs/ARCHITECTURE.md "Continue-as-new"). A number: a run continues as new where it
-    # waits for the lawyer's next act once its history has that many events, or when the server
-    # suggests it.
-    history_bound: int | None = None
-    state: JudicialState | None = None  # None: the first run
-
-
-@dataclass
 class FilingCmd:
     filed_on: date
     # the tribunal the ricorso was filed with ("Milano": domain.court_seats); its seat's patron
@@ -220,6 +203,23 @@ class JudicialState:
     precetto: PrecettoCmd | None = None
     enforcement_from: date | None = None
     precetto_lapse: Deadline | None = None
+
+
+@dataclass
+class JudicialInput:
+    practice_id: str
+    parent_workflow_id: str
+    lawyer_id: str | None = None
+    residence: Residence = Residence.ITALY
+    # days before each deadline the lawyer is reminded
+    reminder_days: list[int] = field(default_factory=lambda: [10, 3, 1])
+    # None: the court steps run in one history (those started before continue-as-new existed,
+    # and a parent that cancels them through its child handle, which would miss a continued run:
+    # see docs/ARCHITECTURE.md "Continue-as-new"). A number: a run continues as new where it
+    # waits for the lawyer's next act once its history has that many events, or when the server
+    # suggests it.
+    history_bound: int | None = None
+    state: JudicialState | None = None  # None: the first run
 
 
 @dataclass

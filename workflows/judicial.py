@@ -82,6 +82,11 @@ REMINDER_CLOCK = time(9, 0)
 # A lawyer who records a case's history (a decree issued months ago, then its service) needs a
 # moment to enter the next act before a term that ran out in the past is declared lapsed.
 CATCH_UP_GRACE = timedelta(days=1)
+# The events the court steps add at most between two of the lawyer's turns (a decree that lapses
+# unserved, a precetto that lapses: the filing, the terms, three reminders each, the lapse, the
+# notices and read-model writes). A run hands over this far below its bound, so it stays under it
+# (measured in tests/workflows/test_continue_as_new.py: about 80).
+STRETCH_EVENTS = 120
 # Patch id (workflow.patched): deadlines computed from then on show a term the creditor must meet
 # at its safe last day (the lapse waits for the rule's own reading), apply the patron saint's day
 # of the court's seat, and let an opposition to the precetto suspend its lapse (art. 481 c. 2).
@@ -312,7 +317,9 @@ class JudicialWorkflow:
         """Waits for the lawyer's next act. With a history bound, a run past it continues as new
         here: no term runs and nothing of the run is in flight, so JudicialState is all of it."""
         while True:
-            await workflow.wait_condition(lambda: done() or past_bound(self.inp.history_bound))
+            await workflow.wait_condition(
+                lambda: done() or past_bound(self.inp.history_bound, STRETCH_EVENTS)
+            )
             if done():
                 return
             # a command being handled finishes (and writes its events) in this run
