@@ -105,6 +105,7 @@ class JudicialParent:
     def __init__(self) -> None:
         self.filed: list[date] = []
         self.stop_requested = False
+        self.handle_stop_requested = False
 
     @workflow.signal(name=CLAIM_FILED_SIGNAL)
     def claim_filed(self, filed_on: date) -> None:
@@ -113,6 +114,12 @@ class JudicialParent:
     @workflow.signal(name="stop")
     def stop(self) -> None:
         self.stop_requested = True
+
+    @workflow.signal(name="stop_through_handle")
+    def stop_through_handle(self) -> None:
+        """The practice's way today (ChildWorkflowHandle.cancel): on a real server it misses
+        court steps that continued as new."""
+        self.handle_stop_requested = True
 
     @workflow.query(name="filed")
     def filed_dates(self) -> list[date]:
@@ -129,7 +136,46 @@ class JudicialParent:
             parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
         )
         ended = asyncio.ensure_future(child)
-        await workflow.wait_condition(lambda: self.stop_requested or ended.done())
+        await workflow.wait_condition(
+            lambda: self.stop_requested or self.handle_stop_requested or ended.done()
+        )
+        if self.handle_stop_requested and not ended.done():
+            child.cancel()
+            await workflow.wait_condition(lambda: self.stop_requested or ended.done())
         if not ended.done():
             await workflow.get_external_workflow_handle(child.id).cancel()
         return await ended
+
+
+@dataclass
+class HandoverParentInput:
+    judicial: JudicialInput
+    policy: int  # ParentClosePolicy
+    handed_over: bool = False
+
+
+@workflow.defn(name="TestHandoverParent")
+class HandoverParent:
+    """Starts the court steps, continues as new at once, and its new run waits for the filing
+    the court steps signal by the parent's workflow id."""
+
+    def __init__(self) -> None:
+        self.filed: list[date] = []
+
+    @workflow.signal(name=CLAIM_FILED_SIGNAL)
+    def claim_filed(self, filed_on: date) -> None:
+        self.filed.append(filed_on)
+
+    @workflow.run
+    async def run(self, inp: HandoverParentInput) -> list[date]:
+        if not inp.handed_over:
+            await workflow.start_child_workflow(
+                JUDICIAL_WORKFLOW_NAME,
+                replace(inp.judicial, parent_workflow_id=workflow.info().workflow_id),
+                id=judicial_workflow_id(inp.judicial.practice_id),
+                result_type=str,
+                parent_close_policy=ParentClosePolicy(inp.policy),
+            )
+            workflow.continue_as_new(replace(inp, handed_over=True))
+        await workflow.wait_condition(lambda: bool(self.filed))
+        return self.filed

@@ -39,6 +39,7 @@ from domain.plans import PlanInput, equal_instalments
 from domain.practice import CommandResult
 from tests.workflows.fakes import FakeWorld
 from tests.workflows.parents import (
+    HandoverParent,
     JudicialParent,
     PlanParent,
     PlanParentInput,
@@ -78,7 +79,13 @@ async def workers(env: WorkflowEnvironment, *worlds: FakeWorld) -> AsyncIterator
                 Worker(
                     env.client,
                     task_queue=queue,
-                    workflows=[PlanWorkflow, JudicialWorkflow, PlanParent, JudicialParent],
+                    workflows=[
+                        PlanWorkflow,
+                        JudicialWorkflow,
+                        PlanParent,
+                        JudicialParent,
+                        HandoverParent,
+                    ],
                     activities=world.activities(),
                 )
             )
