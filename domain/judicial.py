@@ -69,6 +69,10 @@ class JudicialUpdate:
 
 JUDICIAL_STATE_QUERY = "judicial_state"
 CLAIM_FILED_SIGNAL = "claim_filed"  # child -> practice: consumers' interest switches rate
+# child -> practice, with the outcome, as the court steps end: sent only by court steps started
+# with a history bound, whose parent follows docs/ARCHITECTURE.md "Continue-as-new" (a parent's
+# run that continued as new holds no handle on the child and is never told of its end otherwise)
+JUDICIAL_ENDED_SIGNAL = "judicial_ended"
 
 
 @dataclass

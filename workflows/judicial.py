@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.court_seats import find_seat, patron_days
     from domain.judicial import (
         CLAIM_FILED_SIGNAL,
+        JUDICIAL_ENDED_SIGNAL,
         JUDICIAL_SEQ_BASE,
         JUDICIAL_STATE_QUERY,
         JUDICIAL_WORKFLOW_NAME,
@@ -160,7 +161,16 @@ class JudicialWorkflow:
             self._event("judicial_stopped", "Court steps stopped")
             await self._tell_lawyer("stopped", "judicial_event", event="stopped")
             await self._flush()
-        return self.outcome or "done"
+        outcome = self.outcome or "done"
+        if inp.history_bound is not None:
+            # the parent's newest run may not be the one that started us: it hears the end here
+            try:
+                await workflow.get_external_workflow_handle(inp.parent_workflow_id).signal(
+                    JUDICIAL_ENDED_SIGNAL, outcome
+                )
+            except ApplicationError:
+                pass  # the parent is gone (terminated): nobody left to tell
+        return outcome
 
     async def _proceed(self) -> None:
         resume = self.resume_at

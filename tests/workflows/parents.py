@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     import domain.court_calendar  # noqa: F401
     from domain.judicial import (
         CLAIM_FILED_SIGNAL,
+        JUDICIAL_ENDED_SIGNAL,
         JUDICIAL_WORKFLOW_NAME,
         JudicialInput,
         judicial_workflow_id,
@@ -106,10 +107,19 @@ class JudicialParent:
         self.filed: list[date] = []
         self.stop_requested = False
         self.handle_stop_requested = False
+        self.ended: list[str] = []
 
     @workflow.signal(name=CLAIM_FILED_SIGNAL)
     def claim_filed(self, filed_on: date) -> None:
         self.filed.append(filed_on)
+
+    @workflow.signal(name=JUDICIAL_ENDED_SIGNAL)
+    def judicial_ended(self, outcome: str) -> None:
+        self.ended.append(outcome)
+
+    @workflow.query(name="ended")
+    def ended_outcomes(self) -> list[str]:
+        return self.ended
 
     @workflow.signal(name="stop")
     def stop(self) -> None:

@@ -294,10 +294,13 @@ async def test_years_of_court_steps_continue_as_new_and_end_as_in_one_run(env) -
         )
         outcomes = [await p.result() for p in parents]
         filed = [await p.query("filed", result_type=list[date]) for p in parents]
+        ended = [await p.query("ended", result_type=list[str]) for p in parents]
         histories = [await run_histories(env.client, i) for i in ids]
 
     assert outcomes == ["pignoramento_assigned"] * 2
     assert filed[0] == filed[1] and len(filed[0]) == 2  # the parent told of each ricorso once
+    # the end is signalled by court steps with a bound (their parent's run may be a new one)
+    assert ended == [[], ["pignoramento_assigned"]]
     one, bounded = worlds
     # the same final state, down to the read model's version
     assert one.judicial is not None and bounded.judicial is not None
@@ -361,5 +364,6 @@ async def test_continued_court_steps_stop_when_the_parent_cancels_them_by_id(env
         assert len(await run_histories(env.client, judicial_id)) >= 2
         await parent.signal("stop")
         assert await parent.result() == "stopped"
+        assert await parent.query("ended", result_type=list[str]) == ["stopped"]
     assert world.judicial is not None and world.judicial.stage == "stopped"
     assert [n.params.get("event") for n in world.notifications][-1] == "stopped"
