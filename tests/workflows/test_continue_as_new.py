@@ -1,9 +1,10 @@
 """The plan and the court steps continue as new (issue 14), on the time-skipping test server.
 
-Each scenario runs twice at once on one server clock: once without a history bound (one run, as
-every plan and court step before) and once with a small one. Same clock, same dates: the two must
-end in the same state, tell the parent the same things, and write each event once; the bounded one
-must have gone through several runs, each of them short."""
+Each scenario runs twice: once without a history bound (one run, as every plan and court step
+before) and once with a small one; the court steps side by side on one clock (the same dates), the
+plans one after the other (compared by instalment). The two must end in the same state, tell the
+parent the same things, and write each event once; the bounded one must have gone through several
+runs, each under the bound. See docs/ARCHITECTURE.md "Continue-as-new"."""
 
 from __future__ import annotations
 
@@ -117,8 +118,8 @@ async def test_a_ten_year_plan_continues_as_new_and_ends_as_in_one_run(env) -> N
     results: list[PlanParentResult] = []
     histories: list[list[History]] = []
     async with workers(env, *worlds) as queues:
-        # one after the other: two plans waiting at once on the time-skipping server have seen
-        # time skip between a reminder and the payment it prompted (the plans then differ)
+        # one after the other: two ten-year plans run at once on the time-skipping server came
+        # out differently (one kept when run alone broke or timed out)
         for bound, queue in zip([None, PLAN_BOUND], queues, strict=True):
             today = rome_date(await env.get_current_time())
             practice_id = uuid.uuid4().hex
@@ -224,7 +225,7 @@ class Court:
 
 async def test_years_of_court_steps_continue_as_new_and_end_as_in_one_run(env) -> None:
     """A decree that lapses unserved, a new ricorso, an opposition and three years of
-    hearings, two precetti that lapse, then the pignoramento: about six years of terms."""
+    hearings, two precetti that lapse, then the pignoramento: about four years of terms."""
     worlds = [FakeWorld(), FakeWorld()]
     async with workers(env, *worlds) as queues:
         handles, parents, ids = [], [], []
