@@ -15,10 +15,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from temporalio.api.history.v1 import History
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from domain.calendar import rome_date
 from domain.judicial import (
@@ -53,20 +53,29 @@ PLAN_BOUND = 400  # events: a run holds about a dozen instalments
 JUDICIAL_BOUND = 250  # a run holds two or three stretches between the lawyer's turns
 
 
-async def run_histories(client: Client, workflow_id: str) -> list[History]:
+async def run_histories(client: Client, workflow_id: str) -> list[WorkflowHistory]:
     """Every run of a workflow id, first to last, walking back from the newest run."""
-    runs: list[History] = []
+    runs: list[WorkflowHistory] = []
     run_id: str | None = None
     while True:
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
-        runs.insert(0, History(events=history.events))
+        runs.insert(0, history)
         started = history.events[0].workflow_execution_started_event_attributes
         if not started.continued_execution_run_id:
             return runs
         run_id = started.continued_execution_run_id
 
 
-def last_event(history: History) -> str:
+async def replay(runs: list[WorkflowHistory]) -> None:
+    """Each run replays on the code: the hand-over decided alike (no non-determinism)."""
+    replayer = Replayer(
+        workflows=[PlanWorkflow, JudicialWorkflow], data_converter=pydantic_data_converter
+    )
+    for run in runs:
+        await replayer.replay_workflow(run)
+
+
+def last_event(history: WorkflowHistory) -> str:
     return history.events[-1].WhichOneof("attributes") or ""
 
 
@@ -116,7 +125,7 @@ async def test_a_ten_year_plan_continues_as_new_and_ends_as_in_one_run(env) -> N
     worlds = [FakeWorld(), FakeWorld()]
     inputs: list[PlanInput] = []
     results: list[PlanParentResult] = []
-    histories: list[list[History]] = []
+    histories: list[list[WorkflowHistory]] = []
     async with workers(env, *worlds) as queues:
         # one after the other: two ten-year plans run at once on the time-skipping server came
         # out differently (one kept when run alone broke or timed out)
@@ -182,6 +191,7 @@ async def test_a_ten_year_plan_continues_as_new_and_ends_as_in_one_run(env) -> N
         assert last_event(run) == "workflow_execution_continued_as_new_event_attributes"
     # every run under the bound, where the single run grew to thousands
     assert max(len(r.events) for r in runs) < PLAN_BOUND, [len(r.events) for r in runs]
+    await replay(runs)
     assert len(single[0].events) > 6 * PLAN_BOUND
 
 
@@ -332,6 +342,7 @@ async def test_years_of_court_steps_continue_as_new_and_end_as_in_one_run(env) -
         assert last_event(run) == "workflow_execution_continued_as_new_event_attributes"
     assert max(len(r.events) for r in runs) < JUDICIAL_BOUND, [len(r.events) for r in runs]
     assert len(single[0].events) > 2 * JUDICIAL_BOUND, len(single[0].events)
+    await replay(runs)
 
 
 async def test_continued_court_steps_stop_when_the_parent_cancels_them_by_id(env) -> None:
