@@ -24,6 +24,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.auth import calling_actor
+from api.idempotency import update_id
 from domain.actor import Actor
 from domain.practice import CommandResult, RejectionType
 
@@ -116,6 +117,9 @@ async def send_update(
     The command names who sent it (its `actor` field): the request's authenticated caller (user
     id and role, `api.auth.calling_actor`), unless the command already names one.
 
+    With the request's Idempotency-Key (api/idempotency.py) the update's id is derived from it:
+    a repeat is answered with the first outcome and applied once.
+
     CLOSED/CONFLICT -> 409, INVALID -> 422, a finished workflow -> 409, Temporal unreachable
     -> 503, no answer within UPDATE_TIMEOUT -> 504.
     """
@@ -124,7 +128,7 @@ async def send_update(
     try:
         async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):
             result: CommandResult = await handle.execute_update(
-                update, command, result_type=CommandResult
+                update, command, id=update_id(update), result_type=CommandResult
             )
             return result
     except WorkflowUpdateFailedError as exc:

@@ -10,6 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from api.console import i18n
+from api.console.timeline import timeline_line, waiting_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,3 +84,52 @@ def test_amounts_as_the_api_gives_them_including_nothing_left() -> None:
     assert i18n.language("it").euros("1250.40") == "1.250,40\xa0€"
     assert i18n.language("it").euros("0.00") == "0,00\xa0€"
     assert i18n.language("en").euros("0.00") == "€0.00"
+
+
+def test_contact_rule_lines_and_waits_in_italian() -> None:
+    deferred = timeline_line(
+        "it",
+        "contact_deferred",
+        "Call deferred to 2026-12-07T08:30:00+01:00: the debtor already had a conversation "
+        "on that day",
+        {"channel": "call"},
+    )
+    assert deferred == (
+        "Chiamata: contatto rinviato al 07/12/26, 08:30: il debitore ha già avuto una "
+        "conversazione in quel giorno"
+    )
+    refused = timeline_line(
+        "it", "contact_refused", "No sms: the debtor opted out of sms", {"channel": "sms"}
+    )
+    assert refused == "Niente SMS: il debitore ha rifiutato il canale SMS"
+    letter = timeline_line(
+        "it",
+        "letter_sent",
+        "Reminder letter sent for EUR 1,250.40 (email:sent, post:outbox)",
+        {"letter": "reminder_letter", "balance_cents": 125040},
+    )
+    assert letter.endswith("1.250,40\xa0€ (e-mail: inviato, posta: nella coda da inviare)")
+    checked = timeline_line(
+        "it",
+        "contacts_checked",
+        "Debtor analysis: no e-mail address; address incomplete: missing street, city; 2 invoices",
+        {},
+    )
+    assert checked == (
+        "Analisi del debitore: nessun indirizzo e-mail; indirizzo incompleto: manca via, "
+        "città; 2 fatture"
+    )
+    # a finding this version does not know is shown as recorded, not dropped
+    assert "a new finding" in timeline_line(
+        "it", "contacts_checked", "Debtor analysis: a new finding", {}
+    )
+    assert waiting_text("it", "payment promised by 2026-12-20") == (
+        "il pagamento promesso entro il 20 dic 2026"
+    )
+    assert waiting_text("it", "the contact rules to allow a call") == (
+        "che le regole di contatto consentano: chiamata"
+    )
+    assert waiting_text("en", "the contact rules to allow a call") == (
+        "the contact rules to allow a call"
+    )
+    assert waiting_text("it", "something new") == "something new"

@@ -85,8 +85,16 @@ class Language:
         return format_datetime(value.astimezone(ROME), format="short", locale=self.code)
 
     def timeline(self, kind: str, summary: str, data: Mapping[str, object]) -> str:
-        """A timeline line in this language (see timeline_line)."""
+        """A timeline line in this language (api/console/timeline.py)."""
+        from api.console.timeline import timeline_line  # it builds on this module
+
         return timeline_line(self.code, kind, summary, data)
+
+    def waiting(self, waiting_for: str) -> str:
+        """What a practice waits for, in this language (api/console/timeline.py)."""
+        from api.console.timeline import waiting_text
+
+        return waiting_text(self.code, waiting_for)
 
 
 @functools.cache
@@ -166,113 +174,6 @@ PRACTICE_VALUES = {
     "legal_opinion": N_("Lawyer's opinion"),
     "authorization": N_("Your authorisation of legal action"),
 }
-
-# what a practice waits for, as the workflow reports it (PracticeView.waiting_for, in English
-# for the API): the fixed ones in the page's language; those carrying a date or a count are
-# shown as the API gives them
-WAITING_FOR = {
-    "skip tracing result": N_("the result of the skip tracing"),
-    "home visit outcome": N_("the outcome of the home visit"),
-    "the lawyer's opinion": N_("the lawyer's opinion"),
-    "the creditor's authorisation": N_("your authorisation of legal action"),
-    "a lawyer to be registered": N_("a lawyer to be registered"),
-    "the creditor's decision on the dispute": N_("your decision on the dispute"),
-    "the creditor's decision on a proposal": N_("your decision on a proposal"),
-    "the repayment plan": N_("the repayment plan"),
-    "the court steps (see the judicial stage)": N_("the court steps"),
-    "payment after the court steps": N_("payment after the court steps"),
-}
-
-
-# The timeline's lines: the workflows record each event's summary in English (its payloads
-# carry ids, amounts and dates, never a language), with the event's kind and values; the
-# console says them in the reader's language from those values. A summary with no line of its
-# own here is looked up as a message (the fixed ones below), else shown as recorded.
-EVENT_TEXTS = (
-    N_("Due date passed unpaid: out-of-court collection begins"),
-    N_("Legal action authorised: judicial phase"),
-    N_("No e-mail or SMS possible: reminder not sent"),
-    N_("No outcome recorded in time: counted as unanswered"),
-    N_("Skip tracing requested: looking for new contacts"),
-    N_("Skip tracing not completed in time"),
-    N_("No visit outcome recorded in time"),
-    N_("Lawyer assigned"),
-    N_("Lawyer's opinion requested"),
-    N_("Creditor asked to authorise legal action"),
-    N_("Promise kept: collection goes on for the rest"),
-    N_("Skip tracing found new contacts"),
-    N_("Skip tracing found nothing new"),
-    N_("Dispute rejected by the creditor: collection resumes"),
-    N_("Dispute upheld by the creditor"),
-    N_("The creditor stopped the court steps"),
-)
-HANDED_OVER_ONE = N_("Practice handed over: 1 invoice, claim %(claim)s")
-HANDED_OVER_MANY = N_("Practice handed over: %(invoices)s invoices, claim %(claim)s")
-STEP_STARTED = N_("Step: %(step)s")
-RESUMED = N_("Escalation resumed at: %(step)s")
-PAYMENT = N_("Payment of %(amount)s received on %(date)s; balance %(balance)s")
-PROMISE = N_("Promise to pay %(amount)s by %(date)s: escalation paused")
-CALL_OUTCOME = N_("Call outcome: %(outcome)s")
-VISIT_OUTCOME = N_("Visit outcome: %(outcome)s")
-# the outcomes as the operator's and the agent's forms name them (the same messages)
-OUTCOME_NAMES = {
-    "call_outcome": {
-        "no_answer": N_("No answer"),
-        "wrong_number": N_("Wrong number"),
-        "refused": N_("Refused to pay"),
-        "reached": N_("Reached, no agreement yet"),
-        "promise": N_("Promise to pay"),
-        "dispute": N_("Dispute"),
-    },
-    "visit_outcome": {
-        "not_found": N_("Not found (nobody there, or moved)"),
-        "refused": N_("Met: refused to pay"),
-        "promise": N_("Met: promise to pay"),
-        "dispute": N_("Met: disputes the debt"),
-    },
-}
-
-
-def timeline_line(code: str, kind: str, summary: str, data: Mapping[str, object]) -> str:
-    catalogue = translations(code)
-    lang = language(code)
-    if kind == "handed_over":
-        invoices, claim = data.get("invoices"), data.get("claim_cents")
-        if isinstance(invoices, int) and isinstance(claim, int):
-            message = HANDED_OVER_ONE if invoices == 1 else HANDED_OVER_MANY
-            return catalogue.gettext(message) % {"invoices": invoices, "claim": lang.money(claim)}
-    if kind in ("step_started", "resumed"):
-        step = data.get("step")
-        if isinstance(step, str) and step in PRACTICE_VALUES:
-            name = catalogue.gettext(PRACTICE_VALUES[step])
-            message = STEP_STARTED if kind == "step_started" else RESUMED
-            return catalogue.gettext(message) % {"step": name}
-    if kind == "payment":
-        amount, paid_on, balance = (
-            data.get(k) for k in ("amount_cents", "paid_on", "balance_cents")
-        )
-        if isinstance(amount, int) and isinstance(paid_on, str) and isinstance(balance, int):
-            return catalogue.gettext(PAYMENT) % {
-                "amount": lang.money(amount),
-                "date": lang.date(date.fromisoformat(paid_on)),
-                "balance": lang.money(balance),
-            }
-    if kind == "promise":
-        amount, promised = data.get("amount_cents"), data.get("promised_date")
-        if isinstance(amount, int) and isinstance(promised, str):
-            return catalogue.gettext(PROMISE) % {
-                "amount": lang.money(amount),
-                "date": lang.date(date.fromisoformat(promised)),
-            }
-    if kind in OUTCOME_NAMES:
-        outcome = data.get("outcome")
-        names = OUTCOME_NAMES[kind]
-        if isinstance(outcome, str) and outcome in names:
-            message = CALL_OUTCOME if kind == "call_outcome" else VISIT_OUTCOME
-            return catalogue.gettext(message) % {"outcome": catalogue.gettext(names[outcome])}
-    # an empty message would be the catalogue's header
-    return catalogue.gettext(summary) if summary else summary
-
 
 # The refusals people meet on the console's forms: the API's and the workflow's messages are
 # English (they are the API's), the pages say them in the reader's language (render() looks

@@ -108,8 +108,8 @@ async def _current(
 
 
 async def _call(db: SessionDep, task_id: str) -> Task:
-    """A call task (for the proposal and contacts forms, which name the call, not the
-    practice); any other id is the API's 404."""
+    """A call task (the outcome, proposal and contacts forms name the call, not the practice);
+    any other id is the API's 404."""
     task = await db.get(Task, task_id)
     if task is None or task.kind != "call":
         raise not_found("call")
@@ -198,12 +198,14 @@ async def outcome(
     db: SessionDep,
     now: NowDep,
     temporal: TemporalDep,
-    practice_id: Annotated[str, Form(max_length=100)],
     outcome: Annotated[str, Form(max_length=50)] = "",
     promised_date: Annotated[str, Form(max_length=20)] = "",
     promised_amount: Annotated[str, Form(max_length=50)] = "",
     note: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
+    # the practice is the call's, never a field of the form: a form cannot record one call's
+    # outcome on another practice
+    task = await _call(db, task_id)
     form = {
         "outcome": outcome,
         "promised_date": promised_date,
@@ -222,7 +224,7 @@ async def outcome(
             }
         )
         await practice_commands.record_call_outcome(
-            practice_id=practice_id,
+            practice_id=task.practice_id,
             body=body,
             session=db,
             temporal=temporal,

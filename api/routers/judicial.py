@@ -27,6 +27,7 @@ from api.access import load_practice, practice_boundary
 from api.auth import Principal, Role, require
 from api.deps import SessionDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, send_update, unavailable
+from api.idempotency import read_idempotency_key
 from api.routers.practice_commands import _note, _open_practice, _result, _send
 from api.schemas import CommandResultOut, NoteKind
 from api.schemas_judicial import (
@@ -66,7 +67,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(
     prefix="/practices/{practice_id}",
     # another's practice is a 403 before its body is read (api/access.py)
-    dependencies=[Depends(practice_boundary)],
+    dependencies=[Depends(practice_boundary), Depends(read_idempotency_key)],
     tags=["judicial"],
     responses={
         403: {"description": "Wrong role, or not the practice's lawyer."},

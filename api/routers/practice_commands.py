@@ -31,6 +31,7 @@ from api.access import load_practice, practice_boundary
 from api.auth import Principal, Role, require
 from api.deps import DatabaseDep, NowDep, SessionDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, invalid, send_update, unavailable
+from api.idempotency import note_id, read_idempotency_key
 from api.schemas import (
     AddressIn,
     AuthorizationIn,
@@ -87,7 +88,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(
     prefix="/practices/{practice_id}",
     # another's practice is a 403 before its body is read (api/access.py)
-    dependencies=[Depends(practice_boundary)],
+    dependencies=[Depends(practice_boundary), Depends(read_idempotency_key)],
     tags=["practice commands"],
     responses={
         403: {"description": "Wrong role, or another creditor's / territory's practice."},
@@ -134,7 +135,11 @@ def _note(
     """The note to keep if the command is accepted; nothing for an empty one."""
     if not text:
         return None
-    return PracticeNote(practice_id=practice.id, author_id=principal.id, kind=kind.value, text=text)
+    note = PracticeNote(practice_id=practice.id, author_id=principal.id, kind=kind.value, text=text)
+    keyed = note_id(practice.id, kind.value)
+    if keyed is not None:
+        note.id = keyed
+    return note
 
 
 async def _send(
@@ -193,7 +198,9 @@ async def _save(
         # wrote so only the contact columns change.
         await session.refresh(practice)
         _apply_contacts(practice, contacts)
-    if note is not None:
+    # a repeat under the same Idempotency-Key finds the first attempt's note (same id); a note
+    # without a key has no id until it is flushed
+    if note is not None and (note.id is None or await session.get(PracticeNote, note.id) is None):
         session.add(note)
     try:
         await session.commit()

@@ -65,7 +65,7 @@ async def test_an_operator_takes_a_call_and_records_a_promise(api: Api) -> None:
     )
     refused = await api.http.post(
         f"/console/operator/calls/{task_id}/outcome",
-        data={"csrf_token": csrf(taken), "practice_id": pid, **incomplete},
+        data={"csrf_token": csrf(taken), **incomplete},
     )
     assert refused.status_code == 422
     shown = re.search(r'id="promised_amount-error">([^<]*)<', refused.text)
@@ -75,7 +75,6 @@ async def test_an_operator_takes_a_call_and_records_a_promise(api: Api) -> None:
         f"/console/operator/calls/{task_id}/outcome",
         data={
             "csrf_token": csrf(taken),
-            "practice_id": pid,
             **incomplete,
             "promised_amount": "1250.40",
             "note": "paga venerdì",

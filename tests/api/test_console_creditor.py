@@ -12,9 +12,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from markupsafe import escape
 
 from api.console import routes_creditor
-from api.console.i18n import timeline_line
+from api.console.timeline import timeline_line
 from tests.api.helpers import (
     Api,
     eventually,
@@ -127,6 +128,12 @@ async def test_the_practice_page_its_letters_a_direct_payment_and_a_withdrawal(a
     first = events[0]
     line = timeline_line("it", first["kind"], first["summary"], first["data"])
     assert html.escape(line, quote=False) in page.text
+    # every line so far (hand-over, steps, the debtor analysis, the letter...) is said in
+    # Italian: none is shown as the workflow recorded it, in English
+    for event in events:
+        said = timeline_line("it", event["kind"], event["summary"], event["data"])
+        assert said != event["summary"], event
+        assert str(escape(said)) in page.text
     assert api_view["current_step"] is not None
     link = f"/console/practices/{pid}/documents/{sent['id']}"
     assert f'href="{link}"' in page.text
@@ -240,7 +247,7 @@ async def test_the_creditor_decides_legal_action_and_a_dispute_from_its_task_lis
     token = csrf(page)
     # the practice's page says what it waits for, in Italian
     waiting = await api.http.get(f"/console/practices/{asked['id']}")
-    assert "<dd>la vostra autorizzazione all'azione legale</dd>" in waiting.text
+    assert "<dd>la vostra autorizzazione all&#39;azione legale</dd>" in waiting.text
 
     # the dispute: a reduction on a rejected dispute is the API's 422, next to that field
     rejected_with_reduction = await api.http.post(

@@ -19,6 +19,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 
 import httpx
@@ -186,6 +187,17 @@ PARITY: dict[str, list[Probe]] = {
             _fixed({"amount": "10.00"}),
         )
     ],
+    # a request received tomorrow: the API's 422 (nothing recorded, nothing erased)
+    f"{C}/practices/{{practice_id}}/erasure-requests": [
+        Probe(
+            "erasure-request",
+            f"{C}{P}/erasure-requests",
+            _fixed({"received_on": (rome_today() + timedelta(days=1)).isoformat()}),
+            "POST",
+            f"{P}/erasure-requests",
+            _fixed({"received_on": (rome_today() + timedelta(days=1)).isoformat()}),
+        )
+    ],
     f"{C}/creditor/tasks/{{practice_id}}/authorization": [
         Probe(
             "authorization",
@@ -250,8 +262,8 @@ PARITY: dict[str, list[Probe]] = {
     f"{C}/operator/calls/{{task_id}}/outcome": [
         Probe(
             "call-outcome",
-            f"{C}/operator/calls/no-such-task/outcome",
-            lambda t: {"practice_id": t.practice_id, "outcome": "no_answer"},
+            f"{C}/operator/calls/{{call_id}}/outcome",
+            _fixed({"outcome": "no_answer"}),
             "POST",
             f"{P}/call-outcomes",
             _fixed({"outcome": "no_answer"}),
@@ -372,6 +384,21 @@ PARITY: dict[str, list[Probe]] = {
             "PUT",
             "/creditors/{creditor_id}/strategy",
             lambda t: {**t.strategy, "call_attempts": 0},
+        )
+    ],
+    f"{C}/admin/creditors/{{creditor_id}}/retention": [
+        Probe(
+            "retention",
+            f"{C}/admin/creditors/{{creditor_id}}/retention",
+            _fixed({"retention_days": "0"}),
+            "PUT",
+            "/creditors/{creditor_id}/retention",
+            _fixed({"retention_days": 0}),
+            screen_only=(
+                frozenset({"creditor"}),
+                "the retention form is on the admin's creditor pages; a creditor shortens its "
+                "own period through the API",
+            ),
         )
     ],
     f"{C}/admin/rates": [
