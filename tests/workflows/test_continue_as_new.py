@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import TypeVar
 
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -49,6 +50,8 @@ from tests.workflows.parents import (
 from workflows.judicial import JudicialWorkflow
 from workflows.plan import PlanWorkflow
 
+T = TypeVar("T")
+
 PLAN_BOUND = 400  # events: a run holds about a dozen instalments
 JUDICIAL_BOUND = 250  # a run holds two or three stretches between the lawyer's turns
 
@@ -73,6 +76,13 @@ async def replay(runs: list[WorkflowHistory]) -> None:
     )
     for run in runs:
         await replayer.replay_workflow(run)
+
+
+def started_input(history: WorkflowHistory, kind: type[T]) -> T:
+    """The input a run started with (a continued run's carries the state handed over)."""
+    payloads = history.events[0].workflow_execution_started_event_attributes.input.payloads
+    value: T = pydantic_data_converter.payload_converter.from_payloads(payloads, [kind])[0]
+    return value
 
 
 def last_event(history: WorkflowHistory) -> str:
@@ -150,7 +160,9 @@ async def test_a_ten_year_plan_continues_as_new_and_ends_as_in_one_run(env) -> N
                         plan=plan,
                         plan_id=f"plan-{practice_id}",
                         late=[37],
-                        dispute_at=61,
+                        # the run hands over after instalment 63 (13 instalments a run, the
+                        # warning's events before): a dispute opened at its reminder still holds
+                        dispute_at=63,
                         dispute_days=10,
                     ),
                     id=f"parent-{practice_id}",
@@ -170,8 +182,8 @@ async def test_a_ten_year_plan_continues_as_new_and_ends_as_in_one_run(env) -> N
     assert kinds[-1] == ("plan_kept", 120)
     # the dispute's ten days moved the instalments after it, not those before
     rows = progress_rows(inputs[1], bounded)
-    assert {shift for _, n, shift, _ in rows if n <= 61} == {0}
-    assert {shift for _, n, shift, _ in rows if n > 61} == {10}
+    assert {shift for _, n, shift, _ in rows if n <= 63} == {0}
+    assert {shift for _, n, shift, _ in rows if n > 63} == {10}
     # the messages to the debtor: one reservation and one reminder per key, in both
     for world in worlds:
         keys = [r.idempotency_key for r in world.reservations]
@@ -193,6 +205,14 @@ async def test_a_ten_year_plan_continues_as_new_and_ends_as_in_one_run(env) -> N
     assert max(len(r.events) for r in runs) < PLAN_BOUND, [len(r.events) for r in runs]
     await replay(runs)
     assert len(single[0].events) > 6 * PLAN_BOUND
+    # what the runs handed over: the warning, the suspension and the dispute's shift crossed
+    states = [started_input(run, PlanInput).state for run in runs[1:]]
+    assert all(s is not None for s in states)
+    assert [s.next_instalment for s in states if s] == sorted(
+        {s.next_instalment for s in states if s}
+    )
+    assert any(s.suspended for s in states if s), states
+    assert states[-1] is not None and states[-1].warned and states[-1].shift_days == 10
 
 
 # --- the court steps --------------------------------------------------------------------------
@@ -234,7 +254,7 @@ class Court:
 
 
 async def test_years_of_court_steps_continue_as_new_and_end_as_in_one_run(env) -> None:
-    """A decree that lapses unserved, a new ricorso, an opposition and three years of
+    """Two decrees that lapse unserved, a new ricorso, an opposition and three years of
     hearings, two precetti that lapse, then the pignoramento: about four years of terms."""
     worlds = [FakeWorld(), FakeWorld()]
     async with workers(env, *worlds) as queues:
@@ -259,12 +279,16 @@ async def test_years_of_court_steps_continue_as_new_and_end_as_in_one_run(env) -
         court = Court(env, handles, worlds)
         await court.stage("awaiting_filing")
 
-        await court.send(JudicialUpdate.FILING, FilingCmd(filed_on=await court.today()))
-        await court.send(JudicialUpdate.DECREE, DecreeCmd(issued_on=await court.today()))
-        await court.stage("awaiting_service")
-        await court.past("decree_service")
-        await court.until("the lapse", lambda w: "decree_lapsed" in w.judicial_kinds())
-        await court.stage("awaiting_filing")
+        for lapse in range(1, 3):
+            await court.send(JudicialUpdate.FILING, FilingCmd(filed_on=await court.today()))
+            await court.send(JudicialUpdate.DECREE, DecreeCmd(issued_on=await court.today()))
+            await court.stage("awaiting_service")
+            await court.past("decree_service")
+            await court.until(
+                "the decree's lapse",
+                lambda w, n=lapse: w.judicial_kinds().count("decree_lapsed") == n,
+            )
+            await court.stage("awaiting_filing")
 
         await court.send(JudicialUpdate.FILING, FilingCmd(filed_on=await court.today()))
         await court.send(JudicialUpdate.DECREE, DecreeCmd(issued_on=await court.today()))
@@ -309,7 +333,7 @@ async def test_years_of_court_steps_continue_as_new_and_end_as_in_one_run(env) -
         histories = [await run_histories(env.client, i) for i in ids]
 
     assert outcomes == ["pignoramento_assigned"] * 2
-    assert filed[0] == filed[1] and len(filed[0]) == 2  # the parent told of each ricorso once
+    assert filed[0] == filed[1] and len(filed[0]) == 3  # the parent told of each ricorso once
     # the end is signalled by court steps with a bound (their parent's run may be a new one)
     assert ended == [[], ["pignoramento_assigned"]]
     one, bounded = worlds
@@ -343,6 +367,9 @@ async def test_years_of_court_steps_continue_as_new_and_end_as_in_one_run(env) -
     assert max(len(r.events) for r in runs) < JUDICIAL_BOUND, [len(r.events) for r in runs]
     assert len(single[0].events) > 2 * JUDICIAL_BOUND, len(single[0].events)
     await replay(runs)
+    # handed over at each of the lawyer's turns: a new ricorso, the lawsuit, a new precetto
+    handed = [started_input(run, JudicialInput).state for run in runs[1:]]
+    assert {h.stage for h in handed if h} == {"awaiting_filing", "lawsuit", "decree_final"}
 
 
 async def test_continued_court_steps_stop_when_the_parent_cancels_them_by_id(env) -> None:
