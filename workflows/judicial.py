@@ -8,10 +8,11 @@ recorded and the lawyer is told, and the step can be done again.
 
 The practice cancels it when the debt is paid or settled, or the creditor stops the court steps.
 
-Court steps given a history bound (JudicialInput.history_bound) continue as new where they wait
-for the lawyer's next act with no term running (a new ricorso, the lawsuit's hearings, a new
-precetto) once the run's history passes it; the next run resumes there with JudicialState. Those
-without a bound (all those started before) never do: their commands are unchanged.
+Court steps given a history bound (JudicialInput.history_bound) continue as new where they wait for
+the lawyer's next act with no term running (a new ricorso, the lawsuit's hearings, a new precetto)
+once the run's history comes within a stretch's events of it (or the server suggests it); the next
+run resumes there with JudicialState. Those without a bound (all those started before) never do:
+their commands are unchanged.
 """
 
 from __future__ import annotations

@@ -9,10 +9,11 @@ warning, no breach; when the dispute ends the plan resumes with the remaining da
 days the practice says (domain/pauses.py). Without a suspension the plan waits and sends exactly
 as before (same timers, same activities), so plans already running replay unchanged.
 
-A plan given a history bound (PlanInput.history_bound) continues as new between two instalments
-once its run's history passes it: every instalment before is settled (its messages sent, its
-progress signalled), so the next run starts at the next one with PlanState and nothing is sent
-twice or skipped. Plans without a bound (all those started before) never do."""
+A plan given a history bound (PlanInput.history_bound) continues as new between two instalments once
+its run's history comes within an instalment's events of it (or the server suggests it): every
+instalment before is settled (its messages sent, its progress signalled), so the next run starts at
+the next one with PlanState and nothing is sent twice or skipped. Plans without a bound (all those
+started before) never do."""
 
 from __future__ import annotations
 
@@ -133,8 +134,9 @@ class PlanWorkflow:
     async def _continue_as_new(self, n: int) -> None:
         """Hands the plan to a new run starting at instalment `n`. Nothing of this run is in
         flight here (no timer, activity or signal of its own); the payments and pauses the practice
-        signals meanwhile are counted first: the server refuses to close a run while a signal
-        waits, and the workflow task that follows runs the handler before this decision again."""
+        signals meanwhile are counted first (Temporal's rule: a run does not close while a signal
+        waits; the next workflow task runs the handler before this decision again, see
+        docs/ARCHITECTURE.md "Continue-as-new")."""
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             replace(
