@@ -67,6 +67,7 @@ __all__ = [
     "ContactRegime",
     "GRANTED",
     "ITALY",
+    "NO_HOURS",
     "OUTSIDE_LOCAL_HOURS",
     "ContactRulesError",
     "check_conversation",
@@ -179,6 +180,8 @@ class ContactRegime:
 
 
 ITALY = ContactRegime()
+# no country with hours of its own (the agency's `Settings.contact_hours` when it sets none)
+NO_HOURS: Mapping[str, Hours] = MappingProxyType({})
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

@@ -4,6 +4,7 @@ act (an operator the number to call, a field agent the address to visit)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, cast
 
@@ -32,7 +33,6 @@ from api.schemas import (
     euros_out,
 )
 from api.views import address_out
-from config import Settings
 from db.contact_log import (
     conversations_since,
     opted_out_keys,
@@ -45,7 +45,9 @@ from db.session import Database
 from domain.calendar import at_rome
 from domain.contact_rules import (
     ITALY,
+    NO_HOURS,
     ContactDecision,
+    Hours,
     check_conversation,
     in_preferred_window,
     may_contact,
@@ -89,8 +91,9 @@ async def _call_decisions(
     session: SessionDep,
     rows: list[tuple[Task, Practice]],
     now: datetime,
-    settings: Settings,
     channel: str = "call",
+    *,
+    contact_hours: Mapping[str, Hours] = NO_HOURS,
 ) -> dict[str, ContactDecision]:
     """Whether each call task's debtor may be called at `now` (domain.contact_rules): the
     window, the debtor's opt-out of calls, and the day's and week's conversations across all of
@@ -99,7 +102,7 @@ async def _call_decisions(
     call is for and does not hold it back. A debtor abroad: in its zone, with its country's
     holidays and hours (`practice_regime`). By task id."""
     keys = {p.id: practice_debtor_key(p) for _, p in rows}
-    regimes = {p.id: practice_regime(p, settings.contact_hours) for _, p in rows}
+    regimes = {p.id: practice_regime(p, contact_hours) for _, p in rows}
     opted_out = await opted_out_keys(session, keys.values(), channel)
     # from the earliest Monday of any debtor's week: east of Rome a week starts before Rome's
     since = min(
@@ -184,7 +187,7 @@ async def calls(
     conditions = [] if show_all or may_contact(now) else [Practice.country != ITALY.country]
     # filtered here: the limits depend on each debtor's conversations across practices
     rows = await _all_open_tasks(session, "call", *conditions)
-    decisions = await _call_decisions(session, rows, now, settings)
+    decisions = await _call_decisions(session, rows, now, contact_hours=settings.contact_hours)
     listed = [(t, p, decisions[t.id]) for t, p in rows if show_all or decisions[t.id].allowed]
     # the debtor's preferred time of day orders the queue, never what it holds: first the calls
     # whose debtor prefers now, then those without a preference, then those preferring another
@@ -237,14 +240,15 @@ async def claim_call(
     practice: Practice,
     operator_id: str,
     now: datetime,
-    settings: Settings,
+    *,
+    contact_hours: Mapping[str, Hours] = NO_HOURS,
 ) -> None:
     """The take itself, in one transaction: the task becomes the operator's and the debtor's
     conversation is held for `now`'s day (activities.contact_limits.hold_for_task), or
     neither happens (409). The unique constraints of `conversation_days` decide between two
     practices of the debtor taken at once: the loser reads again and is refused by the rule."""
     key = practice_debtor_key(practice)
-    regime = practice_regime(practice, settings.contact_hours)
+    regime = practice_regime(practice, contact_hours)
     for _ in range(MAX_ROUNDS):
         async with db.session() as session:
             try:
@@ -346,7 +350,7 @@ async def take_call(
         raise conflict("the debtor has no usable phone number (missing or marked invalid)")
     # the reads above end here: the take writes in a transaction of its own
     await session.commit()
-    await claim_call(db, task, practice, principal.id, now, settings)
+    await claim_call(db, task, practice, principal.id, now, contact_hours=settings.contact_hours)
     taken = {"task_id": task_id, "practice_id": practice.id, "assignee_id": principal.id}
 
     operator = await session.get(User, principal.id)
@@ -379,7 +383,9 @@ async def visits(
     (the hours, one a day and three a week across all of the debtor's practices)."""
     conditions = [] if principal.role == Role.ADMIN else [Task.assignee_id == principal.id]
     rows, total = await _open_tasks(session, "visit", limit, offset, *conditions)
-    decisions = await _call_decisions(session, rows, now, settings, channel="visit")
+    decisions = await _call_decisions(
+        session, rows, now, channel="visit", contact_hours=settings.contact_hours
+    )
     items = [
         VisitTask(
             **_common(t, p),
