@@ -157,10 +157,9 @@ def _validated(module: str, name: str, value: str) -> str:
 
 
 def vat_module(country: str) -> str | None:
-    """stdnum's VAT module of the country ("de.vat"), None where it has none (US)."""
-    cc = country.lower()
-    found = stdnum.get_cc_module(cc, "vat")
-    return f"{cc}.vat" if found is not None else None
+    """stdnum's VAT module of the country ("de.vat", "fr.tva"), None where it has none (US)."""
+    found = stdnum.get_cc_module(country.lower(), "vat")
+    return str(found.__name__).removeprefix("stdnum.") if found is not None else None
 
 
 def vat_name(country: str) -> str:
@@ -171,8 +170,10 @@ def personal_tax_number(country: str) -> TaxNumber | None:
     """What a consumer of `country` (not Italy) is identified by; None: no number stdnum knows."""
     if country in PERSONAL_TAX_NUMBERS:
         return PERSONAL_TAX_NUMBERS[country]
-    if stdnum.get_cc_module(country.lower(), "tin") is not None:
-        return TaxNumber(f"{country.lower()}.tin", f"tax number ({country})", required=False)
+    found = stdnum.get_cc_module(country.lower(), "tin")
+    if found is not None:
+        module = str(found.__name__).removeprefix("stdnum.")
+        return TaxNumber(module, f"tax number ({country})", required=False)
     return None
 
 
