@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Any
+from types import MappingProxyType, ModuleType
+from typing import Any, cast
 
 import phonenumbers
 import stdnum
@@ -156,10 +156,15 @@ def _validated(module: str, name: str, value: str) -> str:
         raise FieldProblem(NOT_VALID, number=name, reason=str(exc)) from exc
 
 
+def _module_name(module: object) -> str:
+    """"de.vat" of the module stdnum.de.vat (stdnum's aliases: "fr.tva" for France's VAT)."""
+    return cast(ModuleType, module).__name__.removeprefix("stdnum.")
+
+
 def vat_module(country: str) -> str | None:
     """stdnum's VAT module of the country ("de.vat", "fr.tva"), None where it has none (US)."""
     found = stdnum.get_cc_module(country.lower(), "vat")
-    return str(found.__name__).removeprefix("stdnum.") if found is not None else None
+    return _module_name(found) if found is not None else None
 
 
 def vat_name(country: str) -> str:
@@ -172,7 +177,7 @@ def personal_tax_number(country: str) -> TaxNumber | None:
         return PERSONAL_TAX_NUMBERS[country]
     found = stdnum.get_cc_module(country.lower(), "tin")
     if found is not None:
-        module = str(found.__name__).removeprefix("stdnum.")
+        module = _module_name(found)
         return TaxNumber(module, f"tax number ({country})", required=False)
     return None
 
