@@ -157,7 +157,7 @@ def _validated(module: str, name: str, value: str) -> str:
 
 
 def _module_name(module: object) -> str:
-    """"de.vat" of the module stdnum.de.vat (stdnum's aliases: "fr.tva" for France's VAT)."""
+    """ "de.vat" of the module stdnum.de.vat (stdnum's aliases: "fr.tva" for France's VAT)."""
     return cast(ModuleType, module).__name__.removeprefix("stdnum.")
 
 
