@@ -33,7 +33,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from api.roles import Role
-from domain.addresses import check_foreign_address
+from domain.addresses import UNKNOWN_COUNTRY, check_foreign_address, known_countries
 from domain.consumer_credit import ForbearanceMeasure
 from domain.contact_rules import OPT_OUT_CHANNELS
 from domain.countries import LANGUAGES, country_zones, default_language, default_time_zone
@@ -571,7 +571,10 @@ class AddressIn(RequestModel):
     @field_validator("country")
     @classmethod
     def _upper(cls, value: str) -> str:
-        return value.upper()
+        code = value.upper()
+        if code not in known_countries():
+            raise FieldProblem(UNKNOWN_COUNTRY)
+        return code
 
     @field_validator("postal_code")
     @classmethod
@@ -646,7 +649,7 @@ def _raw_country(data: Any) -> str | None:
     if not isinstance(address, dict):
         return "IT" if address is None else None
     raw = address.get("country", "IT")
-    if isinstance(raw, str) and len(raw.strip()) == 2 and raw.strip().isalpha():
+    if isinstance(raw, str) and raw.strip().upper() in known_countries():
         return raw.strip().upper()
     return None
 

@@ -138,6 +138,8 @@ BUSINESS_TAX_NUMBERS: Mapping[str, TaxNumber] = MappingProxyType(
 BUSINESS_EXTRA_TAX_NUMBERS: Mapping[str, TaxNumber] = MappingProxyType(
     {
         "DE": TaxNumber("de.stnr", "Steuernummer", required=False),
+        "FR": TaxNumber("fr.siren", "SIREN", required=False),
+        "ES": TaxNumber("es.nif", "NIF", required=False),
         "CH": TaxNumber("ch.uid", "UID", required=False),
     }
 )
@@ -189,7 +191,12 @@ def business_tax_number(country: str) -> TaxNumber | None:
         return BUSINESS_TAX_NUMBERS[country]
     if country in BUSINESS_EXTRA_TAX_NUMBERS:
         return BUSINESS_EXTRA_TAX_NUMBERS[country]
-    return personal_tax_number(country)
+    # never a person's number (a German Steuer-IdNr is no company's): the country's general
+    # tax number where stdnum has one, else kept as typed
+    found = stdnum.get_cc_module(country.lower(), "tin")
+    if found is not None:
+        return TaxNumber(_module_name(found), f"tax number ({country})", required=False)
+    return None
 
 
 def normalize_foreign_tax_number(value: str, number: TaxNumber | None) -> str:
