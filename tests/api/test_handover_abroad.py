@@ -359,3 +359,16 @@ def test_the_csv_import_takes_a_debtor_abroad_with_the_optional_columns() -> Non
     plain = ",".join(COLUMNS) + "\n" + ",".join(f'"{values[c]}"' for c in COLUMNS) + "\n"
     refused = read_practices(io.StringIO(plain))
     assert [(e.column, e.line) for e in refused.errors] == [("time_zone", 2)]
+
+
+def test_a_debtor_abroad_proves_its_identity_with_its_number_as_written() -> None:
+    """The debtor's page asks for the tax or VAT number (api/services/debtor_links.py): a
+    number abroad is matched as the debtor writes it, spaces and dashes aside."""
+    from api.services.debtor_links import identity_matches
+
+    company = Practice(debtor_tax_code="042103594", debtor_vat_number=None, country="US")
+    assert identity_matches(company, "04-2103594")
+    assert not identity_matches(company, "04-2103595")
+    german = Practice(debtor_tax_code=None, debtor_vat_number="DE136695976", country="DE")
+    assert identity_matches(german, "de 136 695 976")
+    assert not identity_matches(german, "DE136695977")
