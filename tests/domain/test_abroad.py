@@ -349,3 +349,19 @@ def test_a_debtor_abroad_has_a_key_of_its_own_country() -> None:
     assert debtor_key("00743110157", None, "p1", "CH") != debtor_key("00743110157", None, "p1")
     assert debtor_key(None, None, "p1", "GB") == "practice:p1"
     assert ITALY.is_italy and not GERMANY.is_italy
+
+
+def test_a_deferral_abroad_reads_in_italian_on_the_timeline() -> None:
+    """The workflow records "Call deferred to <moment in Rome>: <reason>"; the console says it
+    in Italian, the reason abroad included."""
+    from api.console.timeline import timeline_line
+
+    moment = rome("2026-11-23", "14:30").isoformat()
+    line = timeline_line(
+        "it",
+        "contact_deferred",
+        f"Call deferred to {moment}: {OUTSIDE_LOCAL_HOURS}",
+        {"channel": "call"},
+    )
+    assert "fuori dagli orari di contatto del luogo in cui vive il debitore" in line
+    assert "Call deferred" not in line
