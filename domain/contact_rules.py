@@ -151,19 +151,16 @@ class ContactRegime:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.zone)
+        return _zone(self.zone)
 
     def local_date(self, moment: datetime) -> date:
-        return moment.astimezone(self.tz).date()
+        return moment.astimezone(_zone(self.zone)).date()
 
     def at_local(self, day: date, clock: time = time(0, 0)) -> datetime:
-        return datetime.combine(day, clock, tzinfo=self.tz)
+        return datetime.combine(day, clock, tzinfo=_zone(self.zone))
 
     def day_hours(self, day: date) -> tuple[time, time] | None:
-        for weekday, opening, closing in self.hours:
-            if weekday == day.weekday():
-                return opening, closing
-        return None
+        return _by_weekday(self.hours).get(day.weekday())
 
     def is_holiday(self, day: date) -> bool:
         if self.country == "IT" and self.subdivision is None:
@@ -177,6 +174,17 @@ class ContactRegime:
     @property
     def outside_hours(self) -> str:
         return OUTSIDE_HOURS if self.is_italy else OUTSIDE_LOCAL_HOURS
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    # the call queue asks for every practice's day: one dictionary lookup, not ZoneInfo's own
+    return ROME if name == "Europe/Rome" else ZoneInfo(name)
+
+
+@cache
+def _by_weekday(hours: Hours) -> Mapping[int, tuple[time, time]]:
+    return MappingProxyType({weekday: (opening, closing) for weekday, opening, closing in hours})
 
 
 ITALY = ContactRegime()
