@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Generic, Literal, TypeVar
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -615,7 +616,9 @@ class AddressIn(RequestModel):
             if zone is None and country_zones(country):
                 raise FieldProblem(TIME_ZONE_REQUIRED, country=country)
             return zone  # None: a country unknown, refused with the whole address below
-        if value not in country_zones(country):
+        zones = country_zones(country)
+        # a territory CLDR gives no zone (Kosovo): any IANA zone; without one, Rome's hours
+        if value not in zones and (zones or value not in _all_zones()):
             raise FieldProblem(TIME_ZONE_NOT_IN, country=country)
         return value
 
@@ -634,6 +637,11 @@ class AddressIn(RequestModel):
         assert checked is not None
         self.postal_code, self.region = checked.postal_code, checked.region
         return self
+
+
+@cache
+def _all_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 # the debtor's country while DebtorIn is validated: its identifiers' and phone's rules depend on
