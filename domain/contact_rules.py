@@ -47,6 +47,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 import holidays
+from stdnum.it import codicefiscale
 
 from domain.calendar import ROME
 from domain.court_calendar import FIRST_YEAR, LAST_YEAR, CourtCalendarError, is_public_holiday
@@ -511,11 +512,18 @@ def debtor_key(
     A debtor abroad: "<country>:<tax number>", else "<country>:<VAT number>" (stored with its
     own prefix: "DE:DE136695976"), so that no foreign number can meet an Italian one or another
     country's. Two numbering schemes of one country may share digits (a US SSN and an EIN):
-    two such debtors would share the limits, which only ever contacts them less."""
+    two such debtors would share the limits, which only ever contacts them less. An Italian
+    number kept by a debtor who moved abroad (a codice fiscale of 16 characters; a partita IVA,
+    the only VAT number stored without a country prefix) keeps its Italian key: its
+    conversations, opt-outs and preferences follow it."""
     cc = (country or "IT").strip().upper()
     code = "".join((tax_code or "").split()).upper()
     vat = "".join((vat_number or "").split()).upper()
     if cc != "IT":
+        if len(code) == 16 and codicefiscale.is_valid(code):
+            return code
+        if not code and len(vat) == 11 and vat.isdigit():
+            return vat
         if code or vat:
             return f"{cc}:{code or vat}"
         return f"practice:{practice_id}"

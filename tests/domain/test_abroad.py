@@ -348,6 +348,12 @@ def test_a_debtor_abroad_has_a_key_of_its_own_country() -> None:
     assert debtor_key(None, "DE136695976", "p1", "de") == "DE:DE136695976"
     assert debtor_key("00743110157", None, "p1", "CH") != debtor_key("00743110157", None, "p1")
     assert debtor_key(None, None, "p1", "GB") == "practice:p1"
+    # a debtor who moved abroad keeps its Italian numbers, and with them its key (its
+    # conversations, opt-outs and preferences follow it)
+    assert debtor_key("RSSMRA85T10A562S", None, "p1", "DE") == "RSSMRA85T10A562S"
+    assert debtor_key(None, "00743110157", "p1", "FR") == "00743110157"
+    # a foreign number of 11 digits is never taken for a partita IVA
+    assert debtor_key("36574261809", None, "p1", "DE") == "DE:36574261809"
     assert ITALY.is_italy and not GERMANY.is_italy
 
 
