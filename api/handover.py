@@ -4,14 +4,14 @@ A hand-over commits the practice's row first and starts its workflow after (the 
 derived from the practice id). The row therefore never waits on Temporal inside a write
 transaction, and the workflow's first record always finds its row. An API that dies between the
 commit and the start leaves a row whose workflow never started: the `StrandedSweeper`, run by
-every API process in the background, finds such rows (never recorded by a workflow:
-snapshot_version 0) once they are older than any hand-over still in flight, and starts them.
-Starting is idempotent: a workflow id that exists is left as it is.
+the StrandedSweepWorkflow on a Temporal Schedule (schedules.py, activities/scheduled.py), finds
+such rows (never recorded by a workflow: snapshot_version 0) once they are older than any
+hand-over still in flight, and starts them. Starting is idempotent: a workflow id that exists is
+left as it is, so two sweeps (two workers, a retried activity) never start one twice.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 # their workflow for a week only: a row whose workflow was terminated before its first record is
 # not started again forever.
 STRANDED_WINDOW = timedelta(days=7)
-SWEEP_EVERY = timedelta(seconds=30)
 SWEEP_BATCH = 200
 
 
@@ -135,14 +134,3 @@ class StrandedSweeper:
                 )
             self.confirmed.add(practice.id)
         return started
-
-    async def run_forever(self) -> None:
-        every = min(SWEEP_EVERY, timedelta(seconds=max(1, self.settings.stranded_after_seconds)))
-        while True:
-            try:
-                await self.sweep()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Temporal or the database away: the next pass retries
-                log.warning("stranded practices sweep failed (%s)", type(exc).__name__)
-            await asyncio.sleep(every.total_seconds())

@@ -181,6 +181,9 @@ class CreditorOut(BaseModel):
     vat_number: str
     iban: str
     email: str | None
+    retention_days: int = Field(
+        description="Days a closed practice's debtor data is kept (PUT .../retention)."
+    )
     created_at: datetime
 
 
@@ -1185,6 +1188,14 @@ class PracticeOut(BaseModel):
     )
     created_at: datetime
     updated_at: datetime
+    closed_at: datetime | None = Field(
+        default=None, description="When the practice closed; its retention period counts from it."
+    )
+    erased_at: datetime | None = Field(
+        default=None,
+        description="When the debtor's personal data was erased (retention period over, or an "
+        "erasure request): the amounts, dates and outcome stay.",
+    )
 
 
 class ActorOut(BaseModel):
@@ -1640,6 +1651,11 @@ class PrintBatchOut(BaseModel):
     day: date
     total: int
     items: list[PrintItem]
+    closed_at: datetime | None = Field(
+        default=None,
+        description="When the day's batch was closed at the cut-off (its list no longer "
+        "changes); null while it is open.",
+    )
 
 
 # --- provider reports ----------------------------------------------------------------------------

@@ -193,6 +193,8 @@ def practice_out(
         written_off=euros_out(written_off_cents(snapshot)),
         created_at=practice.created_at,
         updated_at=practice.updated_at,
+        closed_at=practice.closed_at,
+        erased_at=practice.erased_at,
     )
 
 
@@ -224,6 +226,7 @@ def creditor_out(creditor: Creditor) -> CreditorOut:
         vat_number=creditor.vat_number,
         iban=creditor.iban,
         email=creditor.email,
+        retention_days=creditor.retention_days,
         created_at=creditor.created_at,
     )
 

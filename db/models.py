@@ -30,6 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# ten years of art. 2220 c.c. (accounting records and the letters that go with them), in days:
+# 3,653 covers any ten calendar years (two or three 29ths of February)
+RETENTION_MAX_DAYS = 3653
+
 
 def new_id() -> str:
     return uuid.uuid4().hex
@@ -77,6 +81,11 @@ class Creditor(Base):
     strategy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # the current version in strategy_versions; 0: never saved (the defaults)
     strategy_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # how long a closed practice's debtor data is kept (api/services/erasure.py): at most
+    # RETENTION_MAX_DAYS, the ten years of art. 2220 c.c.; the creditor may ask for less
+    retention_days: Mapped[int] = mapped_column(
+        Integer, default=RETENTION_MAX_DAYS, server_default=str(RETENTION_MAX_DAYS)
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -157,6 +166,8 @@ class Practice(Base):
         Index("ix_practices_creditor_created", "creditor_id", "created_at", "id", *PORTFOLIO),
         Index("ix_practices_creditor_status_created", "creditor_id", "status", "created_at", "id"),
         Index("ix_practices_created_id", "created_at", "id", *PORTFOLIO),
+        # the retention sweep: a creditor's practices closed before its cutoff
+        Index("ix_practices_creditor_closed", "creditor_id", "closed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -219,6 +230,12 @@ class Practice(Base):
     judicial_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # when the workflow closed it (the "closed" event's time, the workflow's clock): the
+    # retention period counts from here
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # when its debtor's personal data was erased (api/services/erasure.py); the amounts, dates
+    # and outcome stay for the reports
+    erased_at: Mapped[datetime | None] = mapped_column(default=None)
 
     invoices: Mapped[list[InvoiceRow]] = relationship(
         back_populates="practice", order_by="InvoiceRow.due_date", cascade="all, delete-orphan"
@@ -571,3 +588,77 @@ class DebtorContactPreference(Base):
     practice_id: Mapped[str | None] = mapped_column(ForeignKey("practices.id"), default=None)
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ErasureRequest(Base):
+    """A debtor's request to erase its personal data (GDPR art. 17), recorded by a person on
+    the debtor's behalf or by the debtor on its own page, with what was decided and why
+    (api/services/erasure.py). Ids, codes and dates only: the record of a request outlives the
+    data it was about (art. 5(2): the agency shows what it did)."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # the day the debtor's request reached the agency (art. 12(3): answered within a month)
+    received_on: Mapped[date] = mapped_column(Date)
+    # who recorded it: a user's id and role, or "debtor" (its own page); never a name
+    recorded_by_kind: Mapped[str] = mapped_column(String(20))
+    recorded_by_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    recorded_by_role: Mapped[str | None] = mapped_column(String(20), default=None)
+    # refused (nothing erased), partial (what no duty covers erased), erased (everything)
+    decision: Mapped[str] = mapped_column(String(20))
+    # the ground, a fixed code (erasure.Reason): practice_open, legal_duty, retention_ended...
+    reason: Mapped[str] = mapped_column(String(40))
+    # the categories erased now and the ones kept (erasure.Category values)
+    erased: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kept: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # until when what was kept is kept (the retention sweep erases it then); None when nothing
+    keep_until: Mapped[date | None] = mapped_column(Date, default=None)
+
+
+class AccessLogEntry(Base):
+    """Who read which practice's debtor data, and when: the practice's detail (API and
+    console page), a document, a statement, a CSV export (one row per exported practice). Ids
+    only, never the data read (api/services/access_log.py)."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_practice_id", "practice_id", "id"),
+        Index("ix_access_log_user_id", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    practice_id: Mapped[str] = mapped_column(String(32))
+    what: Mapped[str] = mapped_column(String(20))  # practice, document, statement, export
+    target_id: Mapped[str | None] = mapped_column(String(32), default=None)  # the document
+
+
+class PrintBatch(Base):
+    """A working day's print batch, closed at the agency's cut-off (RECUPERO_PRINT_CUTOFF): the
+    post letters written from the previous working day's cut-off up to this one, fixed in
+    print_batch_items so the mail house's list no longer changes. One row per day."""
+
+    __tablename__ = "print_batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    # the letters taken were written in [window_start, cutoff_at)
+    window_start: Mapped[datetime] = mapped_column()
+    cutoff_at: Mapped[datetime] = mapped_column()
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PrintBatchItem(Base):
+    """One letter of a closed batch, in the batch's order. A letter is in one batch at most."""
+
+    __tablename__ = "print_batch_items"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("print_batches.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), unique=True)

@@ -53,6 +53,7 @@ from domain.practice import (
     Status,
     TimelineEvent,
 )
+from domain.scheduled import ScheduledName
 from tests.factories import create_creditor, create_practice, create_user, make_settings
 
 # twilio 9's async client still uses aiohttp's BasicAuth, which aiohttp 3.13+ deprecates
@@ -575,6 +576,12 @@ def test_build_activities_registers_every_activity_name(database: Database) -> N
         for fn in build_activities(database, make_settings())
     }
     expected = {v for k, v in vars(ActivityName).items() if not k.startswith("_")}
+    # and the scheduled workflows' (schedules.py)
+    expected |= {
+        ScheduledName.SWEEP_STRANDED,
+        ScheduledName.CLOSE_PRINT_BATCHES,
+        ScheduledName.CHECK_RATES,
+    }
     assert names == expected
 
 

@@ -18,6 +18,7 @@ from api.deps import NowDep, SessionDep
 from api.routers import print_batches
 from api.routers.outbox import delivery_out
 from api.services import outbox as service
+from api.services.print_batches import closed_batch
 from domain.calendar import rome_date
 
 router = APIRouter(prefix="/admin", tags=["console"])
@@ -25,7 +26,8 @@ router = APIRouter(prefix="/admin", tags=["console"])
 Admin = Annotated[Principal, console_require(Role.ADMIN)]
 PAGE_SIZE = 50
 PREFIX = "/console/admin"
-CHANNELS = ("email", "sms", "post", "pec")
+# notifications: messages to the agency's staff without an e-mail address (the rate warnings)
+CHANNELS = ("email", "sms", "post", "pec", "notification")
 
 
 @router.get("/outbox")
@@ -75,10 +77,16 @@ async def print_batch_page(
     """The letters to post of a day, as GET /print-batches/{day}?format=json lists them."""
     wanted = print_batches.parse_day(day)
     batch = await print_batches.letters_to_post(db, wanted, show_all)
+    closed = await closed_batch(db, wanted)
     return render(
         request,
         "console/admin_print_batch.html",
-        {"day": wanted, "items": [item for item, _ in batch], "show_all": show_all},
+        {
+            "day": wanted,
+            "items": [item for item, _ in batch],
+            "show_all": show_all,
+            "closed_at": closed.closed_at if closed is not None else None,
+        },
     )
 
 

@@ -36,7 +36,7 @@ from api.schemas import (
     PracticeSummary,
 )
 from api.schemas_deals import ProposalDecisionIn
-from api.services import practice_pages
+from api.services import access_log, practice_pages
 from api.views import practice_out, practice_summary
 from db.models import Creditor, Practice
 from domain.practice import DebtorKind, Outcome, Phase, Status
@@ -200,6 +200,10 @@ async def portfolio_csv(
             async for batch in batches:
                 for practice in batch:
                     writer.writerow(_csv_row(practice_summary(practice, principal)))
+                # logged before the rows leave: one access per exported practice, one INSERT
+                await access_log.record_access(
+                    session, principal, access_log.What.EXPORT, [p.id for p in batch]
+                )
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()

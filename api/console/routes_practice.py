@@ -29,8 +29,9 @@ from api.console.templating import render, request_locale
 from api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, get_settings
 from api.routers import card_payments as card_payments_api
 from api.routers import debtor_links as debtor_links_api
-from api.routers import practice_commands, practices, statement
+from api.routers import practice_commands, practices, privacy, statement
 from api.schemas import DocumentOut, NoteOut, PaymentIn, WithdrawalIn, rome_today
+from api.schemas_privacy import ErasureRequestIn, ErasureRequestOut
 from api.services import card_payments
 from db.models import User
 
@@ -45,6 +46,10 @@ Withdrawer = Annotated[Principal, console_require(Role.ADMIN, Role.CREDITOR)]
 # the roles of GET/POST /practices/{id}/debtor-links(/revoke)
 LinkManager = Annotated[Principal, console_require(Role.ADMIN, Role.CREDITOR)]
 PAYERS = (Role.ADMIN, Role.OPERATOR, Role.CREDITOR)
+# the roles of POST/GET /practices/{id}/erasure-requests: the agency's staff record a debtor's
+# request on its behalf
+Staff = Annotated[Principal, console_require(Role.ADMIN, Role.OPERATOR)]
+STAFF = (Role.ADMIN, Role.OPERATOR)
 
 
 def page_url(practice_id: str) -> str:
@@ -111,6 +116,11 @@ async def _page(
         checkouts = await card_payments_api.list_card_checkouts(
             practice_id=practice_id, session=db, principal=principal
         )
+    erasures: list[ErasureRequestOut] | None = None
+    if principal.role in STAFF:
+        erasures = await privacy.list_practice_erasure_requests(
+            practice_id=practice_id, session=db, principal=principal
+        )
     return render(
         request,
         "console/practice.html",
@@ -125,6 +135,7 @@ async def _page(
             "may_withdraw": principal.role in (Role.ADMIN, Role.CREDITOR),
             "links": links,
             "checkouts": checkouts,
+            "erasures": erasures,
             # the card payment link form only when Stripe's keys are set: nothing pretends
             "cards_on": card_payments.card_payments_on(settings),
             # the form's retry key: posted twice (a double click, a resent form), the same
@@ -353,3 +364,26 @@ async def card_checkout(
     return RedirectResponse(
         f"{page_url(practice_id)}?done=checkout&checkout={made[0].id}", status_code=303
     )
+
+
+@router.post("/{practice_id}/erasure-requests", dependencies=[PracticeBoundary])
+async def erasure_request(
+    request: Request,
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: Staff,
+    db: SessionDep,
+    now: NowDep,
+    received_on: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """The debtor's erasure request, recorded on its behalf: POST
+    /practices/{id}/erasure-requests; the decision shows in the page's list."""
+    form = {"received_on": received_on}
+
+    async def call() -> None:
+        body = ErasureRequestIn.model_validate({"received_on": received_on.strip() or None})
+        await privacy.record_erasure_request(
+            practice_id=practice_id, body=body, session=db, principal=principal, now=now
+        )
+
+    return await _command(request, db, principal, practice_id, form, call, "erasure")

@@ -23,6 +23,7 @@ from api.console.security import CONTENT_SECURITY_POLICY, SecurityHeadersMiddlew
 from api.debtor import (
     routes_contacts,
     routes_dispute,
+    routes_erasure,
     routes_link,
     routes_page,
     routes_pay,
@@ -41,7 +42,15 @@ DEBTOR_HEADERS = (
 )
 
 # the page's own routes first: /d/me... before /d/{token}
-ROUTES = (routes_page, routes_pay, routes_propose, routes_dispute, routes_contacts, routes_link)
+ROUTES = (
+    routes_page,
+    routes_pay,
+    routes_propose,
+    routes_dispute,
+    routes_contacts,
+    routes_erasure,
+    routes_link,
+)
 
 
 def debtor_csp(settings: Settings | None) -> str:

@@ -47,7 +47,7 @@ from api.schemas import (
     invoice_number_errors,
     rome_today,
 )
-from api.services import practice_pages
+from api.services import access_log, practice_pages
 from api.strategies import creditor_strategy, strategy_to_json
 from api.views import practice_out, practice_summary
 from config import Settings
@@ -793,7 +793,10 @@ async def get_practice(practice_id: str, session: SessionDep, principal: AnyUser
         .where(Deadline.practice_id == practice_id)
         .order_by(Deadline.last_day, Deadline.kind, Deadline.start)
     )
-    return practice_out(practice, principal, list(deadlines))
+    out = practice_out(practice, principal, list(deadlines))
+    if out.debtor is not None:  # the debtor's data was handed out: who, which, when
+        await access_log.record_access(session, principal, access_log.What.PRACTICE, [practice.id])
+    return out
 
 
 @router.get("/{practice_id}/events", response_model=list[EventOut])
@@ -898,6 +901,9 @@ async def get_document(
     if document is None or document.practice_id != practice_id:
         raise not_found("document")
     filename = "".join(c for c in document.filename if c.isascii() and c not in '"\\\r\n')
+    await access_log.record_access(
+        session, principal, access_log.What.DOCUMENT, [practice_id], target_id=document.id
+    )
     return Response(
         content=document.content,
         media_type=document.media_type or "application/pdf",

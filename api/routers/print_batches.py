@@ -16,13 +16,14 @@ from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from api.auth import Principal, Role, require
 from api.deps import SessionDep
 from api.errors import invalid
 from api.schemas import PrintBatchOut, PrintItem
-from db.models import Delivery, Document, Practice
+from api.services.print_batches import closed_batch
+from db.models import Delivery, Document, Practice, PrintBatchItem
 from domain.addresses import address_lines as foreign_address_lines
 from domain.calendar import at_rome
 
@@ -89,37 +90,51 @@ def _file_name(position: int, document: Document | None) -> str | None:
 async def letters_to_post(
     session: SessionDep, day: date, show_all: bool
 ) -> list[tuple[PrintItem, Document | None]]:
-    conditions = [
-        Delivery.channel == "post",
-        Delivery.created_at >= at_rome(day),
-        Delivery.created_at < at_rome(day + timedelta(days=1)),
-    ]
+    """The day's letters: a closed batch's fixed items (api/services/print_batches.py), in their
+    order; for a day not closed (today before the cut-off, or a day from before batches) the
+    post deliveries written that day so far."""
+    batch = await closed_batch(session, day)
+    conditions = [Delivery.channel == "post"]
+    if batch is not None:
+        query = (
+            select(Delivery, Practice, Document, PrintBatchItem.position)
+            .join(PrintBatchItem, PrintBatchItem.delivery_id == Delivery.id)
+            .where(PrintBatchItem.batch_id == batch.id)
+            .order_by(PrintBatchItem.position)
+        )
+    else:
+        conditions += [
+            Delivery.created_at >= at_rome(day),
+            Delivery.created_at < at_rome(day + timedelta(days=1)),
+        ]
+        query = select(Delivery, Practice, Document, literal(0)).order_by(
+            Delivery.created_at, Delivery.id
+        )
     if not show_all:
         conditions.append(Delivery.tracking_number.is_(None))
     rows = await session.execute(
-        select(Delivery, Practice, Document)
-        .join(Practice, Practice.id == Delivery.practice_id)
+        query.join(Practice, Practice.id == Delivery.practice_id)
         .outerjoin(Document, Document.id == Delivery.document_id)
         .where(*conditions)
-        .order_by(Delivery.created_at, Delivery.id)
     )
-    batch: list[tuple[PrintItem, Document | None]] = []
-    for position, (delivery, practice, document) in enumerate(rows.all(), start=1):
+    result: list[tuple[PrintItem, Document | None]] = []
+    for listed, (delivery, practice, document, position) in enumerate(rows.all(), start=1):
         letter = document.kind if document is not None else ""
         item = PrintItem(
             delivery_id=delivery.id,
             practice_id=practice.id,
             reference=practice.reference,
             document_id=delivery.document_id,
-            file=_file_name(position, document),
+            # a closed batch's file names keep their number whatever is filtered out
+            file=_file_name(position or listed, document),
             letter=letter,
             address=address_block(practice),
             raccomandata=letter in RACCOMANDATA_KINDS,
             tracking_number=delivery.tracking_number,
             created_at=delivery.created_at,
         )
-        batch.append((item, document))
-    return batch
+        result.append((item, document))
+    return result
 
 
 def manifest_csv(items: list[PrintItem]) -> bytes:
@@ -186,8 +201,11 @@ async def print_batch(
         ),
     ] = False,
 ) -> Response | PrintBatchOut:
-    """The letters to post of a day (YYYY-MM-DD, Europe/Rome): the post deliveries written that
-    day without a tracking number yet (all of them with `?all=true`), oldest first.
+    """The letters to post of a day (YYYY-MM-DD, Europe/Rome), without a tracking number yet
+    (all of them with `?all=true`). Once the day's batch is closed at the agency's cut-off
+    (RECUPERO_PRINT_CUTOFF, working days) the list is fixed: the post letters written from the
+    previous working day's cut-off to this one's, in that order, and `closed_at` is set (JSON).
+    Before that (`closed_at` null) it is the post letters written that day so far, oldest first.
 
     The ZIP holds each letter's PDF and `manifest.csv`: delivery id, practice reference, file
     name, kind of letter, the four lines of the address block (name; street; postal code, city
@@ -199,7 +217,13 @@ async def print_batch(
     batch = await letters_to_post(session, wanted, show_all)
     if output == "json":
         items = [item for item, _ in batch]
-        return PrintBatchOut(day=wanted, total=len(items), items=items)
+        closed = await closed_batch(session, wanted)
+        return PrintBatchOut(
+            day=wanted,
+            total=len(items),
+            items=items,
+            closed_at=closed.closed_at if closed is not None else None,
+        )
     return Response(
         content=zip_batch(wanted, batch),
         media_type="application/zip",

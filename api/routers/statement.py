@@ -43,6 +43,7 @@ from api.schemas_judicial import (
     StatementReduction,
     StatementTotals,
 )
+from api.services import access_log
 from config import Settings
 from db.ledger import LedgerError, plain_rate, practice_ledger, rate_table
 from db.models import Creditor, Practice
@@ -320,6 +321,7 @@ async def get_statement_pdf(
     """The same statement as a PDF in Italian (estratto conto), with what is claimed only. The
     debtor's name is printed for the users who may see the debtor's personal data."""
     practice, statement = await build_statement(session, principal, practice_id, at)
+    await access_log.record_access(session, principal, access_log.What.STATEMENT, [practice.id])
     return await statement_pdf_response(session, settings, practice, statement)
 
 

@@ -94,3 +94,12 @@ async def strategy_versions(session: AsyncSession, creditor: Creditor) -> list[S
             .order_by(StrategyVersion.version)
         )
     )
+
+
+async def set_retention(session: AsyncSession, creditor: Creditor, days: int) -> Creditor:
+    """How long the creditor's closed practices keep the debtor's data (committed); the
+    retention sweep reads it at its next run (api/services/erasure.py). `days` was checked by
+    RetentionIn: 1 to RETENTION_MAX_DAYS."""
+    creditor.retention_days = days
+    await session.commit()
+    return creditor

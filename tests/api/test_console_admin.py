@@ -398,6 +398,18 @@ async def test_outbox_filtered_by_practice_and_the_days_print_batch(api: Api) ->
     assert zipped.status_code == 200 and zipped.headers["content-type"] == "application/zip"
     from_api = await api.http.get(f"/print-batches/{day.isoformat()}", headers=api.admin)
     assert zipped.content == from_api.content
+
+    # closed at the cut-off (Monday 10 February 2020, 16:00): the page says so, same letters
+    from datetime import time
+
+    from api.services.print_batches import close_batch
+
+    assert "Aperto" in batch_page.text or "Open:" in batch_page.text
+    async with api.db.session() as session:
+        await close_batch(session, day, time(16, 0), rome(day, 16))
+    closed_page = await api.http.get(chosen.headers["location"])
+    assert "Chiuso all" in closed_page.text or "Closed at the cut-off" in closed_page.text
+    assert listed["items"][0]["file"] in closed_page.text
     names = zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()
     assert "manifest.csv" in names and listed["items"][0]["file"] in names
     # a day that is no day: the API's 422

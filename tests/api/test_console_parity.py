@@ -19,6 +19,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, cast
 
 import httpx
@@ -184,6 +185,17 @@ PARITY: dict[str, list[Probe]] = {
             "POST",
             f"{P}/card-checkouts",
             _fixed({"amount": "10.00"}),
+        )
+    ],
+    # a request received tomorrow: the API's 422 (nothing recorded, nothing erased)
+    f"{C}/practices/{{practice_id}}/erasure-requests": [
+        Probe(
+            "erasure-request",
+            f"{C}{P}/erasure-requests",
+            _fixed({"received_on": (rome_today() + timedelta(days=1)).isoformat()}),
+            "POST",
+            f"{P}/erasure-requests",
+            _fixed({"received_on": (rome_today() + timedelta(days=1)).isoformat()}),
         )
     ],
     f"{C}/creditor/tasks/{{practice_id}}/authorization": [
@@ -372,6 +384,21 @@ PARITY: dict[str, list[Probe]] = {
             "PUT",
             "/creditors/{creditor_id}/strategy",
             lambda t: {**t.strategy, "call_attempts": 0},
+        )
+    ],
+    f"{C}/admin/creditors/{{creditor_id}}/retention": [
+        Probe(
+            "retention",
+            f"{C}/admin/creditors/{{creditor_id}}/retention",
+            _fixed({"retention_days": "0"}),
+            "PUT",
+            "/creditors/{creditor_id}/retention",
+            _fixed({"retention_days": 0}),
+            screen_only=(
+                frozenset({"creditor"}),
+                "the retention form is on the admin's creditor pages; a creditor shortens its "
+                "own period through the API",
+            ),
         )
     ],
     f"{C}/admin/rates": [

@@ -273,3 +273,42 @@ async def test_a_workflows_letter_is_in_todays_batch(api: Api) -> None:
     row = next(r for r in manifest_rows(archive) if r["delivery_id"] == delivery.id)
     assert row["file"] == item["file"]
     assert "1250" not in "".join(row.values())
+
+
+async def test_a_closed_batch_lists_its_fixed_letters_from_cutoff_to_cutoff(api: Api) -> None:
+    """Closed at the cut-off (16:00 on Tuesday 15 June 2021): the letters written since Monday's
+    cut-off, the one of Tuesday evening left for Wednesday's batch; the list stays the same
+    whatever is written afterwards, and GET says when it was closed."""
+    from datetime import time
+
+    from api.services.print_batches import close_batch
+
+    day = date(2021, 6, 15)
+    creditor = await create_creditor(api.db)
+    rossi = await create_practice(api.db, creditor, debtor_tax_code=unique_tax_code())
+    monday_evening, _ = await letter(api, rossi, "reminder_letter", rome(date(2021, 6, 14), 17))
+    monday_noon, _ = await letter(api, rossi, "reminder_letter", rome(date(2021, 6, 14), 12))
+    tuesday_morning, _ = await letter(api, rossi, "formal_demand", rome(day, 9))
+    tuesday_evening, _ = await letter(api, rossi, "legal_notice", rome(day, 16, 1))
+    async with api.db.session() as session:
+        closed = await close_batch(session, day, time(16, 0), rome(day, 16))
+    assert closed.total == 2
+
+    response = await api.http.get(
+        f"/print-batches/{day.isoformat()}?format=json", headers=api.admin
+    )
+    body = response.json()
+    assert [i["delivery_id"] for i in body["items"]] == [monday_evening.id, tuesday_morning.id]
+    assert body["closed_at"] is not None
+    assert monday_noon.id not in str(body) and tuesday_evening.id not in str(body)
+
+    # a letter dated inside the window but written after the closing is not added
+    await letter(api, rossi, "reminder_letter", rome(day, 10))
+    async with api.db.session() as session:
+        again = await close_batch(session, day, time(16, 0), rome(day, 17))
+    assert again.id == closed.id
+    later = await api.http.get(f"/print-batches/{day.isoformat()}?format=json", headers=api.admin)
+    assert later.json()["items"] == body["items"]
+    # an open day (no batch) still lists its calendar day's letters, and says it is open
+    open_day = await api.http.get("/print-batches/2021-06-16?format=json", headers=api.admin)
+    assert open_day.json()["closed_at"] is None

@@ -8,11 +8,12 @@ import os
 import re
 from datetime import UTC, datetime
 
+import httpx
 from babel.dates import format_date
 from playwright.async_api import Page, expect
 
 from domain.calendar import rome_date
-from tests.api.helpers import vat_number
+from tests.api.helpers import practice_payload, vat_number
 from tests.browser.conftest import SCREENSHOTS, Console, axe_violations, log_in
 
 
@@ -115,4 +116,79 @@ async def test_admin_adds_a_half_year_rate_and_sees_the_outbox_and_print_batch(
     await page.get_by_role("button", name="Mostra le lettere da spedire").click()
     await expect(page).to_have_url(re.compile(r"/console/admin/print-batches/\d{4}-\d{2}-\d{2}$"))
     await expect(page.get_by_role("heading", level=1)).to_contain_text("Lotto di stampa del")
+    assert await axe_violations(page) == []
+
+
+async def test_admin_reads_the_access_log_and_requests_and_shortens_a_retention(
+    console: Console, page: Page
+) -> None:
+    await log_in(page, console, console.admin_email, console.admin_password)
+    await page.get_by_role("link", name="Registro degli accessi").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Registro degli accessi")
+    assert await axe_violations(page) == []
+    await page.get_by_label("Dal", exact=True).fill("2030-01-02")
+    await page.get_by_label("Al", exact=True).fill("2030-01-01")
+    await page.get_by_role("button", name="Filtra").click()
+    await expect(page.locator("#to-error")).not_to_be_empty()
+    await expect(page.get_by_label("Al", exact=True)).to_have_attribute("aria-invalid", "true")
+    assert await axe_violations(page) == []
+
+    await page.get_by_role("link", name="Richieste di cancellazione").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Richieste di cancellazione")
+    assert await axe_violations(page) == []
+
+    await page.get_by_role("link", name="Mandanti").click()
+    await page.get_by_label("Nome", exact=True).fill("Conservazione Breve S.r.l.")
+    await page.get_by_label("Partita IVA", exact=True).fill(vat_number())
+    await page.get_by_label("IBAN", exact=True).fill("IT60X0542811101000000123456")
+    await page.get_by_role("button", name="Registra").click()
+    await page.get_by_role(
+        "link", name="Conservazione dei dati personali: Conservazione Breve S.r.l."
+    ).click()
+    days = page.get_by_label("Giorni di conservazione dopo la chiusura")
+    await expect(days).to_have_value("3653")
+    assert await axe_violations(page) == []
+    await days.fill("4000")
+    await page.get_by_role("button", name="Salva").click()
+    await expect(page.locator("#retention_days-error")).not_to_be_empty()
+    await expect(days).to_have_attribute("aria-invalid", "true")
+    assert await axe_violations(page) == []
+    await days.fill("1826")
+    await page.get_by_role("button", name="Salva").click()
+    await expect(page.get_by_role("status")).to_have_text("Il periodo di conservazione è salvato.")
+    await expect(days).to_have_value("1826")
+
+
+async def test_admin_records_a_debtors_erasure_request_on_the_practice_page(
+    console: Console, page: Page
+) -> None:
+    async with httpx.AsyncClient(base_url=console.url, headers=console.stack.admin) as api:
+        created = await api.post(
+            "/creditors",
+            json={
+                "name": "Cancellazioni S.r.l.",
+                "vat_number": vat_number(),
+                "iban": "IT60X0542811101000000123456",
+            },
+        )
+        assert created.status_code == 201, created.text
+        practice = await api.post("/practices", json=practice_payload(created.json()["id"]))
+        assert practice.status_code == 201, practice.text
+        pid = practice.json()["id"]
+    await log_in(page, console, console.admin_email, console.admin_password)
+    await page.goto(console.page_url(f"/console/practices/{pid}"))
+    section = page.get_by_role("region", name="Richieste di cancellazione (art. 17 GDPR)")
+    await expect(section).to_be_visible()
+    assert await axe_violations(page) == []
+    await page.get_by_role("button", name="Registra la richiesta").click()
+    await expect(page.get_by_role("status")).to_contain_text("La richiesta di cancellazione")
+    # open: refused, and the page says why
+    await expect(section).to_contain_text("Respinta")
+    await expect(section).to_contain_text("17(3)(e)")
+    assert await axe_violations(page) == []
+    await page.get_by_role("link", name="Registro degli accessi").click()
+    await page.get_by_label("Id della pratica").fill(pid)
+    await page.get_by_role("button", name="Filtra").click()
+    await expect(page.locator("tbody tr")).to_have_count(2)  # the page, before and after
+    await expect(page.locator("tbody")).to_contain_text("Pagina della pratica")
     assert await axe_violations(page) == []

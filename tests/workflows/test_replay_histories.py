@@ -1,31 +1,26 @@
 """Practices started before a change to the workflow replay on the new code (workflow.patched).
 
-The histories under histories/ were recorded by histories/record.py on the code before the
-change they guard.
+The histories under tests/histories/legacy/ were recorded by tests/histories/legacy/record.py
+(and record_terms.py) on the code before the change they guard; each test here also checks the
+recording still has the old shape it guards. Whole releases' histories (every path) are replayed
+by tests/histories/test_replay_releases.py.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.histories.replay import LEGACY, replayer
 from tests.workflows.fakes import FakeWorld
-from workflows.judicial import JudicialWorkflow
-from workflows.plan import PlanWorkflow
-from workflows.practice import PracticeWorkflow
 
-HISTORIES = Path(__file__).parent / "histories"
+HISTORIES = LEGACY
 
 
 def _replayer() -> Replayer:
-    return Replayer(
-        workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow],
-        data_converter=pydantic_data_converter,
-    )
+    return replayer()
 
 
 async def test_a_practice_recording_through_normal_activities_replays() -> None:
@@ -185,7 +180,7 @@ async def test_a_practice_waiting_after_its_court_steps_recorded_before_replays(
 
 
 async def test_a_practice_reminding_of_an_opinion_before_the_cap_replays() -> None:
-    """Recorded before OPINION_REMINDERS_CAPPED (histories/record.py opinion): the opinion
+    """Recorded before OPINION_REMINDERS_CAPPED (legacy/record.py opinion): the opinion
     asked, four reminders (more than today's default cap of three), the opinion given, a
     withdrawal. It replays on the capped code: workflow.patched is False in its replay."""
     text = (HISTORIES / "practice_opinion_reminders.json").read_text()
@@ -203,7 +198,7 @@ async def test_a_practice_reminding_of_an_opinion_before_the_cap_replays() -> No
 
 
 async def test_a_visit_reported_before_the_new_outcomes_replays() -> None:
-    """Recorded before VISIT_OUTCOMES_V2 (histories/record.py visit): a home visit reported as
+    """Recorded before VISIT_OUTCOMES_V2 (legacy/record.py visit): a home visit reported as
     not found, the legal notice after it, a withdrawal. It replays on the code that knows the
     outcomes met and moved."""
     text = (HISTORIES / "practice_visit_not_found.json").read_text()

@@ -1,16 +1,16 @@
 """issue 16 (debtors abroad): the debtor's region, language and time zone on practices; tax and
 VAT numbers of other countries need up to 20 characters
 
-Revision ID: 0015_i16_abroad
-Revises: 0014_lead_indexes
+Revision ID: 0017_i16_abroad
+Revises: 0016_i14_privacy
 Create Date: 2026-12-06 07:50:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_i16_abroad"
-down_revision = "0014_lead_indexes"
+revision = "0017_i16_abroad"
+down_revision = "0016_i14_privacy"
 branch_labels = None
 depends_on = None
 

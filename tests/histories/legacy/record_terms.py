@@ -1,7 +1,7 @@
 """Records the histories guarding the legal-terms changes (issue 11 points 4, 7, 8), on the
 code before them: run from a checkout of that code, first on the path, like record.py:
 
-    PYTHONPATH=<old checkout> .venv/bin/python tests/workflows/histories/record_terms.py DIR
+    PYTHONPATH=<old checkout> .venv/bin/python tests/histories/legacy/record_terms.py DIR
 
 Writes DIR/practice_demand_term.json (a formal demand, its term run out, the lawyer's opinion,
 the authorisation, the court steps opened, a payment) and DIR/judicial_terms.json (the court

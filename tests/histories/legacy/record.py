@@ -3,7 +3,11 @@
 Run from a checkout of the code *before* a change (a git worktree of the earlier commit), with
 that checkout first on the path, and keep the JSON it writes:
 
-    PYTHONPATH=. .venv/bin/python tests/workflows/histories/record.py OUT.json [SCENARIO]
+    PYTHONPATH=. .venv/bin/python tests/histories/legacy/record.py OUT.json [SCENARIO]
+
+(on commits before the histories moved to tests/histories/, copy this file into the old
+checkout; it was tests/workflows/histories/record.py there). Each scenario guards one change:
+the release recorder, tests/histories/record.py, records every path of a whole release.
 
 The scenarios:
 - "promise" (the default): a reminder letter, the phone phase, a partial payment and a promise

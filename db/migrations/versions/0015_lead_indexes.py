@@ -1,15 +1,15 @@
 """indexes for the scrape's gauges at a large portfolio: deliveries (status, channel) for the
 outbox backlog, conversation_days.day for today's conversations
 
-Revision ID: 0014_lead_indexes
-Revises: 0013_debtor_preferences
+Revision ID: 0015_lead_indexes
+Revises: 0014_i14_print_batches
 Create Date: 2026-12-06 07:35:00.000000
 """
 
 from alembic import op
 
-revision = "0014_lead_indexes"
-down_revision = "0013_debtor_preferences"
+revision = "0015_lead_indexes"
+down_revision = "0014_i14_print_batches"
 branch_labels = None
 depends_on = None
 
