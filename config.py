@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +17,8 @@ from temporalio.client import Client, Interceptor
 from temporalio.contrib.pydantic import PydanticJSONPlainPayloadConverter, PydanticPayloadConverter
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
+
+from domain.contact_rules import ContactRulesError, Hours, parse_hours
 
 
 def _env(name: str, default: str = "") -> str:
@@ -100,6 +103,10 @@ class Settings:
     metrics_token: str = ""
     # where the worker serves the Temporal SDK's own metrics (host:port); empty: nowhere
     worker_metrics_address: str = ""
+    # the agency's own contact hours for debtors in a country (country -> hours, parsed by
+    # domain.contact_rules.parse_hours); a country not named keeps the Italian code's hours.
+    # RECUPERO_CONTACT_HOURS='{"DE": {"mon": "08:00-20:00", ..., "sat": "09:00-13:00"}}'
+    contact_hours: dict[str, Hours] = field(default_factory=dict)
     # Temporal Worker Versioning (worker.py, docs/ARCHITECTURE.md "Upgrades"): the name of the
     # Worker Deployment the workers belong to; empty: unversioned workers (a Temporal server older
     # than 1.29.1). `recupero run` sets "recupero" unless the variable says otherwise
@@ -165,9 +172,36 @@ def load_settings() -> Settings:
         stripe_api_base=_env("RECUPERO_STRIPE_API_BASE").rstrip("/"),
         metrics_token=_env("RECUPERO_METRICS_TOKEN"),
         worker_metrics_address=_env("RECUPERO_WORKER_METRICS_ADDRESS"),
+        contact_hours=parse_contact_hours(_env("RECUPERO_CONTACT_HOURS")),
         worker_deployment=_env("RECUPERO_WORKER_DEPLOYMENT"),
         worker_build_id=_env("RECUPERO_WORKER_BUILD_ID"),
     )
+
+
+def parse_contact_hours(raw: str) -> dict[str, Hours]:
+    """RECUPERO_CONTACT_HOURS: a JSON object of countries (ISO 3166-1 alpha-2) and their hours.
+    Italy is not among them: its hours are the code of conduct's. A bad value stops the start
+    (a ValueError naming the variable), it is never half-read."""
+    if not raw:
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"RECUPERO_CONTACT_HOURS is not JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise ValueError("RECUPERO_CONTACT_HOURS must be an object of countries")
+    hours: dict[str, Hours] = {}
+    for country, spec in parsed.items():
+        code = str(country).strip().upper()
+        if len(code) != 2 or not code.isalpha() or code == "IT":
+            raise ValueError(f"RECUPERO_CONTACT_HOURS: {country!r} is not a foreign country code")
+        if not isinstance(spec, dict) or not all(isinstance(v, str) for v in spec.values()):
+            raise ValueError(f"RECUPERO_CONTACT_HOURS: {code} must map days to 'HH:MM-HH:MM'")
+        try:
+            hours[code] = parse_hours(spec)
+        except ContactRulesError as exc:
+            raise ValueError(f"RECUPERO_CONTACT_HOURS: {code}: {exc}") from exc
+    return hours
 
 
 # The worker makes a payload converter per workflow run, and the pydantic one starts with an

@@ -3,7 +3,9 @@ and at most one conversation a day and three a week across all of the debtor's p
 creditors (domain/contact_rules.py has the rules, db/models.py the tables).
 
 Atomicity without locks, the same on SQLite and PostgreSQL: a granted conversation inserts a
-`conversation_days` row, unique per (debtor, Rome day) and per (debtor, ISO week, slot 1..3).
+`conversation_days` row, unique per (debtor, day) and per (debtor, ISO week, slot 1..3): days and
+weeks in Rome, or in the time zone of a debtor abroad (its `ContactRegime`, read from the
+practice's row).
 Two practices of one debtor asking at the same moment both may read "nothing today", but only
 one insert commits; the other gets an IntegrityError, reads again and is refused with the next
 slot. On SQLite the transaction also starts with a write (the contact_log row), which takes the
@@ -31,6 +33,7 @@ from db.contact_log import (
     conversations_since,
     opted_out_keys,
     practice_debtor_key,
+    practice_regime,
     preferred_windows,
     task_hold_prefix,
 )
@@ -42,15 +45,16 @@ from domain.activity_io import (
     ReserveConversationInput,
     ReserveConversationResult,
 )
-from domain.calendar import at_rome, rome_date
 from domain.contact_rules import (
     CONTACT_CHANNELS,
     CONVERSATION_CHANNELS,
     GRANTED,
+    ITALY,
     MAX_CONVERSATIONS_PER_WEEK,
     OPT_OUT_CHANNELS,
     WEEK_FULL,
     ContactDecision,
+    ContactRegime,
     check_conversation,
     check_message,
     in_preferred_window,
@@ -76,6 +80,7 @@ async def hold_for_task(
     task_key: str,
     at: datetime,
     channel: str = "call",
+    regime: ContactRegime = ITALY,
 ) -> ContactDecision:
     """The conversation of a call task, on the day the call is made (`at`, when an operator
     takes it): a conversation counts on the day it happens, not on the day the call was queued.
@@ -101,14 +106,14 @@ async def hold_for_task(
             .limit(1)
         )
     ).first()
-    day = rome_date(at)
+    day = regime.local_date(at)
     monday = week_start(day)
-    logged = await conversations_since(session, [debtor_key], at_rome(monday))
+    logged = await conversations_since(session, [debtor_key], regime.at_local(monday))
     previous = [c.at for c in logged.get(debtor_key, []) if held is None or c.id != held.id]
-    decision = check_conversation(previous, at, opted_out=opted_out, channel=channel)
+    decision = check_conversation(previous, at, opted_out=opted_out, channel=channel, regime=regime)
     if not decision.allowed:
         return decision
-    if held is not None and rome_date(held.at) == day:
+    if held is not None and regime.local_date(held.at) == day:
         guarded = await session.scalar(
             select(ConversationDay.id).where(ConversationDay.contact_id == held.id)
         )
@@ -131,8 +136,10 @@ async def hold_for_task(
     await session.flush()
     free = _free_slots(await _week_guards(session, debtor_key, monday))
     if not free:  # the log and the guard disagree: never grant over the limit
-        next_week = at_rome(monday + timedelta(days=7))
-        return ContactDecision(False, next_conversation_slot(previous, next_week), WEEK_FULL)
+        next_week = regime.at_local(monday + timedelta(days=7))
+        return ContactDecision(
+            False, next_conversation_slot(previous, next_week, regime), WEEK_FULL
+        )
     session.add(
         ConversationDay(
             contact_id=held.id, debtor_key=debtor_key, day=day, week=monday, week_slot=free[0]
@@ -168,6 +175,7 @@ async def record_visit(
     debtor_key: str,
     idempotency_key: str,
     at: datetime,
+    regime: ContactRegime = ITALY,
 ) -> ContactDecision:
     """A home visit that took place at `at` is a conversation of that day, recorded whatever
     the rules say (it happened); the decision returned says whether it kept them (the window,
@@ -185,7 +193,7 @@ async def record_visit(
         select(ContactLog.id).where(ContactLog.idempotency_key == idempotency_key)
     ):
         return ContactDecision(True, None, GRANTED)
-    day = rome_date(at)
+    day = regime.local_date(at)
     monday = week_start(day)
     # the first statement writes: on SQLite it takes the write lock before any read
     row = ContactLog(
@@ -198,9 +206,9 @@ async def record_visit(
     )
     session.add(row)
     await session.flush()
-    logged = await conversations_since(session, [debtor_key], at_rome(monday))
+    logged = await conversations_since(session, [debtor_key], regime.at_local(monday))
     previous = [c.at for c in logged.get(debtor_key, []) if c.id != row.id]
-    decision = check_conversation(previous, at, channel="visit")
+    decision = check_conversation(previous, at, channel="visit", regime=regime)
     guards = await _week_guards(session, debtor_key, monday)
     free = _free_slots(guards)
     if free and day not in {guarded_day for guarded_day, _ in guards}:
@@ -216,7 +224,11 @@ async def record_visit(
 
 
 def _preferred(
-    decision: ContactDecision, at: datetime, window: str | None, previous: list[datetime]
+    decision: ContactDecision,
+    at: datetime,
+    window: str | None,
+    previous: list[datetime],
+    regime: ContactRegime = ITALY,
 ) -> ContactDecision:
     """A conversation's decision shaped by the debtor's preferred time of day: one the rules
     allow outside it waits for it; one they refuse waits for the first preferred moment after
@@ -224,14 +236,14 @@ def _preferred(
     if window is None or (not decision.allowed and decision.next_slot is None):
         return decision
     if decision.allowed:
-        if in_preferred_window(at, window):
+        if in_preferred_window(at, window, regime):
             return decision
         return ContactDecision(
-            False, preferred_slot(at, window, previous), preferred_reason(window)
+            False, preferred_slot(at, window, previous, regime), preferred_reason(window)
         )
     assert decision.next_slot is not None
     return ContactDecision(
-        False, preferred_slot(decision.next_slot, window, previous), decision.reason
+        False, preferred_slot(decision.next_slot, window, previous, regime), decision.reason
     )
 
 
@@ -263,6 +275,9 @@ class ContactLimitActivities(ActivityContext):
         async with self.db.session() as session:
             practice = await load_practice(session, input.practice_id)
             key = practice_debtor_key(practice)
+            # the debtor's zone, holidays and hours come from the read model, never from the
+            # workflow's input (a country is personal data)
+            regime = practice_regime(practice, self.settings.contact_hours)
             opted_out = bool(await opted_out_keys(session, [key], input.channel))
             # the debtor's preferred time of day shapes the channels it may refuse (calls,
             # e-mails, SMS), never a visit; the rules decide first and always hold
@@ -273,20 +288,24 @@ class ContactLimitActivities(ActivityContext):
             )
 
         if input.channel not in CONVERSATION_CHANNELS:
-            decision = check_message(input.at, opted_out=opted_out, channel=input.channel)
+            decision = check_message(
+                input.at, opted_out=opted_out, channel=input.channel, regime=regime
+            )
             if not decision.allowed:
                 next_slot = decision.next_slot
                 if next_slot is not None and window is not None:
-                    next_slot = preferred_slot(next_slot, window)
+                    next_slot = preferred_slot(next_slot, window, regime=regime)
                 return ReserveConversationResult(False, next_slot, decision.reason)
-            if window is not None and not in_preferred_window(input.at, window):
+            if window is not None and not in_preferred_window(input.at, window, regime):
                 return ReserveConversationResult(
-                    False, preferred_slot(input.at, window), preferred_reason(window)
+                    False,
+                    preferred_slot(input.at, window, regime=regime),
+                    preferred_reason(window),
                 )
             return await self._log_message(input, key)
 
         for _ in range(MAX_ROUNDS):
-            result = await self._try_conversation(input, key, opted_out, window)
+            result = await self._try_conversation(input, key, opted_out, window, regime)
             if result is not None:
                 return result
         raise ApplicationError(
@@ -320,10 +339,11 @@ class ContactLimitActivities(ActivityContext):
         key: str,
         opted_out: bool,
         window: str | None = None,
+        regime: ContactRegime = ITALY,
     ) -> ReserveConversationResult | None:
         """One round: the grant or the refusal, or None when a concurrent reservation of the
         same debtor committed first (the caller reads again)."""
-        day = rome_date(input.at)
+        day = regime.local_date(input.at)
         monday = week_start(day)
         async with self.db.session() as session:
             try:
@@ -338,12 +358,12 @@ class ContactLimitActivities(ActivityContext):
                 )
                 session.add(row)
                 await session.flush()
-                logged = await conversations_since(session, [key], at_rome(monday))
+                logged = await conversations_since(session, [key], regime.at_local(monday))
                 previous = [c.at for c in logged.get(key, []) if c.id != row.id]
                 decision = check_conversation(
-                    previous, input.at, opted_out=opted_out, channel=input.channel
+                    previous, input.at, opted_out=opted_out, channel=input.channel, regime=regime
                 )
-                decision = _preferred(decision, input.at, window, previous)
+                decision = _preferred(decision, input.at, window, previous, regime)
                 if not decision.allowed:
                     await session.rollback()
                     log.info(
@@ -356,9 +376,9 @@ class ContactLimitActivities(ActivityContext):
                 free = _free_slots(await _week_guards(session, key, monday))
                 if not free:  # the log and the guard disagree: never grant over the limit
                     await session.rollback()
-                    next_week = at_rome(monday + timedelta(days=7))
+                    next_week = regime.at_local(monday + timedelta(days=7))
                     return ReserveConversationResult(
-                        False, next_conversation_slot(previous, next_week), WEEK_FULL
+                        False, next_conversation_slot(previous, next_week, regime), WEEK_FULL
                     )
                 session.add(
                     ConversationDay(

@@ -16,10 +16,15 @@ from activities.context import ActivityContext, PracticeFile, load_practice_file
 from domain.activity_io import ActivityName, CheckContactsInput, CheckContactsResult
 from domain.identifiers import (
     PROVINCES,
+    business_tax_number,
     normalize_email,
+    normalize_foreign_tax_number,
+    normalize_foreign_vat_number,
     normalize_phone,
     normalize_tax_code,
     normalize_vat_number,
+    personal_tax_number,
+    vat_module,
 )
 from domain.practice import Channels, DebtorKind
 
@@ -89,8 +94,41 @@ def _address_findings(file: PracticeFile) -> tuple[bool, list[str]]:
     return True, findings
 
 
+def _foreign_identity_findings(file: PracticeFile, country: str) -> list[str]:
+    """A debtor abroad's numbers, by its country's rules (the hand-over's, domain.identifiers):
+    the same fixed phrases as an Italian debtor's, naming no number and no country."""
+    p = file.practice
+    findings = []
+    if p.debtor_kind == "business" and vat_module(country) is not None:
+        if not p.debtor_vat_number:
+            findings.append("business debtor: no VAT number")
+        else:
+            try:
+                normalize_foreign_vat_number(p.debtor_vat_number, country)
+                findings.append("VAT number valid")
+            except ValueError:
+                findings.append("VAT number not valid")
+    number = (
+        business_tax_number(country)
+        if p.debtor_kind == "business"
+        else personal_tax_number(country)
+    )
+    if p.debtor_tax_code:
+        try:
+            normalize_foreign_tax_number(p.debtor_tax_code, number)
+            findings.append("tax code valid")
+        except ValueError:
+            findings.append("tax code not valid")
+    elif number is not None and number.required:
+        findings.append("no tax code")
+    return findings
+
+
 def _identity_findings(file: PracticeFile) -> list[str]:
     p = file.practice
+    country = (p.country or "IT").upper()
+    if country != "IT":
+        return _foreign_identity_findings(file, country)
     findings = []
     if p.debtor_kind == DebtorKind.BUSINESS:
         if not p.debtor_vat_number:

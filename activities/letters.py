@@ -31,6 +31,7 @@ from activities.rendering import (
 from db.ledger import LedgerError, claims_interest, practice_ledger, rate_table
 from db.models import Document, User
 from domain.activity_io import ActivityName, LetterInput, SentResult
+from domain.addresses import address_lines as foreign_address_lines
 from domain.court_calendar import FORMAL_DEMAND, compute_deadline
 from domain.money import format_euros
 from domain.payment_qr import PaymentQrError
@@ -62,10 +63,18 @@ def _safe_filename_part(text: str) -> str:
 def address_lines(file: PracticeFile) -> list[str]:
     p = file.practice
     lines = ["Spett.le", p.debtor_name] if p.debtor_kind == DebtorKind.BUSINESS else [p.debtor_name]
+    if p.country and p.country.upper() != "IT":
+        # abroad: the country's postal format (line order, region, the country's name last)
+        return lines + foreign_address_lines(
+            name="",
+            street=p.street,
+            city=p.city,
+            postal_code=p.postal_code,
+            region=p.region or "",
+            country=p.country.upper(),
+        )
     lines.append(p.street)
     lines.append(f"{p.postal_code} {p.city} ({p.province})")
-    if p.country and p.country.upper() != "IT":
-        lines.append(p.country.upper())
     return lines
 
 

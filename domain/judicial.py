@@ -9,6 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from domain.actor import Actor
+from domain.court_calendar import Deadline
 
 JUDICIAL_WORKFLOW_NAME = "JudicialWorkflow"
 # timeline events of the judicial workflow share the practice's timeline: their sequence numbers
@@ -68,16 +69,10 @@ class JudicialUpdate:
 
 JUDICIAL_STATE_QUERY = "judicial_state"
 CLAIM_FILED_SIGNAL = "claim_filed"  # child -> practice: consumers' interest switches rate
-
-
-@dataclass
-class JudicialInput:
-    practice_id: str
-    parent_workflow_id: str
-    lawyer_id: str | None = None
-    residence: Residence = Residence.ITALY
-    # days before each deadline the lawyer is reminded
-    reminder_days: list[int] = field(default_factory=lambda: [10, 3, 1])
+# child -> practice, with the outcome, as the court steps end: sent only by court steps started
+# with a history bound, whose parent follows docs/ARCHITECTURE.md "Continue-as-new" (a parent's
+# run that continued as new holds no handle on the child and is never told of its end otherwise)
+JUDICIAL_ENDED_SIGNAL = "judicial_ended"
 
 
 @dataclass
@@ -188,6 +183,47 @@ class DeadlineView:
     # reading may run later: the lapse is declared only after it (None: the same day)
     law_last_day: date | None = None
     law_ends_at: datetime | None = None
+
+
+@dataclass
+class JudicialState:
+    """What a run of the court steps hands to the next one when it continues as new
+    (workflows/judicial.py): the stage it stopped at, waiting for the lawyer's next act
+    (awaiting_filing, lawsuit or decree_final), and everything the run had learnt. The timeline's
+    numbering and the read model's version go on from where the run left them."""
+
+    stage: Stage
+    seq: int
+    version: int
+    deadlines: list[DeadlineView] = field(default_factory=list)
+    filed_on: date | None = None
+    court: str = ""
+    decree: DecreeCmd | None = None
+    service_deadline: Deadline | None = None
+    served_on: date | None = None
+    opposition_filed_on: date | None = None
+    lawsuit: LawsuitUpdateCmd | None = None
+    final_on: date | None = None
+    precetto: PrecettoCmd | None = None
+    enforcement_from: date | None = None
+    precetto_lapse: Deadline | None = None
+
+
+@dataclass
+class JudicialInput:
+    practice_id: str
+    parent_workflow_id: str
+    lawyer_id: str | None = None
+    residence: Residence = Residence.ITALY
+    # days before each deadline the lawyer is reminded
+    reminder_days: list[int] = field(default_factory=lambda: [10, 3, 1])
+    # None: the court steps run in one history (those started before continue-as-new existed,
+    # and a parent that cancels them through its child handle, which would miss a continued run:
+    # see docs/ARCHITECTURE.md "Continue-as-new"). A number: a run continues as new where it
+    # waits for the lawyer's next act once its history has that many events, or when the server
+    # suggests it.
+    history_bound: int | None = None
+    state: JudicialState | None = None  # None: the first run
 
 
 @dataclass

@@ -193,6 +193,19 @@ def plan_workflow_id(practice_id: str, proposal_id: str) -> str:
 
 
 @dataclass
+class PlanState:
+    """What a plan's run hands to the next one when it continues as new (workflows/plan.py): the
+    instalment the next run starts at (1-based; every one before it is settled: paid, reminded,
+    warned) and what the plan has learnt from the practice's signals."""
+
+    next_instalment: int
+    paid_cents: int = 0
+    warned: bool = False
+    suspended: bool = False
+    shift_days: int = 0  # the days disputes moved the dates still ahead
+
+
+@dataclass
 class PlanInput:
     practice_id: str
     parent_workflow_id: str
@@ -202,6 +215,12 @@ class PlanInput:
     grace: str = "P5D"
     email: bool = True
     sms: bool = True
+    # None: the plan runs in one history (the plans started before continue-as-new existed, and a
+    # parent that cancels it through its child handle, which would miss a continued run: see
+    # docs/ARCHITECTURE.md "Continue-as-new"). A number: a run continues as new at the next
+    # instalment once its history has that many events, or when the server suggests it.
+    history_bound: int | None = None
+    state: PlanState | None = None  # None: the first run
 
 
 @dataclass

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -33,7 +34,14 @@ from domain.activity_io import (
     ReserveConversationResult,
 )
 from domain.calendar import ROME
-from domain.contact_rules import DAY_TAKEN, OUTSIDE_HOURS, WEEK_FULL, ContactDecision
+from domain.contact_rules import (
+    DAY_TAKEN,
+    OUTSIDE_HOURS,
+    OUTSIDE_LOCAL_HOURS,
+    WEEK_FULL,
+    ContactDecision,
+    parse_hours,
+)
 from tests import pg
 from tests.factories import (
     TAX_CODE,
@@ -823,3 +831,142 @@ async def test_the_call_queue_lists_first_the_debtors_who_prefer_now(
     # outside the rules' hours the preference shows nothing
     clock.at = rome(MON, "21:30")
     assert await order() == []
+
+
+# -- debtors abroad (issue 16) -----------------------------------------------------------------
+
+NEW_YORK = ZoneInfo("America/New_York")
+BERLIN = ZoneInfo("Europe/Berlin")
+THANKSGIVING = "2026-11-26"  # Thursday of this week: a US federal holiday, a day like any in Italy
+
+
+def at(zone: ZoneInfo, day: str, clock: str) -> datetime:
+    return datetime.combine(date.fromisoformat(day), time.fromisoformat(clock), tzinfo=zone)
+
+
+async def new_yorker(db: Database) -> Practice:
+    """A consumer in New York (her SSN as her tax number), read from the practice's row."""
+    return await create_practice(
+        db,
+        await create_creditor(db),
+        debtor_name="Jane Roe",
+        debtor_tax_code="536904399",
+        phone="+12024561111",
+        street="1 Main St",
+        city="New York",
+        postal_code="10001",
+        province="",
+        region="NY",
+        country="US",
+        time_zone="America/New_York",
+        language="en",
+    )
+
+
+async def berliner(db: Database) -> Practice:
+    return await create_practice(
+        db,
+        await create_creditor(db),
+        debtor_name="Max Muster",
+        debtor_tax_code="36574261809",
+        phone="+493012345678",
+        street="Unter den Linden 1",
+        city="Berlin",
+        postal_code="10117",
+        province="",
+        country="DE",
+        time_zone="Europe/Berlin",
+        language="de",
+    )
+
+
+async def test_a_debtor_abroad_is_contacted_in_its_own_hours_and_days(
+    database: Database, acts: PracticeActivities
+) -> None:
+    jane = await new_yorker(database)
+    # Monday 10:00 in Rome is 04:00 in New York: refused until 08:30 there (14:30 in Rome)
+    refused = await reserve(acts, jane, rome(MON, "10:00"))
+    assert (refused.granted, refused.next_slot, refused.reason) == (
+        False,
+        rome(MON, "14:30"),
+        OUTSIDE_LOCAL_HOURS,
+    )
+    # the reason and the moment name no country or zone: the workflow records both
+    assert refused.next_slot is not None and refused.next_slot.tzinfo == ROME
+    # Monday 22:00 in Rome, closed for an Italian debtor, is 16:00 in New York
+    assert (await reserve(acts, jane, rome(MON, "22:00"))).granted
+    async with database.session() as session:
+        logged = (await session.scalars(select(ContactLog.debtor_key))).all()
+    assert logged == ["US:536904399"]
+    # Tuesday 02:00 in Rome is still Monday 20:00 in New York: that day is taken
+    refused = await reserve(acts, jane, rome(TUE, "02:00"))
+    assert (refused.granted, refused.reason) == (False, DAY_TAKEN)
+    assert refused.next_slot == at(NEW_YORK, TUE, "08:30")
+    assert await conversation_days(database, jane) == [date.fromisoformat(MON)]
+
+    # Thanksgiving: no call, no e-mail in New York; the next morning there
+    for channel in ("call", "email"):
+        refused = await reserve(acts, jane, at(NEW_YORK, THANKSGIVING, "11:00"), channel=channel)
+        assert (refused.granted, refused.reason) == (False, OUTSIDE_LOCAL_HOURS), channel
+        assert refused.next_slot == at(NEW_YORK, FRI, "08:30")
+    # the same moment for a debtor in Milan is an ordinary Thursday afternoon
+    milan = await create_practice(database, await create_creditor(database))
+    assert (await reserve(acts, milan, at(NEW_YORK, THANKSGIVING, "11:00"))).granted
+
+
+async def test_a_german_public_holiday_and_the_agencys_hours_for_germany(
+    database: Database,
+) -> None:
+    max_ = await berliner(database)
+    italian_hours = PracticeActivities(database, make_settings())
+    # German Unity Day, Saturday 3 October 2026: closed in Germany until Monday
+    refused = await reserve(italian_hours, max_, at(BERLIN, "2026-10-03", "10:00"))
+    assert (refused.granted, refused.next_slot) == (False, at(BERLIN, "2026-10-05", "08:30"))
+    # Liberation Day, Saturday 25 April 2026, closes Italy, not Germany
+    assert (await reserve(italian_hours, max_, at(BERLIN, "2026-04-25", "10:00"))).granted
+
+    # the agency's own hours for Germany (RECUPERO_CONTACT_HOURS): 08:00 on a Monday is inside
+    german_hours = PracticeActivities(
+        database,
+        make_settings(contact_hours={"DE": parse_hours({"mon": "08:00-20:00"})}),
+    )
+    monday_eight = at(BERLIN, MON, "08:00")
+    assert not (await reserve(italian_hours, max_, monday_eight, channel="email")).granted
+    assert (await reserve(german_hours, max_, monday_eight, channel="email")).granted
+    # and no hours on a Tuesday: the next opening is the next Monday
+    refused = await reserve(german_hours, max_, at(BERLIN, TUE, "10:00"), channel="email")
+    assert refused.next_slot == at(BERLIN, NEXT_MON, "08:00")
+
+
+async def test_the_call_queue_and_the_take_in_the_debtors_time_zone(
+    app_db: tuple[httpx.AsyncClient, Database, Clock],
+) -> None:
+    http, db, clock = app_db
+    operator = await user_headers(db, "operator")
+    jane = await new_yorker(db)
+    milan = await create_practice(db, await create_creditor(db))
+    jane_call = await queue_call(db, jane, key=f"{jane.id}:call:1")
+    await queue_call(db, milan, key=f"{milan.id}:call:1")
+
+    clock.at = rome(MON, "10:00")  # 04:00 in New York
+    assert await listed(http, operator) == {milan.id}
+    supervisors = await http.get("/worklists/calls", params={"all": "true"})
+    held = {i["practice_id"]: i for i in supervisors.json()["items"]}
+    assert held[jane.id]["hold"] == OUTSIDE_LOCAL_HOURS
+    assert datetime.fromisoformat(held[jane.id]["callable_from"]) == rome(MON, "14:30")
+
+    clock.at = rome(MON, "22:00")  # Rome is closed, New York's afternoon
+    assert await listed(http, operator) == {jane.id}
+    clock.at = at(NEW_YORK, THANKSGIVING, "10:00")  # 16:00 in Rome
+    assert await listed(http, operator) == {milan.id}
+
+    # the same debtor owes another creditor: one conversation a day, her day
+    again = await new_yorker(db)
+    await queue_call(db, again, key=f"{again.id}:call:1")
+    clock.at = rome(MON, "22:00")
+    assert (await http.post(take(jane_call), headers=operator)).status_code == 200
+    assert await conversation_days(db, jane) == [date.fromisoformat(MON)]
+    clock.at = rome(TUE, "02:30")  # still Monday (20:30) in New York: her day is taken
+    assert again.id not in await listed(http, operator)
+    clock.at = rome(TUE, "15:00")  # Tuesday 09:00 in New York: a new day
+    assert again.id in await listed(http, operator)

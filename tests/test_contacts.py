@@ -94,3 +94,50 @@ async def test_an_incomplete_address(database: Database, acts: PracticeActivitie
     result = await acts.check_contacts(CheckContactsInput(practice.id))
     assert result.channels.address is False
     assert "address incomplete: missing postal code" in result.findings
+
+
+async def test_a_debtor_abroad_is_checked_by_its_countrys_rules(
+    database: Database, acts: PracticeActivities
+) -> None:
+    """Issue 16: a German company's VAT number and a New Yorker's SSN are valid by their own
+    country's rules, not as a partita IVA or codice fiscale; the findings name neither."""
+    creditor = await create_creditor(database)
+    company = await create_practice(
+        database,
+        creditor,
+        debtor_kind="business",
+        debtor_name="Beispiel GmbH",
+        debtor_tax_code=None,
+        debtor_vat_number="DE136695976",
+        phone="+493012345678",
+        street="Unter den Linden 1",
+        city="Berlin",
+        postal_code="10117",
+        province="",
+        country="DE",
+        time_zone="Europe/Berlin",
+    )
+    result = await acts.check_contacts(CheckContactsInput(company.id))
+    assert "VAT number valid" in result.findings
+    assert "address abroad" in result.findings
+    consumer = await create_practice(
+        database,
+        creditor,
+        debtor_tax_code="536904399",
+        phone="+12024561111",
+        street="1 Main St",
+        city="New York",
+        postal_code="10001",
+        province="",
+        region="NY",
+        country="US",
+        time_zone="America/New_York",
+    )
+    result = await acts.check_contacts(CheckContactsInput(consumer.id))
+    assert "tax code valid" in result.findings
+    assert "phone number valid (landline)" in result.findings or (
+        "phone number valid (mobile)" in result.findings
+    )
+    text = " ".join(result.findings)
+    for personal in ("136695976", "536904399", "Berlin", "New York", "DE", "US"):
+        assert personal not in text, personal

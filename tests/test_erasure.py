@@ -270,3 +270,29 @@ async def test_a_debtor_known_by_one_practice_loses_its_refusals_with_it(
         await session.commit()
     assert erasure.Category.PREFERENCES in erased
     assert await _count(db, DebtorOptOut, DebtorOptOut.debtor_key == key) == 0
+
+
+async def test_a_debtor_abroad_keeps_its_refusals_while_another_practice_holds_it(
+    database: Database,
+) -> None:
+    """Issue 16: a debtor abroad is keyed "<country>:<number>"; erasing one of its practices
+    keeps its refusals while another practice of the debtor holds its data, and deletes them
+    with the last one."""
+    db = database
+    abroad = {
+        "debtor_kind": "business",
+        "debtor_tax_code": None,
+        "debtor_vat_number": "DE136695976",
+        "province": "",
+        "country": "DE",
+        "time_zone": "Europe/Berlin",
+    }
+    first = await _closed(db, **abroad)
+    second = await _closed(db, **abroad)
+    key = "DE:DE136695976"
+    async with db.session() as session, session.begin():
+        session.add(DebtorOptOut(debtor_key=key, channel="call", practice_id=first.id))
+    await _erase(db, first.id, erasure.Scope.ALL)
+    assert await _count(db, DebtorOptOut, DebtorOptOut.debtor_key == key) == 1
+    await _erase(db, second.id, erasure.Scope.ALL)
+    assert await _count(db, DebtorOptOut, DebtorOptOut.debtor_key == key) == 0

@@ -53,6 +53,7 @@ from domain.practice import (
     Status,
     TimelineEvent,
 )
+from domain.retention import SWEEP_RETENTION_ACTIVITY
 from domain.scheduled import ScheduledName
 from tests.factories import create_creditor, create_practice, create_user, make_settings
 
@@ -581,6 +582,7 @@ def test_build_activities_registers_every_activity_name(database: Database) -> N
         ScheduledName.SWEEP_STRANDED,
         ScheduledName.CLOSE_PRINT_BATCHES,
         ScheduledName.CHECK_RATES,
+        SWEEP_RETENTION_ACTIVITY,
     }
     assert names == expected
 

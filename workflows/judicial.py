@@ -7,6 +7,12 @@ A lapse it cannot prevent (a decree never served, a precetto never followed by e
 recorded and the lawyer is told, and the step can be done again.
 
 The practice cancels it when the debt is paid or settled, or the creditor stops the court steps.
+
+Court steps given a history bound (JudicialInput.history_bound) continue as new where they wait for
+the lawyer's next act with no term running (a new ricorso, the lawsuit's hearings, a new precetto)
+once the run's history comes within a stretch's events of it (or the server suggests it); the next
+run resumes there with JudicialState. Those without a bound (all those started before) never do:
+their commands are unchanged.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.court_seats import find_seat, patron_days
     from domain.judicial import (
         CLAIM_FILED_SIGNAL,
+        JUDICIAL_ENDED_SIGNAL,
         JUDICIAL_SEQ_BASE,
         JUDICIAL_STATE_QUERY,
         JUDICIAL_WORKFLOW_NAME,
@@ -50,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         FilingCmd,
         JudicialInput,
         JudicialSnapshot,
+        JudicialState,
         JudicialUpdate,
         LawsuitOutcome,
         LawsuitUpdateCmd,
@@ -66,6 +74,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.money import format_euros
     from domain.practice import CommandResult, RejectionType, TimelineEvent
+    from workflows.continuation import past_bound
 
 from workflows.activity_options import DB_TIMEOUT, RETRY, SEND_TIMEOUT
 
@@ -73,6 +82,11 @@ REMINDER_CLOCK = time(9, 0)
 # A lawyer who records a case's history (a decree issued months ago, then its service) needs a
 # moment to enter the next act before a term that ran out in the past is declared lapsed.
 CATCH_UP_GRACE = timedelta(days=1)
+# The events the court steps add at most between two of the lawyer's turns (a decree that lapses
+# unserved, a precetto that lapses: the filing, the terms, three reminders each, the lapse, the
+# notices and read-model writes). A run hands over this far below its bound, so it stays under it
+# (measured in tests/workflows/test_continue_as_new.py: about 80).
+STRETCH_EVENTS = 120
 # Patch id (workflow.patched): deadlines computed from then on show a term the creditor must meet
 # at its safe last day (the lapse waits for the rule's own reading), apply the patron saint's day
 # of the court's seat, and let an opposition to the precetto suspend its lapse (art. 481 c. 2).
@@ -126,10 +140,14 @@ class JudicialWorkflow:
         self.pignoramento: PignoramentoCmd | None = None
         self.seizure: PignoramentoOutcomeCmd | None = None
         self.outcome: str | None = None
+        self.resume_at: Stage | None = None  # where a continued run picks up (None: the start)
+        if inp.state is not None:
+            self._restore(inp.state)
 
     @workflow.run
     async def run(self, inp: JudicialInput) -> str:
-        self._event("judicial_started", "Court steps opened: the lawyer files the ricorso")
+        if self.resume_at is None:
+            self._event("judicial_started", "Court steps opened: the lawyer files the ricorso")
         try:
             await self._proceed()
         except asyncio.CancelledError:
@@ -142,13 +160,45 @@ class JudicialWorkflow:
             self._event("judicial_stopped", "Court steps stopped")
             await self._tell_lawyer("stopped", "judicial_event", event="stopped")
             await self._flush()
-        return self.outcome or "done"
+        outcome = self.outcome or "done"
+        if inp.history_bound is not None:
+            # the parent's newest run may not be the one that started us: it hears the end here
+            try:
+                await workflow.get_external_workflow_handle(inp.parent_workflow_id).signal(
+                    JUDICIAL_ENDED_SIGNAL, outcome
+                )
+            except ApplicationError:
+                pass  # the parent is gone (terminated): nobody left to tell
+        return outcome
 
     async def _proceed(self) -> None:
+        resume = self.resume_at
+        if resume in (None, Stage.AWAITING_FILING):
+            await self._until_served(resumed=resume is not None)
+            resume = None
+        if resume in (None, Stage.LAWSUIT):
+            if not await self._until_final(resumed=resume is not None):
+                return
+            resume = None
+        await self._until_enforced(resumed=resume is not None)
+        self.stage = Stage.PIGNORAMENTO
+        await self._flush()
+        await workflow.wait_condition(lambda: self.seizure is not None)
+        assert self.seizure is not None
+        self.stage = Stage.DONE
+        self.outcome = f"pignoramento_{self.seizure.outcome.value}"
+        await self._flush()
+
+    async def _until_served(self, resumed: bool) -> None:
+        """From the ricorso to the decree's service (`resumed`: a continued run, waiting for a
+        new ricorso: the run before wrote this stage)."""
         while True:  # a decree that lapses unserved needs a new ricorso
-            self.stage = Stage.AWAITING_FILING
-            await self._flush()
-            await workflow.wait_condition(lambda: self.filed_on is not None)
+            if resumed:
+                resumed = False
+            else:
+                self.stage = Stage.AWAITING_FILING
+                await self._flush()
+            await self._lawyers_turn(lambda: self.filed_on is not None)
             assert self.filed_on is not None
             await workflow.get_external_workflow_handle(self.inp.parent_workflow_id).signal(
                 CLAIM_FILED_SIGNAL, self.filed_on
@@ -178,21 +228,28 @@ class JudicialWorkflow:
             self.filed_on = None
             self.decree = None
 
+    async def _until_final(self, resumed: bool) -> bool:
+        """From the service to the final decree; False when an opposition revoked it
+        (`resumed`: a continued run in the lawsuit)."""
         assert self.decree is not None and self.served_on is not None
-        term = self._deadline(
-            "opposition",
-            OPPOSITION_RULES[self.inp.residence],
-            self.served_on,
-            self.decree.opposition_days,
-        )
-        self.stage = Stage.OPPOSITION_TERM
-        opposed = await self._until(
-            "opposition", lambda: self.opposition_filed_on is not None, remind=False
-        )
+        if resumed:
+            opposed = True
+        else:
+            term = self._deadline(
+                "opposition",
+                OPPOSITION_RULES[self.inp.residence],
+                self.served_on,
+                self.decree.opposition_days,
+            )
+            self.stage = Stage.OPPOSITION_TERM
+            opposed = await self._until(
+                "opposition", lambda: self.opposition_filed_on is not None, remind=False
+            )
         if opposed:
-            self.stage = Stage.LAWSUIT
-            await self._flush()
-            await workflow.wait_condition(
+            if not resumed:
+                self.stage = Stage.LAWSUIT
+                await self._flush()
+            await self._lawyers_turn(
                 lambda: self.lawsuit is not None and self.lawsuit.outcome != LawsuitOutcome.PENDING
             )
             assert self.lawsuit is not None
@@ -201,7 +258,7 @@ class JudicialWorkflow:
                 self.outcome = "opposition_upheld"
                 self._event("lawsuit_lost", "Opposition upheld: the decree is revoked")
                 await self._flush()
-                return
+                return False
             self.final_on = rome_date(workflow.now())
             self._event("decree_final", "Opposition rejected: the decree is confirmed")
         else:
@@ -217,12 +274,19 @@ class JudicialWorkflow:
                 event="decree_final",
                 last_day=term.last_day.isoformat(),
             )
+        return True
 
+    async def _until_enforced(self, resumed: bool) -> None:
+        """From the final decree to the pignoramento's start (`resumed`: a continued run waiting
+        for a precetto)."""
         while True:  # a precetto that lapses needs a new one
-            self.stage = Stage.DECREE_FINAL
-            self.precetto = None
-            await self._flush()
-            await workflow.wait_condition(lambda: self.precetto is not None)
+            if resumed:
+                resumed = False
+            else:
+                self.stage = Stage.DECREE_FINAL
+                self.precetto = None
+                await self._flush()
+            await self._lawyers_turn(lambda: self.precetto is not None)
             assert self.precetto is not None
             served = self.precetto.served_on
             dilatory = self._deadline(
@@ -234,7 +298,7 @@ class JudicialWorkflow:
             await self._until("precetto_term", lambda: False, remind=False, catch_up=False)
             self._set_status("precetto_term", DeadlineStatus.MET)
             self.stage = Stage.AWAITING_PIGNORAMENTO
-            started = await self._until(
+            started: bool | None = await self._until(
                 "precetto_lapse",
                 lambda: self.pignoramento is not None or self._precetto_opposed(),
             )
@@ -243,7 +307,7 @@ class JudicialWorkflow:
                 if started is None:
                     continue  # the precetto is void: a new one
             if started:
-                break
+                return
             self._lapsed("precetto_lapse")
             self._event(
                 "precetto_lapsed",
@@ -256,13 +320,61 @@ class JudicialWorkflow:
                 last_day=self._law_day("precetto_lapse").isoformat(),
             )
 
-        self.stage = Stage.PIGNORAMENTO
-        await self._flush()
-        await workflow.wait_condition(lambda: self.seizure is not None)
-        assert self.seizure is not None
-        self.stage = Stage.DONE
-        self.outcome = f"pignoramento_{self.seizure.outcome.value}"
-        await self._flush()
+    # --- continue-as-new ---------------------------------------------------------------------
+
+    async def _lawyers_turn(self, done: Callable[[], bool]) -> None:
+        """Waits for the lawyer's next act. With a history bound, a run past it continues as new
+        here: no term runs and nothing of the run is in flight, so JudicialState is all of it."""
+        while True:
+            await workflow.wait_condition(
+                lambda: done() or past_bound(self.inp.history_bound, STRETCH_EVENTS)
+            )
+            if done():
+                return
+            # a command being handled finishes (and writes its events) in this run
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if self.pending_events:
+                await self._flush()
+                continue  # a command may have come meanwhile
+            if done():
+                return
+            workflow.continue_as_new(replace(self.inp, state=self._carried()))
+
+    def _carried(self) -> JudicialState:
+        return JudicialState(
+            stage=self.stage,
+            seq=self.seq,
+            version=self.version,
+            deadlines=list(self.deadlines.values()),
+            filed_on=self.filed_on,
+            court=self.court,
+            decree=self.decree,
+            service_deadline=self.service_deadline,
+            served_on=self.served_on,
+            opposition_filed_on=self.opposition_filed_on,
+            lawsuit=self.lawsuit,
+            final_on=self.final_on,
+            precetto=self.precetto,
+            enforcement_from=self.enforcement_from,
+            precetto_lapse=self.precetto_lapse,
+        )
+
+    def _restore(self, state: JudicialState) -> None:
+        self.resume_at = self.stage = state.stage
+        self.seq = state.seq
+        self.version = state.version
+        self.deadlines = {d.kind: d for d in state.deadlines}
+        self.filed_on = state.filed_on
+        self.court = state.court
+        self.decree = state.decree
+        self.service_deadline = state.service_deadline
+        self.served_on = state.served_on
+        self.opposition_filed_on = state.opposition_filed_on
+        self.lawsuit = state.lawsuit
+        self.final_on = state.final_on
+        self.precetto = state.precetto
+        self.enforcement_from = state.enforcement_from
+        self.precetto_lapse = state.precetto_lapse
 
     # --- the opposition to the precetto (art. 481 c. 2 c.p.c.) ------------------------------
 

@@ -7,11 +7,18 @@ an overpayment goes to the next; paying everything early ends the plan kept.
 While a dispute holds the practice suspends the plan (PLAN_PAUSE_SIGNAL): no reminder, no
 warning, no breach; when the dispute ends the plan resumes with the remaining dates moved by the
 days the practice says (domain/pauses.py). Without a suspension the plan waits and sends exactly
-as before (same timers, same activities), so plans already running replay unchanged."""
+as before (same timers, same activities), so plans already running replay unchanged.
+
+A plan given a history bound (PlanInput.history_bound) continues as new between two instalments once
+its run's history comes within an instalment's events of it (or the server suggests it): every
+instalment before is settled (its messages sent, its progress signalled), so the next run starts at
+the next one with PlanState and nothing is sent twice or skipped. Plans without a bound (all those
+started before) never do."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
@@ -34,12 +41,19 @@ with workflow.unsafe.imports_passed_through():
         PlanInput,
         PlanPause,
         PlanProgress,
+        PlanState,
         match_payments,
     )
+    from workflows.continuation import past_bound
 
 from workflows.activity_options import DB_TIMEOUT, RETRY, SEND_TIMEOUT
 
 REMINDER_CLOCK = time(9, 0)
+# The events one instalment adds to a run at most, give or take the practice's signals: a
+# reminder and a warning (their reservations, sends and progress signals), the timers, a payment.
+# A run hands over this far below its bound, so it stays under it (measured in
+# tests/workflows/test_continue_as_new.py: about 30).
+INSTALMENT_EVENTS = 60
 
 
 @workflow.defn(name=PLAN_WORKFLOW_NAME)
@@ -51,6 +65,13 @@ class PlanWorkflow:
         self.warned = False
         self.suspended = False
         self.shift = timedelta(0)  # added to every date still ahead, by disputes
+        self.first = 1  # the instalment this run starts at
+        if inp.state is not None:  # a run continued from the one before
+            self.first = inp.state.next_instalment
+            self.paid = inp.state.paid_cents
+            self.warned = inp.state.warned
+            self.suspended = inp.state.suspended
+            self.shift = timedelta(days=inp.state.shift_days)
 
     @workflow.signal(name=PLAN_PAUSE_SIGNAL)
     def pause(self, cmd: PlanPause) -> None:
@@ -74,6 +95,10 @@ class PlanWorkflow:
         for n, item in enumerate(inp.instalments, start=1):
             total += item.amount_cents
             due_so_far = total
+            if n < self.first:
+                continue  # settled by an earlier run
+            if n > self.first and past_bound(inp.history_bound, INSTALMENT_EVENTS):
+                await self._continue_as_new(n)
 
             def covered(target: int = due_so_far) -> bool:
                 return self.paid >= target
@@ -105,6 +130,26 @@ class PlanWorkflow:
                 return "broken"
         await self._progress(len(inp.instalments), "plan_kept")
         return "kept"
+
+    async def _continue_as_new(self, n: int) -> None:
+        """Hands the plan to a new run starting at instalment `n`. Nothing of this run is in
+        flight here (no timer, activity or signal of its own); the payments and pauses the practice
+        signals meanwhile are counted first (Temporal's rule: a run does not close while a signal
+        waits; the next workflow task runs the handler before this decision again, see
+        docs/ARCHITECTURE.md "Continue-as-new")."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(
+            replace(
+                self.inp,
+                state=PlanState(
+                    next_instalment=n,
+                    paid_cents=self.paid,
+                    warned=self.warned,
+                    suspended=self.suspended,
+                    shift_days=self.shift.days,
+                ),
+            )
+        )
 
     async def _until(self, done: Callable[[], bool], at: Callable[[], datetime]) -> bool:
         """True when `done()` came true before `at()`; a suspension stops the clock: `at()` is

@@ -133,6 +133,25 @@ ROLE_NAMES = {
 }
 
 
+# the fixed words of a hand-over's refusals for a debtor abroad (domain.identifiers,
+# domain.addresses, api/schemas.py: FieldProblem templates), shown next to the form's fields
+HANDOVER_ABROAD = (
+    N_("not a valid %(number)s: %(reason)s"),
+    N_("required for a consumer debtor in %(country)s (%(number)s)"),
+    N_("required for a business debtor in %(country)s (%(number)s)"),
+    N_("a consumer has no VAT number; hand it over as a business"),
+    N_("not a valid phone number for %(country)s"),
+    N_("required for an address in %(country)s"),
+    N_("not valid for an address in %(country)s"),
+    N_("not a country code (ISO 3166-1 alpha-2, e.g. DE, FR, GB)"),
+    N_("an Italian province is for addresses in Italy; abroad give the region"),
+    N_("a region is for addresses abroad; in Italy give the province"),
+    N_("required: %(country)s has several time zones"),
+    N_("not a time zone of %(country)s"),
+    N_("not a language code (ISO 639-1, e.g. it, de, fr, en)"),
+)
+
+
 def translate(code: str, message: str) -> str:
     """A message of Python code (flash texts, error pages) in the given language."""
     return translations(code).gettext(message)

@@ -22,7 +22,7 @@ from api.console.forms import address_fields, attempt, euros, optional
 from api.console.proposals import PLAN_ROWS, proposal_form, send_proposal
 from api.console.security import ConsoleRequest
 from api.console.templating import render, request_locale
-from api.deps import NowDep, SessionDep, TemporalDep, get_database
+from api.deps import NowDep, SessionDep, TemporalDep, get_database, get_settings
 from api.routers import practice_commands, worklists
 from api.schemas import VisitOutcomeIn
 from domain.calendar import rome_date
@@ -52,7 +52,12 @@ async def _visits(
     status_code: int = 200,
 ) -> Response:
     visits = await worklists.visits(
-        session=db, principal=principal, now=now, limit=LIST_LENGTH, offset=0
+        session=db,
+        principal=principal,
+        now=now,
+        settings=get_settings(request),
+        limit=LIST_LENGTH,
+        offset=0,
     )
     # the contact rules' window (UNIREC code): a visit now, or when the next window opens
     window = (
@@ -141,6 +146,7 @@ async def record_outcome(
             principal=principal,
             now=now,
             db=get_database(request),
+            settings=get_settings(request),
         )
 
     refused = await attempt(act, nested=("new_address",))

@@ -28,6 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+from babel import Locale
 from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -41,13 +42,15 @@ from api.auth import Principal, Role, console_require
 from api.console import i18n
 from api.console.forms import euros, text
 from api.console.security import ConsoleRequest
-from api.console.templating import render
+from api.console.templating import render, request_locale
 from api.deps import DatabaseDep, SessionDep, SettingsDep, TemporalDep
 from api.routers import practices
 from api.schemas import PracticeBatch, PracticeCreate, rome_today
 from config import Settings
 from db.models import Creditor, Practice
 from db.session import Database
+from domain.addresses import known_countries
+from domain.identifiers import FieldProblem
 from domain.practice import DebtorKind
 
 log = logging.getLogger(__name__)
@@ -58,7 +61,7 @@ Creditors = Annotated[Principal, console_require(Role.ADMIN, Role.CREDITOR)]
 PAGE = "/console/creditor/handover"
 
 # the practice's fields of the form: the CSV's columns, so one mapping of the API's `loc`
-PRACTICE_FIELDS = tuple(c for c in csv_import.PRACTICE_COLUMNS if c != "country")
+PRACTICE_FIELDS = csv_import.PRACTICE_COLUMNS
 INVOICE_FIELDS = csv_import.INVOICE_COLUMNS
 INVOICE_ROWS = 3  # the rows a new form shows; "Add an invoice" adds one
 MAX_INVOICE_ROWS = 50
@@ -72,6 +75,16 @@ NO_FILE = i18n.N_("Choose a CSV file to upload.")
 TOO_LARGE = i18n.N_("The file is larger than 5 MB: split it into smaller files.")
 NOT_UTF8 = i18n.N_("The file is not UTF-8 text: save it from the spreadsheet as CSV UTF-8.")
 EMPTY = i18n.N_("The file has no practices.")
+
+
+def _countries(code: str) -> list[tuple[str, str]]:
+    """The countries a debtor may live in, by name in the reader's language, Italy first."""
+    names = Locale.parse(code).territories
+    found = sorted(
+        ((c, str(names.get(c, c))) for c in known_countries() if c != "IT"),
+        key=lambda pair: pair[1],
+    )
+    return [("IT", str(names.get("IT", "IT"))), *found]
 
 
 def _form_practice_id(creditor_id: str, key: str) -> str:
@@ -106,6 +119,7 @@ async def _form_page(
             "refusal": refusal,
             "focus": focus,
             "creditors": await _creditors(db, principal),
+            "countries": _countries(request_locale(request)),
             "debtor_kinds": list(DebtorKind),
             "names": i18n.PRACTICE_VALUES,
             "invoice_fields": INVOICE_FIELDS,
@@ -136,10 +150,12 @@ def _read_form(posted: Any) -> tuple[dict[str, str], int]:
 
 
 def _field_errors(
-    exc: ValidationError | RequestValidationError, filled: list[int]
+    exc: ValidationError | RequestValidationError, filled: list[int], code: str
 ) -> dict[str, str]:
     """The API's errors by form field: csv_import.locate maps a `loc` to (line, column) as for
-    a CSV; here the "lines" are the form's invoice rows, an invoice's field is `<column>-<row>`."""
+    a CSV; here the "lines" are the form's invoice rows, an invoice's field is `<column>-<row>`.
+    A refusal in fixed words (a debtor abroad's: domain.identifiers.FieldProblem) is shown in
+    the reader's language (`code`)."""
     found: dict[str, str] = {}
     for error in exc.errors():
         loc = [p for p in error.get("loc", ()) if p != "body"]
@@ -147,7 +163,12 @@ def _field_errors(
         name = f"{column}-{row}" if column in INVOICE_FIELDS else column
         if name not in PRACTICE_FIELDS and column not in INVOICE_FIELDS:
             name = "reference"
-        found.setdefault(name, str(error.get("msg", "")))
+        problem = (error.get("ctx") or {}).get("error")
+        if isinstance(problem, FieldProblem):
+            message = i18n.translate(code, problem.template) % problem.params
+        else:
+            message = str(error.get("msg", ""))
+        found.setdefault(name, message)
     return found
 
 
@@ -177,7 +198,7 @@ async def handover(
 
     # the invoices' rows someone filled (an empty row is no invoice)
     filled = [r for r in range(rows) if any(form[f"{n}-{r}"].strip() for n in INVOICE_FIELDS)]
-    body = csv_import.practice_body(dict(form, country=""))
+    body = csv_import.practice_body(dict(form))
     body["invoices"] = [
         csv_import.invoice_body(
             {n: form[f"{n}-{r}"] for n in INVOICE_FIELDS}
@@ -206,7 +227,7 @@ async def handover(
             PracticeCreate.model_validate(body), db, temporal, settings, principal, practice_id
         )
     except (ValidationError, RequestValidationError) as exc:
-        errors = _field_errors(exc, lines)
+        errors = _field_errors(exc, lines, request_locale(request))
         return await _form_page(request, db, principal, form, rows, errors=errors, status_code=422)
     except HTTPException as exc:
         if exc.status_code == 403:
@@ -366,8 +387,10 @@ async def import_template(_r: ConsoleRequest, principal: Creditors) -> Response:
         "amount": "1250.40",
     }
     buffer = io.StringIO()
-    buffer.write(",".join(csv_import.COLUMNS) + "\n")
-    buffer.write(",".join(example[c] for c in csv_import.COLUMNS) + "\n")
+    # the optional columns of a debtor abroad last, empty for an Italian one
+    columns = (*csv_import.COLUMNS, *csv_import.OPTIONAL_COLUMNS)
+    buffer.write(",".join(columns) + "\n")
+    buffer.write(",".join(example.get(c, "") for c in columns) + "\n")
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",

@@ -23,7 +23,7 @@ from api.console.forms import Refused, attempt, euros, optional
 from api.console.proposals import PLAN_ROWS, proposal_form, send_proposal
 from api.console.security import ConsoleRequest
 from api.console.templating import render
-from api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, get_database
+from api.deps import NowDep, SessionDep, SettingsDep, TemporalDep, get_database, get_settings
 from api.errors import not_found
 from api.routers import practice_commands, practices, worklists
 from api.schemas import CallOutcomeIn, ContactsIn
@@ -50,7 +50,13 @@ async def _queue(
     status_code: int = 200,
 ) -> Response:
     queue = await worklists.calls(
-        session=db, principal=principal, now=now, limit=QUEUE_LENGTH, offset=0, show_all=False
+        session=db,
+        principal=principal,
+        now=now,
+        settings=get_settings(request),
+        limit=QUEUE_LENGTH,
+        offset=0,
+        show_all=False,
     )
     return render(
         request,

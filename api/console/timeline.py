@@ -117,6 +117,10 @@ CONTACT_REASONS = (
         "outside the contact hours (Monday-Friday 08:30-21:00, Saturday 08:30-15:00, "
         "never on Sundays or public holidays)"
     ),
+    N_(
+        "outside the contact hours where the debtor lives (its time zone, hours and public "
+        "holidays)"
+    ),
     N_("the debtor already had a conversation on that day"),
     N_("the debtor already had 3 conversations that week"),
 )

@@ -133,7 +133,10 @@ async def your_data(access: VerifiedDebtor, db: SessionDep, now: NowDep) -> Resp
                 "city": practice.city,
                 "province": practice.province,
                 "country": practice.country,
+                "region": practice.region or "",
+                "time_zone": practice.time_zone,
             },
+            "language": practice.language,
             "contacts_found_wrong": list(practice.invalid_channels or []),
         },
         "invoices": [

@@ -95,7 +95,7 @@ class AccessLine(logging.Filter):
         return True
 
 
-# loggers whose INFO/DEBUG output would carry personal data or secrets
+# loggers whose INFO/DEBUG output would carry personal data or secrets (and one that is noise)
 QUIET = {
     "twilio.http_client": logging.WARNING,  # dumps every request's numbers and headers
     "sqlalchemy.engine": logging.WARNING,  # the SQL echo, with its parameters
@@ -108,6 +108,8 @@ QUIET = {
     "httpx": logging.WARNING,  # one line per provider call, URL included
     "httpcore": logging.WARNING,
     "aiosmtpd": logging.WARNING,
+    # not personal, only noise: Alembic 1.17 names each of its plugins at every migrate
+    "alembic.runtime.plugins": logging.WARNING,
 }
 
 

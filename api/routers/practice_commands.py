@@ -29,7 +29,7 @@ from temporalio.client import Client
 from activities.contact_limits import MAX_ROUNDS, record_visit
 from api.access import load_practice, practice_boundary
 from api.auth import Principal, Role, require
-from api.deps import DatabaseDep, NowDep, SessionDep, TemporalDep
+from api.deps import DatabaseDep, NowDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, invalid, send_update, unavailable
 from api.idempotency import note_id, read_idempotency_key
 from api.schemas import (
@@ -56,11 +56,10 @@ from api.schemas import (
 from api.services import contacts as contacts_service
 from api.services import disputes
 from api.services.evidence import EVIDENCE_RULES, MAX_EVIDENCE_BYTES, EvidenceFile
-from db.contact_log import conversations_since, practice_debtor_key
+from db.contact_log import conversations_since, practice_debtor_key, practice_regime
 from db.models import Practice, PracticeNote, Task
 from db.session import Database
-from domain.calendar import at_rome
-from domain.contact_rules import check_conversation, week_start
+from domain.contact_rules import ITALY, ContactRegime, check_conversation, week_start
 from domain.money import parse_euros
 from domain.practice import (
     CHANNEL_NAMES,
@@ -180,8 +179,11 @@ def _apply_contacts(practice: Practice, contacts: _Contacts) -> None:
         practice.street = address.street
         practice.city = address.city
         practice.postal_code = address.postal_code
-        practice.province = address.province
+        practice.province = address.province or ""
         practice.country = address.country
+        practice.region = address.region
+        # the contact rules follow the debtor to its new zone (the address's, or its country's)
+        practice.time_zone = address.time_zone or "Europe/Rome"
     changed = contacts.given()
     # a new list, not an in-place edit, so the JSON column is seen as changed
     practice.invalid_channels = [c for c in practice.invalid_channels or () if c not in changed]
@@ -307,6 +309,7 @@ async def record_visit_outcome(
     principal: Annotated[Principal, require(Role.ADMIN, Role.FIELD_AGENT)],
     now: NowDep,
     db: DatabaseDep,
+    settings: SettingsDep,
 ) -> CommandResultOut:
     """The outcome of a home visit, reported by the field agent assigned to it.
 
@@ -329,9 +332,12 @@ async def record_visit_outcome(
     if visited_at < now - VISIT_REPORTED_WITHIN:
         raise invalid(["body", "visited_at"], "a visit is reported within a year of taking place")
     debtor = practice_debtor_key(practice)
-    logged = await conversations_since(session, [debtor], at_rome(week_start(visited_at)))
+    regime = practice_regime(practice, settings.contact_hours)
+    logged = await conversations_since(
+        session, [debtor], regime.at_local(week_start(visited_at, regime))
+    )
     decision = check_conversation(
-        [c.at for c in logged.get(debtor, [])], visited_at, channel="visit"
+        [c.at for c in logged.get(debtor, [])], visited_at, channel="visit", regime=regime
     )
     task_key = await session.scalar(
         select(Task.idempotency_key).where(
@@ -358,7 +364,7 @@ async def record_visit_outcome(
         contacts=_Contacts(address=body.new_address) if body.new_address else None,
     )
     key = f"{task_key}:visited" if task_key else f"{practice.id}:visit:{uuid.uuid4().hex}"
-    await _take_visit_conversation(db, practice.id, debtor, key, visited_at)
+    await _take_visit_conversation(db, practice.id, debtor, key, visited_at, regime)
     return result
 
 
@@ -370,14 +376,24 @@ VISIT_REPORTED_WITHIN = timedelta(days=366)
 
 
 async def _take_visit_conversation(
-    db: Database, practice_id: str, debtor: str, key: str, at: datetime
+    db: Database,
+    practice_id: str,
+    debtor: str,
+    key: str,
+    at: datetime,
+    regime: ContactRegime = ITALY,
 ) -> None:
     """The visit's conversation on its day (activities.contact_limits.record_visit)."""
     for _ in range(MAX_ROUNDS):
         async with db.session() as session:
             try:
                 await record_visit(
-                    session, practice_id=practice_id, debtor_key=debtor, idempotency_key=key, at=at
+                    session,
+                    practice_id=practice_id,
+                    debtor_key=debtor,
+                    idempotency_key=key,
+                    at=at,
+                    regime=regime,
                 )
                 await session.commit()
                 return

@@ -146,8 +146,13 @@ def new_practice(
         street=address.street,
         city=address.city,
         postal_code=address.postal_code,
-        province=address.province,
+        # "" abroad: no Italian province (field agents' territories are provinces)
+        province=address.province or "",
         country=address.country,
+        region=address.region,
+        # the validators set both (the country's defaults when not given)
+        time_zone=address.time_zone or "Europe/Rome",
+        language=debtor.language or "it",
         invalid_channels=[],
         claim_cents=total,
         balance_cents=total,

@@ -24,6 +24,7 @@ from api.errors import invalid
 from api.schemas import PrintBatchOut, PrintItem
 from api.services.print_batches import closed_batch
 from db.models import Delivery, Document, Practice, PrintBatchItem
+from domain.addresses import address_lines as foreign_address_lines
 from domain.calendar import at_rome
 
 router = APIRouter(prefix="/print-batches", tags=["print batches"])
@@ -58,7 +59,21 @@ def parse_day(value: str) -> date:
 
 
 def address_block(practice: Practice) -> list[str]:
-    """The envelope's address: name, street, postal code + city + province, country."""
+    """The envelope's address: name, street, postal code + city + province, country. Abroad
+    the country's postal format (domain.addresses), its middle lines joined when it has more
+    than the manifest's four (the name first, the country's name last)."""
+    if practice.country and practice.country.upper() != "IT":
+        lines = foreign_address_lines(
+            name=practice.debtor_name,
+            street=practice.street,
+            city=practice.city,
+            postal_code=practice.postal_code,
+            region=practice.region or "",
+            country=practice.country.upper(),
+        )
+        if len(lines) > 4:
+            lines = [lines[0], lines[1], ", ".join(lines[2:-1]), lines[-1]]
+        return lines
     return [
         practice.debtor_name,
         practice.street,

@@ -4,6 +4,7 @@ act (an operator the number to call, a field agent the address to visit)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, cast
 
@@ -35,13 +36,17 @@ from db.contact_log import (
     conversations_since,
     opted_out_keys,
     practice_debtor_key,
+    practice_regime,
     preferred_windows,
 )
 from db.models import Practice, Task, User
 from db.session import Database
 from domain.calendar import ROME, at_rome
 from domain.contact_rules import (
+    ITALY,
+    NO_HOURS,
     ContactDecision,
+    Hours,
     check_conversation,
     in_preferred_window,
     may_contact,
@@ -82,16 +87,28 @@ async def _open_tasks(
 
 
 async def _call_decisions(
-    session: SessionDep, rows: list[tuple[Task, Practice]], now: datetime, channel: str = "call"
+    session: SessionDep,
+    rows: list[tuple[Task, Practice]],
+    now: datetime,
+    channel: str = "call",
+    *,
+    contact_hours: Mapping[str, Hours] = NO_HOURS,
 ) -> dict[str, ContactDecision]:
     """Whether each call task's debtor may be called at `now` (domain.contact_rules): the
     window, the debtor's opt-out of calls, and the day's and week's conversations across all of
     the debtor's practices. The conversation the task itself holds (the workflow reserved it
     when it queued the call; taking the call moves it to the day of the call) is the one this
-    call is for and does not hold it back. By task id."""
+    call is for and does not hold it back. A debtor abroad: in its zone, with its country's
+    holidays and hours (`practice_regime`). By task id."""
     keys = {p.id: practice_debtor_key(p) for _, p in rows}
+    regimes = {p.id: practice_regime(p, contact_hours) for _, p in rows}
     opted_out = await opted_out_keys(session, keys.values(), channel)
-    logged = await conversations_since(session, keys.values(), at_rome(week_start(now)))
+    # from the earliest Monday of any debtor's week: east of Rome a week starts before Rome's
+    since = min(
+        (r.at_local(week_start(now, r)) for r in regimes.values()),
+        default=at_rome(week_start(now)),
+    )
+    logged = await conversations_since(session, keys.values(), since)
     decisions: dict[str, ContactDecision] = {}
     for task, practice in rows:
         key = keys[practice.id]
@@ -101,16 +118,22 @@ async def _call_decisions(
             if not (c.practice_id == practice.id and c.held_by(task.idempotency_key))
         ]
         decisions[task.id] = check_conversation(
-            previous, now, opted_out=key in opted_out, channel=channel
+            previous,
+            now,
+            opted_out=key in opted_out,
+            channel=channel,
+            regime=regimes[practice.id],
         )
     return decisions
 
 
-async def _all_open_tasks(session: SessionDep, kind: str) -> list[tuple[Task, Practice]]:
+async def _all_open_tasks(
+    session: SessionDep, kind: str, *conditions: ColumnElement[bool]
+) -> list[tuple[Task, Practice]]:
     rows = await session.execute(
         select(Task, Practice)
         .join(Practice, Practice.id == Task.practice_id)
-        .where(Task.kind == kind, Task.status == "open")
+        .where(Task.kind == kind, Task.status == "open", *conditions)
         .order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
     )
     return [(t, p) for t, p in rows]
@@ -136,6 +159,7 @@ async def calls(
     session: SessionDep,
     principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR)],
     now: NowDep,
+    settings: SettingsDep,
     limit: Limit = 50,
     offset: Offset = 0,
     show_all: Annotated[
@@ -153,14 +177,16 @@ async def calls(
     Only the calls that may be made now (UNIREC code of conduct, Europe/Rome): Monday-Friday
     08:30-21:00 and Saturday 08:30-15:00, never on Sundays or public holidays; not to a debtor
     who opted out of calls; not to a debtor who already had a conversation today or three this
-    week (Monday-Sunday), across all of its practices and creditors."""
+    week (Monday-Sunday), across all of its practices and creditors. A debtor abroad: the
+    hours in its own time zone (the Italian code's, or those the agency set for its country),
+    never on its country's public holidays, the same limits on its own calendar days."""
     if show_all and principal.role != Role.ADMIN:
         raise forbidden("only an admin sees the calls the contact rules hold back")
-    if not show_all and not may_contact(now):
-        return Page[CallTask](items=[], total=0, limit=limit, offset=offset)
+    # outside Rome's hours only debtors abroad may be callable (their own hours, elsewhere)
+    conditions = [] if show_all or may_contact(now) else [Practice.country != ITALY.country]
     # filtered here: the limits depend on each debtor's conversations across practices
-    rows = await _all_open_tasks(session, "call")
-    decisions = await _call_decisions(session, rows, now)
+    rows = await _all_open_tasks(session, "call", *conditions)
+    decisions = await _call_decisions(session, rows, now, contact_hours=settings.contact_hours)
     listed = [(t, p, decisions[t.id]) for t, p in rows if show_all or decisions[t.id].allowed]
     # the debtor's preferred time of day orders the queue, never what it holds: first the calls
     # whose debtor prefers now, then those without a preference, then those preferring another
@@ -174,7 +200,8 @@ async def calls(
         window = preference(practice)
         if window is None:
             return 1
-        return 0 if in_preferred_window(now, window) else 2
+        regime = practice_regime(practice, settings.contact_hours)
+        return 0 if in_preferred_window(now, window, regime) else 2
 
     listed.sort(key=lambda row: rank(row[1]))
     items = [
@@ -207,13 +234,20 @@ def _held_back(decision: ContactDecision) -> HTTPException:
 
 
 async def claim_call(
-    db: Database, task: Task, practice: Practice, operator_id: str, now: datetime
+    db: Database,
+    task: Task,
+    practice: Practice,
+    operator_id: str,
+    now: datetime,
+    *,
+    contact_hours: Mapping[str, Hours] = NO_HOURS,
 ) -> None:
     """The take itself, in one transaction: the task becomes the operator's and the debtor's
     conversation is held for `now`'s day (activities.contact_limits.hold_for_task), or
     neither happens (409). The unique constraints of `conversation_days` decide between two
     practices of the debtor taken at once: the loser reads again and is refused by the rule."""
     key = practice_debtor_key(practice)
+    regime = practice_regime(practice, contact_hours)
     for _ in range(MAX_ROUNDS):
         async with db.session() as session:
             try:
@@ -241,6 +275,7 @@ async def claim_call(
                     opted_out=opted_out,
                     task_key=task.idempotency_key,
                     at=now,
+                    regime=regime,
                 )
                 if not decision.allowed:
                     await session.rollback()
@@ -314,7 +349,7 @@ async def take_call(
         raise conflict("the debtor has no usable phone number (missing or marked invalid)")
     # the reads above end here: the take writes in a transaction of its own
     await session.commit()
-    await claim_call(db, task, practice, principal.id, now)
+    await claim_call(db, task, practice, principal.id, now, contact_hours=settings.contact_hours)
     taken = {"task_id": task_id, "practice_id": practice.id, "assignee_id": principal.id}
 
     operator = await session.get(User, principal.id)
@@ -338,6 +373,7 @@ async def visits(
     session: SessionDep,
     principal: Annotated[Principal, require(Role.ADMIN, Role.FIELD_AGENT)],
     now: NowDep,
+    settings: SettingsDep,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[VisitTask]:
@@ -346,7 +382,9 @@ async def visits(
     (the hours, one a day and three a week across all of the debtor's practices)."""
     conditions = [] if principal.role == Role.ADMIN else [Task.assignee_id == principal.id]
     rows, total = await _open_tasks(session, "visit", limit, offset, *conditions)
-    decisions = await _call_decisions(session, rows, now, channel="visit")
+    decisions = await _call_decisions(
+        session, rows, now, channel="visit", contact_hours=settings.contact_hours
+    )
     items = [
         VisitTask(
             **_common(t, p),

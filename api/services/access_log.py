@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
 from db.models import AccessLogEntry, utcnow
+from db.session import database_of
 
 
 class What(StrEnum):
@@ -37,8 +38,9 @@ async def record_access(
     practice_ids: Iterable[str],
     target_id: str | None = None,
 ) -> None:
-    """One row per practice read, in one INSERT, committed on a session of its own bound to the
-    same engine as `session`."""
+    """One row per practice read, in one INSERT, committed on a session of its own on the
+    database's side engine (db/session.py: not the request's pool, which the request's own
+    session holds a connection of)."""
     at = utcnow()
     rows = [
         {
@@ -53,7 +55,7 @@ async def record_access(
     ]
     if not rows:
         return
-    async with AsyncSession(session.bind, expire_on_commit=False) as own, own.begin():
+    async with database_of(session).side_session() as own:
         await own.execute(insert(AccessLogEntry), rows)
 
 

@@ -189,7 +189,8 @@ def _identifier(value: str) -> str:
             return normalize(text)
         except ValueError:
             continue
-    return text.removeprefix("IT")
+    # a number abroad (DE136695976, a US EIN 04-2103594) as stored: letters and digits
+    return "".join(ch for ch in text if ch.isalnum()).removeprefix("IT")
 
 
 def identity_matches(practice: Practice, answer: str) -> bool:

@@ -6,8 +6,9 @@ Where a debtor's personal data lives (db/models.py), and what erasure does to it
 
 - `practices`: name, codice fiscale, partita IVA, e-mail, phone, PEC, the address (street,
   city, postal code) and the creditor's reference (free text, often the debtor's name) are
-  blanked; the debtor's kind, the province and country, the amounts, dates, status, phase and
-  outcome stay, so the reports still count the practice;
+  blanked; the debtor's kind, the province and country (abroad the region, as coarse as a
+  province), the time zone and language, the amounts, dates, status, phase and outcome stay,
+  so the reports still count the practice;
 - `documents`: the letters' PDFs and a dispute's evidence are deleted (`deliveries` lose their
   link to them first);
 - `deliveries`: the address or number a message went to, its subject and text are blanked;
@@ -36,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import Principal
@@ -198,9 +199,17 @@ async def erase_practice(
 async def _other_copies(session: AsyncSession, practice: Practice, key: str) -> bool:
     """Whether another practice, not erased, holds the same debtor (by codice fiscale or
     partita IVA, as db.contact_log.practice_debtor_key keys it)."""
-    same = [Practice.debtor_tax_code == key]
+    same: list[ColumnElement[bool]] = [Practice.debtor_tax_code == key]
     if len(key) == 11 and key.isdigit():  # a partita IVA (a company's codice fiscale too)
         same += [Practice.debtor_vat_number == key, Practice.debtor_vat_number == f"IT{key}"]
+    country, _, number = key.partition(":")
+    if number and len(country) == 2:  # a debtor abroad, "<country>:<number>" (issue 16)
+        same = [
+            and_(
+                Practice.country == country,
+                or_(Practice.debtor_tax_code == number, Practice.debtor_vat_number == number),
+            )
+        ]
     found = await session.scalar(
         select(Practice.id)
         .where(Practice.id != practice.id, Practice.erased_at.is_(None), or_(*same))

@@ -524,6 +524,9 @@ async def test_contacts_update_the_row_after_the_workflow_accepts(api: Api, tena
         "postal_code": "20900",
         "province": "MB",
         "country": "IT",
+        # an Italian address's region and zone (debtors abroad, issue 16)
+        "region": "",
+        "time_zone": "Europe/Rome",
     }
     assert debtor["invalid_channels"] == []
     events = (await api.http.get(f"/practices/{pid}/events", headers=api.admin)).json()

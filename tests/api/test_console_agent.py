@@ -263,6 +263,9 @@ async def test_a_field_agent_reports_a_debtor_who_moved_with_the_new_address(api
         "postal_code": "38068",
         "province": "TN",
         "country": "IT",
+        # an Italian address's region and zone (debtors abroad, issue 16)
+        "region": "",
+        "time_zone": "Europe/Rome",
     }
 
     async def events() -> Any:

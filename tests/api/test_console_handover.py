@@ -326,3 +326,51 @@ def test_finished_jobs_are_forgotten_after_a_day_running_ones_never() -> None:
     finally:
         routes_handover.JOBS.clear()
         routes_handover.JOBS.update(saved)
+
+
+async def test_a_debtor_abroad_by_form_with_the_countrys_errors_in_italian(api: Api) -> None:
+    """Issue 16: the form's country decides the checks; a debtor abroad's refusals are shown
+    next to their fields in the reader's language (Italian by default)."""
+    tenant = await new_creditor(api)
+    await _creditor_login(api, tenant.id)
+    page = await api.http.get(PAGE)
+    assert '<option value="DE">Germania</option>' in page.text
+    assert '<option value="IT" selected>Italia</option>' in page.text
+    german = {
+        "country": "DE",
+        "tax_code": "36574261808",  # a wrong check digit
+        "phone": "030 12",
+        "street": "Unter den Linden 1",
+        "city": "Berlin",
+        "postal_code": "10117",
+        "province": "MI",
+    }
+    starts = len(api.recorder.started)
+    refused = await api.http.post(PAGE, data=_form(page, **german))
+    assert refused.status_code == 422
+    shown = {
+        name: re.search(rf'id="{name}-error">([^<]*)<', refused.text)
+        for name in ("tax_code", "phone", "province")
+    }
+    assert all(shown.values()), refused.text
+    assert shown["tax_code"] and shown["tax_code"].group(1).startswith("Steuer-IdNr non valido: ")
+    assert shown["phone"] and shown["phone"].group(1) == "numero di telefono non valido per DE"
+    assert shown["province"] and "la provincia italiana è per gli indirizzi in Italia" in (
+        shown["province"].group(1).replace("&#39;", "'")
+    )
+    assert '<option value="DE" selected>' in refused.text  # the form as typed
+    assert await _count(api, tenant.id) == 0 and len(api.recorder.started) == starts
+
+    fixed = _form(
+        await api.http.get(PAGE),
+        **german | {"tax_code": "36574261809", "phone": "030 12345678", "province": ""},
+    )
+    sent = await api.http.post(PAGE, data=fixed)
+    assert sent.status_code == 303, sent.text
+    practice_id = sent.headers["location"].rsplit("/", 1)[1]
+    shown_practice = (
+        await api.http.get(f"/practices/{practice_id}", headers=tenant.headers)
+    ).json()
+    assert shown_practice["debtor"]["language"] == "de"
+    assert shown_practice["debtor"]["phone"] == "+493012345678"
+    assert shown_practice["debtor"]["address"]["time_zone"] == "Europe/Berlin"

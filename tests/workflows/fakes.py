@@ -63,6 +63,7 @@ class FakeWorld:
     statements: list[StatementInput] = field(default_factory=list)
     # every read-model write, in order
     records: list[RecordInput] = field(default_factory=list)
+    judicial_records: list[RecordJudicialInput] = field(default_factory=list)
     # holds the timeline write of this step's start until the test releases it
     hold_record_at_step: str | None = None
     record_held: asyncio.Event = field(default_factory=asyncio.Event)
@@ -104,6 +105,7 @@ class FakeWorld:
 
     @activity.defn(name=ActivityName.RECORD_JUDICIAL)
     async def record_judicial(self, inp: RecordJudicialInput) -> None:
+        self.judicial_records.append(inp)
         for e in inp.events:
             self.events.setdefault(e.seq, e)
         if self.judicial is None or inp.snapshot.version > self.judicial.version:
