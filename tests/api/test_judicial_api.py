@@ -27,8 +27,8 @@ from tests.api.helpers import (
     new_user,
     practice_payload,
     rome_today,
-    with_change,
 )
+from tests.api.test_handover_abroad import BERLIN, ZURICH, abroad
 from tests.factories import create_creditor, create_practice
 
 TOMORROW = (rome_today() + timedelta(days=1)).isoformat()
@@ -303,6 +303,12 @@ async def test_the_timeline_is_in_time_order_across_both_workflows(api: Api) -> 
     ]
 
 
+ABROAD = {
+    "DE": ({"tax_code": "36574261809"}, BERLIN),
+    "CH": ({}, ZURICH),
+}
+
+
 @pytest.mark.parametrize(
     ("country", "residence"),
     [("IT", Residence.ITALY), ("DE", Residence.EU), ("CH", Residence.NON_EU)],
@@ -311,7 +317,10 @@ async def test_hand_over_gives_the_workflow_the_debtors_residence(
     api: Api, country: str, residence: Residence
 ) -> None:
     tenant = await new_creditor(api)
-    payload = with_change(practice_payload(tenant.id), ("debtor", "address", "country"), country)
+    payload = practice_payload(tenant.id)
+    if country != "IT":  # a debtor of that country, with its own numbers and address
+        debtor, address = ABROAD[country]
+        payload = abroad(tenant.id, debtor, address)
     created = await hand_over(api, tenant.headers, payload)
     handle = api.temporal.get_workflow_handle(created["workflow_id"])
     history = await handle.fetch_history()
