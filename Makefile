@@ -18,11 +18,18 @@ run: $(STAMP)
 	$(BIN)/recupero run
 
 # lint, then the whole suite on SQLite with the system tests (real processes killed and
-# restarted, load, schemathesis: they run the embedded default), then the suite again on a
-# throwaway PostgreSQL cluster
+# restarted, load, schemathesis: they run the embedded default) and, at the same time, the suite
+# again on a throwaway PostgreSQL cluster. The two passes mostly wait (on Temporal's timers, the
+# browser, the databases), so side by side they take little more than the longer one; the
+# PostgreSQL pass's output is kept in .test-postgresql.log and printed after the SQLite pass's.
 test: $(STAMP) lint
-	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest
-	RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest -m "not system"
+	@RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest -m "not system" -p no:cacheprovider \
+		> .test-postgresql.log 2>&1 & postgresql=$$!; \
+	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest; sqlite=$$?; \
+	wait $$postgresql; pg=$$?; \
+	echo "=== the PostgreSQL pass (.test-postgresql.log) ==="; cat .test-postgresql.log; \
+	echo "=== SQLite pass: exit $$sqlite; PostgreSQL pass: exit $$pg ==="; \
+	test $$sqlite -eq 0 && test $$pg -eq 0
 
 test-sqlite: $(STAMP)
 	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m "not system"
