@@ -127,6 +127,11 @@ class Segments:
     default_strategy: str = DEFAULT_STRATEGY
     version: int = 0
 
+    @property
+    def read_other_practices(self) -> bool:
+        """Whether a rule asks if the debtor has other practices (a query at each hand-over)."""
+        return any(rule.other_practices is not None for rule in self.rules)
+
 
 @dataclass(frozen=True, slots=True)
 class SegmentChoice:

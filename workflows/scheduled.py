@@ -7,6 +7,7 @@ The retention sweep (workflows/retention.py) is scheduled the same way."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -26,6 +27,16 @@ with workflow.unsafe.imports_passed_through():
 RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1), maximum_attempts=10)
 TIMEOUT = timedelta(minutes=5)
 
+R = TypeVar("R")
+
+
+async def run_one(activity: str, inp: object, result_type: type[R]) -> R:
+    """The scheduled workflows' one activity, with their timeout and retries."""
+    result: R = await workflow.execute_activity(
+        activity, inp, result_type=result_type, start_to_close_timeout=TIMEOUT, retry_policy=RETRY
+    )
+    return result
+
 
 @workflow.defn(name=ScheduledName.STRANDED_SWEEP_WORKFLOW)
 class StrandedSweepWorkflow:
@@ -33,14 +44,7 @@ class StrandedSweepWorkflow:
 
     @workflow.run
     async def run(self, inp: StrandedSweepInput) -> StrandedSweepResult:
-        result: StrandedSweepResult = await workflow.execute_activity(
-            ScheduledName.SWEEP_STRANDED,
-            inp,
-            result_type=StrandedSweepResult,
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-        )
-        return result
+        return await run_one(ScheduledName.SWEEP_STRANDED, inp, StrandedSweepResult)
 
 
 @workflow.defn(name=ScheduledName.PRINT_CUTOFF_WORKFLOW)
@@ -49,14 +53,7 @@ class PrintCutoffWorkflow:
 
     @workflow.run
     async def run(self, inp: PrintCutoffInput) -> PrintCutoffResult:
-        result: PrintCutoffResult = await workflow.execute_activity(
-            ScheduledName.CLOSE_PRINT_BATCHES,
-            inp,
-            result_type=PrintCutoffResult,
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-        )
-        return result
+        return await run_one(ScheduledName.CLOSE_PRINT_BATCHES, inp, PrintCutoffResult)
 
 
 @workflow.defn(name=ScheduledName.RATE_CHECK_WORKFLOW)
@@ -65,11 +62,4 @@ class RateCheckWorkflow:
 
     @workflow.run
     async def run(self, inp: RateCheckInput) -> RateCheckResult:
-        result: RateCheckResult = await workflow.execute_activity(
-            ScheduledName.CHECK_RATES,
-            inp,
-            result_type=RateCheckResult,
-            start_to_close_timeout=TIMEOUT,
-            retry_policy=RETRY,
-        )
-        return result
+        return await run_one(ScheduledName.CHECK_RATES, inp, RateCheckResult)

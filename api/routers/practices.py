@@ -349,7 +349,7 @@ async def hand_over_practice(
         raise _duplicate_reference(body.reference)
 
     lab = await load_lab(session, creditor)
-    known = await debtors_with_practices(session, debtor_keys(body))
+    known = await debtors_with_practices(session, debtor_keys(body), lab)
     today = rome_today()
     choice = choose_strategy(lab, handover_facts(body, today, bool(known)), practice_id, today)
     practice, workflow_input = new_practice(body, creditor.id, choice, practice_id)
@@ -580,7 +580,7 @@ async def hand_over_batch(
     # handed over before this batch
     labs = {cid: await load_lab(session, c) for cid, c in creditors.items()}
     known = await debtors_with_practices(
-        session, set().union(*(debtor_keys(item) for _, item in valid))
+        session, set().union(*(debtor_keys(item) for _, item in valid)), *labs.values()
     )
     today = rome_today()
     choices = {

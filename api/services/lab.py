@@ -350,9 +350,12 @@ def debtor_keys(body: PracticeCreate) -> set[str]:
     return {k for k in (body.debtor.tax_code, body.debtor.vat_number) if k}
 
 
-async def debtors_with_practices(session: AsyncSession, keys: set[str]) -> set[str]:
-    """Which of these codici fiscali / partite IVA already have a practice (any creditor)."""
+async def debtors_with_practices(session: AsyncSession, keys: set[str], *labs: Lab) -> set[str]:
+    """Which of these codici fiscali / partite IVA already have a practice (any creditor); not
+    looked up (none) when no segment rule of `labs` asks, as most creditors' do not."""
     found: set[str] = set()
+    if not any(lab.segments.read_other_practices for lab in labs):
+        return found
     listed = sorted(keys)
     for i in range(0, len(listed), 500):
         chunk = listed[i : i + 500]
