@@ -118,12 +118,13 @@ async def test_the_practice_page_its_letters_a_direct_payment_and_a_withdrawal(a
 
     user, password = await person(api, role="creditor", creditor_id=tenant.id)
     await log_in(api, user["email"], password)
+    # the events first: the page, rendered after, shows each of them (the workflow goes on)
+    events = (await api.http.get(f"/practices/{pid}/events", headers=tenant.headers)).json()
     page = await api.http.get(f"/console/practices/{pid}")
     assert page.status_code == 200, page.text
     api_view = (await api.http.get(f"/practices/{pid}", headers=tenant.headers)).json()
     assert practice["reference"] in page.text and "Mario Rossi" in page.text
     assert "1.250,40\xa0€" in page.text
-    events = (await api.http.get(f"/practices/{pid}/events", headers=tenant.headers)).json()
     # the first event as the console says it (in the page's language, from the event's values)
     first = events[0]
     line = timeline_line("it", first["kind"], first["summary"], first["data"])

@@ -6,6 +6,7 @@ or number."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -267,6 +268,10 @@ async def test_a_debtor_abroad_is_handed_over_with_its_countrys_numbers(
     assert practice["id"].encode() in sent
     personal = [address["city"], address["postal_code"], expected_zone, "Main street"]
     personal += [v for k, v in shown.items() if k in ("tax_code", "vat_number", "phone") and v]
+    # the random ids (hex) may hold a short postal code's digits ("1010" in "...9101073e..."):
+    # they are taken out before looking
+    for ident in re.findall(rb'"[a-z_]*id":"([0-9a-f]{32})"', sent):
+        sent = sent.replace(ident, b"")
     for value in personal:
         assert value.encode() not in sent, value
 
