@@ -59,6 +59,14 @@ class Settings:
     pec_from: str = ""
     # False: TLS from the first byte (SMTPS, port 465); True: STARTTLS (port 587)
     pec_starttls: bool = False
+    # each provider's sending rate (messages a second) and burst, shared by all the workers
+    # (activities/rate_limit.py); set them to the account's limits. A rate of 0: no limit
+    sendgrid_rate: float = 50.0
+    sendgrid_burst: int = 100
+    twilio_rate: float = 10.0
+    twilio_burst: int = 20
+    pec_rate: float = 2.0
+    pec_burst: int = 5
     # a practice row that has waited this long for its workflow was cut off mid hand-over (the
     # API died between its commit and the workflow start): the API starts it (api/handover.py);
     # 0 turns that off. The sweep is a Temporal Schedule (schedules.py) run every
@@ -153,6 +161,12 @@ def load_settings() -> Settings:
         pec_password=_env("RECUPERO_PEC_PASSWORD"),
         pec_from=_env("RECUPERO_PEC_FROM"),
         pec_starttls=_env("RECUPERO_PEC_STARTTLS", "false").lower() in ("1", "true", "yes", "on"),
+        sendgrid_rate=_rate("RECUPERO_SENDGRID_RATE", "50"),
+        sendgrid_burst=_burst("RECUPERO_SENDGRID_BURST", "100"),
+        twilio_rate=_rate("RECUPERO_TWILIO_RATE", "10"),
+        twilio_burst=_burst("RECUPERO_TWILIO_BURST", "20"),
+        pec_rate=_rate("RECUPERO_PEC_RATE", "2"),
+        pec_burst=_burst("RECUPERO_PEC_BURST", "5"),
         stranded_after_seconds=int(_env("RECUPERO_STRANDED_AFTER_SECONDS", "60")),
         print_cutoff=_env("RECUPERO_PRINT_CUTOFF", "16:00"),
         rate_notice_weeks=int(_env("RECUPERO_RATE_NOTICE_WEEKS", "6")),
@@ -176,6 +190,29 @@ def load_settings() -> Settings:
         worker_deployment=_env("RECUPERO_WORKER_DEPLOYMENT"),
         worker_build_id=_env("RECUPERO_WORKER_BUILD_ID"),
     )
+
+
+def _rate(name: str, default: str) -> float:
+    """Messages a second, >= 0 (0: no limit); a bad value stops the start, naming the variable."""
+    raw = _env(name, default)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of messages a second, not {raw!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{name} must be 0 (no limit) or a positive number, not {raw!r}")
+    return value
+
+
+def _burst(name: str, default: str) -> int:
+    raw = _env(name, default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of messages, not {raw!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, not {raw!r}")
+    return value
 
 
 def parse_contact_hours(raw: str) -> dict[str, Hours]:

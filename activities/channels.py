@@ -6,6 +6,15 @@ the provider, and records the provider's message id (see activities.deliveries f
 order). Addresses and message texts are personal data: they go to the database only, never to the
 logs or into error messages (which Temporal keeps in its history).
 
+Each provider's sending rate is a token bucket shared by every worker (activities/rate_limit.py):
+a send takes a token before it claims the delivery. Without one it waits a moment in the activity,
+or, when the wait is longer, ends the attempt with a retryable error whose next_retry_delay is
+when the token will be there: the worker's slot is free meanwhile, and nothing is written. A
+provider that is down (5xx, refused connection) or says 429 parks the delivery (the outbox shows
+why and the next try) and the attempt fails with next_retry_delay set: Retry-After for a 429, a
+back-off doubling up to two minutes otherwise. The activity retries without limit
+(workflows/activity_options.py), so an outage delays the practice's step and never fails it.
+
 What the providers report afterwards (delivered, bounced, PEC receipts) arrives through the API's
 webhooks (api/routers/webhooks.py), matched by the delivery id sent along with the message.
 """
@@ -16,12 +25,14 @@ import asyncio
 import base64
 import hashlib
 import logging
+import random
 import smtplib
 import socket
 import ssl
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate
-from typing import Protocol
+from email.utils import formataddr, formatdate, parsedate_to_datetime
+from typing import Any, NoReturn, Protocol
 from urllib.error import URLError
 
 import aiohttp
@@ -40,19 +51,26 @@ from sendgrid.helpers.mail import (
     Mail,
     ReplyTo,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client as TwilioClient
 
 from activities.deliveries import (
+    PROVIDER_UNAVAILABLE,
+    RATE_LIMITED,
     DeliveryOutcome,
     Message,
     mark_failed,
+    mark_parked,
     mark_sent,
     reserve,
+    settled,
     write_outbox,
 )
+from activities.rate_limit import ProviderLimiter, Rate
 from config import Settings
 from db.session import Database
 
@@ -72,12 +90,133 @@ class SmsChannel(Protocol):
     async def send(self, message: Message) -> DeliveryOutcome: ...
 
 
+# a send without a token waits this long at most inside the activity; a longer wait ends the
+# attempt and the retry comes back when the token is there (the worker's slot is free meanwhile)
+WAIT_IN_ACTIVITY_SECONDS = 2.0
+# an outage's retries: 1 s, 2 s, 4 s ... up to the retry policy's own maximum interval
+OUTAGE_FIRST_RETRY_SECONDS = 1.0
+OUTAGE_MAX_RETRY_SECONDS = 120.0
+# a Retry-After beyond this is taken as this: a provider's header does not stop sending for days
+RETRY_AFTER_MAX_SECONDS = 3600.0
+
+
 class ProviderUnavailable(ApplicationError):
     """The provider did not take the message and said so (5xx, 429, 401, refused connection):
-    the delivery is marked failed and the activity's retry sends it again."""
+    the delivery is parked and the activity's retry sends it again after `retry_in`."""
 
-    def __init__(self, provider: str, detail: str) -> None:
-        super().__init__(f"{provider}: {detail}", type="ProviderUnavailable")
+    def __init__(self, provider: str, detail: str, retry_in: timedelta | None = None) -> None:
+        super().__init__(
+            f"{provider}: {detail}", type="ProviderUnavailable", next_retry_delay=retry_in
+        )
+
+
+class ProviderBusy(ApplicationError):
+    """No token in the provider's shared bucket yet: the attempt ends without touching the
+    delivery and the retry comes when the token will be there. Benign: a sign of load that
+    the SDK does not log as an error."""
+
+    def __init__(self, provider: str, retry_in: timedelta) -> None:
+        super().__init__(
+            f"{provider}: rate limit, next token in {retry_in.total_seconds():.1f}s",
+            type="ProviderBusy",
+            next_retry_delay=retry_in,
+            category=ApplicationErrorCategory.BENIGN,
+        )
+
+
+def provider_rates(settings: Settings) -> dict[str, Rate]:
+    return {
+        "sendgrid": Rate(settings.sendgrid_rate, settings.sendgrid_burst),
+        "twilio": Rate(settings.twilio_rate, settings.twilio_burst),
+        "pec": Rate(settings.pec_rate, settings.pec_burst),
+    }
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """Retry-After as seconds: a number of seconds or an HTTP date (RFC 9110); None if absent
+    or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX_SECONDS)
+
+
+def outage_delay(attempt: int) -> float:
+    """1 s, 2 s, 4 s ... up to two minutes: the attempt's number decides, so the delay the
+    outbox shows is the one the retry keeps."""
+    return min(OUTAGE_MAX_RETRY_SECONDS, OUTAGE_FIRST_RETRY_SECONDS * 2.0 ** min(attempt - 1, 16))
+
+
+def _attempt() -> int:
+    return activity.info().attempt if activity.in_activity() else 1
+
+
+class _Provider:
+    """What every provider channel shares: the bucket, the claim, the parking."""
+
+    provider: str
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        timeout: float = PROVIDER_TIMEOUT_SECONDS,
+        limiter: ProviderLimiter | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.timeout = timeout
+        self.limiter = limiter or ProviderLimiter(db, provider_rates(settings))
+
+    async def _claim(self, message: Message) -> tuple[DeliveryOutcome, bool]:
+        """reserve(), after a token of the provider's bucket: a message already sent (or on
+        its way) takes no token, one that has to wait for a token claims nothing yet."""
+        done = await settled(self.db, message.idempotency_key)
+        if done is not None:
+            return done, False
+        waited = 0.0
+        while (wait := await self.limiter.try_take(self.provider)) > 0:
+            if waited + wait > WAIT_IN_ACTIVITY_SECONDS:
+                # a little jitter: the attempts that found the bucket empty together do not
+                # all come back in the same instant
+                jitter = random.uniform(0.0, min(wait, 1.0))  # noqa: S311 - not a secret
+                raise ProviderBusy(self.provider, timedelta(seconds=wait + jitter))
+            await asyncio.sleep(wait)
+            waited += wait
+        return await reserve(self.db, message, self.provider)
+
+    async def _park(
+        self, reserved: DeliveryOutcome, detail: str, retry_after: float | None = None
+    ) -> NoReturn:
+        """The provider did not take the message: the delivery waits, parked, for the retry.
+        With a Retry-After (429) the shared bucket is held as long, for every worker."""
+        if retry_after is not None:
+            reason, delay = RATE_LIMITED, retry_after
+            await self.limiter.hold(self.provider, retry_after)
+        else:
+            reason, delay = PROVIDER_UNAVAILABLE, outage_delay(_attempt())
+        retry_in = timedelta(seconds=delay)
+        await mark_parked(self.db, reserved, reason, datetime.now(UTC) + retry_in)
+        log.warning(
+            "%s did not take delivery %s (%s): next try in %.0fs",
+            self.provider,
+            reserved.delivery_id,
+            detail,
+            delay,
+        )
+        raise ProviderUnavailable(self.provider, detail, retry_in)
 
 
 # The provider refused the message itself (bad address or number, malformed content): the same
@@ -107,15 +246,8 @@ class OutboxSms(_Outbox):
     """SMS written to the outbox (no provider configured)."""
 
 
-class SendGridEmail:
+class SendGridEmail(_Provider):
     provider = "sendgrid"
-
-    def __init__(
-        self, db: Database, settings: Settings, timeout: float = PROVIDER_TIMEOUT_SECONDS
-    ) -> None:
-        self.db = db
-        self.settings = settings
-        self.timeout = timeout
 
     def _mail(self, message: Message, delivery_id: str) -> Mail:
         mail = Mail(
@@ -152,38 +284,51 @@ class SendGridEmail:
         return headers.get("X-Message-Id") if headers is not None else None
 
     async def send(self, message: Message) -> DeliveryOutcome:
-        reserved, must_send = await reserve(self.db, message, self.provider)
+        reserved, must_send = await self._claim(message)
         if not must_send:
             return reserved
         mail = self._mail(message, reserved.delivery_id)
         try:
             message_id = await asyncio.to_thread(self._post, mail)
         except SendGridHTTPError as exc:
-            failed = await mark_failed(self.db, reserved)
             status = getattr(exc, "status_code", None)
-            log.warning("sendgrid refused delivery %s: HTTP %s", reserved.delivery_id, status)
             if _permanent(status):
-                return failed
-            raise ProviderUnavailable(self.provider, f"HTTP {status}") from None
+                log.warning("sendgrid refused delivery %s: HTTP %s", reserved.delivery_id, status)
+                return await mark_failed(self.db, reserved)
+            headers: Any = getattr(exc, "headers", None)
+            await self._park(reserved, f"HTTP {status}", _retry_after(status, headers))
         except URLError as exc:
             if not isinstance(exc.reason, ConnectionRefusedError | socket.gaierror):
                 # A timeout or a dropped connection may have reached SendGrid: the row stays
                 # pending and the retry reports it as such rather than sending a second copy.
                 raise
-            await mark_failed(self.db, reserved)
-            raise ProviderUnavailable(self.provider, type(exc.reason).__name__) from None
+            await self._park(reserved, type(exc.reason).__name__)
         return await mark_sent(self.db, reserved, message_id)
 
 
-class TwilioSms:
-    provider = "twilio"
+def _retry_after(status: int | None, headers: Any) -> float | None:
+    """A 429's Retry-After in seconds (a 429 without one: a second); None for other answers."""
+    if status != 429:
+        return None
+    value = headers.get("Retry-After") if headers is not None else None
+    seconds = retry_after_seconds(value, datetime.now(UTC))
+    return seconds if seconds is not None else 1.0
 
-    def __init__(
-        self, db: Database, settings: Settings, timeout: float = PROVIDER_TIMEOUT_SECONDS
-    ) -> None:
-        self.db = db
-        self.settings = settings
-        self.timeout = timeout
+
+class _TwilioHttp(AsyncTwilioHttpClient):  # type: ignore[misc]  # twilio has no types
+    """Twilio's async client, keeping the last answer's headers: TwilioRestException carries
+    the status, not the Retry-After of a 429."""
+
+    last_headers: Any = None
+
+    async def request(self, *args: Any, **kwargs: Any) -> TwilioResponse:
+        response = await super().request(*args, **kwargs)
+        self.last_headers = response.headers
+        return response
+
+
+class TwilioSms(_Provider):
+    provider = "twilio"
 
     def _client(self, http_client: AsyncTwilioHttpClient) -> TwilioClient:
         client = TwilioClient(
@@ -197,10 +342,10 @@ class TwilioSms:
         return client
 
     async def send(self, message: Message) -> DeliveryOutcome:
-        reserved, must_send = await reserve(self.db, message, self.provider)
+        reserved, must_send = await self._claim(message)
         if not must_send:
             return reserved
-        http_client = AsyncTwilioHttpClient()
+        http_client = _TwilioHttp()
         options: dict[str, str] = {}
         if self.settings.public_url:
             # Twilio reports delivered / failed there (api/routers/webhooks.py)
@@ -216,19 +361,18 @@ class TwilioSms:
                     **options,
                 )
         except TwilioRestException as exc:
-            failed = await mark_failed(self.db, reserved)
-            log.warning(
-                "twilio refused delivery %s: HTTP %s code %s",
-                reserved.delivery_id,
-                exc.status,
-                exc.code,
-            )
             if _permanent(exc.status):
-                return failed
-            raise ProviderUnavailable(self.provider, f"HTTP {exc.status}") from None
+                log.warning(
+                    "twilio refused delivery %s: HTTP %s code %s",
+                    reserved.delivery_id,
+                    exc.status,
+                    exc.code,
+                )
+                return await mark_failed(self.db, reserved)
+            retry_after = _retry_after(exc.status, http_client.last_headers)
+            await self._park(reserved, f"HTTP {exc.status} code {exc.code}", retry_after)
         except aiohttp.ClientConnectorError as exc:
-            await mark_failed(self.db, reserved)
-            raise ProviderUnavailable(self.provider, type(exc).__name__) from None
+            await self._park(reserved, type(exc).__name__)
         finally:
             await http_client.close()
         return await mark_sent(self.db, reserved, sent.sid)
@@ -255,7 +399,7 @@ class _Refused(Exception):
         self.code = code
 
 
-class PecEmail:
+class PecEmail(_Provider):
     """PEC copies from the agency's own certified mailbox, by SMTP over TLS (implicit TLS on 465,
     or STARTTLS), as PEC providers require. Same discipline as the other providers: a pending row
     is committed before the SMTP session, so a worker that dies after the server took the message
@@ -270,10 +414,9 @@ class PecEmail:
         settings: Settings,
         timeout: float = PROVIDER_TIMEOUT_SECONDS,
         ssl_context: ssl.SSLContext | None = None,
+        limiter: ProviderLimiter | None = None,
     ) -> None:
-        self.db = db
-        self.settings = settings
-        self.timeout = timeout
+        super().__init__(db, settings, timeout, limiter)
         self.ssl_context = ssl_context or ssl.create_default_context()
 
     def _email(self, message: Message) -> EmailMessage:
@@ -346,22 +489,19 @@ class PecEmail:
                 smtp.close()
 
     async def send(self, message: Message) -> DeliveryOutcome:
-        reserved, must_send = await reserve(self.db, message, self.provider)
+        reserved, must_send = await self._claim(message)
         if not must_send:
             return reserved
         mail = self._email(message)
         try:
             await asyncio.to_thread(self._deliver, mail)
         except _NotSent as exc:
-            await mark_failed(self.db, reserved)
-            log.warning("pec: no session for delivery %s: %s", reserved.delivery_id, exc)
-            raise ProviderUnavailable(self.provider, str(exc)) from None
+            await self._park(reserved, f"no session: {exc}")
         except _Refused as exc:
-            failed = await mark_failed(self.db, reserved)
-            log.warning("pec refused delivery %s: SMTP %s", reserved.delivery_id, exc.code)
             if 500 <= exc.code < 600:
-                return failed
-            raise ProviderUnavailable(self.provider, f"SMTP {exc.code}") from None
+                log.warning("pec refused delivery %s: SMTP %s", reserved.delivery_id, exc.code)
+                return await mark_failed(self.db, reserved)
+            await self._park(reserved, f"SMTP {exc.code}")
         return await mark_sent(self.db, reserved, str(mail["Message-ID"]))
 
 

@@ -4,11 +4,16 @@ The unique idempotency_key is the lock. An outbox message is one insert in one t
 provider message is reserved first (a committed "pending" row), then sent, then marked "sent":
 if the worker dies between the provider's answer and the update, the next attempt finds the
 pending row and does not send again, leaving a row a person can reconcile with the provider's log.
+
+A provider that is down or asks to slow down (HTTP 429) did not take the message: the row is
+"parked" with the reason and the time of the next try (the outbox shows both), and the
+activity's retry claims it again like a refused one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import select, update
@@ -23,6 +28,13 @@ OUTBOX = "outbox"
 PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"
+PARKED = "parked"
+# a row in one of these may be handed to a caller to send (again): the provider did not take it
+CLAIMABLE = (FAILED, PARKED)
+
+# why a delivery is parked (deliveries.retry_reason)
+PROVIDER_UNAVAILABLE = "provider_unavailable"
+RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True)
@@ -120,17 +132,21 @@ async def reserve(db: Database, message: Message, provider: str) -> tuple[Delive
     """Claims the right to call the provider for this key.
 
     Returns the delivery and whether the caller must send now. Only a new key, or one whose
-    earlier attempt the provider refused ("failed"), is handed out, and only to one caller.
+    earlier attempt the provider refused ("failed") or did not take ("parked"), is handed out,
+    and only to one caller.
     """
     for _ in range(3):
         existing = await find_delivery(db, message.idempotency_key)
         if existing is not None:
-            if existing.status != FAILED:
+            if existing.status not in CLAIMABLE:
                 return existing, False
             async with db.session() as session, session.begin():
                 claimed = await session.execute(
                     update(Delivery)
-                    .where(Delivery.id == existing.delivery_id, Delivery.status == FAILED)
+                    .where(
+                        Delivery.id == existing.delivery_id,
+                        Delivery.status == existing.status,
+                    )
                     .values(status=PENDING, provider=provider)
                 )
             if cast(CursorResult[Any], claimed).rowcount == 1:
@@ -155,7 +171,13 @@ async def mark_sent(
         await session.execute(
             update(Delivery)
             .where(Delivery.id == outcome.delivery_id)
-            .values(status=SENT, provider_message_id=provider_message_id, sent_at=utcnow())
+            .values(
+                status=SENT,
+                provider_message_id=provider_message_id,
+                sent_at=utcnow(),
+                retry_reason=None,
+                retry_at=None,
+            )
         )
     return DeliveryOutcome(
         outcome.delivery_id, outcome.channel, SENT, outcome.provider, provider_message_id
@@ -170,6 +192,28 @@ async def mark_failed(db: Database, outcome: DeliveryOutcome) -> DeliveryOutcome
             update(Delivery).where(Delivery.id == outcome.delivery_id).values(status=FAILED)
         )
     return DeliveryOutcome(outcome.delivery_id, outcome.channel, FAILED, outcome.provider)
+
+
+async def mark_parked(
+    db: Database, outcome: DeliveryOutcome, reason: str, retry_at: datetime
+) -> DeliveryOutcome:
+    """The provider did not take the message (it is down, or asked to slow down): the next try
+    is at retry_at, and claims the row again (reserve)."""
+    async with db.session() as session, session.begin():
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id == outcome.delivery_id)
+            .values(status=PARKED, retry_reason=reason, retry_at=retry_at)
+        )
+    return DeliveryOutcome(outcome.delivery_id, outcome.channel, PARKED, outcome.provider)
+
+
+async def settled(db: Database, idempotency_key: str) -> DeliveryOutcome | None:
+    """The delivery of this key when no caller may send it any more (sent, pending, outbox)."""
+    existing = await find_delivery(db, idempotency_key)
+    if existing is None or existing.status in CLAIMABLE:
+        return None
+    return existing
 
 
 def add_to_result(result: SentResult, outcome: DeliveryOutcome) -> None:

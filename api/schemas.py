@@ -1636,6 +1636,14 @@ class DeliveryOut(BaseModel):
         default=None, description="A raccomandata's tracking number, once posted."
     )
     sent_on: date | None = Field(default=None, description="The day the letter was posted.")
+    retry_reason: str | None = Field(
+        default=None,
+        description="Status `parked` only: why the provider did not take the message, "
+        "provider_unavailable (down, 5xx, unreachable) or rate_limited (HTTP 429).",
+    )
+    retry_at: datetime | None = Field(
+        default=None, description="Status `parked` only: when the message is tried again."
+    )
 
 
 class PrintItem(BaseModel):

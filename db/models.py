@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -453,6 +454,23 @@ class Delivery(Base):
     # a raccomandata A/R: the post office's number and the day it was posted
     tracking_number: Mapped[str | None] = mapped_column(String(40), default=None)
     sent_on: Mapped[date | None] = mapped_column(Date, default=None)
+    # status 'parked': the provider did not take the message (outage, 429) and the activity
+    # tries again at retry_at; why: provider_unavailable or rate_limited. Cleared once sent
+    retry_reason: Mapped[str | None] = mapped_column(String(30), default=None)
+    retry_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ProviderBucket(Base):
+    """A provider's token bucket, shared by every worker (activities/rate_limit.py). Times are
+    Unix seconds as floats: the bucket's arithmetic is sub-second and no database rounds them."""
+
+    __tablename__ = "provider_buckets"
+
+    provider: Mapped[str] = mapped_column(String(20), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    counted_at: Mapped[float] = mapped_column(Float)
+    # compare-and-swap: an update applies only to the version its writer read
+    version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class DeliveryEvent(Base):

@@ -58,7 +58,11 @@ from domain.scheduled import ScheduledName
 from tests.factories import create_creditor, create_practice, create_user, make_settings
 
 # twilio 9's async client still uses aiohttp's BasicAuth, which aiohttp 3.13+ deprecates
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio.*")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:twilio.*"),
+    # the same warning, raised where activities.channels wraps the client to read Retry-After
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:activities.channels"),
+]
 
 # --- a local stand-in for SendGrid and Twilio --------------------------------------------------
 
@@ -81,8 +85,8 @@ class Recorded:
 class FakeProvider:
     url: str
     requests: list[Recorded] = field(default_factory=list)
-    # statuses to answer with, in order; when empty, success
-    failures: list[int] = field(default_factory=list)
+    # statuses to answer with, in order (a status, or a status and headers); when empty, success
+    failures: list[int | tuple[int, dict[str, str]]] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -94,9 +98,10 @@ def provider() -> Iterator[FakeProvider]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             state.requests.append(Recorded("POST", self.path, dict(self.headers), body))
             if state.failures:
-                status = state.failures.pop(0)
+                failure = state.failures.pop(0)
+                status, headers = failure if isinstance(failure, tuple) else (failure, {})
                 payload = json.dumps({"errors": [{"message": "refused"}], "status": status})
-                self._answer(status, payload.encode(), {})
+                self._answer(status, payload.encode(), headers)
             elif self.path == "/v3/mail/send":
                 self._answer(202, b"", {"X-Message-Id": f"sg-{len(state.requests)}"})
             elif self.path.endswith("/Messages.json"):
@@ -290,15 +295,55 @@ async def test_sendgrid_outage_is_retried_and_sends_once(
 
     provider.failures = [503, 401]
     for _ in range(2):
-        with pytest.raises(ProviderUnavailable):
+        before = datetime.now(UTC)
+        with pytest.raises(ProviderUnavailable) as raised:
             await email.send(message)
-        assert (await delivery(database, "outage:1")).status == "failed"
+        row = await delivery(database, "outage:1")
+        # parked, with when the retry comes: the delay the error hands Temporal
+        assert (row.status, row.retry_reason) == ("parked", "provider_unavailable")
+        assert raised.value.next_retry_delay == timedelta(seconds=1)
+        assert row.retry_at is not None and row.retry_at >= before + timedelta(seconds=1)
 
     outcome = await email.send(message)  # what the activity's retry does
     assert outcome.status == "sent"
     assert await email.send(message) == outcome
     assert len(provider.requests) == 3
     assert await count(database, Delivery, Delivery.idempotency_key == "outage:1") == 1
+    row = await delivery(database, "outage:1")
+    assert (row.retry_reason, row.retry_at) == (None, None)
+
+
+async def test_a_sendgrid_429_parks_the_delivery_for_its_retry_after(
+    database: Database, provider: FakeProvider
+) -> None:
+    email = SendGridEmail(database, provider_settings(provider.url))
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    message = Message("busy:1", "email", "a@example.com", "Oggetto", "Testo", practice.id)
+    provider.failures = [(429, {"Retry-After": "7"})]
+    with pytest.raises(ProviderUnavailable) as raised:
+        await email.send(message)
+    assert raised.value.next_retry_delay == timedelta(seconds=7)
+    row = await delivery(database, "busy:1")
+    assert (row.status, row.retry_reason) == ("parked", "rate_limited")
+    # every worker's sends to SendGrid wait for the Retry-After, not only this one's
+    assert await email.limiter.try_take("sendgrid") > 6
+    assert len(provider.requests) == 1
+
+
+async def test_a_twilio_429_parks_the_delivery_for_its_retry_after(
+    database: Database, provider: FakeProvider
+) -> None:
+    sms = TwilioSms(database, provider_settings(provider.url))
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    message = Message("tw-busy:1", "sms", "+393331234567", body="x", practice_id=practice.id)
+    provider.failures = [(429, {"Retry-After": "5"})]
+    with pytest.raises(ProviderUnavailable) as raised:
+        await sms.send(message)
+    assert raised.value.next_retry_delay == timedelta(seconds=5)
+    row = await delivery(database, "tw-busy:1")
+    assert (row.status, row.retry_reason) == ("parked", "rate_limited")
 
 
 async def test_sendgrid_refusal_is_reported_not_retried_forever(
@@ -346,7 +391,7 @@ async def test_unreachable_sendgrid_marks_the_delivery_failed(database: Database
     practice = await create_practice(database, creditor)
     with pytest.raises(ProviderUnavailable):
         await email.send(Message("down:1", "email", "a@example.com", "s", "b", practice.id))
-    assert (await delivery(database, "down:1")).status == "failed"
+    assert (await delivery(database, "down:1")).status == "parked"
 
 
 # --- Twilio --------------------------------------------------------------------------------------

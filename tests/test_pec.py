@@ -289,7 +289,7 @@ async def test_a_refused_attempt_is_sent_once_by_the_retry_with_the_same_message
     message = pdf_message("pec:retry:1")
     with pytest.raises(ProviderUnavailable):
         await channel.send(message)
-    assert (await row(database, "pec:retry:1")).status == "failed"
+    assert (await row(database, "pec:retry:1")).status == "parked"
     assert mailbox.accepted == []
 
     outcome = await channel.send(message)  # Temporal's retry of the activity
@@ -318,12 +318,12 @@ async def test_wrong_credentials_or_no_server_fail_the_attempt_and_send_nothing(
     wrong = pec_channel(database, mailbox, tls, pec_password="sbagliata")
     with pytest.raises(ProviderUnavailable):
         await wrong.send(pdf_message("pec:auth:1"))
-    assert (await row(database, "pec:auth:1")).status == "failed"
+    assert (await row(database, "pec:auth:1")).status == "parked"
 
     nobody = pec_channel(database, mailbox, tls, pec_port=free_port())
     with pytest.raises(ProviderUnavailable):
         await nobody.send(pdf_message("pec:down:1"))
-    assert (await row(database, "pec:down:1")).status == "failed"
+    assert (await row(database, "pec:down:1")).status == "parked"
 
     # a certificate the client does not trust: no session, nothing handed over
     untrusting = PecEmail(database, pec_settings(mailbox), timeout=10)

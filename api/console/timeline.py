@@ -109,6 +109,7 @@ DELIVERY_STATUSES = {
     "outbox": N_("in the outbox"),
     "pending": N_("being sent"),
     "failed": N_("failed"),
+    "parked": N_("parked"),
 }
 
 # the contact rules' reasons (domain/contact_rules.py, activities/contact_limits.py)

@@ -36,7 +36,8 @@ from api.schemas import rome_today
 from db.models import ConversationDay, Delivery, Practice, Task
 
 UNMATCHED = "unmatched"  # a path no route knows (scanners): one series, not one per path
-UNSENT = ("pending", "outbox")  # deliveries written and not (yet) sent
+# deliveries written and not (yet) sent; parked: waiting for a provider that is down or busy
+UNSENT = ("pending", "outbox", "parked")
 
 
 def route_template(scope: Scope) -> str:

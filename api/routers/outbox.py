@@ -29,7 +29,9 @@ async def list_deliveries(
     """Deliveries, newest first. Status `outbox` means no provider is configured for the
     channel: the message is here for a person to send, and was not sent (a letter becomes
     `sent` once its raccomandata's tracking number is recorded, a PEC once a receipt arrives).
-    `delivery_status` is what the provider reported afterwards."""
+    `delivery_status` is what the provider reported afterwards. Status `parked` means the
+    provider was down or asked to slow down: `retry_reason` says which, `retry_at` when the
+    message is tried again (it is sent once, whatever the number of tries)."""
     rows, total = await service.deliveries(
         session, practice_id=practice_id, channel=channel, limit=limit, offset=offset
     )
@@ -55,4 +57,6 @@ def delivery_out(d: Delivery) -> DeliveryOut:
         delivery_status_at=d.delivery_status_at,
         tracking_number=d.tracking_number,
         sent_on=d.sent_on,
+        retry_reason=d.retry_reason if d.status == "parked" else None,
+        retry_at=d.retry_at if d.status == "parked" else None,
     )
