@@ -67,6 +67,10 @@ class Settings:
     twilio_burst: int = 20
     pec_rate: float = 2.0
     pec_burst: int = 5
+    # a contact the rules put off (a night, a weekend, a day's limit) is due at a moment the
+    # practice decides within this many minutes of the window's opening, not all at the opening
+    # (domain.contact_rules.spread_slot); 0: at the opening
+    contact_spread_minutes: int = 120
     # a practice row that has waited this long for its workflow was cut off mid hand-over (the
     # API died between its commit and the workflow start): the API starts it (api/handover.py);
     # 0 turns that off. The sweep is a Temporal Schedule (schedules.py) run every
@@ -167,6 +171,7 @@ def load_settings() -> Settings:
         twilio_burst=_burst("RECUPERO_TWILIO_BURST", "20"),
         pec_rate=_rate("RECUPERO_PEC_RATE", "2"),
         pec_burst=_burst("RECUPERO_PEC_BURST", "5"),
+        contact_spread_minutes=_minutes("RECUPERO_CONTACT_SPREAD_MINUTES", "120"),
         stranded_after_seconds=int(_env("RECUPERO_STRANDED_AFTER_SECONDS", "60")),
         print_cutoff=_env("RECUPERO_PRINT_CUTOFF", "16:00"),
         rate_notice_weeks=int(_env("RECUPERO_RATE_NOTICE_WEEKS", "6")),
@@ -212,6 +217,17 @@ def _burst(name: str, default: str) -> int:
         raise ValueError(f"{name} must be a whole number of messages, not {raw!r}") from None
     if value < 1:
         raise ValueError(f"{name} must be at least 1, not {raw!r}")
+    return value
+
+
+def _minutes(name: str, default: str) -> int:
+    raw = _env(name, default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of minutes, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more, not {raw!r}")
     return value
 
 

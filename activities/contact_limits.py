@@ -61,6 +61,7 @@ from domain.contact_rules import (
     next_conversation_slot,
     preferred_reason,
     preferred_slot,
+    spread_slot,
     week_start,
 )
 
@@ -295,24 +296,51 @@ class ContactLimitActivities(ActivityContext):
                 next_slot = decision.next_slot
                 if next_slot is not None and window is not None:
                     next_slot = preferred_slot(next_slot, window, regime=regime)
-                return ReserveConversationResult(False, next_slot, decision.reason)
+                return self._spread(
+                    ReserveConversationResult(False, next_slot, decision.reason),
+                    input,
+                    regime,
+                    window,
+                )
             if window is not None and not in_preferred_window(input.at, window, regime):
-                return ReserveConversationResult(
-                    False,
-                    preferred_slot(input.at, window, regime=regime),
-                    preferred_reason(window),
+                return self._spread(
+                    ReserveConversationResult(
+                        False,
+                        preferred_slot(input.at, window, regime=regime),
+                        preferred_reason(window),
+                    ),
+                    input,
+                    regime,
+                    window,
                 )
             return await self._log_message(input, key)
 
         for _ in range(MAX_ROUNDS):
             result = await self._try_conversation(input, key, opted_out, window, regime)
             if result is not None:
-                return result
+                return self._spread(result, input, regime, window)
         raise ApplicationError(
             f"practice {input.practice_id}: the debtor's conversations kept changing while"
             f" reserving; trying again",
             type="ReservationContended",
         )
+
+    def _spread(
+        self,
+        result: ReserveConversationResult,
+        input: ReserveConversationInput,
+        regime: ContactRegime,
+        window: str | None,
+    ) -> ReserveConversationResult:
+        """A refusal's next slot spread over the window's first hours by the practice (the
+        Monday-morning wake-up: every practice put off over the weekend would otherwise be due
+        at 08:30 sharp). Here, in the activity, and not in the workflow: the slot is recorded
+        in the history as the activity's result, so running practices replay unchanged."""
+        if result.granted or result.next_slot is None:
+            return result
+        spread = timedelta(minutes=self.settings.contact_spread_minutes)
+        slot = spread_slot(result.next_slot, input.practice_id, spread, regime, window)
+        return ReserveConversationResult(False, slot, result.reason)
 
     async def _log_message(
         self, input: ReserveConversationInput, key: str

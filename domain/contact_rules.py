@@ -39,6 +39,7 @@ are in Europe/Rome. Dates outside the holiday table's years (`court_calendar.FIR
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -86,6 +87,7 @@ __all__ = [
     "preferred_hours",
     "preferred_reason",
     "preferred_slot",
+    "spread_slot",
     "week_start",
     "window_end",
     "within_limits",
@@ -498,6 +500,44 @@ def preferred_slot(
     if moments is None:
         return next_window_start(at, regime)
     return next_conversation_slot(moments, at, regime)
+
+
+# -- the wake-up -------------------------------------------------------------------------------
+
+# A spread moment keeps at least this much of its window after it: a contact put off to the last
+# minutes of the day could be put off again by a slow step, to the next day.
+SPREAD_END_MARGIN = timedelta(minutes=30)
+
+
+def spread_slot(
+    slot: datetime,
+    seed: str,
+    spread: timedelta,
+    regime: ContactRegime = ITALY,
+    window: str | None = None,
+) -> datetime:
+    """`slot` (a moment the rules allow, typically a window's opening) moved later by an offset
+    of up to `spread` that `seed` (the practice) decides: the practices put off over a weekend
+    or a night are not all due in the opening's first second. The moment stays inside the same
+    window (the debtor's preferred part of it when `window` is given and `slot` is in it) with
+    SPREAD_END_MARGIN to spare, so it is always one the rules allow on the same day, and the
+    same seed always gets the same offset (a retried reservation, a replayed step)."""
+    if spread <= timedelta(0):
+        return slot
+    instant = _utc(slot)
+    day = regime.local_date(instant)
+    hours = preferred_hours(day, window, regime) if window is not None else None
+    if hours is None or not hours[0] <= instant < hours[1]:
+        hours = opening_hours(day, regime)
+    if hours is None or not hours[0] <= instant < hours[1]:
+        return slot  # not a moment the rules allow: nothing to spread inside
+    span = min(spread, hours[1] - instant - SPREAD_END_MARGIN)
+    if span <= timedelta(0):
+        return slot
+    digest = hashlib.sha256(seed.encode("utf-8")).digest()
+    fraction = int.from_bytes(digest[:8], "big") / 2**64
+    offset = timedelta(seconds=int(span.total_seconds() * fraction))
+    return (instant + offset).astimezone(ROME)
 
 
 # -- who the debtor is -------------------------------------------------------------------------

@@ -150,6 +150,33 @@ async def test_outside_the_window_is_refused_with_the_next_opening(
     assert await count(database, ContactLog) == 0
 
 
+async def test_the_monday_morning_wake_up_is_spread_over_the_windows_first_hours(
+    database: Database,
+) -> None:
+    """Practices put off over the weekend are due at moments of Monday's first two hours (each
+    practice its own, the same on every retry), not all at 08:30; every one of them is a
+    moment the rules then allow."""
+    acts = PracticeActivities(database, make_settings(contact_spread_minutes=120))
+    creditor = await create_creditor(database)
+    # forty debtors (each known by its practice only), not one debtor's forty practices
+    practices = [await create_practice(database, creditor, debtor_tax_code=None) for _ in range(40)]
+    opening = rome(NEXT_MON, "08:30")
+    slots = []
+    for practice in practices:
+        for channel in ("email", "call"):
+            refused = await reserve(acts, practice, rome(SAT, "16:00"), channel=channel)
+            assert not refused.granted and refused.reason == OUTSIDE_HOURS
+            assert refused.next_slot is not None
+            assert opening <= refused.next_slot < rome(NEXT_MON, "10:30")
+            slots.append(refused.next_slot)
+        again = await reserve(acts, practice, rome(SAT, "17:00"), channel="email")
+        assert again.next_slot == slots[-2]  # the practice's own moment, every time
+    assert len(set(slots)) >= 35  # spread, not piled up at the opening
+    # at its moment, each is granted: the spread never leaves the rules
+    for practice, slot in zip(practices, slots[1::2], strict=True):
+        assert (await reserve(acts, practice, slot, channel="call")).granted
+
+
 async def test_the_debtor_is_its_tax_code_or_vat_number_or_else_the_practice(
     database: Database, acts: PracticeActivities
 ) -> None:

@@ -24,6 +24,8 @@ from domain.contact_rules import (
     next_conversation_slot,
     next_window_start,
     opening_hours,
+    preferred_hours,
+    spread_slot,
     week_start,
     window_end,
     within_limits,
@@ -381,3 +383,51 @@ def test_adding_a_granted_conversation_never_breaks_the_limits(
 
 def test_at_rome_is_used_for_openings() -> None:
     assert next_window_start(at_rome(date(2026, 11, 24))) == rome("2026-11-24", "08:30")
+
+
+# -- the wake-up spread ------------------------------------------------------------------------
+
+TWO_HOURS = timedelta(hours=2)
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_a_spread_opening_stays_in_its_window_and_within_the_spread(seed: str) -> None:
+    monday = rome("2026-11-30", "08:30")
+    moment = spread_slot(monday, seed, TWO_HOURS)
+    assert monday <= moment < monday + TWO_HOURS
+    assert may_contact(moment)
+    assert spread_slot(monday, seed, TWO_HOURS) == moment  # the same practice, the same moment
+
+
+def test_the_practices_put_off_to_one_opening_are_spread_over_the_spread() -> None:
+    monday = rome("2026-11-30", "08:30")
+    moments = [spread_slot(monday, f"practice-{n}", TWO_HOURS) for n in range(1000)]
+    # a thousand practices: spread over the two hours, about 125 in each quarter hour
+    quarters = [0] * 8
+    for moment in moments:
+        quarters[int((moment - monday) / timedelta(minutes=15))] += 1
+    assert all(60 <= q <= 200 for q in quarters), quarters
+    assert spread_slot(monday, "practice-1", timedelta(0)) == monday
+
+
+def test_the_spread_keeps_half_an_hour_of_a_short_window() -> None:
+    # Saturday closes at 15:00: a slot at 14:00 moves by at most 30 minutes
+    saturday = rome("2026-11-28", "14:00")
+    moments = [spread_slot(saturday, f"p{n}", TWO_HOURS) for n in range(200)]
+    assert all(saturday <= m <= rome("2026-11-28", "14:30") for m in moments)
+    # no room left: the slot as it is
+    late = rome("2026-11-28", "14:45")
+    assert spread_slot(late, "p1", TWO_HOURS) == late
+    # not a moment the rules allow (a Sunday): nothing to spread inside
+    sunday = rome("2026-11-29", "10:00")
+    assert spread_slot(sunday, "p1", TWO_HOURS) == sunday
+
+
+def test_a_preferred_window_spreads_inside_its_part_of_the_day() -> None:
+    day = date(2026, 11, 30)
+    hours = preferred_hours(day, "evening")
+    assert hours is not None
+    start, end = hours
+    for n in range(200):
+        moment = spread_slot(start, f"p{n}", timedelta(hours=8), window="evening")
+        assert start <= moment <= end - timedelta(minutes=30)
