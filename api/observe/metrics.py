@@ -116,7 +116,8 @@ async def business_gauges(session: SessionDep) -> list[Metric]:
         practices.add_metric([phase, status], count)
     outbox = GaugeMetricFamily(
         "recupero_outbox_unsent",
-        "Messages written and not sent yet (the outbox a person works, and those pending)",
+        "Messages written and not sent yet (the outbox a person works, those pending, and those "
+        "parked while their provider is down or busy)",
         labels=["channel"],
     )
     for channel, count in await session.execute(

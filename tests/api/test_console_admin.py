@@ -414,3 +414,42 @@ async def test_outbox_filtered_by_practice_and_the_days_print_batch(api: Api) ->
     assert "manifest.csv" in names and listed["items"][0]["file"] in names
     # a day that is no day: the API's 422
     assert (await api.http.get("/console/admin/print-batches/2020-13-01")).status_code == 422
+
+
+async def test_a_parked_message_shows_why_and_its_next_try(api: Api) -> None:
+    """A provider that is down parks the message: the outbox says so and when it is tried
+    again, on the console and through GET /outbox (the same service)."""
+    from datetime import UTC, datetime
+
+    from db.models import Delivery
+    from tests.factories import create_creditor, create_practice
+
+    creditor = await create_creditor(api.db)
+    practice = await create_practice(api.db, creditor, debtor_tax_code=unique_tax_code())
+    retry_at = datetime(2026, 12, 7, 7, 31, tzinfo=UTC)  # 08:31 in Rome
+    async with api.db.session() as session, session.begin():
+        session.add(
+            Delivery(
+                idempotency_key=f"{practice.id}:parked",
+                practice_id=practice.id,
+                channel="email",
+                recipient="mario.rossi@example.com",
+                subject="Sollecito",
+                status="parked",
+                provider="sendgrid",
+                retry_reason="provider_unavailable",
+                retry_at=retry_at,
+            )
+        )
+    await as_role(api, "admin")
+    page = await api.http.get(f"/console/admin/outbox?practice_id={practice.id}")
+    assert page.status_code == 200
+    assert (
+        "in attesa: fornitore non disponibile" in page.text
+        or "parked: provider unavailable" in page.text
+    )
+    assert "08:31" in page.text
+    via_api = (await api.http.get(f"/outbox?practice_id={practice.id}", headers=api.admin)).json()
+    [item] = via_api["items"]
+    assert (item["status"], item["retry_reason"]) == ("parked", "provider_unavailable")
+    assert datetime.fromisoformat(item["retry_at"]) == retry_at
