@@ -235,7 +235,7 @@ async def test_a_burst_respects_the_providers_limit_across_two_worker_processes(
 ) -> None:
     rate, burst = 4.0, 2
     workers = await start_workers(sendgrid_rate=rate, sendgrid_burst=burst)
-    inputs = await reminders(database, 24, email=True, sms=False)
+    inputs = await reminders(database, 30, email=True, sms=False)
 
     results = await send_all(workers, inputs)
 
@@ -246,11 +246,13 @@ async def test_a_burst_respects_the_providers_limit_across_two_worker_processes(
     assert len(provider.arrivals) == len(inputs)
     # both processes sent: the limit held between them, not inside one
     assert {a.worker for a in arrivals} == {"Bearer SG.worker-1", "Bearer SG.worker-2"}
-    # In any 2 s the shared bucket hands out at most burst + rate * 2 tokens; half a second more
-    # of tokens covers requests taking different times from the bucket to the stand-in. Two
-    # buckets, one per process, would allow 2 * (2 + 8) = 20; no limit, all 24 at once.
-    window = 2.0
-    assert most_in_any_window([a.at for a in arrivals], window) <= burst + rate * (window + 0.5)
+    # In any 3 s the shared bucket hands out at most burst + rate * 3 = 14 tokens; a second more
+    # of tokens (18) covers requests taking different times from the bucket to the stand-in on
+    # a busy machine. Two buckets, one per process, send the 30 in about 3.3 s (26 or more in
+    # 3 s); no limit, all 30 at once.
+    window, slack = 3.0, 1.0
+    most = most_in_any_window([a.at for a in arrivals], window)
+    assert most <= burst + rate * (window + slack)
     async with database.session() as session:
         rows = (
             await session.scalars(select(Delivery).where(Delivery.provider == "sendgrid"))
