@@ -6,7 +6,10 @@ The figures are api/services/reports.creditor_charts, the function behind GET
 Chart.js (static/vendor/chartjs) from a JSON block of the page (static/console-charts.js: the
 Content-Security-Policy allows no inline script), and each has a table with the same figures
 formatted for the page's language, for screen readers and for whoever prefers numbers. A last
-table, without a chart, counts what the debtors did themselves on their own page."""
+table, without a chart, counts what the debtors did themselves on their own page. Below, each
+experiment of the creditor's strategy lab with practices: its results by arm
+(api/services/lab_results.py, as GET /creditors/{id}/experiments/{eid}/results), the
+liquidation rate by arm drawn beside its table."""
 
 from __future__ import annotations
 
@@ -24,11 +27,13 @@ from sqlalchemy import select
 from api.auth import Principal, Role, console_require
 from api.console import i18n
 from api.console.forms import field_errors, optional
+from api.console.lab_results_view import results_view
 from api.console.security import ConsoleRequest
 from api.console.templating import render, request_locale
 from api.deps import SessionDep
 from api.errors import not_found
 from api.services.creditors import creditor_for
+from api.services.lab_results import creditor_experiments_results
 from api.services.reports import CreditorCharts, creditor_charts
 from db.models import Creditor
 from domain.practice import Status
@@ -180,6 +185,14 @@ async def reports(
         creditor_id = principal.creditor_id
     creditor = await creditor_for(db, principal, creditor_id) if creditor_id else None
     view: dict[str, Any] | None = None
+    experiments: list[dict[str, Any]] = []
+    if creditor is not None:
+        # the creditor's experiments, whatever the period: an arm is read over all its practices
+        code = request_locale(request)
+        experiments = [
+            results_view(results, code)
+            for results in await creditor_experiments_results(db, creditor)
+        ]
     if creditor is not None and not errors:
         try:
             charts = await creditor_charts(db, creditor.id, filters.from_, filters.to)
@@ -196,6 +209,7 @@ async def reports(
             "creditors": creditors,
             "creditor": creditor,
             "view": view,
+            "experiments": experiments,
         },
         422 if errors else 200,
     )

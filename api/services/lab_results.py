@@ -517,9 +517,9 @@ async def creditor_experiments_results(
     rows = await lab.list_experiments(session, creditor)
     with_practices = set(
         await session.scalars(
-            select(distinct(Practice.experiment_id)).where(
-                Practice.creditor_id == creditor.id, Practice.experiment_id.is_not(None)
-            )
+            select(Practice.experiment_id)
+            .where(Practice.creditor_id == creditor.id, Practice.experiment_id.is_not(None))
+            .distinct()
         )
     )
     return [
