@@ -95,14 +95,15 @@ class RatioSums:
 
     @staticmethod
     def of(pairs: list[tuple[int, int]]) -> RatioSums:
-        return RatioSums(
-            n=len(pairs),
-            sum_x=sum(x for x, _ in pairs),
-            sum_y=sum(y for _, y in pairs),
-            sum_xx=sum(x * x for x, _ in pairs),
-            sum_yy=sum(y * y for _, y in pairs),
-            sum_xy=sum(x * y for x, y in pairs),
-        )
+        n = sum_x = sum_y = sum_xx = sum_yy = sum_xy = 0
+        for x, y in pairs:
+            n += 1
+            sum_x += x
+            sum_y += y
+            sum_xx += x * x
+            sum_yy += y * y
+            sum_xy += x * y
+        return RatioSums(n, sum_x, sum_y, sum_xx, sum_yy, sum_xy)
 
 
 def ratio_variance(sums: RatioSums) -> float | None:

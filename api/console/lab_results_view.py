@@ -44,7 +44,7 @@ def _arm_name(code: str, arm: ArmResults) -> str:
     return gettext("Challenger %(n)s") % {"n": number} + f" ({arm.strategy})"
 
 
-def results_view(results: ExperimentResults, code: str) -> dict[str, Any]:
+def results_view(results: ExperimentResults, code: str, creditor_id: str) -> dict[str, Any]:
     language = i18n.language(code)
     gettext = i18n.translations(code).gettext
 
@@ -144,4 +144,6 @@ def results_view(results: ExperimentResults, code: str) -> dict[str, Any]:
         "challengers": [a.arm for a in results.arms[1:]],
         "challenger_names": {a.arm: _arm_name(code, a) for a in results.arms[1:]},
         "chart": chart,
+        # the console's download (a session, not an API key), the API's CSV
+        "csv": f"/console/creditor/reports/experiments/{creditor_id}/{experiment.id}.csv",
     }

@@ -430,7 +430,7 @@ async def _experiment_page(
         {
             "creditor": creditor,
             "experiment": experiment_out(row),
-            "r": results_view(results, request_locale(request)),
+            "r": results_view(results, request_locale(request), creditor.id),
             "effect": effect,
             "form": form or {},
             "errors": errors,

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 from babel.dates import format_date
 from babel.numbers import format_percent
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -33,7 +33,12 @@ from api.console.templating import render, request_locale
 from api.deps import SessionDep
 from api.errors import not_found
 from api.services.creditors import creditor_for
-from api.services.lab_results import creditor_experiments_results
+from api.services.lab_results import (
+    DEFAULT_EFFECT_POINTS,
+    creditor_experiments_results,
+    experiment_results,
+    results_csv,
+)
 from api.services.reports import CreditorCharts, creditor_charts
 from db.models import Creditor
 from domain.practice import Status
@@ -190,7 +195,7 @@ async def reports(
         # the creditor's experiments, whatever the period: an arm is read over all its practices
         code = request_locale(request)
         experiments = [
-            results_view(results, code)
+            results_view(results, code, creditor.id)
             for results in await creditor_experiments_results(db, creditor)
         ]
     if creditor is not None and not errors:
@@ -212,4 +217,25 @@ async def reports(
             "experiments": experiments,
         },
         422 if errors else 200,
+    )
+
+
+@router.get("/reports/experiments/{creditor_id}/{experiment_id}.csv")
+async def experiment_csv(
+    creditor_id: str,
+    experiment_id: str,
+    _r: ConsoleRequest,
+    principal: Creditors,
+    db: SessionDep,
+    effect: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """GET /creditors/{id}/experiments/{eid}/results.csv for a console session: the creditor's
+    own experiments, any for the admin (the same check, creditor_for)."""
+    creditor = await creditor_for(db, principal, creditor_id)
+    points = int(effect) if effect.strip().isdigit() else DEFAULT_EFFECT_POINTS
+    results = await experiment_results(db, creditor, experiment_id, effect_points=points)
+    return Response(
+        content=results_csv(results),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="experiment-{experiment_id}.csv"'},
     )

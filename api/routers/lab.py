@@ -8,8 +8,6 @@ have no business here. The checks are in api/services/lab.py, shared with the co
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -227,12 +225,8 @@ async def experiment_results_csv(
     `cure_<rate|low|high>`, `right_party_contact_<rate|low|high>`, the medians, promises and
     plans, `contacts_<kind>`, `cost`, `cost_per_euro`, `needed`, `still_needed`)."""
     results = await _results(session, principal, creditor_id, experiment_id, effect, alpha, power)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(lab_results.CSV_COLUMNS)
-    writer.writerows(lab_results.results_rows(results))
     return Response(
-        content=out.getvalue(),
+        content=lab_results.results_csv(results),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="experiment-{results.experiment.id}.csv"'

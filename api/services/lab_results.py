@@ -31,6 +31,8 @@ experiment of a few thousand practices, never the practices' personal data.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -232,12 +234,14 @@ class _Practice:
 
 
 async def _practices(session: AsyncSession, experiment_id: str) -> dict[str, _Practice]:
+    # the invoices by their practice's index, one practice at a time (a correlated sum, as the
+    # reports' cohorts: a grouped subquery joined back was materialised and scanned, 2 s for
+    # 20,000 practices on SQLite)
     placed = (
-        select(InvoiceRow.practice_id, func.sum(InvoiceRow.amount_cents).label("cents"))
-        .join(Practice, Practice.id == InvoiceRow.practice_id)
-        .where(Practice.experiment_id == experiment_id)
-        .group_by(InvoiceRow.practice_id)
-        .subquery()
+        select(func.coalesce(func.sum(InvoiceRow.amount_cents), 0))
+        .where(InvoiceRow.practice_id == Practice.id)
+        .correlate(Practice)
+        .scalar_subquery()
     )
     rows = await session.execute(
         select(
@@ -246,10 +250,8 @@ async def _practices(session: AsyncSession, experiment_id: str) -> dict[str, _Pr
             Practice.created_at,
             Practice.closed_at,
             Practice.outcome,
-            func.coalesce(placed.c.cents, 0),
-        )
-        .outerjoin(placed, placed.c.practice_id == Practice.id)
-        .where(Practice.experiment_id == experiment_id)
+            placed,
+        ).where(Practice.experiment_id == experiment_id)
     )
     found = {
         pid: _Practice(
@@ -349,18 +351,27 @@ async def _counts(session: AsyncSession, experiment_id: str) -> dict[str, _Count
     return counts
 
 
-def _recovered_by(p: _Practice, last_day: date) -> int:
-    return sum(cents for day, cents in p.payments if day <= last_day)
+def _horizon_pairs(practices: list[_Practice], today: date) -> dict[int, list[tuple[int, int]]]:
+    """For each horizon, (placed, recovered within that many days of the hand-over's day) of
+    the practices handed over at least that many days before `today`. One pass, in day
+    numbers: this runs over every practice of the experiment."""
+    pairs: dict[int, list[tuple[int, int]]] = {days: [] for days in HORIZONS}
+    today_number = today.toordinal()
+    for p in practices:
+        start = p.handed_over.toordinal()
+        age = today_number - start
+        if age < HORIZONS[0]:
+            continue
+        offsets = [(day.toordinal() - start, cents) for day, cents in p.payments]
+        for days in HORIZONS:
+            if age >= days:
+                pairs[days].append((p.placed, sum(c for k, c in offsets if k <= days)))
+    return pairs
 
 
 def _liquidation(
-    practices: list[_Practice], days: int, today: date, alpha: float
+    practices: list[_Practice], pairs: list[tuple[int, int]], days: int, today: date, alpha: float
 ) -> tuple[Liquidation, RatioSums]:
-    pairs = [
-        (p.placed, _recovered_by(p, p.handed_over + timedelta(days=days)))
-        for p in practices
-        if p.handed_over + timedelta(days=days) <= today
-    ]
     sums = RatioSums.of(pairs)
     oldest = min((p.handed_over for p in practices), default=None)
     return (
@@ -448,8 +459,9 @@ async def experiment_results(
             return result
 
         liquidation = []
+        pairs = _horizon_pairs(group, today)
         for days in HORIZONS:
-            figures, sums = _liquidation(group, days, today, alpha)
+            figures, sums = _liquidation(group, pairs[days], days, today, alpha)
             if index == 0:
                 champion_sums[days] = sums
             else:
@@ -703,3 +715,12 @@ def results_rows(results: ExperimentResults) -> list[list[str]]:
         row += [text(a.needed), text(a.still_needed)]
         rows.append(row)
     return rows
+
+
+def results_csv(results: ExperimentResults) -> str:
+    """The CSV the API and the console's download give: CSV_COLUMNS, then one row per arm."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(results_rows(results))
+    return out.getvalue()

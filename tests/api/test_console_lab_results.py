@@ -98,6 +98,15 @@ async def test_the_creditor_sees_its_experiments_in_the_reports(api: Api) -> Non
     assert "Esperimenti di strategia" in page.text
     assert f'id="table-liquidation-{experiment_id}"' in page.text
     assert _chart(page.text, experiment_id)["arms"][0]["label"].startswith("Campione")
+    # the CSV from the page's link: the API's, with the console's session
+    link = f"/console/creditor/reports/experiments/{tenant.id}/{experiment_id}.csv"
+    assert f'href="{link}"' in page.text
+    exported = await api.http.get(link)
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    from_api = await api.http.get(
+        f"/creditors/{tenant.id}/experiments/{experiment_id}/results.csv", headers=api.admin
+    )
+    assert exported.text == from_api.text
     # the admin's experiment page is not the creditor's
     url = f"{CREDITORS}/{tenant.id}/lab/experiments/{experiment_id}"
     assert (await api.http.get(url)).status_code == 403
@@ -105,3 +114,4 @@ async def test_the_creditor_sees_its_experiments_in_the_reports(api: Api) -> Non
     other = await new_creditor(api)
     await as_role(api, "creditor", creditor_id=other.id)
     assert "Esperimenti di strategia" not in (await api.http.get("/console/creditor/reports")).text
+    assert (await api.http.get(link)).status_code == 403
