@@ -42,6 +42,7 @@ from api.routers import (
     webhooks,
     worklists,
 )
+from api.routers import settings as settings_router
 from api.schemas import HealthOut, MissingRateOut, rome_today
 from api.services.rates import missing_rates
 from config import Settings, connect_temporal, load_settings
@@ -149,6 +150,7 @@ def create_app(
         privacy,
         deliveries,
         webhooks,
+        settings_router,
     ):
         app.include_router(module.router)
     # the web console for people (pages, static files, their security headers)

@@ -185,3 +185,86 @@ class ExperimentOut(BaseModel):
     running: bool = Field(description="It assigns the practices handed over today (Rome).")
     created_at: datetime
     created_by: SavedByOut
+
+
+# --- an experiment's results (api/services/lab_results.py) --------------------------------------
+
+
+class IntervalOut(BaseModel):
+    estimate: float
+    low: float
+    high: float
+
+
+class ProportionOut(BaseModel):
+    successes: int
+    n: int
+    rate: IntervalOut | None = Field(description="Wilson score interval; null when n is 0.")
+    versus_champion: IntervalOut | None = Field(
+        default=None,
+        description="This arm minus the champion, Newcombe's hybrid score interval (challengers).",
+    )
+
+
+class LiquidationOut(BaseModel):
+    days: int = Field(description="Days after the hand-over: 30, 60, 90 or 180.")
+    practices: int = Field(description="The arm's practices handed over at least `days` ago.")
+    placed: str = Field(description="Euros placed on those practices.")
+    recovered: str = Field(description="Euros they paid by `days` days after their hand-over.")
+    rate: IntervalOut | None = Field(description="recovered / placed, delta-method interval.")
+    versus_champion: IntervalOut | None = None
+    mature: bool = Field(description="The arm's oldest practice is `days` days old.")
+
+
+class ArmResultsOut(BaseModel):
+    arm: str
+    strategy: str
+    share: int
+    practices: int
+    placed: str
+    recovered: str = Field(description="Euros paid to date.")
+    liquidation: list[LiquidationOut]
+    cure: ProportionOut = Field(description="Closed paid or settled.")
+    median_days_to_first_payment: float | None
+    median_days_to_close: float | None
+    right_party_contact: ProportionOut
+    promises_kept: ProportionOut = Field(description="Kept of the promises that came due.")
+    plans_broken: ProportionOut = Field(description="Broken of the repayment plans started.")
+    contacts: dict[str, int] = Field(description="letter, sms, email (PEC included), call.")
+    cost: str = Field(description="Euros: the contacts by the agency's unit costs.")
+    cost_per_euro: str | None = Field(description="Cost per euro recovered to date.")
+    needed: int | None = Field(description="Practices the arm needs for the chosen effect.")
+    still_needed: int | None
+
+
+class ExperimentResultsOut(BaseModel):
+    experiment_id: str
+    segment: str
+    as_of: date = Field(description="The day (Rome) the figures were read.")
+    effect_points: int = Field(description="The cure-rate difference to detect, in points.")
+    alpha: float
+    power: float
+    baseline_cure_rate: float = Field(description="The champion's, 0.5 when it has none yet.")
+    too_early: list[str] = Field(
+        description='Why it is too early to read: "sample_size", "days_<n>"; empty: readable.'
+    )
+    unit_costs: dict[str, int] = Field(description="Cents per contact, by kind.")
+    arms: list[ArmResultsOut]
+
+
+class PromoteIn(RequestModel):
+    arm: str = Field(description='The challenger to promote, e.g. "challenger-1".', max_length=20)
+
+
+class PromotedOut(BaseModel):
+    experiment: ExperimentOut
+    segments_version: int = Field(description="The segment rules' new version.")
+
+
+class ContactCostsModel(RequestModel):
+    """What one contact costs the agency, in cents (integer, 0 or more)."""
+
+    letter: int = Field(ge=0, le=100_000_00, examples=[250])
+    sms: int = Field(ge=0, le=100_000_00, examples=[8])
+    email: int = Field(ge=0, le=100_000_00, examples=[1])
+    call: int = Field(ge=0, le=100_000_00, examples=[150])

@@ -348,6 +348,22 @@ class ExperimentRow(Base):
     created_by_role: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
+class ContactUnitCost(Base):
+    """What one contact costs the agency, by kind (letter, sms, email, call), in cents: set
+    by the admin (PUT /settings/contact-costs), read by the experiments' results (cost per
+    euro recovered, api/services/lab_results.py). One row per kind; a kind without a row
+    costs 0 (not set)."""
+
+    __tablename__ = "contact_unit_costs"
+    __table_args__ = (CheckConstraint("cents >= 0", name="ck_contact_unit_cost_cents"),)
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    cents: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    updated_by_role: Mapped[str | None] = mapped_column(String(20), default=None)
+
+
 class Deadline(Base):
     """A court term of a practice in the judicial phase (domain.judicial.DeadlineView), written by
     record_judicial from the judicial workflow's snapshot: the practice page and the lawyer's work

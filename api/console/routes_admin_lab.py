@@ -9,22 +9,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.auth import Principal, Role, console_require
 from api.console.forms import euros, optional
+from api.console.lab_results_view import CONTACT_NAMES, results_view
 from api.console.routes_admin_creditors import error_paths
 from api.console.security import ConsoleRequest
-from api.console.templating import render
+from api.console.templating import render, request_locale
 from api.deps import SessionDep
 from api.routers.lab import experiment_out
 from api.schemas import StrategyModel
-from api.schemas_lab import ExperimentCreate, ExperimentEnd, SegmentsModel, SegmentsOut
+from api.schemas_lab import (
+    ContactCostsModel,
+    ExperimentCreate,
+    ExperimentEnd,
+    PromoteIn,
+    SegmentsModel,
+    SegmentsOut,
+)
 from api.services import creditors as creditors_service
 from api.services import lab as service
+from api.services import lab_results
 from db.models import Creditor
 from domain.segments import CONTACTS, DEBTOR_KINDS, REGIONS
 
@@ -377,3 +386,166 @@ async def end_experiment(
             status_code=exc.status_code,
         )
     return RedirectResponse(_url(creditor.id) + "?saved=experiment", status_code=303)
+
+
+# --- an experiment's results, the promotion of a challenger, the contacts' unit costs ----------
+
+
+def _experiment_url(creditor_id: str, experiment_id: str) -> str:
+    return f"{_url(creditor_id)}/experiments/{experiment_id}"
+
+
+async def _experiment_page(
+    request: Request,
+    db: SessionDep,
+    creditor: Creditor,
+    experiment_id: str,
+    *,
+    effect: str = "",
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    alert: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """GET .../results's figures (the same service), with the promote form."""
+    errors = dict(errors or {})
+    points = lab_results.DEFAULT_EFFECT_POINTS
+    text = effect.strip()
+    if text and not text.isdigit():
+        errors["effect"] = "must be a whole number"
+    elif text:
+        points = int(text)
+    try:
+        results = await lab_results.experiment_results(
+            db, creditor, experiment_id, effect_points=points
+        )
+    except RequestValidationError as exc:
+        errors |= {k.removeprefix("query."): v for k, v in error_paths(exc).items()}
+        results = await lab_results.experiment_results(db, creditor, experiment_id)
+    row = await service.experiment_for(db, creditor, experiment_id)
+    return render(
+        request,
+        "console/admin_experiment.html",
+        {
+            "creditor": creditor,
+            "experiment": experiment_out(row),
+            "r": results_view(results, request_locale(request), creditor.id),
+            "effect": effect,
+            "form": form or {},
+            "errors": errors,
+            "alert": alert,
+            "notice": notice,
+        },
+        422 if errors and status_code == 200 else status_code,
+    )
+
+
+@router.get("/creditors/{creditor_id}/lab/experiments/{experiment_id}")
+async def experiment_page(
+    request: Request,
+    creditor_id: str,
+    experiment_id: str,
+    _r: ConsoleRequest,
+    admin: Admin,
+    db: SessionDep,
+    effect: Annotated[str, Query(max_length=10)] = "",
+    promoted: str | None = None,
+) -> Response:
+    creditor = await creditors_service.creditor_for(db, admin, creditor_id)
+    return await _experiment_page(
+        request,
+        db,
+        creditor,
+        experiment_id,
+        effect=effect,
+        notice="promoted" if promoted else None,
+    )
+
+
+@router.post("/creditors/{creditor_id}/lab/experiments/{experiment_id}/promote")
+async def promote_challenger(
+    request: Request,
+    creditor_id: str,
+    experiment_id: str,
+    _r: ConsoleRequest,
+    admin: Admin,
+    db: SessionDep,
+    arm: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """POST /creditors/{id}/experiments/{eid}/promote: the challenger becomes the segment's
+    strategy for new practices."""
+    creditor = await creditors_service.creditor_for(db, admin, creditor_id)
+    form = {"arm": arm}
+    try:
+        body = PromoteIn.model_validate({"arm": arm.strip()})
+        await lab_results.promote_challenger(db, creditor, experiment_id, body.arm, admin)
+    except (ValidationError, RequestValidationError) as exc:
+        return await _experiment_page(
+            request, db, creditor, experiment_id, form=form, errors=error_paths(exc)
+        )
+    except HTTPException as exc:
+        return await _experiment_page(
+            request,
+            db,
+            creditor,
+            experiment_id,
+            form=form,
+            alert=_refusal(exc),
+            status_code=exc.status_code,
+        )
+    return RedirectResponse(
+        _experiment_url(creditor.id, experiment_id) + "?promoted=1", status_code=303
+    )
+
+
+async def _costs_page(
+    request: Request,
+    db: SessionDep,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    notice: bool = False,
+    status_code: int = 200,
+) -> Response:
+    saved = await lab_results.unit_costs(db)
+    return render(
+        request,
+        "console/admin_contact_costs.html",
+        {
+            "kinds": lab_results.CONTACT_KINDS,
+            "names": CONTACT_NAMES,
+            "form": form or {k: str(v) for k, v in saved.items()},
+            "errors": errors or {},
+            "notice": notice,
+        },
+        status_code,
+    )
+
+
+@router.get("/contact-costs")
+async def contact_costs_page(
+    request: Request, _r: ConsoleRequest, _admin: Admin, db: SessionDep, saved: str | None = None
+) -> Response:
+    return await _costs_page(request, db, notice=bool(saved))
+
+
+@router.post("/contact-costs")
+async def save_contact_costs(
+    request: Request,
+    _r: ConsoleRequest,
+    admin: Admin,
+    db: SessionDep,
+    letter: Annotated[str, Form(max_length=20)] = "",
+    sms: Annotated[str, Form(max_length=20)] = "",
+    email: Annotated[str, Form(max_length=20)] = "",
+    call: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """PUT /settings/contact-costs: every kind's cost in integer cents."""
+    form = {"letter": letter, "sms": sms, "email": email, "call": call}
+    try:
+        body = ContactCostsModel.model_validate({k: v.strip() for k, v in form.items()})
+        await lab_results.save_unit_costs(db, body.model_dump(), admin)
+    except (ValidationError, RequestValidationError) as exc:
+        return await _costs_page(request, db, form=form, errors=error_paths(exc), status_code=422)
+    return RedirectResponse("/console/admin/contact-costs?saved=1", status_code=303)

@@ -6,7 +6,10 @@ The figures are api/services/reports.creditor_charts, the function behind GET
 Chart.js (static/vendor/chartjs) from a JSON block of the page (static/console-charts.js: the
 Content-Security-Policy allows no inline script), and each has a table with the same figures
 formatted for the page's language, for screen readers and for whoever prefers numbers. A last
-table, without a chart, counts what the debtors did themselves on their own page."""
+table, without a chart, counts what the debtors did themselves on their own page. Below, each
+experiment of the creditor's strategy lab with practices: its results by arm
+(api/services/lab_results.py, as GET /creditors/{id}/experiments/{eid}/results), the
+liquidation rate by arm drawn beside its table."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from typing import Annotated, Any
 
 from babel.dates import format_date
 from babel.numbers import format_percent
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -24,11 +27,18 @@ from sqlalchemy import select
 from api.auth import Principal, Role, console_require
 from api.console import i18n
 from api.console.forms import field_errors, optional
+from api.console.lab_results_view import results_view
 from api.console.security import ConsoleRequest
 from api.console.templating import render, request_locale
 from api.deps import SessionDep
 from api.errors import not_found
 from api.services.creditors import creditor_for
+from api.services.lab_results import (
+    DEFAULT_EFFECT_POINTS,
+    creditor_experiments_results,
+    experiment_results,
+    results_csv,
+)
 from api.services.reports import CreditorCharts, creditor_charts
 from db.models import Creditor
 from domain.practice import Status
@@ -180,6 +190,14 @@ async def reports(
         creditor_id = principal.creditor_id
     creditor = await creditor_for(db, principal, creditor_id) if creditor_id else None
     view: dict[str, Any] | None = None
+    experiments: list[dict[str, Any]] = []
+    if creditor is not None:
+        # the creditor's experiments, whatever the period: an arm is read over all its practices
+        code = request_locale(request)
+        experiments = [
+            results_view(results, code, creditor.id)
+            for results in await creditor_experiments_results(db, creditor)
+        ]
     if creditor is not None and not errors:
         try:
             charts = await creditor_charts(db, creditor.id, filters.from_, filters.to)
@@ -196,6 +214,28 @@ async def reports(
             "creditors": creditors,
             "creditor": creditor,
             "view": view,
+            "experiments": experiments,
         },
         422 if errors else 200,
+    )
+
+
+@router.get("/reports/experiments/{creditor_id}/{experiment_id}.csv")
+async def experiment_csv(
+    creditor_id: str,
+    experiment_id: str,
+    _r: ConsoleRequest,
+    principal: Creditors,
+    db: SessionDep,
+    effect: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    """GET /creditors/{id}/experiments/{eid}/results.csv for a console session: the creditor's
+    own experiments, any for the admin (the same check, creditor_for)."""
+    creditor = await creditor_for(db, principal, creditor_id)
+    points = int(effect) if effect.strip().isdigit() else DEFAULT_EFFECT_POINTS
+    results = await experiment_results(db, creditor, experiment_id, effect_points=points)
+    return Response(
+        content=results_csv(results),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="experiment-{experiment_id}.csv"'},
     )

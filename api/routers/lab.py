@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.auth import Principal, Role, require
 from api.deps import SessionDep
@@ -20,13 +20,17 @@ from api.schemas_lab import (
     ExperimentCreate,
     ExperimentEnd,
     ExperimentOut,
+    ExperimentResultsOut,
     NamedStrategyOut,
     NamedStrategyVersionOut,
+    PromotedOut,
+    PromoteIn,
     SegmentsModel,
     SegmentsOut,
 )
 from api.services import creditors as creditors_service
 from api.services import lab as service
+from api.services import lab_results
 from api.strategies import strategy_from_json
 from db.models import ExperimentRow
 from domain.experiments import arm_label
@@ -35,6 +39,12 @@ router = APIRouter(prefix="/creditors", tags=["strategy lab"])
 
 Admin = Annotated[Principal, require(Role.ADMIN)]
 AdminOrCreditor = Annotated[Principal, require(Role.ADMIN, Role.CREDITOR)]
+Effect = Annotated[
+    int,
+    Query(description="The cure-rate difference to detect, in percentage points (1-50)."),
+]
+Alpha = Annotated[float, Query(description="Two-sided significance level, above 0, below 0.5.")]
+Power = Annotated[float, Query(description="The test's power, from 0.5, below 1.")]
 
 
 def experiment_out(row: ExperimentRow) -> ExperimentOut:
@@ -172,3 +182,98 @@ async def end_experiment(
     """Sets the experiment's last day (today or later). Practices keep their arm."""
     creditor = await creditors_service.creditor_for(session, principal, creditor_id)
     return experiment_out(await service.end_experiment(session, creditor, experiment_id, body.end))
+
+
+async def _results(
+    session: SessionDep,
+    principal: Principal,
+    creditor_id: str,
+    experiment_id: str,
+    effect: int,
+    alpha: float,
+    power: float,
+) -> lab_results.ExperimentResults:
+    creditor = await creditors_service.creditor_for(session, principal, creditor_id)
+    return await lab_results.experiment_results(
+        session, creditor, experiment_id, effect_points=effect, alpha=alpha, power=power
+    )
+
+
+# declared before the JSON route: "{experiment_id}" would otherwise take "results.csv" too
+@router.get(
+    "/{creditor_id}/experiments/{experiment_id}/results.csv",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/csv": {}},
+            "description": "One row per arm: the JSON's figures, amounts in euros, rates as "
+            "ratios with their interval's ends.",
+        }
+    },
+)
+async def experiment_results_csv(
+    creditor_id: str,
+    experiment_id: str,
+    session: SessionDep,
+    principal: AdminOrCreditor,
+    effect: Effect = lab_results.DEFAULT_EFFECT_POINTS,
+    alpha: Alpha = 0.05,
+    power: Power = 0.8,
+) -> Response:
+    """The results as CSV, one row per arm (columns: `arm`, `strategy`, `share`, `practices`,
+    `placed`, `recovered`, `liquidation_<30|60|90|180>_<practices|rate|low|high>`,
+    `cure_<rate|low|high>`, `right_party_contact_<rate|low|high>`, the medians, promises and
+    plans, `contacts_<kind>`, `cost`, `cost_per_euro`, `needed`, `still_needed`)."""
+    results = await _results(session, principal, creditor_id, experiment_id, effect, alpha, power)
+    return Response(
+        content=lab_results.results_csv(results),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="experiment-{results.experiment.id}.csv"'
+        },
+    )
+
+
+@router.get(
+    "/{creditor_id}/experiments/{experiment_id}/results", response_model=ExperimentResultsOut
+)
+async def experiment_results(
+    creditor_id: str,
+    experiment_id: str,
+    session: SessionDep,
+    principal: AdminOrCreditor,
+    effect: Effect = lab_results.DEFAULT_EFFECT_POINTS,
+    alpha: Alpha = 0.05,
+    power: Power = 0.8,
+) -> ExperimentResultsOut:
+    """The experiment's figures by arm: practices and amount placed, liquidation rate at 30,
+    60, 90 and 180 days after hand-over (delta-method interval), cure rate, right-party
+    contact, promises kept, plans broken (Wilson intervals; challengers also minus the
+    champion, Newcombe's hybrid score interval), median days to first payment and to close,
+    contacts and their cost per euro recovered (the agency's unit costs, PUT
+    /settings/contact-costs), and the practices each arm still needs to detect `effect`
+    points of cure rate. `too_early` lists why the figures cannot be read yet."""
+    results = await _results(session, principal, creditor_id, experiment_id, effect, alpha, power)
+    return lab_results.results_out(results)
+
+
+@router.post(
+    "/{creditor_id}/experiments/{experiment_id}/promote",
+    response_model=PromotedOut,
+    responses={409: {"description": "Started today or later, or its segment is gone."}},
+)
+async def promote_challenger(
+    creditor_id: str,
+    experiment_id: str,
+    body: PromoteIn,
+    session: SessionDep,
+    principal: Admin,
+) -> PromotedOut:
+    """Makes the challenger (`arm`) the segment's strategy for the practices handed over from
+    today: a new version of the segment rules, and the experiment, if still running, ends
+    yesterday. Practices already handed over keep the strategy they run."""
+    creditor = await creditors_service.creditor_for(session, principal, creditor_id)
+    row, version = await lab_results.promote_challenger(
+        session, creditor, experiment_id, body.arm, principal
+    )
+    return PromotedOut(experiment=experiment_out(row), segments_version=version)

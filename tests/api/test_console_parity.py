@@ -461,6 +461,29 @@ PARITY: dict[str, list[Probe]] = {
             lambda _t: {"end": rome_today().isoformat()},
         )
     ],
+    # promoting a challenger of an experiment that does not exist: the API's 404 for the
+    # admin, a 403 for everyone else
+    f"{C}/admin/creditors/{{creditor_id}}/lab/experiments/{{experiment_id}}/promote": [
+        Probe(
+            "lab-experiment-promote",
+            f"{C}/admin/creditors/{{creditor_id}}/lab/experiments/no-such-experiment/promote",
+            _fixed({"arm": "challenger-1"}),
+            "POST",
+            "/creditors/{creditor_id}/experiments/no-such-experiment/promote",
+            _fixed({"arm": "challenger-1"}),
+        )
+    ],
+    # the contacts' unit costs (the experiments' cost per euro): a negative cost, the 422
+    f"{C}/admin/contact-costs": [
+        Probe(
+            "contact-costs",
+            f"{C}/admin/contact-costs",
+            _fixed({"letter": "-1", "sms": "8", "email": "1", "call": "150"}),
+            "PUT",
+            "/settings/contact-costs",
+            _fixed({"letter": -1, "sms": 8, "email": 1, "call": 150}),
+        )
+    ],
     f"{C}/admin/creditors/{{creditor_id}}/retention": [
         Probe(
             "retention",
