@@ -59,6 +59,12 @@ async def _page(
     )
 
 
+def _validator_words(message: str) -> str:
+    """A field validator's message without pydantic's "Value error, ": the words the
+    console's catalogue has (api/console/i18n.py REFUSALS), which render() translates."""
+    return message.removeprefix("Value error, ")
+
+
 def _codes(text: str) -> list[str]:
     """Codes typed as "MI MB" or "CH, US"."""
     return [code for code in text.replace(",", " ").split() if code]
@@ -116,6 +122,8 @@ async def invite_user(
         )
     except ValidationError as exc:
         errors = field_errors(exc)
+        if "countries" in errors:
+            errors["countries"] = _validator_words(errors["countries"])
     if not email.strip():
         # the console's own rules: a person logs in with an e-mail address, one person's
         # (this also makes a re-sent form, a reload of the answer, create nobody twice)
@@ -166,7 +174,7 @@ async def set_countries(
     if error is None:
         return RedirectResponse(f"{PAGE}?countries=1", status_code=303)
     # a validator's own words, next to the field in the page's language
-    error = i18n.refusal_text(request_locale(request), error.removeprefix("Value error, "))
+    error = i18n.refusal_text(request_locale(request), _validator_words(error))
     editing = {"user_id": user_id, "countries": countries, "error": error}
     return await _page(request, db, editing=editing, status_code=422)
 
