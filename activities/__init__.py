@@ -87,6 +87,7 @@ class PracticeActivities(
             self.release_conversation,
             self.record_judicial,
             self.compute_statement,
+            self.local_moments,
             # the scheduled workflows' (schedules.py)
             self.sweep_stranded,
             self.close_print_batches,

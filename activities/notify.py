@@ -186,6 +186,8 @@ class NotifyActivities(ActivityContext):
             "reference": practice.reference,
             "creditor_name": file.creditor.name,
             "province": params.get("province", practice.province),
+            # a debtor abroad has no province: a correspondent's visit names the country
+            "country": (practice.country or "IT").upper(),
             "reminder": params.get("reminder", 0),
             "balance_cents": params.get("balance_cents", practice.balance_cents),
             "paid_cents": params.get("paid_cents", practice.paid_cents),

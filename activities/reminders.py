@@ -7,15 +7,23 @@ does not. The SMS, which anyone holding the phone may read, only asks the debtor
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contacts import skip_reason, usable_contact
-from activities.context import ActivityContext, PracticeFile, load_practice_file
+from activities.context import ActivityContext, PracticeFile, load_practice, load_practice_file
 from activities.debtor_link import debtor_link
 from activities.deliveries import Message, add_to_result
-from domain.activity_io import ActivityName, ReminderInput, SentResult
+from domain.activity_io import (
+    ActivityName,
+    LocalMomentsInput,
+    LocalMomentsResult,
+    ReminderInput,
+    SentResult,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +37,24 @@ MOMENTS = {
 
 
 class ReminderActivities(ActivityContext):
+    @activity.defn(name=ActivityName.LOCAL_MOMENTS)
+    async def local_moments(self, input: LocalMomentsInput) -> LocalMomentsResult:
+        """The reminders' clock on each day, and each day's end, where the debtor lives (the
+        practice's time zone; Rome for a debtor in Italy), in UTC."""
+        async with self.db.session() as session:
+            practice = await load_practice(session, input.practice_id)
+        zone = ZoneInfo(practice.time_zone or "Europe/Rome")
+        return LocalMomentsResult(
+            at_clock=[
+                datetime.combine(day, input.clock, tzinfo=zone).astimezone(UTC)
+                for day in input.days
+            ],
+            day_ends=[
+                datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(UTC)
+                for day in input.days
+            ],
+        )
+
     @activity.defn(name=ActivityName.SEND_REMINDER)
     async def send_pre_due_reminder(self, input: ReminderInput) -> SentResult:
         template = MOMENTS.get(input.moment)

@@ -1,5 +1,6 @@
 """Work lists and assignments: tasks for operators, field agents, lawyers and creditors, and the
-choice of the field agent and the lawyer who take a practice on."""
+choice of the field agent (or, for a debtor abroad, the foreign correspondent) and the lawyer
+who take a practice on."""
 
 from __future__ import annotations
 
@@ -23,11 +24,15 @@ from domain.activity_io import (
     OpenTaskInput,
     OpenTaskResult,
 )
+from domain.countries import residence_for_country
+from domain.judicial import Residence
 from domain.practice import Status
 
 log = logging.getLogger(__name__)
 
 OPEN = "open"
+FIELD_AGENT = "field_agent"
+CORRESPONDENT = "correspondent"  # api.roles.Role.FOREIGN_CORRESPONDENT
 CLOSED_STATUSES = ("done", "cancelled")
 
 
@@ -133,36 +138,19 @@ class WorklistActivities(ActivityContext):
             ).scalar_one()
             return winner
 
-    @activity.defn(name=ActivityName.ASSIGN_FIELD_AGENT)
-    async def assign_field_agent(self, input: AssignInput) -> AssignResult:
-        practice, current = await self._current(input.practice_id, "field_agent_id", "field_agent")
-        if current is not None:
-            return AssignResult(user_id=current, reason="already assigned")
-        # the debtor's current address: skip tracing or a change of contacts updates the
-        # practice's province, while the workflow's input is the hand-over's
-        province = (practice.province or input.province or "").strip().upper()
-
+    async def _active(self, role: str) -> list[User]:
+        """The active users of a role, oldest first (the first of equals takes the work)."""
         async with self.db.session() as session:
-            agents = (
-                (
-                    await session.execute(
-                        select(User)
-                        .where(User.role == "field_agent", User.active.is_(True))
-                        .order_by(User.created_at, User.id)
-                    )
-                )
-                .scalars()
-                .all()
+            users = await session.scalars(
+                select(User)
+                .where(User.role == role, User.active.is_(True))
+                .order_by(User.created_at, User.id)
             )
-            # provinces is a JSON list: filtered here, the same on SQLite and PostgreSQL
-            covering = [
-                a for a in agents if province in {p.strip().upper() for p in a.provinces or []}
-            ]
-            if not covering:
-                log.info("practice %s: no field agent covers %s", input.practice_id, province)
-                return AssignResult(
-                    user_id=None, reason=f"no field agent covers province {province}"
-                )
+            return list(users)
+
+    async def _least_busy(self, covering: list[User]) -> tuple[User, int]:
+        """The one of `covering` with the fewest open visits, and that number."""
+        async with self.db.session() as session:
             load = await _counts(
                 session,
                 select(Task.assignee_id, func.count())
@@ -175,13 +163,67 @@ class WorklistActivities(ActivityContext):
             )
         # min() keeps the first of equals, and `covering` is oldest first
         chosen = min(covering, key=lambda a: load.get(a.id, 0))
+        return chosen, load.get(chosen.id, 0)
+
+    @activity.defn(name=ActivityName.ASSIGN_FIELD_AGENT)
+    async def assign_field_agent(self, input: AssignInput) -> AssignResult:
+        """The visit's assignee: a field agent covering the debtor's province in Italy; abroad
+        a foreign correspondent covering its country. A debtor outside the EU always goes to a
+        correspondent (none: the result says so, and the visit waits for the admin); one in
+        another EU country only where the agency gave a correspondent that country (else it is
+        as before: no field agent covers it). Nothing here names the country in the result:
+        it goes into the workflow's history."""
+        async with self.db.session() as session:
+            practice = await load_practice(session, input.practice_id)
+        country = (practice.country or "IT").strip().upper()
+        if country != "IT":
+            correspondents = await self._active(CORRESPONDENT)
+            # countries is a JSON list: filtered here, the same on SQLite and PostgreSQL
+            covering = [c for c in correspondents if country in (c.countries or [])]
+            if covering or residence_for_country(country) == Residence.NON_EU:
+                return await self._assign_correspondent(input.practice_id, covering)
+
+        practice, current = await self._current(input.practice_id, "field_agent_id", FIELD_AGENT)
+        if current is not None:
+            return AssignResult(user_id=current, reason="already assigned")
+        # the debtor's current address: skip tracing or a change of contacts updates the
+        # practice's province, while the workflow's input is the hand-over's
+        province = (practice.province or input.province or "").strip().upper()
+        agents = await self._active(FIELD_AGENT)
+        # provinces is a JSON list: filtered here, the same on SQLite and PostgreSQL
+        covering = [a for a in agents if province in {p.strip().upper() for p in a.provinces or []}]
+        if not covering:
+            log.info("practice %s: no field agent covers %s", input.practice_id, province)
+            return AssignResult(user_id=None, reason=f"no field agent covers province {province}")
+        chosen, open_visits = await self._least_busy(covering)
         assigned = await self._claim(
             input.practice_id, "field_agent_id", practice.field_agent_id, chosen.id
         )
         log.info("practice %s: field agent %s assigned", input.practice_id, assigned)
         return AssignResult(
+            user_id=assigned, reason=f"covers province {province}, {open_visits} open visits"
+        )
+
+    async def _assign_correspondent(self, practice_id: str, covering: list[User]) -> AssignResult:
+        practice, current = await self._current(practice_id, "field_agent_id", CORRESPONDENT)
+        if current is not None and current in {c.id for c in covering}:
+            return AssignResult(user_id=current, reason="already assigned", correspondent=True)
+        if not covering:
+            log.info("practice %s: no foreign correspondent covers its country", practice_id)
+            return AssignResult(
+                user_id=None,
+                reason="no foreign correspondent covers the debtor's country",
+                correspondent=True,
+            )
+        chosen, open_visits = await self._least_busy(covering)
+        assigned = await self._claim(
+            practice_id, "field_agent_id", practice.field_agent_id, chosen.id
+        )
+        log.info("practice %s: foreign correspondent %s assigned", practice_id, assigned)
+        return AssignResult(
             user_id=assigned,
-            reason=f"covers province {province}, {load.get(chosen.id, 0)} open visits",
+            reason=f"covers the debtor's country, {open_visits} open visits",
+            correspondent=True,
         )
 
     @activity.defn(name=ActivityName.ASSIGN_LAWYER)

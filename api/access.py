@@ -7,7 +7,9 @@
   professional the agency gives a brief, and sees what it was briefed on;
 - field agent: the practices whose home visit it was assigned (`Practice.field_agent_id`),
   with the debtor's personal data (data minimisation: the agent needs the address of the
-  visits it makes, not of every debtor in its provinces).
+  visits it makes, not of every debtor in its provinces);
+- foreign correspondent: the same as a field agent, for the debtors abroad whose visit it was
+  assigned (it is the practice's `field_agent_id` too: api.roles.VISITORS).
 
 This module is the one place these rules are written: the API's checks and lists call it.
 """
@@ -24,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from api.auth import Principal, Role, current_principal, session_principal
 from api.deps import SessionDep
 from api.errors import forbidden, not_found
+from api.roles import VISITORS
 from db.models import Practice
 
 
@@ -36,7 +39,7 @@ def assigned_lawyers(practice: Practice) -> set[str]:
 def can_see(principal: Principal, practice: Practice) -> bool:
     if principal.role == Role.CREDITOR:
         return practice.creditor_id == principal.creditor_id
-    if principal.role == Role.FIELD_AGENT:
+    if principal.role in VISITORS:
         return practice.field_agent_id == principal.id
     if principal.role == Role.LAWYER:
         return principal.id in assigned_lawyers(practice)
@@ -47,7 +50,7 @@ def visible_practices(principal: Principal) -> ColumnElement[bool]:
     """The same rule as can_see, as a WHERE clause for lists."""
     if principal.role == Role.CREDITOR:
         return Practice.creditor_id == principal.creditor_id
-    if principal.role == Role.FIELD_AGENT:
+    if principal.role in VISITORS:
         return Practice.field_agent_id == principal.id
     if principal.role == Role.LAWYER:
         return or_(

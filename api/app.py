@@ -61,7 +61,8 @@ one debtor's unpaid invoices for one creditor, run by a durable workflow.
 the providers' callbacks `/webhooks/sendgrid` and `/webhooks/twilio` (verified by the provider's
 signature instead).
 Roles: admin, creditor (its own practices only), operator, field_agent (its territory),
-lawyer. A missing or unknown key is a 401, a role that may not do something a 403.
+lawyer, correspondent (a foreign correspondent: the visits of its countries' debtors). A
+missing or unknown key is a 401, a role that may not do something a 403.
 
 **Amounts** are decimal strings in euros (`"1250.40"`), never JSON numbers.
 

@@ -453,6 +453,15 @@ class UserCreate(RequestModel):
         "other roles.",
         examples=[["MI", "MB"]],
     )
+    countries: list[str] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="A foreign correspondent's countries, ISO 3166-1 alpha-2 (required, "
+        "non-empty; not IT); not allowed for the other roles. A practice whose debtor lives "
+        "outside the EU goes to a correspondent covering its country; one in another EU "
+        "country only when the agency gave a correspondent that country.",
+        examples=[["CH", "US"]],
+    )
 
     @field_validator("creditor_id")
     @classmethod
@@ -474,6 +483,48 @@ class UserCreate(RequestModel):
             raise ValueError("only field agents have a territory")
         return sorted(set(value))
 
+    @field_validator("countries")
+    @classmethod
+    def _countries_only_for_correspondents(
+        cls, value: list[str], info: ValidationInfo
+    ) -> list[str]:
+        role = info.data.get("role")
+        if role == Role.FOREIGN_CORRESPONDENT and not value:
+            raise ValueError(CORRESPONDENT_NEEDS_COUNTRY)
+        if role is not None and role != Role.FOREIGN_CORRESPONDENT and value:
+            raise ValueError(ONLY_CORRESPONDENTS_COUNTRIES)
+        return correspondent_countries(value)
+
+
+CORRESPONDENT_NEEDS_COUNTRY = "a foreign correspondent needs at least one country"
+ONLY_CORRESPONDENTS_COUNTRIES = "only foreign correspondents cover countries"
+NOT_ABROAD = "IT is not abroad: Italian debtors are visited by field agents"
+
+
+def correspondent_countries(value: list[str]) -> list[str]:
+    """Upper-cased, known ISO codes, without IT, sorted and without repeats."""
+    codes = {code.strip().upper() for code in value}
+    for code in sorted(codes):
+        if code == "IT":
+            raise ValueError(NOT_ABROAD)
+        if code not in known_countries():
+            raise FieldProblem(UNKNOWN_COUNTRY)
+    return sorted(codes)
+
+
+class UserCountriesChange(RequestModel):
+    countries: list[str] = Field(
+        min_length=1,
+        description="The countries a foreign correspondent covers (ISO 3166-1 alpha-2, not "
+        "IT), replacing those it had: its open visits stay its own.",
+        examples=[["CH", "US"]],
+    )
+
+    @field_validator("countries")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        return correspondent_countries(value)
+
 
 class UserOut(BaseModel):
     id: str
@@ -483,14 +534,16 @@ class UserOut(BaseModel):
     phone: str | None = None
     creditor_id: str | None
     provinces: list[str]
+    countries: list[str] = Field(default_factory=list)
     active: bool
     created_at: datetime
 
 
 class UserRoleChange(RequestModel):
     role: Role = Field(
-        description="admin, operator or lawyer (a creditor's or field agent's user is created "
-        "with its creditor or provinces); the user's console sessions end."
+        description="admin, operator or lawyer (a creditor's, field agent's or foreign "
+        "correspondent's user is created with its creditor, provinces or countries); the "
+        "user's console sessions end."
     )
 
 
@@ -1588,6 +1641,11 @@ class VisitTask(TaskItem):
         description="When not now: the next moment the rules allow it."
     )
     hold: str | None = Field(description="When not now: the rule that holds it back.")
+    unassigned_reason: str | None = Field(
+        default=None,
+        description="Only for a visit nobody was assigned (a debtor abroad whose country no "
+        "foreign correspondent covers): what the admin can do.",
+    )
 
 
 class TraceTask(TaskItem):

@@ -254,6 +254,7 @@ def user_out(user: User) -> UserOut:
         phone=user.phone,
         creditor_id=user.creditor_id,
         provinces=list(user.provinces or []),
+        countries=list(user.countries or []),
         active=user.active,
         created_at=user.created_at,
     )

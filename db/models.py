@@ -91,7 +91,7 @@ class Creditor(Base):
 
 
 class User(Base):
-    """A person with an API key: admin, creditor, operator, field_agent or lawyer."""
+    """A person with an API key: admin, creditor, operator, field_agent, lawyer or correspondent."""
 
     __tablename__ = "users"
 
@@ -106,6 +106,8 @@ class User(Base):
     )
     # a field agent's territory: province codes
     provinces: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # a foreign correspondent's countries (ISO 3166-1 alpha-2): the debtors abroad it visits
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

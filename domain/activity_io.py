@@ -8,7 +8,7 @@ retried activity or a restarted worker finds its earlier work and does not repea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from domain.judicial import JudicialSnapshot
 from domain.practice import Channels, Outcome, PracticeSnapshot, TimelineEvent
@@ -28,6 +28,7 @@ class ActivityName:
     RELEASE_CONVERSATION = "release_conversation"
     RECORD_JUDICIAL = "record_judicial"
     COMPUTE_STATEMENT = "compute_statement"
+    LOCAL_MOMENTS = "local_moments"
 
 
 @dataclass
@@ -46,6 +47,23 @@ class CheckContactsInput:
 class CheckContactsResult:
     channels: Channels
     findings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LocalMomentsInput:
+    """Moments of the debtor's own days (its time zone, read from the practice): the workflow
+    never holds the zone, only the instants."""
+
+    practice_id: str
+    days: list[date]
+    clock: time
+
+
+@dataclass
+class LocalMomentsResult:
+    # per day of the input, in order: `clock` on that day, and the midnight that ends it
+    at_clock: list[datetime]
+    day_ends: list[datetime]
 
 
 @dataclass
@@ -121,6 +139,10 @@ class AssignInput:
 class AssignResult:
     user_id: str | None
     reason: str = ""
+    # the visit is a foreign correspondent's (the debtor lives abroad, in a country the agency
+    # sends correspondents to): without one, the visit waits unassigned on the admin's list
+    # instead of being skipped. False in the results recorded before correspondents existed.
+    correspondent: bool = False
 
 
 @dataclass

@@ -129,6 +129,7 @@ ROLE_NAMES = {
     "creditor": N_("Creditor"),
     "operator": N_("Operator"),
     "field_agent": N_("Field agent"),
+    "correspondent": N_("Foreign correspondent"),
     "lawyer": N_("Lawyer"),
 }
 
@@ -215,6 +216,10 @@ REFUSALS = (
     N_("a promise needs a date"),
     N_("amount must be positive"),
     N_("Field required"),
+    N_("a foreign correspondent needs at least one country"),
+    N_("only foreign correspondents cover countries"),
+    N_("IT is not abroad: Italian debtors are visited by field agents"),
+    N_("List should have at least 1 item after validation, not 0"),
 )
 
 

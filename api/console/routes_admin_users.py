@@ -1,4 +1,5 @@
-"""The admin's users page: list, invite (role, creditor, provinces), change role, deactivate.
+"""The admin's users page: list, invite (role, creditor, provinces, countries), change role, a
+foreign correspondent's countries, deactivate.
 
 Creating, listing and changing users go through api/services/users.py, the functions the API's
 /users router calls: the same validation (UserCreate), the same refusals."""
@@ -14,12 +15,12 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from api.auth import Principal, Role, console_require
-from api.console import logins
+from api.console import i18n, logins
 from api.console.forms import field_errors, optional
 from api.console.security import ConsoleRequest
-from api.console.templating import render
+from api.console.templating import render, request_locale
 from api.deps import NowDep, SessionDep, SettingsDep
-from api.schemas import UserCreate
+from api.schemas import UserCountriesChange, UserCreate
 from api.services import users as service
 from db.models import Creditor, User
 
@@ -36,6 +37,7 @@ async def _page(
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
     invitation: dict[str, str] | None = None,
+    editing: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     creditors = list(await db.scalars(select(Creditor).order_by(Creditor.name)))
@@ -49,10 +51,23 @@ async def _page(
             "form": form or {"role": Role.OPERATOR.value},
             "errors": errors or {},
             "invitation": invitation,
+            # a correspondent's countries form sent back: its user, value and error
+            "editing": editing or {},
             "invitation_hours": request.app.state.settings.invitation_hours,
         },
         status_code,
     )
+
+
+def _validator_words(message: str) -> str:
+    """A field validator's message without pydantic's "Value error, ": the words the
+    console's catalogue has (api/console/i18n.py REFUSALS), which render() translates."""
+    return message.removeprefix("Value error, ")
+
+
+def _codes(text: str) -> list[str]:
+    """Codes typed as "MI MB" or "CH, US"."""
+    return [code for code in text.replace(",", " ").split() if code]
 
 
 async def _email_taken(db: SessionDep, email: str) -> bool:
@@ -83,6 +98,7 @@ async def invite_user(
     role: Annotated[str, Form(max_length=50)] = "",
     creditor_id: Annotated[str, Form(max_length=100)] = "",
     provinces: Annotated[str, Form(max_length=1000)] = "",
+    countries: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     form = {
         "name": name,
@@ -91,6 +107,7 @@ async def invite_user(
         "role": role,
         "creditor_id": creditor_id,
         "provinces": provinces,
+        "countries": countries,
     }
     errors: dict[str, str] = {}
     try:
@@ -100,10 +117,13 @@ async def invite_user(
             phone=optional(phone),
             role=role,  # type: ignore[arg-type]  # pydantic validates the string into a Role
             creditor_id=optional(creditor_id),
-            provinces=[p for p in provinces.replace(",", " ").split() if p],
+            provinces=_codes(provinces),
+            countries=_codes(countries),
         )
     except ValidationError as exc:
         errors = field_errors(exc)
+        if "countries" in errors:
+            errors["countries"] = _validator_words(errors["countries"])
     if not email.strip():
         # the console's own rules: a person logs in with an e-mail address, one person's
         # (this also makes a re-sent form, a reload of the answer, create nobody twice)
@@ -131,6 +151,32 @@ async def change_role(
 ) -> Response:
     await service.change_role(db, user_id, role)
     return RedirectResponse(PAGE, status_code=303)
+
+
+@router.post("/users/{user_id}/countries")
+async def set_countries(
+    request: Request,
+    user_id: str,
+    _r: ConsoleRequest,
+    _a: Admin,
+    db: SessionDep,
+    countries: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """A foreign correspondent's countries: PUT /users/{id}/countries's validation and service."""
+    error = None
+    try:
+        body = UserCountriesChange(countries=_codes(countries))
+        await service.set_countries(db, user_id, body.countries)
+    except ValidationError as exc:
+        error = field_errors(exc).get("countries")
+    except RequestValidationError as exc:
+        error = field_errors(exc).get("countries")
+    if error is None:
+        return RedirectResponse(f"{PAGE}?countries=1", status_code=303)
+    # a validator's own words, next to the field in the page's language
+    error = i18n.refusal_text(request_locale(request), _validator_words(error))
+    editing = {"user_id": user_id, "countries": countries, "error": error}
+    return await _page(request, db, editing=editing, status_code=422)
 
 
 @router.post("/users/{user_id}/deactivate")

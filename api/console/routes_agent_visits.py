@@ -1,5 +1,7 @@
 """The field agent's visits, phone-sized: the open home visits assigned to them, with the
-address and the contact window, and the outcome form.
+address and the contact window, and the outcome form. A foreign correspondent (a debtor abroad)
+has the same screen with its own visits; the admin sees every visit, those nobody was assigned
+marked (no correspondent covers the debtor's country).
 
 Every action is the API's own handler, called as a function with the session's Principal:
 GET /worklists/visits (worklists.visits: a field agent gets only the visits assigned to it, so
@@ -23,6 +25,7 @@ from api.console.proposals import PLAN_ROWS, proposal_form, send_proposal
 from api.console.security import ConsoleRequest
 from api.console.templating import render, request_locale
 from api.deps import NowDep, SessionDep, TemporalDep, get_database, get_settings
+from api.roles import VISITORS
 from api.routers import practice_commands, worklists
 from api.schemas import VisitOutcomeIn
 from domain.calendar import rome_date
@@ -33,7 +36,7 @@ router = APIRouter(prefix="/agent", tags=["console"])
 # another's practice is the 403 page before the form is read, as the API answers
 PracticeBoundary = Depends(console_practice_boundary)
 
-Agent = Annotated[Principal, console_require(Role.ADMIN, Role.FIELD_AGENT)]
+Agent = Annotated[Principal, console_require(Role.ADMIN, *VISITORS)]
 PAGE = "/console/agent/visits"
 LIST_LENGTH = 200
 
@@ -90,6 +93,18 @@ async def _visits(
     )
 
 
+def _new_address(form: dict[str, str]) -> dict[str, str | None] | None:
+    """The moved debtor's address as AddressIn takes it: in Italy with its province, abroad
+    with its country and region (the country alone prefilled is no address)."""
+    address = address_fields(form, "new_")
+    country = optional(form.get("new_country"))
+    if country is None or country.upper() == "IT":
+        return address
+    if address is None:
+        return None
+    return address | {"province": None, "country": country, "region": form["new_region"].strip()}
+
+
 @router.get("/visits")
 async def visits_page(
     request: Request, _r: ConsoleRequest, principal: Agent, db: SessionDep, now: NowDep
@@ -115,6 +130,9 @@ async def record_outcome(
     new_city: Annotated[str, Form(max_length=200)] = "",
     new_postal_code: Annotated[str, Form(max_length=20)] = "",
     new_province: Annotated[str, Form(max_length=20)] = "",
+    # a debtor abroad (a foreign correspondent's visit): the country and its region instead
+    new_country: Annotated[str, Form(max_length=20)] = "",
+    new_region: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     form = {
         "outcome": outcome,
@@ -125,6 +143,8 @@ async def record_outcome(
         "new_city": new_city,
         "new_postal_code": new_postal_code,
         "new_province": new_province,
+        "new_country": new_country,
+        "new_region": new_region,
     }
 
     async def act() -> None:
@@ -134,7 +154,7 @@ async def record_outcome(
                 "outcome": outcome,
                 "promised_date": optional(promised_date),
                 "promised_amount": euros(promised_amount),
-                "new_address": address_fields(form, "new_"),
+                "new_address": _new_address(form),
                 "note": note,
             }
         )

@@ -26,6 +26,7 @@ MAIN_PAGES: dict[Role, str] = {
     Role.CREDITOR: "/console/creditor/practices",
     Role.LAWYER: "/console/lawyer/opinions",
     Role.FIELD_AGENT: "/console/agent/visits",
+    Role.FOREIGN_CORRESPONDENT: "/console/agent/visits",
 }
 ACCOUNT_PAGE = "/console/account"
 

@@ -25,6 +25,7 @@ EVENT_TEXTS = (
     N_("Skip tracing requested: looking for new contacts"),
     N_("Skip tracing not completed in time"),
     N_("No visit outcome recorded in time"),
+    N_("Home visit waits for a foreign correspondent: none covers the debtor's country"),
     N_("Lawyer assigned"),
     N_("Lawyer's opinion requested"),
     N_("Creditor asked to authorise legal action"),

@@ -26,6 +26,7 @@ from api.access import load_practice, practice_boundary
 from api.auth import Principal, Role, require
 from api.deps import SessionDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, forbidden, invalid
+from api.roles import VISITORS
 from api.routers.practice_commands import _note, _send
 from api.schemas import CommandResultOut, NoteKind, euros_out
 from api.schemas_deals import (
@@ -80,7 +81,7 @@ _PROPOSAL_LOC: dict[str, list[str | int]] = {
 async def _practice_for(session: SessionDep, principal: Principal, practice_id: str) -> Practice:
     """The open practice, if the caller may act on it."""
     practice = await load_practice(session, principal, practice_id)
-    if principal.role == Role.FIELD_AGENT and practice.field_agent_id != principal.id:
+    if principal.role in VISITORS and practice.field_agent_id != principal.id:
         raise forbidden("only the field agent assigned to this practice acts on it")
     if practice.status == Status.CLOSED:
         raise conflict(CLOSED_MESSAGE)
@@ -119,9 +120,7 @@ async def propose(
     body: ProposalIn,
     session: SessionDep,
     temporal: TemporalDep,
-    principal: Annotated[
-        Principal, require(Role.ADMIN, Role.OPERATOR, Role.FIELD_AGENT, Role.CREDITOR)
-    ],
+    principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR, *VISITORS, Role.CREDITOR)],
 ) -> ProposalOut:
     """A repayment plan (piano di rientro) or a settlement (saldo e stralcio) agreed with the
     debtor.
@@ -197,9 +196,7 @@ async def close(
     body: ClosureIn,
     session: SessionDep,
     temporal: TemporalDep,
-    principal: Annotated[
-        Principal, require(Role.ADMIN, Role.CREDITOR, Role.OPERATOR, Role.FIELD_AGENT)
-    ],
+    principal: Annotated[Principal, require(Role.ADMIN, Role.CREDITOR, Role.OPERATOR, *VISITORS)],
 ) -> CommandResultOut:
     """Closes the practice for a reason that is not payment: the debtor died (deceased), is in
     an insolvency procedure (insolvency: the creditor files its claim with the receiver) or

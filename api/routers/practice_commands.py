@@ -32,6 +32,7 @@ from api.auth import Principal, Role, require
 from api.deps import DatabaseDep, NowDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import CLOSED_MESSAGE, conflict, invalid, send_update, unavailable
 from api.idempotency import note_id, read_idempotency_key
+from api.roles import VISITORS
 from api.schemas import (
     AddressIn,
     AuthorizationIn,
@@ -253,7 +254,7 @@ async def record_promise(
     body: PromiseIn,
     session: SessionDep,
     temporal: TemporalDep,
-    principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR, Role.FIELD_AGENT)],
+    principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR, *VISITORS)],
 ) -> CommandResultOut:
     """A promise to pay by a date: escalation pauses until then."""
     practice = await _open_practice(session, principal, practice_id)
@@ -306,7 +307,7 @@ async def record_visit_outcome(
     body: VisitOutcomeIn,
     session: SessionDep,
     temporal: TemporalDep,
-    principal: Annotated[Principal, require(Role.ADMIN, Role.FIELD_AGENT)],
+    principal: Annotated[Principal, require(Role.ADMIN, *VISITORS)],
     now: NowDep,
     db: DatabaseDep,
     settings: SettingsDep,
@@ -656,9 +657,7 @@ async def update_contacts(
     body: ContactsIn,
     session: SessionDep,
     temporal: TemporalDep,
-    principal: Annotated[
-        Principal, require(Role.ADMIN, Role.OPERATOR, Role.CREDITOR, Role.FIELD_AGENT)
-    ],
+    principal: Annotated[Principal, require(Role.ADMIN, Role.OPERATOR, Role.CREDITOR, *VISITORS)],
 ) -> CommandResultOut:
     """New contact details for the debtor. The workflow hears only which channels changed,
     never the values; the row is committed once the workflow has accepted the change."""

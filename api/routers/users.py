@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from api.auth import Principal, Role, require
 from api.deps import SessionDep
-from api.schemas import UserCreate, UserCreated, UserOut, UserRoleChange
+from api.schemas import UserCountriesChange, UserCreate, UserCreated, UserOut, UserRoleChange
 from api.services import users as service
 from api.views import user_out
 
@@ -41,6 +41,15 @@ async def change_role(
     """A new role: admin, operator or lawyer. 404 unknown user; 422 for the bootstrap admin
     (it answers to RECUPERO_ADMIN_KEY) or a change to creditor or field agent."""
     return user_out(await service.change_role(session, user_id, body.role))
+
+
+@router.put("/{user_id}/countries", response_model=UserOut)
+async def set_countries(
+    user_id: str, body: UserCountriesChange, session: SessionDep, _principal: Admin
+) -> UserOut:
+    """A foreign correspondent's countries (replacing its list). 404 unknown user; 422 for a
+    user that is not a correspondent, an unknown code or IT."""
+    return user_out(await service.set_countries(session, user_id, body.countries))
 
 
 @router.post("/{user_id}/deactivate", response_model=UserOut)

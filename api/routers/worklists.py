@@ -19,6 +19,7 @@ from api.access import visible_practices
 from api.auth import Principal, Role, require
 from api.deps import DatabaseDep, NowDep, SessionDep, SettingsDep
 from api.errors import conflict, forbidden, not_found
+from api.roles import VISITORS
 from api.schemas import (
     MAX_OFFSET,
     AuthorizationTask,
@@ -371,16 +372,26 @@ async def take_call(
 @router.get("/visits", response_model=Page[VisitTask])
 async def visits(
     session: SessionDep,
-    principal: Annotated[Principal, require(Role.ADMIN, Role.FIELD_AGENT)],
+    principal: Annotated[Principal, require(Role.ADMIN, *VISITORS)],
     now: NowDep,
     settings: SettingsDep,
     limit: Limit = 50,
     offset: Offset = 0,
+    unassigned: Annotated[
+        bool,
+        Query(
+            description="Only the visits nobody was assigned: debtors abroad whose country no "
+            "foreign correspondent covers (the admin's list; a visitor's own list has none)."
+        ),
+    ] = False,
 ) -> Page[VisitTask]:
-    """Home visits: a field agent sees those assigned to it, the admin all. Each says whether
+    """Home visits: a field agent or foreign correspondent sees those assigned to it, the admin
+    all (those waiting for a correspondent say so in `unassigned_reason`). Each says whether
     the contact rules allow it now and, if not, why and from when: a visit is a conversation
     (the hours, one a day and three a week across all of the debtor's practices)."""
     conditions = [] if principal.role == Role.ADMIN else [Task.assignee_id == principal.id]
+    if unassigned:
+        conditions.append(Task.assignee_id.is_(None))
     rows, total = await _open_tasks(session, "visit", limit, offset, *conditions)
     decisions = await _call_decisions(
         session, rows, now, channel="visit", contact_hours=settings.contact_hours
@@ -394,10 +405,25 @@ async def visits(
             visitable_now=decisions[t.id].allowed,
             visitable_from=decisions[t.id].next_slot,
             hold=None if decisions[t.id].allowed else decisions[t.id].reason,
+            unassigned_reason=_unassigned_reason(t, p),
         )
         for t, p in rows
     ]
     return Page[VisitTask](items=items, total=total, limit=limit, offset=offset)
+
+
+NO_CORRESPONDENT = (
+    "no foreign correspondent covers %(country)s: invite one for it (Users), or record the "
+    "outcome yourself"
+)
+
+
+def _unassigned_reason(task: Task, practice: Practice) -> str | None:
+    """Why a visit has nobody (activities.worklists.assign_field_agent): the country the
+    admin needs a correspondent for. The workflow never hears the country; this list does."""
+    if task.assignee_id is not None:
+        return None
+    return NO_CORRESPONDENT % {"country": practice.country}
 
 
 @router.get("/opinions", response_model=Page[OpinionTask])

@@ -1,4 +1,4 @@
-"""Users: create (with an API key), list, change role, deactivate.
+"""Users: create (with an API key), list, change role, a correspondent's countries, deactivate.
 
 The /users router and the console's users page call these; validation errors are raised with
 `api.errors.invalid` (FastAPI's 422 shape), which the console shows next to the field."""
@@ -11,8 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import ADMIN_USER_ID, hash_key, new_key
 from api.errors import invalid, not_found
 from api.roles import Role
-from api.schemas import UserCreate
+from api.schemas import ONLY_CORRESPONDENTS_COUNTRIES, UserCreate
 from db.models import ConsoleSession, Creditor, User
+
+# roles whose user carries its scope from creation: a creditor, provinces, countries
+MADE_WITH_SCOPE = (Role.CREDITOR, Role.FIELD_AGENT, Role.FOREIGN_CORRESPONDENT)
+ROLE_NEEDS_SCOPE = (
+    "a creditor, field agent or foreign correspondent user is created with its creditor, "
+    "provinces or countries"
+)
 
 
 async def create_user(session: AsyncSession, body: UserCreate) -> tuple[User, str]:
@@ -27,6 +34,7 @@ async def create_user(session: AsyncSession, body: UserCreate) -> tuple[User, st
         phone=body.phone,
         creditor_id=body.creditor_id,
         provinces=list(body.provinces),
+        countries=list(body.countries),
         key_hash=hash_key(key),
     )
     session.add(user)
@@ -54,19 +62,31 @@ async def _changeable(session: AsyncSession, user_id: str) -> User:
 
 async def change_role(session: AsyncSession, user_id: str, role: Role) -> User:
     """A new role; only to admin, operator or lawyer, which carry no creditor or territory (a
-    creditor's or field agent's user is made anew with its creditor or provinces)."""
+    creditor's, field agent's or correspondent's user is made anew with its creditor, provinces
+    or countries)."""
     user = await _changeable(session, user_id)
-    if role in (Role.CREDITOR, Role.FIELD_AGENT) and user.role != role.value:
-        raise invalid(
-            ["body", "role"],
-            "a creditor or field agent user is created with its creditor or provinces",
-        )
-    if role not in (Role.CREDITOR, Role.FIELD_AGENT):
+    if role in MADE_WITH_SCOPE and user.role != role.value:
+        raise invalid(["body", "role"], ROLE_NEEDS_SCOPE)
+    if role not in MADE_WITH_SCOPE:
         user.creditor_id = None
         user.provinces = []
+        user.countries = []
     user.role = role.value
     # a session carries the old role's pages open: the user logs in again
     await session.execute(delete(ConsoleSession).where(ConsoleSession.user_id == user.id))
+    await session.commit()
+    return user
+
+
+async def set_countries(session: AsyncSession, user_id: str, countries: list[str]) -> User:
+    """A foreign correspondent's countries (already validated: UserCountriesChange). The
+    visits it was assigned stay its own; the next assignments follow the new countries."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("user")
+    if user.role != Role.FOREIGN_CORRESPONDENT.value:
+        raise invalid(["body", "countries"], ONLY_CORRESPONDENTS_COUNTRIES)
+    user.countries = list(countries)
     await session.commit()
     return user
 

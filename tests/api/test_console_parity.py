@@ -529,6 +529,25 @@ PARITY: dict[str, list[Probe]] = {
             _fixed({"role": "operator"}),
         )
     ],
+    f"{C}/admin/users/{{user_id}}/countries": [
+        # the creditor's user is no correspondent: the service's 422 on the field
+        Probe(
+            "user-countries",
+            f"{C}/admin/users/{{user_id}}/countries",
+            _fixed({"countries": "CH US"}),
+            "PUT",
+            "/users/{user_id}/countries",
+            _fixed({"countries": ["CH", "US"]}),
+        ),
+        Probe(
+            "user-countries-unknown-user",
+            f"{C}/admin/users/no-such-user/countries",
+            _fixed({"countries": "CH"}),
+            "PUT",
+            "/users/no-such-user/countries",
+            _fixed({"countries": ["CH"]}),
+        ),
+    ],
     f"{C}/admin/users/{{user_id}}/deactivate": [
         Probe(
             "user-deactivate",
@@ -623,6 +642,8 @@ async def world(api: Api) -> AsyncIterator[World]:
         await _actor(api, "lawyer-not-assigned", "lawyer"),
         await _actor(api, "agent-assigned", "field_agent", provinces=["MI"]),
         await _actor(api, "agent-not-assigned", "field_agent", provinces=["MI"]),
+        # a foreign correspondent is a visitor like a field agent, not of this practice
+        await _actor(api, "correspondent-not-assigned", "correspondent", countries=["CH"]),
     ]
     practice = await hand_over(api, own.headers, practice_payload(own.id))
     ids = {a.name: a.user_id for a in actors}

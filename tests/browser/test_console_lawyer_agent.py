@@ -296,3 +296,138 @@ async def test_a_field_agent_records_a_visit_outcome_on_a_phone(
     found = await eventually(promise, "the promise on the practice", 30)
     assert found is not None
     assert found["amount"] == "600.50" and found["promised_date"] == promised
+
+
+async def hand_over_abroad(
+    console: Console, strategy: dict[str, Any], address: dict[str, str]
+) -> tuple[str, str]:
+    """As hand_over_practice, its debtor abroad at `address`: (id, reference)."""
+    admin = console.stack.admin
+    async with httpx.AsyncClient(base_url=console.url) as api:
+        created = await api.post(
+            "/creditors",
+            headers=admin,
+            json={
+                "name": unique("Export Alpi S.r.l."),
+                "vat_number": vat_number(),
+                "iban": "IT60X0542811101000000123456",
+            },
+        )
+        assert created.status_code == 201, created.text
+        creditor_id = created.json()["id"]
+        saved = await api.put(f"/creditors/{creditor_id}/strategy", headers=admin, json=strategy)
+        assert saved.status_code == 200, saved.text
+        payload = practice_payload(creditor_id, due_in_days=-120)
+        payload["debtor"] = {
+            "kind": "consumer",
+            "name": "Hans Muster",
+            "email": "hans.muster@example.com",
+            "address": {"street": "Bahnhofstrasse 1", **address},
+        }
+        practice = await api.post("/practices", headers=admin, json=payload)
+        assert practice.status_code == 201, practice.text
+        body: dict[str, Any] = practice.json()
+        return body["id"], body["reference"]
+
+
+async def test_a_foreign_correspondent_records_a_visit_abroad_on_a_phone(
+    console: Console, browser: Browser
+) -> None:
+    """The admin invites a correspondent for Switzerland; a Swiss debtor's visit lands on its
+    work list (the field agent's screen), where it records the outcome; a Norwegian debtor's
+    visit, which nobody covers, waits on the admin's list with what to do."""
+    email, password = unique_email("corrispondente"), "pw-corrispondente-zurigo"
+    admin = await new_context(browser)
+    try:
+        admin_page = await admin.new_page()
+        await log_in(admin_page, console, console.admin_email, console.admin_password)
+        await admin_page.goto(console.page_url("/console/admin/users"))
+        await admin_page.get_by_label("Nome", exact=True).fill("Carla Corrispondente")
+        await admin_page.get_by_label("E-mail", exact=True).fill(email)
+        await admin_page.get_by_label("Ruolo", exact=True).select_option("correspondent")
+        await admin_page.get_by_label(re.compile("^Paesi \\(solo")).fill("IT")
+        await admin_page.get_by_role("button", name="Invita", exact=True).click()
+        # Italy is no country abroad: the message beside the field
+        countries = admin_page.get_by_label(re.compile("^Paesi \\(solo"))
+        await expect(countries).to_have_attribute("aria-invalid", "true")
+        await expect(admin_page.locator("#countries-error")).to_contain_text("IT non è estero")
+        await countries.fill("ch")
+        await admin_page.get_by_role("button", name="Invita", exact=True).click()
+        link = (await admin_page.locator("#invitation-link").inner_text()).strip()
+        row = admin_page.get_by_role("row").filter(has_text="Carla Corrispondente")
+        await expect(row).to_contain_text("Corrispondente estero: CH")
+        assert await axe_violations(admin_page) == []
+    finally:
+        await admin.close()
+    strategy = only("contact_check", "home_visit", visit_outcome_timeout="PT600S")
+    zurich = {"country": "CH", "city": "Zürich", "postal_code": "8001"}
+    pid, reference = await hand_over_abroad(console, strategy, zurich)
+    oslo = {"country": "NO", "city": "Oslo", "postal_code": "0150"}
+    _nobody_pid, nobody_reference = await hand_over_abroad(console, strategy, oslo)
+    await task_listed(console, "visits", reference)
+    await task_listed(console, "visits", nobody_reference)
+
+    phone = await browser.new_context(
+        locale=LOCALE, timezone_id=TIMEZONE, viewport=PHONE, is_mobile=True, has_touch=True
+    )
+    phone.set_default_timeout(15_000)
+    try:
+        page = await phone.new_page()
+        await accept_invitation(page, link, password, None)
+        await log_in(page, console, email, password)
+        await expect(page).to_have_url(console.page_url("/console/agent/visits"))
+        await expect(page.get_by_role("heading", level=1)).to_have_text("Visite all'estero")
+        card = page.get_by_role("region", name="Hans Muster").filter(has_text=reference)
+        await expect(card).to_contain_text("Bahnhofstrasse 1")
+        await expect(card).to_contain_text("CH")
+        # only its own country's visit
+        await expect(page.get_by_role("region").filter(has_text=nobody_reference)).to_have_count(0)
+        width = await page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], width
+        assert await axe_violations(page) == []
+
+        # moved, with a new address abroad whose postal code is wrong first (beside the field)
+        await card.get_by_label("Esito", exact=True).select_option("moved")
+        await card.get_by_label("Via e numero civico").fill("Seestrasse 5")
+        await card.get_by_label("Comune").fill("Luzern")
+        await card.get_by_label("CAP", exact=True).fill("60")
+        await expect(card.get_by_label("Paese (es. CH)")).to_have_value("CH")
+        await card.get_by_role("button", name=re.compile("^Registra l'esito della visita")).click()
+        card = page.get_by_role("region", name="Hans Muster").filter(has_text=reference)
+        await expect(card.get_by_label("CAP", exact=True)).to_have_attribute("aria-invalid", "true")
+        assert await axe_violations(page) == []
+        await card.get_by_label("CAP", exact=True).fill("6003")
+        await card.get_by_label("Nota", exact=True).fill("Trasferito a Lucerna.")
+        await card.get_by_role("button", name=re.compile("^Registra l'esito della visita")).click()
+        await expect(page.get_by_role("status")).to_have_text("Esito registrato.")
+        await expect(page.get_by_role("region").filter(has_text=reference)).to_have_count(0)
+    finally:
+        await phone.close()
+
+    async with httpx.AsyncClient(base_url=console.url) as api:
+        moved = (await api.get(f"/practices/{pid}", headers=console.stack.admin)).json()
+    assert moved["debtor"]["address"]["street"] == "Seestrasse 5"
+    assert moved["debtor"]["address"]["postal_code"] == "6003"
+    assert moved["debtor"]["address"]["country"] == "CH"
+
+    # the admin: the Norwegian visit nobody covers, marked with what to do; then Norway given
+    admin = await new_context(browser)
+    try:
+        admin_page = await admin.new_page()
+        await log_in(admin_page, console, console.admin_email, console.admin_password)
+        await admin_page.goto(console.page_url("/console/agent/visits"))
+        waiting = admin_page.get_by_role("region").filter(has_text=nobody_reference)
+        await expect(waiting).to_contain_text(
+            "Nessuno assegnato: nessun corrispondente estero copre NO."
+        )
+        assert await axe_violations(admin_page) == []
+        await admin_page.goto(console.page_url("/console/admin/users"))
+        field = admin_page.get_by_label("Paesi di Carla Corrispondente")
+        await field.fill("CH NO")
+        row = admin_page.get_by_role("row").filter(has_text="Carla Corrispondente")
+        await row.get_by_role("button", name="Salva i paesi").click()
+        await expect(admin_page.get_by_role("status")).to_have_text("Paesi salvati.")
+        row = admin_page.get_by_role("row").filter(has_text="Carla Corrispondente")
+        await expect(row).to_contain_text("Corrispondente estero: CH NO")
+    finally:
+        await admin.close()

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -19,6 +20,8 @@ from domain.activity_io import (
     CheckContactsResult,
     CloseTasksInput,
     LetterInput,
+    LocalMomentsInput,
+    LocalMomentsResult,
     NotifyInput,
     OpenTaskInput,
     OpenTaskResult,
@@ -41,6 +44,11 @@ from domain.practice import Channels, PracticeSnapshot, TimelineEvent
 class FakeWorld:
     channels: Channels = field(default_factory=lambda: Channels(email=True, phone=True))
     field_agent: str | None = "agent-1"
+    # the visit's assignee is a foreign correspondent (a debtor abroad): `field_agent` is it,
+    # None when no correspondent covers the debtor's country
+    correspondent: bool = False
+    # the debtor's time zone, as the practice row holds it (activities.reminders.local_moments)
+    zone: str = "Europe/Rome"
     lawyer: str | None = "lawyer-1"
     events: dict[int, TimelineEvent] = field(default_factory=dict)
     snapshot: PracticeSnapshot | None = None
@@ -180,7 +188,20 @@ class FakeWorld:
 
     @activity.defn(name=ActivityName.ASSIGN_FIELD_AGENT)
     async def assign_field_agent(self, inp: AssignInput) -> AssignResult:
+        if self.correspondent:
+            reason = "covers the debtor's country" if self.field_agent else "none covers it"
+            return AssignResult(self.field_agent, reason, correspondent=True)
         return AssignResult(self.field_agent, "" if self.field_agent else "no field agent")
+
+    @activity.defn(name=ActivityName.LOCAL_MOMENTS)
+    async def local_moments(self, inp: LocalMomentsInput) -> LocalMomentsResult:
+        zone = ZoneInfo(self.zone)
+        return LocalMomentsResult(
+            at_clock=[datetime.combine(d, inp.clock, tzinfo=zone) for d in inp.days],
+            day_ends=[
+                datetime.combine(d + timedelta(days=1), time(0, 0), tzinfo=zone) for d in inp.days
+            ],
+        )
 
     @activity.defn(name=ActivityName.ASSIGN_LAWYER)
     async def assign_lawyer(self, inp: AssignInput) -> AssignResult:
@@ -205,4 +226,5 @@ class FakeWorld:
             self.assign_field_agent,
             self.assign_lawyer,
             self.notify,
+            self.local_moments,
         ]

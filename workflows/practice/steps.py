@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from temporalio import workflow
 
@@ -15,6 +15,8 @@ with workflow.unsafe.imports_passed_through():
         CheckContactsInput,
         CheckContactsResult,
         LetterInput,
+        LocalMomentsInput,
+        LocalMomentsResult,
         ReleaseConversationInput,
         ReminderInput,
         SentResult,
@@ -22,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import at_rome, end_of_rome_day, rome_date
     from domain.contact_rules import may_contact, next_window_start
     from domain.court_calendar import demand_deadline, letter_pay_by
+    from domain.judicial import Residence
     from domain.money import format_euros
     from domain.practice import (
         CHANNEL_NAMES,
@@ -38,12 +41,16 @@ with workflow.unsafe.imports_passed_through():
 from workflows.practice import court, waits
 from workflows.practice.effects import Interrupted, Practice
 from workflows.practice.versions import (
+    CORRESPONDENT_UNASSIGNED,
     DEMAND_TERM_ON_COURT_CALENDAR,
     OPINION_REMINDERS_CAPPED,
+    PRE_DUE_IN_DEBTOR_ZONE,
     RECORD_LOCALLY,
 )
 
-REMINDER_CLOCK = time(9, 0)  # pre-due reminders go out at 09:00 in Rome
+VISIT_UNASSIGNED = "Home visit waits for a foreign correspondent: none covers the debtor's country"
+# pre-due reminders go out at 09:00 where the debtor lives (Rome in Italy)
+REMINDER_CLOCK = time(9, 0)
 LATE_REMINDER = timedelta(hours=12)
 LAWYER_RETRY_MAX = timedelta(days=7)
 
@@ -118,14 +125,34 @@ async def pre_due(p: Practice, key: str) -> None:
     p.state.phase = Phase.PRE_DUE
     await pre_due_reminders(p, key)
     due_dates = sorted({i.due_date for i in p.inp.invoices})
-    # collection starts the day after the last due date (the wait after this step is the grace)
-    await waits.sleep_until(p, end_of_rome_day(due_dates[-1]), "out_of_court")
+    # collection starts the day after the last due date, the debtor's (the wait after this
+    # step is the grace)
+    last_day = await due_day_moments(p, due_dates[-1:])
+    await waits.sleep_until(p, last_day[due_dates[-1]][1], "out_of_court")
     p.state.phase = Phase.OUT_OF_COURT
     p.event(
         "phase_changed",
         "Due date passed unpaid: out-of-court collection begins",
         phase=Phase.OUT_OF_COURT,
     )
+
+
+async def due_day_moments(p: Practice, days: list[date]) -> dict[date, tuple[datetime, datetime]]:
+    """{day: (the reminders' clock on it, the midnight ending it)} where the debtor lives. In
+    Italy Rome's, computed here; abroad an activity reads the debtor's zone (the workflow never
+    holds it). Practices started before, or that had their moments in Rome, keep Rome's."""
+    if (
+        not days
+        or p.inp.residence == Residence.ITALY
+        or not workflow.patched(PRE_DUE_IN_DEBTOR_ZONE)
+    ):
+        return {day: (at_rome(day, REMINDER_CLOCK), end_of_rome_day(day)) for day in days}
+    local: LocalMomentsResult = await p.activity(
+        ActivityName.LOCAL_MOMENTS,
+        LocalMomentsInput(practice_id=p.inp.practice_id, days=days, clock=REMINDER_CLOCK),
+        result_type=LocalMomentsResult,
+    )
+    return dict(zip(days, zip(local.at_clock, local.day_ends, strict=True), strict=True))
 
 
 async def pre_due_reminders(p: Practice, key: str, background: bool = False) -> None:
@@ -137,11 +164,14 @@ async def pre_due_reminders(p: Practice, key: str, background: bool = False) -> 
     remind = p.strategy.setting(Step.PRE_DUE_REMINDERS).enabled
     lead = p.strategy.duration("pre_due_reminder_lead")
     due_dates = sorted({i.due_date for i in p.inp.invoices})
-    for n, due in enumerate(d for d in due_dates if d >= rome_date(workflow.now())):
+    ahead = [d for d in due_dates if d >= rome_date(workflow.now())]
+    clocks = await due_day_moments(p, ahead) if remind else {}
+    for n, due in enumerate(ahead):
         amount = sum(i.amount_cents for i in p.inp.invoices if i.due_date == due)
+        clock = clocks[due][0] if remind else at_rome(due, REMINDER_CLOCK)
         for moment, at in (
-            ("before", at_rome(due, REMINDER_CLOCK) - lead),
-            ("due_today", at_rome(due, REMINDER_CLOCK)),
+            ("before", clock - lead),
+            ("due_today", clock),
         ):
             if not remind or rome_date(workflow.now()) > due:
                 continue
@@ -425,20 +455,28 @@ async def home_visit(p: Practice, key: str) -> None:
         ),
         result_type=AssignResult,
     )
-    if assigned.user_id is None:
+    unassigned = assigned.user_id is None
+    if unassigned and not (assigned.correspondent and workflow.patched(CORRESPONDENT_UNASSIGNED)):
         skip(p, f"Home visit skipped: {assigned.reason}")
         return
+    # a debtor abroad without a correspondent for its country: the visit waits on the admin's
+    # list of unassigned visits (the admin has one invited, or records the outcome itself)
     p.state.escalation.field_agent_id = assigned.user_id
     p.state.answers.visit = None
     await p.open_task(f"{key}:visit", "visit", assignee=assigned.user_id, awaiting=Awaiting.VISIT)
-    # the province is the debtor's current one, as the assignment chose it (the notice reads
-    # it from the practice; the hand-over's province may be out of date after skip tracing)
-    await p.notify(f"{key}:notify-agent", assigned.user_id, "visit_assigned")
-    p.event(
-        "visit_assigned",
-        f"Home visit assigned to a field agent ({assigned.reason})",
-        field_agent_id=assigned.user_id,
-    )
+    if assigned.user_id is None:
+        p.event("visit_unassigned", VISIT_UNASSIGNED)
+    else:
+        # the province is the debtor's current one, as the assignment chose it (the notice
+        # reads it from the practice; the hand-over's province may be out of date after skip
+        # tracing)
+        await p.notify(f"{key}:notify-agent", assigned.user_id, "visit_assigned")
+        who = "a foreign correspondent" if assigned.correspondent else "a field agent"
+        p.event(
+            "visit_assigned",
+            f"Home visit assigned to {who} ({assigned.reason})",
+            field_agent_id=assigned.user_id,
+        )
     outcome = await waits.await_answer(
         p,
         Awaiting.VISIT,

@@ -32,6 +32,14 @@ OPINION_REMINDERS_CAPPED = "opinion-reminders-capped"
 # A visit reported as moved (VisitOutcome.MOVED): the debtor's address is marked wrong, or, with
 # the new address the agent learned, usable again as after skip tracing. Before, no such outcome.
 VISIT_OUTCOMES_V2 = "visit-outcomes-v2"
+# Issue 16: a debtor abroad's visit goes to a foreign correspondent; when none covers the
+# debtor's country the visit task is opened unassigned (the admin's list) and waited for, where
+# before the step was skipped. Asked only then, so that other practices pay no marker.
+CORRESPONDENT_UNASSIGNED = "correspondent-unassigned-visit"
+# Issue 16: the pre-due reminders of a debtor abroad go out at 09:00 of its own time zone and
+# collection starts at the end of its own due day (an activity reads the zone: the workflow
+# never holds it); before, Rome's. Asked only for a debtor abroad with reminders ahead.
+PRE_DUE_IN_DEBTOR_ZONE = "pre-due-in-debtor-zone"
 
 # The steps run in the order the creditor's strategy lists them (domain/strategy.py keeps the
 # order the law binds); before, always in STEP_ORDER. Asked only for a practice whose order
