@@ -1047,6 +1047,21 @@ class PracticePage(Page[PracticeSummary]):
     )
 
 
+class EuStepsOut(BaseModel):
+    """The court steps on the EU path (issue 16): form A lodged, the order issued (payment
+    order), the service, the debtor's opposition or answer, the court's decision."""
+
+    procedure: str = Field(examples=["eu_payment_order"])
+    court_country: str
+    court: str = ""
+    filed_on: date | None = None
+    issued_on: date | None = None
+    served_on: date | None = None
+    response_on: date | None = None
+    decision: str | None = Field(default=None, description="enforceable, won or lost.")
+    decided_on: date | None = None
+
+
 class JudicialOut(BaseModel):
     """Where the court steps stand (the judicial workflow's last report)."""
 
@@ -1073,6 +1088,11 @@ class JudicialOut(BaseModel):
         default="",
         description="The tribunal's seat the filing named: its patron saint's day is a holiday "
         "for the terms there. Empty: not known.",
+    )
+    eu: EuStepsOut | None = Field(
+        default=None,
+        description="The EU path's steps (European payment order or small claims); null: the "
+        "decreto ingiuntivo.",
     )
 
 

@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.calendar import rome_date
+from domain.judicial import Residence
 from domain.practice import (
     CommandResult,
     DebtorKind,
@@ -120,6 +121,7 @@ def start(env: WorkflowEnvironment):
         kind: DebtorKind = DebtorKind.CONSUMER,
         consumer_credit: bool = False,
         history_bound: int | None = 10_000,
+        residence: Residence = Residence.ITALY,
     ) -> AsyncIterator[Practice]:
         world = world or FakeWorld()
         practice_id = uuid.uuid4().hex
@@ -134,6 +136,7 @@ def start(env: WorkflowEnvironment):
             channels=world.channels,
             consumer_credit=consumer_credit,
             history_bound=history_bound,
+            residence=residence,
         )
         async with Worker(
             env.client,
