@@ -1069,7 +1069,8 @@ class JudicialOut(BaseModel):
         description="awaiting_filing, awaiting_decree, awaiting_service, opposition_term, "
         "lawsuit, decree_final, precetto_term, awaiting_pignoramento, precetto_opposed (the "
         "lapse suspended, art. 481 c. 2 c.p.c.), pignoramento, done, "
-        "stopped."
+        "stopped; on the EU path (`eu`): eu_awaiting_issue, eu_awaiting_service, "
+        "eu_response_term, eu_awaiting_decision, eu_ordinary."
     )
     filed_on: date | None = None
     decree_issued_on: date | None = None

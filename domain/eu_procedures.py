@@ -23,7 +23,7 @@ Sources (the articles each choice comes from are named where it is made):
 - Reg. (EU) 1215/2012 (Brussels I bis): art. 4(1) the defendant's domicile, art. 7(1) the place
   of performance (an alternative for contracts), art. 18(2) consumers only in their own state,
   art. 25 a choice-of-court agreement.
-- Time limits: Reg. (EEC, Euratom) 1182/71 (recital 24 of 1896/2006, recital 24 of 861/2007):
+- Time limits: Reg. (EEC, Euratom) 1182/71 (recital 28 of 1896/2006, recital 24 of 861/2007):
   art. 3(1) the day of the event is not counted, art. 3(3) periods include public holidays,
   Sundays and Saturdays, art. 3(4) a period ending on a public holiday, Sunday or Saturday ends
   with the next working day; art. 2(1) public holidays are those of the member state where the

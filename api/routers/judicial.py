@@ -12,7 +12,7 @@ judicial phase.
 - The EU path (issue 16; domain/eu_procedures.py, workflows/judicial_eu.py), admin and the
   practice's lawyer: GET /practices/{id}/judicial/eu (which procedure applies and where),
   GET /practices/{id}/judicial/eu/form-a.pdf (form A prefilled, api/services/eu_forms.py),
-  POST /practices/{id}/judicial/eu/<step> (application, issued, service, response, decision).
+  POST /practices/{id}/judicial/eu-<step> (application, issued, service, response, decision).
 - POST /practices/{id}/judicial/stop (admin, creditor): the creditor stops the court steps
   (UpdateName.STOP_JUDICIAL to the practice's workflow); the practice stays open for payments.
 """
@@ -432,7 +432,7 @@ async def eu_form_a(
     return await eu_forms.form_a_pdf(session, principal, settings, practice_id, procedure)
 
 
-@router.post("/judicial/eu/application", response_model=CommandResultOut)
+@router.post("/judicial/eu-application", response_model=CommandResultOut)
 async def eu_application(
     practice_id: str,
     body: EuApplicationIn,
@@ -469,7 +469,7 @@ async def eu_application(
     )
 
 
-@router.post("/judicial/eu/issued", response_model=CommandResultOut)
+@router.post("/judicial/eu-issued", response_model=CommandResultOut)
 async def eu_issued(
     practice_id: str,
     body: EuIssuedIn,
@@ -489,7 +489,7 @@ async def eu_issued(
     )
 
 
-@router.post("/judicial/eu/service", response_model=CommandResultOut)
+@router.post("/judicial/eu-service", response_model=CommandResultOut)
 async def eu_service(
     practice_id: str,
     body: EuServiceIn,
@@ -510,7 +510,7 @@ async def eu_service(
     )
 
 
-@router.post("/judicial/eu/response", response_model=CommandResultOut)
+@router.post("/judicial/eu-response", response_model=CommandResultOut)
 async def eu_response(
     practice_id: str,
     body: EuResponseIn,
@@ -531,7 +531,7 @@ async def eu_response(
     )
 
 
-@router.post("/judicial/eu/decision", response_model=CommandResultOut)
+@router.post("/judicial/eu-decision", response_model=CommandResultOut)
 async def eu_decision(
     practice_id: str,
     body: EuDecisionIn,

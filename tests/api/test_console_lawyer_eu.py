@@ -49,7 +49,7 @@ async def test_the_court_page_tells_the_eu_procedure_and_gives_form_a(api: Api) 
     body["filed_on"] = (rome_today() + timedelta(days=1)).isoformat()
     message = await api_message(
         await api.http.post(
-            f"/practices/{practice.id}/judicial/eu/application", headers=api.admin, json=body
+            f"/practices/{practice.id}/judicial/eu-application", headers=api.admin, json=body
         ),
         "filed_on",
     )

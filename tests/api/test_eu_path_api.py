@@ -158,7 +158,7 @@ async def test_only_the_practices_lawyer_and_the_admin(api: Api) -> None:
 async def test_eu_steps_are_checked_before_the_workflow(api: Api) -> None:
     lawyer_id, lawyer = await new_user(api, "lawyer")
     practice = await eu_practice(api, lawyer_id)
-    url = f"/practices/{practice.id}/judicial/eu/application"
+    url = f"/practices/{practice.id}/judicial/eu-application"
     today = rome_today().isoformat()
     good = {"procedure": "eu_payment_order", "filed_on": today, "court_country": "DE"}
     cases = [
@@ -178,7 +178,7 @@ async def test_eu_steps_are_checked_before_the_workflow(api: Api) -> None:
         ("decision", {"decision": "enforceable", "decided_on": "2099-01-01"}),
     ]:
         response = await api.http.post(
-            f"/practices/{practice.id}/judicial/eu/{step}", headers=lawyer, json=body
+            f"/practices/{practice.id}/judicial/eu-{step}", headers=lawyer, json=body
         )
         assert response.status_code == 422, response.text
 
