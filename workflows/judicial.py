@@ -561,6 +561,8 @@ class JudicialWorkflow(EuCourtSteps):
     @filing.validator
     def _check_filing(self, cmd: FilingCmd) -> None:
         self._expect(Stage.AWAITING_FILING)
+        if self.eu is not None:
+            raise _conflict("form A of an EU procedure was lodged instead")
         self._not_future(cmd.filed_on, "filed_on")
         if cmd.court and find_seat(cmd.court) is None:
             raise _invalid(f"{cmd.court!r} is not the seat of an Italian tribunal", "court")
