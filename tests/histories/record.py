@@ -6,10 +6,10 @@
 Each path runs on its own time-skipping test server (tests/workflows/conftest.py's fakes stand
 in for the activities) and is written to tests/histories/<release>/<path>.json; the plan and
 court paths also write their child workflow's history (plan_completed.json, plan_broken.json,
-judicial.json, judicial_eu.json). tests/histories/test_replay_releases.py replays every file of every release on
-the current code in CI, so a workflow change that would break a practice started on an earlier
-release fails there. Record once, before tagging a release, and commit the folder; it is never
-re-recorded (a release's histories are what its workers wrote).
+judicial.json, judicial_eu.json). tests/histories/test_replay_releases.py replays every file of
+every release on the current code in CI, so a workflow change that would break a practice
+started on an earlier release fails there. Record once, before tagging a release, and commit
+the folder; it is never re-recorded (a release's histories are what its workers wrote).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from domain.judicial import (
     PignoramentoCmd,
     PignoramentoOutcomeCmd,
     PrecettoCmd,
-    SeizureOutcome,
     Residence,
+    SeizureOutcome,
     ServiceCmd,
     judicial_workflow_id,
 )
