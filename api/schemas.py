@@ -1100,6 +1100,21 @@ class PracticePage(Page[PracticeSummary]):
     )
 
 
+class EuStepsOut(BaseModel):
+    """The court steps on the EU path (issue 16): form A lodged, the order issued (payment
+    order), the service, the debtor's opposition or answer, the court's decision."""
+
+    procedure: str = Field(examples=["eu_payment_order"])
+    court_country: str
+    court: str = ""
+    filed_on: date | None = None
+    issued_on: date | None = None
+    served_on: date | None = None
+    response_on: date | None = None
+    decision: str | None = Field(default=None, description="enforceable, won or lost.")
+    decided_on: date | None = None
+
+
 class JudicialOut(BaseModel):
     """Where the court steps stand (the judicial workflow's last report)."""
 
@@ -1107,7 +1122,8 @@ class JudicialOut(BaseModel):
         description="awaiting_filing, awaiting_decree, awaiting_service, opposition_term, "
         "lawsuit, decree_final, precetto_term, awaiting_pignoramento, precetto_opposed (the "
         "lapse suspended, art. 481 c. 2 c.p.c.), pignoramento, done, "
-        "stopped."
+        "stopped; on the EU path (`eu`): eu_awaiting_issue, eu_awaiting_service, "
+        "eu_response_term, eu_awaiting_decision, eu_ordinary."
     )
     filed_on: date | None = None
     decree_issued_on: date | None = None
@@ -1126,6 +1142,11 @@ class JudicialOut(BaseModel):
         default="",
         description="The tribunal's seat the filing named: its patron saint's day is a holiday "
         "for the terms there. Empty: not known.",
+    )
+    eu: EuStepsOut | None = Field(
+        default=None,
+        description="The EU path's steps (European payment order or small claims); null: the "
+        "decreto ingiuntivo.",
     )
 
 

@@ -16,7 +16,9 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_val
 
 from api.schemas import MAX_AHEAD, Euros, Note, RequestModel, _euros, rome_today
 from domain.court_seats import find_seat
+from domain.eu_procedures import EU_COURT_STATES
 from domain.judicial import LawsuitOutcome, SeizureKind, SeizureOutcome
+from domain.judicial_eu import EuDecision, EuProcedure
 from domain.rates import RateKind
 
 # --- shared field types ------------------------------------------------------------------------
@@ -407,3 +409,61 @@ class StatementOut(BaseModel):
         description="Only when interest is not claimed and the law's interest can be computed.",
     )
     notes: list[str] = Field(default_factory=list)
+
+
+# --- the EU path (issue 16: domain/eu_procedures.py, workflows/judicial_eu.py) -----------------
+
+
+def _court_country(value: str) -> str:
+    code = value.strip().upper()
+    if code not in EU_COURT_STATES:
+        raise ValueError(
+            "an EU member state's ISO code, not Denmark (art. 2(3) Reg. 1896/2006 and 861/2007)"
+        )
+    return code
+
+
+class EuApplicationIn(RequestModel):
+    procedure: EuProcedure
+    filed_on: PastDate
+    court_country: Annotated[str, AfterValidator(_court_country)] = Field(
+        max_length=2,
+        description="The member state of the court form A was lodged with (ISO 3166-1).",
+        examples=["DE"],
+    )
+    court: str = Field(
+        default="", max_length=120, description="The court's name.", examples=["AG Wedding"]
+    )
+
+
+class EuIssuedIn(RequestModel):
+    issued_on: PastDate
+
+
+class EuServiceIn(RequestModel):
+    served_on: PastDate
+
+
+class EuResponseIn(RequestModel):
+    filed_on: PastDate
+
+
+class EuDecisionIn(RequestModel):
+    decision: EuDecision
+    decided_on: PastDate
+
+
+class EuChoiceOut(BaseModel):
+    """Which EU procedure the practice may take (domain.eu_procedures.choose_procedure)."""
+
+    eligible: list[EuProcedure] = Field(
+        description="Empty: none (the debtor in Italy, Denmark or outside the EU)."
+    )
+    recommended: EuProcedure | None
+    court_country: str | None = Field(description="The member state whose courts are seised.")
+    forum: str = Field(description="The rule giving that state's courts jurisdiction.")
+    alternatives: list[str] = Field(
+        description="Other member states whose courts may hear it (art. 7(1) Reg. 1215/2012)."
+    )
+    reasons: list[str]
+    principal: str = Field(description="The claim's value for the small claims limit.")

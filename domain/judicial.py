@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from domain.actor import Actor
 from domain.court_calendar import Deadline
+from domain.judicial_eu import EuView
 
 JUDICIAL_WORKFLOW_NAME = "JudicialWorkflow"
 # timeline events of the judicial workflow share the practice's timeline: their sequence numbers
@@ -42,6 +43,12 @@ class Stage(StrEnum):
     PIGNORAMENTO = "pignoramento"  # seizure under way
     DONE = "done"
     STOPPED = "stopped"  # a payment, a settlement or the creditor stopped the court steps
+    # the EU path (workflows/judicial_eu.py, domain/eu_procedures.py)
+    EU_AWAITING_ISSUE = "eu_awaiting_issue"  # form A lodged: the court issues the EPO
+    EU_AWAITING_SERVICE = "eu_awaiting_service"  # the court serves the order / the claim
+    EU_RESPONSE_TERM = "eu_response_term"  # 30 days to oppose (EPO) or answer (small claims)
+    EU_AWAITING_DECISION = "eu_awaiting_decision"  # enforceability (EPO) or judgment (ESCP)
+    EU_ORDINARY = "eu_ordinary"  # an opposed EPO goes on as ordinary proceedings (art. 17)
 
 
 class DeadlineStatus(StrEnum):
@@ -243,3 +250,4 @@ class JudicialSnapshot:
     assigned_cents: int | None = None
     lawyer_id: str | None = None
     court: str = ""  # the tribunal's seat the filing named ("" not known)
+    eu: EuView | None = None  # the EU path's steps (None: the Italian decreto ingiuntivo)

@@ -77,6 +77,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.continuation import past_bound
 
 from workflows.activity_options import DB_TIMEOUT, RETRY, SEND_TIMEOUT
+from workflows.judicial_eu import EuCourtSteps
 
 REMINDER_CLOCK = time(9, 0)
 # A lawyer who records a case's history (a decree issued months ago, then its service) needs a
@@ -114,7 +115,7 @@ def _conflict(message: str) -> ApplicationError:
 
 
 @workflow.defn(name=JUDICIAL_WORKFLOW_NAME)
-class JudicialWorkflow:
+class JudicialWorkflow(EuCourtSteps):
     @workflow.init
     def __init__(self, inp: JudicialInput) -> None:
         self.inp = inp
@@ -175,6 +176,9 @@ class JudicialWorkflow:
         resume = self.resume_at
         if resume in (None, Stage.AWAITING_FILING):
             await self._until_served(resumed=resume is not None)
+            if self.eu is not None:  # form A lodged instead: the EU path (judicial_eu.py)
+                await self._eu_proceed()
+                return
             resume = None
         if resume in (None, Stage.LAWSUIT):
             if not await self._until_final(resumed=resume is not None):
@@ -198,7 +202,9 @@ class JudicialWorkflow:
             else:
                 self.stage = Stage.AWAITING_FILING
                 await self._flush()
-            await self._lawyers_turn(lambda: self.filed_on is not None)
+            await self._lawyers_turn(lambda: self.filed_on is not None or self.eu is not None)
+            if self.eu is not None:
+                return
             assert self.filed_on is not None
             await workflow.get_external_workflow_handle(self.inp.parent_workflow_id).signal(
                 CLAIM_FILED_SIGNAL, self.filed_on
@@ -555,6 +561,8 @@ class JudicialWorkflow:
     @filing.validator
     def _check_filing(self, cmd: FilingCmd) -> None:
         self._expect(Stage.AWAITING_FILING)
+        if self.eu is not None:
+            raise _conflict("form A of an EU procedure was lodged instead")
         self._not_future(cmd.filed_on, "filed_on")
         if cmd.court and find_seat(cmd.court) is None:
             raise _invalid(f"{cmd.court!r} is not the seat of an Italian tribunal", "court")
@@ -808,6 +816,7 @@ class JudicialWorkflow:
             assigned_cents=self.seizure.amount_cents if self.seizure else None,
             lawyer_id=self.inp.lawyer_id,
             court=self.court,
+            eu=self.eu,
         )
 
     async def _flush(self) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 from temporalio.client import Client
@@ -30,6 +30,11 @@ from api.routers import deadlines, judicial, practice_commands, practices, state
 from api.schemas import CommandResultOut, LegalOpinionIn
 from api.schemas_judicial import (
     DecreeIn,
+    EuApplicationIn,
+    EuDecisionIn,
+    EuIssuedIn,
+    EuResponseIn,
+    EuServiceIn,
     FilingIn,
     LawsuitIn,
     OppositionIn,
@@ -40,8 +45,11 @@ from api.schemas_judicial import (
     PrecettoOppositionOutcomeIn,
     ServiceIn,
 )
+from api.services import eu_forms
 from domain.court_seats import SEATS
+from domain.eu_procedures import EuChoice
 from domain.judicial import LawsuitOutcome, SeizureKind, SeizureOutcome
+from domain.judicial_eu import EuDecision, EuProcedure
 from domain.practice import Phase, Status
 
 router = APIRouter(prefix="/lawyer", tags=["console"])
@@ -82,6 +90,16 @@ STEPS: dict[str, Step] = {
         PrecettoOppositionOutcomeIn,
         ("upheld", "resumes_on"),
     ),
+    # the EU path (issue 16): form A lodged instead of the ricorso, and what follows
+    "eu-application": Step(
+        judicial.eu_application,
+        EuApplicationIn,
+        ("procedure", "court_country", "court", "filed_on"),
+    ),
+    "eu-issued": Step(judicial.eu_issued, EuIssuedIn, ("issued_on",)),
+    "eu-service": Step(judicial.eu_service, EuServiceIn, ("served_on",)),
+    "eu-response": Step(judicial.eu_response, EuResponseIn, ("filed_on",)),
+    "eu-decision": Step(judicial.eu_decision, EuDecisionIn, ("decision", "decided_on")),
 }
 
 # which forms the judicial workflow's stage expects (JudicialOut.stage); the workflow still
@@ -97,6 +115,11 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "pignoramento": ("pignoramento-outcome",),
     "lawsuit": ("lawsuit",),
     "precetto_opposed": ("precetto-opposition-outcome",),
+    "eu_awaiting_issue": ("eu-issued",),
+    "eu_awaiting_service": ("eu-service",),
+    "eu_response_term": ("eu-response",),
+    "eu_awaiting_decision": ("eu-decision",),
+    "eu_ordinary": ("eu-decision",),
 }
 # the terms the creditor must meet (domain.court_calendar: `TermRule.creditor_meets`): their
 # Deadline.last_day is the safe last day, the earliest of the readings the law is argued in
@@ -241,6 +264,10 @@ async def _court_page(
     )
     stage = practice.judicial.stage if practice.judicial is not None else None
     expected = list(EXPECTED.get(stage or "", ()))
+    country = practice.debtor.address.country if practice.debtor is not None else None
+    eu = await _eu_choice(db, principal, practice_id, country)
+    if stage == "awaiting_filing" and eu is not None and eu.eligible:
+        expected.append("eu-application")
     if posted is not None and posted not in expected:
         expected.insert(0, posted)
     return render(
@@ -256,6 +283,7 @@ async def _court_page(
             "errors": errors or {},
             "refusal": refusal,
             "courts": COURTS,
+            "eu": eu,
             "safe_kinds": SAFE_KINDS,
             # the values of the fields chosen from a list, per step and field (labels in
             # the template, translated)
@@ -264,10 +292,31 @@ async def _court_page(
                 ("pignoramento-outcome", "outcome"): [o.value for o in SeizureOutcome],
                 ("lawsuit", "outcome"): [o.value for o in LawsuitOutcome],
                 ("precetto-opposition-outcome", "upheld"): ["false", "true"],
+                ("eu-application", "procedure"): [p.value for p in eu.eligible] if eu else [],
+                ("eu-application", "court_country"): (
+                    [eu.court_country, *eu.alternatives] if eu and eu.court_country else []
+                ),
+                ("eu-decision", "decision"): [d.value for d in EuDecision],
             },
         },
         status_code,
     )
+
+
+async def _eu_choice(
+    db: SessionDep, principal: Principal, practice_id: str, country: str | None
+) -> EuChoice | None:
+    """Which EU procedure applies (api.services.eu_forms, the API's GET judicial/eu): None for a
+    debtor in Italy, or when the practice's statement cannot be made (its 409 is on the
+    statement's link)."""
+    if country == "IT":
+        return None
+    try:
+        return (await eu_forms.eu_path(db, principal, practice_id)).choice
+    except HTTPException as exc:
+        if exc.status_code != 409:
+            raise
+        return None
 
 
 @router.get("/practices/{practice_id}")
@@ -343,3 +392,16 @@ async def statement_pdf(
     return await statement.get_statement_pdf(
         practice_id=practice_id, session=db, principal=principal, settings=settings, at=None
     )
+
+
+@router.get("/practices/{practice_id}/form-a.pdf")
+async def form_a_pdf(
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: Lawyer,
+    db: SessionDep,
+    settings: SettingsDep,
+    procedure: Annotated[EuProcedure | None, Query()] = None,
+) -> Response:
+    """The API's form A prefilled (api.services.eu_forms)."""
+    return await eu_forms.form_a_pdf(db, principal, settings, practice_id, procedure)

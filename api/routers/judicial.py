@@ -9,6 +9,10 @@ judicial phase.
   the judicial phase or its judicial workflow is not running; the workflow's refusals map like
   the practice's (a step not expected now 409, a wrong value 422 naming the field). Dates of what
   happened cannot be in the future (422 here, before the workflow is asked).
+- The EU path (issue 16; domain/eu_procedures.py, workflows/judicial_eu.py), admin and the
+  practice's lawyer: GET /practices/{id}/judicial/eu (which procedure applies and where),
+  GET /practices/{id}/judicial/eu/form-a.pdf (form A prefilled, api/services/eu_forms.py),
+  POST /practices/{id}/judicial/eu-<step> (application, issued, service, response, decision).
 - POST /practices/{id}/judicial/stop (admin, creditor): the creditor stops the court steps
   (UpdateName.STOP_JUDICIAL to the practice's workflow); the practice stays open for payments.
 """
@@ -19,20 +23,26 @@ import logging
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query, Response
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import load_practice, practice_boundary
 from api.auth import Principal, Role, require
-from api.deps import SessionDep, TemporalDep
-from api.errors import CLOSED_MESSAGE, conflict, send_update, unavailable
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.errors import CLOSED_MESSAGE, conflict, invalid, send_update, unavailable
 from api.idempotency import read_idempotency_key
 from api.routers.practice_commands import _note, _open_practice, _result, _send
 from api.schemas import CommandResultOut, NoteKind
 from api.schemas_judicial import (
     CostIn,
     DecreeIn,
+    EuApplicationIn,
+    EuChoiceOut,
+    EuDecisionIn,
+    EuIssuedIn,
+    EuResponseIn,
+    EuServiceIn,
     FilingIn,
     LawsuitIn,
     OppositionIn,
@@ -44,6 +54,7 @@ from api.schemas_judicial import (
     ServiceIn,
     StopJudicialIn,
 )
+from api.services import eu_forms
 from db.models import Practice
 from domain.judicial import (
     DecreeCmd,
@@ -58,6 +69,15 @@ from domain.judicial import (
     PrecettoOppositionOutcomeCmd,
     ServiceCmd,
     judicial_workflow_id,
+)
+from domain.judicial_eu import (
+    EuApplicationCmd,
+    EuDecisionCmd,
+    EuIssuedCmd,
+    EuProcedure,
+    EuResponseCmd,
+    EuServiceCmd,
+    EuUpdate,
 )
 from domain.money import parse_euros
 from domain.practice import CostCmd, Phase, Status, StopJudicialCmd, UpdateName
@@ -369,4 +389,164 @@ async def pignoramento_outcome(
             amount_cents=parse_euros(body.amount) if body.amount is not None else None,
         ),
         ["body", "amount"],
+    )
+
+
+# --- the EU path -----------------------------------------------------------------------------
+
+
+@router.get("/judicial/eu", response_model=EuChoiceOut)
+async def eu_choice(practice_id: str, session: SessionDep, principal: Lawyer) -> EuChoiceOut:
+    """Which EU procedure applies to a debtor in another member state (European payment order,
+    Reg. 1896/2006; small claims up to EUR 5,000, Reg. 861/2007), the member state whose courts
+    have jurisdiction and why (a consumer's own, art. 18(2) Reg. 1215/2012)."""
+    path = await eu_forms.eu_path(session, principal, practice_id)
+    choice = path.choice
+    return EuChoiceOut(
+        eligible=list(choice.eligible),
+        recommended=choice.recommended,
+        court_country=choice.court_country,
+        forum=choice.forum,
+        alternatives=list(choice.alternatives),
+        reasons=list(choice.reasons),
+        principal=path.statement.totals.principal.outstanding,
+    )
+
+
+@router.get(
+    "/judicial/eu/form-a.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "Form A prefilled."}},
+)
+async def eu_form_a(
+    practice_id: str,
+    session: SessionDep,
+    principal: Lawyer,
+    settings: SettingsDep,
+    procedure: Annotated[EuProcedure | None, Query()] = None,
+) -> Response:
+    """Form A of the procedure (omitted: the one recommended), prefilled from the practice: the
+    court's member state, the parties, jurisdiction, cross-border nature, bank details,
+    principal, interest, costs and the evidence. 409 when no EU procedure applies, 422
+    (`procedure`) when that one does not."""
+    return await eu_forms.form_a_pdf(session, principal, settings, practice_id, procedure)
+
+
+@router.post("/judicial/eu-application", response_model=CommandResultOut)
+async def eu_application(
+    practice_id: str,
+    body: EuApplicationIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Lawyer,
+) -> CommandResultOut:
+    """Form A was lodged with a court of `court_country`: the court steps take the EU path
+    instead of the decreto ingiuntivo."""
+    path = await eu_forms.eu_path(session, principal, practice_id)
+    if body.procedure not in path.choice.eligible:
+        raise invalid(["body", "procedure"], "; ".join(path.choice.reasons))
+    if path.choice.court_country and body.court_country not in (
+        path.choice.court_country,
+        *path.choice.alternatives,
+    ):
+        raise invalid(
+            ["body", "court_country"],
+            f"the courts of {path.choice.court_country} have jurisdiction ({path.choice.forum})",
+        )
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        EuUpdate.APPLICATION,
+        EuApplicationCmd(
+            procedure=body.procedure,
+            filed_on=body.filed_on,
+            court_country=body.court_country,
+            court=body.court,
+        ),
+        ["body", "filed_on"],
+    )
+
+
+@router.post("/judicial/eu-issued", response_model=CommandResultOut)
+async def eu_issued(
+    practice_id: str,
+    body: EuIssuedIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Lawyer,
+) -> CommandResultOut:
+    """The court issued the European payment order (form E, art. 12 Reg. 1896/2006)."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        EuUpdate.ISSUED,
+        EuIssuedCmd(issued_on=body.issued_on),
+        ["body", "issued_on"],
+    )
+
+
+@router.post("/judicial/eu-service", response_model=CommandResultOut)
+async def eu_service(
+    practice_id: str,
+    body: EuServiceIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Lawyer,
+) -> CommandResultOut:
+    """The order (or the small claim with answer form C) was served on the debtor: the 30 days
+    to oppose (art. 16(2) Reg. 1896/2006) or to answer (art. 5(3) Reg. 861/2007) start."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        EuUpdate.SERVICE,
+        EuServiceCmd(served_on=body.served_on),
+        ["body", "served_on"],
+    )
+
+
+@router.post("/judicial/eu-response", response_model=CommandResultOut)
+async def eu_response(
+    practice_id: str,
+    body: EuResponseIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Lawyer,
+) -> CommandResultOut:
+    """The debtor opposed the order (form F: ordinary proceedings follow, art. 17) or answered
+    the small claim (form C: the court judges within 30 days, art. 7(1))."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        EuUpdate.RESPONSE,
+        EuResponseCmd(filed_on=body.filed_on),
+        ["body", "filed_on"],
+    )
+
+
+@router.post("/judicial/eu-decision", response_model=CommandResultOut)
+async def eu_decision(
+    practice_id: str,
+    body: EuDecisionIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Lawyer,
+) -> CommandResultOut:
+    """The court declared the order enforceable (form G, art. 18 Reg. 1896/2006) or gave
+    judgment (won or lost)."""
+    return await _judicial(
+        session,
+        temporal,
+        principal,
+        practice_id,
+        EuUpdate.DECISION,
+        EuDecisionCmd(decision=body.decision, decided_on=body.decided_on),
+        ["body", "decided_on"],
     )

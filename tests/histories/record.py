@@ -6,10 +6,10 @@
 Each path runs on its own time-skipping test server (tests/workflows/conftest.py's fakes stand
 in for the activities) and is written to tests/histories/<release>/<path>.json; the plan and
 court paths also write their child workflow's history (plan_completed.json, plan_broken.json,
-judicial.json). tests/histories/test_replay_releases.py replays every file of every release on
-the current code in CI, so a workflow change that would break a practice started on an earlier
-release fails there. Record once, before tagging a release, and commit the folder; it is never
-re-recorded (a release's histories are what its workers wrote).
+judicial.json, judicial_eu.json). tests/histories/test_replay_releases.py replays every file of
+every release on the current code in CI, so a workflow change that would break a practice
+started on an earlier release fails there. Record once, before tagging a release, and commit
+the folder; it is never re-recorded (a release's histories are what its workers wrote).
 """
 
 from __future__ import annotations
@@ -35,9 +35,19 @@ from domain.judicial import (
     PignoramentoCmd,
     PignoramentoOutcomeCmd,
     PrecettoCmd,
+    Residence,
     SeizureOutcome,
     ServiceCmd,
     judicial_workflow_id,
+)
+from domain.judicial_eu import (
+    EuApplicationCmd,
+    EuDecision,
+    EuDecisionCmd,
+    EuIssuedCmd,
+    EuProcedure,
+    EuServiceCmd,
+    EuUpdate,
 )
 from domain.plans import Instalment, ProposalCmd, ProposalKind, plan_workflow_id
 from domain.practice import (
@@ -194,6 +204,42 @@ async def judicial(p: Practice) -> Children:
     return {"judicial": j}
 
 
+async def judicial_eu(p: Practice) -> Children:
+    """A debtor elsewhere in the EU, authorised at once: form A of the European payment order
+    lodged in Germany, the order issued and served, no opposition in 30 days, declared
+    enforceable (workflows/judicial_eu.py); then paid."""
+    await p.waiting_for("the creditor's authorisation")
+    await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
+    await p.until(lambda: p.world.judicial is not None, "the court steps")
+    j = p.env.client.get_workflow_handle(judicial_workflow_id(p.inp.practice_id))
+
+    async def court(update: str, cmd: object) -> None:
+        await j.execute_update(update, cmd, result_type=CommandResult)
+
+    async def stage(name: str) -> None:
+        await p.until(lambda: p.world.judicial is not None and p.world.judicial.stage == name, name)
+
+    today = await p.today()
+    await court(
+        EuUpdate.APPLICATION,
+        EuApplicationCmd(EuProcedure.PAYMENT_ORDER, filed_on=today, court_country="DE"),
+    )
+    await stage("eu_awaiting_issue")
+    await court(EuUpdate.ISSUED, EuIssuedCmd(issued_on=today))
+    await stage("eu_awaiting_service")
+    await court(EuUpdate.SERVICE, EuServiceCmd(served_on=today))
+    await stage("eu_response_term")
+    await p.env.sleep(timedelta(days=35))
+    await stage("eu_awaiting_decision")
+    await court(EuUpdate.DECISION, EuDecisionCmd(EuDecision.ENFORCEABLE, await p.today()))
+    await p.until(
+        lambda: p.world.snapshot.judicial_stage == "eu_payment_order_enforceable",
+        "the court's end",
+    )
+    await pay(p, CLAIM, "EPO-1")
+    return {"judicial_eu": j}
+
+
 # file name -> (the strategy, the path)
 PATHS: dict[str, tuple[Callable[[], Strategy], Path_]] = {
     "practice_paid": (lambda: validate_strategy(Strategy()), handed_over_to_payment),
@@ -203,7 +249,10 @@ PATHS: dict[str, tuple[Callable[[], Strategy], Path_]] = {
     "practice_dispute_accepted": (lambda: validate_strategy(Strategy()), dispute_accepted),
     "practice_dispute_rejected": (lambda: validate_strategy(Strategy()), dispute_rejected),
     "practice_judicial": (only_steps, judicial),
+    "practice_judicial_eu": (only_steps, judicial_eu),
 }
+# the debtor's residence where a path needs it other than Italy
+RESIDENCES = {"practice_judicial_eu": Residence.EU}
 
 
 async def record(name: str) -> dict[str, str]:
@@ -224,6 +273,7 @@ async def record(name: str) -> dict[str, str]:
             invoices=overdue_invoices(CLAIM),
             strategy=strategy(),
             channels=world.channels,
+            residence=RESIDENCES.get(name, Residence.ITALY),
         )
         async with Worker(
             env.client,

@@ -22,6 +22,10 @@ The scenarios:
   then a withdrawal while the creditor's authorisation waits;
 - "visit": a home visit reported as not found (the address marked wrong), the legal notice
   after it, then a withdrawal.
+
+judicial_eu.json is not from this recorder: it is the court steps' history of
+tests/histories/record.py's "practice_judicial_eu" path (the EU payment order, issue 16),
+recorded when the EU path was added, so that it replays until a release records that path.
 """
 
 from __future__ import annotations
