@@ -67,6 +67,7 @@ def main() -> None:
                 "test_server_max_rss_mb": round(server.ru_maxrss / 1024),
                 "test_server_cpu_seconds": round(server.ru_utime + server.ru_stime),
                 "refused": run.refused,
+                "clock_drift_seconds": round(run.drift.total_seconds()),
                 "liquidation": {str(d): str(v) for d, v in k.liquidation.items()},
                 "cure_rate": str(k.cure_rate),
                 "median_days_to_first_payment": str(k.median_days_to_first_payment),
