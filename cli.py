@@ -5,6 +5,7 @@ recupero run      the whole embedded stack: Temporal dev server (SQLite under th
 recupero worker   a worker only (run as many as needed against a Temporal cluster)
 recupero api      the API only
 recupero migrate  bring the read model's database to the newest schema
+recupero simulate two strategies on the same synthetic portfolio (time-skipping test server)
 recupero import   hand over the practices of a CSV file (one line per invoice) through the API
 recupero backup   copy the embedded stack's two databases, online, into a new folder
 recupero restore  put such a copy back (the stack stopped)
@@ -330,9 +331,31 @@ def main(argv: list[str] | None = None) -> None:
     ):
         command = sub.add_parser(name, help=what, description=what)
         command.add_argument("folder", type=Path, help="the backup's folder")
+    simulate = sub.add_parser(
+        "simulate",
+        help="two strategies on the same synthetic debtors, on a time-skipping Temporal server",
+        description="Runs the real practice workflows for a synthetic portfolio under a debtor "
+        "behaviour model, once per strategy, and prints both strategies' figures side by side. "
+        "The same inputs give the same numbers.",
+    )
+    simulate.add_argument("--strategy", default="default", help="'default' or a strategy JSON file")
+    simulate.add_argument("--challenger", required=True, help="'default' or a strategy JSON file")
+    simulate.add_argument("--size", type=int, default=1000, help="practices in the portfolio")
+    simulate.add_argument("--seed", type=int, default=1, help="the random draws' seed")
+    simulate.add_argument("--model", help="the behaviour model's JSON file (default: built in)")
+    simulate.add_argument(
+        "--concurrency", type=int, default=16, help="workflow tasks at a time (activities x4)"
+    )
     args = parser.parse_args(argv)
     if args.command == "import":
         raise SystemExit(cmd_import(args))
+    if args.command == "simulate":
+        from simulator import cmd_simulate
+
+        if args.size < 1:
+            parser.error("--size must be 1 or more")
+        cmd_simulate(args)
+        return
     from api.observe.logs import configure_logging
     from config import load_settings
 

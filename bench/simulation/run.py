@@ -1,0 +1,88 @@
+"""One strategy of `recupero simulate` on a large portfolio, measured: wall time, practices per
+second, the peak memory of this process (the worker) and of the test server (a child process,
+counted once it has exited). Run from the repository root:
+
+    python bench/simulation/run.py --size 10000 --seed 1 --model bench/simulation/model.json
+
+Prints the figures and the KPIs as one JSON object on stdout; progress by simulated day on
+stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from domain.simulation import Model, load_model  # noqa: E402
+from simulator import load_strategy, simulate, test_server_binary  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--strategy", default="default")
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--model")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    model = load_model(Path(args.model).read_text()) if args.model else Model()
+    began = time.monotonic()
+
+    def progress(day: int, days: int) -> None:
+        elapsed = time.monotonic() - began
+        print(f"day {day}/{days} at {elapsed:.0f} s", file=sys.stderr, flush=True)
+
+    run = asyncio.run(
+        simulate(
+            load_strategy(args.strategy),
+            model,
+            args.size,
+            args.seed,
+            test_server_binary(),
+            progress=progress,
+            workflow_tasks=args.concurrency,
+        )
+    )
+    wall = time.monotonic() - began
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    server = resource.getrusage(resource.RUSAGE_CHILDREN)
+    k = run.kpis
+    print(
+        json.dumps(
+            {
+                "size": args.size,
+                "seed": args.seed,
+                "strategy": args.strategy,
+                "wall_seconds": round(wall, 1),
+                "practices_per_second": round(args.size / wall, 2),
+                "worker_max_rss_mb": round(own.ru_maxrss / 1024),
+                "worker_cpu_seconds": round(own.ru_utime + own.ru_stime),
+                "test_server_max_rss_mb": round(server.ru_maxrss / 1024),
+                "test_server_cpu_seconds": round(server.ru_utime + server.ru_stime),
+                "refused": run.refused,
+                "clock_drift_seconds": round(run.drift.total_seconds()),
+                "liquidation": {str(d): str(v) for d, v in k.liquidation.items()},
+                "cure_rate": str(k.cure_rate),
+                "median_days_to_first_payment": str(k.median_days_to_first_payment),
+                "recovered_cents": k.recovered_cents,
+                "claimed_cents": k.claimed_cents,
+                "contacts": k.contacts,
+                "cost_cents": k.cost_cents,
+                "cost_minutes": k.cost_minutes,
+                "cost_per_euro_recovered": str(k.cost_per_euro_recovered),
+                "outcomes": k.outcomes,
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

