@@ -76,6 +76,21 @@ class EuChoice:
     alternatives: tuple[str, ...] = ()
 
 
+def italian_courts_refused(*, debtor_country: str | None, consumer: bool) -> str | None:
+    """Why an Italian court cannot hear the claim (None: it may). A consumer domiciled in
+    another member state is sued only in the courts of that state (Brussels I bis art. 18(2);
+    Denmark applies the regulation through its 2005 agreement with the EU): the decreto
+    ingiuntivo is not for them, the European procedures or a lawsuit there are."""
+    debtor = _code(debtor_country)
+    if consumer and debtor != "IT" and (debtor in EU_MEMBER_STATES or debtor == "GR"):
+        return (
+            f"a consumer domiciled in {debtor} can be sued only in the courts of {debtor} "
+            "(art. 18(2) Reg. 1215/2012): the ricorso to an Italian court is not open; "
+            "use the European payment order or the small claims procedure"
+        )
+    return None
+
+
 def choose_procedure(
     *,
     debtor_country: str | None,

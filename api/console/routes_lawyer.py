@@ -47,10 +47,10 @@ from api.schemas_judicial import (
 )
 from api.services import eu_forms
 from domain.court_seats import SEATS
-from domain.eu_procedures import EuChoice
+from domain.eu_procedures import EuChoice, italian_courts_refused
 from domain.judicial import LawsuitOutcome, SeizureKind, SeizureOutcome
 from domain.judicial_eu import EuDecision, EuProcedure
-from domain.practice import Phase, Status
+from domain.practice import DebtorKind, Phase, Status
 
 router = APIRouter(prefix="/lawyer", tags=["console"])
 # another's practice is the 403 page before the form is read, as the API answers
@@ -268,6 +268,15 @@ async def _court_page(
     eu = await _eu_choice(db, principal, practice_id, country)
     if stage == "awaiting_filing" and eu is not None and eu.eligible:
         expected.append("eu-application")
+    kind = practice.debtor.kind if practice.debtor is not None else None
+    if (
+        "filing" in expected
+        and posted != "filing"
+        and italian_courts_refused(debtor_country=country, consumer=kind == DebtorKind.CONSUMER)
+    ):
+        # a consumer in another member state: the Italian ricorso is not offered (the API
+        # refuses it with the same reason, api/routers/judicial.py)
+        expected.remove("filing")
     if posted is not None and posted not in expected:
         expected.insert(0, posted)
     return render(

@@ -20,7 +20,7 @@ judicial phase.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -56,6 +56,7 @@ from api.schemas_judicial import (
 )
 from api.services import eu_forms
 from db.models import Practice
+from domain.eu_procedures import italian_courts_refused
 from domain.judicial import (
     DecreeCmd,
     FilingCmd,
@@ -80,7 +81,7 @@ from domain.judicial_eu import (
     EuUpdate,
 )
 from domain.money import parse_euros
-from domain.practice import CostCmd, Phase, Status, StopJudicialCmd, UpdateName
+from domain.practice import CostCmd, DebtorKind, Phase, Status, StopJudicialCmd, UpdateName
 
 log = logging.getLogger(__name__)
 
@@ -189,8 +190,11 @@ async def _judicial(
     update: str,
     command: Any,
     invalid_loc: Sequence[str | int],
+    refuse: Callable[[Practice], str | None] | None = None,
 ) -> CommandResultOut:
-    await _judicial_practice(session, principal, practice_id)
+    practice = await _judicial_practice(session, principal, practice_id)
+    if refuse is not None and (reason := refuse(practice)) is not None:
+        raise conflict(reason)
     workflow_id = await _ensure_running(temporal, practice_id)
     result = await send_update(temporal, workflow_id, update, command, invalid_loc=invalid_loc)
     return _result(result)
@@ -210,6 +214,10 @@ async def filing(
         JudicialUpdate.FILING,
         FilingCmd(filed_on=body.filed_on, court=body.court),
         ["body", "filed_on"],
+        refuse=lambda practice: italian_courts_refused(
+            debtor_country=practice.country,
+            consumer=practice.debtor_kind == DebtorKind.CONSUMER.value,
+        ),
     )
 
 

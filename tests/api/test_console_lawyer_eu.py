@@ -34,8 +34,8 @@ async def test_the_court_page_tells_the_eu_procedure_and_gives_form_a(api: Api) 
     assert "art. 18(2) Reg. 1215/2012" in page.text
     for procedure in ("eu_payment_order", "eu_small_claims"):
         assert f'href="{url}/form-a.pdf?procedure={procedure}"' in page.text
-    # both paths are open until one is filed: the ricorso and form A
-    assert f'action="{url}/steps/filing"' in page.text
+    # a consumer is sued at home (art. 18(2) Reg. 1215/2012): form A, never the Italian ricorso
+    assert f'action="{url}/steps/filing"' not in page.text
     assert f'action="{url}/steps/eu-application"' in page.text
     assert '<option value="DE">DE</option>' in page.text
 

@@ -243,3 +243,23 @@ async def test_the_eu_terms_are_on_the_court_calendar(api: Api) -> None:
     assert [(i["kind"], i["days_left"]) for i in items] == [
         ("epo_opposition", (term.last_day - rome_today()).days)
     ]
+
+
+async def test_no_italian_ricorso_against_a_consumer_in_another_member_state(api: Api) -> None:
+    # a consumer is sued only at home (art. 18(2) Reg. 1215/2012): refused before the workflow
+    lawyer_id, lawyer = await new_user(api, "lawyer")
+    filing = {"filed_on": rome_today().isoformat(), "court": "Milano"}
+    consumer = await eu_practice(api, lawyer_id)
+    response = await api.http.post(
+        f"/practices/{consumer.id}/judicial/filing", headers=lawyer, json=filing
+    )
+    assert response.status_code == 409, response.text
+    assert "art. 18(2) Reg. 1215/2012" in response.text
+    # a business in Germany may be sued in Italy (a forum agreement, the place of performance):
+    # this rule lets it through, to the workflow's own checks (here: no court steps running)
+    business = await eu_practice(api, lawyer_id, debtor_kind="business")
+    response = await api.http.post(
+        f"/practices/{business.id}/judicial/filing", headers=lawyer, json=filing
+    )
+    assert response.status_code == 409, response.text
+    assert "18(2)" not in response.text

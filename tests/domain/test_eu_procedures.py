@@ -133,3 +133,16 @@ def test_a_court_in_denmark_or_outside_the_eu_has_no_eu_terms() -> None:
         compute_eu_deadline(EPO_OPPOSITION, date(2026, 3, 2), "DK")
     with pytest.raises(EuCalendarError):
         compute_eu_deadline(EPO_OPPOSITION, date(2026, 3, 2), "CH")
+
+
+def test_italian_courts_are_refused_only_for_a_consumer_in_another_member_state() -> None:
+    from domain.eu_procedures import italian_courts_refused
+
+    assert italian_courts_refused(debtor_country="DE", consumer=True) is not None
+    # Denmark is outside the EU procedures but bound by Brussels I bis through its agreement
+    assert italian_courts_refused(debtor_country="DK", consumer=True) is not None
+    assert italian_courts_refused(debtor_country="EL", consumer=True) is not None
+    assert italian_courts_refused(debtor_country="DE", consumer=False) is None
+    assert italian_courts_refused(debtor_country="IT", consumer=True) is None
+    assert italian_courts_refused(debtor_country=None, consumer=True) is None
+    assert italian_courts_refused(debtor_country="CH", consumer=True) is None
