@@ -1659,6 +1659,18 @@ class PrintItem(BaseModel):
     raccomandata: bool = Field(
         description="Send by raccomandata A/R (formal demands and notices of legal action)."
     )
+    postal_zone: str = Field(
+        description="The postage zone of the recipient's country (Poste Italiane's "
+        "international tariffs): italy (also San Marino and the Vatican City), zone_1 (Europe "
+        "and the Mediterranean basin), zone_2 (Africa, Asia, the Americas), zone_3 (Oceania).",
+        examples=["italy", "zone_1"],
+    )
+    postal_service: str = Field(
+        description="What the mail house posts it with: posta_ordinaria or raccomandata_ar in "
+        "Italy; posta_internazionale or raccomandata_internazionale (registered, with advice "
+        "of delivery) abroad.",
+        examples=["raccomandata_ar", "raccomandata_internazionale"],
+    )
     tracking_number: str | None
     created_at: datetime
 

@@ -194,6 +194,19 @@ PRACTICE_VALUES = {
     "authorization": N_("Your authorisation of legal action"),
 }
 
+# a print batch's postage (domain/postage.py): the zone of Poste Italiane's tariffs and the
+# service the mail house posts each letter with
+POSTAGE_NAMES = {
+    "italy": N_("Italy"),
+    "zone_1": N_("Zone 1: Europe and the Mediterranean basin"),
+    "zone_2": N_("Zone 2: Africa, Asia, the Americas"),
+    "zone_3": N_("Zone 3: Oceania"),
+    "posta_ordinaria": N_("Ordinary mail"),
+    "raccomandata_ar": N_("Raccomandata A/R"),
+    "posta_internazionale": N_("International mail"),
+    "raccomandata_internazionale": N_("Raccomandata internazionale"),
+}
+
 # The refusals people meet on the console's forms: the API's and the workflow's messages are
 # English (they are the API's), the pages say them in the reader's language (render() looks
 # a page's `refusal` and field `errors` up here; one not listed is shown as the API gave it)
