@@ -389,8 +389,11 @@ class StrategyModel(RequestModel):
     )
     letter_texts: dict[str, str] = Field(
         default_factory=dict,
-        description="Body paragraph of a letter, by kind (" + ", ".join(LETTER_KINDS) + "): a "
-        "Jinja2 template. Amounts, invoices and payment instructions are printed around it. "
+        description="Body paragraph of a letter, by kind (" + ", ".join(LETTER_KINDS) + "), "
+        'in Italian; "<kind>:<language>" (en, de, fr, es) for the text in a debtor\'s language '
+        '(e.g. "formal_demand:de"): a debtor whose language has none gets the standard letter '
+        "in that language. A Jinja2 template. Amounts, invoices and payment instructions are "
+        "printed around it. "
         "Variables: debtor_name, reference, amount, creditor_name, letter_date, pay_by (the day "
         "the practice acts on: the formal demand's term, or the last day before the next step) "
         "and term_days (the days from the letter's date to pay_by); write no term of your own.",
