@@ -23,6 +23,11 @@ from tests.factories import create_creditor, create_practice, invoice, make_sett
 from tests.test_letters import FORBIDDEN
 
 NNBSP = "\u202f"  # CLDR's French group separator: the narrow no-break space
+# the GSM 03.38 basic character set: an SMS outside it is sent as UCS-2, 70 characters a segment
+GSM_7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 
 # the debtor's country and language, the balance as the locale writes it, the pay-by date
 # (10 December 2026) and words of each letter's title
@@ -386,6 +391,7 @@ async def test_reminders_by_email_and_sms_in_the_debtors_language(
     assert sms.body.startswith(sms_start)
     assert "€" not in sms.body and "Rossi" not in sms.body
     assert len(sms.body) <= 306
+    assert set(sms.body) <= GSM_7, set(sms.body) - GSM_7
     for text in (email.subject, email.body, sms.body):
         assert not FORBIDDEN.search(text)
 
@@ -413,3 +419,45 @@ def test_the_one_time_code_is_in_the_pages_language() -> None:
     assert renderer.message("debtor_code_subject", language="es", agency_name="Studio") == (
         "Studio: código de acceso"
     )
+
+
+# -- the catalogues ----------------------------------------------------------------------------
+
+
+def test_every_text_of_the_letters_is_translated_into_every_language() -> None:
+    """What the templates and activities say (babel-letters.cfg) is in each catalogue, each
+    translated, with the same placeholders: `make messages` then translate."""
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[1]
+    method_map = [
+        ("activities/rendering.py", "python"),
+        ("activities/letters.py", "python"),
+        ("templates/letters/**.j2", "jinja2"),
+        ("templates/messages/**.j2", "jinja2"),
+    ]
+    options = {
+        "templates/letters/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"},
+        "templates/messages/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"},
+    }
+    texts = {
+        str(message)
+        for _f, _l, message, _c, _x in extract_from_dir(
+            str(root), method_map, options, keywords={"N_": None, "gettext": None, "_": None}
+        )
+    }
+    assert "Diffida ad adempiere e costituzione in mora" in texts and "Studio legale" in texts
+    for language in ("en", "de", "fr", "es"):
+        with (root / "locale" / language / "LC_MESSAGES" / "letters.po").open("rb") as handle:
+            catalogue = {str(m.id): m for m in read_po(handle) if m.id}
+        missing = [t for t in texts if t not in catalogue or not catalogue[t].string]
+        assert missing == [], f"translate these in locale/{language}/LC_MESSAGES/letters.po"
+        assert not any(m.fuzzy for m in catalogue.values())
+        for text in texts:
+            placeholders = sorted(re.findall(r"%\((\w+)\)s", text))
+            translated = str(catalogue[text].string)
+            if text not in ("Gentile %(name)s,", "Spettabile %(name)s,"):
+                assert sorted(re.findall(r"%\((\w+)\)s", translated)) == placeholders, text

@@ -95,3 +95,31 @@ async def test_the_one_time_code_comes_in_the_pages_language(api: Api) -> None:
     assert email is not None
     assert "es su codigo de acceso" in email.body
     assert email.subject.endswith(": código de acceso")
+
+
+def test_every_text_of_the_debtors_page_is_translated_into_german_french_and_spanish() -> None:
+    from pathlib import Path
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parents[2]
+    method_map = [
+        ("api/debtor/**.py", "python"),
+        ("templates/debtor/**.html", "jinja2"),
+    ]
+    options = {"templates/debtor/**.html": {"extensions": "jinja2.ext.i18n"}}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "translate": (2,)}
+    texts = {
+        message if isinstance(message, str) else message[0]
+        for _f, _l, message, _c, _x in extract_from_dir(
+            str(root), method_map, options, keywords=keywords
+        )
+    }
+    assert "Your position with %(creditor)s" in texts
+    for language in ("de", "fr", "es"):
+        with (root / "locale" / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+            catalogue = {str(m.id): m for m in read_po(handle) if m.id}
+        missing = [t for t in texts if t not in catalogue or not catalogue[t].string]
+        assert missing == [], f"translate these in locale/{language}/LC_MESSAGES/messages.po"
+        assert not any(m.fuzzy for m in catalogue.values())
