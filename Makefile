@@ -53,6 +53,12 @@ messages: $(STAMP)
 		--omit-header -o locale/messages.pot .
 	$(BIN)/pybabel update -i locale/messages.pot -d locale \
 		--ignore-obsolete --no-fuzzy-matching
+	# the letters', e-mails' and SMS texts (domain "letters", Italian source: no it catalogue);
+	# translate the new entries in locale/{en,de,fr,es}/LC_MESSAGES/letters.po
+	$(BIN)/pybabel extract -F babel-letters.cfg -k N_ --no-location --sort-output \
+		--omit-header -o locale/letters.pot .
+	$(BIN)/pybabel update -D letters -i locale/letters.pot -d locale \
+		--ignore-obsolete --no-fuzzy-matching
 
 # a release's workflow histories, every path of a practice recorded on the code checked out now
 # (tests/histories/record.py): run once before tagging RELEASE and commit the folder; CI replays

@@ -12,6 +12,7 @@ import logging
 import re
 from datetime import date
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from temporalio import activity
@@ -22,18 +23,23 @@ from activities.context import ActivityContext, PracticeFile, load_practice_file
 from activities.debtor_link import debtor_link, link_qr_data_uri
 from activities.deliveries import Attachment, Message, add_to_result, write_outbox
 from activities.rendering import (
+    BILINGUAL_KINDS,
+    ITALIAN_TITLES,
+    N_,
     Breakdown,
+    Formats,
     InvoiceLine,
     LetterView,
-    italian_date,
+    babel_locale,
+    letter_language,
     payment_qr_data_uri,
+    translate,
 )
 from db.ledger import LedgerError, claims_interest, practice_ledger, rate_table
 from db.models import Document, User
 from domain.activity_io import ActivityName, LetterInput, SentResult
 from domain.addresses import address_lines as foreign_address_lines
 from domain.court_calendar import FORMAL_DEMAND, compute_deadline
-from domain.money import format_euros
 from domain.payment_qr import PaymentQrError
 from domain.practice import DebtorKind
 from domain.rates import RateError
@@ -42,14 +48,8 @@ from domain.strategy import LETTER_KINDS
 
 log = logging.getLogger(__name__)
 
-TITLES = {
-    "reminder_letter": "Sollecito di pagamento",
-    "second_letter": "Secondo sollecito di pagamento",
-    "legal_notice": "Preavviso di azione giudiziale",
-    "formal_demand": "Diffida ad adempiere e costituzione in mora",
-    # consumer credit: Directive (EU) 2023/2225 art. 36(3), before any court step
-    "debt_advice_notice": "Informativa sui servizi di consulenza sul debito",
-}
+# the titles in Italian: the post delivery's subject, which only the agency's outbox shows
+TITLES = ITALIAN_TITLES
 
 
 POSTAL_RECIPIENT = "debtor:postal"
@@ -110,15 +110,18 @@ class LetterActivities(ActivityContext):
             # the workflow always passes its term; art. 1454 c.c.'s 15 days, on the court
             # calendar, for a caller that did not
             pay_by = compute_deadline(FORMAL_DEMAND, today_in_rome()).last_day
+        language = letter_language(practice.language)
         if input.kind == "formal_demand" and lawyer is not None:
             sender_name = lawyer.name
-            sender_subtitle = f"Studio legale – {lawyer.email}" if lawyer.email else "Studio legale"
+            office = translate(language, N_("Studio legale"))
+            sender_subtitle = f"{office} – {lawyer.email}" if lawyer.email else office
         else:
             sender_name = settings.agency_name
-            sender_subtitle = f"tel. {settings.agency_phone} – {settings.agency_email}"
+            phone = translate(language, "tel.")
+            sender_subtitle = f"{phone} {settings.agency_phone} – {settings.agency_email}"
         return LetterView(
             kind=input.kind,
-            title=TITLES[input.kind],
+            title=translate(language, TITLES[input.kind]),
             letter_date=today_in_rome(),
             reference=practice.reference,
             sender_name=sender_name,
@@ -139,6 +142,8 @@ class LetterActivities(ActivityContext):
             pay_by=pay_by,
             lawyer_name=lawyer.name if lawyer is not None else None,
             payment_qr=_payment_qr(file, input.balance_cents),
+            language=language,
+            locale=babel_locale(language, practice.country),
         )
 
     async def _breakdown(
@@ -186,25 +191,19 @@ class LetterActivities(ActivityContext):
         view.debtor_link = link
         view.debtor_link_qr = link_qr_data_uri(link)
         view.breakdown = await self._breakdown(file, view.letter_date, skipped)
+        texts = dict(input.text_overrides)
         if input.text_override:
-            view.body_override = self.renderer.override(
-                input.text_override,
-                {
-                    "debtor_name": view.debtor_name,
-                    "reference": view.reference,
-                    "amount": format_euros(view.balance_cents),
-                    "creditor_name": view.creditor_name,
-                    # the day the workflow acts on, and the days to it from the letter's date:
-                    # a creditor's own text prints the same term as the standard one
-                    "pay_by": italian_date(view.pay_by),
-                    "term_days": str((view.pay_by - view.letter_date).days)
-                    if view.pay_by is not None
-                    else "",
-                    "letter_date": italian_date(view.letter_date),
-                },
-            )
+            texts.setdefault("it", input.text_override)
+        # the creditor's text in the letter's language, else the standard text of that language
+        # (never the creditor's Italian text to a German reader)
+        own = texts.get(view.language)
+        if own:
+            view.body_override = self._override(own, view, view.language, view.locale)
             if view.body_override is None:
                 skipped.append("text_override: not usable, standard text used")
+        if input.kind in BILINGUAL_KINDS and view.language != "it" and texts.get("it"):
+            # the Italian original the translation follows: the creditor's Italian text
+            view.original_override = self._override(texts["it"], view, "it", "it")
         content = await self.renderer.pdf(self.renderer.letter_html(view))
 
         document = Document(
@@ -228,6 +227,26 @@ class LetterActivities(ActivityContext):
             return winner
         log.info("letter %s rendered for practice %s", input.kind, file.practice.id)
         return document
+
+    def _override(self, text: str, view: LetterView, language: str, locale: str) -> Markup | None:
+        formats = Formats(locale)
+        return self.renderer.override(
+            text,
+            {
+                "debtor_name": view.debtor_name,
+                "reference": view.reference,
+                "amount": formats.money(view.balance_cents),
+                "creditor_name": view.creditor_name,
+                # the day the workflow acts on, and the days to it from the letter's date:
+                # a creditor's own text prints the same term as the standard one
+                "pay_by": formats.long_date(view.pay_by),
+                "term_days": str((view.pay_by - view.letter_date).days)
+                if view.pay_by is not None
+                else "",
+                "letter_date": formats.long_date(view.letter_date),
+                "language": language,
+            },
+        )
 
     @activity.defn(name=ActivityName.SEND_LETTER)
     async def send_letter(self, input: LetterInput) -> SentResult:
@@ -288,8 +307,11 @@ class LetterActivities(ActivityContext):
         link: str,
     ) -> Message:
         reference = file.practice.reference
+        language = letter_language(file.practice.language)
         body = self.renderer.message(
             "letter_copy",
+            language=language,
+            country=file.practice.country,
             debtor_link=link,
             debtor_name=file.practice.debtor_name,
             reference=reference,
@@ -301,7 +323,10 @@ class LetterActivities(ActivityContext):
             channel=channel,
             recipient=address,
             subject=self.renderer.message(
-                "email_subject", agency_name=self.settings.agency_name, reference=reference
+                "email_subject",
+                language=language,
+                agency_name=self.settings.agency_name,
+                reference=reference,
             ),
             body=body,
             practice_id=file.practice.id,

@@ -17,6 +17,7 @@ from activities.contacts import skip_reason, usable_contact
 from activities.context import ActivityContext, PracticeFile, load_practice, load_practice_file
 from activities.debtor_link import debtor_link
 from activities.deliveries import Message, add_to_result
+from activities.rendering import letter_language
 from domain.activity_io import (
     ActivityName,
     LocalMomentsInput,
@@ -97,8 +98,11 @@ class ReminderActivities(ActivityContext):
         self, file: PracticeFile, input: ReminderInput, template: str, address: str, link: str
     ) -> Message:
         practice, creditor = file.practice, file.creditor
+        language = letter_language(practice.language)
         body = self.renderer.message(
             template,
+            language=language,
+            country=practice.country,
             debtor_link=link,
             debtor_name=practice.debtor_name,
             due_date=input.due_date,
@@ -111,7 +115,10 @@ class ReminderActivities(ActivityContext):
             agency_phone=self.settings.agency_phone,
         )
         subject = self.renderer.message(
-            "email_subject", agency_name=self.settings.agency_name, reference=practice.reference
+            "email_subject",
+            language=language,
+            agency_name=self.settings.agency_name,
+            reference=practice.reference,
         )
         return Message(
             idempotency_key=f"{input.idempotency_key}:email",
@@ -125,6 +132,7 @@ class ReminderActivities(ActivityContext):
     def _sms(self, file: PracticeFile, input: ReminderInput, number: str, link: str) -> Message:
         body = self.renderer.message(
             "sms_contact",
+            language=letter_language(file.practice.language),
             debtor_link=link,
             agency_phone=self.settings.agency_phone,
             agency_name=self.settings.agency_name,

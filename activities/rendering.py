@@ -1,35 +1,65 @@
 """Jinja2 rendering of letters (HTML, then PDF with WeasyPrint), of e-mail / SMS texts and of
 notifications to the agency's side.
 
-Letters and messages are in Italian. The agency's templates are trusted files; a creditor's
-letter text is not, so it is rendered in a sandbox, escaped, and placed by the template between
-the parts nobody may remove (amounts, invoices, payment instructions, contacts).
+Letters and messages are written in the debtor's language (issue 16: Italian, English, German,
+French, Spanish): the templates' texts are Italian, the source the translations are made from,
+in `{% trans %}` blocks; locale/<lang>/LC_MESSAGES/letters.po translate them (`make messages`
+extracts them with babel-letters.cfg). Amounts and dates are formatted by Babel for the debtor's
+locale. A formal demand to a debtor who is not Italian prints the Italian legal text, which
+prevails, followed by its translation, as agencies do.
+
+The agency's templates are trusted files; a creditor's letter text is not, so it is rendered in
+a sandbox, escaped, and placed by the template between the parts nobody may remove (amounts,
+invoices, payment instructions, contacts).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 
 import segno
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from babel import localedata
+from babel.dates import format_date, get_date_format
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 from temporalio.exceptions import ApplicationError
 
 from domain.money import format_euros
 from domain.payment_qr import epc_payload
+from domain.strategy import LETTER_LANGUAGES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+
+# the letters a debtor who is not Italian receives in Italian with a translation after it: the
+# Italian text has the legal effect (art. 1454 c.c., the notice of default)
+BILINGUAL_KINDS = frozenset({"formal_demand"})
 
 # Garante privacy, 30 November 2005: nothing a debtor or a third party sees may say "recupero
 # crediti". The product keeps the phrase (and its inflections) out of everything it sends.
-_FORBIDDEN = re.compile(r"recuper\w*\W+(?:\w{1,5}\W+)?credit\w*", re.IGNORECASE)
+# Letters abroad keep to it in their own languages too.
+_FORBIDDEN = re.compile(
+    r"recuper\w*\W+(?:\w{1,5}\W+)?credit\w*"
+    r"|debt\W+collect\w*|inkasso\w*|recouvrement\W+(?:\w{1,5}\W+)?cr[ée]ance\w*"
+    r"|cobro\W+(?:\w{1,5}\W+)?deuda\w*|recobro\w*",
+    re.IGNORECASE,
+)
 
 _MONTHS = (
     "gennaio",
@@ -45,6 +75,22 @@ _MONTHS = (
     "novembre",
     "dicembre",
 )
+
+
+def N_(message: str) -> str:
+    """Marks a text for extraction into the letters' catalogue (babel-letters.cfg)."""
+    return message
+
+
+# the letters' titles, Italian as the templates (translated with the "letters" catalogue)
+ITALIAN_TITLES = {
+    "reminder_letter": N_("Sollecito di pagamento"),
+    "second_letter": N_("Secondo sollecito di pagamento"),
+    "legal_notice": N_("Preavviso di azione giudiziale"),
+    "formal_demand": N_("Diffida ad adempiere e costituzione in mora"),
+    # consumer credit: Directive (EU) 2023/2225 art. 36(3), before any court step
+    "debt_advice_notice": N_("Informativa sui servizi di consulenza sul debito"),
+}
 
 
 class ForbiddenWording(ApplicationError):
@@ -81,6 +127,122 @@ def italian_date(value: date | None) -> str:
 def short_date(value: date | None) -> str:
     """date(2026, 11, 4) -> '04/11/2026'."""
     return value.strftime("%d/%m/%Y") if value is not None else ""
+
+
+def letter_language(language: str | None) -> str:
+    """The language a debtor is written to: theirs when the letters exist in it, else Italian."""
+    code = (language or "it").strip().lower()
+    return code if code in LETTER_LANGUAGES else "it"
+
+
+@functools.cache
+def babel_locale(language: str, country: str | None = None) -> str:
+    """The locale amounts and dates are formatted in: the language as spoken in the debtor's
+    country when CLDR knows the pair (de_AT writes "€ 1.234,56", de_DE "1.234,56 €"), else the
+    language alone."""
+    code = letter_language(language)
+    if country:
+        candidate = f"{code}_{country.strip().upper()}"
+        if localedata.exists(candidate):  # CLDR's own data, never a guessed fallback
+            return candidate
+    return code
+
+
+@dataclass(frozen=True)
+class Formats:
+    """Amounts and dates for one locale. Italian keeps the house style the letters always had
+    (domain.money.format_euros: "€ 1.234,56"; "24 novembre 2026"); the other languages are
+    Babel's (CLDR): "1.234,56 €" de, "1 234,56 €" fr (narrow no-break space), "€1,234.56" en."""
+
+    locale: str = "it"
+
+    @property
+    def italian(self) -> bool:
+        return self.locale.split("_")[0] == "it"
+
+    def money(self, cents: int) -> str:
+        if self.italian:
+            return format_euros(cents)
+        return format_currency(Decimal(cents) / 100, "EUR", locale=self.locale)
+
+    def long_date(self, value: date | None) -> str:
+        if value is None:
+            return ""
+        if self.italian:
+            return italian_date(value)
+        return format_date(value, format="long", locale=self.locale)
+
+    def short_date(self, value: date | None) -> str:
+        """The locale's numeric date with the year in full: 04/11/2026, 04.11.2026, 11/4/2026."""
+        if value is None:
+            return ""
+        if self.italian:
+            return short_date(value)
+        pattern = re.sub(r"y+", "yyyy", get_date_format("short", locale=self.locale).pattern)
+        return format_date(value, format=pattern, locale=self.locale)
+
+
+@functools.cache
+def letter_translations(language: str) -> NullTranslations:
+    """The letters' catalogue (domain "letters") of a language, compiled in memory as the
+    console's (api/console/i18n.py). Italian is the templates' own text: no catalogue."""
+    po = LOCALE_DIR / language / "LC_MESSAGES" / "letters.po"
+    if language == "it" or not po.exists():
+        return NullTranslations()
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain="letters")
+
+
+def translate(language: str, message: str) -> str:
+    """A text marked in Python (the letters' titles) in a letter language."""
+    return letter_translations(letter_language(language)).gettext(message)
+
+
+def _callables(language: str) -> dict[str, Any]:
+    """gettext and ngettext for a render, with Jinja's newstyle semantics: the placeholders are
+    filled after translating, and escaped when the template autoescapes."""
+    catalogue = letter_translations(language)
+
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        text = catalogue.gettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables if variables else text
+
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
+        variables.setdefault("num", num)
+        text = catalogue.ngettext(singular, plural, num)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables
+
+    return {"gettext": gettext, "ngettext": ngettext, "_": gettext}
+
+
+def _formats(context: Context) -> Formats:
+    found = context.get("formats")
+    return found if isinstance(found, Formats) else Formats()
+
+
+@pass_context
+def _euros_filter(context: Context, cents: int) -> str:
+    return _formats(context).money(cents)
+
+
+@pass_context
+def _long_date_filter(context: Context, value: date | None) -> str:
+    return _formats(context).long_date(value)
+
+
+@pass_context
+def _short_date_filter(context: Context, value: date | None) -> str:
+    return _formats(context).short_date(value)
 
 
 @dataclass
@@ -133,6 +295,16 @@ class LetterView:
     # the debtor's own page (api/debtor): its short address and a QR code of it
     debtor_link: str | None = None
     debtor_link_qr: str | None = None
+    # the language the letter is written in (letter_language) and the Babel locale of its
+    # amounts and dates (babel_locale)
+    language: str = "it"
+    locale: str = "it"
+    # a bilingual letter (BILINGUAL_KINDS) to a debtor who is not Italian: the creditor's
+    # Italian text, when it has one, for the Italian original
+    original_override: Markup | None = None
+    # filled by Renderer.letter_html: the Italian original printed before the translation
+    original: Markup | None = None
+    original_title: str | None = None
 
     @property
     def invoices_total_cents(self) -> int:
@@ -163,22 +335,77 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            extensions=["jinja2.ext.i18n"],
         )
-        self.env.filters["euros"] = format_euros
-        self.env.filters["italian_date"] = italian_date
-        self.env.filters["short_date"] = short_date
+        # one msgid per paragraph whatever the template's line breaks
+        self.env.policies["ext.i18n.trimmed"] = True
+        # the Italian callables by default: notifications and the statement are Italian
+        self.env.globals.update(_callables("it"))
+        self.env.filters["euros"] = _euros_filter
+        self.env.filters["long_date"] = _long_date_filter
+        self.env.filters["italian_date"] = _long_date_filter  # the name older templates use
+        self.env.filters["short_date"] = _short_date_filter
         self.sandbox = SandboxedEnvironment(autoescape=False)
 
+    def _language_context(self, language: str, locale: str | None = None) -> dict[str, Any]:
+        code = letter_language(language)
+        return {
+            **_callables(code),
+            "language": code,
+            "formats": Formats(locale or code),
+        }
+
     def letter_html(self, view: LetterView) -> str:
-        html = self.env.get_template(f"letters/{view.kind}.html.j2").render(letter=view)
+        template = self.env.get_template(f"letters/{view.kind}.html.j2")
+        if view.kind in BILINGUAL_KINDS and view.language != "it":
+            view = replace(view, **self._original(view))
+        html = template.render(letter=view, **self._language_context(view.language, view.locale))
         # checked on the text without tags, so markup between the words cannot hide them
         ensure_discreet(re.sub(r"<[^>]+>", " ", html), f"letter {view.kind}")
         return html
 
-    def message(self, name: str, *, discreet: bool = True, **context: Any) -> str:
-        """A text template under templates/messages (e-mail subject or body, SMS). discreet=False
-        only for messages to the agency's side, which the debtor and third parties never see."""
-        text = self.env.get_template(f"messages/{name}.txt.j2").render(**context).strip()
+    def _original(self, view: LetterView) -> dict[str, Any]:
+        """The Italian text of a bilingual letter: its body (the creditor's Italian text, when it
+        has one), its term and its legal statements, rendered from the letter's own blocks with
+        the Italian catalogue and formats, then placed by letters/_original.html.j2."""
+        italian = replace(
+            view,
+            language="it",
+            locale="it",
+            title=ITALIAN_TITLES.get(view.kind, view.title),
+            body_override=view.original_override,
+        )
+        template = self.env.get_template(f"letters/{view.kind}.html.j2")
+        context = template.new_context({"letter": italian, **self._language_context("it")})
+
+        def block(name: str) -> Markup:
+            render = template.blocks.get(name)
+            return Markup("".join(render(context))) if render is not None else Markup("")
+
+        body = italian.body_override or block("body")
+        original = self.env.get_template("letters/_original.html.j2").render(
+            letter=italian,
+            body=body,
+            term=block("term") if view.pay_by is not None else Markup(""),
+            legal=block("legal"),
+            **self._language_context("it"),
+        )
+        return {"original": Markup(original), "original_title": italian.title}
+
+    def message(
+        self,
+        name: str,
+        *,
+        discreet: bool = True,
+        language: str = "it",
+        country: str | None = None,
+        **context: Any,
+    ) -> str:
+        """A text template under templates/messages (e-mail subject or body, SMS), in the
+        debtor's language. discreet=False only for messages to the agency's side, which the
+        debtor and third parties never see."""
+        values = {**context, **self._language_context(language, babel_locale(language, country))}
+        text = self.env.get_template(f"messages/{name}.txt.j2").render(**values).strip()
         return ensure_discreet(text, f"message {name}") if discreet else text
 
     def notification(self, name: str, **context: Any) -> tuple[str, str]:

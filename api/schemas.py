@@ -389,8 +389,11 @@ class StrategyModel(RequestModel):
     )
     letter_texts: dict[str, str] = Field(
         default_factory=dict,
-        description="Body paragraph of a letter, by kind (" + ", ".join(LETTER_KINDS) + "): a "
-        "Jinja2 template. Amounts, invoices and payment instructions are printed around it. "
+        description="Body paragraph of a letter, by kind (" + ", ".join(LETTER_KINDS) + "), "
+        'in Italian; "<kind>:<language>" (en, de, fr, es) for the text in a debtor\'s language '
+        '(e.g. "formal_demand:de"): a debtor whose language has none gets the standard letter '
+        "in that language. A Jinja2 template. Amounts, invoices and payment instructions are "
+        "printed around it. "
         "Variables: debtor_name, reference, amount, creditor_name, letter_date, pay_by (the day "
         "the practice acts on: the formal demand's term, or the last day before the next step) "
         "and term_days (the days from the letter's date to pay_by); write no term of your own.",
@@ -1745,6 +1748,18 @@ class PrintItem(BaseModel):
     )
     raccomandata: bool = Field(
         description="Send by raccomandata A/R (formal demands and notices of legal action)."
+    )
+    postal_zone: str = Field(
+        description="The postage zone of the recipient's country (Poste Italiane's "
+        "international tariffs): italy (also San Marino and the Vatican City), zone_1 (Europe "
+        "and the Mediterranean basin), zone_2 (Africa, Asia, the Americas), zone_3 (Oceania).",
+        examples=["italy", "zone_1"],
+    )
+    postal_service: str = Field(
+        description="What the mail house posts it with: posta_ordinaria or raccomandata_ar in "
+        "Italy; posta_internazionale or raccomandata_internazionale (registered, with advice "
+        "of delivery) abroad.",
+        examples=["raccomandata_ar", "raccomandata_internazionale"],
     )
     tracking_number: str | None
     created_at: datetime

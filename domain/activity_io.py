@@ -92,6 +92,10 @@ class LetterInput:
     lawyer_id: str | None = None
     # False when the postal address is known to be wrong: no letter to a stranger's door
     post: bool = True
+    # the creditor's own texts of this letter by language (domain.strategy.texts_by_language):
+    # the debtor's language picks one, else the standard text of that language; text_override
+    # stays the Italian one (older histories carry only it)
+    text_overrides: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -40,6 +40,9 @@ LETTER_KINDS = (
     "formal_demand",
     "debt_advice_notice",  # consumer credit only (domain.consumer_credit)
 )
+# the languages letters, e-mails, SMS and the debtor's page are written in (issue 16); a debtor
+# whose language is another is written to in Italian
+LETTER_LANGUAGES = ("it", "en", "de", "fr", "es")
 # Strategy.allocation: the values of domain.allocation.AllocationOrder (kept apart: no import)
 ALLOCATIONS = ("law", "costs_interest_principal", "principal_first")
 # how a dispute moves the dates of the promise or deal it suspended (domain/pauses.py)
@@ -236,6 +239,20 @@ def _bounded(wait: timedelta) -> timedelta:
     return wait
 
 
+def texts_by_language(letter_texts: dict[str, str], kind: str) -> dict[str, str]:
+    """A creditor's own texts of one letter per language: `letter_texts["formal_demand:de"]` is
+    the German one; the key without a language (`"formal_demand"`) is the Italian one, as it
+    always was. {"it": ..., "de": ...}."""
+    found = {
+        key.partition(":")[2]: text
+        for key, text in letter_texts.items()
+        if key.partition(":")[0] == kind and ":" in key
+    }
+    if kind in letter_texts:
+        found.setdefault("it", letter_texts[kind])
+    return found
+
+
 def validate_strategy(strategy: Strategy) -> Strategy:
     """Checks a strategy and returns it with its step list complete, in the creditor's order.
 
@@ -283,10 +300,16 @@ def validate_strategy(strategy: Strategy) -> Strategy:
         raise StrategyError("allocation", f"must be one of {', '.join(ALLOCATIONS)}")
     if strategy.dispute_shift not in SHIFT_RULES:
         raise StrategyError("dispute_shift", 'must be "length" or "none"')
-    for kind in strategy.letter_texts:
+    for key in strategy.letter_texts:
+        kind, _, language = key.partition(":")
         if kind not in LETTER_KINDS:
             raise StrategyError(
-                f"letter_texts.{kind}", f"unknown letter; known: {', '.join(LETTER_KINDS)}"
+                f"letter_texts.{key}", f"unknown letter; known: {', '.join(LETTER_KINDS)}"
+            )
+        if ":" in key and language not in LETTER_LANGUAGES:
+            raise StrategyError(
+                f"letter_texts.{key}",
+                f"unknown language; letters are written in {', '.join(LETTER_LANGUAGES)}",
             )
     steps = _complete(list(seen.values()))
     broken = order_error(steps)

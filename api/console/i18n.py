@@ -28,6 +28,9 @@ from domain.calendar import ROME  # one definition of the practice's zone
 
 LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
 LOCALES = ("it", "en")
+# the debtor's page speaks the letters' languages too (issue 16: debtors abroad); locale/de, fr
+# and es translate its texts (api/debtor, templates/debtor), the console's stay it/en
+DEBTOR_LOCALES = ("it", "en", "de", "fr", "es")
 DEFAULT_LOCALE = "it"
 
 
@@ -42,9 +45,13 @@ def translations(locale: str) -> Translations:
     return Translations(buffer, domain="messages")
 
 
-def negotiate(preference: str | None, accept_language: str | None) -> str:
+def negotiate(
+    preference: str | None,
+    accept_language: str | None,
+    locales: tuple[str, ...] = LOCALES,
+) -> str:
     """The user's preference, else the best of Accept-Language, else Italian."""
-    if preference in LOCALES:
+    if preference in locales:
         return preference
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate((accept_language or "").split(",")):
@@ -56,7 +63,7 @@ def negotiate(preference: str | None, accept_language: str | None) -> str:
             except ValueError:
                 continue
         language = tag.strip().split("-")[0].lower()
-        if language in LOCALES and quality > 0:
+        if language in locales and quality > 0:
             ranked.append((-quality, position, language))
     return min(ranked)[2] if ranked else DEFAULT_LOCALE
 
@@ -193,6 +200,19 @@ PRACTICE_VALUES = {
     "formal_demand": N_("Formal demand"),
     "legal_opinion": N_("Lawyer's opinion"),
     "authorization": N_("Your authorisation of legal action"),
+}
+
+# a print batch's postage (domain/postage.py): the zone of Poste Italiane's tariffs and the
+# service the mail house posts each letter with
+POSTAGE_NAMES = {
+    "italy": N_("Italy"),
+    "zone_1": N_("Zone 1: Europe and the Mediterranean basin"),
+    "zone_2": N_("Zone 2: Africa, Asia, the Americas"),
+    "zone_3": N_("Zone 3: Oceania"),
+    "posta_ordinaria": N_("Ordinary mail"),
+    "raccomandata_ar": N_("Raccomandata A/R"),
+    "posta_internazionale": N_("International mail"),
+    "raccomandata_internazionale": N_("Raccomandata internazionale"),
 }
 
 # The refusals people meet on the console's forms: the API's and the workflow's messages are

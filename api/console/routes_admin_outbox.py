@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.auth import Principal, Role, console_require
+from api.console import i18n
 from api.console.forms import optional
 from api.console.security import ConsoleRequest
 from api.console.templating import render
@@ -85,6 +86,7 @@ async def print_batch_page(
             "day": wanted,
             "items": [item for item, _ in batch],
             "show_all": show_all,
+            "postage": i18n.POSTAGE_NAMES,
             "closed_at": closed.closed_at if closed is not None else None,
         },
     )

@@ -8,7 +8,8 @@
   (`.practice_id`: the one practice the session opens) and makes the request act as the debtor
   (`domain.actor` kind "debtor": api.auth.calling_actor() names it on every command sent).
   Without a session the debtor is sent to a page saying to open the link again.
-- `render()`: the debtor's pages (templates/debtor/, their own base), in Italian or English.
+- `render()`: the debtor's pages (templates/debtor/, their own base), in the debtor's language
+  (Italian, English, German, French or Spanish: request_locale).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
 from api.auth import act_as
 from api.console import i18n
@@ -26,6 +28,7 @@ from api.console.templating import environment, page_values
 from api.deps import NowDep, SessionDep
 from api.services import debtor_links
 from api.services.debtor_links import DebtorAccess
+from db.models import Practice
 from domain.actor import Actor, ActorKind
 
 PREFIX = "/d"
@@ -61,6 +64,11 @@ async def debtor_request(request: Request, db: SessionDep, now: NowDep) -> Debto
             request.state.new_debtor_csrf = expected
     request.state.csrf_token = expected
     request.state.debtor_access = access
+    if access is not None:
+        # the page speaks the debtor's language (request_locale)
+        request.state.debtor_language = await db.scalar(
+            select(Practice.language).where(Practice.id == access.practice_id)
+        )
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER)
         if sent is None:
@@ -105,7 +113,17 @@ def clear_session_cookie(response: Response, request: Request) -> None:
 
 
 def request_locale(request: Request) -> str:
-    return i18n.negotiate(request.cookies.get(LANG_COOKIE), request.headers.get("accept-language"))
+    """The language the debtor chose on the page; else a debtor abroad's own (the practice's
+    `language`, from the country by default: the one the letters are written in, whatever the
+    browser says); else the browser's, else Italian. An Italian debtor's "it" is the default,
+    not a choice, so the browser's language may still turn the page into English, as before."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in i18n.DEBTOR_LOCALES:
+        return str(chosen)
+    own = getattr(request.state, "debtor_language", None)
+    if own != i18n.DEFAULT_LOCALE and own in i18n.DEBTOR_LOCALES:
+        return str(own)
+    return i18n.negotiate(None, request.headers.get("accept-language"), i18n.DEBTOR_LOCALES)
 
 
 def render(

@@ -28,6 +28,7 @@ from api.debtor.access import (
     PREFIX,
     DebtorRequest,
     render,
+    request_locale,
     set_session_cookie,
 )
 from api.debtor.statement import amount_due_today
@@ -49,7 +50,7 @@ async def switch_language(code: str, back: str = "") -> Response:
     # only back to a page of /d/: never a redirect elsewhere
     target = back if back.startswith(f"{PREFIX}/") and "//" not in back else f"{PREFIX}/me"
     response = RedirectResponse(target, status_code=303)
-    if code in i18n.LOCALES:
+    if code in i18n.DEBTOR_LOCALES:
         response.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="lax", path=PREFIX)
     return response
 
@@ -88,6 +89,7 @@ async def _link_page(
 ) -> Response:
     practice = await db.get(Practice, link.practice_id)
     assert practice is not None  # the foreign key
+    request.state.debtor_language = practice.language  # the page in the debtor's language
     creditor = await db.get(Creditor, practice.creditor_id)
     assert creditor is not None
     channels = {
@@ -196,8 +198,11 @@ async def send_code(
     )
     if not recent:
         code = await debtor_links.new_code(db, link, now)
+        request.state.debtor_language = practice.language
+        language = request_locale(request)  # the page's: the debtor is reading it
         body = _renderer.message(
             "debtor_code",
+            language=language,
             code=code,
             minutes=debtor_links.CODE_MINUTES,
             agency_name=settings.agency_name,
@@ -207,7 +212,11 @@ async def send_code(
             idempotency_key=f"debtor-code:{link.id}:{uuid.uuid4().hex}",
             channel=channel,
             recipient=contact,
-            subject=f"{settings.agency_name}: codice di accesso" if channel == "email" else "",
+            subject=_renderer.message(
+                "debtor_code_subject", language=language, agency_name=settings.agency_name
+            )
+            if channel == "email"
+            else "",
             body=body,
             practice_id=practice.id,
         )

@@ -26,6 +26,7 @@ from api.services.print_batches import closed_batch
 from db.models import Delivery, Document, Practice, PrintBatchItem
 from domain.addresses import address_lines as foreign_address_lines
 from domain.calendar import at_rome
+from domain.postage import postal_service, postal_zone
 
 router = APIRouter(prefix="/print-batches", tags=["print batches"])
 
@@ -43,6 +44,8 @@ MANIFEST_COLUMNS = (
     "address_line_3",
     "address_line_4",
     "raccomandata_ar",
+    "postal_zone",
+    "postal_service",
     "tracking_number",
 )
 
@@ -130,6 +133,8 @@ async def letters_to_post(
             letter=letter,
             address=address_block(practice),
             raccomandata=letter in RACCOMANDATA_KINDS,
+            postal_zone=postal_zone(practice.country),
+            postal_service=postal_service(practice.country, letter in RACCOMANDATA_KINDS),
             tracking_number=delivery.tracking_number,
             created_at=delivery.created_at,
         )
@@ -151,6 +156,8 @@ def manifest_csv(items: list[PrintItem]) -> bytes:
                 item.letter,
                 *lines,
                 "yes" if item.raccomandata else "no",
+                item.postal_zone,
+                item.postal_service,
                 item.tracking_number or "",
             ]
         )
@@ -210,8 +217,11 @@ async def print_batch(
     The ZIP holds each letter's PDF and `manifest.csv`: delivery id, practice reference, file
     name, kind of letter, the four lines of the address block (name; street; postal code, city
     and province; country), `raccomandata_ar` yes/no (yes for formal demands and notices of
-    legal action) and the tracking number once recorded. No amounts: the envelope must not tell
-    anyone about the debt. Record each raccomandata's number with
+    legal action), `postal_zone` (italy, zone_1 Europe and the Mediterranean basin, zone_2 Africa,
+    Asia and the Americas, zone_3 Oceania: Poste Italiane's international tariffs),
+    `postal_service` (posta_ordinaria, raccomandata_ar; abroad posta_internazionale,
+    raccomandata_internazionale) and the tracking number once recorded. No amounts: the
+    envelope must not tell anyone about the debt. Record each raccomandata's number with
     POST /practices/{id}/documents/{document_id}/tracking."""
     wanted = parse_day(day)
     batch = await letters_to_post(session, wanted, show_all)

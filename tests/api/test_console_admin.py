@@ -453,3 +453,35 @@ async def test_a_parked_message_shows_why_and_its_next_try(api: Api) -> None:
     [item] = via_api["items"]
     assert (item["status"], item["retry_reason"]) == ("parked", "provider_unavailable")
     assert datetime.fromisoformat(item["retry_at"]) == retry_at
+
+
+async def test_the_print_batch_screen_shows_each_letters_postal_zone_and_service(api: Api) -> None:
+    from tests.api.test_print_batches import letter, rome
+    from tests.factories import create_creditor, create_practice
+
+    day = date(2020, 2, 11)
+    creditor = await create_creditor(api.db)
+    berlin = await create_practice(
+        api.db,
+        creditor,
+        debtor_tax_code=unique_tax_code(),
+        country="DE",
+        province="",
+        street="Hauptstraße 5",
+        postal_code="10115",
+        city="Berlin",
+    )
+    milano = await create_practice(api.db, creditor, debtor_tax_code=unique_tax_code())
+    await letter(api, berlin, "formal_demand", rome(day, 9))
+    await letter(api, milano, "formal_demand", rome(day, 10))
+    await as_role(api, "admin")
+    page = await api.http.get(f"/console/admin/print-batches/{day.isoformat()}")
+    assert page.status_code == 200
+    zones = re.findall(r'<td class="postal-zone">([^<]*)</td>', page.text)
+    services = re.findall(r'<td class="postal-service">([^<]*)</td>', page.text)
+    assert zones in (
+        ["Zona 1: Europa e bacino del Mediterraneo", "Italia"],
+        ["Zone 1: Europe and the Mediterranean basin", "Italy"],
+    )
+    assert services[0] == "Raccomandata internazionale"
+    assert services[1] == "Raccomandata A/R"

@@ -157,6 +157,8 @@ async def test_the_zip_holds_the_days_pdfs_and_a_manifest_of_envelopes(
         "address_line_3": "20121 Milano MI",
         "address_line_4": "IT",
         "raccomandata_ar": "no",
+        "postal_zone": "italy",
+        "postal_service": "posta_ordinaria",
         "tracking_number": "",
     }
     assert rows[1]["reference"] == bianchi.reference
@@ -168,6 +170,7 @@ async def test_the_zip_holds_the_days_pdfs_and_a_manifest_of_envelopes(
         "IT",
     ]
     assert rows[1]["raccomandata_ar"] == "yes"
+    assert (rows[1]["postal_zone"], rows[1]["postal_service"]) == ("italy", "raccomandata_ar")
 
     # the envelope does not tell the debt: no amount, no word of it
     manifest = archive.read("manifest.csv").decode("utf-8")
@@ -312,3 +315,55 @@ async def test_a_closed_batch_lists_its_fixed_letters_from_cutoff_to_cutoff(api:
     # an open day (no batch) still lists its calendar day's letters, and says it is open
     open_day = await api.http.get("/print-batches/2021-06-16?format=json", headers=api.admin)
     assert open_day.json()["closed_at"] is None
+
+
+ABROAD_DAY = date(2021, 3, 17)
+
+
+async def test_letters_abroad_carry_their_postal_zone_and_raccomandata_internazionale(
+    api: Api,
+) -> None:
+    """Poste Italiane's international tariffs (domain/postage.py): Germany is zone 1, the United
+    States zone 2, Australia zone 3, San Marino is served as Italy; a formal demand abroad goes
+    by raccomandata internazionale, a reminder by ordinary international post."""
+    creditor = await create_creditor(api.db)
+    abroad = {
+        "DE": dict(street="Hauptstraße 5", postal_code="10115", city="Berlin"),
+        "US": dict(street="350 Fifth Avenue", postal_code="10118", city="New York", region="NY"),
+        "AU": dict(street="1 George St", postal_code="2000", city="Sydney", region="NSW"),
+        "SM": dict(street="Via Tre Settembre 1", postal_code="47890", city="San Marino"),
+    }
+    practices = {
+        country: await create_practice(
+            api.db,
+            creditor,
+            debtor_tax_code=unique_tax_code(),
+            country=country,
+            province="",
+            **fields,
+        )
+        for country, fields in abroad.items()
+    }
+    await letter(api, practices["DE"], "formal_demand", rome(ABROAD_DAY, 9))
+    await letter(api, practices["DE"], "reminder_letter", rome(ABROAD_DAY, 9, 5))
+    await letter(api, practices["US"], "legal_notice", rome(ABROAD_DAY, 9, 10))
+    await letter(api, practices["AU"], "reminder_letter", rome(ABROAD_DAY, 9, 15))
+    await letter(api, practices["SM"], "formal_demand", rome(ABROAD_DAY, 9, 20))
+    expected = [
+        ("zone_1", "raccomandata_internazionale", "yes"),
+        ("zone_1", "posta_internazionale", "no"),
+        ("zone_2", "raccomandata_internazionale", "yes"),
+        ("zone_3", "posta_internazionale", "no"),
+        ("italy", "raccomandata_ar", "yes"),
+    ]
+    _, operator = await new_user(api, "operator")
+    response = await api.http.get(f"/print-batches/{ABROAD_DAY.isoformat()}", headers=operator)
+    assert response.status_code == 200, response.text
+    rows = manifest_rows(zipfile.ZipFile(io.BytesIO(response.content)))
+    assert [(r["postal_zone"], r["postal_service"], r["raccomandata_ar"]) for r in rows] == expected
+
+    listed = await api.http.get(
+        f"/print-batches/{ABROAD_DAY.isoformat()}?format=json", headers=operator
+    )
+    items = listed.json()["items"]
+    assert [(i["postal_zone"], i["postal_service"]) for i in items] == [e[:2] for e in expected]

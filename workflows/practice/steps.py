@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
         Status,
     )
     from domain.practice_state.state import Awaiting, Event
-    from domain.strategy import Step
+    from domain.strategy import Step, texts_by_language
 
 from workflows.practice import court, waits
 from workflows.practice.effects import Interrupted, Practice
@@ -321,6 +321,9 @@ async def send_letter(
         email_copy=False,
         pec_copy=pec_copy,
         text_override=p.strategy.letter_texts.get(kind),
+        # the creditor's texts in other languages (issue 16): only the activity's input grows,
+        # the commands are the same, so running histories replay unchanged
+        text_overrides=texts_by_language(p.strategy.letter_texts, kind),
         pay_by=pay_by,
         lawyer_id=p.state.escalation.lawyer_id,
         post=p.state.channels.address,
