@@ -130,6 +130,9 @@ class DealState:
     # the progress signals applied, "<proposal>:<kind>:<instalment>": one that reached the
     # practice twice (the plan repeating itself across its own continue-as-new) counts once
     progress_seen: list[str] = field(default_factory=list)
+    # the running plan was started with its own history bound (PLANS_BOUNDED): it may have
+    # continued as new, so the practice cancels it by its workflow id, whichever run it is in
+    plan_bounded: bool = False
 
     @property
     def collecting(self) -> bool:
@@ -203,6 +206,11 @@ class CourtState:
 
     started: bool = False
     outcome: str | None = None  # the judicial workflow's result
+    # the court steps' workflow id when they outlive the run that started them
+    # (COURT_STEPS_OUTLIVE_RUN: ABANDON and a history bound of their own): a run that continued
+    # as new reaches them by this id, learns their end from their `judicial_ended` signal, and
+    # any run cancels them by it
+    workflow_id: str | None = None
     end_choice: EndDecision | None = None
     end_asks: int = 0
     watch_checks: int = 0

@@ -13,8 +13,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.judicial import JUDICIAL_WORKFLOW_NAME, JudicialInput, judicial_workflow_id
     from domain.practice_state.state import Awaiting
 
-from workflows.practice import waits
-from workflows.practice.effects import Practice
+from workflows.practice import handover, waits
+from workflows.practice.effects import Interrupted, Practice, cancel_by_id
+from workflows.practice.versions import COURT_STEPS_OUTLIVE_RUN
 
 
 async def after_court(p: Practice) -> None:
@@ -85,32 +86,81 @@ async def after_court(p: Practice) -> None:
 
 
 async def start_judicial(p: Practice) -> None:
-    p.judicial = await workflow.start_child_workflow(
+    bound = p.inp.history_bound
+    # court steps that outlive this run (a continue-as-new while they run): ABANDON, their own
+    # bound, their id kept; asked only with a bound (a practice without one never hands over)
+    outlive = bound is not None and workflow.patched(COURT_STEPS_OUTLIVE_RUN)
+    judicial_id = judicial_workflow_id(p.inp.practice_id)
+    handle: ChildWorkflowHandle[Any, str] = await workflow.start_child_workflow(
         JUDICIAL_WORKFLOW_NAME,
         JudicialInput(
             practice_id=p.inp.practice_id,
             parent_workflow_id=workflow.info().workflow_id,
             lawyer_id=p.state.escalation.lawyer_id,
             residence=p.inp.residence,
+            history_bound=bound if outlive else None,
         ),
-        id=judicial_workflow_id(p.inp.practice_id),
+        id=judicial_id,
         result_type=str,
-        # a practice that ends takes its court steps with it (they are told and stop)
-        parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+        # a practice that ends takes its court steps with it (they are told and stop): through
+        # the close policy before COURT_STEPS_OUTLIVE_RUN, by their id since (the policy would
+        # also apply when a run continues as new)
+        parent_close_policy=(
+            ParentClosePolicy.ABANDON if outlive else ParentClosePolicy.REQUEST_CANCEL
+        ),
     )
+    p.judicial = handle
     p.state.court.started = True
-    p.judicial_watch = asyncio.create_task(watch_judicial(p, p.judicial))
+    p.state.court.workflow_id = judicial_id if outlive else None
+    p.judicial_watch = asyncio.create_task(watch_judicial(p, handle))
 
 
 async def watch_judicial(p: Practice, handle: ChildWorkflowHandle[Any, str]) -> None:
     _acting(None)  # the court steps' end is not the authoriser's doing (see _watch_plan)
-    outcome = await handle
+    await ended(p, await handle)
+
+
+async def ended(p: Practice, outcome: str) -> None:
+    """The court steps ended: told by their result (the run that started them) or by their
+    `judicial_ended` signal (court steps with a bound send it just before they return, so a run
+    that continued as new hears it too). Whichever comes first counts; the other is the same
+    end told twice."""
+    if p.state.court.outcome is not None or not p.state.court.started:
+        return
     p.state.court.outcome = outcome
     p.event("judicial_ended", f"Court steps ended: {outcome.replace('_', ' ')}", outcome=outcome)
     await p.flush()
 
 
+async def sit_out_court(p: Practice) -> None:
+    """Waits for the court steps' end: months or years of terms and hearings, a safe point to
+    continue as new when they outlive the run (COURT_STEPS_OUTLIVE_RUN): the next run reaches
+    them by their id and hears their end by signal. A pause or closure meanwhile raises
+    Interrupted (waits.wait)."""
+
+    def over() -> bool:
+        return p.state.court.outcome is not None
+
+    if p.in_court_wait:
+        p.in_court_wait = False  # the predecessor showed and wrote what the practice waits for
+    else:
+        p.state.wait.waiting_for = "the court steps (see the judicial stage)"
+        await p.flush()
+    while not over():
+        if p.interrupted():
+            raise Interrupted
+        await waits.wait(p, None, lambda: over() or handover.due(p))
+        if not over():
+            await handover.hand_over(p, lambda: not over() and not p.interrupted())
+
+
 async def stop_judicial(p: Practice) -> None:
     if p.judicial is not None and p.state.court.outcome is None:
-        p.judicial.cancel()
+        if p.state.court.workflow_id is not None:
+            # they may have continued as new: a cancel by id reaches their newest run; their end
+            # comes back by result or by signal ("stopped")
+            cancel_by_id(p.state.court.workflow_id)
+        else:
+            assert isinstance(p.judicial, ChildWorkflowHandle)
+            p.judicial.cancel()
         await workflow.wait_condition(lambda: p.state.court.outcome is not None)

@@ -36,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.practice import handover
 from workflows.practice.effects import Practice
-from workflows.practice.versions import PLANS_OUTLIVE_RUN
+from workflows.practice.versions import PLANS_BOUNDED, PLANS_OUTLIVE_RUN
 
 
 async def tell_plan(p: Practice, pause: PlanPause) -> None:
@@ -89,6 +89,10 @@ async def sit_out_deal(p: Practice) -> None:
         # a plan that outlives this run (a continue-as-new) is cancelled by the practice itself
         # when it closes (the workflow's _finalize)
         outlives = workflow.patched(PLANS_OUTLIVE_RUN)
+        # years of instalments keep the plan's own history short too: it continues as new
+        # under the practice's bound, and is then cancelled by its id (PLANS_BOUNDED)
+        bound = p.inp.history_bound
+        bounded = outlives and bound is not None and workflow.patched(PLANS_BOUNDED)
         plan_id = plan_workflow_id(p.inp.practice_id, deal.proposal_id)
         child: ChildWorkflowHandle[Any, str] = await workflow.start_child_workflow(
             PLAN_WORKFLOW_NAME,
@@ -105,6 +109,7 @@ async def sit_out_deal(p: Practice) -> None:
                 grace=p.strategy.plan_grace,
                 email=p.state.channels.email,
                 sms=p.state.channels.phone and not p.state.channels.email,
+                history_bound=bound if bounded else None,
             ),
             id=plan_id,
             result_type=str,
@@ -114,6 +119,7 @@ async def sit_out_deal(p: Practice) -> None:
         )
         p.plan = child
         p.state.deal.plan_workflow_id = plan_id if outlives else None
+        p.state.deal.plan_bounded = bounded
         if p.state.deal.paid_toward:
             await child.signal(PLAN_PAYMENT_SIGNAL, p.state.deal.paid_toward)
         asyncio.create_task(watch_plan(p, child))
@@ -136,6 +142,7 @@ async def sit_out_deal(p: Practice) -> None:
         return
     p.plan = None
     p.state.deal.plan_workflow_id = None
+    p.state.deal.plan_bounded = False
     if p.state.deal.plan_result == "broken":
         p.state.deal.stage = DealStage.BROKEN
         p.state.take(p.state.pauses.ended())

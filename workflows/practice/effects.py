@@ -35,6 +35,25 @@ from workflows.activity_options import DB_TIMEOUT, RETRY, SEND_TIMEOUT
 from workflows.practice.versions import RECORD_LOCALLY, PatchedVersions
 
 
+def cancel_by_id(workflow_id: str) -> None:
+    """Asks a child that may have continued as new (a plan, the court steps, started with
+    ABANDON and a history bound) to stop, by its workflow id: the request reaches its newest run
+    on every server (a child handle's cancel names the first run, which the real server takes
+    and the newest run never hears of). Not awaited: on the time-skipping test server the
+    request never completed when the child had just ended (a plan's last payment closing the
+    practice), which would hold the practice open; what the caller waits for is the child's end
+    (its result or its last signal), not the request's answer. See docs/ARCHITECTURE.md
+    "Continue-as-new"."""
+
+    async def cancel() -> None:
+        try:
+            await workflow.get_external_workflow_handle(workflow_id).cancel()
+        except ApplicationError:
+            pass  # it had ended already (the server found no running workflow): nothing to stop
+
+    asyncio.create_task(cancel())
+
+
 class Interrupted(Exception):
     """Raised at a wait when the practice was paused or closed meanwhile."""
 
@@ -61,8 +80,17 @@ class Practice:
         self.pre_due_task: asyncio.Task[None] | None = None
         self.flush_lock = asyncio.Lock()
         self.money_lock = asyncio.Lock()  # the newest payments win (refresh_balance)
-        self.judicial: ChildWorkflowHandle[Any, str] | None = None
+        # the court steps: the child handle of the run that started them, or, in a run that
+        # continued as new while they ran, a handle by their workflow id (their end comes by
+        # their `judicial_ended` signal)
+        self.judicial: ChildWorkflowHandle[Any, str] | ExternalWorkflowHandle[Any] | None = None
         self.judicial_watch: asyncio.Task[None] | None = None
+        court = self.state.court
+        if court.workflow_id is not None and court.running:
+            self.judicial = workflow.get_external_workflow_handle(court.workflow_id)
+        # handed over in the wait for the court steps (not in a pause while they ran, a plan's
+        # say, whose end leads back to that wait): what it waits for is written already
+        self.in_court_wait = self.judicial is not None and not self.state.interrupted
         # the running plan: the child handle of the run that started it, or, in a run that
         # continued as new, a handle by its workflow id (signals and cancel; no result)
         self.plan: ChildWorkflowHandle[Any, str] | ExternalWorkflowHandle[Any] | None = None

@@ -3,10 +3,11 @@ at a safe point, before its history grows past PracticeInput.history_bound or wh
 suggests it. See docs/ARCHITECTURE.md "Continue-as-new".
 
 The safe points are where the next run resumes from the state alone: the top of the escalation
-between two steps, the wait for a running plan, the court's aftermath between two rounds (the
-creditor's decision, a re-check under watch). Never while the court steps run (their end reaches
-the practice only through the child handle), nor while pre-due reminders run beside the
-escalation (a task of this run's own).
+between two steps, the wait for a running plan, the wait for the court steps (started with
+COURT_STEPS_OUTLIVE_RUN: their end comes by signal), the court's aftermath between two rounds (the
+creditor's decision, a re-check under watch). Never while pre-due reminders run beside the
+escalation (a task of this run's own), nor while court steps started before that patch run (their
+end reaches the practice only through the child handle).
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ def past_bound(p: Practice) -> bool:
 
 
 def movable(p: Practice) -> bool:
-    """Nothing of this run's own that a new run could not take over: the court steps (their end
-    comes through this run's child handle), pre-due reminders beside the escalation (a task), a
-    plan started before PLANS_OUTLIVE_RUN (the run's end would cancel it)."""
-    if p.state.court.running or p.state.closed:
+    """Nothing of this run's own that a new run could not take over: court steps started before
+    COURT_STEPS_OUTLIVE_RUN (their end comes only through this run's child handle, and the run's
+    end would cancel them), pre-due reminders beside the escalation (a task), a plan started
+    before PLANS_OUTLIVE_RUN (the run's end would cancel it)."""
+    court = p.state.court
+    if p.state.closed or (court.running and court.workflow_id is None):
         return False
     if p.pre_due_task is not None and not p.pre_due_task.done():
         return False

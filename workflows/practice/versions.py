@@ -64,3 +64,15 @@ class PatchedVersions:
 
     def visit_outcomes_v2(self) -> bool:
         return workflow.patched(VISIT_OUTCOMES_V2)
+
+
+# Issue 14: the court steps are started with ParentClosePolicy.ABANDON (was REQUEST_CANCEL) and
+# the practice's history bound, their workflow id kept in CourtState.workflow_id: they outlive the
+# run that started them, a continued run learns their end from their `judicial_ended` signal, and
+# the practice cancels them by id. Asked at the court steps' start, only for a practice with a
+# bound.
+COURT_STEPS_OUTLIVE_RUN = "court-steps-outlive-run"
+# Issue 14: a repayment plan gets the practice's history bound (it continues as new itself) and is
+# cancelled by its workflow id (a cancel through the child handle misses a continued plan on the
+# real server). Asked at each plan's start, only for a practice with a bound.
+PLANS_BOUNDED = "plans-history-bound"

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.actor import acting as _acting
     from domain.calendar import rome_date
     from domain.consumer_credit import DEBT_ADVICE_LETTER
-    from domain.judicial import CLAIM_FILED_SIGNAL
+    from domain.judicial import CLAIM_FILED_SIGNAL, JUDICIAL_ENDED_SIGNAL
     from domain.money import format_euros
     from domain.plans import (
         PLAN_PAYMENT_SIGNAL,
@@ -98,7 +98,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.strategy import STEP_ORDER, Step
 
 from workflows.practice import court, deals, handover, steps, waits
-from workflows.practice.effects import Interrupted, Practice
+from workflows.practice.effects import Interrupted, Practice, cancel_by_id
 from workflows.practice.steps import STEP_LABELS
 from workflows.practice.versions import (
     COLLECT_OVERDUE_NOW,
@@ -163,11 +163,10 @@ class PracticeWorkflow:
                 try:
                     if pause_carried:
                         raise Interrupted
-                    # the court steps run: wait for them; once they ended, the creditor decides
+                    # the court steps run: wait for them (a safe point to continue as new
+                    # when they outlive the run); once they ended, the creditor decides
                     if self.state.court.outcome is None:
-                        self.state.wait.waiting_for = "the court steps (see the judicial stage)"
-                        await self.p.flush()
-                        await waits.wait(self.p, None, lambda: self.state.court.outcome is not None)
+                        await court.sit_out_court(self.p)
                     else:
                         if handover.due(self.p):
                             # between two rounds of the aftermath (years of re-checks under watch)
@@ -492,6 +491,13 @@ class PracticeWorkflow:
     def _validate_closure(self, cmd: ClosureCmd) -> None:
         self._check(checks.check_closure, cmd)
 
+    @workflow.signal(name=JUDICIAL_ENDED_SIGNAL)
+    async def judicial_ended(self, outcome: str) -> None:
+        # court steps with a bound tell their end by signal just before they return: the run
+        # that started them hears it before their result, a run that continued as new only so
+        _acting(None)
+        await court.ended(self.p, outcome)
+
     @workflow.signal(name=PLAN_PROGRESS_SIGNAL)
     async def plan_progress(self, progress: PlanProgress) -> None:
         deal = self.state.deal
@@ -535,7 +541,10 @@ class PracticeWorkflow:
         # the lawyer is told and the court steps stop before the practice says it is closed
         await court.stop_judicial(self.p)
         if self.p.plan is not None and self.state.deal.plan_result is None:
-            if isinstance(self.p.plan, ExternalWorkflowHandle):
+            if self.state.deal.plan_bounded and self.state.deal.plan_workflow_id is not None:
+                # it may have continued as new: by id, its newest run (PLANS_BOUNDED)
+                cancel_by_id(self.state.deal.plan_workflow_id)
+            elif isinstance(self.p.plan, ExternalWorkflowHandle):
                 await self.p.plan.cancel()
             else:
                 self.p.plan.cancel()
