@@ -8,11 +8,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+import cli
 from api.services.reports import MonthRecovered, SelfService, creditor_charts
 from db.ledger import practice_ledger
 from db.ledger_backfill import backfill_ledger
@@ -30,7 +32,9 @@ def at(day: int, hour: int = 9) -> datetime:
     return datetime(2026, 2, day, hour, tzinfo=UTC)
 
 
-async def test_the_ledger_of_older_practices_is_built_from_their_events(tmp_path: Path) -> None:
+async def test_the_ledger_of_older_practices_is_built_from_their_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = pg.database_url(tmp_path)
     upgrade(url)
     db = Database(url)
@@ -165,6 +169,13 @@ async def test_the_ledger_of_older_practices_is_built_from_their_events(tmp_path
 
         with engine.begin() as conn:  # once: a second run finds every line there
             assert backfill_ledger(conn) == 0
+            # an event an old worker recorded after the migration: `recupero backfill-ledger`
+            conn.execute(sa.delete(LedgerRow.__table__).where(LedgerRow.seq == 5))
+        monkeypatch.setenv("RECUPERO_DATABASE_URL", url)
+        cli.main(["backfill-ledger"])
+        assert "1 ledger line(s) added" in capsys.readouterr().out
+        with engine.connect() as conn:
+            assert conn.scalar(sa.select(sa.func.count()).select_from(LedgerRow.__table__)) == 5
         command.downgrade(cfg, "0018_i16_abroad")  # and back, for a rollback
         with engine.connect() as conn:
             assert "ledger_lines" not in sa.inspect(conn).get_table_names()
