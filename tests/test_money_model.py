@@ -39,15 +39,18 @@ from hypothesis.stateful import (
 )
 from sqlalchemy.orm import selectinload
 
+from activities.record import ledger_row
 from activities.statement import StatementActivities
 from db.ledger import practice_ledger, rate_table
 from db.migrate import upgrade
-from db.models import Event, Practice
+from db.models import Event, LedgerRow, Practice
 from db.session import Database
+from domain import ledger
 from domain.account import Account
 from domain.activity_io import CostLine, PaymentLine, ReductionLine, StatementInput
 from domain.allocation import AllocationOrder
 from domain.calendar import ROME
+from domain.ledger import LedgerEntry
 from tests import pg
 from tests.factories import create_creditor, create_practice, invoice, make_settings
 
@@ -146,8 +149,9 @@ class MoneyMachine(RuleBasedStateMachine):
         self.practice_id = self.run(create())
         self.refresh_balance()
 
-    def record(self, kind: str, data: dict[str, Any]) -> None:
-        """The event the workflow writes on its timeline (the `_event` data, as flushed)."""
+    def record(self, kind: str, data: dict[str, Any], line: ledger.LedgerLine) -> None:
+        """The event the workflow writes on its timeline (the `_event` data, as flushed), and
+        the ledger line its command booked."""
         self.seq += 1
         at = datetime.combine(self.today, time(10), tzinfo=ROME) + timedelta(seconds=self.seq)
 
@@ -162,6 +166,9 @@ class MoneyMachine(RuleBasedStateMachine):
                         summary=kind,
                         data=data,
                     )
+                )
+                session.add(
+                    LedgerRow(**ledger_row(self.practice_id, LedgerEntry(self.seq, at, line)))
                 )
 
         self.run(write())
@@ -224,7 +231,11 @@ class MoneyMachine(RuleBasedStateMachine):
         if number is not None:
             data["invoice_number"] = number
         self.refresh_balance()
-        self.record("payment", data | {"balance_cents": self.workflow_balance})
+        self.record(
+            "payment",
+            data | {"balance_cents": self.workflow_balance},
+            ledger.payment(paid_on, amount, reference, number),
+        )
 
     @rule(
         amount=st.integers(min_value=1, max_value=100_000),
@@ -238,6 +249,7 @@ class MoneyMachine(RuleBasedStateMachine):
         self.record(
             "cost",
             {"amount_cents": amount, "incurred_on": incurred_on.isoformat(), "cost_kind": kind},
+            ledger.cost(incurred_on, amount, kind),
         )
 
     @precondition(lambda self: self.workflow_balance > 1)
@@ -251,6 +263,7 @@ class MoneyMachine(RuleBasedStateMachine):
         self.record(
             "dispute_resolved",
             {"dispute_id": f"d{self.seq}", "upheld": True, "reduce_by_cents": amount},
+            ledger.reduction(self.today, amount),
         )
 
     # --- what must hold ---------------------------------------------------------------------

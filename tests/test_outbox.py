@@ -32,8 +32,9 @@ from activities import (
 )
 from activities.channels import ProviderUnavailable
 from activities.deliveries import Message
-from db.models import Delivery, Document, Event, Practice, Task
+from db.models import Delivery, Document, Event, LedgerRow, Practice, Task
 from db.session import Database
+from domain import ledger
 from domain.activity_io import (
     ActivityName,
     AssignInput,
@@ -44,6 +45,8 @@ from domain.activity_io import (
     RecordInput,
     ReminderInput,
 )
+from domain.actor import ActorKind
+from domain.ledger import LedgerEntry
 from domain.money import format_euros
 from domain.practice import (
     Channels,
@@ -484,6 +487,40 @@ def snapshot(version: int, **overrides: Any) -> PracticeSnapshot:
 def event(seq: int, kind: str = "letter_sent") -> TimelineEvent:
     at = datetime(2026, 11, 24, 10, 0, tzinfo=UTC) + timedelta(minutes=seq)
     return TimelineEvent(seq=seq, at=at, kind=kind, summary=f"event {seq}", data={"n": seq})
+
+
+async def test_record_practice_writes_the_ledger_once(
+    database: Database, acts: PracticeActivities
+) -> None:
+    """The typed lines in the record's input go to ledger_lines, keyed by their event's seq: a
+    retried record, or a later one carrying a line again, adds nothing twice."""
+    creditor = await create_creditor(database)
+    practice = await create_practice(database, creditor)
+    paid = event(2, "payment")
+    line = LedgerEntry(2, paid.at, ledger.payment(date(2026, 11, 23), 5_000, "CRO-9", "FT-1"))
+    cost = LedgerEntry(3, paid.at, ledger.cost(date(2026, 11, 20), 700, "legal"), ActorKind.USER)
+    record = RecordInput(practice.id, [event(1), paid], snapshot(2), [line])
+    await acts.record_practice(record)
+    await acts.record_practice(record)
+    await acts.record_practice(
+        RecordInput(practice.id, [paid, event(3, "cost")], snapshot(3), [line, cost])
+    )
+    async with database.session() as session:
+        rows = list(
+            await session.scalars(
+                select(LedgerRow)
+                .where(LedgerRow.practice_id == practice.id)
+                .order_by(LedgerRow.seq)
+            )
+        )
+    assert [
+        (r.seq, r.at, r.kind, r.day, r.amount_cents, r.reference, r.invoice_number, r.cost_kind,
+         r.actor_kind)
+        for r in rows
+    ] == [
+        (2, paid.at, "payment", date(2026, 11, 23), 5_000, "CRO-9", "FT-1", None, None),
+        (3, paid.at, "cost", date(2026, 11, 20), 700, "", None, "legal", "user"),
+    ]  # fmt: skip
 
 
 async def load(db: Database, practice_id: str) -> Practice:

@@ -12,7 +12,7 @@ import pytest
 from api.services.reports import Cohort, MonthRecovered, SelfService, creditor_charts
 from db.models import Creditor, Event, Practice
 from db.session import Database
-from tests.factories import create_creditor, create_practice, invoice
+from tests.factories import backfill, create_creditor, create_practice, invoice
 
 
 def utc(*parts: int) -> datetime:
@@ -31,6 +31,7 @@ async def payment(
         session.add(
             Event(practice_id=practice.id, seq=seq, at=at, kind="payment", summary="", data=data)
         )
+    await backfill(db)
 
 
 async def placed(db: Database, creditor: Creditor, cents: int, at: datetime, **kw: Any) -> Practice:
@@ -155,6 +156,7 @@ async def event(
                 actor_role="operator" if actor == "user" else None,
             )
         )
+    await backfill(db)
 
 
 async def test_online_self_service_counts_the_debtors_own_actions(database: Database) -> None:

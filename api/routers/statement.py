@@ -4,10 +4,11 @@ GET /practices/{id}/statement?at=YYYY-MM-DD is the JSON; GET /practices/{id}/sta
 the same statement printed in Italian (WeasyPrint, like the letters). `at` defaults to today in
 Rome; a day before the first invoice's issue date or in the future is a 422.
 
-Inputs come from the read model (db.ledger): the invoices, and the workflow's events for the
-payments, recorded costs, reductions of the claim and the court claim's filing date; the rates
-are the shipped history plus the admin's periods. A day with principal outstanding and no rate
-known is a 409 naming the rate's kind and the day: an admin adds it with POST /rates.
+Inputs come from the read model (db.ledger): the invoices, the ledger's lines the workflow booked
+(payments, recorded costs, reductions of the claim: domain/ledger.py) and the court claim's
+filing date; the rates are the shipped history plus the admin's periods. A day with principal
+outstanding and no rate known is a 409 naming the rate's kind and the day: an admin adds it with
+POST /rates.
 
 Interest not claimed (strategy claim_interest false, practice not in the judicial phase): the
 amounts due are principal and recorded costs only. The JSON still lists the interest the law

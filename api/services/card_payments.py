@@ -34,10 +34,11 @@ from temporalio.client import Client
 from api.errors import send_update
 from config import Settings
 from db.ledger import LedgerError, practice_ledger, rate_table
-from db.models import CardPayment, Event, Practice, utcnow
+from db.models import CardPayment, LedgerRow, Practice, utcnow
 from domain.account import MissingRate
 from domain.actor import Actor, ActorKind
 from domain.calendar import rome_date
+from domain.ledger import LedgerKind
 from domain.money import format_euros
 from domain.practice import PaymentCmd, Status, UpdateName
 from domain.rates import RateOverlap
@@ -285,10 +286,14 @@ def verified_event(settings: Settings, payload: bytes, signature: str) -> dict[s
 
 
 async def _payment_booked(db: AsyncSession, practice_id: str, reference: str) -> bool:
-    rows = await db.scalars(
-        select(Event.data).where(Event.practice_id == practice_id, Event.kind == "payment")
+    booked = await db.scalar(
+        select(LedgerRow.id).where(
+            LedgerRow.practice_id == practice_id,
+            LedgerRow.kind == LedgerKind.PAYMENT,
+            LedgerRow.reference == reference,
+        )
     )
-    return any(isinstance(d, dict) and d.get("reference") == reference for d in rows)
+    return booked is not None
 
 
 async def _mark(db: AsyncSession, row: CardPayment, state: str, **values: Any) -> str:

@@ -1,19 +1,19 @@
 """The figures of a creditor's report charts, computed once for GET
 /reports/creditors/{id}/monthly and the console's report page (the same rules on both).
 
-- recovered by month: the payments recorded on the creditor's practices (the timeline's
-  "payment" events), summed by the calendar month of the day the debtor paid (`paid_on`, the
-  day the statement of account uses; a payment recorded late belongs to the month it was paid).
+- recovered by month: the payments recorded on the creditor's practices (their ledger's payment
+  lines, domain/ledger.py), summed by the calendar month of the day the debtor paid (the day
+  the statement of account uses; a payment recorded late belongs to the month it was paid).
 - practices by status and by outcome: the practices handed over in the period.
 - cohorts: the practices handed over in each month (Europe/Rome), the amount placed with the
   agency (their invoices: a later reduction of the claim does not shrink it) and what has been
   paid on them to date; the share is recovered / placed.
 
 - online self-service: what the debtors did themselves on their page (issue 13), from the
-  timeline's events whose actor is the debtor: payments (a card payment Stripe confirmed is
-  booked with the debtor as actor), plans and settlements proposed and how many of them were
-  accepted (within the creditor's bounds, or approved: a deal started for that proposal),
-  disputes opened.
+  ledger's payment lines and the timeline's events whose actor is the debtor: payments (a card
+  payment Stripe confirmed is booked with the debtor as actor), plans and settlements proposed
+  and how many of them were accepted (within the creditor's bounds, or approved: a deal
+  started for that proposal), disputes opened.
 
 The period (`from`, `to`: days in Europe/Rome, inclusive) selects the payments by the day they
 were paid, the debtors' proposals and disputes by the day they made them, and the practices by
@@ -29,11 +29,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Select,
     case,
-    cast,
     exists,
     func,
     literal,
@@ -45,9 +43,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from api.errors import invalid
-from db.models import Event, InvoiceRow, Practice, UTCDateTime
+from db.models import Event, InvoiceRow, LedgerRow, Practice, UTCDateTime
 from domain.actor import ActorKind
 from domain.calendar import ROME, rome_date
+from domain.ledger import LedgerKind
 from domain.plans import ProposalKind
 from domain.practice import Outcome, Status
 
@@ -165,24 +164,22 @@ async def recovered_by_month(
     session: AsyncSession, creditor_id: str, from_: date | None, to: date | None
 ) -> list[MonthRecovered]:
     """Payments by the month they were paid, every month from the first to the last listed."""
-    paid_on = Event.data["paid_on"].as_string()  # ISO day: its first 7 characters are the month
-    month = func.substr(paid_on, 1, 7)
-    # as BIGINT, as the practices' amounts: as_integer() would be PostgreSQL's 32-bit INTEGER
-    amount = cast(Event.data["amount_cents"].as_string(), BigInteger)
+    # the month as the year and month of the day paid: both databases group by the numbers
+    year = func.extract("year", LedgerRow.day)
+    month = func.extract("month", LedgerRow.day)
     query = (
-        select(month, func.sum(amount), func.count())
-        .join(Practice, Practice.id == Event.practice_id)
-        .where(Practice.creditor_id == creditor_id, Event.kind == "payment")
-        .group_by(month)
+        select(year, month, func.sum(LedgerRow.amount_cents), func.count())
+        .join(Practice, Practice.id == LedgerRow.practice_id)
+        .where(Practice.creditor_id == creditor_id, LedgerRow.kind == LedgerKind.PAYMENT)
+        .group_by(year, month)
     )
     if from_ is not None:
-        query = query.where(paid_on >= from_.isoformat())
+        query = query.where(LedgerRow.day >= from_)
     if to is not None:
-        query = query.where(paid_on <= to.isoformat())
+        query = query.where(LedgerRow.day <= to)
     found = {
-        date.fromisoformat(f"{label}-01"): (int(cents or 0), int(count))
-        for label, cents, count in await session.execute(query)
-        if label
+        date(int(y), int(m), 1): (int(cents or 0), int(count))
+        for y, m, cents, count in await session.execute(query)
     }
     if not found:
         return []
@@ -267,17 +264,19 @@ async def self_service(
         Practice.creditor_id == creditor_id,
         Event.actor_kind == ActorKind.DEBTOR.value,
     ]
-    paid_on = Event.data["paid_on"].as_string()
-    amount = cast(Event.data["amount_cents"].as_string(), BigInteger)
     payments_query = (
-        select(func.count(), func.coalesce(func.sum(amount), 0))
-        .join(Practice, Practice.id == Event.practice_id)
-        .where(*by_debtor, Event.kind == "payment")
+        select(func.count(), func.coalesce(func.sum(LedgerRow.amount_cents), 0))
+        .join(Practice, Practice.id == LedgerRow.practice_id)
+        .where(
+            Practice.creditor_id == creditor_id,
+            LedgerRow.actor_kind == ActorKind.DEBTOR.value,
+            LedgerRow.kind == LedgerKind.PAYMENT,
+        )
     )
     if from_ is not None:
-        payments_query = payments_query.where(paid_on >= from_.isoformat())
+        payments_query = payments_query.where(LedgerRow.day >= from_)
     if to is not None:
-        payments_query = payments_query.where(paid_on <= to.isoformat())
+        payments_query = payments_query.where(LedgerRow.day <= to)
     payments, paid = (await session.execute(payments_query)).one()
 
     made: list[ColumnElement[bool]] = []

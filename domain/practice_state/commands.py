@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Protocol
 
+from domain import ledger
 from domain.activity_io import PaymentLine, ReductionLine
 from domain.calendar import rome_date
 from domain.money import format_euros
@@ -220,6 +221,7 @@ def apply_payment(state: PracticeState, cmd: PaymentCmd, now: datetime) -> list[
                 # the invoice the debtor named (art. 1193 c.1 c.c.); None when not said
                 "invoice_number": cmd.invoice_number,
             },
+            ledger.payment(cmd.paid_on, cmd.amount_cents, cmd.reference, cmd.invoice_number),
         )
     ]
     if money.overpaid > 0:
@@ -253,6 +255,7 @@ def apply_cost(state: PracticeState, cmd: CostCmd, now: datetime) -> list[Event]
                 "cost_kind": cmd.kind,
                 "balance_cents": balance,
             },
+            ledger.cost(cmd.incurred_on, cmd.amount_cents, cmd.kind),
         )
     ]
 
@@ -297,12 +300,15 @@ def apply_dispute_resolution(
         events = [Event("dispute_resolved", "Dispute upheld by the creditor", data)]
         return events + close(state, Outcome.DISPUTE_UPHELD, "Closed: dispute upheld")
     assert cmd.reduce_by_cents is not None
+    # the reduction as booked (book_dispute_resolution), the one the interest was computed on
+    booked = state.money.reductions[-1]
     return resume_after_dispute(state, now) + [
         Event(
             "dispute_resolved",
             f"Dispute upheld in part: claim reduced by {format_euros(cmd.reduce_by_cents)}, "
             f"balance {format_euros(state.money.balance)}; collection resumes",
             data | {"reduce_by_cents": cmd.reduce_by_cents},
+            ledger.reduction(booked.on, booked.amount_cents),
         )
     ]
 
@@ -467,6 +473,7 @@ def apply_authorization(state: PracticeState, cmd: AuthorizationCmd, now: dateti
 
 def apply_end_decision(state: PracticeState, cmd: EndDecisionCmd, now: datetime) -> list[Event]:
     write_off = cmd.decision == EndDecision.WRITE_OFF
+    written_off = max(state.money.balance, 0) if write_off else 0
     events = [
         Event(
             "end_decision",
@@ -477,10 +484,10 @@ def apply_end_decision(state: PracticeState, cmd: EndDecisionCmd, now: datetime)
                 else "keep the practice under watch"
             ),
             {"decision": cmd.decision.value},
+            ledger.write_off(rome_date(now), written_off) if written_off else None,
         )
     ]
     if write_off:
-        written_off = max(state.money.balance, 0)
         events += close(
             state,
             Outcome.UNCOLLECTABLE,
@@ -489,6 +496,23 @@ def apply_end_decision(state: PracticeState, cmd: EndDecisionCmd, now: datetime)
         state.money.written_off = written_off
         state.money.balance = 0
     state.court.end_choice = cmd.decision
+    return events
+
+
+def settle(state: PracticeState, now: datetime) -> list[Event]:
+    """The settlement (saldo e stralcio) was paid: what is left of the balance is written off
+    and the practice closes as settled."""
+    written_off = max(state.money.balance, 0)
+    state.money.written_off = written_off
+    state.deal.stage = DealStage.KEPT
+    events = close(
+        state,
+        Outcome.SETTLED,
+        f"Settled (saldo e stralcio): {format_euros(written_off)} written off",
+    )
+    state.money.balance = 0
+    if written_off and events:
+        events[0] = replace(events[0], line=ledger.write_off(rome_date(now), written_off))
     return events
 
 

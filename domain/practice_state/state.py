@@ -18,6 +18,7 @@ from enum import StrEnum
 import domain.practice as _practice
 from domain.activity_io import PaymentLine, ReductionLine
 from domain.costs import CostKind
+from domain.ledger import LedgerEntry, LedgerLine
 from domain.pauses import Pauses
 from domain.plans import ProposalCmd, ProposalDecisionCmd
 from domain.practice import (
@@ -73,11 +74,13 @@ REPORTABLE_CHANNELS = ("email", "phone", "pec")
 @dataclass
 class Event:
     """A timeline event as a command or a step causes it; the workflow numbers it and stamps
-    its time and actor (domain.actor) when it adds it to the timeline."""
+    its time and actor (domain.actor) when it adds it to the timeline. `line`: the money it
+    records (domain.ledger), numbered with it for the read model's ledger."""
 
     kind: str
     summary: str
     data: dict[str, str | int | bool | None] = field(default_factory=dict)
+    line: LedgerLine | None = None
 
 
 @dataclass
@@ -227,6 +230,8 @@ class Timeline:
     seq: int = 0
     version: int = 0
     pending: list[TimelineEvent] = field(default_factory=list)
+    # the ledger lines of the pending events (domain.ledger), written with them
+    ledger: list[LedgerEntry] = field(default_factory=list)
     # events or state not written yet, to be written before the workflow next waits or runs an
     # activity (the workflow's record_pending)
     unrecorded: bool = False

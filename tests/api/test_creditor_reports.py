@@ -17,7 +17,7 @@ import pytest
 from db.models import Creditor, Event, Practice
 from tests.api.helpers import Api, Tenant, new_creditor
 from tests.api.test_console_admin import as_role, field_error
-from tests.factories import create_practice, invoice
+from tests.factories import backfill, create_practice, invoice
 
 PAGE = "/console/creditor/reports"
 
@@ -56,6 +56,7 @@ async def _practice(
                     data=data,
                 )
             )
+    await backfill(api.db)
     return practice
 
 
@@ -210,6 +211,7 @@ async def _debtor_events(
                     actor_id=None if actor == "debtor" else "someone",
                 )
             )
+    await backfill(api.db)
 
 
 async def test_the_report_counts_what_the_debtors_did_online(api: Api) -> None:

@@ -19,7 +19,7 @@ from domain.calendar import at_rome
 from domain.judicial import JUDICIAL_SEQ_BASE
 from domain.money import format_euros
 from tests.api.helpers import Api, error_locs, rome_today
-from tests.factories import create_creditor, create_practice, invoice
+from tests.factories import backfill, create_creditor, create_practice, invoice
 
 BUSINESS = {"debtor_kind": "business", "debtor_vat_number": "12345670017"}
 
@@ -41,6 +41,7 @@ async def practice_with_events(
                     data=data,
                 )
             )
+    await backfill(api.db)
     return practice
 
 

@@ -30,8 +30,8 @@ with workflow.unsafe.imports_passed_through():
         plan_workflow_id,
         schedule,
     )
-    from domain.practice import Outcome, Status
-    from domain.practice_state.commands import plan_view, start_deal
+    from domain.practice import Status
+    from domain.practice_state.commands import plan_view, settle, start_deal
     from domain.practice_state.state import DealStage
 
 from workflows.practice import handover
@@ -70,14 +70,7 @@ async def sit_out_deal(p: Practice) -> None:
         if p.state.status != Status.PAUSED_SETTLEMENT:
             return
         if p.state.deal.paid_toward >= target:
-            written_off = max(p.state.money.balance, 0)
-            p.state.money.written_off = written_off
-            p.state.deal.stage = DealStage.KEPT
-            p.close(
-                Outcome.SETTLED,
-                f"Settled (saldo e stralcio): {format_euros(written_off)} written off",
-            )
-            p.state.money.balance = 0
+            p.emit(settle(p.state, workflow.now()))
         else:
             p.state.deal.stage = DealStage.LAPSED
             p.state.take(p.state.pauses.ended())

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.actor import Actor, current_actor
     from domain.calendar import rome_date
+    from domain.ledger import LedgerEntry
     from domain.practice import Outcome, PracticeInput, TimelineEvent
     from domain.practice_state.commands import close, snapshot
     from domain.practice_state.state import Awaiting, Event, PracticeState
@@ -187,25 +188,35 @@ class Practice:
         timeline = self.state.timeline
         for e in events:
             timeline.seq += 1
-            timeline.pending.append(
-                TimelineEvent(
-                    seq=timeline.seq,
-                    at=workflow.now(),
-                    kind=e.kind,
-                    summary=e.summary,
-                    actor=by or current_actor(),
-                    data=dict(e.data),
-                )
+            event = TimelineEvent(
+                seq=timeline.seq,
+                at=workflow.now(),
+                kind=e.kind,
+                summary=e.summary,
+                actor=by or current_actor(),
+                data=dict(e.data),
             )
+            timeline.pending.append(event)
+            if e.line is not None:
+                # the money it records goes to the read model's ledger with it, typed
+                actor = event.actor.kind if event.actor else None
+                timeline.ledger.append(LedgerEntry(event.seq, event.at, e.line, actor))
 
     async def flush(self) -> None:
         """Writes the new timeline events and the current state to the read model."""
         async with self.flush_lock:
             self.state.timeline.unrecorded = False
             events, self.state.timeline.pending = self.state.timeline.pending, []
+            lines, self.state.timeline.ledger = self.state.timeline.ledger, []
             self.state.timeline.version += 1
+            # the ledger's lines are a field of the input only: the commands the workflow
+            # schedules are the same, so recorded histories replay (the replayer compares an
+            # activity's type and id, not its input)
             record = RecordInput(
-                practice_id=self.inp.practice_id, events=events, snapshot=snapshot(self.state)
+                practice_id=self.inp.practice_id,
+                events=events,
+                snapshot=snapshot(self.state),
+                ledger=lines,
             )
             if workflow.patched(RECORD_LOCALLY):
                 # one database write: run in the workflow task itself, so a command's answer or
