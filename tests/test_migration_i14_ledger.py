@@ -1,4 +1,4 @@
-"""Migration 0019_i14_ledger on a database with data: the practices recorded before the ledger
+"""Migration 0022_i14_ledger on a database with data: the practices recorded before the ledger
 get their lines from their events once (db/ledger_backfill.py), so their statements and the
 creditor's report charts are what they were; running the backfill again adds nothing."""
 
@@ -53,7 +53,7 @@ async def test_the_ledger_of_older_practices_is_built_from_their_events(
             snapshot={"written_off_cents": 12_000},
         )
         other = await create_practice(db, creditor)
-        command.downgrade(cfg, "0018_i16_abroad")  # the read model as it was before the ledger
+        command.downgrade(cfg, "0021_i16_correspondents")  # the read model as it was before the ledger
         events = sa.table(
             "events",
             sa.column("practice_id", sa.String),
@@ -176,7 +176,7 @@ async def test_the_ledger_of_older_practices_is_built_from_their_events(
         assert "1 ledger line(s) added" in capsys.readouterr().out
         with engine.connect() as conn:
             assert conn.scalar(sa.select(sa.func.count()).select_from(LedgerRow.__table__)) == 5
-        command.downgrade(cfg, "0018_i16_abroad")  # and back, for a rollback
+        command.downgrade(cfg, "0021_i16_correspondents")  # and back, for a rollback
         with engine.connect() as conn:
             assert "ledger_lines" not in sa.inspect(conn).get_table_names()
         command.upgrade(cfg, "head")

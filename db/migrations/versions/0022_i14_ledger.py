@@ -2,8 +2,8 @@
 workflow books (domain/ledger.py), built once here from the events of the practices recorded
 before (db/ledger_backfill.py), so their statements and reports stay what they were.
 
-Revision ID: 0019_i14_ledger
-Revises: 0018_i16_abroad
+Revision ID: 0022_i14_ledger
+Revises: 0021_i16_correspondents
 Create Date: 2026-12-06 19:30:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from db.ledger_backfill import backfill_ledger
 
-revision = "0019_i14_ledger"
-down_revision = "0018_i16_abroad"
+revision = "0022_i14_ledger"
+down_revision = "0021_i16_correspondents"
 branch_labels = None
 depends_on = None
 
