@@ -53,7 +53,8 @@ async def test_the_ledger_of_older_practices_is_built_from_their_events(
             snapshot={"written_off_cents": 12_000},
         )
         other = await create_practice(db, creditor)
-        command.downgrade(cfg, "0021_i16_correspondents")  # the read model as it was before the ledger
+        # the read model as it was before the ledger
+        command.downgrade(cfg, "0021_i16_correspondents")
         events = sa.table(
             "events",
             sa.column("practice_id", sa.String),
