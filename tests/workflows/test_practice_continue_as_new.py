@@ -90,12 +90,16 @@ async def _carried(p: Practice, history: History) -> PracticeInput:
 
 
 def _without_times(value: Any) -> Any:
-    """A snapshot's content without its clock times (the two practices run a moment apart)."""
+    """A snapshot's content without its clock times (the two practices run a moment apart) and
+    without its `version`, the count of the read model's writes: on a loaded machine the
+    time-skipping server may hand a timer and a signal to the workflow in one activation in
+    one practice and in two in the other (one write or two, 387 against 388 seen), with the same
+    events and state."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: _without_times(getattr(value, f.name))
             for f in dataclasses.fields(value)
-            if not isinstance(getattr(value, f.name), datetime)
+            if not isinstance(getattr(value, f.name), datetime) and f.name != "version"
         }
     if isinstance(value, list):
         return [_without_times(v) for v in value]
