@@ -6,7 +6,9 @@ latency, and the worker's memory with many practices parked on timers. One run, 
 It starts, in a temporary directory: the Temporal dev server (the venv's `temporal`, SQLite
 file, the same pragmas as `recupero run`), the read model (migrated SQLite), the product's worker
 (`cli.py worker`, a subprocess), the API (`cli.py api`, uvicorn on loopback, a subprocess) and a
-bench worker (a subprocess of this script) that runs only the trivial `BenchEmpty` workflow.
+bench worker (a subprocess of this script) that runs only the reference workflows: `BenchEmpty`
+(raw starts, updates, signals) and `BenchParked` (raw parked: one row written by a local
+activity, then a timer; raw recorded updates: an update whose handler writes one row).
 Everything is stopped and deleted at the end (--keep keeps the directory and its logs).
 
 Practices are handed over with invoices due in 300 days and a strategy with every optional step
