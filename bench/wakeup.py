@@ -241,6 +241,16 @@ def events(stack: Stack, creditor: str, kind: str) -> list[tuple[str, datetime]]
     return [(str(pid), as_utc(at)) for pid, at in rows]
 
 
+def events_count(stack: Stack, creditor: str, kind: str) -> int:
+    return count(
+        stack,
+        "SELECT count(*) FROM events e JOIN practices p ON p.id = e.practice_id"
+        " WHERE p.creditor_id = ? AND e.kind = ?",
+        creditor,
+        kind,
+    )
+
+
 def as_utc(value: object) -> datetime:
     at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
@@ -344,10 +354,8 @@ async def wakeup(
         emails = calls = 0
         last_print = 0.0
         while True:
-            emails = await asyncio.to_thread(
-                lambda: len(events(stack, creditor, "email_copy_sent"))
-            )
-            calls = await asyncio.to_thread(lambda: len(events(stack, creditor, "call_queued")))
+            emails = await asyncio.to_thread(events_count, stack, creditor, "email_copy_sent")
+            calls = await asyncio.to_thread(events_count, stack, creditor, "call_queued")
             now = datetime.now(UTC)
             if emails >= total and calls >= total:
                 break
@@ -361,7 +369,7 @@ async def wakeup(
                     f" e-mails sent, {calls} calls queued (load {os.getloadavg()[0]:.1f})",
                     flush=True,
                 )
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(2)  # the times come from the events, not this poll
         stop.set()
         listing, pages = await meanwhile
 
