@@ -17,19 +17,26 @@ endif
 run: $(STAMP)
 	$(BIN)/recupero run
 
-# lint, then the whole suite on SQLite with the system tests (real processes killed and
-# restarted, load, schemathesis: they run the embedded default) and, at the same time, the suite
-# again on a throwaway PostgreSQL cluster. The two passes mostly wait (on Temporal's timers, the
-# browser, the databases), so side by side they take little more than the longer one; the
-# PostgreSQL pass's output is kept in .test-postgresql.log and printed after the SQLite pass's.
+# lint, then three passes side by side: the real-process tests (`-m system`: Temporal dev servers,
+# workers and `recupero api` killed and restarted, load, schemathesis, the console in Chromium; they
+# run the embedded default, SQLite), the rest of the suite on SQLite, and the same again on a
+# throwaway PostgreSQL cluster, less the tests that never open the read model (`database_free`:
+# the pure domain, the workflows on the time-skipping server, the histories' replay). The passes
+# mostly wait (on Temporal's timers, the browser, the databases), so side by side they take little
+# more than the longest; the two others' output is kept in .test-system.log and
+# .test-postgresql.log and printed after the foreground pass's.
 test: $(STAMP) lint
-	@RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest -m "not system" -p no:cacheprovider \
-		> .test-postgresql.log 2>&1 & postgresql=$$!; \
-	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest; sqlite=$$?; \
+	@RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest -m "not system and not database_free" \
+		-p no:cacheprovider > .test-postgresql.log 2>&1 & postgresql=$$!; \
+	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m system -p no:cacheprovider \
+		> .test-system.log 2>&1 & system=$$!; \
+	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m "not system"; sqlite=$$?; \
+	wait $$system; sys=$$?; \
 	wait $$postgresql; pg=$$?; \
+	echo "=== the real-process pass (.test-system.log) ==="; cat .test-system.log; \
 	echo "=== the PostgreSQL pass (.test-postgresql.log) ==="; cat .test-postgresql.log; \
-	echo "=== SQLite pass: exit $$sqlite; PostgreSQL pass: exit $$pg ==="; \
-	test $$sqlite -eq 0 && test $$pg -eq 0
+	echo "=== SQLite pass: exit $$sqlite; real processes: exit $$sys; PostgreSQL: exit $$pg ==="; \
+	test $$sqlite -eq 0 && test $$sys -eq 0 && test $$pg -eq 0
 
 test-sqlite: $(STAMP)
 	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m "not system"

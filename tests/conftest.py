@@ -26,12 +26,20 @@ ONLY_ONCE = pytest.mark.skipif(
 )
 
 
+# Tests that never open the read model (the pure domain, the workflows on the time-skipping server
+# with their fakes, the recorded histories' replay) prove nothing more on PostgreSQL: they are
+# marked `database_free` and `make test` runs them in the SQLite pass only.
+DATABASE_FREE_DIRS = ("tests/domain/", "tests/workflows/", "tests/histories/")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = str(item.path).replace("\\", "/")
         if any(folder in path for folder in REAL_PROCESS_DIRS):
             item.add_marker(pytest.mark.system)
             item.add_marker(ONLY_ONCE)
+        elif any(folder in path for folder in DATABASE_FREE_DIRS):
+            item.add_marker(pytest.mark.database_free)
 
 
 def venv_binary(name: str) -> str:
