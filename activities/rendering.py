@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -29,10 +28,7 @@ from typing import Any
 import segno
 from babel import localedata
 from babel.dates import format_date, get_date_format
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_currency
-from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.runtime import Context
@@ -40,12 +36,12 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 from temporalio.exceptions import ApplicationError
 
+from domain.catalogues import LOCALE_DIR, compiled, jinja_callables
 from domain.money import format_euros
 from domain.payment_qr import epc_payload
 from domain.strategy import LETTER_LANGUAGES
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 # the letters a debtor who is not Italian receives in Italian with a translation after it: the
 # Italian text has the legal effect (art. 1454 c.c., the notice of default)
@@ -185,16 +181,11 @@ class Formats:
 @functools.cache
 def letter_translations(language: str) -> NullTranslations:
     """The letters' catalogue (domain "letters") of a language, compiled in memory as the
-    console's (api/console/i18n.py). Italian is the templates' own text: no catalogue."""
+    console's. Italian is the templates' own text: no catalogue."""
     po = LOCALE_DIR / language / "LC_MESSAGES" / "letters.po"
     if language == "it" or not po.exists():
         return NullTranslations()
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer, domain="letters")
+    return compiled(language, "letters")
 
 
 def translate(language: str, message: str) -> str:
@@ -203,25 +194,8 @@ def translate(language: str, message: str) -> str:
 
 
 def _callables(language: str) -> dict[str, Any]:
-    """gettext and ngettext for a render, with Jinja's newstyle semantics: the placeholders are
-    filled after translating, and escaped when the template autoescapes."""
-    catalogue = letter_translations(language)
-
-    @pass_context
-    def gettext(context: Context, message: str, **variables: Any) -> str:
-        text = catalogue.gettext(message)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)
-        return text % variables if variables else text
-
-    @pass_context
-    def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
-        variables.setdefault("num", num)
-        text = catalogue.ngettext(singular, plural, num)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)
-        return text % variables
-
+    """gettext and ngettext for a render (domain/catalogues.py)."""
+    gettext, ngettext = jinja_callables(letter_translations(language))
     return {"gettext": gettext, "ngettext": ngettext, "_": gettext}
 
 

@@ -7,26 +7,19 @@ behind its .po (`make messages` extracts and updates the .po files)."""
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 from babel.support import Translations
-from jinja2 import pass_context
-from jinja2.runtime import Context
-from markupsafe import Markup
 
 from domain.calendar import ROME  # one definition of the practice's zone
+from domain.catalogues import LOCALE_DIR as LOCALE_DIR  # the catalogues' folder, for the tests
+from domain.catalogues import compiled, jinja_callables
 
-LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
 LOCALES = ("it", "en")
 # the debtor's page speaks the letters' languages too (issue 16: debtors abroad); locale/de, fr
 # and es translate its texts (api/debtor, templates/debtor), the console's stay it/en
@@ -36,13 +29,7 @@ DEFAULT_LOCALE = "it"
 
 @functools.cache
 def translations(locale: str) -> Translations:
-    po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
-    with po.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer, domain="messages")
+    return compiled(locale, "messages")
 
 
 def negotiate(
@@ -106,23 +93,7 @@ class Language:
 
 @functools.cache
 def language(code: str) -> Language:
-    catalogue = translations(code)
-
-    @pass_context
-    def gettext(context: Context, message: str, **variables: Any) -> str:
-        text = catalogue.gettext(message)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)
-        return text % variables if variables else text
-
-    @pass_context
-    def ngettext(context: Context, singular: str, plural: str, num: int, **variables: Any) -> str:
-        variables.setdefault("num", num)
-        text = catalogue.ngettext(singular, plural, num)
-        if context.eval_ctx.autoescape:
-            text = Markup(text)
-        return text % variables
-
+    gettext, ngettext = jinja_callables(translations(code))
     return Language(code=code, gettext=gettext, ngettext=ngettext)
 
 
