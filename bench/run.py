@@ -49,6 +49,8 @@ from empty_workflow import ROWS_TABLE, EmptyWorkflow, ParkedWorkflow, RowWriter 
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
+from domain.strategy import STEP_ORDER, Step  # noqa: E402
+
 RAW_QUEUE = "bench-raw"
 PRODUCT_QUEUE = "bench-practices"
 GIB = 1024**3
@@ -383,18 +385,9 @@ def hand_over_body(creditor_id: str, reference: str) -> dict[str, object]:
 PARKING_STRATEGY = {
     "steps": [
         {"step": step, "enabled": False}
-        for step in (
-            "pre_due_reminders",
-            "contact_check",
-            "reminder_letter",
-            "phone_phase",
-            "second_letter",
-            "skip_tracing",
-            "home_visit",
-            "legal_notice",
-            "formal_demand",
-            "legal_opinion",
-        )
+        # every step the creditor may switch off: the authorisation cannot be
+        for step in STEP_ORDER
+        if step != Step.AUTHORIZATION
     ],
     "authorization_reminder_interval": "P30D",
     "authorization_timeout": "P365D",

@@ -66,6 +66,8 @@ import holidays
 import httpx
 from run import ApiError, Stack, expect, start_stack
 
+from domain.strategy import STEP_ORDER, Step
+
 COUNTRY, ZONE = "AT", ZoneInfo("Europe/Vienna")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 BATCH = 250  # practices per POST /practices/batch
@@ -79,18 +81,9 @@ WAKEUP_STRATEGY = {
             "enabled": step in ("reminder_letter", "phone_phase"),
             "wait_after": "PT0S",
         }
-        for step in (
-            "pre_due_reminders",
-            "contact_check",
-            "reminder_letter",
-            "phone_phase",
-            "second_letter",
-            "skip_tracing",
-            "home_visit",
-            "legal_notice",
-            "formal_demand",
-            "legal_opinion",
-        )
+        # every step the creditor may switch off: the authorisation cannot be
+        for step in STEP_ORDER
+        if step != Step.AUTHORIZATION
     ],
     "call_attempts": 1,
     "authorization_reminder_interval": "P30D",
