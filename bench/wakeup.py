@@ -136,7 +136,7 @@ def fake_providers() -> Iterator[tuple[str, Received]]:
             self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
-            pass
+            pass  # one line a request would bury the bench's figures
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
