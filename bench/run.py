@@ -49,6 +49,7 @@ from empty_workflow import ROWS_TABLE, EmptyWorkflow, ParkedWorkflow, RowWriter 
 from temporalio.client import Client  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
+from config import Settings  # noqa: E402
 from domain.strategy import STEP_ORDER, Step  # noqa: E402
 
 RAW_QUEUE = "bench-raw"
@@ -659,12 +660,16 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
         # 1. hand-over: raw starts of the empty workflow, then practices through the API
         print("hand-over", flush=True)
 
+        # the workflows started on the raw worker, in order (to tell which ones it still caches)
+        raw_started: list[int] = []
+
         async def raw_round(name: str, count: int, prefix: str) -> Phase:
             async def start(i: int) -> None:
                 await client.start_workflow(
                     EmptyWorkflow.run, id=f"{prefix}-{i}", task_queue=RAW_QUEUE
                 )
 
+            raw_started.append(count)
             return await load(stack, name, count, c, start)
 
         raw_rounds = itertools.count(1)
@@ -682,6 +687,8 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
             stack, client, "raw parked (start, one row, timer)", n, c, f"bench-{run_id}-p"
         )
         parked_rate = n / parked_settle
+        raw_started.append(n)
+        raw_before_targets = sum(raw_started)  # the recorded updates' targets are the last ones
         practice_ids: list[str] = []
 
         async def hand_over(i: int) -> None:
@@ -728,6 +735,7 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
                 c,
                 f"bench-{run_id}-pb",
             )
+            raw_started.append(args.batch)
             parked_rate = args.batch / batch_settle
             batch = await bench_batch(stack, http, creditor, run_id, args)
             phases += [raw_batch, batch_parked, batch]
@@ -752,7 +760,32 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
             rows.append(Row("recupero import", "not available"))
         await wait_parked(stack, creditor, handed_over(stack, creditor), time.perf_counter())
 
-        # 2. updates: raw updates to the empty workflows, then payments through the API
+        # 2. the portfolio filled up to --waiting practices parked on their timers, before the
+        # updates: with more practices handed over after the first ones than the worker caches,
+        # the first ones have been evicted, as the raw worker's first parked workflows have
+        print("filling", flush=True)
+        rss_after_handover, _ = rss_bytes(worker_pid)
+        extra = max(0, args.waiting - handed_over(stack, creditor))
+        fill_size = 500  # practices per POST /practices/batch
+
+        async def fill(i: int) -> None:
+            rows = range(i * fill_size, min(extra, (i + 1) * fill_size))
+            body = {"practices": [hand_over_body(creditor, f"W-{run_id}-{j}") for j in rows]}
+            result = expect(await http.post("/practices/batch", json=body), 200).json()
+            if result["failed"]:
+                raise ApiError(f"{result['failed']} rows failed")
+
+        since = time.perf_counter()
+        if extra:
+            requests = -(-extra // fill_size)
+            fill_c = min(c, args.fill_concurrency)
+            fill_phase = await load(
+                stack, "POST /practices/batch (filling)", requests, fill_c, fill
+            )
+            phases.append(fill_phase)
+        waiting = handed_over(stack, creditor)
+        await wait_parked(stack, creditor, waiting, since)
+        # 3. updates: raw updates to the empty workflows, then payments through the API
         print("updates", flush=True)
         u = args.signals
         paid_on = date.today().isoformat()
@@ -773,12 +806,40 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
         if recorded != u - raw_recorded.errors:  # an update answers after its row is written
             print(f"    ! {recorded} rows for {u - raw_recorded.errors} recorded updates")
 
-        async def payment(i: int) -> None:
-            pid = practice_ids[i % len(practice_ids)]
-            body = {"amount": "0.01", "paid_on": paid_on, "reference": f"CRO-{run_id}-{i}"}
-            expect(await http.post(f"/practices/{pid}/payments", json=body), 200)
+        def payments(tag: str) -> Callable[[int], Awaitable[None]]:
+            async def payment(i: int) -> None:
+                pid = practice_ids[i % len(practice_ids)]
+                # a reference of its own: the same one again is a retry, answered without a
+                # second payment
+                reference = f"CRO-{run_id}-{tag}-{i}"
+                body = {"amount": "0.01", "paid_on": paid_on, "reference": reference}
+                expect(await http.post(f"/practices/{pid}/payments", json=body), 200)
 
-        api_updates = await load(stack, "POST /practices/{id}/payments", u, c, payment)
+            return payment
+
+        api_updates = await load(stack, "POST /practices/{id}/payments", u, c, payments("c"))
+
+        # Whether the targets were still in their worker's cache: a workflow evicted is replayed
+        # from its history before its update runs. Both rounds above go to the first workflows
+        # each worker started, evicted if more than its cache size came after them; the rounds
+        # below go to the same ones again, now cached, so each ratio compares like with like.
+        cache = int(stack.env.get("RECUPERO_WORKER_CACHE_SIZE", Settings.worker_cache_size))
+        raw_after = sum(raw_started) - raw_before_targets
+        product_after = handed_over(stack, creditor) - len(practice_ids)
+        cold = raw_after >= cache and product_after >= cache
+        print(
+            f"    started after the targets: {raw_after} raw, {product_after} practices; "
+            f"cache {cache}: " + ("both evicted" if cold else "NOT both evicted"),
+            flush=True,
+        )
+        recorded_before = await asyncio.to_thread(raw_rows, stack, "update")
+        raw_recorded_hot = await load(
+            stack, "raw recorded update, cached", u, c, raw_recorded_update
+        )
+        recorded = await asyncio.to_thread(raw_rows, stack, "update") - recorded_before
+        if recorded != u - raw_recorded_hot.errors:
+            print(f"    ! {recorded} rows for {u - raw_recorded_hot.errors} recorded updates")
+        api_updates_hot = await load(stack, "POST .../payments, cached", u, c, payments("h"))
 
         # Where a payment's cost lies: the same update sent straight to the practices' workflows
         # with the product's client (the workflow's and the engine's part, no HTTP), and the
@@ -808,16 +869,42 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
         # for reference: a signal is answered by the server alone, before any worker sees it;
         # the product's commands are updates, answered by the workflow (see bench/README.md)
         raw_signals = await load(stack, "raw signal (empty workflow)", u, c, raw_signal)
-        phases += [raw_updates, raw_recorded, api_updates, direct_updates, api_floor, raw_signals]
-        ratio = api_updates.rate / raw_recorded.rate if raw_recorded.rate else 0.0
+        phases += [raw_updates, raw_recorded, api_updates, raw_recorded_hot, api_updates_hot]
+        phases += [direct_updates, api_floor, raw_signals]
+        for label, product, raw in (
+            (
+                "update: POST .../payments 0.01, " + ("evicted" if cold else "partly evicted"),
+                api_updates,
+                raw_recorded,
+            ),
+            ("update: POST .../payments 0.01, cached", api_updates_hot, raw_recorded_hot),
+        ):
+            ratio = product.rate / raw.rate if raw.rate else 0.0
+            rows.append(
+                Row(
+                    label,
+                    f"{product.rate:.1f}/s{product.failed()}",
+                    f"{raw.rate:.1f}/s raw recorded updates{raw.failed()}",
+                    f"{ratio:.0%}",
+                    ">= 70%",
+                    "yes" if ratio >= 0.7 else "NO",
+                )
+            )
+        # The ceiling of that ratio on this machine: a payment through the API does at least
+        # the raw recorded update's work and one authenticated HTTP request's (GET /health:
+        # the API's floor, one database ping and one Temporal call). CPU-s of every process,
+        # the bench client's included, as the machine's cores are shared by all of them.
+        raw_cpu = sum(raw_recorded_hot.cpu.values()) / raw_recorded_hot.count
+        floor_cpu = raw_cpu + sum(api_floor.cpu.values()) / api_floor.count
+        paid_cpu = sum(api_updates_hot.cpu.values()) / api_updates_hot.count
         rows.append(
             Row(
-                "update: POST .../payments 0.01",
-                f"{api_updates.rate:.1f}/s{api_updates.failed()}",
-                f"{raw_recorded.rate:.1f}/s raw recorded updates{raw_recorded.failed()}",
-                f"{ratio:.0%}",
+                "  ceiling: raw recorded + GET /health",
+                f"{floor_cpu * 1000:.1f} ms CPU",
+                f"{raw_cpu * 1000:.1f} ms CPU raw recorded; payment {paid_cpu * 1000:.1f} ms",
+                f"{raw_cpu / floor_cpu:.0%}",
                 ">= 70%",
-                "yes" if ratio >= 0.7 else "NO",
+                "yes" if raw_cpu / floor_cpu >= 0.7 else "NO: a floor",
             )
         )
         raw_ratio = api_updates.rate / raw_updates.rate if raw_updates.rate else 0.0
@@ -865,29 +952,8 @@ async def bench(args: argparse.Namespace, stack: Stack) -> list[Row]:
             ending += [f"bench-{run_id}-pb-{i}" for i in range(args.batch)]
         await finish_all(client, ending, c)
 
-        # 3. memory: the worker with --waiting practices parked on timers
+        # 4. memory: the worker with --waiting practices parked on timers
         print("memory", flush=True)
-        rss_after_handover, _ = rss_bytes(worker_pid)
-        extra = max(0, args.waiting - handed_over(stack, creditor))
-        fill_size = 500  # practices per POST /practices/batch
-
-        async def fill(i: int) -> None:
-            rows = range(i * fill_size, min(extra, (i + 1) * fill_size))
-            body = {"practices": [hand_over_body(creditor, f"W-{run_id}-{j}") for j in rows]}
-            result = expect(await http.post("/practices/batch", json=body), 200).json()
-            if result["failed"]:
-                raise ApiError(f"{result['failed']} rows failed")
-
-        since = time.perf_counter()
-        if extra:
-            requests = -(-extra // fill_size)
-            fill_c = min(c, args.fill_concurrency)
-            fill_phase = await load(
-                stack, "POST /practices/batch (filling)", requests, fill_c, fill
-            )
-            phases.append(fill_phase)
-        waiting = handed_over(stack, creditor)
-        await wait_parked(stack, creditor, waiting, since)
         await asyncio.sleep(2)
         rss, hwm = rss_bytes(worker_pid)
         server_rss, _ = rss_bytes(stack.procs["temporal"].pid)
@@ -953,6 +1019,11 @@ def main() -> None:
     )
     parser.add_argument("--batch-size", type=int, default=200, help="practices per request")
     parser.add_argument("--batch-concurrency", type=int, default=4, help="batch requests in flight")
+    parser.add_argument(
+        "--worker-cache",
+        type=int,
+        help="workflows both workers cache (RECUPERO_WORKER_CACHE_SIZE; the product's default)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp directory and logs")
     parser.add_argument("--raw-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -968,7 +1039,8 @@ def main() -> None:
     )
     stack: Stack | None = None
     try:
-        stack = start_stack(tmp)
+        cache = {"RECUPERO_WORKER_CACHE_SIZE": str(args.worker_cache)} if args.worker_cache else {}
+        stack = start_stack(tmp, cache)
         rows = asyncio.run(bench(args, stack))
         print_rows(rows)
     finally:
