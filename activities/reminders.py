@@ -18,6 +18,7 @@ from activities.context import ActivityContext, PracticeFile, load_practice, loa
 from activities.debtor_link import debtor_link
 from activities.deliveries import Message, add_to_result
 from activities.rendering import letter_language
+from db.contact_log import practice_regime
 from domain.activity_io import (
     ActivityName,
     LocalMomentsInput,
@@ -25,6 +26,7 @@ from domain.activity_io import (
     ReminderInput,
     SentResult,
 )
+from domain.contact_rules import spread_reminder
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +43,32 @@ class ReminderActivities(ActivityContext):
     @activity.defn(name=ActivityName.LOCAL_MOMENTS)
     async def local_moments(self, input: LocalMomentsInput) -> LocalMomentsResult:
         """The reminders' clock on each day, and each day's end, where the debtor lives (the
-        practice's time zone; Rome for a debtor in Italy), in UTC."""
+        practice's time zone; Rome for a debtor in Italy), in UTC. With a spread, the clock and
+        the early reminder's moment (`lead` before it) are each spread inside their own day's
+        window by the practice (domain.contact_rules.spread_reminder), with the debtor's hours
+        and holidays, which only the read model holds."""
         async with self.db.session() as session:
             practice = await load_practice(session, input.practice_id)
         zone = ZoneInfo(practice.time_zone or "Europe/Rome")
+        at_clock = [
+            datetime.combine(day, input.clock, tzinfo=zone).astimezone(UTC) for day in input.days
+        ]
+        day_ends = [
+            datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(UTC)
+            for day in input.days
+        ]
+        if input.spread_minutes <= 0:
+            return LocalMomentsResult(at_clock=at_clock, day_ends=day_ends)
+        regime = practice_regime(practice, self.settings.contact_hours)
+        spread = timedelta(minutes=input.spread_minutes)
+        lead = timedelta(seconds=input.lead_seconds)
+        pairs = [
+            spread_reminder(clock, lead, input.practice_id, spread, regime) for clock in at_clock
+        ]
         return LocalMomentsResult(
-            at_clock=[
-                datetime.combine(day, input.clock, tzinfo=zone).astimezone(UTC)
-                for day in input.days
-            ],
-            day_ends=[
-                datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(UTC)
-                for day in input.days
-            ],
+            at_clock=[on_day.astimezone(UTC) for _, on_day in pairs],
+            day_ends=day_ends,
+            before=[before.astimezone(UTC) for before, _ in pairs],
         )
 
     @activity.defn(name=ActivityName.SEND_REMINDER)

@@ -13,6 +13,7 @@ left as it is, so two sweeps (two workers, a retried activity) never start one t
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -119,7 +120,12 @@ async def start_practice_workflow(
     search_attributes: TypedSearchAttributes | None = None,
 ) -> bool:
     """Starts the practice's workflow; False when a workflow with its id already exists (started
-    by an earlier attempt: it is kept)."""
+    by an earlier attempt: it is kept). The input gets the pre-due reminders' spread from the
+    settings here, where every practice is started: the workflow cannot read them, and the
+    value in its input keeps its moments the same on every replay."""
+    workflow_input = replace(
+        workflow_input, reminder_spread_minutes=settings.contact_spread_minutes
+    )
     try:
         await temporal.start_workflow(
             WORKFLOW_NAME,

@@ -61,6 +61,11 @@ class LocalMomentsInput:
     practice_id: str
     days: list[date]
     clock: time
+    # the pre-due reminders' spread (PracticeInput.reminder_spread_minutes) and lead: with a
+    # spread, `at_clock` is spread inside each day's window where the debtor lives, and
+    # `before` holds each `clock - lead` spread inside its own day's; 0: as before the spread
+    spread_minutes: int = 0
+    lead_seconds: int = 0
 
 
 @dataclass
@@ -68,6 +73,8 @@ class LocalMomentsResult:
     # per day of the input, in order: `clock` on that day, and the midnight that ends it
     at_clock: list[datetime]
     day_ends: list[datetime]
+    # per day, the early reminder's moment (`clock - lead`, spread); empty without a spread
+    before: list[datetime] = field(default_factory=list)
 
 
 @dataclass

@@ -87,6 +87,7 @@ __all__ = [
     "preferred_hours",
     "preferred_reason",
     "preferred_slot",
+    "spread_reminder",
     "spread_slot",
     "week_start",
     "window_end",
@@ -538,6 +539,25 @@ def spread_slot(
     fraction = int.from_bytes(digest[:8], "big") / 2**64
     offset = timedelta(seconds=int(span.total_seconds() * fraction))
     return (instant + offset).astimezone(ROME)
+
+
+def spread_reminder(
+    clock: datetime,
+    lead: timedelta,
+    seed: str,
+    spread: timedelta,
+    regime: ContactRegime = ITALY,
+) -> tuple[datetime, datetime]:
+    """The pre-due reminders' moments of one due date, (before it, on the day): `clock - lead`
+    and `clock` (09:00 of the due date where the debtor lives), each moved by `spread_slot`
+    inside its own day's window, so that a portfolio with one due date does not send every
+    reminder at 09:00:00. The offset is the practice's (`seed`) on either day; a moment the
+    rules do not allow (a Sunday, a holiday) is left as it is, the contact rules put it off
+    (and spread it) when it comes."""
+    return (
+        spread_slot(clock - lead, seed, spread, regime),
+        spread_slot(clock, seed, spread, regime),
+    )
 
 
 # -- who the debtor is -------------------------------------------------------------------------

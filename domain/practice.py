@@ -128,6 +128,11 @@ class PracticeInput:
     # has this many events, or earlier when the server suggests it; None: never, the practice
     # stays one run (docs/ARCHITECTURE.md "Continue-as-new")
     history_bound: int | None = 10_000
+    # the pre-due reminders of a day go out at 09:00 plus an offset of up to this many minutes
+    # the practice decides (domain.contact_rules.spread_slot), not every practice at 09:00
+    # sharp: the hand-over sets it from Settings.contact_spread_minutes, which the workflow
+    # cannot read. 0 (an input from before the spread): at 09:00
+    reminder_spread_minutes: int = 0
     # what a run that continued as new starts from: the state its predecessor handed over
     # (its `inp` is this input without `resume`); None: a practice just handed over
     resume: PracticeState | None = None

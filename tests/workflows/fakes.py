@@ -36,6 +36,7 @@ from domain.activity_io import (
     StatementInput,
     StatementResult,
 )
+from domain.contact_rules import ContactRegime, spread_reminder
 from domain.judicial import JudicialSnapshot
 from domain.practice import Channels, PracticeSnapshot, TimelineEvent
 
@@ -196,11 +197,28 @@ class FakeWorld:
     @activity.defn(name=ActivityName.LOCAL_MOMENTS)
     async def local_moments(self, inp: LocalMomentsInput) -> LocalMomentsResult:
         zone = ZoneInfo(self.zone)
+        at_clock = [datetime.combine(d, inp.clock, tzinfo=zone) for d in inp.days]
+        day_ends = [
+            datetime.combine(d + timedelta(days=1), time(0, 0), tzinfo=zone) for d in inp.days
+        ]
+        if inp.spread_minutes <= 0:
+            return LocalMomentsResult(at_clock=at_clock, day_ends=day_ends)
+        # the Italian code's hours and holidays in the debtor's zone, spread as the real one
+        regime = ContactRegime(zone=self.zone)
+        pairs = [
+            spread_reminder(
+                clock,
+                timedelta(seconds=inp.lead_seconds),
+                inp.practice_id,
+                timedelta(minutes=inp.spread_minutes),
+                regime,
+            )
+            for clock in at_clock
+        ]
         return LocalMomentsResult(
-            at_clock=[datetime.combine(d, inp.clock, tzinfo=zone) for d in inp.days],
-            day_ends=[
-                datetime.combine(d + timedelta(days=1), time(0, 0), tzinfo=zone) for d in inp.days
-            ],
+            at_clock=[on_day for _, on_day in pairs],
+            day_ends=day_ends,
+            before=[before for before, _ in pairs],
         )
 
     @activity.defn(name=ActivityName.ASSIGN_LAWYER)

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         SentResult,
     )
     from domain.calendar import at_rome, end_of_rome_day, rome_date
-    from domain.contact_rules import may_contact, next_window_start
+    from domain.contact_rules import may_contact, next_window_start, spread_reminder, spread_slot
     from domain.court_calendar import demand_deadline, letter_pay_by
     from domain.judicial import Residence
     from domain.money import format_euros
@@ -45,11 +45,13 @@ from workflows.practice.versions import (
     DEMAND_TERM_ON_COURT_CALENDAR,
     OPINION_REMINDERS_CAPPED,
     PRE_DUE_IN_DEBTOR_ZONE,
+    PRE_DUE_SPREAD,
     RECORD_LOCALLY,
 )
 
 VISIT_UNASSIGNED = "Home visit waits for a foreign correspondent: none covers the debtor's country"
-# pre-due reminders go out at 09:00 where the debtor lives (Rome in Italy)
+# pre-due reminders go out at 09:00 where the debtor lives (Rome in Italy), plus the practice's
+# offset of up to PracticeInput.reminder_spread_minutes
 REMINDER_CLOCK = time(9, 0)
 LATE_REMINDER = timedelta(hours=12)
 LAWYER_RETRY_MAX = timedelta(days=7)
@@ -128,7 +130,7 @@ async def pre_due(p: Practice, key: str) -> None:
     # collection starts the day after the last due date, the debtor's (the wait after this
     # step is the grace)
     last_day = await due_day_moments(p, due_dates[-1:])
-    await waits.sleep_until(p, last_day[due_dates[-1]][1], "out_of_court")
+    await waits.sleep_until(p, last_day[due_dates[-1]][2], "out_of_court")
     p.state.phase = Phase.OUT_OF_COURT
     p.event(
         "phase_changed",
@@ -137,22 +139,54 @@ async def pre_due(p: Practice, key: str) -> None:
     )
 
 
-async def due_day_moments(p: Practice, days: list[date]) -> dict[date, tuple[datetime, datetime]]:
-    """{day: (the reminders' clock on it, the midnight ending it)} where the debtor lives. In
-    Italy Rome's, computed here; abroad an activity reads the debtor's zone (the workflow never
-    holds it). Practices started before, or that had their moments in Rome, keep Rome's."""
+async def due_day_moments(
+    p: Practice,
+    days: list[date],
+    lead: timedelta = timedelta(0),
+    spread: timedelta = timedelta(0),
+) -> dict[date, tuple[datetime, datetime, datetime]]:
+    """{day: (the early reminder's moment, `lead` before the reminders' clock; the clock on the
+    day; the midnight ending it)} where the debtor lives, the two reminders spread by the
+    practice's offset of up to `spread` (domain.contact_rules.spread_reminder). In Italy Rome's,
+    computed here; abroad an activity reads the debtor's zone, hours and holidays (the workflow
+    never holds them). Practices started before, or that had their moments in Rome, keep
+    Rome's."""
     if (
         not days
         or p.inp.residence == Residence.ITALY
         or not workflow.patched(PRE_DUE_IN_DEBTOR_ZONE)
     ):
-        return {day: (at_rome(day, REMINDER_CLOCK), end_of_rome_day(day)) for day in days}
+        moments: dict[date, tuple[datetime, datetime, datetime]] = {}
+        for day in days:
+            before, clock = spread_reminder(
+                at_rome(day, REMINDER_CLOCK), lead, p.inp.practice_id, spread
+            )
+            moments[day] = (before, clock, end_of_rome_day(day))
+        return moments
+    spread_minutes = int(spread.total_seconds()) // 60
     local: LocalMomentsResult = await p.activity(
         ActivityName.LOCAL_MOMENTS,
-        LocalMomentsInput(practice_id=p.inp.practice_id, days=days, clock=REMINDER_CLOCK),
+        LocalMomentsInput(
+            practice_id=p.inp.practice_id,
+            days=days,
+            clock=REMINDER_CLOCK,
+            spread_minutes=spread_minutes,
+            lead_seconds=int(lead.total_seconds()) if spread_minutes else 0,
+        ),
         result_type=LocalMomentsResult,
     )
-    return dict(zip(days, zip(local.at_clock, local.day_ends, strict=True), strict=True))
+    early = local.before or [clock - lead for clock in local.at_clock]
+    return dict(zip(days, zip(early, local.at_clock, local.day_ends, strict=True), strict=True))
+
+
+def reminder_spread(p: Practice) -> timedelta:
+    """The spread of the pre-due reminders' moments: the input's (set at the hand-over from the
+    settings), for practices started with the spread (PRE_DUE_SPREAD); none for those whose
+    reminders were timed at 09:00 sharp, or whose input has no spread (no marker then)."""
+    minutes = p.inp.reminder_spread_minutes
+    if minutes <= 0 or not workflow.patched(PRE_DUE_SPREAD):
+        return timedelta(0)
+    return timedelta(minutes=minutes)
 
 
 async def pre_due_reminders(p: Practice, key: str, background: bool = False) -> None:
@@ -165,12 +199,14 @@ async def pre_due_reminders(p: Practice, key: str, background: bool = False) -> 
     lead = p.strategy.duration("pre_due_reminder_lead")
     due_dates = sorted({i.due_date for i in p.inp.invoices})
     ahead = [d for d in due_dates if d >= rome_date(workflow.now())]
-    clocks = await due_day_moments(p, ahead) if remind else {}
+    spread = reminder_spread(p) if remind and ahead else timedelta(0)
+    moments = await due_day_moments(p, ahead, lead, spread) if remind else {}
     for n, due in enumerate(ahead):
         amount = sum(i.amount_cents for i in p.inp.invoices if i.due_date == due)
-        clock = clocks[due][0] if remind else at_rome(due, REMINDER_CLOCK)
+        clock = at_rome(due, REMINDER_CLOCK)
+        before, clock = moments[due][:2] if remind else (clock - lead, clock)
         for moment, at in (
-            ("before", clock - lead),
+            ("before", before),
             ("due_today", clock),
         ):
             if not remind or rome_date(workflow.now()) > due:
@@ -186,7 +222,7 @@ async def pre_due_reminders(p: Practice, key: str, background: bool = False) -> 
                     # a Sunday or holiday: wait here for the window, so that the contact
                     # rules never defer it (a deferral would show on the practice as what
                     # the escalation beside this task waits for)
-                    at = next_window_start(at)
+                    at = spread_slot(next_window_start(at), p.inp.practice_id, spread)
                 if at > workflow.now():
                     await workflow.sleep(at - workflow.now())
             if background and p.interrupted():

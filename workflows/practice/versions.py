@@ -40,6 +40,10 @@ CORRESPONDENT_UNASSIGNED = "correspondent-unassigned-visit"
 # collection starts at the end of its own due day (an activity reads the zone: the workflow
 # never holds it); before, Rome's. Asked only for a debtor abroad with reminders ahead.
 PRE_DUE_IN_DEBTOR_ZONE = "pre-due-in-debtor-zone"
+# Issue 17: the pre-due reminders of a day go out at 09:00 plus the practice's offset of up to
+# PracticeInput.reminder_spread_minutes (domain.contact_rules.spread_reminder); before, at 09:00
+# sharp. Asked only for a practice with a spread and reminders ahead.
+PRE_DUE_SPREAD = "pre-due-spread"
 
 # The steps run in the order the creditor's strategy lists them (domain/strategy.py keeps the
 # order the law binds); before, always in STEP_ORDER. Asked only for a practice whose order
