@@ -14,6 +14,7 @@ from domain.contact_rules import (
     DAY_TAKEN,
     OUTSIDE_HOURS,
     WEEK_FULL,
+    ContactRegime,
     ContactRulesError,
     check_conversation,
     check_message,
@@ -25,6 +26,7 @@ from domain.contact_rules import (
     next_window_start,
     opening_hours,
     preferred_hours,
+    spread_reminder,
     spread_slot,
     week_start,
     window_end,
@@ -431,3 +433,72 @@ def test_a_preferred_window_spreads_inside_its_part_of_the_day() -> None:
     for n in range(200):
         moment = spread_slot(start, f"p{n}", timedelta(hours=8), window="evening")
         assert start <= moment <= end - timedelta(minutes=30)
+
+
+# -- the pre-due reminders' spread -------------------------------------------------------------
+
+THREE_DAYS = timedelta(days=3)
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_a_reminders_moments_are_nine_plus_the_practices_offset_inside_the_window(
+    seed: str,
+) -> None:
+    # due Thursday 2026-12-03, the early reminder on Monday 2026-11-30
+    nine = rome("2026-12-03", "09:00")
+    before, on_day = spread_reminder(nine, THREE_DAYS, seed, TWO_HOURS)
+    assert nine <= on_day < nine + TWO_HOURS
+    assert nine - THREE_DAYS <= before < nine - THREE_DAYS + TWO_HOURS
+    assert may_contact(before) and may_contact(on_day)
+    # the practice's offset, the same on either day and on every call (a replayed workflow)
+    assert before + THREE_DAYS == on_day
+    assert spread_reminder(nine, THREE_DAYS, seed, TWO_HOURS) == (before, on_day)
+    # the same hashing as the wake-up's spread: one practice, one offset
+    assert on_day == spread_slot(nine, seed, TWO_HOURS)
+
+
+def test_without_a_spread_the_reminders_go_at_nine() -> None:
+    nine = rome("2026-12-03", "09:00")
+    assert spread_reminder(nine, THREE_DAYS, "p1", timedelta(0)) == (nine - THREE_DAYS, nine)
+
+
+def test_a_portfolio_with_one_due_date_is_spread_over_the_spread() -> None:
+    nine = rome("2026-12-03", "09:00")
+    moments = [
+        spread_reminder(nine, THREE_DAYS, f"practice-{n}", TWO_HOURS)[1] for n in range(1000)
+    ]
+    # no more at 09:00:00 sharp than chance gives; about 125 in each quarter hour
+    assert sum(m == nine for m in moments) <= 2
+    quarters = [0] * 8
+    for moment in moments:
+        quarters[int((moment - nine) / timedelta(minutes=15))] += 1
+    assert all(60 <= q <= 200 for q in quarters), quarters
+
+
+def test_each_reminder_stays_inside_its_own_days_window() -> None:
+    # due Tuesday 2026-12-01 with a lead of three days: the early one on Saturday 2026-11-28,
+    # which closes at 15:00; a spread of eight hours keeps half an hour of it
+    nine = rome("2026-12-01", "09:00")
+    wide = timedelta(hours=8)
+    for n in range(300):
+        before, on_day = spread_reminder(nine, THREE_DAYS, f"p{n}", wide)
+        assert rome("2026-11-28", "09:00") <= before <= rome("2026-11-28", "14:30")
+        assert nine <= on_day < nine + wide and may_contact(on_day)
+    # a due date on a Sunday: the moment the rules do not allow is left to them (they put it
+    # off and spread it); the early one, on Thursday, is spread
+    sunday = rome("2026-12-06", "09:00")
+    before, on_day = spread_reminder(sunday, THREE_DAYS, "p1", TWO_HOURS)
+    assert on_day == sunday
+    assert rome("2026-12-03", "09:00") <= before < rome("2026-12-03", "11:00")
+
+
+def test_a_debtor_abroad_has_its_reminders_spread_in_its_own_hours() -> None:
+    # a debtor in New York with hours 08:00-10:00 on weekdays: 09:00 there moves by at most
+    # the half hour the window leaves
+    hours = tuple((day, time(8, 0), time(10, 0)) for day in range(5))
+    regime = ContactRegime(zone="America/New_York", country="US", hours=hours)
+    nine = datetime.combine(date(2026, 12, 3), time(9, 0), tzinfo=regime.tz)
+    for n in range(200):
+        before, on_day = spread_reminder(nine, THREE_DAYS, f"p{n}", TWO_HOURS, regime)
+        assert nine <= on_day <= nine + timedelta(minutes=30)
+        assert may_contact(on_day, regime) and may_contact(before, regime)

@@ -122,9 +122,11 @@ def start(env: WorkflowEnvironment):
         consumer_credit: bool = False,
         history_bound: int | None = 10_000,
         residence: Residence = Residence.ITALY,
+        reminder_spread_minutes: int = 0,
+        practice_id: str | None = None,
     ) -> AsyncIterator[Practice]:
         world = world or FakeWorld()
-        practice_id = uuid.uuid4().hex
+        practice_id = practice_id or uuid.uuid4().hex
         queue = f"test-{practice_id}"
         inp = PracticeInput(
             practice_id=practice_id,
@@ -137,6 +139,7 @@ def start(env: WorkflowEnvironment):
             consumer_credit=consumer_credit,
             history_bound=history_bound,
             residence=residence,
+            reminder_spread_minutes=reminder_spread_minutes,
         )
         async with Worker(
             env.client,
