@@ -14,6 +14,7 @@ from activities import PracticeActivities
 from db.models import Delivery, Practice
 from db.session import Database
 from domain.activity_io import AssignInput, LocalMomentsInput, NotifyInput, OpenTaskInput
+from domain.contact_rules import parse_hours
 from tests.factories import create_creditor, create_practice, create_user, make_settings
 
 BASE = datetime(2025, 1, 1, tzinfo=UTC)
@@ -139,3 +140,35 @@ async def test_local_moments_are_the_debtors_own(
     assert all(m.tzinfo == UTC for m in there.at_clock + there.day_ends)
     here = await acts.local_moments(LocalMomentsInput(milan.id, days[:1], time(9, 0)))
     assert here.at_clock == [datetime(2026, 3, 7, 8, 0, tzinfo=UTC)]
+
+
+async def test_local_moments_spread_the_reminders_in_the_debtors_hours_and_holidays(
+    database: Database,
+) -> None:
+    # the agency's hours for the United States: weekdays 08:00-10:00, so 09:00 there moves by
+    # at most the half hour the window leaves
+    hours = {day: "08:00-10:00" for day in ("mon", "tue", "wed", "thu", "fri")}
+    settings = make_settings(contact_hours={"US": parse_hours(hours)})
+    acts = PracticeActivities(database, settings)
+    creditor = await create_creditor(database)
+    new_york = await create_practice(
+        database, creditor, country="US", time_zone="America/New_York", **ABROAD
+    )
+    ny = ZoneInfo("America/New_York")
+    # Thursday 3 December 2026, and Thanksgiving (Thursday 26 November), closed in the US
+    days = [date(2026, 12, 3), date(2026, 11, 26)]
+    lead = timedelta(days=3)
+    spread = await acts.local_moments(
+        LocalMomentsInput(new_york.id, days, time(9, 0), spread_minutes=120, lead_seconds=259200)
+    )
+    nine = [datetime.combine(d, time(9, 0), tzinfo=ny) for d in days]
+    assert nine[0] <= spread.at_clock[0] <= nine[0] + timedelta(minutes=30)
+    assert spread.before[0] == spread.at_clock[0] - lead  # Monday: the same window, offset
+    # the holiday: the rules put the reminder off when it comes; the early one, on Monday 23
+    # November, is spread
+    assert spread.at_clock[1] == nine[1]
+    assert nine[1] - lead < spread.before[1] <= nine[1] - lead + timedelta(minutes=30)
+    assert all(m.tzinfo == UTC for m in spread.at_clock + spread.before)
+    plain = await acts.local_moments(LocalMomentsInput(new_york.id, days, time(9, 0)))
+    assert plain.at_clock == nine and plain.before == []
+    assert plain.day_ends == spread.day_ends

@@ -351,3 +351,39 @@ async def test_a_row_left_without_its_workflow_is_started_once(api: Api, tenant:
     history = [e async for e in handle.fetch_history_events()]
     assert sum(1 for e in history if e.HasField("workflow_execution_started_event_attributes")) == 1
     await handle.terminate(reason="test done")
+
+
+async def test_the_hand_over_gives_the_workflow_the_reminders_spread() -> None:
+    """The pre-due reminders' spread reaches the workflow in its input, from the settings of
+    whoever starts it (a hand-over, the stranded-row sweep): the workflow cannot read them."""
+    from typing import cast
+
+    from temporalio.client import Client
+
+    from api.handover import start_practice_workflow
+    from domain.practice import Channels, DebtorKind, PracticeInput
+    from domain.strategy import Strategy
+    from tests.factories import make_settings
+
+    class Starts:
+        def __init__(self) -> None:
+            self.inputs: list[PracticeInput] = []
+
+        async def start_workflow(self, name: str, arg: PracticeInput, **_: Any) -> None:
+            self.inputs.append(arg)
+
+    built = PracticeInput(
+        practice_id="p-1",
+        creditor_id="c-1",
+        debtor_kind=DebtorKind.CONSUMER,
+        province="MI",
+        invoices=[],
+        strategy=Strategy(),
+        channels=Channels(),
+    )
+    assert built.reminder_spread_minutes == 0  # an input from before the spread: none
+    client = Starts()
+    settings = make_settings(contact_spread_minutes=45)
+    assert await start_practice_workflow(cast(Client, client), settings, "practice-p-1", built)
+    assert [i.reminder_spread_minutes for i in client.inputs] == [45]
+    assert client.inputs[0].practice_id == "p-1" and built.reminder_spread_minutes == 0
