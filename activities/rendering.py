@@ -28,7 +28,7 @@ from typing import Any
 import segno
 from babel import localedata
 from babel.dates import format_date, get_date_format
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_percent
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.runtime import Context
@@ -167,6 +167,14 @@ class Formats:
         if self.italian:
             return italian_date(value)
         return format_date(value, format="long", locale=self.locale)
+
+    def percent(self, rate: str) -> str:
+        """An annual rate as a decimal string ("11.15": the statement's) as a percentage: the
+        house style "11,15%" in Italian, the locale's otherwise ("11,15 %" de, "11.15%" en),
+        every decimal of the published rate kept."""
+        if self.italian:
+            return rate.replace(".", ",") + "%"
+        return format_percent(Decimal(rate) / 100, locale=self.locale, decimal_quantization=False)
 
     def short_date(self, value: date | None) -> str:
         """The locale's numeric date with the year in full: 04/11/2026, 04.11.2026, 11/4/2026."""
@@ -313,7 +321,8 @@ class Renderer:
         )
         # one msgid per paragraph whatever the template's line breaks
         self.env.policies["ext.i18n.trimmed"] = True
-        # the Italian callables by default: notifications and the statement are Italian
+        # the Italian callables by default: notifications are Italian (the letters, messages
+        # and the statement pass their language's)
         self.env.globals.update(_callables("it"))
         self.env.filters["euros"] = _euros_filter
         self.env.filters["long_date"] = _long_date_filter
@@ -321,7 +330,9 @@ class Renderer:
         self.env.filters["short_date"] = _short_date_filter
         self.sandbox = SandboxedEnvironment(autoescape=False)
 
-    def _language_context(self, language: str, locale: str | None = None) -> dict[str, Any]:
+    def language_context(self, language: str, locale: str | None = None) -> dict[str, Any]:
+        """What a template needs to speak a letter language: the "letters" catalogue's gettext,
+        `language` (for <html lang>) and the Formats of `locale` (default: the language's)."""
         code = letter_language(language)
         return {
             **_callables(code),
@@ -333,7 +344,7 @@ class Renderer:
         template = self.env.get_template(f"letters/{view.kind}.html.j2")
         if view.kind in BILINGUAL_KINDS and view.language != "it":
             view = replace(view, **self._original(view))
-        html = template.render(letter=view, **self._language_context(view.language, view.locale))
+        html = template.render(letter=view, **self.language_context(view.language, view.locale))
         # checked on the text without tags, so markup between the words cannot hide them
         ensure_discreet(re.sub(r"<[^>]+>", " ", html), f"letter {view.kind}")
         return html
@@ -350,7 +361,7 @@ class Renderer:
             body_override=view.original_override,
         )
         template = self.env.get_template(f"letters/{view.kind}.html.j2")
-        context = template.new_context({"letter": italian, **self._language_context("it")})
+        context = template.new_context({"letter": italian, **self.language_context("it")})
 
         def block(name: str) -> Markup:
             render = template.blocks.get(name)
@@ -362,7 +373,7 @@ class Renderer:
             body=body,
             term=block("term") if view.pay_by is not None else Markup(""),
             legal=block("legal"),
-            **self._language_context("it"),
+            **self.language_context("it"),
         )
         return {"original": Markup(original), "original_title": italian.title}
 
@@ -378,7 +389,7 @@ class Renderer:
         """A text template under templates/messages (e-mail subject or body, SMS), in the
         debtor's language. discreet=False only for messages to the agency's side, which the
         debtor and third parties never see."""
-        values = {**context, **self._language_context(language, babel_locale(language, country))}
+        values = {**context, **self.language_context(language, babel_locale(language, country))}
         text = self.env.get_template(f"messages/{name}.txt.j2").render(**values).strip()
         return ensure_discreet(text, f"message {name}") if discreet else text
 

@@ -425,8 +425,9 @@ def test_the_one_time_code_is_in_the_pages_language() -> None:
 
 
 def test_every_text_of_the_letters_is_translated_into_every_language() -> None:
-    """What the templates and activities say (babel-letters.cfg) is in each catalogue, each
-    translated, with the same placeholders: `make messages` then translate."""
+    """What the templates and activities say (babel-letters.cfg: the statement of account's
+    too) is in each catalogue, each translated, with the same placeholders: `make messages` then
+    translate."""
     from pathlib import Path
 
     from babel.messages.extract import extract_from_dir
@@ -436,12 +437,15 @@ def test_every_text_of_the_letters_is_translated_into_every_language() -> None:
     method_map = [
         ("activities/rendering.py", "python"),
         ("activities/letters.py", "python"),
+        ("api/routers/statement.py", "python"),
         ("templates/letters/**.j2", "jinja2"),
         ("templates/messages/**.j2", "jinja2"),
+        ("templates/statement/**.j2", "jinja2"),
     ]
     options = {
         "templates/letters/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"},
         "templates/messages/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"},
+        "templates/statement/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"},
     }
     texts = {
         str(message)
@@ -450,6 +454,7 @@ def test_every_text_of_the_letters_is_translated_into_every_language() -> None:
         )
     }
     assert "Diffida ad adempiere e costituzione in mora" in texts and "Studio legale" in texts
+    assert "Estratto conto al %(at)s" in texts and "spese stragiudiziali" in texts
     for language in ("en", "de", "fr", "es"):
         with (root / "locale" / language / "LC_MESSAGES" / "letters.po").open("rb") as handle:
             catalogue = {str(m.id): m for m in read_po(handle) if m.id}

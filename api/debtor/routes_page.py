@@ -23,6 +23,7 @@ from api.debtor.access import (
     VerifiedDebtor,
     clear_session_cookie,
     render,
+    request_locale,
 )
 from api.debtor.statement import practice_with_invoices, statement_today
 from api.deps import NowDep, SessionDep, SettingsDep
@@ -79,12 +80,18 @@ async def page(request: Request, access: VerifiedDebtor, db: SessionDep) -> Resp
 
 
 @router.get("/statement.pdf")
-async def statement_pdf(access: VerifiedDebtor, db: SessionDep, settings: SettingsDep) -> Response:
+async def statement_pdf(
+    request: Request, access: VerifiedDebtor, db: SessionDep, settings: SettingsDep
+) -> Response:
+    """Today's statement, in the page's language (request_locale: the one the debtor chose, else
+    a debtor abroad's own, else the browser's among the five): the page and its PDF agree."""
     practice = await practice_with_invoices(db, access.practice_id)
     statement = await statement_today(db, practice)
     if statement is None:
         return JSONResponse({"detail": "the statement cannot be made today"}, status_code=409)
-    return await statement_pdf_response(db, settings, practice, statement)
+    return await statement_pdf_response(
+        db, settings, practice, statement, language=request_locale(request)
+    )
 
 
 def _safe(text: str) -> str:

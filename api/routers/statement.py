@@ -1,8 +1,11 @@
 """The statement of account (estratto conto) of a practice on a day, as JSON or as a PDF.
 
 GET /practices/{id}/statement?at=YYYY-MM-DD is the JSON; GET /practices/{id}/statement.pdf?at=...
-the same statement printed in Italian (WeasyPrint, like the letters). `at` defaults to today in
-Rome; a day before the first invoice's issue date or in the future is a 422.
+the same statement printed (WeasyPrint, like the letters), in Italian unless `lang` (it, en, de,
+fr, es) asks for another of the letters' languages: the operator prints the debtor's copy in the
+debtor's language, the creditor's and the court's stay Italian. The debtor's page serves the PDF in
+the page's language (api/debtor/routes_page.py). `at` defaults to today in Rome; a day before the
+first invoice's issue date or in the future is a 422.
 
 Inputs come from the read model (db.ledger): the invoices, the ledger's lines the workflow booked
 (payments, recorded costs, reductions of the claim: domain/ledger.py) and the court claim's
@@ -20,12 +23,22 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.rendering import Renderer, ensure_discreet
+from activities.rendering import (
+    N_,
+    Formats,
+    Renderer,
+    babel_locale,
+    ensure_discreet,
+    letter_language,
+    letter_translations,
+)
 from api.access import load_practice
 from api.auth import Principal, Role, require
 from api.deps import SessionDep, SettingsDep
@@ -50,7 +63,7 @@ from db.ledger import LedgerError, plain_rate, practice_ledger, rate_table
 from db.models import Creditor, Practice
 from domain.account import Account, MissingRate
 from domain.interest import InterestSegment
-from domain.money import format_euros, parse_euros
+from domain.money import parse_euros
 from domain.practice import DebtorKind
 from domain.rates import RateKind, RateOverlap, act_period_of, how_to_add_rate
 from domain.statement import StatementError
@@ -62,7 +75,10 @@ router = APIRouter(
         403: {"description": "Another creditor's / territory's practice."},
         404: {"description": "Unknown practice."},
         409: {"description": "No rate known for a day of the statement (named in detail)."},
-        422: {"description": "`at` before the first invoice or in the future."},
+        422: {
+            "description": "`at` before the first invoice or in the future; `lang` not one of "
+            "it, en, de, fr, es."
+        },
     },
 )
 
@@ -276,34 +292,87 @@ async def get_statement(
 
 _renderer: Renderer | None = None
 
-BUCKETS = {"costs": "spese", "interest": "interessi", "principal": "capitale"}
+# the letters' languages (domain.strategy.LETTER_LANGUAGES); anything else is a 422 naming `lang`
+StatementLanguage = Literal["it", "en", "de", "fr", "es"]
+Lang = Annotated[
+    StatementLanguage,
+    Query(
+        description="The PDF's language: Italian by default (the creditor's and the court's "
+        "copy); the debtor's language for the debtor's copy. Amounts and dates are written as "
+        "the letters write them in that language."
+    ),
+]
+
+# the labels of the statement's codes, Italian as the templates: translated with the letters'
+# catalogue (domain "letters", babel-letters.cfg) into the PDF's language
+BUCKETS = {"costs": N_("spese"), "interest": N_("interessi"), "principal": N_("capitale")}
 COST_KINDS = {
-    "flat_compensation_231": "indennizzo forfettario (art. 6 D.Lgs. 231/2002)",
-    "legal": "spese legali",
-    "collection": "spese stragiudiziali",
+    "flat_compensation_231": N_("indennizzo forfettario (art. 6 D.Lgs. 231/2002)"),
+    "legal": N_("spese legali"),
+    "collection": N_("spese stragiudiziali"),
 }
 RATE_KINDS = {
-    RateKind.LEGAL.value: "legale (art. 1284 c.c.)",
-    RateKind.LATE_PAYMENT_231.value: "mora (D.Lgs. 231/2002)",
+    RateKind.LEGAL.value: N_("legale (art. 1284 c.c.)"),
+    RateKind.LATE_PAYMENT_231.value: N_("mora (D.Lgs. 231/2002)"),
 }
+
+
+def _formats(context: Context) -> Formats:
+    found = context.get("formats")
+    return found if isinstance(found, Formats) else Formats()
+
+
+@pass_context
+def _eur(context: Context, amount: str) -> str:
+    """An amount as StatementOut gives it ("1250.40") in the PDF's locale."""
+    return _formats(context).money(parse_euros(amount, allow_zero=True))
+
+
+@pass_context
+def _percent(context: Context, rate: str) -> str:
+    return _formats(context).percent(str(rate))
 
 
 def _renderer_instance() -> Renderer:
     global _renderer
     if _renderer is None:
         renderer = Renderer()
-        renderer.env.filters["eur"] = lambda text: format_euros(parse_euros(text, allow_zero=True))
-        renderer.env.filters["percent"] = lambda text: str(text).replace(".", ",") + "%"
-        renderer.env.globals.update(
-            bucket_label=BUCKETS, cost_label=COST_KINDS, rate_label=RATE_KINDS
-        )
+        renderer.env.filters["eur"] = _eur
+        renderer.env.filters["percent"] = _percent
         _renderer = renderer
     return _renderer
 
 
-def statement_html(context: dict[str, Any]) -> str:
-    html = _renderer_instance().env.get_template("statement/statement.html.j2").render(**context)
-    # checked on the text without tags, as the letters are
+def statement_locale(practice: Practice, language: str) -> str:
+    """The locale of the PDF's amounts and dates: in the debtor's own language, the one the
+    letters use (the language as spoken in the debtor's country: de_AT "€ 1.234,56"); in
+    another language (an Italian debtor's browser in English, the operator's choice) the
+    language alone, as the debtor's page writes them."""
+    code = letter_language(language)
+    if code == letter_language(practice.language):
+        return babel_locale(code, practice.country)
+    return code
+
+
+def _labels(language: str) -> dict[str, dict[str, str]]:
+    catalogue = letter_translations(letter_language(language))
+    return {
+        name: {code: catalogue.gettext(text) for code, text in labels.items()}
+        for name, labels in (
+            ("bucket_label", BUCKETS),
+            ("cost_label", COST_KINDS),
+            ("rate_label", RATE_KINDS),
+        )
+    }
+
+
+def statement_html(context: dict[str, Any], language: str = "it", locale: str | None = None) -> str:
+    """The statement's HTML in a letter language (Italian: the template's own text), its
+    amounts and dates in `locale` (default: the language's)."""
+    renderer = _renderer_instance()
+    values = {**context, **renderer.language_context(language, locale), **_labels(language)}
+    html = renderer.env.get_template("statement/statement.html.j2").render(**values)
+    # checked on the text without tags, as the letters are (in every language: Inkasso...)
     ensure_discreet(re.sub(r"<[^>]+>", " ", html), "statement of account")
     return html
 
@@ -319,18 +388,25 @@ async def get_statement_pdf(
     principal: AnyUser,
     settings: SettingsDep,
     at: At = None,
+    lang: Lang = "it",
 ) -> Response:
-    """The same statement as a PDF in Italian (estratto conto), with what is claimed only. The
-    debtor's name is printed for the users who may see the debtor's personal data."""
+    """The same statement as a PDF (estratto conto), with what is claimed only: in Italian, or
+    in `lang` for the debtor's copy (the legal references stay as they are). The debtor's name
+    is printed for the users who may see the debtor's personal data."""
     practice, statement = await build_statement(session, principal, practice_id, at)
     await access_log.record_access(session, principal, access_log.What.STATEMENT, [practice.id])
-    return await statement_pdf_response(session, settings, practice, statement)
+    return await statement_pdf_response(session, settings, practice, statement, language=lang)
 
 
 async def statement_pdf_response(
-    session: AsyncSession, settings: Settings, practice: Practice, statement: StatementOut
+    session: AsyncSession,
+    settings: Settings,
+    practice: Practice,
+    statement: StatementOut,
+    *,
+    language: str = "it",
 ) -> Response:
-    """The statement printed (the API's and the debtor's page's PDF)."""
+    """The statement printed in `language` (the API's and the debtor's page's PDF)."""
     creditor = await session.get(Creditor, practice.creditor_id)
     html = statement_html(
         {
@@ -342,7 +418,9 @@ async def statement_pdf_response(
             "debtor_name": practice.debtor_name,
             "debtor_business": practice.debtor_kind == DebtorKind.BUSINESS,
             "today": rome_today(),
-        }
+        },
+        language,
+        statement_locale(practice, language),
     )
     content = await _renderer_instance().pdf(html)
     reference = re.sub(r"[^A-Za-z0-9._-]+", "_", practice.reference).strip("_") or practice.id

@@ -358,3 +358,55 @@ async def test_statement_pdf_explains_the_law_s_order_and_the_designation(api: A
     text = pdf_text(response.content)
     assert "art. 1193, comma 1, c.c." in text and "art. 1194 c.c." in text
     assert "CRO 9 (per la fatt. A)" in text
+
+
+async def test_statement_pdf_in_the_language_asked_for(api: Api) -> None:
+    """lang= prints the debtor's copy in another of the letters' languages: the headings and
+    the explanations translated, amounts, rates and dates in the locale, the legal references
+    as they are; without lang the operator's PDF stays Italian."""
+    practice = await business_example(api)
+    url = f"/practices/{practice.id}/statement.pdf"
+    german = await api.http.get(url, headers=api.admin, params={"at": "2025-05-31", "lang": "de"})
+    assert german.status_code == 200, german.text
+    text = pdf_text(german.content)
+    assert "Kontoauszug zum 31. Mai 2025" in text
+    for heading in ("Rechnungen", "Zinsberechnung", "Eingegangene Zahlungen und ihre Anrechnung"):
+        assert heading in text, heading
+    assert "Anwaltskosten" in text and "Schuldnerin" in text
+    # Babel's German: "1.757,43 €" (pdf_text turns the no-break space into a space); "11,15 %"
+    for cents in (175743, 174094, 1649, 325743, 150000, 61696, 25906, 10000):
+        assert f"{cents // 100:,}".replace(",", ".") + f",{cents % 100:02d} €" in text, cents
+    assert "1.757,43 €" in text
+    assert "11,15 %" in text and "31.05.2025" in text
+    assert "art. 1194 c.c." in text and "D.Lgs. 231/2002" in text
+    assert "Estratto conto" not in text and "Calcolo degli interessi" not in text
+    english = pdf_text(
+        (
+            await api.http.get(url, headers=api.admin, params={"at": "2025-05-31", "lang": "en"})
+        ).content
+    )
+    assert "Statement of account as at May 31, 2025" in english
+    assert "€1,757.43" in english and "11.15%" in english
+    spanish = pdf_text(
+        (
+            await api.http.get(url, headers=api.admin, params={"at": "2025-05-31", "lang": "es"})
+        ).content
+    )
+    assert "Extracto de cuenta al 31 de mayo de 2025" in spanish and "1.757,43 €" in spanish
+    assert "Cálculo de los intereses" in spanish and "gastos de abogado" in spanish
+    italian = pdf_text(
+        (await api.http.get(url, headers=api.admin, params={"at": "2025-05-31"})).content
+    )
+    assert "Estratto conto al 31 maggio 2025" in italian and format_euros(175743) in italian
+
+
+async def test_statement_pdf_refuses_a_language_it_is_not_written_in(api: Api) -> None:
+    practice = await business_example(api)
+    for lang in ("pt", "DE", ""):
+        response = await api.http.get(
+            f"/practices/{practice.id}/statement.pdf",
+            headers=api.admin,
+            params={"at": "2025-05-31", "lang": lang},
+        )
+        assert response.status_code == 422, response.text
+        assert ["query", "lang"] in error_locs(response)
