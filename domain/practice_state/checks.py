@@ -157,7 +157,7 @@ def check_visit_outcome(state: PracticeState, cmd: VisitOutcomeCmd, today: date)
 
 def check_assign_visit(state: PracticeState, cmd: AssignVisitCmd, today: date) -> None:
     # only the visit waiting for its outcome is (re)assigned: a step ahead or one done has none
-    require_awaiting(state, Awaiting.VISIT, "home visit outcome")
+    require_awaiting(state, Awaiting.VISIT, "visit outcome")
     if not cmd.user_id.strip():
         raise Refused(RejectionType.INVALID, "a user is required", "user_id")
 
