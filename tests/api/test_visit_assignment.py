@@ -21,7 +21,7 @@ from workflows.practice.steps import VISIT_ASSIGNED_BY_ADMIN
 TOKYO = {"country": "JP", "city": "Tokyo", "postal_code": "100-0001", "region": "Tokyo"}
 JOHANNESBURG = {"country": "ZA", "city": "Johannesburg", "postal_code": "2001", "region": "Gauteng"}
 BANGKOK = {"country": "TH", "city": "Bangkok", "postal_code": "10200", "region": "Bangkok"}
-SEOUL = {"country": "KR", "city": "Jongno-gu", "postal_code": "03154", "region": "Seoul"}
+NAIROBI = {"country": "KE", "city": "Nairobi", "postal_code": "00100"}
 
 
 def assign(api: Api, practice_id: str, user_id: Any, headers: dict[str, str] | None = None) -> Any:
@@ -152,13 +152,13 @@ def options(page: Any, select_id: str) -> list[str]:
 
 async def test_the_admin_assigns_a_visit_on_the_console(api: Api) -> None:
     tenant = await new_creditor(api, VISIT_ONLY)
-    practice = await hand_over(api, tenant.headers, abroad(tenant.id, SEOUL))
+    practice = await hand_over(api, tenant.headers, abroad(tenant.id, NAIROBI))
     pid = practice["id"]
     task = await visit_of(api, pid, unassigned="true")
     field = f"v{task['id']}-assignee"
-    seoul, _ = await person(api, role="correspondent", countries=["KR"])  # takes it at once
-    assert (await visit_of(api, pid))["assignee_id"] == seoul["id"]
-    tokyo, _ = await person(api, role="correspondent", countries=["JP"])
+    kenya, _ = await person(api, role="correspondent", countries=["KE"])  # takes it at once
+    assert (await visit_of(api, pid))["assignee_id"] == kenya["id"]
+    morocco, _ = await person(api, role="correspondent", countries=["MA"])
     agent, _ = await person(api, role="field_agent", provinces=["TO"])
     admin, password = await person(api, role="admin")
     await log_in(api, admin["email"], password)
@@ -166,16 +166,16 @@ async def test_the_admin_assigns_a_visit_on_the_console(api: Api) -> None:
     page = await api.http.get("/console/agent/visits")
     assert page.status_code == 200, page.text
     choices = options(page, field)
-    # the eligible active visitors: any field agent, the correspondents of Korea only
-    assert choices[0] == "" and {seoul["id"], agent["id"]} <= set(choices)
-    assert tokyo["id"] not in choices
-    assert f'<option value="{seoul["id"]}" selected>' in page.text
+    # the eligible active visitors: any field agent, the correspondents of Kenya only
+    assert choices[0] == "" and {kenya["id"], agent["id"]} <= set(choices)
+    assert morocco["id"] not in choices
+    assert f'<option value="{kenya["id"]}" selected>' in page.text
     assert 'hx-post="/console/agent/visits/' + pid + '/assignee"' in page.text
 
     # a correspondent of another country sent anyway: the API's message next to the field
     refused = await api.http.post(
         f"/console/agent/visits/{pid}/assignee",
-        data={"csrf_token": csrf(page), "user_id": tokyo["id"]},
+        data={"csrf_token": csrf(page), "user_id": morocco["id"]},
     )
     assert refused.status_code == 422
     assert shown_error(refused, field) == refusal_text("it", DOES_NOT_COVER).replace("'", "&#39;")
@@ -210,7 +210,7 @@ async def test_the_admin_assigns_a_visit_on_the_console(api: Api) -> None:
     await eventually(over, "the visit's outcome", seconds=30)
     late = await api.http.post(
         f"/console/agent/visits/{pid}/assignee",
-        data={"csrf_token": csrf(shown), "user_id": seoul["id"]},
+        data={"csrf_token": csrf(shown), "user_id": kenya["id"]},
     )
     assert late.status_code == 409
     assert alert(late) == refusal_text("it", "no visit outcome is expected now")
