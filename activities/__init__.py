@@ -88,6 +88,7 @@ class PracticeActivities(
             self.record_judicial,
             self.compute_statement,
             self.local_moments,
+            self.assign_visit,
             # the scheduled workflows' (schedules.py)
             self.sweep_stranded,
             self.close_print_batches,

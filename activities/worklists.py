@@ -20,6 +20,8 @@ from domain.activity_io import (
     ActivityName,
     AssignInput,
     AssignResult,
+    AssignVisitInput,
+    AssignVisitResult,
     CloseTasksInput,
     OpenTaskInput,
     OpenTaskResult,
@@ -225,6 +227,36 @@ class WorklistActivities(ActivityContext):
             reason=f"covers the debtor's country, {open_visits} open visits",
             correspondent=True,
         )
+
+    @activity.defn(name=ActivityName.ASSIGN_VISIT)
+    async def assign_visit(self, input: AssignVisitInput) -> AssignVisitResult:
+        """The admin's choice of the open visit's assignee (UpdateName.ASSIGN_VISIT): the task's
+        `assignee_id` and the practice's `field_agent_id` in one transaction. The API checked the
+        user; a retry finds them set and changes nothing."""
+        async with self.db.session() as session, session.begin():
+            task = (
+                await session.scalars(
+                    select(Task)
+                    .where(
+                        Task.practice_id == input.practice_id,
+                        Task.kind == "visit",
+                        Task.status == OPEN,
+                    )
+                    .order_by(Task.created_at.desc(), Task.id)
+                    .limit(1)
+                )
+            ).first()
+            if task is None:
+                log.info("practice %s: no open visit to assign", input.practice_id)
+                return AssignVisitResult(assigned=False)
+            practice = await load_practice(session, input.practice_id)
+            unchanged = (
+                task.assignee_id == input.user_id and practice.field_agent_id == input.user_id
+            )
+            task.assignee_id = input.user_id
+            practice.field_agent_id = input.user_id
+        log.info("practice %s: visit %s assigned to %s", input.practice_id, task.id, input.user_id)
+        return AssignVisitResult(assigned=True, unchanged=unchanged)
 
     @activity.defn(name=ActivityName.ASSIGN_LAWYER)
     async def assign_lawyer(self, input: AssignInput) -> AssignResult:

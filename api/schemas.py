@@ -550,11 +550,22 @@ class UserRoleChange(RequestModel):
     )
 
 
+VISITS_ASSIGNED = (
+    "How many waiting home visits (nobody assigned, the debtor in one of the correspondent's "
+    "countries) were given to it by this change; 0 for any other user."
+)
+
+
 class UserCreated(UserOut):
     key: str = Field(
         description="The API key (Authorization: Bearer ...). Shown only in this response: "
         "only its hash is stored."
     )
+    visits_assigned: int = Field(0, description=VISITS_ASSIGNED)
+
+
+class UserCountriesSet(UserOut):
+    visits_assigned: int = Field(0, description=VISITS_ASSIGNED)
 
 
 # --- practices: hand-over ----------------------------------------------------------------------
@@ -1447,6 +1458,15 @@ class CallOutcomeIn(RequestModel):
     @classmethod
     def _promise_fields(cls, value: object, info: ValidationInfo) -> object:
         return _promise_only_with_promise(value, info)
+
+
+class VisitAssigneeIn(RequestModel):
+    user_id: str = Field(
+        min_length=1,
+        max_length=32,
+        description="The active field agent or foreign correspondent who makes the visit; a "
+        "correspondent only for a debtor in a country it covers.",
+    )
 
 
 class VisitOutcomeIn(RequestModel):

@@ -30,6 +30,7 @@ class ActivityName:
     RECORD_JUDICIAL = "record_judicial"
     COMPUTE_STATEMENT = "compute_statement"
     LOCAL_MOMENTS = "local_moments"
+    ASSIGN_VISIT = "assign_visit"
 
 
 @dataclass
@@ -158,6 +159,23 @@ class AssignResult:
     # sends correspondents to): without one, the visit waits unassigned on the admin's list
     # instead of being skipped. False in the results recorded before correspondents existed.
     correspondent: bool = False
+
+
+@dataclass
+class AssignVisitInput:
+    """The admin's choice of the awaited visit's assignee (UpdateName.ASSIGN_VISIT)."""
+
+    practice_id: str
+    user_id: str
+
+
+@dataclass
+class AssignVisitResult:
+    # an open visit task was found and is now the user's (with the practice's field_agent_id);
+    # False: the visit closed meanwhile, nothing was changed
+    assigned: bool
+    # the user had it already: nothing changed, nobody is told again
+    unchanged: bool = False
 
 
 @dataclass

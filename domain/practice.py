@@ -183,6 +183,16 @@ class VisitOutcomeCmd:
 
 
 @dataclass
+class AssignVisitCmd:
+    """The admin gives the awaited home visit to a field agent or a foreign correspondent (the
+    API checked that the user is active and, for a correspondent, covers the debtor's country:
+    the workflow never hears the country)."""
+
+    user_id: str
+    actor: Actor | None = None  # who sent it (domain.actor): ids and roles only
+
+
+@dataclass
 class TraceResultCmd:
     found: bool
     # the channels for which tracing found new details: "email", "phone", "pec", "address"
@@ -376,6 +386,7 @@ class UpdateName:
     PROMISE = "promise"  # PromiseCmd
     CALL_OUTCOME = "call_outcome"  # CallOutcomeCmd
     VISIT_OUTCOME = "visit_outcome"  # VisitOutcomeCmd
+    ASSIGN_VISIT = "assign_visit"  # AssignVisitCmd
     TRACE_RESULT = "trace_result"  # TraceResultCmd
     DISPUTE = "dispute"  # DisputeCmd
     DISPUTE_RESOLUTION = "dispute_resolution"  # DisputeResolutionCmd

@@ -11,9 +11,16 @@ import pytest
 from sqlalchemy import select
 
 from activities import PracticeActivities
-from db.models import Delivery, Practice
+from db.models import Delivery, Practice, Task
 from db.session import Database
-from domain.activity_io import AssignInput, LocalMomentsInput, NotifyInput, OpenTaskInput
+from domain.activity_io import (
+    AssignInput,
+    AssignVisitInput,
+    CloseTasksInput,
+    LocalMomentsInput,
+    NotifyInput,
+    OpenTaskInput,
+)
 from domain.contact_rules import parse_hours
 from tests.factories import create_creditor, create_practice, create_user, make_settings
 
@@ -178,3 +185,32 @@ async def test_local_moments_spread_the_reminders_in_the_debtors_hours_and_holid
     plain = await acts.local_moments(LocalMomentsInput(new_york.id, days, time(9, 0)))
     assert plain.at_clock == nine and plain.before == []
     assert plain.day_ends == spread.day_ends
+
+
+async def test_the_admins_assignment_sets_the_open_visit_and_the_practice_once(
+    database: Database, acts: PracticeActivities
+) -> None:
+    creditor = await create_creditor(database)
+    chosen = await create_user(database, "correspondent", countries=["NO"])
+    oslo = await create_practice(database, creditor, country="NO", **ABROAD)
+    # no open visit yet: nothing changes
+    early = await acts.assign_visit(AssignVisitInput(oslo.id, chosen.id))
+    assert not early.assigned
+    assert await field_agent_of(database, oslo.id) is None
+
+    await acts.open_task(OpenTaskInput(oslo.id, "oslo:visit", "visit"))
+    first = await acts.assign_visit(AssignVisitInput(oslo.id, chosen.id))
+    assert (first.assigned, first.unchanged) == (True, False)
+    retry = await acts.assign_visit(AssignVisitInput(oslo.id, chosen.id))
+    assert (retry.assigned, retry.unchanged) == (True, True)
+    assert await field_agent_of(database, oslo.id) == chosen.id
+    async with database.session() as session:
+        task = (await session.scalars(select(Task).where(Task.practice_id == oslo.id))).one()
+        assert task.assignee_id == chosen.id
+
+    # the visit closed: a late assignment leaves the practice's agent alone
+    await acts.close_tasks(CloseTasksInput(oslo.id, "visit", "done", "met"))
+    other = await create_user(database, "field_agent", provinces=["MI"])
+    late = await acts.assign_visit(AssignVisitInput(oslo.id, other.id))
+    assert not late.assigned
+    assert await field_agent_of(database, oslo.id) == chosen.id

@@ -211,6 +211,11 @@ REFUSALS = (
     N_("only foreign correspondents cover countries"),
     N_("IT is not abroad: Italian debtors are visited by field agents"),
     N_("List should have at least 1 item after validation, not 0"),
+    # assigning a home visit (api/services/visits.py)
+    N_("no active user with this id"),
+    N_("not a field agent or a foreign correspondent"),
+    N_("this foreign correspondent does not cover the debtor's country"),
+    N_("the home visit is no longer open: nothing was assigned"),
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
@@ -19,9 +19,10 @@ from api.console import i18n, logins
 from api.console.forms import field_errors, optional
 from api.console.security import ConsoleRequest
 from api.console.templating import render, request_locale
-from api.deps import NowDep, SessionDep, SettingsDep
+from api.deps import NowDep, SessionDep, SettingsDep, TemporalDep
 from api.schemas import UserCountriesChange, UserCreate
 from api.services import users as service
+from api.services import visits
 from db.models import Creditor, User
 
 router = APIRouter(prefix="/admin", tags=["console"])
@@ -38,6 +39,7 @@ async def _page(
     errors: dict[str, str] | None = None,
     invitation: dict[str, str] | None = None,
     editing: dict[str, str] | None = None,
+    picked: int = 0,
     status_code: int = 200,
 ) -> Response:
     creditors = list(await db.scalars(select(Creditor).order_by(Creditor.name)))
@@ -53,6 +55,8 @@ async def _page(
             "invitation": invitation,
             # a correspondent's countries form sent back: its user, value and error
             "editing": editing or {},
+            # waiting visits a correspondent just took (api.services.visits.pick_up_waiting)
+            "picked": picked,
             "invitation_hours": request.app.state.settings.invitation_hours,
         },
         status_code,
@@ -80,16 +84,23 @@ async def _email_taken(db: SessionDep, email: str) -> bool:
 
 
 @router.get("/users")
-async def users_page(request: Request, _r: ConsoleRequest, _a: Admin, db: SessionDep) -> Response:
-    return await _page(request, db)
+async def users_page(
+    request: Request,
+    _r: ConsoleRequest,
+    _a: Admin,
+    db: SessionDep,
+    visits_assigned: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> Response:
+    return await _page(request, db, picked=visits_assigned)
 
 
 @router.post("/users")
 async def invite_user(
     request: Request,
     _r: ConsoleRequest,
-    _a: Admin,
+    principal: Admin,
     db: SessionDep,
+    temporal: TemporalDep,
     settings: SettingsDep,
     now: NowDep,
     name: Annotated[str, Form(max_length=1000)] = "",
@@ -138,7 +149,9 @@ async def invite_user(
         return await _page(request, db, form=form, errors=field_errors(exc), status_code=422)
     token = await logins.invite(db, settings, user, now)
     invitation = {"name": user.name, "url": logins.invitation_url(settings, token)}
-    return await _page(request, db, invitation=invitation, status_code=201)
+    # a correspondent takes the visits that waited for its countries
+    picked = await visits.pick_up_waiting(db, temporal, principal, user)
+    return await _page(request, db, invitation=invitation, picked=picked, status_code=201)
 
 
 @router.post("/users/{user_id}/role")
@@ -158,21 +171,24 @@ async def set_countries(
     request: Request,
     user_id: str,
     _r: ConsoleRequest,
-    _a: Admin,
+    principal: Admin,
     db: SessionDep,
+    temporal: TemporalDep,
     countries: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """A foreign correspondent's countries: PUT /users/{id}/countries's validation and service."""
+    """A foreign correspondent's countries: PUT /users/{id}/countries's validation and service,
+    and the waiting visits of its new countries go to it."""
     error = None
     try:
         body = UserCountriesChange(countries=_codes(countries))
-        await service.set_countries(db, user_id, body.countries)
+        user = await service.set_countries(db, user_id, body.countries)
     except ValidationError as exc:
         error = field_errors(exc).get("countries")
     except RequestValidationError as exc:
         error = field_errors(exc).get("countries")
     if error is None:
-        return RedirectResponse(f"{PAGE}?countries=1", status_code=303)
+        picked = await visits.pick_up_waiting(db, temporal, principal, user)
+        return RedirectResponse(f"{PAGE}?countries=1&visits_assigned={picked}", status_code=303)
     # a validator's own words, next to the field in the page's language
     error = i18n.refusal_text(request_locale(request), _validator_words(error))
     editing = {"user_id": user_id, "countries": countries, "error": error}

@@ -7,7 +7,9 @@ Every action is the API's own handler, called as a function with the session's P
 GET /worklists/visits (worklists.visits: a field agent gets only the visits assigned to it, so
 only their addresses, the personal-data rule of api/access.py) and POST
 /practices/{id}/visit-outcomes (practice_commands.record_visit_outcome: only the assigned agent
-reports). Their errors are shown on the page: a field's next to it, a refusal in the alert."""
+reports). Their errors are shown on the page: a field's next to it, a refusal in the alert.
+The admin's list has on each visit the form to assign or reassign it
+(api.services.visits.assign_visit, the service of POST /practices/{id}/visit/assignee)."""
 
 from __future__ import annotations
 
@@ -25,9 +27,11 @@ from api.console.proposals import PLAN_ROWS, proposal_form, send_proposal
 from api.console.security import ConsoleRequest
 from api.console.templating import render, request_locale
 from api.deps import NowDep, SessionDep, TemporalDep, get_database, get_settings
+from api.errors import conflict, invalid
 from api.roles import VISITORS
 from api.routers import practice_commands, worklists
-from api.schemas import VisitOutcomeIn
+from api.schemas import VisitAssigneeIn, VisitOutcomeIn
+from api.services import visits as visit_service
 from domain.calendar import rome_date
 from domain.contact_rules import may_contact, next_window_start, window_end
 from domain.practice import VisitOutcome
@@ -37,6 +41,7 @@ router = APIRouter(prefix="/agent", tags=["console"])
 PracticeBoundary = Depends(console_practice_boundary)
 
 Agent = Annotated[Principal, console_require(Role.ADMIN, *VISITORS)]
+Admin = Annotated[Principal, console_require(Role.ADMIN)]
 PAGE = "/console/agent/visits"
 LIST_LENGTH = 200
 
@@ -49,6 +54,7 @@ async def _visits(
     *,
     current: str | None = None,
     proposing: bool = False,
+    assigning: bool = False,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
@@ -61,6 +67,12 @@ async def _visits(
         settings=get_settings(request),
         limit=LIST_LENGTH,
         offset=0,
+    )
+    # the admin (re)assigns each visit: the active visitors who may make it (api.services.visits)
+    visitors = (
+        await visit_service.eligible_by_practice(db, [v.practice_id for v in visits.items])
+        if principal.role == Role.ADMIN
+        else None
     )
     # the contact rules' window (UNIREC code): a visit now, or when the next window opens
     window = (
@@ -82,6 +94,8 @@ async def _visits(
             "window": window,
             "current": current,
             "proposing": proposing,
+            "assigning": assigning,
+            "visitors": visitors,
             "plan_rows": PLAN_ROWS,
             "form": form or {},
             "errors": errors or {},
@@ -211,3 +225,44 @@ async def propose(
             status_code=refused.status_code,
         )
     return RedirectResponse(f"{PAGE}?proposed=1", status_code=303)
+
+
+@router.post("/visits/{practice_id}/assignee", dependencies=[PracticeBoundary])
+async def assign(
+    request: Request,
+    practice_id: str,
+    _r: ConsoleRequest,
+    principal: Admin,
+    db: SessionDep,
+    now: NowDep,
+    temporal: TemporalDep,
+    user_id: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """The admin gives the visit to the chosen field agent or correspondent: the API's service,
+    its refusals next to the field or in the alert."""
+
+    async def act() -> None:
+        if not user_id.strip():
+            raise invalid(["body", "user_id"], "Field required")
+        body = VisitAssigneeIn.model_validate({"user_id": user_id})
+        result = await visit_service.assign_visit(
+            db, temporal, principal, practice_id, body.user_id
+        )
+        if not result.accepted:  # the visit closed meanwhile
+            raise conflict(result.message)
+
+    refused = await attempt(act)
+    if refused:
+        return await _visits(
+            request,
+            db,
+            principal,
+            now,
+            current=practice_id,
+            assigning=True,
+            form={"user_id": user_id},
+            errors=refused.errors,
+            refusal=refused.message,
+            status_code=refused.status_code,
+        )
+    return RedirectResponse(f"{PAGE}?assigned=1", status_code=303)

@@ -50,12 +50,13 @@ from api.schemas import (
     PaymentIn,
     PromiseIn,
     TraceResultIn,
+    VisitAssigneeIn,
     VisitOutcomeIn,
     WithdrawalIn,
     euros_out,
 )
 from api.services import contacts as contacts_service
-from api.services import disputes
+from api.services import disputes, visits
 from api.services.evidence import EVIDENCE_RULES, MAX_EVIDENCE_BYTES, EvidenceFile
 from db.contact_log import conversations_since, practice_debtor_key, practice_regime
 from db.models import Practice, PracticeNote, Task
@@ -299,6 +300,23 @@ async def record_call_outcome(
         ["body", "promised_amount"],
         note=_note(principal, practice, NoteKind.CALL_OUTCOME, body.note),
     )
+
+
+@router.post("/visit/assignee", response_model=CommandResultOut)
+async def assign_visit(
+    practice_id: str,
+    body: VisitAssigneeIn,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Annotated[Principal, require(Role.ADMIN)],
+) -> CommandResultOut:
+    """The admin gives the practice's awaited home visit to a field agent or a foreign
+    correspondent, or to another one (an agent who left, a better placed one): the visit task
+    and the practice become theirs and they are notified. 409 when no visit waits for its
+    outcome; 422 naming `user_id` for a user who is unknown, inactive, not a field agent or
+    correspondent, or a correspondent not covering the debtor's country."""
+    result = await visits.assign_visit(session, temporal, principal, practice_id, body.user_id)
+    return _result(result)
 
 
 @router.post("/visit-outcomes", response_model=CommandResultOut)

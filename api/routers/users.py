@@ -7,9 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.auth import Principal, Role, require
-from api.deps import SessionDep
-from api.schemas import UserCountriesChange, UserCreate, UserCreated, UserOut, UserRoleChange
+from api.deps import SessionDep, TemporalDep
+from api.schemas import (
+    UserCountriesChange,
+    UserCountriesSet,
+    UserCreate,
+    UserCreated,
+    UserOut,
+    UserRoleChange,
+)
 from api.services import users as service
+from api.services import visits
 from api.views import user_out
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -18,10 +26,16 @@ Admin = Annotated[Principal, require(Role.ADMIN)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=UserCreated)
-async def create_user(body: UserCreate, session: SessionDep, _principal: Admin) -> UserCreated:
-    """Creates a user and returns its API key. The key is shown only here: store it now."""
+async def create_user(
+    body: UserCreate, session: SessionDep, temporal: TemporalDep, principal: Admin
+) -> UserCreated:
+    """Creates a user and returns its API key. The key is shown only here: store it now.
+
+    A foreign correspondent takes at once the home visits that waited for one (nobody
+    assigned, the debtor in one of its countries): `visits_assigned` says how many."""
     user, key = await service.create_user(session, body)
-    return UserCreated(**user_out(user).model_dump(), key=key)
+    assigned = await visits.pick_up_waiting(session, temporal, principal, user)
+    return UserCreated(**user_out(user).model_dump(), key=key, visits_assigned=assigned)
 
 
 @router.get("", response_model=list[UserOut])
@@ -43,13 +57,20 @@ async def change_role(
     return user_out(await service.change_role(session, user_id, body.role))
 
 
-@router.put("/{user_id}/countries", response_model=UserOut)
+@router.put("/{user_id}/countries", response_model=UserCountriesSet)
 async def set_countries(
-    user_id: str, body: UserCountriesChange, session: SessionDep, _principal: Admin
-) -> UserOut:
+    user_id: str,
+    body: UserCountriesChange,
+    session: SessionDep,
+    temporal: TemporalDep,
+    principal: Admin,
+) -> UserCountriesSet:
     """A foreign correspondent's countries (replacing its list). 404 unknown user; 422 for a
-    user that is not a correspondent, an unknown code or IT."""
-    return user_out(await service.set_countries(session, user_id, body.countries))
+    user that is not a correspondent, an unknown code or IT. An active correspondent takes at
+    once the home visits waiting in its countries (`visits_assigned` says how many)."""
+    user = await service.set_countries(session, user_id, body.countries)
+    assigned = await visits.pick_up_waiting(session, temporal, principal, user)
+    return UserCountriesSet(**user_out(user).model_dump(), visits_assigned=assigned)
 
 
 @router.post("/{user_id}/deactivate", response_model=UserOut)

@@ -413,8 +413,9 @@ async def visits(
 
 
 NO_CORRESPONDENT = (
-    "no foreign correspondent covers %(country)s: invite one for it (Users), or record the "
-    "outcome yourself"
+    "no foreign correspondent covers %(country)s: assign the visit (POST "
+    "/practices/{id}/visit/assignee), invite a correspondent for %(country)s (Users: it takes "
+    "the waiting visits of its countries), or record the outcome yourself"
 )
 
 

@@ -23,6 +23,7 @@ from domain.plans import (
     check_proposal as _check_deal_terms,
 )
 from domain.practice import (
+    AssignVisitCmd,
     AuthorizationCmd,
     CallOutcome,
     CallOutcomeCmd,
@@ -152,6 +153,13 @@ def check_visit_outcome(state: PracticeState, cmd: VisitOutcomeCmd, today: date)
         )
     if cmd.outcome == VisitOutcome.DISPUTE:
         _compose(state.pauses.check_dispute)
+
+
+def check_assign_visit(state: PracticeState, cmd: AssignVisitCmd, today: date) -> None:
+    # only the visit waiting for its outcome is (re)assigned: a step ahead or one done has none
+    require_awaiting(state, Awaiting.VISIT, "visit outcome")
+    if not cmd.user_id.strip():
+        raise Refused(RejectionType.INVALID, "a user is required", "user_id")
 
 
 def check_trace_result(state: PracticeState, cmd: TraceResultCmd, today: date) -> None:

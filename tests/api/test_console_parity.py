@@ -294,6 +294,26 @@ PARITY: dict[str, list[Probe]] = {
             ),
         )
     ],
+    f"{C}/agent/visits/{{practice_id}}/assignee": [
+        # the user is checked before the workflow: an unknown one is the service's 422
+        Probe(
+            "visit-assignee-unknown-user",
+            f"{C}/agent/visits/{{practice_id}}/assignee",
+            _fixed({"user_id": "no-such-user"}),
+            "POST",
+            f"{P}/visit/assignee",
+            _fixed({"user_id": "no-such-user"}),
+        ),
+        # the practice's own field agent, but no visit awaited: the workflow's 409
+        Probe(
+            "visit-assignee",
+            f"{C}/agent/visits/{{practice_id}}/assignee",
+            lambda t: {"user_id": t.assigned["field_agent_id"]},
+            "POST",
+            f"{P}/visit/assignee",
+            lambda t: {"user_id": t.assigned["field_agent_id"]},
+        ),
+    ],
     f"{C}/operator/calls/{{task_id}}/proposal": [
         Probe(
             "call-proposal",

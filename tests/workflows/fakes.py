@@ -4,7 +4,7 @@ style), so workflow tests check the escalation logic without a database or a mai
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +16,8 @@ from domain.activity_io import (
     ActivityName,
     AssignInput,
     AssignResult,
+    AssignVisitInput,
+    AssignVisitResult,
     CheckContactsInput,
     CheckContactsResult,
     CloseTasksInput,
@@ -59,6 +61,8 @@ class FakeWorld:
     tasks: dict[str, OpenTaskInput] = field(default_factory=dict)
     open_tasks: set[str] = field(default_factory=set)
     notifications: list[NotifyInput] = field(default_factory=list)
+    # the admin's (re)assignments of the open visit (UpdateName.ASSIGN_VISIT)
+    assignments: list[AssignVisitInput] = field(default_factory=list)
     sent_keys: list[str] = field(default_factory=list)
     email_copies: list[str] = field(default_factory=list)  # letters whose e-mail copy went
     # the contact rules: contacts asked for inside one of these (from, until) spans are refused
@@ -194,6 +198,17 @@ class FakeWorld:
             return AssignResult(self.field_agent, reason, correspondent=True)
         return AssignResult(self.field_agent, "" if self.field_agent else "no field agent")
 
+    @activity.defn(name=ActivityName.ASSIGN_VISIT)
+    async def assign_visit(self, inp: AssignVisitInput) -> AssignVisitResult:
+        visits = [k for k in self.open_tasks if self.tasks[k].kind == "visit"]
+        if not visits:
+            return AssignVisitResult(assigned=False)
+        task = self.tasks[visits[0]]
+        unchanged = task.assignee_id == inp.user_id
+        self.tasks[visits[0]] = replace(task, assignee_id=inp.user_id)
+        self.assignments.append(inp)
+        return AssignVisitResult(assigned=True, unchanged=unchanged)
+
     @activity.defn(name=ActivityName.LOCAL_MOMENTS)
     async def local_moments(self, inp: LocalMomentsInput) -> LocalMomentsResult:
         zone = ZoneInfo(self.zone)
@@ -245,4 +260,5 @@ class FakeWorld:
             self.assign_lawyer,
             self.notify,
             self.local_moments,
+            self.assign_visit,
         ]

@@ -12,6 +12,8 @@ with workflow.unsafe.imports_passed_through():
         ActivityName,
         AssignInput,
         AssignResult,
+        AssignVisitInput,
+        AssignVisitResult,
         CheckContactsInput,
         CheckContactsResult,
         LetterInput,
@@ -50,6 +52,8 @@ from workflows.practice.versions import (
 )
 
 VISIT_UNASSIGNED = "Home visit waits for a foreign correspondent: none covers the debtor's country"
+# the admin's choice (UpdateName.ASSIGN_VISIT): no name, no country in the history
+VISIT_ASSIGNED_BY_ADMIN = "Home visit assigned by the admin"
 # pre-due reminders go out at 09:00 where the debtor lives (Rome in Italy), plus the practice's
 # offset of up to PracticeInput.reminder_spread_minutes
 REMINDER_CLOCK = time(9, 0)
@@ -530,6 +534,28 @@ async def home_visit(p: Practice, key: str) -> None:
     )
     if outcome is None:
         p.event("visit_outcome", "No visit outcome recorded in time")
+
+
+async def assign_visit(p: Practice, user_id: str, key: str) -> bool | None:
+    """The awaited home visit given to `user_id` (UpdateName.ASSIGN_VISIT): the open visit task
+    and the practice's field agent in the read model, then the state, the timeline and a notice
+    to the new assignee, as the step's own assignment does. `key` is unique to this command (its
+    update id), so a retried notice is sent once. True: assigned; False: the visit was no longer
+    open; None: the user had it already (nothing changes, nobody is told again)."""
+    result: AssignVisitResult = await p.activity(
+        ActivityName.ASSIGN_VISIT,
+        AssignVisitInput(practice_id=p.inp.practice_id, user_id=user_id),
+        result_type=AssignVisitResult,
+    )
+    if not result.assigned:
+        return False
+    if result.unchanged and p.state.escalation.field_agent_id == user_id:
+        return None
+    p.state.escalation.field_agent_id = user_id
+    p.event("visit_assigned", VISIT_ASSIGNED_BY_ADMIN, field_agent_id=user_id)
+    await p.notify(f"{p.inp.practice_id}:visit-assign:{key}", user_id, "visit_assigned")
+    await p.flush()
+    return True
 
 
 # step 9

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.practice import (
         STATE_QUERY,
         WORKFLOW_NAME,
+        AssignVisitCmd,
         AuthorizationCmd,
         CallOutcomeCmd,
         CommandResult,
@@ -299,6 +300,26 @@ class PracticeWorkflow:
     @record_visit_outcome.validator
     def _validate_visit_outcome(self, cmd: VisitOutcomeCmd) -> None:
         self._check(checks.check_visit_outcome, cmd)
+
+    @workflow.update(name=UpdateName.ASSIGN_VISIT)
+    async def assign_visit(self, cmd: AssignVisitCmd) -> CommandResult:
+        _acting(cmd.actor)  # the events this command causes name its sender
+        info = workflow.current_update_info()
+        # the update's id: a repeat of the same command (its Idempotency-Key) is one notice
+        key = info.id if info is not None else str(self.state.timeline.seq)
+        done = await steps.assign_visit(self.p, cmd.user_id, key)
+        if done is False:
+            return CommandResult(
+                accepted=False,
+                message="the home visit is no longer open: nothing was assigned",
+                balance_cents=self.state.money.balance,
+                status=self.state.status.value,
+            )
+        return self._result("home visit assigned" if done else "home visit already assigned")
+
+    @assign_visit.validator
+    def _validate_assign_visit(self, cmd: AssignVisitCmd) -> None:
+        self._check(checks.check_assign_visit, cmd)
 
     @workflow.update(name=UpdateName.TRACE_RESULT)
     async def record_trace_result(self, cmd: TraceResultCmd) -> CommandResult:
