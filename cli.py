@@ -365,6 +365,15 @@ def main(argv: list[str] | None = None) -> None:
     simulate.add_argument(
         "--concurrency", type=int, default=16, help="workflow tasks at a time (activities x4)"
     )
+    simulate.add_argument(
+        "--chunk",
+        type=int,
+        default=1000,
+        help="practices per test server (the same numbers whatever the chunk; bounds memory)",
+    )
+    simulate.add_argument(
+        "--jobs", type=int, default=1, help="chunks at once, each in a process (one per core)"
+    )
     args = parser.parse_args(argv)
     if args.command == "import":
         raise SystemExit(cmd_import(args))
@@ -373,6 +382,8 @@ def main(argv: list[str] | None = None) -> None:
 
         if args.size < 1:
             parser.error("--size must be 1 or more")
+        if args.chunk < 1 or args.jobs < 1:
+            parser.error("--chunk and --jobs must be 1 or more")
         cmd_simulate(args)
         return
     from api.observe.logs import configure_logging

@@ -24,8 +24,10 @@ numbers.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
@@ -454,6 +456,16 @@ async def _sleep(env: WorkflowEnvironment, duration: timedelta) -> None:
     )
 
 
+# Practices are simulated in chunks, each on a test server and worker of its own: the simulated
+# practices never meet (each debtor is its own, the channels only record), and each one's draws
+# are keyed by its number, so a chunk's practices do exactly what they would in one big run.
+# One big run does not scale: on the day every practice of a 10,000 portfolio handed over at
+# once has its first contacts, the time-skipping server alone ran at a full core for over ten
+# minutes while the worker sat idle and 900 updates waited past their deadline (bench/README.md).
+# Chunks keep each burst the size a test server handles, and the memory that of one chunk.
+CHUNK = 1000
+
+
 async def simulate(
     strategy: Strategy,
     model: Model,
@@ -464,16 +476,99 @@ async def simulate(
     progress: Callable[[int, int], None] | None = None,
     step_days: int = 1,
     workflow_tasks: int = 16,
+    chunk: int = CHUNK,
+    jobs: int = 1,
 ) -> Run:
-    """One strategy on the portfolio of (model, size, seed), on a test server of its own."""
+    """One strategy on the portfolio of (model, size, seed): `chunk` practices at a time, each
+    chunk on a test server of its own, `jobs` chunks at once (in processes of their own: a
+    worker's workflows share one interpreter's lock)."""
     began = time.monotonic()
+    debtors = portfolio(model, size, seed, START.date())
+    chunks = [debtors[first : first + max(1, chunk)] for first in range(0, size, max(1, chunk))]
+    parts: list[_Part] = []
+    if jobs <= 1 or len(chunks) <= 1:
+        for n, part in enumerate(chunks):
+            show = _chunk_progress(progress, n, len(chunks)) if progress else None
+            parts.append(
+                await _simulate_chunk(
+                    strategy, model, seed, part, test_server, batch, show, step_days, workflow_tasks
+                )
+            )
+    else:
+        loop = asyncio.get_running_loop()
+        context = multiprocessing.get_context("spawn")  # no forked event loop or threads
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            futures = [
+                loop.run_in_executor(
+                    pool,
+                    _chunk_in_process,
+                    (strategy, model, seed, part, test_server, batch, step_days, workflow_tasks),
+                )
+                for part in chunks
+            ]
+            done = 0
+            for future in asyncio.as_completed(futures):
+                await future
+                done += 1
+                if progress is not None:
+                    progress(done, len(chunks))
+            parts = [f.result() for f in futures]
+    results = [r for part in parts for r in part.results]
+    return Run(
+        kpis=kpis(results, costs_of(model)),
+        results=results,
+        seconds=time.monotonic() - began,
+        refused=sum(part.refused for part in parts),
+        drift=max((part.drift for part in parts), default=timedelta(0)),
+    )
+
+
+@dataclass
+class _Part:
+    results: list[PracticeResult]
+    refused: int
+    drift: timedelta
+
+
+def _chunk_progress(
+    progress: Callable[[int, int], None], n: int, chunks: int
+) -> Callable[[int, int], None]:
+    """A chunk's days as the whole run's: chunk n's day d of D is step n * D + d of chunks * D."""
+
+    def show(day: int, days: int) -> None:
+        progress(n * days + day, chunks * days)
+
+    return show
+
+
+def _chunk_in_process(args: tuple[Any, ...]) -> _Part:
+    strategy, model, seed, part, test_server, batch, step_days, workflow_tasks = args
+    return asyncio.run(
+        _simulate_chunk(
+            strategy, model, seed, part, test_server, batch, None, step_days, workflow_tasks
+        )
+    )
+
+
+async def _simulate_chunk(
+    strategy: Strategy,
+    model: Model,
+    seed: int,
+    debtors: list[Debtor],
+    test_server: str,
+    batch: int,
+    progress: Callable[[int, int], None] | None,
+    step_days: int,
+    workflow_tasks: int,
+) -> _Part:
+    """These practices, on a test server of their own."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=test_server, data_converter=pydantic_data_converter
     )
     try:
         await env.sleep(START - await env.get_current_time())
-        debtors = portfolio(model, size, seed, START.date())
         world = SimulatedWorld(env.client, model, seed, debtors)
+        size = len(debtors)
         async with Worker(
             env.client,
             task_queue=QUEUE,
@@ -513,24 +608,17 @@ async def simulate(
                         for d in debtors[first : first + batch]
                     )
                 )
-            # a day at a time (the clock stands still while activities run, so a day of
-            # 10,000 practices' contacts takes real minutes), to the horizon's last day
+            # a day at a time (the clock stands still while activities run, so a day of a
+            # thousand practices' contacts takes real seconds), to the horizon's last day
             for day in range(0, model.horizon_days + 1, step_days):
                 await _sleep(env, timedelta(days=min(step_days, model.horizon_days + 1 - day)))
                 if progress is not None:
                     progress(min(day + step_days, model.horizon_days + 1), model.horizon_days + 1)
-        results = world.results()
         refused = sum(t.refused for t in world.practices.values())
         drift = await env.get_current_time() - START - timedelta(days=model.horizon_days + 1)
+        return _Part(world.results(), refused, drift)
     finally:
         await env.shutdown()
-    return Run(
-        kpis=kpis(results, costs_of(model)),
-        results=results,
-        seconds=time.monotonic() - began,
-        refused=refused,
-        drift=drift,
-    )
 
 
 # --- `recupero simulate` ----------------------------------------------------------------------
@@ -656,6 +744,8 @@ def cmd_simulate(args: Any) -> None:
                 server,
                 progress=progress(name),
                 workflow_tasks=args.concurrency,
+                chunk=args.chunk,
+                jobs=args.jobs,
             )
         )
         print(file=sys.stderr)

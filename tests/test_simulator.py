@@ -55,3 +55,22 @@ async def test_a_challenger_that_reaches_debtors_sooner_is_paid_sooner(champion:
     assert theirs.median_days_to_first_payment < ours.median_days_to_first_payment
     printed = table(("default", "challenger"), (champion, challenger))
     assert "liquidation at 30 days" in printed and f"{theirs.liquidation[30] * 100:.2f}%" in printed
+
+
+@pytest.mark.timeout(600)
+async def test_chunks_give_the_numbers_of_one_run(champion: Run) -> None:
+    """A portfolio simulated in chunks, each on a test server of its own in a process of its
+    own (as a 10,000-practice run is: bench/README.md), gives the numbers of one run: the
+    practices never meet and each one's draws are keyed by its number."""
+    chunked = await simulate(
+        validate_strategy(Strategy()),
+        MODEL,
+        SIZE,
+        3,
+        venv_binary("temporal-test-server"),
+        chunk=15,  # 15, 15 and 10 practices
+        jobs=2,
+    )
+    assert chunked.results == champion.results
+    assert chunked.kpis == champion.kpis
+    assert chunked.refused == 0

@@ -1,11 +1,13 @@
 """One strategy of `recupero simulate` on a large portfolio, measured: wall time, practices per
-second, the peak memory of this process (the worker) and of the test server (a child process,
-counted once it has exited). Run from the repository root:
+second, the peak memory and CPU of this process and of its children (the test servers; with
+--jobs above 1 the chunks' workers too), counted once they have exited. From the repository
+root:
 
-    python bench/simulation/run.py --size 10000 --seed 1 --model bench/simulation/model.json
+    python bench/simulation/run.py --size 10000 --seed 1 --model bench/simulation/model.json \
+        --chunk 1000 --jobs 2
 
-Prints the figures and the KPIs as one JSON object on stdout; progress by simulated day on
-stderr.
+Prints the figures and the KPIs as one JSON object on stdout; progress on stderr (by simulated
+day with --jobs 1, by chunk otherwise).
 """
 
 from __future__ import annotations
@@ -31,13 +33,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--model")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--chunk", type=int, default=1000)
+    parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
     model = load_model(Path(args.model).read_text()) if args.model else Model()
     began = time.monotonic()
 
     def progress(day: int, days: int) -> None:
         elapsed = time.monotonic() - began
-        print(f"day {day}/{days} at {elapsed:.0f} s", file=sys.stderr, flush=True)
+        print(f"step {day}/{days} at {elapsed:.0f} s", file=sys.stderr, flush=True)
 
     run = asyncio.run(
         simulate(
@@ -48,6 +52,8 @@ def main() -> None:
             test_server_binary(),
             progress=progress,
             workflow_tasks=args.concurrency,
+            chunk=args.chunk,
+            jobs=args.jobs,
         )
     )
     wall = time.monotonic() - began
@@ -62,10 +68,15 @@ def main() -> None:
                 "strategy": args.strategy,
                 "wall_seconds": round(wall, 1),
                 "practices_per_second": round(args.size / wall, 2),
-                "worker_max_rss_mb": round(own.ru_maxrss / 1024),
-                "worker_cpu_seconds": round(own.ru_utime + own.ru_stime),
-                "test_server_max_rss_mb": round(server.ru_maxrss / 1024),
-                "test_server_cpu_seconds": round(server.ru_utime + server.ru_stime),
+                "chunk": args.chunk,
+                "jobs": args.jobs,
+                # with --jobs 1 the workers run in this process and the test servers are its
+                # children; with more, every chunk's worker is a child too (ru_maxrss: the
+                # largest of them)
+                "this_process_max_rss_mb": round(own.ru_maxrss / 1024),
+                "this_process_cpu_seconds": round(own.ru_utime + own.ru_stime),
+                "children_max_rss_mb": round(server.ru_maxrss / 1024),
+                "children_cpu_seconds": round(server.ru_utime + server.ru_stime),
                 "refused": run.refused,
                 "clock_drift_seconds": round(run.drift.total_seconds()),
                 "liquidation": {str(d): str(v) for d, v in k.liquidation.items()},
