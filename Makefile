@@ -17,27 +17,33 @@ endif
 run: $(STAMP)
 	$(BIN)/recupero run
 
-# lint, then three passes side by side: the real-process tests (`-m system`: Temporal dev servers,
+# lint, then four passes side by side: the real-process tests (`-m system`: Temporal dev servers,
 # workers and `recupero api` killed and restarted, load, schemathesis, the console in Chromium; they
-# run the embedded default, SQLite), the rest of the suite on SQLite, and the same again on a
-# throwaway PostgreSQL cluster, less the tests that never open the read model (`database_free`:
-# the pure domain, the workflows on the time-skipping server, the histories' replay). The passes
-# mostly wait (on Temporal's timers, the browser, the databases), so side by side they take little
-# more than the longest; the two others' output is kept in .test-system.log and
-# .test-postgresql.log and printed after the foreground pass's. Each pass lists its 15 slowest
-# tests: CI has 25 minutes, and this is where they go.
+# run the embedded default, SQLite), the tests that never open the read model (`database_free`:
+# the pure domain, the workflows on the time-skipping server, the histories' replay, the
+# simulator), and the rest of the suite twice, on SQLite and on a throwaway PostgreSQL cluster.
+# The passes mostly wait (on Temporal's timers, the browser, the databases), so side by side they
+# take little more than the longest; the others' output is kept in .test-system.log,
+# .test-free.log and .test-postgresql.log and printed after the foreground pass's. Each pass lists
+# its 15 slowest tests: CI has 25 minutes, and this is where they go.
 test: $(STAMP) lint
 	@RECUPERO_TEST_DATABASE=postgresql $(BIN)/pytest -m "not system and not database_free" \
 		-p no:cacheprovider --durations=15 > .test-postgresql.log 2>&1 & postgresql=$$!; \
 	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m system -p no:cacheprovider --durations=15 \
 		> .test-system.log 2>&1 & system=$$!; \
-	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m "not system" --durations=15; sqlite=$$?; \
+	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m database_free -p no:cacheprovider \
+		--durations=15 > .test-free.log 2>&1 & free=$$!; \
+	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m "not system and not database_free" \
+		--durations=15; sqlite=$$?; \
 	wait $$system; sys=$$?; \
+	wait $$free; fr=$$?; \
 	wait $$postgresql; pg=$$?; \
 	echo "=== the real-process pass (.test-system.log) ==="; cat .test-system.log; \
+	echo "=== the database-free pass (.test-free.log) ==="; cat .test-free.log; \
 	echo "=== the PostgreSQL pass (.test-postgresql.log) ==="; cat .test-postgresql.log; \
-	echo "=== SQLite pass: exit $$sqlite; real processes: exit $$sys; PostgreSQL: exit $$pg ==="; \
-	test $$sqlite -eq 0 && test $$sys -eq 0 && test $$pg -eq 0
+	echo "=== SQLite: exit $$sqlite; real processes: exit $$sys; database-free: exit $$fr;" \
+		"PostgreSQL: exit $$pg ==="; \
+	test $$sqlite -eq 0 && test $$sys -eq 0 && test $$fr -eq 0 && test $$pg -eq 0
 
 test-sqlite: $(STAMP)
 	RECUPERO_TEST_DATABASE=sqlite $(BIN)/pytest -m "not system"

@@ -27,9 +27,15 @@ ONLY_ONCE = pytest.mark.skipif(
 
 
 # Tests that never open the read model (the pure domain, the workflows on the time-skipping server
-# with their fakes, the recorded histories' replay) prove nothing more on PostgreSQL: they are
-# marked `database_free` and `make test` runs them in the SQLite pass only.
-DATABASE_FREE_DIRS = ("tests/domain/", "tests/workflows/", "tests/histories/")
+# with their fakes, the recorded histories' replay, the simulator) prove nothing more on
+# PostgreSQL: they are marked `database_free` and `make test` runs them once, in a pass of their
+# own.
+DATABASE_FREE_DIRS = (
+    "tests/domain/",
+    "tests/workflows/",
+    "tests/histories/",
+    "tests/test_simulator.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -426,8 +426,17 @@ async def test_a_foreign_correspondent_records_a_visit_abroad_on_a_phone(
         await field.fill("CH NO")
         row = admin_page.get_by_role("row").filter(has_text="Carla Corrispondente")
         await row.get_by_role("button", name="Salva i paesi").click()
-        await expect(admin_page.get_by_role("status")).to_have_text("Paesi salvati.")
+        notices = admin_page.get_by_role("status")
+        await expect(notices.filter(has_text="Paesi salvati.")).to_have_count(1)
+        # the Norwegian visit that waited for a correspondent goes to the one now covering NO
+        picked = "1 visita in attesa è stata assegnata a questo corrispondente."
+        await expect(notices.filter(has_text=picked)).to_have_count(1)
         row = admin_page.get_by_role("row").filter(has_text="Carla Corrispondente")
         await expect(row).to_contain_text("Corrispondente estero: CH NO")
+        await admin_page.goto(console.page_url("/console/agent/visits"))
+        waiting = admin_page.get_by_role("region").filter(has_text=nobody_reference)
+        await expect(waiting).not_to_contain_text("Nessuno assegnato")
+        chosen = waiting.get_by_label("Visita affidata a").locator("option:checked")
+        await expect(chosen).to_contain_text("Carla Corrispondente")
     finally:
         await admin.close()
