@@ -14,6 +14,7 @@ The admin's list has on each visit the form to assign or reassign it
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -26,6 +27,7 @@ from api.console.forms import address_fields, attempt, euros, optional
 from api.console.proposals import PLAN_ROWS, proposal_form, send_proposal
 from api.console.security import ConsoleRequest
 from api.console.templating import render, request_locale
+from api.console.timeline import contact_reason
 from api.deps import NowDep, SessionDep, TemporalDep, get_database, get_settings
 from api.errors import conflict, invalid
 from api.roles import VISITORS
@@ -102,6 +104,8 @@ async def _visits(
             "refusal": refusal,
             "outcomes": list(VisitOutcome),
             "today": rome_date(now),  # the date inputs' least day, in Rome
+            # why a visit must wait (the contact rules' reason) in the page's language
+            "contact_reason": partial(contact_reason, request_locale(request)),
         },
         status_code,
     )

@@ -5,10 +5,15 @@ outcome POST /practices/{id}/visit-outcomes; the same functions with the same re
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import httpx
+from fastapi import FastAPI
 
 from api.console.i18n import refusal_text
+from api.deps import get_now
+from domain.calendar import ROME
 from tests.api.helpers import Api, eventually, hand_over, new_creditor, practice_payload, rome_today
 from tests.api.test_console_lawyer import alert, api_message, shown_error
 from tests.api.test_console_logins import csrf, log_in, person
@@ -278,3 +283,29 @@ async def test_a_field_agent_reports_a_debtor_who_moved_with_the_new_address(api
     outcome = next(e for e in timeline if e["kind"] == "visit_outcome")
     assert outcome["data"]["outcome"] == "moved"
     assert next(e for e in timeline if e["kind"] == "visit_new_address")["data"]["address"]
+
+
+async def test_why_a_visit_must_wait_is_said_in_the_pages_language(api: Api) -> None:
+    """On a Sunday no visit is allowed: the list says from when, and why, in Italian (the
+    contact rules' reason is English in the API's answer)."""
+    tenant = await new_creditor(
+        api, only("contact_check", "reminder_letter", "home_visit", visit_outcome_timeout="PT120S")
+    )
+    agent, password = await person(api, role="field_agent", provinces=["VB"])
+    payload = practice_payload(tenant.id, due_in_days=-120, province="VB")
+    practice = await hand_over(api, tenant.headers, payload)
+
+    async def visit() -> Any:
+        listed = await api.http.get("/worklists/visits", headers=api.admin, params={"limit": 200})
+        return next((t for t in listed.json()["items"] if t["practice_id"] == practice["id"]), None)
+
+    await eventually(visit, "the home visit", seconds=60)
+    app = cast(FastAPI, cast(httpx.ASGITransport, api.http._transport).app)
+    # Sunday 6 December 2026, 11:00 in Rome
+    app.dependency_overrides[get_now] = lambda: datetime(2026, 12, 6, 11, 0, tzinfo=ROME)
+    await log_in(api, agent["email"], password)
+    page = await api.http.get("/console/agent/visits")
+    assert page.status_code == 200, page.text
+    assert practice["reference"] in page.text
+    assert "fuori dagli orari di contatto" in page.text
+    assert "outside the contact hours" not in page.text
