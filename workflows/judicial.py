@@ -73,11 +73,11 @@ with workflow.unsafe.imports_passed_through():
         Stage,
     )
     from domain.money import format_euros
-    from domain.practice import CommandResult, RejectionType, TimelineEvent
+    from domain.practice import CommandResult, TimelineEvent
     from workflows.continuation import past_bound
 
 from workflows.activity_options import DB_TIMEOUT, RETRY, SEND_TIMEOUT
-from workflows.judicial_eu import EuCourtSteps
+from workflows.judicial_eu import EuCourtSteps, _conflict, _invalid
 
 REMINDER_CLOCK = time(9, 0)
 # A lawyer who records a case's history (a decree issued months ago, then its service) needs a
@@ -104,14 +104,6 @@ OPPOSITION_RULES = {
     Residence.EU: OPPOSITION_EU,
     Residence.NON_EU: OPPOSITION_NON_EU,
 }
-
-
-def _invalid(message: str, field: str) -> ApplicationError:
-    return ApplicationError(message, field, type=RejectionType.INVALID, non_retryable=True)
-
-
-def _conflict(message: str) -> ApplicationError:
-    return ApplicationError(message, type=RejectionType.CONFLICT, non_retryable=True)
 
 
 @workflow.defn(name=JUDICIAL_WORKFLOW_NAME)

@@ -86,6 +86,7 @@ class _Host(Protocol):
     def _set_status(self, kind: str, status: DeadlineStatus) -> None: ...
 
 
+# the court steps' refusals, the Italian ones' too (workflows/judicial.py imports them)
 def _invalid(message: str, field: str) -> ApplicationError:
     return ApplicationError(message, field, type=RejectionType.INVALID, non_retryable=True)
 

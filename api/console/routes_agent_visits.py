@@ -72,7 +72,9 @@ async def _visits(
     )
     # the admin (re)assigns each visit: the active visitors who may make it (api.services.visits)
     visitors = (
-        await visit_service.eligible_by_practice(db, [v.practice_id for v in visits.items])
+        await visit_service.eligible_by_practice(
+            db, {v.practice_id: v.address.country for v in visits.items}
+        )
         if principal.role == Role.ADMIN
         else None
     )

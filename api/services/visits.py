@@ -35,28 +35,25 @@ NOT_A_VISITOR = "not a field agent or a foreign correspondent"
 DOES_NOT_COVER = "this foreign correspondent does not cover the debtor's country"
 
 
-def practice_country(practice: Practice) -> str:
-    return (practice.country or "IT").strip().upper()
-
-
-def covers(user: User, practice: Practice) -> bool:
-    """Whether `user` may make the practice's visit: any field agent (the admin's choice, in
-    Italy or not), a correspondent only in the countries it covers."""
+def covers(user: User, country: str | None) -> bool:
+    """Whether `user` may make a visit to a debtor in `country` (the practice's, None for
+    Italy): any field agent (the admin's choice, in Italy or not), a correspondent only in the
+    countries it covers."""
     if user.role == Role.FIELD_AGENT.value:
         return True
-    return user.role == Role.FOREIGN_CORRESPONDENT.value and practice_country(practice) in {
+    return user.role == Role.FOREIGN_CORRESPONDENT.value and (country or "IT").strip().upper() in {
         c.strip().upper() for c in user.countries or []
     }
 
 
 async def eligible_by_practice(
-    session: AsyncSession, practice_ids: list[str]
+    session: AsyncSession, countries: dict[str, str | None]
 ) -> dict[str, list[User]]:
-    """For each practice, the active users the admin may give its visit to (`covers`), by
-    role then name: two queries for the whole list."""
-    if not practice_ids:
+    """For each practice (its id: its debtor's country, as the visit list already has it), the
+    active users the admin may give its visit to (`covers`), by role then name: one query for
+    the whole list."""
+    if not countries:
         return {}
-    practices = await session.scalars(select(Practice).where(Practice.id.in_(practice_ids)))
     users = list(
         await session.scalars(
             select(User)
@@ -64,7 +61,7 @@ async def eligible_by_practice(
             .order_by(User.role, User.name, User.id)
         )
     )
-    return {p.id: [u for u in users if covers(u, p)] for p in practices}
+    return {pid: [u for u in users if covers(u, country)] for pid, country in countries.items()}
 
 
 async def _visitor(session: AsyncSession, user_id: str, practice: Practice) -> User:
@@ -73,7 +70,7 @@ async def _visitor(session: AsyncSession, user_id: str, practice: Practice) -> U
         raise invalid(USER_FIELD, NO_SUCH_USER)
     if user.role not in {r.value for r in VISITORS}:
         raise invalid(USER_FIELD, NOT_A_VISITOR)
-    if not covers(user, practice):
+    if not covers(user, practice.country):
         raise invalid(USER_FIELD, DOES_NOT_COVER)
     return user
 
@@ -121,7 +118,7 @@ async def waiting_for(session: AsyncSession, user: User) -> list[str]:
         )
         .order_by(Task.created_at, Task.id)
     )
-    return [pid for pid, practice in rows if covers(user, practice)]
+    return [pid for pid, practice in rows if covers(user, practice.country)]
 
 
 async def pick_up_waiting(
