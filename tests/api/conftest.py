@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -117,3 +119,20 @@ async def api(
             recorder=recorder,
             admin={"Authorization": f"Bearer {api_settings.admin_key}"},
         )
+
+
+@pytest.fixture(autouse=True)
+def _restore_overrides(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test leaves the shared app's dependency overrides as it found them: a test that
+    puts the API's clock on a chosen Sunday must not leave the suite's later tests there (the
+    session's app is shared; one such leak made the call queue empty and an expired link work
+    for every test after it, on a CI run)."""
+    if "api" not in request.fixturenames:
+        yield
+        return
+    api: Api = request.getfixturevalue("api")
+    app = cast(FastAPI, cast(httpx.ASGITransport, api.http._transport).app)
+    saved = dict(app.dependency_overrides)
+    yield
+    app.dependency_overrides.clear()
+    app.dependency_overrides.update(saved)

@@ -303,6 +303,7 @@ async def test_why_a_visit_must_wait_is_said_in_the_pages_language(api: Api) -> 
     app = cast(FastAPI, cast(httpx.ASGITransport, api.http._transport).app)
     # Sunday 6 December 2026, 11:00 in Rome
     app.dependency_overrides[get_now] = lambda: datetime(2026, 12, 6, 11, 0, tzinfo=ROME)
+    # (tests/api/conftest.py puts the suite's clock back after the test)
     await log_in(api, agent["email"], password)
     page = await api.http.get("/console/agent/visits")
     assert page.status_code == 200, page.text
