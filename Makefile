@@ -41,6 +41,8 @@ test: $(STAMP) lint
 	echo "=== the real-process pass (.test-system.log) ==="; cat .test-system.log; \
 	echo "=== the database-free pass (.test-free.log) ==="; cat .test-free.log; \
 	echo "=== the PostgreSQL pass (.test-postgresql.log) ==="; cat .test-postgresql.log; \
+	echo "=== what failed in the side passes (the foreground pass's own list is above) ==="; \
+	grep -H "^FAILED\|^ERROR" .test-system.log .test-free.log .test-postgresql.log; \
 	echo "=== SQLite: exit $$sqlite; real processes: exit $$sys; database-free: exit $$fr;" \
 		"PostgreSQL: exit $$pg ==="; \
 	test $$sqlite -eq 0 && test $$sys -eq 0 && test $$fr -eq 0 && test $$pg -eq 0

@@ -12,10 +12,14 @@ here at all). The contact rules grant every contact: each synthetic debtor has o
 
 When the workflow contacts a debtor (a letter, a reminder, a call or a visit queued), the
 activity asks `domain.simulation.answer` what the debtor does, from a generator seeded by
-(seed, practice, contact number), and sends the answer as an update before it returns: the test
-server does not move its clock while an activity runs, so the practice hears the answer at the
-contact's moment. What happens later (a promise kept, instalments, the creditor deciding a
-dispute) is a `workflows.simulation.SimulatedFollowUp` sleeping on the same clock.
+(seed, practice, contact number). The answer's commands are the steps of a
+`workflows.simulation.SimulatedFollowUp`: those of the contact's moment at once, while the
+activity waits for them (the test server does not move its clock while an activity runs, so the
+practice hears the answer at the contact's moment, before it goes on), and the later ones (a
+promise kept, instalments, the creditor deciding a dispute) after sleeping on the same clock. The
+activity never sends a command itself: a retried activity (a deadline passed on a busy day)
+finds its contact's steps already planned, and each step's outcome is kept, so nothing is lost
+or sent twice.
 
 Every run starts at the same moment (START, a Monday morning): same inputs, same dates, same
 numbers.
@@ -37,6 +41,8 @@ from temporalio import activity
 from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
@@ -90,9 +96,10 @@ from workflows.plan import PlanWorkflow
 from workflows.practice import PracticeWorkflow
 from workflows.simulation import (
     FOLLOW_UP_ACTIVITY,
+    FOLLOW_UP_QUEUE,
     FollowUpActInput,
-    FollowUpAction,
     FollowUpInput,
+    FollowUpStep,
     SimulatedFollowUp,
 )
 
@@ -123,11 +130,60 @@ class Tracked:
     debtor: Debtor
     contacts: int = 0  # every contact so far: the draw's number
     by_kind: dict[str, int] = field(default_factory=dict)
-    keys: set[str] = field(default_factory=set)  # contacts counted (a retry is not another)
     snapshot: PracticeSnapshot | None = None
     payment_seqs: set[int] = field(default_factory=set)
     payments: list[Payment] = field(default_factory=list)
-    refused: int = 0  # updates the workflow refused (should stay 0; reported)
+
+
+@dataclass
+class Command:
+    """A simulated person's command, kept in memory under its step's key (the follow-up's input
+    carries only the key: the commands' types are the workflows' own)."""
+
+    name: str  # the update (`domain.practice.UpdateName`)
+    build: Callable[[], Any | None]  # the command at its moment; None: nothing left to send
+    needs: str | None = None  # a step that must have been accepted first
+
+
+@dataclass
+class Planned:
+    """What a contact's answer set off: the follow-up's id, its steps, and those of them sent at
+    once, which the contact's activity waits for (so the practice hears them before it goes on,
+    as a person's answer comes before the next step)."""
+
+    follow_up: str
+    steps: list[FollowUpStep]
+    at_once: list[str]
+
+
+class _Plan:
+    """Builds one contact's steps."""
+
+    def __init__(self, world: SimulatedWorld, follow_up: str) -> None:
+        self.world = world
+        self.follow_up = follow_up
+        self.at_once: list[FollowUpStep] = []
+        self.later: list[FollowUpStep] = []
+
+    def _key(self) -> str:
+        return f"{self.follow_up}-{len(self.at_once) + len(self.later)}"
+
+    def now(self, name: str, cmd: Any, needs: str | None = None) -> str:
+        key = self._key()
+        self.world.commands[key] = Command(name, lambda: cmd, needs)
+        self.at_once.append(FollowUpStep(key))
+        return key
+
+    def then(
+        self, at: datetime, name: str, build: Callable[[], Any | None], needs: str | None
+    ) -> None:
+        key = self._key()
+        self.world.commands[key] = Command(name, build, needs)
+        self.later.append(FollowUpStep(key, at))
+
+    def done(self) -> Planned:
+        later = sorted(self.later, key=lambda s: s.at or START)  # stable: same-day in order
+        return Planned(self.follow_up, self.at_once + later, [s.key for s in self.at_once])
 
 
 class SimulatedWorld:
@@ -138,17 +194,34 @@ class SimulatedWorld:
         self.model = model
         self.seed = seed
         self.practices = {practice_id(d.number): Tracked(d) for d in debtors}
+        # every contact answered, by the workflow's idempotency key: a retried activity finds
+        # its contact's plan here and neither draws again nor loses what was drawn
+        self.planned: dict[str, Planned] = {}
+        self.commands: dict[str, Command] = {}
+        self.sent: dict[str, bool] = {}  # each step's outcome: accepted or not
+        self.settled: dict[str, asyncio.Event] = {}
+        self.refused: set[str] = set()  # steps the workflow refused (should stay empty)
 
     # --- the simulated people's commands, through the workflow's updates ---
-    async def _update(self, pid: str, name: str, cmd: Any) -> bool:
+    async def _update(self, pid: str, name: str, cmd: Any, key: str) -> bool:
         handle = self.client.get_workflow_handle(workflow_id_for(pid))
         try:
-            # accepted is enough: the update is in the history, the handler runs after
-            await handle.start_update(name, cmd, wait_for_stage=WorkflowUpdateStage.ACCEPTED)
+            # accepted is enough: the update is in the history, the handler runs after; the
+            # step's key as the update's id makes a retry the same update, never a second one
+            await handle.start_update(
+                name, cmd, id=key, wait_for_stage=WorkflowUpdateStage.ACCEPTED
+            )
         except WorkflowUpdateFailedError:
-            self.practices[pid].refused += 1
+            self.refused.add(key)
             return False
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return False  # the practice closed meanwhile
+            raise
         return True
+
+    def _settled(self, key: str) -> asyncio.Event:
+        return self.settled.setdefault(key, asyncio.Event())
 
     def _today(self) -> date:
         return rome_date(activity.info().current_attempt_scheduled_time)
@@ -157,54 +230,87 @@ class SimulatedWorld:
         snap = self.practices[pid].snapshot
         return snap.balance_cents if snap else self.practices[pid].debtor.claim_cents
 
-    def _contact(self, pid: str, kind: str, key: str, conversation: bool) -> Answer | None:
-        """The debtor's answer to a new contact; None for one already made (a retried
-        activity: the workflow's idempotency key is the same)."""
-        tracked = self.practices[pid]
-        if f"{kind}:{key}" in tracked.keys:
-            return None
-        tracked.keys.add(f"{kind}:{key}")
-        tracked.contacts += 1
-        tracked.by_kind[kind] = tracked.by_kind.get(kind, 0) + 1
-        behaviour = self.model.behaviour(tracked.debtor.kind)
-        return answer(behaviour, self.seed, tracked.debtor.number, tracked.contacts, conversation)
+    def _closed(self, pid: str) -> bool:
+        snap = self.practices[pid].snapshot
+        return snap is not None and snap.outcome is not None
 
-    async def _follow(self, pid: str, actions: list[FollowUpAction]) -> None:
-        if actions:
-            n = self.practices[pid].contacts
+    async def _answer(
+        self,
+        pid: str,
+        kind: str,
+        key: str,
+        conversation: bool,
+        decide: Callable[[Answer, _Plan], None],
+    ) -> None:
+        """A new contact: the debtor's answer, drawn from a generator seeded by (seed,
+        practice, contact number), becomes the steps of a follow-up, and the contact's
+        activity returns once the steps sent at once are settled. A retried activity (the same
+        idempotency key) draws nothing: it starts the same follow-up (already started) and
+        waits for the same steps."""
+        contact = f"{pid}:{kind}:{key}"
+        planned = self.planned.get(contact)
+        if planned is None:
+            tracked = self.practices[pid]
+            tracked.contacts += 1
+            tracked.by_kind[kind] = tracked.by_kind.get(kind, 0) + 1
+            behaviour = self.model.behaviour(tracked.debtor.kind)
+            got = answer(
+                behaviour, self.seed, tracked.debtor.number, tracked.contacts, conversation
+            )
+            plan = _Plan(self, f"{pid}-follow-{tracked.contacts}")
+            decide(got, plan)
+            planned = self.planned[contact] = plan.done()
+        await self._run(pid, planned)
+
+    async def _command(self, pid: str, key: str, name: str, cmd: Any) -> None:
+        """A command of the contact's own moment that answers no draw (a trace's result, the
+        lawyer's opinion, the creditor's authorisation): a one-step follow-up all the same."""
+        planned = self.planned.get(key)
+        if planned is None:
+            plan = _Plan(self, f"{pid}-{key}")
+            plan.now(name, cmd)
+            planned = self.planned[key] = plan.done()
+        await self._run(pid, planned)
+
+    async def _run(self, pid: str, planned: Planned) -> None:
+        if not planned.steps:
+            return
+        try:
             await self.client.start_workflow(
                 SimulatedFollowUp.run,
-                FollowUpInput(pid, actions),
-                id=f"{pid}-follow-{n}",
+                FollowUpInput(pid, planned.steps),
+                id=planned.follow_up,
                 task_queue=QUEUE,
             )
+        except WorkflowAlreadyStartedError:
+            pass  # a retry: the first attempt started it
+        for key in planned.at_once:
+            await self._settled(key).wait()
 
-    async def _act(self, pid: str, got: Answer, today: date, reached: Callable[[], Any]) -> None:
-        """A reached debtor's move past the conversation's own outcome."""
+    def _act(
+        self, plan: _Plan, pid: str, got: Answer, today: date, reached: tuple[str, Any] | None
+    ) -> None:
+        """A reached debtor's move past the conversation's own outcome (`reached`: that
+        outcome's update and command, first; None for a letter)."""
         balance = self._balance(pid)
         tag = f"{pid}-{self.practices[pid].contacts}"
         later = at_rome(today, FOLLOW_UP_AT)
         behaviour = self.model.behaviour(self.practices[pid].debtor.kind)
+        if got.move in (Move.PAY, Move.DISPUTE, Move.PLAN) and reached is not None:
+            plan.now(*reached)
         if got.move == Move.PAY:
-            await reached()
-            await self._update(
-                pid, UpdateName.PAYMENT, PaymentCmd(balance, today, tag, actor=DEBTOR)
-            )
+            plan.now(UpdateName.PAYMENT, PaymentCmd(balance, today, tag, actor=DEBTOR))
         elif got.move == Move.DISPUTE:
-            await reached()
-            if await self._update(pid, UpdateName.DISPUTE, DisputeCmd(tag, actor=DEBTOR)):
-                decide = later + timedelta(days=behaviour.dispute_days)
-                await self._follow(
-                    pid,
-                    [
-                        FollowUpAction(
-                            decide, "dispute_resolution", dispute_id=tag, upheld=got.upheld
-                        )
-                    ],
-                )
+            disputed = plan.now(UpdateName.DISPUTE, DisputeCmd(tag, actor=DEBTOR))
+            resolution = DisputeResolutionCmd(tag, got.upheld, actor=CREDITOR)
+            plan.then(
+                later + timedelta(days=behaviour.dispute_days),
+                UpdateName.DISPUTE_RESOLUTION,
+                lambda: None if self._closed(pid) else resolution,
+                needs=disputed,
+            )
         elif got.move == Move.PLAN:
             count = min(behaviour.plan_instalments, balance // 5000)
-            await reached()
             if count < 2:
                 return
             each = balance // count
@@ -216,15 +322,28 @@ class SimulatedWorld:
                 instalments=[Instalment(d, a) for d, a in zip(dues, amounts, strict=True)],
                 actor=OPERATOR,
             )
-            if await self._update(pid, UpdateName.PROPOSAL, proposal):
-                await self._follow(
-                    pid,
-                    [
-                        FollowUpAction(at_rome(d, FOLLOW_UP_AT), "payment", a)
-                        for d, a, kept in zip(dues, amounts, got.instalments_kept, strict=False)
-                        if kept
-                    ],
-                )
+            proposed = plan.now(UpdateName.PROPOSAL, proposal)
+            for due, amount, kept in zip(dues, amounts, got.instalments_kept, strict=False):
+                if kept:
+                    plan.then(
+                        at_rome(due, FOLLOW_UP_AT),
+                        UpdateName.PAYMENT,
+                        self._later_payment(pid, amount, due),
+                        needs=proposed,
+                    )
+
+    def _later_payment(self, pid: str, amount_cents: int, on: date) -> Callable[[], Any | None]:
+        """A payment on a later day (a promise kept, an instalment): what is still owed then, at
+        most the amount; nothing once the practice is closed or paid."""
+
+        def build() -> Any | None:
+            amount = min(amount_cents, self._balance(pid))
+            if self._closed(pid) or amount <= 0:
+                return None
+            tag = f"{pid}-{at_rome(on, FOLLOW_UP_AT).isoformat()}"
+            return PaymentCmd(amount, on, tag, actor=DEBTOR)
+
+        return build
 
     # --- the activities ---
     @activity.defn(name=ActivityName.RECORD)
@@ -277,49 +396,50 @@ class SimulatedWorld:
 
     @activity.defn(name=ActivityName.SEND_REMINDER)
     async def send_reminder(self, inp: ReminderInput) -> SentResult:
-        got = self._contact(inp.practice_id, "reminder", inp.idempotency_key, False)
-        if got is not None:
-            await self._letter_read(inp.practice_id, got)
+        await self._letter_read(inp.practice_id, "reminder", inp.idempotency_key)
         return SentResult(deliveries=["email:recorded"])
 
     @activity.defn(name=ActivityName.SEND_LETTER)
     async def send_letter(self, inp: LetterInput) -> SentResult:
         # the post (or PEC) and, later, the e-mail copy of the same letter: two contacts
         kind = "email" if inp.email_copy else "letter"
-        got = self._contact(inp.practice_id, kind, inp.idempotency_key, False)
-        if got is not None:
-            await self._letter_read(inp.practice_id, got)
+        await self._letter_read(inp.practice_id, kind, inp.idempotency_key)
         return SentResult(document_id=inp.idempotency_key, deliveries=["post:recorded"])
 
-    async def _letter_read(self, pid: str, got: Answer) -> None:
-        snap = self.practices[pid].snapshot
-        if snap is not None and snap.status != "active":
-            return  # a plan's or promise's reminder: the follow-up pays, not the letter
+    async def _letter_read(self, pid: str, kind: str, key: str) -> None:
+        today = self._today()
 
-        async def nothing() -> None:
-            return None
+        def decide(got: Answer, plan: _Plan) -> None:
+            snap = self.practices[pid].snapshot
+            if snap is not None and snap.status != "active":
+                return  # a plan's or promise's reminder: the follow-up pays, not the letter
+            self._act(plan, pid, got, today, None)
 
-        await self._act(pid, got, self._today(), nothing)
+        await self._answer(pid, kind, key, False, decide)
 
     @activity.defn(name=ActivityName.OPEN_TASK)
     async def open_task(self, inp: OpenTaskInput) -> OpenTaskResult:
-        pid, today = inp.practice_id, self._today()
+        pid, key, today = inp.practice_id, inp.idempotency_key, self._today()
         if inp.kind in ("call", "visit"):
-            got = self._contact(pid, inp.kind, inp.idempotency_key, True)
-            if got is not None:
-                await self._conversation(pid, got, today, call=inp.kind == "call")
+            call = inp.kind == "call"
+
+            def decide(got: Answer, plan: _Plan) -> None:
+                self._conversation(plan, pid, got, today, call)
+
+            await self._answer(pid, inp.kind, key, True, decide)
         elif inp.kind == "trace":
-            await self._update(pid, UpdateName.TRACE_RESULT, TraceResultCmd(False, actor=OPERATOR))
+            cmd: Any = TraceResultCmd(False, actor=OPERATOR)
+            await self._command(pid, key, UpdateName.TRACE_RESULT, cmd)
         elif inp.kind == "opinion":
-            await self._update(pid, UpdateName.LEGAL_OPINION, LegalOpinionCmd(True, actor=LAWYER))
+            cmd = LegalOpinionCmd(True, actor=LAWYER)
+            await self._command(pid, key, UpdateName.LEGAL_OPINION, cmd)
         elif inp.kind == "authorization":
             # the simulated creditor declines legal action: the court steps are not simulated
-            await self._update(
-                pid, UpdateName.AUTHORIZATION, AuthorizationCmd(False, actor=CREDITOR)
-            )
+            cmd = AuthorizationCmd(False, actor=CREDITOR)
+            await self._command(pid, key, UpdateName.AUTHORIZATION, cmd)
         return OpenTaskResult(task_id=inp.idempotency_key)
 
-    async def _conversation(self, pid: str, got: Answer, today: date, call: bool) -> None:
+    def _conversation(self, plan: _Plan, pid: str, got: Answer, today: date, call: bool) -> None:
         name = UpdateName.CALL_OUTCOME if call else UpdateName.VISIT_OUTCOME
 
         def outcome(o_call: CallOutcome, o_visit: VisitOutcome, **kw: Any) -> Any:
@@ -327,13 +447,10 @@ class SimulatedWorld:
                 return CallOutcomeCmd(o_call, actor=OPERATOR, **kw)
             return VisitOutcomeCmd(o_visit, actor=AGENT, **kw)
 
-        async def reached() -> None:
-            await self._update(pid, name, outcome(CallOutcome.REACHED, VisitOutcome.MET))
-
         if got.move == Move.UNREACHED:
-            await self._update(pid, name, outcome(CallOutcome.NO_ANSWER, VisitOutcome.NOT_FOUND))
+            plan.now(name, outcome(CallOutcome.NO_ANSWER, VisitOutcome.NOT_FOUND))
         elif got.move == Move.NOTHING:
-            await self._update(pid, name, outcome(CallOutcome.REFUSED, VisitOutcome.REFUSED))
+            plan.now(name, outcome(CallOutcome.REFUSED, VisitOutcome.REFUSED))
         elif got.move == Move.PROMISE:
             behaviour = self.model.behaviour(self.practices[pid].debtor.kind)
             promised = today + timedelta(days=behaviour.promise_days)
@@ -344,30 +461,33 @@ class SimulatedWorld:
                 promised_date=promised,
                 promised_amount_cents=balance,
             )
-            if await self._update(pid, name, cmd) and got.keeps:
-                await self._follow(
-                    pid, [FollowUpAction(at_rome(promised, FOLLOW_UP_AT), "payment", balance)]
+            told = plan.now(name, cmd)
+            if got.keeps:
+                plan.then(
+                    at_rome(promised, FOLLOW_UP_AT),
+                    UpdateName.PAYMENT,
+                    self._later_payment(pid, balance, promised),
+                    needs=told,
                 )
         else:
-            await self._act(pid, got, today, reached)
+            reached = outcome(CallOutcome.REACHED, VisitOutcome.MET)
+            self._act(plan, pid, got, today, (name, reached))
 
     @activity.defn(name=FOLLOW_UP_ACTIVITY)
     async def follow_up(self, inp: FollowUpActInput) -> None:
-        pid, action = inp.practice_id, inp.action
-        snap = self.practices[pid].snapshot
-        if snap is not None and snap.outcome is not None:
-            return  # closed meanwhile
-        if action.kind == "payment":
-            amount = min(action.amount_cents, self._balance(pid))
-            if amount > 0:
-                tag = f"{pid}-{action.at.isoformat()}"
-                await self._update(
-                    pid, UpdateName.PAYMENT, PaymentCmd(amount, self._today(), tag, actor=DEBTOR)
-                )
-        else:
-            assert action.dispute_id is not None
-            cmd = DisputeResolutionCmd(action.dispute_id, action.upheld, actor=CREDITOR)
-            await self._update(pid, UpdateName.DISPUTE_RESOLUTION, cmd)
+        """One step: its command, sent unless a step it needs was not accepted or nothing is
+        left to send. A retry (the first attempt's deadline passed) sends nothing twice: the
+        outcome is kept, and the update's id is the step's key."""
+        key = inp.key
+        if key not in self.sent:
+            command = self.commands[key]
+            accepted = False
+            if command.needs is None or self.sent.get(command.needs, False):
+                cmd = command.build()
+                if cmd is not None:
+                    accepted = await self._update(inp.practice_id, command.name, cmd, key)
+            self.sent[key] = accepted
+        self._settled(key).set()
 
     @activity.defn(name=ActivityName.CLOSE_TASKS)
     async def close_tasks(self, inp: CloseTasksInput) -> None:
@@ -396,7 +516,6 @@ class SimulatedWorld:
             self.send_reminder,
             self.send_letter,
             self.open_task,
-            self.follow_up,
             self.close_tasks,
             self.assign_field_agent,
             self.assign_lawyer,
@@ -569,23 +688,33 @@ async def _simulate_chunk(
         await env.sleep(START - await env.get_current_time())
         world = SimulatedWorld(env.client, model, seed, debtors)
         size = len(debtors)
-        async with Worker(
-            env.client,
-            task_queue=QUEUE,
-            workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow, SimulatedFollowUp],
-            activities=world.activities(),
-            # the workflows are the production code; the sandbox only re-checks imports, and
-            # costs a fresh module set per run: the simulator runs them unsandboxed, as
-            # `RECUPERO_WORKFLOW_SANDBOX=false` does in production (worker.workflow_runner)
-            workflow_runner=UnsandboxedWorkflowRunner(),
-            # every practice stays cached: an evicted one would be replayed from its history
-            max_cached_workflows=size * 2 + 100,
-            # few threads for the workflows' activations: on two cores more only queue on the
-            # GIL, and an activation held past two seconds counts as a deadlock
-            max_concurrent_workflow_tasks=workflow_tasks,
-            max_concurrent_activities=workflow_tasks * 4,
-            # an activation queued behind the others on a busy machine is no deadlock
-            debug_mode=True,
+        async with (
+            Worker(
+                env.client,
+                task_queue=QUEUE,
+                workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow, SimulatedFollowUp],
+                activities=world.activities(),
+                # the workflows are the production code; the sandbox only re-checks imports, and
+                # costs a fresh module set per run: the simulator runs them unsandboxed, as
+                # `RECUPERO_WORKFLOW_SANDBOX=false` does in production (worker.workflow_runner)
+                workflow_runner=UnsandboxedWorkflowRunner(),
+                # every practice stays cached: an evicted one would be replayed from its history
+                max_cached_workflows=size * 3 + 100,
+                # few threads for the workflows' activations: on two cores more only queue on the
+                # GIL, and an activation held past two seconds counts as a deadlock
+                max_concurrent_workflow_tasks=workflow_tasks,
+                max_concurrent_activities=workflow_tasks * 4,
+                # an activation queued behind the others on a busy machine is no deadlock
+                debug_mode=True,
+            ),
+            Worker(
+                env.client,
+                # the follow-ups' steps, on slots of their own: the contacts' activities waiting for
+                # them hold the slots above (workflows.simulation.FOLLOW_UP_QUEUE)
+                task_queue=FOLLOW_UP_QUEUE,
+                activities=[world.follow_up],
+                max_concurrent_activities=workflow_tasks * 4,
+            ),
         ):
             for first in range(0, size, batch):
                 await asyncio.gather(
@@ -614,7 +743,7 @@ async def _simulate_chunk(
                 await _sleep(env, timedelta(days=min(step_days, model.horizon_days + 1 - day)))
                 if progress is not None:
                     progress(min(day + step_days, model.horizon_days + 1), model.horizon_days + 1)
-        refused = sum(t.refused for t in world.practices.values())
+        refused = len(world.refused)
         drift = await env.get_current_time() - START - timedelta(days=model.horizon_days + 1)
         return _Part(world.results(), refused, drift)
     finally:
