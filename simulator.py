@@ -38,13 +38,19 @@ from datetime import time as clock
 from typing import Any
 
 from temporalio import activity
-from temporalio.api.testservice.v1 import SleepRequest
+from temporalio.api.testservice.v1 import SleepRequest, UnlockTimeSkippingRequest
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    UnsandboxedWorkflowRunner,
+    Worker,
+)
 
 from domain.activity_io import (
     ActivityName,
@@ -550,6 +556,7 @@ class Run:
     seconds: float
     refused: int
     drift: timedelta  # how far the clock ran on its own while activities held it
+    stalls: int = 0  # time-skipping locks the watchdog gave back (`_day`)
 
 
 def costs_of(model: Model) -> Costs:
@@ -575,6 +582,66 @@ async def _sleep(env: WorkflowEnvironment, duration: timedelta) -> None:
     )
 
 
+class _Activities(Interceptor):
+    """The worker's activities as the watchdog sees them: how many run, and when one last
+    started or ended."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.last = time.monotonic()
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _Counted(next, self)
+
+
+class _Counted(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, seen: _Activities) -> None:
+        super().__init__(next)
+        self.seen = seen
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        self.seen.running += 1
+        self.seen.last = time.monotonic()
+        try:
+            return await super().execute_activity(input)
+        finally:
+            self.seen.running -= 1
+            self.seen.last = time.monotonic()
+
+
+# How long the worker may sit without an activity, its clock not moving, before the watchdog
+# takes the time-skipping lock back. On a busy day activities run every moment (each practice's
+# step writes its read model through one), so a minute of none is a stall.
+STALL_SECONDS = 60.0
+
+
+async def _day(
+    env: WorkflowEnvironment, duration: timedelta, seen: _Activities, stall: float
+) -> int:
+    """One step of the clock, watched. The Java test server sometimes keeps a time-skipping lock
+    that nothing holds: every workflow waits on a timer, no activity or workflow task is
+    pending (`describe`), and the clock runs at real speed, so a simulated day would take a day
+    (seen on 10,000-practice runs, in one chunk of five, after busy days whose activities passed
+    their deadlines). When no activity has run for `stall` seconds and the day has not passed,
+    the lock is given back once (`UnlockTimeSkipping`; an error means none was held). Nothing
+    runs then, so the numbers are those of a run without the stall. Returns the locks given
+    back."""
+    sleeping = asyncio.ensure_future(_sleep(env, duration))
+    released = 0
+    while True:
+        done, _ = await asyncio.wait({sleeping}, timeout=max(stall / 4, 0.5))
+        if done:
+            sleeping.result()
+            return released
+        if seen.running == 0 and time.monotonic() - seen.last > stall:
+            try:
+                await env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
+                released += 1
+            except RPCError:
+                pass  # nothing was held: a slow day after all
+            seen.last = time.monotonic()
+
+
 # Practices are simulated in chunks, each on a test server and worker of its own: the simulated
 # practices never meet (each debtor is its own, the channels only record), and each one's draws
 # are keyed by its number, so a chunk's practices do exactly what they would in one big run.
@@ -597,6 +664,7 @@ async def simulate(
     workflow_tasks: int = 16,
     chunk: int = CHUNK,
     jobs: int = 1,
+    stall: float = STALL_SECONDS,
 ) -> Run:
     """One strategy on the portfolio of (model, size, seed): `chunk` practices at a time, each
     chunk on a test server of its own, `jobs` chunks at once (in processes of their own: a
@@ -610,7 +678,16 @@ async def simulate(
             show = _chunk_progress(progress, n, len(chunks)) if progress else None
             parts.append(
                 await _simulate_chunk(
-                    strategy, model, seed, part, test_server, batch, show, step_days, workflow_tasks
+                    strategy,
+                    model,
+                    seed,
+                    part,
+                    test_server,
+                    batch,
+                    show,
+                    step_days,
+                    workflow_tasks,
+                    stall,
                 )
             )
     else:
@@ -621,7 +698,17 @@ async def simulate(
                 loop.run_in_executor(
                     pool,
                     _chunk_in_process,
-                    (strategy, model, seed, part, test_server, batch, step_days, workflow_tasks),
+                    (
+                        strategy,
+                        model,
+                        seed,
+                        part,
+                        test_server,
+                        batch,
+                        step_days,
+                        workflow_tasks,
+                        stall,
+                    ),
                 )
                 for part in chunks
             ]
@@ -639,6 +726,7 @@ async def simulate(
         seconds=time.monotonic() - began,
         refused=sum(part.refused for part in parts),
         drift=max((part.drift for part in parts), default=timedelta(0)),
+        stalls=sum(part.stalls for part in parts),
     )
 
 
@@ -647,6 +735,7 @@ class _Part:
     results: list[PracticeResult]
     refused: int
     drift: timedelta
+    stalls: int
 
 
 def _chunk_progress(
@@ -661,10 +750,10 @@ def _chunk_progress(
 
 
 def _chunk_in_process(args: tuple[Any, ...]) -> _Part:
-    strategy, model, seed, part, test_server, batch, step_days, workflow_tasks = args
+    strategy, model, seed, part, test_server, batch, step_days, workflow_tasks, stall = args
     return asyncio.run(
         _simulate_chunk(
-            strategy, model, seed, part, test_server, batch, None, step_days, workflow_tasks
+            strategy, model, seed, part, test_server, batch, None, step_days, workflow_tasks, stall
         )
     )
 
@@ -679,6 +768,7 @@ async def _simulate_chunk(
     progress: Callable[[int, int], None] | None,
     step_days: int,
     workflow_tasks: int,
+    stall: float = STALL_SECONDS,
 ) -> _Part:
     """These practices, on a test server of their own."""
     env = await WorkflowEnvironment.start_time_skipping(
@@ -687,6 +777,8 @@ async def _simulate_chunk(
     try:
         await env.sleep(START - await env.get_current_time())
         world = SimulatedWorld(env.client, model, seed, debtors)
+        seen = _Activities()
+        stalls = 0
         size = len(debtors)
         async with (
             Worker(
@@ -698,6 +790,7 @@ async def _simulate_chunk(
                 # costs a fresh module set per run: the simulator runs them unsandboxed, as
                 # `RECUPERO_WORKFLOW_SANDBOX=false` does in production (worker.workflow_runner)
                 workflow_runner=UnsandboxedWorkflowRunner(),
+                interceptors=[seen],
                 # every practice stays cached: an evicted one would be replayed from its history
                 max_cached_workflows=size * 3 + 100,
                 # few threads for the workflows' activations: on two cores more only queue on the
@@ -713,6 +806,7 @@ async def _simulate_chunk(
                 # them hold the slots above (workflows.simulation.FOLLOW_UP_QUEUE)
                 task_queue=FOLLOW_UP_QUEUE,
                 activities=[world.follow_up],
+                interceptors=[seen],
                 max_concurrent_activities=workflow_tasks * 4,
             ),
         ):
@@ -740,12 +834,13 @@ async def _simulate_chunk(
             # a day at a time (the clock stands still while activities run, so a day of a
             # thousand practices' contacts takes real seconds), to the horizon's last day
             for day in range(0, model.horizon_days + 1, step_days):
-                await _sleep(env, timedelta(days=min(step_days, model.horizon_days + 1 - day)))
+                step = timedelta(days=min(step_days, model.horizon_days + 1 - day))
+                stalls += await _day(env, step, seen, stall)
                 if progress is not None:
                     progress(min(day + step_days, model.horizon_days + 1), model.horizon_days + 1)
         refused = len(world.refused)
         drift = await env.get_current_time() - START - timedelta(days=model.horizon_days + 1)
-        return _Part(world.results(), refused, drift)
+        return _Part(world.results(), refused, drift, stalls)
     finally:
         await env.shutdown()
 
@@ -882,5 +977,10 @@ def cmd_simulate(args: Any) -> None:
             print(f"{name}: the clock drifted {run.drift}: numbers may differ", file=sys.stderr)
         if run.refused:
             print(f"{name}: the workflow refused {run.refused} commands", file=sys.stderr)
+        if run.stalls:
+            print(
+                f"{name}: the test server's clock stalled {run.stalls} times (given back)",
+                file=sys.stderr,
+            )
         runs.append(run)
     print(table((args.strategy, args.challenger), (runs[0], runs[1])))

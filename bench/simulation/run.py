@@ -79,6 +79,7 @@ def main() -> None:
                 "children_cpu_seconds": round(server.ru_utime + server.ru_stime),
                 "refused": run.refused,
                 "clock_drift_seconds": round(run.drift.total_seconds()),
+                "time_skipping_locks_given_back": run.stalls,
                 "liquidation": {str(d): str(v) for d, v in k.liquidation.items()},
                 "cure_rate": str(k.cure_rate),
                 "median_days_to_first_payment": str(k.median_days_to_first_payment),
