@@ -673,23 +673,11 @@ async def simulate(
     debtors = portfolio(model, size, seed, START.date())
     chunks = [debtors[first : first + max(1, chunk)] for first in range(0, size, max(1, chunk))]
     parts: list[_Part] = []
+    job = _Job(strategy, model, seed, test_server, batch, step_days, workflow_tasks, stall)
     if jobs <= 1 or len(chunks) <= 1:
         for n, part in enumerate(chunks):
             show = _chunk_progress(progress, n, len(chunks)) if progress else None
-            parts.append(
-                await _simulate_chunk(
-                    strategy,
-                    model,
-                    seed,
-                    part,
-                    test_server,
-                    batch,
-                    show,
-                    step_days,
-                    workflow_tasks,
-                    stall,
-                )
-            )
+            parts.append(await _simulate_chunk(job, part, show))
     else:
         loop = asyncio.get_running_loop()
         context = multiprocessing.get_context("spawn")  # no forked event loop or threads
@@ -698,17 +686,8 @@ async def simulate(
                 loop.run_in_executor(
                     pool,
                     _chunk_in_process,
-                    (
-                        strategy,
-                        model,
-                        seed,
-                        part,
-                        test_server,
-                        batch,
-                        step_days,
-                        workflow_tasks,
-                        stall,
-                    ),
+                    job,
+                    part,
                 )
                 for part in chunks
             ]
@@ -749,30 +728,31 @@ def _chunk_progress(
     return show
 
 
-def _chunk_in_process(args: tuple[Any, ...]) -> _Part:
-    strategy, model, seed, part, test_server, batch, step_days, workflow_tasks, stall = args
-    return asyncio.run(
-        _simulate_chunk(
-            strategy, model, seed, part, test_server, batch, None, step_days, workflow_tasks, stall
-        )
-    )
+@dataclass(frozen=True)
+class _Job:
+    """What every chunk of a run shares (sent as it is to a chunk's process)."""
+
+    strategy: Strategy
+    model: Model
+    seed: int
+    test_server: str
+    batch: int
+    step_days: int
+    workflow_tasks: int
+    stall: float
+
+
+def _chunk_in_process(job: _Job, debtors: list[Debtor]) -> _Part:
+    return asyncio.run(_simulate_chunk(job, debtors, None))
 
 
 async def _simulate_chunk(
-    strategy: Strategy,
-    model: Model,
-    seed: int,
-    debtors: list[Debtor],
-    test_server: str,
-    batch: int,
-    progress: Callable[[int, int], None] | None,
-    step_days: int,
-    workflow_tasks: int,
-    stall: float = STALL_SECONDS,
+    job: _Job, debtors: list[Debtor], progress: Callable[[int, int], None] | None
 ) -> _Part:
     """These practices, on a test server of their own."""
+    strategy, model, seed, workflow_tasks = job.strategy, job.model, job.seed, job.workflow_tasks
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=test_server, data_converter=pydantic_data_converter
+        test_server_existing_path=job.test_server, data_converter=pydantic_data_converter
     )
     try:
         await env.sleep(START - await env.get_current_time())
@@ -810,7 +790,7 @@ async def _simulate_chunk(
                 max_concurrent_activities=workflow_tasks * 4,
             ),
         ):
-            for first in range(0, size, batch):
+            for first in range(0, size, job.batch):
                 await asyncio.gather(
                     *(
                         env.client.start_workflow(
@@ -828,16 +808,18 @@ async def _simulate_chunk(
                             id=workflow_id_for(practice_id(d.number)),
                             task_queue=QUEUE,
                         )
-                        for d in debtors[first : first + batch]
+                        for d in debtors[first : first + job.batch]
                     )
                 )
             # a day at a time (the clock stands still while activities run, so a day of a
             # thousand practices' contacts takes real seconds), to the horizon's last day
-            for day in range(0, model.horizon_days + 1, step_days):
-                step = timedelta(days=min(step_days, model.horizon_days + 1 - day))
-                stalls += await _day(env, step, seen, stall)
+            for day in range(0, model.horizon_days + 1, job.step_days):
+                step = timedelta(days=min(job.step_days, model.horizon_days + 1 - day))
+                stalls += await _day(env, step, seen, job.stall)
                 if progress is not None:
-                    progress(min(day + step_days, model.horizon_days + 1), model.horizon_days + 1)
+                    progress(
+                        min(day + job.step_days, model.horizon_days + 1), model.horizon_days + 1
+                    )
         refused = len(world.refused)
         drift = await env.get_current_time() - START - timedelta(days=model.horizon_days + 1)
         return _Part(world.results(), refused, drift, stalls)
