@@ -159,7 +159,10 @@ class Planned:
 
     follow_up: str
     steps: list[FollowUpStep]
-    at_once: list[str]
+
+    @property
+    def at_once(self) -> list[str]:
+        return [step.key for step in self.steps if step.at is None]
 
 
 class _Plan:
@@ -174,9 +177,9 @@ class _Plan:
     def _key(self) -> str:
         return f"{self.follow_up}-{len(self.at_once) + len(self.later)}"
 
-    def now(self, name: str, cmd: Any, needs: str | None = None) -> str:
+    def now(self, name: str, cmd: Any) -> str:
         key = self._key()
-        self.world.commands[key] = Command(name, lambda: cmd, needs)
+        self.world.commands[key] = Command(name, lambda: cmd)
         self.at_once.append(FollowUpStep(key))
         return key
 
@@ -189,7 +192,7 @@ class _Plan:
 
     def done(self) -> Planned:
         later = sorted(self.later, key=lambda s: s.at or START)  # stable: same-day in order
-        return Planned(self.follow_up, self.at_once + later, [s.key for s in self.at_once])
+        return Planned(self.follow_up, self.at_once + later)
 
 
 class SimulatedWorld:

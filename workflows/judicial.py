@@ -77,7 +77,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.continuation import past_bound
 
 from workflows.activity_options import DB_TIMEOUT, RETRY, SEND_TIMEOUT
-from workflows.judicial_eu import EuCourtSteps, _conflict, _invalid
+from workflows.judicial_eu import EuCourtSteps, conflict, invalid
 
 REMINDER_CLOCK = time(9, 0)
 # A lawyer who records a case's history (a decree issued months ago, then its service) needs a
@@ -527,11 +527,11 @@ class JudicialWorkflow(EuCourtSteps):
 
     def _not_future(self, day: date, field: str) -> None:
         if day > self._today():
-            raise _invalid(f"{field} {day.isoformat()} is in the future", field)
+            raise invalid(f"{field} {day.isoformat()} is in the future", field)
 
     def _expect(self, *stages: Stage) -> None:
         if self.stage not in stages:
-            raise _conflict(f"not expected now: the court steps are at '{self.stage.value}'")
+            raise conflict(f"not expected now: the court steps are at '{self.stage.value}'")
 
     def _ok(self, message: str) -> CommandResult:
         return CommandResult(accepted=True, message=message, status=self.stage.value)
@@ -554,10 +554,10 @@ class JudicialWorkflow(EuCourtSteps):
     def _check_filing(self, cmd: FilingCmd) -> None:
         self._expect(Stage.AWAITING_FILING)
         if self.eu is not None:
-            raise _conflict("form A of an EU procedure was lodged instead")
+            raise conflict("form A of an EU procedure was lodged instead")
         self._not_future(cmd.filed_on, "filed_on")
         if cmd.court and find_seat(cmd.court) is None:
-            raise _invalid(f"{cmd.court!r} is not the seat of an Italian tribunal", "court")
+            raise invalid(f"{cmd.court!r} is not the seat of an Italian tribunal", "court")
 
     @workflow.update(name=JudicialUpdate.DECREE)
     async def decree_issued(self, cmd: DecreeCmd) -> CommandResult:
@@ -577,12 +577,12 @@ class JudicialWorkflow(EuCourtSteps):
         self._not_future(cmd.issued_on, "issued_on")
         assert self.filed_on is not None
         if cmd.issued_on < self.filed_on:
-            raise _invalid("the decree cannot be issued before the filing", "issued_on")
+            raise invalid("the decree cannot be issued before the filing", "issued_on")
         if cmd.opposition_days is not None:
             rule = OPPOSITION_RULES[self.inp.residence]
             low, high = rule.min_days or 1, rule.max_days or 365
             if not low <= cmd.opposition_days <= high:
-                raise _invalid(
+                raise invalid(
                     f"the judge may set {low} to {high} days ({rule.source})", "opposition_days"
                 )
 
@@ -604,9 +604,9 @@ class JudicialWorkflow(EuCourtSteps):
         self._not_future(cmd.served_on, "served_on")
         assert self.decree is not None and self.service_deadline is not None
         if cmd.served_on < self.decree.issued_on:
-            raise _invalid("a service before the decree was issued", "served_on")
+            raise invalid("a service before the decree was issued", "served_on")
         if cmd.served_on > self.service_deadline.law_last_day:
-            raise _invalid(
+            raise invalid(
                 f"the decree lapsed on {self.service_deadline.law_last_day} (art. 644 c.p.c.)",
                 "served_on",
             )
@@ -629,7 +629,7 @@ class JudicialWorkflow(EuCourtSteps):
         self._not_future(cmd.filed_on, "filed_on")
         assert self.served_on is not None
         if cmd.filed_on < self.served_on:
-            raise _invalid("an opposition before the decree was served", "filed_on")
+            raise invalid("an opposition before the decree was served", "filed_on")
 
     @workflow.update(name=JudicialUpdate.LAWSUIT)
     async def lawsuit_update(self, cmd: LawsuitUpdateCmd) -> CommandResult:
@@ -665,14 +665,14 @@ class JudicialWorkflow(EuCourtSteps):
             Stage.OPPOSITION_TERM,
             Stage.LAWSUIT,
         ):
-            raise _conflict("a precetto needs a final (enforceable) decree")
+            raise conflict("a precetto needs a final (enforceable) decree")
         self._expect(Stage.DECREE_FINAL)
         self._not_future(cmd.served_on, "served_on")
         assert self.final_on is not None
         if cmd.served_on < self.final_on:
-            raise _invalid(f"the decree is final from {self.final_on}", "served_on")
+            raise invalid(f"the decree is final from {self.final_on}", "served_on")
         if cmd.term_days < 10:
-            raise _invalid("the precetto's term is not less than 10 days (art. 480)", "term_days")
+            raise invalid("the precetto's term is not less than 10 days (art. 480)", "term_days")
 
     @workflow.update(name=JudicialUpdate.PIGNORAMENTO)
     async def pignoramento_started(self, cmd: PignoramentoCmd) -> CommandResult:
@@ -690,18 +690,18 @@ class JudicialWorkflow(EuCourtSteps):
     @pignoramento_started.validator
     def _check_pignoramento(self, cmd: PignoramentoCmd) -> None:
         if self.stage == Stage.PRECETTO_TERM:
-            raise _invalid(
+            raise invalid(
                 f"no enforcement before {self.enforcement_from} (art. 482 c.p.c.)", "started_on"
             )
         self._expect(Stage.AWAITING_PIGNORAMENTO, Stage.PRECETTO_OPPOSED)
         self._not_future(cmd.started_on, "started_on")
         assert self.enforcement_from is not None and self.precetto_lapse is not None
         if cmd.started_on < self.enforcement_from:
-            raise _invalid(f"no enforcement before {self.enforcement_from}", "started_on")
+            raise invalid(f"no enforcement before {self.enforcement_from}", "started_on")
         if self.stage == Stage.AWAITING_PIGNORAMENTO and (
             cmd.started_on > self.precetto_lapse.law_last_day
         ):
-            raise _invalid(
+            raise invalid(
                 f"the precetto lapsed on {self.precetto_lapse.law_last_day}", "started_on"
             )
 
@@ -721,14 +721,14 @@ class JudicialWorkflow(EuCourtSteps):
     @precetto_opposition.validator
     def _check_precetto_opposition(self, cmd: PrecettoOppositionCmd) -> None:
         if self.precetto_opposition_cmd is not None:
-            raise _conflict("an opposition to the precetto is already pending")
+            raise conflict("an opposition to the precetto is already pending")
         self._expect(Stage.PRECETTO_TERM, Stage.AWAITING_PIGNORAMENTO)
         self._not_future(cmd.filed_on, "filed_on")
         assert self.precetto is not None
         if cmd.filed_on < self.precetto.served_on:
-            raise _invalid("an opposition before the precetto was served", "filed_on")
+            raise invalid("an opposition before the precetto was served", "filed_on")
         if self.precetto_lapse is not None and cmd.filed_on > self.precetto_lapse.law_last_day:
-            raise _invalid(f"the precetto lapsed on {self.precetto_lapse.law_last_day}", "filed_on")
+            raise invalid(f"the precetto lapsed on {self.precetto_lapse.law_last_day}", "filed_on")
 
     @workflow.update(name=JudicialUpdate.PRECETTO_OPPOSITION_OUTCOME)
     async def precetto_opposition_outcome(self, cmd: PrecettoOppositionOutcomeCmd) -> CommandResult:
@@ -747,10 +747,10 @@ class JudicialWorkflow(EuCourtSteps):
     @precetto_opposition_outcome.validator
     def _check_precetto_opposition_outcome(self, cmd: PrecettoOppositionOutcomeCmd) -> None:
         if self.precetto_opposition_cmd is None or self.precetto_opposition_result is not None:
-            raise _conflict("no opposition to the precetto is pending")
+            raise conflict("no opposition to the precetto is pending")
         self._not_future(cmd.resumes_on, "resumes_on")
         if cmd.resumes_on < self.precetto_opposition_cmd.filed_on:
-            raise _invalid("the term resumes after the opposition was filed", "resumes_on")
+            raise invalid("the term resumes after the opposition was filed", "resumes_on")
 
     @workflow.update(name=JudicialUpdate.PIGNORAMENTO_OUTCOME)
     async def pignoramento_outcome(self, cmd: PignoramentoOutcomeCmd) -> CommandResult:
@@ -770,7 +770,7 @@ class JudicialWorkflow(EuCourtSteps):
     def _check_outcome(self, cmd: PignoramentoOutcomeCmd) -> None:
         self._expect(Stage.PIGNORAMENTO)
         if cmd.outcome == SeizureOutcome.ASSIGNED and not cmd.amount_cents:
-            raise _invalid("an assignment needs the amount assigned", "amount")
+            raise invalid("an assignment needs the amount assigned", "amount")
 
     @workflow.query(name=JUDICIAL_STATE_QUERY)
     def state(self) -> JudicialSnapshot:

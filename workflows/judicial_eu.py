@@ -87,11 +87,11 @@ class _Host(Protocol):
 
 
 # the court steps' refusals, the Italian ones' too (workflows/judicial.py imports them)
-def _invalid(message: str, field: str) -> ApplicationError:
+def invalid(message: str, field: str) -> ApplicationError:
     return ApplicationError(message, field, type=RejectionType.INVALID, non_retryable=True)
 
 
-def _conflict(message: str) -> ApplicationError:
+def conflict(message: str) -> ApplicationError:
     return ApplicationError(message, type=RejectionType.CONFLICT, non_retryable=True)
 
 
@@ -239,12 +239,12 @@ class EuCourtSteps:
         h = cast(_Host, self)
         h._expect(Stage.AWAITING_FILING)
         if h.eu is not None:
-            raise _conflict("an EU application is already recorded")
+            raise conflict("an EU application is already recorded")
         if h.inp.residence != Residence.EU:
-            raise _conflict("the EU procedures are for a debtor in another EU member state")
+            raise conflict("the EU procedures are for a debtor in another EU member state")
         h._not_future(cmd.filed_on, "filed_on")
         if cmd.court_country.strip().upper() not in EU_COURT_STATES:
-            raise _invalid(
+            raise invalid(
                 "the court must be in an EU member state other than Denmark (art. 2(3) of both "
                 "regulations)",
                 "court_country",
@@ -270,10 +270,10 @@ class EuCourtSteps:
         h._expect(Stage.EU_AWAITING_ISSUE)
         assert h.eu is not None and h.eu.filed_on is not None
         if h.eu.issued_on is not None:
-            raise _conflict("the order is already recorded")
+            raise conflict("the order is already recorded")
         h._not_future(cmd.issued_on, "issued_on")
         if cmd.issued_on < h.eu.filed_on:
-            raise _invalid("the order cannot be issued before the application", "issued_on")
+            raise invalid("the order cannot be issued before the application", "issued_on")
 
     @workflow.update(name=EuUpdate.SERVICE)
     async def eu_service(self, cmd: EuServiceCmd) -> CommandResult:
@@ -295,10 +295,10 @@ class EuCourtSteps:
         h._expect(Stage.EU_AWAITING_SERVICE)
         assert h.eu is not None and h.eu.filed_on is not None
         if h.eu.served_on is not None:
-            raise _conflict("the service is already recorded")
+            raise conflict("the service is already recorded")
         h._not_future(cmd.served_on, "served_on")
         if cmd.served_on < (h.eu.issued_on or h.eu.filed_on):
-            raise _invalid("a service before what it serves", "served_on")
+            raise invalid("a service before what it serves", "served_on")
 
     @workflow.update(name=EuUpdate.RESPONSE)
     async def eu_response(self, cmd: EuResponseCmd) -> CommandResult:
@@ -323,10 +323,10 @@ class EuCourtSteps:
         h._expect(Stage.EU_RESPONSE_TERM)
         assert h.eu is not None and h.eu.served_on is not None
         if h.eu.response_on is not None:
-            raise _conflict("the response is already recorded")
+            raise conflict("the response is already recorded")
         h._not_future(cmd.filed_on, "filed_on")
         if cmd.filed_on < h.eu.served_on:
-            raise _invalid("a response before the service", "filed_on")
+            raise invalid("a response before the service", "filed_on")
 
     @workflow.update(name=EuUpdate.DECISION)
     async def eu_decision(self, cmd: EuDecisionCmd) -> CommandResult:
@@ -350,13 +350,13 @@ class EuCourtSteps:
         h._expect(Stage.EU_AWAITING_DECISION, Stage.EU_ORDINARY)
         assert h.eu is not None and h.eu.served_on is not None
         if h.eu.decision is not None:
-            raise _conflict("the decision is already recorded")
+            raise conflict("the decision is already recorded")
         h._not_future(cmd.decided_on, "decided_on")
         if cmd.decided_on < h.eu.served_on:
-            raise _invalid("a decision before the service", "decided_on")
+            raise invalid("a decision before the service", "decided_on")
         if cmd.decision == EuDecision.ENFORCEABLE and (
             h.eu.procedure != EuProcedure.PAYMENT_ORDER or h.stage == Stage.EU_ORDINARY
         ):
-            raise _invalid(
+            raise invalid(
                 "a declaration of enforceability ends an unopposed payment order only", "decision"
             )

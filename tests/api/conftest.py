@@ -12,11 +12,9 @@ import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import cast
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -131,7 +129,7 @@ def _restore_overrides(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     api: Api = request.getfixturevalue("api")
-    app = cast(FastAPI, cast(httpx.ASGITransport, api.http._transport).app)
+    app = api.app
     saved = dict(app.dependency_overrides)
     yield
     app.dependency_overrides.clear()

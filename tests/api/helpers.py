@@ -10,10 +10,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from stdnum import luhn
 from stdnum.it import codicefiscale
@@ -67,6 +68,11 @@ class Api:
     temporal: Client
     recorder: StartRecorder
     admin: Headers = field(default_factory=dict)
+
+    @property
+    def app(self) -> FastAPI:
+        """The app behind `http` (its dependency overrides put the API at a chosen time)."""
+        return cast(FastAPI, cast(httpx.ASGITransport, self.http._transport).app)
 
 
 @dataclass

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any, cast
-
-import httpx
-from fastapi import FastAPI
+from typing import Any
 
 from api.console.i18n import refusal_text
 from api.deps import get_now
@@ -300,7 +297,7 @@ async def test_why_a_visit_must_wait_is_said_in_the_pages_language(api: Api) -> 
         return next((t for t in listed.json()["items"] if t["practice_id"] == practice["id"]), None)
 
     await eventually(visit, "the home visit", seconds=60)
-    app = cast(FastAPI, cast(httpx.ASGITransport, api.http._transport).app)
+    app = api.app
     # Sunday 6 December 2026, 11:00 in Rome
     app.dependency_overrides[get_now] = lambda: datetime(2026, 12, 6, 11, 0, tzinfo=ROME)
     # (tests/api/conftest.py puts the suite's clock back after the test)
