@@ -24,7 +24,7 @@ from datetime import date, time, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 with workflow.unsafe.imports_passed_through():
     from domain.activity_io import ActivityName, NotifyInput, RecordJudicialInput
@@ -143,8 +143,13 @@ class JudicialWorkflow(EuCourtSteps):
             self._event("judicial_started", "Court steps opened: the lawyer files the ricorso")
         try:
             await self._proceed()
-        except asyncio.CancelledError:
-            # paid, settled or stopped by the creditor: nothing further in court
+        except (asyncio.CancelledError, ActivityError) as err:
+            # paid, settled or stopped by the creditor: nothing further in court. A cancel that
+            # comes while one of our activities runs (a write, a notice) arrives as that
+            # activity's ActivityError, not as asyncio's CancelledError: left uncaught, the run
+            # ended "cancelled" and the practice waited for ever for the court steps' end
+            if not is_cancelled_exception(err):
+                raise
             self.stage = Stage.STOPPED
             self.outcome = "stopped"
             for kind, view in self.deadlines.items():

@@ -81,6 +81,10 @@ class FakeWorld:
     hold_record_at_step: str | None = None
     record_held: asyncio.Event = field(default_factory=asyncio.Event)
     release_record: asyncio.Event = field(default_factory=asyncio.Event)
+    # holds the court steps' first write of this stage until the test releases it
+    hold_judicial_stage: str | None = None
+    judicial_held: asyncio.Event = field(default_factory=asyncio.Event)
+    release_judicial: asyncio.Event = field(default_factory=asyncio.Event)
     # holds the closing of this kind of task until the test releases it
     hold_close_of: str | None = None
     close_held: asyncio.Event = field(default_factory=asyncio.Event)
@@ -119,6 +123,9 @@ class FakeWorld:
     @activity.defn(name=ActivityName.RECORD_JUDICIAL)
     async def record_judicial(self, inp: RecordJudicialInput) -> None:
         self.judicial_records.append(inp)
+        if self.hold_judicial_stage == inp.snapshot.stage and not self.judicial_held.is_set():
+            self.judicial_held.set()
+            await self.release_judicial.wait()
         for e in inp.events:
             self.events.setdefault(e.seq, e)
         if self.judicial is None or inp.snapshot.version > self.judicial.version:

@@ -5,6 +5,7 @@ computed on the court calendar and wait as durable timers."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
@@ -202,6 +203,31 @@ async def test_the_creditor_can_stop_the_court_steps(start) -> None:
         assert (await p.state()).status == "active"  # still open for payments
         with pytest.raises(WorkflowUpdateFailedError):
             await p.send(UpdateName.STOP_JUDICIAL, StopJudicialCmd())
+
+
+async def test_court_steps_stopped_while_their_record_is_written_still_end_stopped(
+    start,
+) -> None:
+    """The stop reaches the court steps while an activity of theirs runs: they still write the
+    stop, tell the lawyer and end "stopped" (an activity's cancellation is an ActivityError,
+    not asyncio's CancelledError)."""
+    async with start(strategy=only_steps()) as p:
+        p.world.hold_judicial_stage = "awaiting_decree"
+        j = await authorised(p)
+        await court(j, JudicialUpdate.FILING, FilingCmd(filed_on=await p.today()))
+        try:
+            await p.until(p.world.judicial_held.is_set, "the held write of the filing")
+            # the practice's stop waits for the court steps' end: it never came
+            await asyncio.wait_for(p.send(UpdateName.STOP_JUDICIAL, StopJudicialCmd()), 30)
+            await p.until(
+                lambda: any(n.params.get("event") == "stopped" for n in p.world.notifications),
+                "the lawyer told of the stop",
+            )
+        finally:  # the worker's shutdown waits for the held activity
+            p.world.release_judicial.set()
+        assert await j.result() == "stopped"
+        assert p.world.judicial.stage == "stopped"
+        assert "judicial_stopped" in p.world.judicial_kinds()
 
 
 async def test_a_decree_served_on_20_july_runs_its_opposition_term_across_august(start) -> None:
