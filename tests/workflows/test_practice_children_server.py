@@ -82,3 +82,21 @@ async def test_the_starting_run_stops_court_steps_that_continued_by_id(start) ->
         assert p.world.judicial.stage == "stopped"
         kinds = p.world.kinds()
         assert kinds.count("judicial_ended") == 1
+
+
+async def test_court_steps_terminated_by_hand_end_the_court_phase(start) -> None:
+    """Court steps terminated from Temporal's UI return nothing: the practice records their end
+    and asks the creditor, instead of waiting for an end that never comes. (The time-skipping
+    server never tells a parent that its child was terminated: sdk-java pull request 2921.)"""
+    async with start(strategy=only_steps()) as p:
+        await p.waiting_for("the creditor's authorisation")
+        await p.send(UpdateName.AUTHORIZATION, AuthorizationCmd(authorized=True))
+        await p.until(lambda: p.world.judicial is not None, "the court steps")
+        j = p.env.client.get_workflow_handle(judicial_workflow_id(p.inp.practice_id))
+        await j.terminate("by hand")
+        await p.until(lambda: "end_decision_requested" in p.world.kinds(), "the end decision")
+        ended = next(e for e in p.world.events.values() if e.kind == "judicial_ended")
+        assert ended.data["outcome"] == "terminated"
+        assert ended.summary == "Court steps ended: terminated"
+        described = await p.handle.describe()
+        assert described.status == WorkflowExecutionStatus.RUNNING  # open, for the creditor

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ChildWorkflowError, TerminatedError, is_cancelled_exception
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -15,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.practice import handover, waits
 from workflows.practice.effects import Interrupted, Practice, cancel_by_id
-from workflows.practice.versions import COURT_STEPS_OUTLIVE_RUN
+from workflows.practice.versions import COURT_STEPS_OUTLIVE_RUN, JUDICIAL_ABNORMAL_END
 
 
 async def after_court(p: Practice) -> None:
@@ -117,7 +118,20 @@ async def start_judicial(p: Practice) -> None:
 
 async def watch_judicial(p: Practice, handle: ChildWorkflowHandle[Any, str]) -> None:
     _acting(None)  # the court steps' end is not the authoriser's doing (see _watch_plan)
-    await ended(p, await handle)
+    try:
+        outcome = await handle
+    except ChildWorkflowError as err:
+        if not workflow.patched(JUDICIAL_ABNORMAL_END):
+            raise
+        outcome = abnormal_outcome(err)
+    await ended(p, outcome)
+
+
+def abnormal_outcome(err: ChildWorkflowError) -> str:
+    """The court steps' outcome when they did not return one."""
+    if is_cancelled_exception(err):
+        return "stopped"
+    return "terminated" if isinstance(err.cause, TerminatedError) else "failed"
 
 
 async def ended(p: Practice, outcome: str) -> None:

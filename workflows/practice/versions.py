@@ -44,6 +44,11 @@ PRE_DUE_IN_DEBTOR_ZONE = "pre-due-in-debtor-zone"
 # PracticeInput.reminder_spread_minutes (domain.contact_rules.spread_reminder); before, at 09:00
 # sharp. Asked only for a practice with a spread and reminders ahead.
 PRE_DUE_SPREAD = "pre-due-spread"
+# The court steps that end otherwise than by returning (cancelled before they could catch it,
+# terminated by hand, failed) end the court phase with that outcome, and the creditor decides as
+# after any end; before, the watcher died with the child's error and the practice waited for an
+# end that never came (a stop waited for ever). Asked only when the child ends so.
+JUDICIAL_ABNORMAL_END = "judicial-abnormal-end"
 
 # The steps run in the order the creditor's strategy lists them (domain/strategy.py keeps the
 # order the law binds); before, always in STEP_ORDER. Asked only for a practice whose order
