@@ -28,6 +28,8 @@ numbers.
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import multiprocessing
 import time
 from collections.abc import Callable
@@ -42,6 +44,7 @@ from temporalio.api.testservice.v1 import SleepRequest, UnlockTimeSkippingReques
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import (
@@ -749,13 +752,32 @@ def _chunk_in_process(job: _Job, debtors: list[Debtor]) -> _Part:
     return asyncio.run(_simulate_chunk(job, debtors, None))
 
 
+@functools.cache
+def _runtime() -> Runtime:
+    """The SDK's runtime with its core's log lines (the test server's missing capabilities, an
+    activity that finished after its deadline) sent to Python's logging, on stderr: the default
+    runtime prints them on stdout, among the figures `recupero simulate` and
+    bench/simulation/run.py print there (the bench's JSON did not parse). One per process: a
+    chunk's process makes its own."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(
+                filter=LoggingConfig.default.filter,
+                forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            )
+        )
+    )
+
+
 async def _simulate_chunk(
     job: _Job, debtors: list[Debtor], progress: Callable[[int, int], None] | None
 ) -> _Part:
     """These practices, on a test server of their own."""
     strategy, model, seed, workflow_tasks = job.strategy, job.model, job.seed, job.workflow_tasks
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=job.test_server, data_converter=pydantic_data_converter
+        test_server_existing_path=job.test_server,
+        data_converter=pydantic_data_converter,
+        runtime=_runtime(),
     )
     try:
         await env.sleep(START - await env.get_current_time())

@@ -8,6 +8,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
+from api.console import routes_agent_visits
 from api.console.i18n import refusal_text
 from api.services.visits import DOES_NOT_COVER, NO_SUCH_USER, NOT_A_VISITOR
 from tests.api.helpers import Api, error_locs, eventually, hand_over, new_creditor
@@ -150,18 +153,35 @@ def options(page: Any, select_id: str) -> list[str]:
     return re.findall(r'<option value="([^"]*)"', found.group(1))
 
 
-async def test_the_admin_assigns_a_visit_on_the_console(api: Api) -> None:
+async def nobody_may(_session: object, _countries: object) -> dict[str, list[object]]:
+    """`eligible_by_practice` on an agency with no active visitor for any of them."""
+    return {}
+
+
+async def test_the_admin_assigns_a_visit_on_the_console(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tenant = await new_creditor(api, VISIT_ONLY)
     practice = await hand_over(api, tenant.headers, abroad(tenant.id, NAIROBI))
     pid = practice["id"]
     task = await visit_of(api, pid, unassigned="true")
     field = f"v{task['id']}-assignee"
-    kenya, _ = await person(api, role="correspondent", countries=["KE"])  # takes it at once
-    assert (await visit_of(api, pid))["assignee_id"] == kenya["id"]
-    morocco, _ = await person(api, role="correspondent", countries=["MA"])
     agent, _ = await person(api, role="field_agent", provinces=["TO"])
     admin, password = await person(api, role="admin")
     await log_in(api, admin["email"], password)
+    # waiting, with someone who may make it: the notice points at the form below
+    waiting = await api.http.get("/console/agent/visits")
+    assert "Assegna la visita qui sotto, invita un corrispondente per KE" in waiting.text
+    assert agent["id"] in options(waiting, field)
+    # with nobody who may make it there is no form below, and the notice says what is left
+    with monkeypatch.context() as patched:
+        patched.setattr(routes_agent_visits.visit_service, "eligible_by_practice", nobody_may)
+        alone = await api.http.get("/console/agent/visits")
+    assert "Invita un corrispondente per KE" in alone.text
+    assert "Assegna la visita qui sotto" not in alone.text and f'id="{field}"' not in alone.text
+    kenya, _ = await person(api, role="correspondent", countries=["KE"])  # takes it at once
+    assert (await visit_of(api, pid))["assignee_id"] == kenya["id"]
+    morocco, _ = await person(api, role="correspondent", countries=["MA"])
 
     page = await api.http.get("/console/agent/visits")
     assert page.status_code == 200, page.text
