@@ -627,11 +627,11 @@ async def _day(
     """One step of the clock, watched. The Java test server sometimes keeps a time-skipping lock
     that nothing holds: every workflow waits on a timer, no activity or workflow task is
     pending (`describe`), and the clock runs at real speed, so a simulated day would take a day
-    (seen on 10,000-practice runs, in one chunk of five, after busy days whose activities passed
-    their deadlines). When no activity has run for `stall` seconds and the day has not passed,
-    the lock is given back once (`UnlockTimeSkipping`; an error means none was held). Nothing
-    runs then, so the numbers are those of a run without the stall. Returns the locks given
-    back."""
+    (seen on 10,000-practice runs after busy days whose activities passed their deadlines: the
+    run of record gave back 8 over its ten chunks, bench/README.md). When no activity has run
+    for `stall` seconds and the day has not passed, the lock is given back once
+    (`UnlockTimeSkipping`; an error means none was held). Nothing runs then, so the numbers are
+    those of a run without the stall. Returns the locks given back."""
     sleeping = asyncio.ensure_future(_sleep(env, duration))
     released = 0
     while True:
