@@ -70,6 +70,17 @@ async def events(api: Api, practice_id: str) -> list[dict[str, Any]]:
     return found
 
 
+async def events_of(api: Api, practice_id: str, kind: str) -> list[dict[str, Any]]:
+    """The practice's events of `kind`, waiting for the first: a step's timeline event is
+    written at the practice's next write, a moment after the task it opened."""
+
+    async def found() -> Any:
+        return [e for e in await events(api, practice_id) if e["kind"] == kind] or None
+
+    listed: list[dict[str, Any]] = await eventually(found, f"a {kind} event", seconds=60)
+    return listed
+
+
 async def test_the_admin_gives_a_correspondent_its_countries(api: Api) -> None:
     def create(role: str, **extra: Any) -> Any:
         return api.http.post(
@@ -139,7 +150,7 @@ async def test_a_debtor_outside_the_eu_goes_to_the_correspondent_of_its_country(
     assert gb_visit["address"]["country"] == "GB"
     view = (await api.http.get(f"/practices/{in_london['id']}", headers=api.admin)).json()
     assert view["field_agent_id"] == london["id"]
-    assigned = [e for e in await events(api, in_london["id"]) if e["kind"] == "visit_assigned"]
+    assigned = await events_of(api, in_london["id"], "visit_assigned")
     assert assigned[0]["summary"].startswith("Home visit assigned to a foreign correspondent")
 
     # the work list and the access of a field agent: its own visits only
@@ -186,12 +197,7 @@ async def test_without_a_correspondent_the_visit_waits_on_the_admins_list(api: A
     assert task["assignee_id"] is None
     assert task["unassigned_reason"] == NO_CORRESPONDENT % {"country": "NO"}
 
-    async def unassigned() -> Any:
-        found = [e for e in await events(api, pid) if e["kind"] == "visit_unassigned"]
-        return found or None
-
-    # the task is written as the visit opens, its timeline event at the practice's next write
-    summary = (await eventually(unassigned, "the visit_unassigned event", seconds=30))[0]["summary"]
+    summary = (await events_of(api, pid, "visit_unassigned"))[0]["summary"]
     assert "step_skipped" not in [e["kind"] for e in await events(api, pid)]
     assert summary == VISIT_UNASSIGNED and "NO" not in summary.split()  # no country in history
     # an assigned visit is not on the unassigned list
@@ -223,12 +229,8 @@ async def test_a_debtor_in_the_eu_goes_to_a_correspondent_only_where_the_agency_
     se_visit = await visit_of(api, in_stockholm["id"])
     assert se_visit["assignee_id"] == sweden["id"]
 
-    async def skipped() -> Any:
-        found = [e for e in await events(api, in_copenhagen["id"]) if e["kind"] == "step_skipped"]
-        return found or None
-
     # Denmark, in the EU, nobody covers it: as before correspondents, the visit is skipped
-    found = await eventually(skipped, "the skipped visit in Denmark", seconds=60)
+    found = await events_of(api, in_copenhagen["id"], "step_skipped")
     assert found[0]["summary"].startswith("Home visit skipped: no field agent covers")
     listed = await api.http.get("/worklists/visits", headers=api.admin, params={"limit": 200})
     assert in_copenhagen["id"] not in {t["practice_id"] for t in listed.json()["items"]}
