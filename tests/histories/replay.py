@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from temporalio.client import WorkflowHistory
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer, WorkflowReplayResult
 
 from config import data_converter
@@ -24,10 +25,16 @@ HISTORIES = Path(__file__).parent
 LEGACY = HISTORIES / "legacy"
 
 
-def replayer() -> Replayer:
+def replayer(converter: DataConverter = data_converter) -> Replayer:
+    """The one Replayer of the tests. Without the deadlock detector (`debug_mode`): a replay
+    checks that the code makes the history's commands, and nothing else. The detector fails an
+    activation held past two seconds, and on a loaded CI machine (four test passes on two cores, a
+    garbage collection of a process that ran a thousand tests) a replay that takes milliseconds
+    alone was held that long. A worker keeps the detector; there a deadlocked task is retried."""
     return Replayer(
         workflows=[PracticeWorkflow, JudicialWorkflow, PlanWorkflow],
-        data_converter=data_converter,
+        data_converter=converter,
+        debug_mode=True,
     )
 
 

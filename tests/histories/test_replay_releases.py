@@ -10,11 +10,15 @@ meets a practice started on that release. Adding a release's folder needs no cod
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from temporalio.converter import DataConverter
 
-from tests.histories.replay import HISTORIES, load, recorded, replay
+from config import data_converter
+from tests.histories.replay import HISTORIES, load, recorded, replay, replayer
 
 HISTORY_FILES = recorded()
 
@@ -41,3 +45,24 @@ def test_the_recordings_cover_the_three_workflows_of_each_release() -> None:
             if p.parent.name == release
         }
         assert types == {"PracticeWorkflow", "PlanWorkflow", "JudicialWorkflow"}, release
+
+
+async def test_a_replay_held_past_two_seconds_still_replays() -> None:
+    """The tests' replayer has no deadlock detector (tests/histories/replay.py): an activation
+    held 2.5 s, as a garbage collection on a loaded CI machine held one, replays. With the
+    detector this raised "[TMPRL1101] Potential deadlock detected"."""
+    base = data_converter.payload_converter_class
+    held_once: list[bool] = []
+
+    class Held(base):  # type: ignore[valid-type,misc]
+        def from_payloads(self, payloads: Any, type_hints: Any = None) -> Any:
+            if not held_once:  # the start's input only: one activation held
+                held_once.append(True)
+                time.sleep(2.5)
+            return super().from_payloads(payloads, type_hints)
+
+    held = DataConverter(payload_converter_class=Held)
+    result = await replayer(held).replay_workflow(
+        load(HISTORY_FILES[0]), raise_on_replay_failure=False
+    )
+    assert held_once and result.replay_failure is None, result.replay_failure

@@ -8,16 +8,15 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
 
 from domain.calendar import ROME, rome_date
 from domain.judicial import Residence
 from domain.practice import Invoice, UpdateName, VisitOutcome, VisitOutcomeCmd
 from domain.strategy import Step
+from tests.histories.replay import replayer
 from tests.workflows.conftest import only_steps
 from tests.workflows.fakes import FakeWorld
 from tests.workflows.test_step_order import patched
-from workflows.practice import PracticeWorkflow
 from workflows.practice.steps import VISIT_UNASSIGNED
 from workflows.practice.versions import CORRESPONDENT_UNASSIGNED, PRE_DUE_IN_DEBTOR_ZONE
 
@@ -29,9 +28,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 async def _replays(handle) -> None:  # type: ignore[no-untyped-def]
     history = await handle.fetch_history()
-    await Replayer(
-        workflows=[PracticeWorkflow], data_converter=pydantic_data_converter
-    ).replay_workflow(history)
+    await replayer(pydantic_data_converter).replay_workflow(history)
 
 
 async def test_a_correspondent_gets_the_visit_and_reports_as_a_field_agent(start, env) -> None:

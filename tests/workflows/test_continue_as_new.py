@@ -19,7 +19,7 @@ from typing import TypeVar
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Worker
 
 from domain.calendar import rome_date
 from domain.judicial import (
@@ -39,6 +39,7 @@ from domain.judicial import (
 )
 from domain.plans import PlanInput, equal_instalments
 from domain.practice import CommandResult
+from tests.histories.replay import replayer
 from tests.workflows.fakes import FakeWorld
 from tests.workflows.parents import (
     HandoverParent,
@@ -71,11 +72,9 @@ async def run_histories(client: Client, workflow_id: str) -> list[WorkflowHistor
 
 async def replay(runs: list[WorkflowHistory]) -> None:
     """Each run replays on the code: the hand-over decided alike (no non-determinism)."""
-    replayer = Replayer(
-        workflows=[PlanWorkflow, JudicialWorkflow], data_converter=pydantic_data_converter
-    )
+    replaying = replayer(pydantic_data_converter)
     for run in runs:
-        await replayer.replay_workflow(run)
+        await replaying.replay_workflow(run)
 
 
 def started_input(history: WorkflowHistory, kind: type[T]) -> T:

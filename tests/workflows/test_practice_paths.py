@@ -9,7 +9,6 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer
 
 from domain.calendar import rome_date
 from domain.court_calendar import demand_deadline
@@ -35,9 +34,9 @@ from domain.practice import (
     WithdrawalCmd,
 )
 from domain.strategy import Step
+from tests.histories.replay import replayer
 from tests.workflows.conftest import only_steps
 from tests.workflows.fakes import FakeWorld
-from workflows.practice import PracticeWorkflow
 
 TODAY = rome_date(datetime.now(UTC))  # the test server starts at the real time
 CLAIM = 125040
@@ -459,9 +458,7 @@ async def test_history_replays_deterministically(start, env: WorkflowEnvironment
         await p.send(UpdateName.WITHDRAWAL, WithdrawalCmd())
         await p.handle.result()
         history = await p.handle.fetch_history()
-    await Replayer(
-        workflows=[PracticeWorkflow], data_converter=pydantic_data_converter
-    ).replay_workflow(history)
+    await replayer(pydantic_data_converter).replay_workflow(history)
 
 
 async def test_nothing_is_queued_after_a_closure_that_arrives_mid_step(start) -> None:

@@ -8,13 +8,14 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from domain.calendar import at_rome, rome_date
 from domain.contact_rules import ContactRegime, is_contact_day, spread_reminder
 from domain.judicial import Residence
 from domain.practice import DebtorKind, Invoice, PracticeInput, workflow_id_for
 from domain.strategy import Strategy, validate_strategy
+from tests.histories.replay import replayer
 from tests.workflows.conftest import Practice
 from tests.workflows.fakes import FakeWorld
 from tests.workflows.test_step_order import patched
@@ -54,9 +55,7 @@ async def _first_timer(p: Practice) -> datetime:
 
 async def _replays(p: Practice) -> None:
     history = await p.handle.fetch_history()
-    await Replayer(
-        workflows=[PracticeWorkflow], data_converter=pydantic_data_converter
-    ).replay_workflow(history)
+    await replayer(pydantic_data_converter).replay_workflow(history)
 
 
 async def test_each_practice_is_reminded_at_nine_plus_its_own_offset(start, env) -> None:
@@ -184,6 +183,4 @@ async def test_a_practice_timed_before_the_spread_replays_at_nine(env, monkeypat
     # this code, sandboxed as in production: without the marker the input's spread is not
     # applied, so the commands are the history's
     history = await handle.fetch_history()
-    await Replayer(
-        workflows=[PracticeWorkflow], data_converter=pydantic_data_converter
-    ).replay_workflow(history)
+    await replayer(pydantic_data_converter).replay_workflow(history)

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Replayer
 
 from domain.judicial import Residence
 from domain.practice import (
@@ -20,9 +19,9 @@ from domain.practice import (
     VisitOutcomeCmd,
 )
 from domain.strategy import Step
+from tests.histories.replay import replayer
 from tests.workflows.conftest import only_steps
 from tests.workflows.fakes import FakeWorld
-from workflows.practice import PracticeWorkflow
 from workflows.practice.steps import VISIT_ASSIGNED_BY_ADMIN
 
 VISIT_THEN_NOTICE = only_steps(Step.CONTACT_CHECK, Step.HOME_VISIT, Step.LEGAL_NOTICE)
@@ -74,9 +73,7 @@ async def test_the_admin_assigns_then_reassigns_the_waiting_visit(start, env) ->
         assert err.value.cause.type == RejectionType.CONFLICT  # type: ignore[union-attr]
 
         history = await p.handle.fetch_history()
-        await Replayer(
-            workflows=[PracticeWorkflow], data_converter=pydantic_data_converter
-        ).replay_workflow(history)
+        await replayer(pydantic_data_converter).replay_workflow(history)
 
 
 async def test_assigning_a_visit_nobody_awaits_is_refused(start) -> None:
