@@ -100,6 +100,7 @@ from domain.practice import (
 from domain.simulation import Answer, Debtor, Model, Move, answer, portfolio
 from domain.simulation_kpis import Costs, Kpis, Payment, PracticeResult, kpis
 from domain.strategy import Strategy
+from frames_guard import guard_current_frames
 from workflows.judicial import JudicialWorkflow
 from workflows.plan import PlanWorkflow
 from workflows.practice import PracticeWorkflow
@@ -773,6 +774,7 @@ async def _simulate_chunk(
     job: _Job, debtors: list[Debtor], progress: Callable[[int, int], None] | None
 ) -> _Part:
     """These practices, on a test server of their own."""
+    guard_current_frames()  # the follow-ups' worker keeps the deadlock detector (frames_guard.py)
     strategy, model, seed, workflow_tasks = job.strategy, job.model, job.seed, job.workflow_tasks
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=job.test_server,

@@ -44,6 +44,7 @@ from activities import build_activities
 from api.observe import logs, tracing
 from config import Settings, connect_temporal, load_settings
 from db.session import Database
+from frames_guard import guard_current_frames
 from schedules import ensure_schedules
 from workflows.judicial import JudicialWorkflow
 from workflows.plan import PlanWorkflow
@@ -84,6 +85,8 @@ def workflow_runner(settings: Settings) -> WorkflowRunner:
 
 
 def build_worker(client: Client, db: Database, settings: Settings) -> Worker:
+    # the deadlock detector's report must not hang the process on CPython 3.11 (frames_guard.py)
+    guard_current_frames()
     return Worker(
         client,
         task_queue=settings.task_queue,

@@ -14,6 +14,7 @@ from hypothesis import settings
 
 from db.migrate import upgrade
 from db.session import Database
+from frames_guard import guard_current_frames
 from tests import pg
 
 # No deadline on a property's examples: `make test` runs four passes side by side on two cores,
@@ -21,6 +22,11 @@ from tests import pg
 # What is fast enough is measured with bench/, never by a timed test.
 settings.register_profile("recupero", deadline=None)
 settings.load_profile("recupero")
+
+# Every worker the tests build (not only worker.build_worker's) reports a slow activation without
+# hanging the pass on CPython 3.11 (frames_guard.py: hypothesis's collector callback made a loaded
+# pass hang there, 2026-12-07)
+guard_current_frames()
 
 # Tests that run real processes (the Temporal dev server, workers, `recupero api`: tests/system, and
 # the console in a browser against them: tests/browser) are marked `system`. `make test` runs the
@@ -42,6 +48,7 @@ DATABASE_FREE_DIRS = (
     "tests/workflows/",
     "tests/histories/",
     "tests/test_simulator.py",
+    "tests/test_frames_guard.py",
 )
 
 
